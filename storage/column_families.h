@@ -1,0 +1,33 @@
+#ifndef PUMPTRACK_STORAGE_COLUMN_FAMILIES_H_
+#define PUMPTRACK_STORAGE_COLUMN_FAMILIES_H_
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace pumptrack::storage {
+
+// The column families of a pumptrack data directory. The order and names are part of the on-disk format:
+// append new families at the end; never reorder, rename or remove one.
+enum class ColumnFamily : std::size_t {
+  kDefault = 0,      // unused by pumptrack; RocksDB requires it.
+  kMeta = 1,         // format version and other single values.
+  kDevices = 2,      // asset tag -> pumptrack.v1.Device (current state).
+  kSerialIndex = 3,  // serial number -> asset tag.
+  kDeviceIndex = 4,  // (dimension, value, asset tag) -> empty; secondary indexes for ListDevices.
+  kHistory = 5,      // (asset tag, inverted time, inverted sequence) -> pumptrack.v1.HistoryEntry.
+};
+
+inline constexpr std::array<absl::string_view, 6> kColumnFamilyNames = {
+    "default", "meta", "devices", "serial_index", "device_index", "history",
+};
+
+inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();
+
+constexpr absl::string_view ColumnFamilyName(ColumnFamily cf) {
+  return kColumnFamilyNames[static_cast<std::size_t>(cf)];
+}
+
+}  // namespace pumptrack::storage
+
+#endif  // PUMPTRACK_STORAGE_COLUMN_FAMILIES_H_

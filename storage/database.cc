@@ -1,0 +1,150 @@
+#include "storage/database.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/compaction_filter.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+
+namespace pumptrack::storage {
+
+// Drops history entries older than the retention period. Runs on RocksDB's compaction threads; stateless apart from
+// the immutable configuration, so it is safe to share.
+class Database::HistoryRetentionFilter : public rocksdb::CompactionFilter {
+ public:
+  HistoryRetentionFilter(absl::Duration retention, std::function<absl::Time()> clock)
+      : retention_(retention), clock_(std::move(clock)) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& /*value*/, std::string* /*new_value*/,
+              bool* /*value_changed*/) const override {
+    absl::StatusOr<keys::HistoryKeyParts> parts = keys::ParseHistoryKey(ToView(key));
+    // Keep what we cannot parse: retention must never destroy evidence by accident.
+    if (!parts.ok()) return false;
+    return parts->observed_at < clock_() - retention_;
+  }
+
+  const char* Name() const override { return "pumptrack.HistoryRetentionFilter"; }
+
+ private:
+  const absl::Duration retention_;
+  const std::function<absl::Time()> clock_;
+};
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  auto database = std::unique_ptr<Database>(new Database());
+  database->path_ = options.path;
+  database->history_filter_ = std::make_unique<HistoryRetentionFilter>(
+      options.history_retention, options.clock ? options.clock : [] { return absl::Now(); });
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = 256 << 20;
+
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = cache;
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table_options.cache_index_and_filter_blocks = true;
+  table_options.pin_l0_filter_and_index_blocks_in_cache = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (absl::string_view name : kColumnFamilyNames) {
+    rocksdb::ColumnFamilyOptions cf_options;
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+    cf_options.compression = rocksdb::kLZ4Compression;
+    cf_options.bottommost_compression = rocksdb::kZSTD;
+    cf_options.level_compaction_dynamic_level_bytes = true;
+    if (name == ColumnFamilyName(ColumnFamily::kHistory)) {
+      cf_options.compaction_filter = database->history_filter_.get();
+    }
+    descriptors.emplace_back(std::string(name), cf_options);
+  }
+
+  // A data directory holding families this version does not know was written by a newer pumptrack.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).ok()) {
+    for (const std::string& name : existing) {
+      bool known = false;
+      for (absl::string_view ours : kColumnFamilyNames) known = known || name == ours;
+      if (!known) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "data directory ", options.path, " has column family '", name, "' unknown to this pumptrack version"));
+      }
+    }
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (!status.ok()) return FromRocksDb(status, absl::StrCat("open ", options.path));
+  database->db_.reset(raw);
+  for (std::size_t i = 0; i < handles.size(); ++i) database->handles_[i] = handles[i];
+
+  if (absl::Status format = database->CheckOrWriteFormatVersion(); !format.ok()) return format;
+  return database;
+}
+
+Database::~Database() {
+  if (!db_) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+absl::Status Database::CheckOrWriteFormatVersion() {
+  absl::StatusOr<std::optional<std::string>> stored = Get(ColumnFamily::kMeta, keys::kFormatVersionKey);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) {
+    absl::string_view bytes = **stored;
+    std::optional<std::uint32_t> version = keys::ConsumeBigEndian32(bytes);
+    if (!version || !bytes.empty()) {
+      return absl::DataLossError(absl::StrCat("data directory ", path_, " has a malformed format version"));
+    }
+    if (*version != kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat("data directory ", path_, " has format version ", *version,
+                                                        "; this pumptrack reads version ", kFormatVersion));
+    }
+    return absl::OkStatus();
+  }
+  std::string value;
+  keys::AppendBigEndian32(value, kFormatVersion);
+  rocksdb::WriteBatch batch;
+  rocksdb::Status put = batch.Put(Handle(ColumnFamily::kMeta), ToSlice(keys::kFormatVersionKey), value);
+  if (!put.ok()) return FromRocksDb(put, "stage format version");
+  return Write(batch, /*sync=*/true);
+}
+
+absl::Status Database::Write(rocksdb::WriteBatch& batch, bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocksDb(db_->Write(options, &batch), "write batch");
+}
+
+absl::StatusOr<std::optional<std::string>> Database::Get(ColumnFamily cf, absl::string_view key) const {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), Handle(cf), ToSlice(key), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) return FromRocksDb(status, absl::StrCat("get from ", ColumnFamilyName(cf)));
+  return value;
+}
+
+std::unique_ptr<rocksdb::Iterator> Database::NewIterator(ColumnFamily cf, const rocksdb::ReadOptions& options) const {
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(cf)));
+}
+
+std::optional<std::uint64_t> Database::IntProperty(ColumnFamily cf, absl::string_view property) const {
+  std::uint64_t value = 0;
+  if (!db_->GetIntProperty(Handle(cf), rocksdb::Slice(property.data(), property.size()), &value)) return std::nullopt;
+  return value;
+}
+
+}  // namespace pumptrack::storage

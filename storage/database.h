@@ -1,0 +1,84 @@
+#ifndef PUMPTRACK_STORAGE_DATABASE_H_
+#define PUMPTRACK_STORAGE_DATABASE_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "storage/column_families.h"
+
+namespace pumptrack::storage {
+
+// The data directory's format version. Bumped on any incompatible change to keys or values; a data directory with
+// another version is refused at open.
+inline constexpr std::uint32_t kFormatVersion = 1;
+
+inline rocksdb::Slice ToSlice(absl::string_view bytes) { return rocksdb::Slice(bytes.data(), bytes.size()); }
+inline absl::string_view ToView(const rocksdb::Slice& bytes) { return absl::string_view(bytes.data(), bytes.size()); }
+
+struct DatabaseOptions {
+  // Directory holding the RocksDB files. Created if missing.
+  std::string path;
+  // Shared block cache for all column families.
+  std::size_t block_cache_bytes = 64 << 20;
+  // History entries observed longer ago than this are dropped during compaction.
+  absl::Duration history_retention = absl::Hours(24 * 400);
+  // Clock for retention decisions; absl::Now when unset.
+  std::function<absl::Time()> clock;
+};
+
+// Owns the RocksDB instance of one data directory and its column families. Thread-safe: RocksDB reads and writes may
+// be issued from any thread. Everything that touches RocksDB goes through this class or a store built on it.
+class Database {
+ public:
+  // Opens (creating if needed) the data directory. Fails with FAILED_PRECONDITION if it was written by an
+  // incompatible pumptrack version, UNAVAILABLE if it is locked by another process or unreadable.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
+
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  // Closes the database after flushing nothing extra: every acknowledged write is already in the synced WAL.
+  ~Database();
+
+  rocksdb::ColumnFamilyHandle* Handle(ColumnFamily cf) const { return handles_[static_cast<std::size_t>(cf)]; }
+  rocksdb::DB& raw() const { return *db_; }
+
+  // Applies `batch` atomically. With `sync`, returns only after the write-ahead log is on stable storage.
+  absl::Status Write(rocksdb::WriteBatch& batch, bool sync);
+
+  // The value at `key`, or nullopt if absent.
+  absl::StatusOr<std::optional<std::string>> Get(ColumnFamily cf, absl::string_view key) const;
+
+  // An iterator over `cf`; the caller checks status() after the loop.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(ColumnFamily cf, const rocksdb::ReadOptions& options) const;
+
+  // An integer RocksDB property of one family (e.g. "rocksdb.estimate-live-data-size"), or nullopt if unknown.
+  std::optional<std::uint64_t> IntProperty(ColumnFamily cf, absl::string_view property) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  class HistoryRetentionFilter;
+
+  Database() = default;
+  absl::Status CheckOrWriteFormatVersion();
+
+  std::string path_;
+  std::unique_ptr<HistoryRetentionFilter> history_filter_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::array<rocksdb::ColumnFamilyHandle*, kColumnFamilyCount> handles_{};
+};
+
+}  // namespace pumptrack::storage
+
+#endif  // PUMPTRACK_STORAGE_DATABASE_H_

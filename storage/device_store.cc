@@ -1,0 +1,363 @@
+#include "storage/device_store.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+
+namespace pumptrack::storage {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using google::protobuf::util::TimeUtil;
+
+// Bounds the work of one ListDevices call when secondary filters reject most candidates.
+constexpr int kMaxScannedPerPage = 10'000;
+
+absl::Time ToAbsl(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts));
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+
+bool SamePlace(const v1::Location& a, const v1::Location& b) {
+  return a.facility() == b.facility() && a.building() == b.building() && a.floor() == b.floor() &&
+         a.unit() == b.unit() && a.room() == b.room();
+}
+
+v1::DeviceSnapshot Snapshot(const v1::Observation& observation) {
+  v1::DeviceSnapshot snapshot;
+  *snapshot.mutable_location() = observation.location();
+  snapshot.set_firmware_version(observation.firmware_version());
+  *snapshot.mutable_drug_library() = observation.drug_library();
+  snapshot.set_configuration_digest(observation.configuration().digest());
+  snapshot.set_operating_state(observation.operating_state());
+  snapshot.set_seal_state(observation.physical().seal_state());
+  snapshot.set_seal_id(observation.physical().seal_id());
+  snapshot.set_case_state(observation.physical().case_state());
+  snapshot.set_default_credentials(observation.security().default_credentials());
+  snapshot.set_wifi_security(observation.security().wifi_security());
+  snapshot.set_remote_access_enabled(observation.security().remote_access_enabled());
+  snapshot.set_open_services(static_cast<std::uint32_t>(observation.security().open_services_size()));
+  return snapshot;
+}
+
+// The kinds of change between two snapshots of one device. Operating state alone is not history-worthy: it changes
+// with every infusion.
+std::vector<v1::ChangeKind> Changes(const v1::DeviceSnapshot& before, const v1::DeviceSnapshot& after) {
+  std::vector<v1::ChangeKind> changes;
+  if (!SamePlace(before.location(), after.location())) changes.push_back(v1::CHANGE_KIND_LOCATION);
+  if (before.firmware_version() != after.firmware_version()) changes.push_back(v1::CHANGE_KIND_FIRMWARE);
+  if (!MessageDifferencer::Equals(before.drug_library(), after.drug_library())) {
+    changes.push_back(v1::CHANGE_KIND_DRUG_LIBRARY);
+  }
+  if (before.configuration_digest() != after.configuration_digest()) {
+    changes.push_back(v1::CHANGE_KIND_CONFIGURATION);
+  }
+  if (before.default_credentials() != after.default_credentials() ||
+      before.wifi_security() != after.wifi_security() ||
+      before.remote_access_enabled() != after.remote_access_enabled() ||
+      before.open_services() != after.open_services()) {
+    changes.push_back(v1::CHANGE_KIND_SECURITY);
+  }
+  if (before.seal_state() != after.seal_state() || before.seal_id() != after.seal_id() ||
+      before.case_state() != after.case_state()) {
+    changes.push_back(v1::CHANGE_KIND_SEAL);
+  }
+  return changes;
+}
+
+// The secondary-index entries a device appears under.
+std::set<std::pair<keys::IndexDimension, std::string>> IndexEntries(const v1::Device& device) {
+  const v1::Observation& o = device.last_observation();
+  std::set<std::pair<keys::IndexDimension, std::string>> entries;
+  auto add = [&](keys::IndexDimension dimension, std::string value) {
+    if (!value.empty()) entries.emplace(dimension, std::move(value));
+  };
+  add(keys::IndexDimension::kFacility, o.location().facility());
+  add(keys::IndexDimension::kUnit, o.location().unit());
+  add(keys::IndexDimension::kModel, o.identity().model());
+  add(keys::IndexDimension::kFirmware, o.firmware_version());
+  if (o.operating_state() != v1::OPERATING_STATE_UNSPECIFIED) {
+    add(keys::IndexDimension::kOperatingState, v1::OperatingState_Name(o.operating_state()));
+  }
+  return entries;
+}
+
+bool Matches(const DeviceFilter& filter, const v1::Device& device) {
+  const v1::Observation& o = device.last_observation();
+  return (filter.facility.empty() || o.location().facility() == filter.facility) &&
+         (filter.unit.empty() || o.location().unit() == filter.unit) &&
+         (filter.model.empty() || o.identity().model() == filter.model) &&
+         (filter.firmware_version.empty() || o.firmware_version() == filter.firmware_version) &&
+         (filter.operating_state == v1::OPERATING_STATE_UNSPECIFIED ||
+          o.operating_state() == filter.operating_state);
+}
+
+// The most selective index for the filter, as a key prefix; nullopt when the filter is empty.
+std::optional<std::string> IndexPrefixFor(const DeviceFilter& filter) {
+  if (!filter.unit.empty()) return keys::DeviceIndexPrefix(keys::IndexDimension::kUnit, filter.unit);
+  if (!filter.firmware_version.empty()) {
+    return keys::DeviceIndexPrefix(keys::IndexDimension::kFirmware, filter.firmware_version);
+  }
+  if (!filter.model.empty()) return keys::DeviceIndexPrefix(keys::IndexDimension::kModel, filter.model);
+  if (!filter.facility.empty()) return keys::DeviceIndexPrefix(keys::IndexDimension::kFacility, filter.facility);
+  if (filter.operating_state != v1::OPERATING_STATE_UNSPECIFIED) {
+    return keys::DeviceIndexPrefix(keys::IndexDimension::kOperatingState,
+                                   v1::OperatingState_Name(filter.operating_state));
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<v1::Device> ParseDevice(absl::string_view bytes, absl::string_view asset_tag) {
+  v1::Device device;
+  if (!device.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("stored state of device ", asset_tag, " does not parse"));
+  }
+  return device;
+}
+
+// The state of one device while a batch is being applied.
+struct PendingDevice {
+  std::optional<v1::Device> stored;  // as read before the batch
+  std::optional<v1::Device> current;  // after the observations applied so far
+};
+
+bool IsDuplicate(const v1::Device& current, const v1::Observation& observation, const v1::AgentInfo& agent) {
+  const v1::Observation& last = current.last_observation();
+  if (current.last_agent().agent_id() == agent.agent_id()) return observation.sequence() <= last.sequence();
+  return ToAbsl(observation.observed_at()) < ToAbsl(last.observed_at());
+}
+
+v1::Device Advance(const std::optional<v1::Device>& current, const v1::Observation& observation,
+                   const v1::AgentInfo& agent, absl::Time now) {
+  v1::Device next;
+  *next.mutable_identity() = observation.identity();
+  *next.mutable_last_observation() = observation;
+  *next.mutable_last_seen_at() = ToProto(now);
+  *next.mutable_last_agent() = agent;
+  if (current) {
+    *next.mutable_first_seen_at() = current->first_seen_at();
+    next.set_accepted_reports(current->accepted_reports() + 1);
+    *next.mutable_location_since() = SamePlace(current->last_observation().location(), observation.location())
+                                         ? current->location_since()
+                                         : observation.observed_at();
+  } else {
+    *next.mutable_first_seen_at() = ToProto(now);
+    next.set_accepted_reports(1);
+    *next.mutable_location_since() = observation.observed_at();
+  }
+  return next;
+}
+
+// The history entry for moving from `current` to `next`, if anything history-worthy changed.
+std::optional<v1::HistoryEntry> HistoryFor(const std::optional<v1::Device>& current, const v1::Device& next) {
+  v1::HistoryEntry entry;
+  *entry.mutable_after() = Snapshot(next.last_observation());
+  if (current) {
+    *entry.mutable_before() = Snapshot(current->last_observation());
+    for (v1::ChangeKind change : Changes(entry.before(), entry.after())) entry.add_changes(change);
+    if (entry.changes().empty()) return std::nullopt;
+  } else {
+    entry.add_changes(v1::CHANGE_KIND_FIRST_SEEN);
+  }
+  *entry.mutable_observed_at() = next.last_observation().observed_at();
+  entry.set_sequence(next.last_observation().sequence());
+  entry.set_agent_id(next.last_agent().agent_id());
+  return entry;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const IncomingObservation> observations,
+                                                             absl::Time now, bool sync) {
+  // Read every touched device once, in one MultiGet.
+  std::map<std::string, PendingDevice> pending;
+  for (const IncomingObservation& in : observations) pending.try_emplace(in.observation->identity().asset_tag());
+  std::vector<std::string> device_keys;
+  device_keys.reserve(pending.size());
+  for (const auto& [tag, unused] : pending) device_keys.push_back(keys::DeviceKey(tag));
+  std::vector<rocksdb::Slice> key_slices(device_keys.begin(), device_keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> families(key_slices.size(), database_->Handle(ColumnFamily::kDevices));
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      database_->raw().MultiGet(rocksdb::ReadOptions(), families, key_slices, &values);
+  std::size_t i = 0;
+  for (auto& [tag, device] : pending) {
+    if (statuses[i].ok()) {
+      absl::StatusOr<v1::Device> stored = ParseDevice(values[i], tag);
+      if (!stored.ok()) return stored.status();
+      device.stored = *stored;
+      device.current = std::move(*stored);
+    } else if (!statuses[i].IsNotFound()) {
+      return FromRocksDb(statuses[i], absl::StrCat("read device ", tag));
+    }
+    ++i;
+  }
+
+  rocksdb::WriteBatch batch;
+  rocksdb::Status staged;
+  auto stage = [&](rocksdb::Status status) {
+    if (staged.ok()) staged = std::move(status);
+  };
+  std::vector<ApplyResult> results;
+  results.reserve(observations.size());
+  for (const IncomingObservation& in : observations) {
+    PendingDevice& device = pending[in.observation->identity().asset_tag()];
+    if (device.current && IsDuplicate(*device.current, *in.observation, *in.agent)) {
+      results.push_back(ApplyResult::kDuplicate);
+      continue;
+    }
+    v1::Device next = Advance(device.current, *in.observation, *in.agent, now);
+    if (std::optional<v1::HistoryEntry> entry = HistoryFor(device.current, next)) {
+      stage(batch.Put(database_->Handle(ColumnFamily::kHistory),
+                      keys::HistoryKey(next.identity().asset_tag(), ToAbsl(entry->observed_at()), entry->sequence()),
+                      entry->SerializeAsString()));
+    }
+    device.current = std::move(next);
+    results.push_back(ApplyResult::kAccepted);
+  }
+
+  for (const auto& [tag, device] : pending) {
+    if (!device.current || (device.stored && device.stored->accepted_reports() ==
+                                                  device.current->accepted_reports())) {
+      continue;  // nothing accepted for this device
+    }
+    stage(batch.Put(database_->Handle(ColumnFamily::kDevices), keys::DeviceKey(tag),
+                    device.current->SerializeAsString()));
+
+    const std::string& serial = device.current->identity().serial_number();
+    if (!device.stored || device.stored->identity().serial_number() != serial) {
+      if (device.stored) {
+        stage(batch.Delete(database_->Handle(ColumnFamily::kSerialIndex),
+                           keys::SerialKey(device.stored->identity().serial_number())));
+      }
+      stage(batch.Put(database_->Handle(ColumnFamily::kSerialIndex), keys::SerialKey(serial), tag));
+    }
+
+    auto before = device.stored ? IndexEntries(*device.stored) : decltype(IndexEntries(*device.current)){};
+    auto after = IndexEntries(*device.current);
+    for (const auto& [dimension, value] : before) {
+      if (!after.contains({dimension, value})) {
+        stage(batch.Delete(database_->Handle(ColumnFamily::kDeviceIndex), keys::DeviceIndexKey(dimension, value, tag)));
+      }
+    }
+    for (const auto& [dimension, value] : after) {
+      if (!before.contains({dimension, value})) {
+        stage(batch.Put(database_->Handle(ColumnFamily::kDeviceIndex), keys::DeviceIndexKey(dimension, value, tag),
+                        rocksdb::Slice()));
+      }
+    }
+  }
+  if (!staged.ok()) return FromRocksDb(staged, "stage device update");
+
+  if (batch.Count() > 0) {
+    if (absl::Status written = database_->Write(batch, sync); !written.ok()) return written;
+  }
+  return results;
+}
+
+absl::StatusOr<v1::Device> DeviceStore::GetDevice(absl::string_view asset_tag) const {
+  absl::StatusOr<std::optional<std::string>> value = database_->Get(ColumnFamily::kDevices, keys::DeviceKey(asset_tag));
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return absl::NotFoundError(absl::StrCat("device ", asset_tag, " not found"));
+  return ParseDevice(**value, asset_tag);
+}
+
+absl::StatusOr<v1::Device> DeviceStore::GetDeviceBySerial(absl::string_view serial_number) const {
+  absl::StatusOr<std::optional<std::string>> tag =
+      database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial_number));
+  if (!tag.ok()) return tag.status();
+  if (!tag->has_value()) {
+    return absl::NotFoundError(absl::StrCat("device with serial number ", serial_number, " not found"));
+  }
+  return GetDevice(**tag);
+}
+
+absl::StatusOr<DevicePage> DeviceStore::ListDevices(const DeviceFilter& filter, absl::string_view after_tag,
+                                                    int limit) const {
+  DevicePage page;
+  const std::optional<std::string> index_prefix = IndexPrefixFor(filter);
+  const ColumnFamily family = index_prefix ? ColumnFamily::kDeviceIndex : ColumnFamily::kDevices;
+  const std::string prefix = index_prefix.value_or(std::string(1, keys::kKeyVersion));
+  const std::string upper_bound = keys::PrefixSuccessor(prefix);
+  rocksdb::Slice upper_bound_slice(upper_bound);
+  rocksdb::ReadOptions options;
+  if (!upper_bound.empty()) options.iterate_upper_bound = &upper_bound_slice;
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(family, options);
+
+  // Seek just past `after_tag`: appending a NUL byte gives the smallest key greater than it.
+  std::string start = prefix;
+  if (!after_tag.empty()) {
+    start.append(after_tag.data(), after_tag.size());
+    start.push_back('\0');
+  }
+  int scanned = 0;
+  std::string last_tag;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    if (static_cast<int>(page.devices.size()) >= limit || scanned >= kMaxScannedPerPage) {
+      page.next_after_tag = last_tag;
+      break;
+    }
+    ++scanned;
+    absl::string_view key = ToView(it->key());
+    absl::StatusOr<std::string> tag =
+        index_prefix ? keys::ParseDeviceIndexKey(prefix, key) : keys::ParseDeviceKey(key);
+    if (!tag.ok()) return tag.status();
+    last_tag = *tag;
+    absl::StatusOr<v1::Device> device =
+        index_prefix ? GetDevice(*tag) : ParseDevice(ToView(it->value()), *tag);
+    if (!device.ok()) return device.status();
+    if (Matches(filter, *device)) page.devices.push_back(*std::move(device));
+  }
+  if (absl::Status status = FromRocksDb(it->status(), "list devices"); !status.ok()) return status;
+  return page;
+}
+
+absl::StatusOr<HistoryPage> DeviceStore::GetHistory(absl::string_view asset_tag, absl::Time start, absl::Time end,
+                                                    absl::string_view cursor, int limit) const {
+  const std::string prefix = keys::HistoryPrefix(asset_tag);
+  // Newest first: keys hold inverted times, so observed_at < end starts at HistoryKey(end - 1us, max sequence)...
+  std::string seek_key = keys::HistoryKey(asset_tag, end - absl::Microseconds(1), UINT64_MAX);
+  if (!cursor.empty()) {
+    if (cursor.substr(0, prefix.size()) != prefix || !keys::ParseHistoryKey(cursor).ok()) {
+      return absl::InvalidArgumentError("page_token does not belong to this device's history");
+    }
+    seek_key = std::string(cursor);
+    seek_key.push_back('\0');  // strictly after the last key returned
+  }
+  // ... and observed_at >= start ends before HistoryKey(start, sequence 0)'s successor.
+  const std::string upper_bound = keys::PrefixSuccessor(keys::HistoryKey(asset_tag, start, 0));
+  rocksdb::Slice upper_bound_slice(upper_bound);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_bound_slice;
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kHistory, options);
+
+  HistoryPage page;
+  std::string last_key;
+  for (it->Seek(seek_key); it->Valid(); it->Next()) {
+    if (static_cast<int>(page.entries.size()) >= limit) {
+      page.next_cursor = last_key;  // more remain; resume strictly after the last entry returned
+      break;
+    }
+    v1::HistoryEntry entry;
+    if (!entry.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("history entry of device ", asset_tag, " does not parse"));
+    }
+    page.entries.push_back(std::move(entry));
+    last_key.assign(it->key().data(), it->key().size());
+  }
+  if (absl::Status status = FromRocksDb(it->status(), "read history"); !status.ok()) return status;
+  return page;
+}
+
+}  // namespace pumptrack::storage

@@ -1,0 +1,144 @@
+#include "storage/keys.h"
+
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace pumptrack::storage::keys {
+namespace {
+
+constexpr std::uint64_t kMax64 = std::numeric_limits<std::uint64_t>::max();
+
+void AppendLengthPrefixed(std::string& out, absl::string_view value) {
+  // Callers validate far shorter limits; a longer value is truncated the same way on write and on lookup.
+  out.push_back(static_cast<char>(static_cast<std::uint8_t>(value.size() > 255 ? 255 : value.size())));
+  absl::string_view clipped = value.substr(0, 255);
+  out.append(clipped.data(), clipped.size());
+}
+
+std::optional<absl::string_view> ConsumeLengthPrefixed(absl::string_view& in) {
+  if (in.empty()) return std::nullopt;
+  const std::size_t length = static_cast<std::uint8_t>(in.front());
+  if (in.size() < 1 + length) return std::nullopt;
+  absl::string_view value = in.substr(1, length);
+  in.remove_prefix(1 + length);
+  return value;
+}
+
+absl::Status CorruptKey(absl::string_view what, absl::string_view key) {
+  return absl::DataLossError(absl::StrCat("malformed ", what, " key (", key.size(), " bytes)"));
+}
+
+std::uint64_t ClampedMicros(absl::Time t) {
+  const std::int64_t micros = absl::ToUnixMicros(t);
+  return micros < 0 ? 0 : static_cast<std::uint64_t>(micros);
+}
+
+}  // namespace
+
+void AppendBigEndian32(std::string& out, std::uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+void AppendBigEndian64(std::string& out, std::uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+std::optional<std::uint32_t> ConsumeBigEndian32(absl::string_view& in) {
+  if (in.size() < 4) return std::nullopt;
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = (value << 8) | static_cast<std::uint8_t>(in[i]);
+  in.remove_prefix(4);
+  return value;
+}
+
+std::optional<std::uint64_t> ConsumeBigEndian64(absl::string_view& in) {
+  if (in.size() < 8) return std::nullopt;
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<std::uint8_t>(in[i]);
+  in.remove_prefix(8);
+  return value;
+}
+
+std::string DeviceKey(absl::string_view asset_tag) {
+  std::string key;
+  key.reserve(1 + asset_tag.size());
+  key.push_back(kKeyVersion);
+  key.append(asset_tag.data(), asset_tag.size());
+  return key;
+}
+
+absl::StatusOr<std::string> ParseDeviceKey(absl::string_view key) {
+  if (key.size() < 2 || key.front() != kKeyVersion) return CorruptKey("device", key);
+  return std::string(key.substr(1));
+}
+
+std::string SerialKey(absl::string_view serial_number) { return DeviceKey(serial_number); }
+
+std::string DeviceIndexPrefix(IndexDimension dimension, absl::string_view value) {
+  std::string key;
+  key.reserve(3 + value.size());
+  key.push_back(kKeyVersion);
+  key.push_back(static_cast<char>(dimension));
+  AppendLengthPrefixed(key, value);
+  return key;
+}
+
+std::string DeviceIndexKey(IndexDimension dimension, absl::string_view value, absl::string_view asset_tag) {
+  std::string key = DeviceIndexPrefix(dimension, value);
+  key.append(asset_tag.data(), asset_tag.size());
+  return key;
+}
+
+absl::StatusOr<std::string> ParseDeviceIndexKey(absl::string_view prefix, absl::string_view key) {
+  if (key.size() <= prefix.size() || key.substr(0, prefix.size()) != prefix) return CorruptKey("device index", key);
+  return std::string(key.substr(prefix.size()));
+}
+
+std::string HistoryPrefix(absl::string_view asset_tag) {
+  std::string key;
+  key.reserve(2 + asset_tag.size() + 16);
+  key.push_back(kKeyVersion);
+  AppendLengthPrefixed(key, asset_tag);
+  return key;
+}
+
+std::string HistoryKey(absl::string_view asset_tag, absl::Time observed_at, std::uint64_t sequence) {
+  std::string key = HistoryPrefix(asset_tag);
+  AppendBigEndian64(key, kMax64 - ClampedMicros(observed_at));
+  AppendBigEndian64(key, kMax64 - sequence);
+  return key;
+}
+
+absl::StatusOr<HistoryKeyParts> ParseHistoryKey(absl::string_view key) {
+  absl::string_view rest = key;
+  if (rest.empty() || rest.front() != kKeyVersion) return CorruptKey("history", key);
+  rest.remove_prefix(1);
+  std::optional<absl::string_view> tag = ConsumeLengthPrefixed(rest);
+  std::optional<std::uint64_t> inverted_micros = ConsumeBigEndian64(rest);
+  std::optional<std::uint64_t> inverted_sequence = ConsumeBigEndian64(rest);
+  if (!tag || tag->empty() || !inverted_micros || !inverted_sequence || !rest.empty()) {
+    return CorruptKey("history", key);
+  }
+  const std::uint64_t micros = kMax64 - *inverted_micros;
+  if (micros > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return CorruptKey("history", key);
+  }
+  return HistoryKeyParts{std::string(*tag), absl::FromUnixMicros(static_cast<std::int64_t>(micros)),
+                         kMax64 - *inverted_sequence};
+}
+
+std::string PrefixSuccessor(absl::string_view prefix) {
+  std::string successor(prefix);
+  while (!successor.empty()) {
+    if (static_cast<std::uint8_t>(successor.back()) != 0xff) {
+      successor.back() = static_cast<char>(static_cast<std::uint8_t>(successor.back()) + 1);
+      return successor;
+    }
+    successor.pop_back();
+  }
+  return successor;
+}
+
+}  // namespace pumptrack::storage::keys

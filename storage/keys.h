@@ -1,0 +1,74 @@
+#ifndef PUMPTRACK_STORAGE_KEYS_H_
+#define PUMPTRACK_STORAGE_KEYS_H_
+
+// Every RocksDB key pumptrack writes is built and parsed here, and nowhere else.
+//
+// Layout rules (on-disk format; never change an existing layout, add a new version byte instead):
+// - every key starts with a one-byte key-format version (kKeyVersion);
+// - integers are big-endian so byte order is numeric order;
+// - variable-length strings that are followed by more key material carry a one-byte length prefix (they are at most
+//   255 bytes; the service validates a much lower limit);
+// - "inverted" integers are stored as (UINT64_MAX - value) so that forward iteration yields newest first.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace pumptrack::storage::keys {
+
+inline constexpr char kKeyVersion = 0x01;
+
+// Meta family: the data directory's format version, stored as a big-endian uint32 value.
+inline constexpr absl::string_view kFormatVersionKey = "format_version";
+
+// Secondary-index dimensions for ListDevices. Values are part of the on-disk format.
+enum class IndexDimension : std::uint8_t {
+  kFacility = 1,
+  kUnit = 2,
+  kModel = 3,
+  kFirmware = 4,
+  kOperatingState = 5,
+};
+
+void AppendBigEndian32(std::string& out, std::uint32_t value);
+void AppendBigEndian64(std::string& out, std::uint64_t value);
+// Reads 4 or 8 big-endian bytes from the front of `in` and removes them. Returns nullopt if `in` is too short.
+std::optional<std::uint32_t> ConsumeBigEndian32(absl::string_view& in);
+std::optional<std::uint64_t> ConsumeBigEndian64(absl::string_view& in);
+
+// Devices family: [version][asset tag].
+std::string DeviceKey(absl::string_view asset_tag);
+absl::StatusOr<std::string> ParseDeviceKey(absl::string_view key);
+
+// Serial index family: [version][serial number].
+std::string SerialKey(absl::string_view serial_number);
+
+// Device index family: [version][dimension][len][value][asset tag].
+std::string DeviceIndexPrefix(IndexDimension dimension, absl::string_view value);
+std::string DeviceIndexKey(IndexDimension dimension, absl::string_view value, absl::string_view asset_tag);
+// The asset tag of an index key that starts with `prefix` (as made by DeviceIndexPrefix).
+absl::StatusOr<std::string> ParseDeviceIndexKey(absl::string_view prefix, absl::string_view key);
+
+// History family: [version][len][asset tag][inverted observed-at micros][inverted sequence].
+// Observation times before the Unix epoch are clamped to it.
+std::string HistoryPrefix(absl::string_view asset_tag);
+std::string HistoryKey(absl::string_view asset_tag, absl::Time observed_at, std::uint64_t sequence);
+
+struct HistoryKeyParts {
+  std::string asset_tag;
+  absl::Time observed_at;
+  std::uint64_t sequence = 0;
+};
+absl::StatusOr<HistoryKeyParts> ParseHistoryKey(absl::string_view key);
+
+// The smallest key greater than every key that starts with `prefix`; empty if there is none (all 0xff).
+std::string PrefixSuccessor(absl::string_view prefix);
+
+}  // namespace pumptrack::storage::keys
+
+#endif  // PUMPTRACK_STORAGE_KEYS_H_
