@@ -1,0 +1,87 @@
+#include "service/ingest_pipeline.h"
+
+#include <utility>
+
+#include "service/metrics.h"
+
+namespace pumptrack::service {
+
+IngestPipeline::IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options)
+    : store_(store), metrics_(metrics), options_(std::move(options)), writer_([this] { WriterLoop(); }) {}
+
+IngestPipeline::~IngestPipeline() {
+  Stop();
+  if (writer_.joinable()) writer_.join();
+}
+
+absl::Status IngestPipeline::Submit(IngestRequest request) {
+  const std::size_t count = request.observations.size();
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("the service is shutting down");
+  if (queued_observations_ + count > options_.queue_capacity) {
+    return absl::ResourceExhaustedError("ingest queue is full; retry with backoff");
+  }
+  queued_observations_ += count;
+  queue_.push_back(std::move(request));
+  metrics_->SetIngestQueueDepth(queued_observations_);
+  return absl::OkStatus();
+}
+
+void IngestPipeline::Stop() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;
+}
+
+std::size_t IngestPipeline::queued_observations() const {
+  absl::MutexLock lock(&mu_);
+  return queued_observations_;
+}
+
+void IngestPipeline::WriterLoop() {
+  while (true) {
+    std::vector<IngestRequest> group;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](IngestPipeline* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return !self->queue_.empty() || self->stopping_;
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and everything queued has been committed
+      std::size_t taken = 0;
+      // Always take at least one request, however large, so an oversized one cannot stall the queue.
+      while (!queue_.empty() &&
+             (group.empty() || taken + queue_.front().observations.size() <= options_.max_commit_observations)) {
+        taken += queue_.front().observations.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_observations_ -= taken;
+      metrics_->SetIngestQueueDepth(queued_observations_);
+    }
+    CommitGroup(std::move(group));
+  }
+}
+
+void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
+  std::vector<storage::IncomingObservation> all;
+  for (const IngestRequest& request : group) {
+    all.insert(all.end(), request.observations.begin(), request.observations.end());
+  }
+  const absl::Time started = absl::Now();
+  absl::StatusOr<std::vector<storage::ApplyResult>> results = store_->Apply(all, options_.clock());
+  metrics_->ObserveCommit(all.size(), absl::Now() - started, results.status());
+
+  std::size_t offset = 0;
+  for (IngestRequest& request : group) {
+    const std::size_t count = request.observations.size();
+    if (results.ok()) {
+      request.done(std::vector<storage::ApplyResult>(results->begin() + offset, results->begin() + offset + count));
+    } else {
+      request.done(results.status());
+    }
+    offset += count;
+  }
+}
+
+}  // namespace pumptrack::service

@@ -1,0 +1,80 @@
+#ifndef PUMPTRACK_SERVICE_INGEST_PIPELINE_H_
+#define PUMPTRACK_SERVICE_INGEST_PIPELINE_H_
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "storage/device_store.h"
+
+namespace pumptrack::service {
+
+class ServiceMetrics;
+
+// Called once per submitted request, on the writer thread, with one result per observation (in order) once they are
+// durable, or with the storage error (nothing of the request is stored). Must be quick and must not block.
+using IngestCallback = std::function<void(absl::StatusOr<std::vector<storage::ApplyResult>>)>;
+
+struct IngestRequest {
+  // Validated observations. The pointed-to messages must stay alive until `done` has been called.
+  std::vector<storage::IncomingObservation> observations;
+  IngestCallback done;
+};
+
+struct IngestOptions {
+  // Most observations waiting to be committed; further requests are refused with RESOURCE_EXHAUSTED.
+  std::size_t queue_capacity = 100'000;
+  // Most observations in one commit (one WriteBatch, one synced write).
+  std::size_t max_commit_observations = 8'192;
+  // Clock for first/last-seen times.
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// Group commit: request handlers submit validated observations; one writer thread takes everything waiting, applies
+// it with one synced write and calls each request back. Durability therefore costs one fsync per group, not per
+// report, and handlers never block on disk.
+class IngestPipeline {
+ public:
+  // `store` and `metrics` must outlive the pipeline. Starts the writer thread.
+  IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options);
+  // Stops (see Stop) and joins the writer.
+  ~IngestPipeline();
+
+  IngestPipeline(const IngestPipeline&) = delete;
+  IngestPipeline& operator=(const IngestPipeline&) = delete;
+
+  // Queues a request. RESOURCE_EXHAUSTED if the queue cannot take its observations now, UNAVAILABLE once stopping;
+  // in both cases `done` is never called and nothing is stored.
+  absl::Status Submit(IngestRequest request);
+
+  // Refuses new requests, commits everything already queued, then returns. Idempotent.
+  void Stop();
+
+  std::size_t queued_observations() const;
+
+ private:
+  void WriterLoop();
+  void CommitGroup(std::vector<IngestRequest> group);
+
+  storage::DeviceStore* const store_;
+  ServiceMetrics* const metrics_;
+  const IngestOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::deque<IngestRequest> queue_ ABSL_GUARDED_BY(mu_);
+  std::size_t queued_observations_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread writer_;
+};
+
+}  // namespace pumptrack::service
+
+#endif  // PUMPTRACK_SERVICE_INGEST_PIPELINE_H_

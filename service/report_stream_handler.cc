@@ -1,0 +1,243 @@
+#include "service/report_stream_handler.h"
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "service/report_results.h"
+#include "service/status_mapping.h"
+#include "service/validation.h"
+
+namespace pumptrack::service {
+namespace {
+
+using Batch = v1::ReportBatch;
+using Ack = v1::ReportBatchAck;
+
+// One batch between being read and its acknowledgement being written.
+struct PendingBatch {
+  std::unique_ptr<Batch> batch;
+  std::optional<Ack> ack;  // set once the batch's outcome is known
+};
+
+class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
+ public:
+  explicit ReportStreamReactor(const ServiceContext& service) : service_(service) {
+    service_.metrics->AddStreams(1);
+    incoming_ = std::make_unique<Batch>();
+    StartRead(incoming_.get());
+  }
+
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (!ok) {  // the agent half-closed (or the call broke): acknowledge what is pending, then finish
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    if (absl::Status status = AcceptBatchLocked(); !status.ok()) {
+      FinishLocked(ToGrpcStatus(status));
+      return;
+    }
+    incoming_ = std::make_unique<Batch>();
+    if (pending_.size() < kMaxBatchesInFlightPerStream) {
+      StartRead(incoming_.get());
+    } else {
+      reading_paused_ = true;
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "could not write acknowledgement"));
+      return;
+    }
+    WriteNextLocked();
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    service_.metrics->AddStreams(-1);
+    bool last;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      last = outstanding_commits_ == 0;
+    }
+    if (last) delete this;
+  }
+
+ private:
+  // Validates the batch just read, records it in order and queues its valid observations. A non-OK status ends the
+  // stream (a malformed batch, as opposed to a malformed observation).
+  absl::Status AcceptBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const Batch& batch = *incoming_;
+    if (batch.batch_id() <= last_batch_id_ && has_batch_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("batch_id: must increase within a stream (got ", batch.batch_id(), " after ", last_batch_id_, ")"));
+    }
+    if (batch.observations().empty() || batch.observations_size() > kMaxObservationsPerBatch) {
+      return absl::InvalidArgumentError(absl::StrCat("observations: a batch carries 1-", kMaxObservationsPerBatch,
+                                                     " observations, got ", batch.observations_size()));
+    }
+    if (batch.has_agent()) {
+      if (!agent_) {
+        if (std::optional<FieldViolation> violation = ValidateAgentInfo(batch.agent(), "agent")) {
+          return ToStatus(*violation);
+        }
+        agent_ = batch.agent();
+      } else if (!google::protobuf::util::MessageDifferencer::Equals(*agent_, batch.agent())) {
+        return absl::InvalidArgumentError("agent: cannot change within a stream");
+      }
+    }
+    if (!agent_) return absl::InvalidArgumentError("agent: is required on the first batch of a stream");
+    has_batch_ = true;
+    last_batch_id_ = batch.batch_id();
+
+    auto pending = std::make_shared<PendingBatch>();
+    pending->batch = std::move(incoming_);
+    pending_.push_back(pending);
+
+    Ack ack;
+    ack.set_batch_id(batch_id_of(*pending));
+    ack.set_status(v1::BATCH_STATUS_PROCESSED);
+    IngestRequest ingest;
+    std::vector<int> queued_indexes;
+    const absl::Time now = service_.clock();
+    const auto& observations = pending->batch->observations();
+    for (int i = 0; i < observations.size(); ++i) {
+      v1::ObservationResult* result = ack.add_results();
+      if (std::optional<FieldViolation> violation =
+              ValidateObservation(observations[i], now, absl::StrCat("observations[", i, "]"))) {
+        result->set_result(v1::REPORT_RESULT_REJECTED);
+        result->set_field(violation->field);
+        result->set_reason(violation->reason);
+        continue;
+      }
+      ingest.observations.push_back({&observations[i], &*agent_});
+      queued_indexes.push_back(i);
+    }
+    service_.metrics->CountRejectedInvalid(observations.size() - queued_indexes.size());
+
+    if (queued_indexes.empty()) {
+      pending->ack = std::move(ack);
+      WriteNextLocked();
+      return absl::OkStatus();
+    }
+    const std::size_t queued = queued_indexes.size();
+    const absl::Time received = absl::Now();
+    ingest.done = [this, pending, ack = std::move(ack), queued_indexes = std::move(queued_indexes),
+                   received](absl::StatusOr<std::vector<storage::ApplyResult>> results) mutable {
+      if (results.ok()) {
+        CountResults(*service_.metrics, *results);
+        service_.metrics->ObserveIngestLatency(absl::Now() - received);
+        for (std::size_t k = 0; k < queued_indexes.size(); ++k) {
+          ack.mutable_results(queued_indexes[k])->set_result(ToReportResult((*results)[k]));
+        }
+      } else {
+        service_.metrics->CountRejectedStorage(queued_indexes.size());
+        ack = UnprocessedAck(*pending, v1::BATCH_STATUS_UNAVAILABLE, ClientFacingStorageError(results.status()));
+      }
+      OnCommitted(*pending, std::move(ack));
+    };
+    if (absl::Status submitted = service_.ingest->Submit(std::move(ingest)); !submitted.ok()) {
+      service_.metrics->CountRejectedOverloaded(queued);
+      pending->ack = UnprocessedAck(*pending, absl::IsResourceExhausted(submitted) ? v1::BATCH_STATUS_OVERLOADED
+                                                                                     : v1::BATCH_STATUS_UNAVAILABLE,
+                                    submitted);
+      WriteNextLocked();
+      return absl::OkStatus();
+    }
+    ++outstanding_commits_;
+    return absl::OkStatus();
+  }
+
+  static std::uint64_t batch_id_of(const PendingBatch& pending) { return pending.batch->batch_id(); }
+
+  static Ack UnprocessedAck(const PendingBatch& pending, v1::BatchStatus status, const absl::Status& why) {
+    Ack ack;
+    ack.set_batch_id(batch_id_of(pending));
+    ack.set_status(status);
+    ack.set_message(std::string(why.message()));
+    return ack;
+  }
+
+  // Runs on the ingest writer thread.
+  void OnCommitted(PendingBatch& pending, Ack ack) {
+    bool delete_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      --outstanding_commits_;
+      pending.ack = std::move(ack);
+      if (!finished_) {
+        WriteNextLocked();
+      }
+      delete_now = done_ && outstanding_commits_ == 0;
+    }
+    if (delete_now) delete this;
+  }
+
+  // Writes the oldest pending acknowledgement if it is ready and no write is in progress; resumes reading when the
+  // in-flight window has room again.
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (!writing_ && !pending_.empty() && pending_.front()->ack) {
+      writing_ = true;
+      outgoing_ = std::move(*pending_.front()->ack);
+      pending_.pop_front();
+      StartWrite(&outgoing_);
+    }
+    if (reading_paused_ && pending_.size() < kMaxBatchesInFlightPerStream) {
+      reading_paused_ = false;
+      StartRead(incoming_.get());
+    }
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (reads_done_ && pending_.empty() && !writing_) FinishLocked(grpc::Status::OK);
+  }
+
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  const ServiceContext& service_;
+  absl::Mutex mu_;
+  std::unique_ptr<Batch> incoming_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<PendingBatch>> pending_ ABSL_GUARDED_BY(mu_);
+  Ack outgoing_ ABSL_GUARDED_BY(mu_);
+  std::optional<v1::AgentInfo> agent_ ABSL_GUARDED_BY(mu_);
+  std::uint64_t last_batch_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool has_batch_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  int outstanding_commits_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* HandleReportStream(grpc::CallbackServerContext* context,
+                                                                                 const ServiceContext& service) {
+  return new ReportStreamReactor(service);
+}
+
+}  // namespace pumptrack::service

@@ -1,0 +1,69 @@
+#ifndef PUMPTRACK_SERVICE_SERVER_H_
+#define PUMPTRACK_SERVICE_SERVER_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace pumptrack::service {
+
+struct ServerOptions {
+  // RocksDB data directory; created if missing.
+  std::string data_dir;
+  // host:port for gRPC; port 0 picks a free port (see Server::grpc_port).
+  std::string grpc_listen = "127.0.0.1:50051";
+  // host:port for Prometheus' /metrics; port 0 picks a free port; empty disables metrics.
+  std::string metrics_listen = "127.0.0.1:9464";
+  // Plaintext gRPC. Required until TLS is configured (the security issue); for development and tests only.
+  bool insecure = false;
+  // Largest gRPC message accepted.
+  int max_receive_message_bytes = 4 << 20;
+  // Observations that may wait for the group-commit writer before reports are refused with RESOURCE_EXHAUSTED.
+  std::size_t ingest_queue_capacity = 100'000;
+  // Threads serving inventory queries (RocksDB reads).
+  int query_threads = 2;
+  std::size_t block_cache_bytes = 64 << 20;
+  absl::Duration history_retention = absl::Hours(24 * 400);
+  // The service clock; absl::Now when unset. Injected by tests.
+  std::function<absl::Time()> clock;
+};
+
+// A running pumptrack service: storage, group-commit ingest, gRPC services (agents, inventory, health, reflection)
+// and the metrics endpoint.
+class Server {
+ public:
+  // Opens the data directory and starts serving. Fails with the storage error (e.g. FAILED_PRECONDITION for a data
+  // directory of another format, UNAVAILABLE when it is locked), UNAVAILABLE when a port cannot be bound, or
+  // INVALID_ARGUMENT for unusable options.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
+
+  // Shuts down (see Shutdown) if still running.
+  ~Server();
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int grpc_port() const;
+  // 0 when metrics are disabled.
+  int metrics_port() const;
+
+  // Stops accepting calls, lets in-flight calls finish for up to `grace` (then cancels them), commits every queued
+  // report, and closes storage. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+  // Blocks until Shutdown has completed.
+  void Wait();
+
+ private:
+  struct State;
+  explicit Server(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace pumptrack::service
+
+#endif  // PUMPTRACK_SERVICE_SERVER_H_

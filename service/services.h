@@ -1,0 +1,44 @@
+#ifndef PUMPTRACK_SERVICE_SERVICES_H_
+#define PUMPTRACK_SERVICE_SERVICES_H_
+
+#include "pumptrack/v1/agent_service.grpc.pb.h"
+#include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "service/service_context.h"
+
+namespace pumptrack::service {
+
+// The gRPC services: thin routing from each RPC to its handler.
+class AgentServiceImpl final : public v1::AgentService::CallbackService {
+ public:
+  explicit AgentServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* Report(grpc::CallbackServerContext* context, const v1::ReportRequest* request,
+                                   v1::ReportResponse* response) override;
+  grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* ReportStream(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class InventoryServiceImpl final : public v1::InventoryService::CallbackService {
+ public:
+  explicit InventoryServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* GetDevice(grpc::CallbackServerContext* context, const v1::GetDeviceRequest* request,
+                                      v1::Device* response) override;
+  grpc::ServerUnaryReactor* ListDevices(grpc::CallbackServerContext* context, const v1::ListDevicesRequest* request,
+                                        v1::ListDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* Locate(grpc::CallbackServerContext* context, const v1::LocateRequest* request,
+                                   v1::LocateResponse* response) override;
+  grpc::ServerUnaryReactor* GetDeviceHistory(grpc::CallbackServerContext* context,
+                                             const v1::GetDeviceHistoryRequest* request,
+                                             v1::GetDeviceHistoryResponse* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+}  // namespace pumptrack::service
+
+#endif  // PUMPTRACK_SERVICE_SERVICES_H_

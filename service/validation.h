@@ -1,0 +1,41 @@
+#ifndef PUMPTRACK_SERVICE_VALIDATION_H_
+#define PUMPTRACK_SERVICE_VALIDATION_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "pumptrack/v1/agent_service.pb.h"
+#include "pumptrack/v1/device.pb.h"
+
+namespace pumptrack::service {
+
+// What is wrong with a request, and where: `field` is a path such as "observation.identity.asset_tag".
+struct FieldViolation {
+  std::string field;
+  std::string reason;
+};
+
+// INVALID_ARGUMENT with the message "<field>: <reason>".
+absl::Status ToStatus(const FieldViolation& violation);
+
+// Limits a report must respect (see the field comments in device.proto).
+inline constexpr int kMaxObservationsPerBatch = 1000;
+inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
+
+// Checks one observation against the protocol's documented limits. `now` is the service's clock; `path` prefixes
+// field names ("observation", "observations[3]"). Returns the first violation, or nullopt when valid.
+std::optional<FieldViolation> ValidateObservation(const v1::Observation& observation, absl::Time now,
+                                                  absl::string_view path);
+
+// Checks an agent's self-description. The agent id is required.
+std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl::string_view path);
+
+// True when `value` is a valid asset tag: 1–64 characters from [A-Za-z0-9._-].
+bool IsValidAssetTag(absl::string_view value);
+
+}  // namespace pumptrack::service
+
+#endif  // PUMPTRACK_SERVICE_VALIDATION_H_
