@@ -1,5 +1,7 @@
 #include "storage/database.h"
 
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -35,6 +37,12 @@ class Database::HistoryRetentionFilter : public rocksdb::CompactionFilter {
 };
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(options.path, mkdir_error);
+  if (mkdir_error) {
+    return absl::UnavailableError(absl::StrCat("cannot create data directory ", options.path, ": ",
+                                               mkdir_error.message()));
+  }
   auto database = std::unique_ptr<Database>(new Database());
   database->path_ = options.path;
   database->history_filter_ = std::make_unique<HistoryRetentionFilter>(
