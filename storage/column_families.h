@@ -3,7 +3,7 @@
 
 #include <array>
 #include <cstddef>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 namespace pumptrack::storage {
 
@@ -16,10 +16,13 @@ enum class ColumnFamily : std::size_t {
   kSerialIndex = 3,  // serial number -> asset tag.
   kDeviceIndex = 4,  // (dimension, value, asset tag) -> empty; secondary indexes for ListDevices.
   kHistory = 5,      // (asset tag, inverted time, inverted sequence) -> pumptrack.v1.HistoryEntry.
+  kTokens = 6,       // SHA-256 of a token secret -> pumptrack.v1.Token.
+  kAgents = 7,       // agent id -> pumptrack.v1.Agent.
+  kAudit = 8,        // entry index (big-endian) -> pumptrack.v1.AuditEntry; a hash chain.
 };
 
-inline constexpr std::array<absl::string_view, 6> kColumnFamilyNames = {
-    "default", "meta", "devices", "serial_index", "device_index", "history",
+inline constexpr std::array<absl::string_view, 9> kColumnFamilyNames = {
+    "default", "meta", "devices", "serial_index", "device_index", "history", "tokens", "agents", "audit",
 };
 
 inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();

@@ -166,6 +166,10 @@ std::optional<v1::HistoryEntry> HistoryFor(const std::optional<v1::Device>& curr
   if (current) {
     *entry.mutable_before() = Snapshot(current->last_observation());
     for (v1::ChangeKind change : Changes(entry.before(), entry.after())) entry.add_changes(change);
+    if (current->last_agent().agent_id() != next.last_agent().agent_id()) {
+      entry.add_changes(v1::CHANGE_KIND_REPORTING_AGENT);
+      entry.set_previous_agent_id(current->last_agent().agent_id());
+    }
     if (entry.changes().empty()) return std::nullopt;
   } else {
     entry.add_changes(v1::CHANGE_KIND_FIRST_SEEN);

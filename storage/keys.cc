@@ -129,6 +129,25 @@ absl::StatusOr<HistoryKeyParts> ParseHistoryKey(absl::string_view key) {
                          kMax64 - *inverted_sequence};
 }
 
+std::string AuditKey(std::uint64_t index) {
+  std::string key(1, kKeyVersion);
+  AppendBigEndian64(key, index);
+  return key;
+}
+
+absl::StatusOr<std::uint64_t> ParseAuditKey(absl::string_view key) {
+  absl::string_view rest = key;
+  if (rest.empty() || rest.front() != kKeyVersion) return CorruptKey("audit", key);
+  rest.remove_prefix(1);
+  std::optional<std::uint64_t> index = ConsumeBigEndian64(rest);
+  if (!index || !rest.empty()) return CorruptKey("audit", key);
+  return *index;
+}
+
+std::string TokenKey(absl::string_view secret_hash) { return DeviceKey(secret_hash); }
+
+std::string AgentKey(absl::string_view agent_id) { return DeviceKey(agent_id); }
+
 std::string PrefixSuccessor(absl::string_view prefix) {
   std::string successor(prefix);
   while (!successor.empty()) {

@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
@@ -65,6 +64,14 @@ struct HistoryKeyParts {
   std::uint64_t sequence = 0;
 };
 absl::StatusOr<HistoryKeyParts> ParseHistoryKey(absl::string_view key);
+
+// Audit family: [version][big-endian index].
+std::string AuditKey(std::uint64_t index);
+absl::StatusOr<std::uint64_t> ParseAuditKey(absl::string_view key);
+
+// Tokens family: [version][SHA-256 of the secret]. Agents family: [version][agent id].
+std::string TokenKey(absl::string_view secret_hash);
+std::string AgentKey(absl::string_view agent_id);
 
 // The smallest key greater than every key that starts with `prefix`; empty if there is none (all 0xff).
 std::string PrefixSuccessor(absl::string_view prefix);

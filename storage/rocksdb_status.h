@@ -1,7 +1,6 @@
 #ifndef PUMPTRACK_STORAGE_ROCKSDB_STATUS_H_
 #define PUMPTRACK_STORAGE_ROCKSDB_STATUS_H_
 
-#include <string_view>
 
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"

@@ -1,0 +1,171 @@
+#include "storage/token_store.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "google/protobuf/util/time_util.h"
+#include "openssl/rand.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+
+namespace pumptrack::storage {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr absl::string_view kSecretPrefix = "ptk_";
+constexpr int kSecretBytes = 32;
+constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3653);
+
+absl::Time ToAbsl(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts));
+}
+google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+
+absl::StatusOr<std::string> RandomBytes(int count) {
+  std::string bytes(static_cast<std::size_t>(count), '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), count) != 1) {
+    return absl::InternalError("the system random number generator failed");
+  }
+  return bytes;
+}
+
+bool IsValidTokenName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-' || ch == '@';
+  });
+}
+
+bool IsLive(const v1::Token& token, absl::Time now) {
+  return !token.has_revoked_at() && (!token.has_expires_at() || ToAbsl(token.expires_at()) > now);
+}
+
+}  // namespace
+
+std::string RoleName(v1::Role role) {
+  std::string name = v1::Role_Name(role);
+  if (absl::StartsWith(name, "ROLE_")) name = name.substr(5);
+  return absl::AsciiStrToLower(name);
+}
+
+v1::Role ParseRole(absl::string_view name) {
+  v1::Role role = v1::ROLE_UNSPECIFIED;
+  if (!v1::Role_Parse(absl::StrCat("ROLE_", absl::AsciiStrToUpper(name)), &role)) return v1::ROLE_UNSPECIFIED;
+  return role;
+}
+
+std::string DescribeToken(const v1::Token& token) {
+  return absl::StrCat("id=", token.id(), " name=", token.name(), " role=", RoleName(token.role()),
+                      token.has_expires_at() ? absl::StrCat(" expires=", TimeUtil::ToString(token.expires_at())) : "",
+                      token.has_revoked_at() ? " revoked" : "");
+}
+
+absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(Database* database, AuditLog* audit) {
+  auto store = std::unique_ptr<TokenStore>(new TokenStore(database, audit));
+  std::unique_ptr<rocksdb::Iterator> it = database->NewIterator(ColumnFamily::kTokens, rocksdb::ReadOptions());
+  absl::MutexLock lock(&store->mu_);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::Token token;
+    if (!token.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("a stored token does not parse");
+    }
+    std::string key(ToView(it->key()));
+    store->by_hash_.emplace(key.substr(1), std::move(token));
+  }
+  if (absl::Status status = FromRocksDb(it->status(), "load tokens"); !status.ok()) return status;
+  return store;
+}
+
+absl::StatusOr<CreatedToken> TokenStore::Create(absl::string_view name, v1::Role role, absl::Duration ttl,
+                                                const Actor& actor, absl::Time now) {
+  if (!IsValidTokenName(name)) {
+    return absl::InvalidArgumentError("name: must be 1-64 characters from [A-Za-z0-9._@-]");
+  }
+  if (role == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(role)) {
+    return absl::InvalidArgumentError("role: must be viewer, transport, asset_manager, auditor or admin");
+  }
+  if (ttl < absl::ZeroDuration() || ttl > kMaxTtl) {
+    return absl::InvalidArgumentError("ttl: must be between 0 (no expiry) and 10 years");
+  }
+  absl::StatusOr<std::string> secret_bytes = RandomBytes(kSecretBytes);
+  absl::StatusOr<std::string> id_bytes = RandomBytes(8);
+  if (!secret_bytes.ok()) return secret_bytes.status();
+  if (!id_bytes.ok()) return id_bytes.status();
+
+  CreatedToken created;
+  std::string encoded;
+  absl::WebSafeBase64Escape(*secret_bytes, &encoded);
+  created.secret = absl::StrCat(kSecretPrefix, encoded);
+  v1::Token& token = created.token;
+  token.set_id(absl::StrCat("tok_", absl::BytesToHexString(*id_bytes)));
+  token.set_name(std::string(name));
+  token.set_role(role);
+  *token.mutable_created_at() = ToProto(now);
+  if (ttl > absl::ZeroDuration()) *token.mutable_expires_at() = ToProto(now + ttl);
+  token.set_created_by(actor.name);
+  const std::string hash = Sha256(created.secret);
+
+  absl::MutexLock lock(&mu_);
+  for (const auto& [unused, existing] : by_hash_) {
+    if (existing.name() == token.name() && IsLive(existing, now)) {
+      return absl::AlreadyExistsError(absl::StrCat("name: a live token named ", name, " exists"));
+    }
+  }
+  rocksdb::WriteBatch batch;
+  rocksdb::Status staged = batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash),
+                                     token.SerializeAsString());
+  if (!staged.ok()) return FromRocksDb(staged, "stage token");
+  absl::StatusOr<v1::AuditEntry> audited =
+      audit_->Commit(batch, {actor, "token.create", token.id(), "", DescribeToken(token)}, now);
+  if (!audited.ok()) return audited.status();
+  by_hash_.emplace(hash, token);
+  return created;
+}
+
+absl::StatusOr<v1::Token> TokenStore::Authenticate(absl::string_view secret, absl::Time now) const {
+  const absl::Status refused = absl::UnauthenticatedError("missing, unknown, expired or revoked token");
+  if (!absl::StartsWith(secret, kSecretPrefix) || secret.size() > 128) return refused;
+  const std::string hash = Sha256(secret);
+  absl::MutexLock lock(&mu_);
+  auto it = by_hash_.find(hash);
+  if (it == by_hash_.end() || !IsLive(it->second, now)) return refused;
+  return it->second;
+}
+
+std::vector<v1::Token> TokenStore::List() const {
+  std::vector<v1::Token> tokens;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [unused, token] : by_hash_) tokens.push_back(token);
+  }
+  std::sort(tokens.begin(), tokens.end(), [](const v1::Token& a, const v1::Token& b) {
+    return std::make_pair(ToAbsl(a.created_at()), a.id()) < std::make_pair(ToAbsl(b.created_at()), b.id());
+  });
+  return tokens;
+}
+
+absl::StatusOr<v1::Token> TokenStore::Revoke(absl::string_view id, const Actor& actor, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [hash, token] : by_hash_) {
+    if (token.id() != id) continue;
+    if (token.has_revoked_at()) return token;
+    v1::Token revoked = token;
+    *revoked.mutable_revoked_at() = ToProto(now);
+    rocksdb::WriteBatch batch;
+    rocksdb::Status staged = batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash),
+                                       revoked.SerializeAsString());
+    if (!staged.ok()) return FromRocksDb(staged, "stage token revocation");
+    absl::StatusOr<v1::AuditEntry> audited =
+        audit_->Commit(batch, {actor, "token.revoke", token.id(), DescribeToken(token), DescribeToken(revoked)}, now);
+    if (!audited.ok()) return audited.status();
+    token = std::move(revoked);
+    return token;
+  }
+  return absl::NotFoundError(absl::StrCat("id: no token ", id));
+}
+
+}  // namespace pumptrack::storage
