@@ -1,0 +1,231 @@
+// pumptrack-agent: observes infusion pumps through an adapter and reports them to the pumptrack service.
+#include <grpcpp/grpcpp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "agents/agent.h"
+#include "agents/sequencer.h"
+#include "agents/sim/sim_source.h"
+#include "agents/uplink.h"
+#include "pumptrack/v1/agent_service.grpc.pb.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+#ifndef PUMPTRACK_VERSION
+#error "PUMPTRACK_VERSION must be defined by the build"
+#endif
+
+ABSL_FLAG(std::string, server, "localhost:50051", "The pumptrack service, host:port.");
+ABSL_FLAG(bool, insecure, false, "Use a plaintext channel instead of TLS (development only).");
+ABSL_FLAG(std::string, agent_id, "",
+          "This agent's id, 1-64 characters from [A-Za-z0-9._:-]. Default: derived from the host name.");
+ABSL_FLAG(std::string, adapter, "sim", "Where observations come from. Only \"sim\" exists so far.");
+ABSL_FLAG(int64_t, sim_pumps, 100, "sim: number of simulated pumps.");
+ABSL_FLAG(std::string, sim_prefix, "PT", "sim: asset tag prefix; pump i is <prefix>-<i as 5 digits>.");
+ABSL_FLAG(uint64_t, sim_seed, pumptrack::agents::sim::kDefaultSeed, "sim: seed of the simulated fleet and its moves.");
+ABSL_FLAG(double, sim_exit_rate, 0.0,
+          "sim: chance per pump and round of being carried to the loading-dock exit zone (0 = never).");
+ABSL_FLAG(absl::Duration, interval, absl::Seconds(30), "Time between rounds.");
+ABSL_FLAG(int64_t, rounds, 0, "Rounds to send; 0 = until stopped (with --once: default 1).");
+ABSL_FLAG(bool, once, false,
+          "Send --rounds rounds (default 1), exit 0 once all are acknowledged, non-zero at the first that is not.");
+ABSL_FLAG(int32_t, batch_size, 500, "Observations per ReportBatch, 1-1000.");
+ABSL_FLAG(absl::Duration, round_timeout, absl::Seconds(60), "Deadline for delivering one round, retries included.");
+
+namespace {
+
+namespace agents = pumptrack::agents;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+bool IsAgentIdChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == ':' || c == '-';
+}
+
+bool IsValidAgentId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!IsAgentIdChar(c)) return false;
+  }
+  return true;
+}
+
+// The host name with characters an agent id may not hold replaced by '-', at most 64 characters.
+std::string AgentIdFromHostname() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "pumptrack-agent";
+  std::string id(host);
+  if (id.size() > 64) id.resize(64);
+  for (char& c : id) {
+    if (!IsAgentIdChar(c)) c = '-';
+  }
+  return id;
+}
+
+struct Config {
+  std::string server;
+  bool insecure = false;
+  agents::sim::SimOptions sim;
+  agents::UplinkOptions uplink;
+  agents::AgentOptions agent;
+};
+
+// Reads and checks the flags. INVALID_ARGUMENT names the bad flag.
+absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
+  Config config;
+  config.server = absl::GetFlag(FLAGS_server);
+  config.insecure = absl::GetFlag(FLAGS_insecure);
+  if (config.server.empty()) return absl::InvalidArgumentError("--server must not be empty");
+
+  const std::string adapter = absl::GetFlag(FLAGS_adapter);
+  if (adapter != "sim") {
+    return absl::InvalidArgumentError(absl::StrFormat("unknown --adapter \"%s\" (available: sim)", adapter));
+  }
+  config.sim.pumps = absl::GetFlag(FLAGS_sim_pumps);
+  config.sim.prefix = absl::GetFlag(FLAGS_sim_prefix);
+  config.sim.seed = absl::GetFlag(FLAGS_sim_seed);
+  config.sim.exit_zone_probability = absl::GetFlag(FLAGS_sim_exit_rate);
+  config.sim.epoch = start;
+
+  config.uplink.agent_id = absl::GetFlag(FLAGS_agent_id);
+  if (config.uplink.agent_id.empty()) config.uplink.agent_id = AgentIdFromHostname();
+  if (!IsValidAgentId(config.uplink.agent_id)) {
+    return absl::InvalidArgumentError("--agent_id must be 1-64 characters from [A-Za-z0-9._:-]");
+  }
+  config.uplink.agent_version = PUMPTRACK_VERSION;
+  config.uplink.batch_size = absl::GetFlag(FLAGS_batch_size);
+  if (config.uplink.batch_size < 1 || config.uplink.batch_size > agents::kMaxBatchSize) {
+    return absl::InvalidArgumentError(absl::StrFormat("--batch_size must be 1-%d", agents::kMaxBatchSize));
+  }
+  config.uplink.round_timeout = absl::GetFlag(FLAGS_round_timeout);
+  if (config.uplink.round_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--round_timeout must be positive");
+  }
+
+  config.agent.interval = absl::GetFlag(FLAGS_interval);
+  if (config.agent.interval <= absl::ZeroDuration()) return absl::InvalidArgumentError("--interval must be positive");
+  config.agent.rounds = absl::GetFlag(FLAGS_rounds);
+  if (config.agent.rounds < 0) return absl::InvalidArgumentError("--rounds must be 0 or more");
+  config.agent.stop_on_failure = absl::GetFlag(FLAGS_once);
+  if (config.agent.stop_on_failure && config.agent.rounds == 0) config.agent.rounds = 1;
+  return config;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const Config& config) {
+  // TLS with the default trust roots for now; client certificates (mutual TLS) come with enrollment.
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      config.insecure ? grpc::InsecureChannelCredentials() : grpc::SslCredentials(grpc::SslCredentialsOptions());
+  return grpc::CreateChannel(config.server, credentials);
+}
+
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+// Calls agent.RequestStop() on SIGINT or SIGTERM, from a thread of its own, until destroyed. The signals must already
+// be blocked in every thread (BlockStopSignals before any thread starts) so that only this watcher receives them.
+class StopSignalWatcher {
+ public:
+  explicit StopSignalWatcher(agents::Agent& agent) : thread_([this, &agent] { Watch(agent); }) {}
+  ~StopSignalWatcher() {
+    done_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Watch(agents::Agent& agent) {
+    const sigset_t signals = StopSignals();
+    const timespec poll = {0, 200'000'000};
+    while (!done_) {
+      const int signal = sigtimedwait(&signals, nullptr, &poll);
+      if (signal > 0) {
+        spdlog::info("received {}; stopping", strsignal(signal));
+        agent.RequestStop();
+        return;
+      }
+    }
+  }
+
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+void BlockStopSignals() {
+  const sigset_t signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BlockStopSignals();  // before gRPC or anything else starts a thread
+  absl::SetProgramUsageMessage("Reports infusion pump observations to the pumptrack service.\n"
+                               "Usage: pumptrack-agent --server=HOST:PORT [--insecure] [--adapter=sim] [flags]");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    std::fprintf(stderr, "pumptrack-agent: unexpected argument \"%s\"\n", positional[1]);
+    return kExitUsage;
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("pumptrack-agent"));
+
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Config> config = ConfigFromFlags(start);
+  if (!config.ok()) {
+    std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(config.status().message()).c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<agents::sim::SimSource>> source = agents::sim::SimSource::Create(config->sim);
+  if (!source.ok()) {
+    std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(source.status().message()).c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<agents::Uplink>> uplink =
+      agents::Uplink::Create(pumptrack::v1::AgentService::NewStub(MakeChannel(*config)), config->uplink);
+  if (!uplink.ok()) {
+    std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(uplink.status().message()).c_str());
+    return kExitUsage;
+  }
+
+  const agents::Sequencer sequencer(agents::Sequencer::BaseForStart(start));
+  spdlog::info("pumptrack-agent {} as {}: {} pumps from the {} adapter to {} ({}), every {}, sequences from {}",
+               PUMPTRACK_VERSION, config->uplink.agent_id, (*source)->pump_count(), (*source)->name(),
+               config->server, config->insecure ? "plaintext" : "TLS", absl::FormatDuration(config->agent.interval),
+               sequencer.base());
+  agents::Agent agent(*std::move(source), *std::move(uplink), sequencer, config->agent);
+  absl::Status status;
+  {
+    StopSignalWatcher watcher(agent);
+    status = agent.Run();
+  }
+
+  const bool stopped_by_signal = status.code() == absl::StatusCode::kCancelled && !config->agent.stop_on_failure;
+  if (status.ok() || stopped_by_signal) {
+    spdlog::info("stopped");
+    return 0;
+  }
+  std::fprintf(stderr, "pumptrack-agent: %s\n", status.ToString().c_str());
+  return kExitFailure;
+}
