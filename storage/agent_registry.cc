@@ -116,6 +116,10 @@ std::vector<v1::Agent> AgentRegistry::List() const {
 absl::Status AgentRegistry::AuditDenied(absl::string_view agent_id, absl::string_view why, absl::Time now) {
   {
     absl::MutexLock lock(&mu_);
+    // Bounded: a flood of invented ids (possible with --insecure) forgets old entries instead of growing.
+    if (last_denial_audited_.size() >= 10'000 && !last_denial_audited_.contains(agent_id)) {
+      last_denial_audited_.clear();
+    }
     auto [it, inserted] = last_denial_audited_.try_emplace(agent_id, now);
     if (!inserted) {
       if (now - it->second < kDenialAuditInterval) return absl::OkStatus();

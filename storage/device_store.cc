@@ -118,6 +118,12 @@ std::optional<std::string> IndexPrefixFor(const DeviceFilter& filter) {
   return std::nullopt;
 }
 
+// `t` rounded up to a whole microsecond.
+absl::Time CeilMicros(absl::Time t) {
+  const absl::Time floor = absl::FromUnixMicros(absl::ToUnixMicros(t));
+  return floor == t ? t : floor + absl::Microseconds(1);
+}
+
 absl::StatusOr<v1::Device> ParseDevice(absl::string_view bytes, absl::string_view asset_tag) {
   v1::Device device;
   if (!device.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -224,13 +230,18 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
     v1::Device next = Advance(device.current, *in.observation, *in.agent, now);
     if (std::optional<v1::HistoryEntry> entry = HistoryFor(device.current, next)) {
       stage(batch.Put(database_->Handle(ColumnFamily::kHistory),
-                      keys::HistoryKey(next.identity().asset_tag(), ToAbsl(entry->observed_at()), entry->sequence()),
+                      keys::HistoryKey(next.identity().asset_tag(), ToAbsl(entry->observed_at()), entry->sequence(),
+                                       entry->agent_id()),
                       entry->SerializeAsString()));
     }
     device.current = std::move(next);
     results.push_back(ApplyResult::kAccepted);
   }
 
+  // Serial-index changes are applied after every device is staged: releases first, and only while the serial still
+  // maps to the releasing device, so serials swapped or taken over within a batch stay indexed.
+  std::vector<std::pair<std::string, std::string>> serials_released;  // (serial, tag)
+  std::vector<std::pair<std::string, std::string>> serials_claimed;   // (serial, tag)
   for (const auto& [tag, device] : pending) {
     if (!device.current || (device.stored && device.stored->accepted_reports() ==
                                                   device.current->accepted_reports())) {
@@ -241,11 +252,8 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
 
     const std::string& serial = device.current->identity().serial_number();
     if (!device.stored || device.stored->identity().serial_number() != serial) {
-      if (device.stored) {
-        stage(batch.Delete(database_->Handle(ColumnFamily::kSerialIndex),
-                           keys::SerialKey(device.stored->identity().serial_number())));
-      }
-      stage(batch.Put(database_->Handle(ColumnFamily::kSerialIndex), keys::SerialKey(serial), tag));
+      if (device.stored) serials_released.emplace_back(device.stored->identity().serial_number(), tag);
+      serials_claimed.emplace_back(serial, tag);
     }
 
     auto before = device.stored ? IndexEntries(*device.stored) : decltype(IndexEntries(*device.current)){};
@@ -261,6 +269,19 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
                         rocksdb::Slice()));
       }
     }
+  }
+  for (const auto& [serial, tag] : serials_released) {
+    const bool claimed_in_batch = std::any_of(serials_claimed.begin(), serials_claimed.end(),
+                                              [&](const auto& claim) { return claim.first == serial; });
+    if (claimed_in_batch) continue;
+    absl::StatusOr<std::optional<std::string>> owner = database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial));
+    if (!owner.ok()) return owner.status();
+    if (owner->has_value() && **owner == tag) {
+      stage(batch.Delete(database_->Handle(ColumnFamily::kSerialIndex), keys::SerialKey(serial)));
+    }
+  }
+  for (const auto& [serial, tag] : serials_claimed) {
+    stage(batch.Put(database_->Handle(ColumnFamily::kSerialIndex), keys::SerialKey(serial), tag));
   }
   if (!staged.ok()) return FromRocksDb(staged, "stage device update");
 
@@ -330,6 +351,10 @@ absl::StatusOr<DevicePage> DeviceStore::ListDevices(const DeviceFilter& filter, 
 absl::StatusOr<HistoryPage> DeviceStore::GetHistory(absl::string_view asset_tag, absl::Time start, absl::Time end,
                                                     absl::string_view cursor, int limit) const {
   const std::string prefix = keys::HistoryPrefix(asset_tag);
+  // Keys hold whole microseconds: observed_at >= start means >= CeilMicros(start), and < end means
+  // < CeilMicros(end).
+  start = CeilMicros(start);
+  end = CeilMicros(end);
   // Newest first: keys hold inverted times, so observed_at < end starts at HistoryKey(end - 1us, max sequence)...
   std::string seek_key = keys::HistoryKey(asset_tag, end - absl::Microseconds(1), UINT64_MAX);
   if (!cursor.empty()) {

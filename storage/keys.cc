@@ -104,10 +104,12 @@ std::string HistoryPrefix(absl::string_view asset_tag) {
   return key;
 }
 
-std::string HistoryKey(absl::string_view asset_tag, absl::Time observed_at, std::uint64_t sequence) {
+std::string HistoryKey(absl::string_view asset_tag, absl::Time observed_at, std::uint64_t sequence,
+                       absl::string_view agent_id) {
   std::string key = HistoryPrefix(asset_tag);
   AppendBigEndian64(key, kMax64 - ClampedMicros(observed_at));
   AppendBigEndian64(key, kMax64 - sequence);
+  key.append(agent_id.data(), agent_id.size());
   return key;
 }
 
@@ -118,15 +120,13 @@ absl::StatusOr<HistoryKeyParts> ParseHistoryKey(absl::string_view key) {
   std::optional<absl::string_view> tag = ConsumeLengthPrefixed(rest);
   std::optional<std::uint64_t> inverted_micros = ConsumeBigEndian64(rest);
   std::optional<std::uint64_t> inverted_sequence = ConsumeBigEndian64(rest);
-  if (!tag || tag->empty() || !inverted_micros || !inverted_sequence || !rest.empty()) {
-    return CorruptKey("history", key);
-  }
+  if (!tag || tag->empty() || !inverted_micros || !inverted_sequence) return CorruptKey("history", key);
   const std::uint64_t micros = kMax64 - *inverted_micros;
   if (micros > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return CorruptKey("history", key);
   }
   return HistoryKeyParts{std::string(*tag), absl::FromUnixMicros(static_cast<std::int64_t>(micros)),
-                         kMax64 - *inverted_sequence};
+                         kMax64 - *inverted_sequence, std::string(rest)};
 }
 
 std::string AuditKey(std::uint64_t index) {

@@ -53,15 +53,18 @@ std::string DeviceIndexKey(IndexDimension dimension, absl::string_view value, ab
 // The asset tag of an index key that starts with `prefix` (as made by DeviceIndexPrefix).
 absl::StatusOr<std::string> ParseDeviceIndexKey(absl::string_view prefix, absl::string_view key);
 
-// History family: [version][len][asset tag][inverted observed-at micros][inverted sequence].
-// Observation times before the Unix epoch are clamped to it.
+// History family: [version][len][asset tag][inverted observed-at micros][inverted sequence][agent id].
+// Observation times before the Unix epoch are clamped to it; sub-microsecond parts are dropped. The agent id keeps
+// entries of two agents with equal time and sequence apart (sequences are per agent).
 std::string HistoryPrefix(absl::string_view asset_tag);
-std::string HistoryKey(absl::string_view asset_tag, absl::Time observed_at, std::uint64_t sequence);
+std::string HistoryKey(absl::string_view asset_tag, absl::Time observed_at, std::uint64_t sequence,
+                       absl::string_view agent_id = "");
 
 struct HistoryKeyParts {
   std::string asset_tag;
   absl::Time observed_at;
   std::uint64_t sequence = 0;
+  std::string agent_id;
 };
 absl::StatusOr<HistoryKeyParts> ParseHistoryKey(absl::string_view key);
 

@@ -340,12 +340,12 @@ TEST_F(DeviceStoreApplyTest, EverythingSurvivesCloseAndReopen) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// KNOWN STORAGE BUG (reported, not fixed here): storage/device_store.cc Apply() deletes the device's *old* serial
+// Regression (fixed): storage/device_store.cc Apply() deletes the device's *old* serial
 // index entry unconditionally (lines ~240-243) without checking that it still points to this device, and stages
 // deletes and puts per device in asset-tag order. When two pumps' serials are swapped (a data-entry correction), the
-// second device's Delete removes the entry the first device just wrote. Expected to FAIL until fixed.
+// second device's Delete removes the entry the first device just wrote.
 // ---------------------------------------------------------------------------------------------------------------
-TEST_F(DeviceStoreApplyTest, KnownBug_SerialSwapBetweenDevicesKeepsBothSerialsIndexed) {
+TEST_F(DeviceStoreApplyTest, SerialSwapBetweenDevicesKeepsBothSerialsIndexed) {
   Batch seed;
   seed.Add(Obs("PT-1").Seq(1).Serial("SN-X"));
   seed.Add(Obs("PT-2").Seq(1).Serial("SN-Y"));
@@ -358,7 +358,7 @@ TEST_F(DeviceStoreApplyTest, KnownBug_SerialSwapBetweenDevicesKeepsBothSerialsIn
   ASSERT_THAT(MustApply(swap), ElementsAre(kAccepted, kAccepted));
 
   absl::StatusOr<v1::Device> y = store_->GetDeviceBySerial("SN-Y");
-  ASSERT_TRUE(y.ok()) << "STORAGE BUG: serial SN-Y lost from the serial index: " << y.status();
+  ASSERT_TRUE(y.ok()) << "serial SN-Y lost from the serial index: " << y.status();
   EXPECT_EQ(y->identity().asset_tag(), "PT-1");
   absl::StatusOr<v1::Device> x = store_->GetDeviceBySerial("SN-X");
   ASSERT_TRUE(x.ok()) << x.status();
@@ -366,8 +366,8 @@ TEST_F(DeviceStoreApplyTest, KnownBug_SerialSwapBetweenDevicesKeepsBothSerialsIn
 }
 
 // Same root cause across two Apply calls: a serial that moved to another device is deleted when its previous
-// owner changes serial. Expected to FAIL until fixed.
-TEST_F(DeviceStoreApplyTest, KnownBug_OldSerialDeletedEvenWhenNowOwnedByAnotherDevice) {
+// owner changes serial.
+TEST_F(DeviceStoreApplyTest, OldSerialDeletedEvenWhenNowOwnedByAnotherDevice) {
   ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).Serial("SN-X")), kAccepted);
   // The physical pump SN-X was re-labelled PT-9 and reports under its new tag.
   ASSERT_EQ(MustApplyOne(Obs("PT-9").Seq(1).At(BaseTime() + absl::Minutes(1)).Serial("SN-X")), kAccepted);
@@ -375,7 +375,7 @@ TEST_F(DeviceStoreApplyTest, KnownBug_OldSerialDeletedEvenWhenNowOwnedByAnotherD
   ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(2)).Serial("SN-Z")), kAccepted);
 
   absl::StatusOr<v1::Device> x = store_->GetDeviceBySerial("SN-X");
-  ASSERT_TRUE(x.ok()) << "STORAGE BUG: PT-1's serial change deleted SN-X, which belongs to PT-9: " << x.status();
+  ASSERT_TRUE(x.ok()) << "PT-1's serial change deleted SN-X, which belongs to PT-9: " << x.status();
   EXPECT_EQ(x->identity().asset_tag(), "PT-9");
 }
 

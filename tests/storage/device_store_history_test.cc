@@ -337,38 +337,37 @@ TEST_F(DeviceStoreHistoryTest, HistoryIsPerDevice) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// KNOWN STORAGE BUG (reported, not fixed here): history keys are (asset tag, observed_at, sequence) only
+// Regression (fixed): history keys are (asset tag, observed_at, sequence) only
 // (storage/keys.h HistoryKey, used by storage/device_store.cc Apply line ~222). Sequences are per (agent, device), so
 // two agents can report the same observed_at and sequence; the second agent's observation is accepted (not older)
 // and its history entry silently overwrites the first one (every agent switch now writes a REPORTING_AGENT entry,
-// so any such collision loses history). Here the FIRST_SEEN entry is lost. Expected to FAIL until fixed.
+// so any such collision loses history). Here the FIRST_SEEN entry is lost.
 // ---------------------------------------------------------------------------------------------------------------
-TEST_F(DeviceStoreHistoryTest, KnownBug_EqualTimeAndSequenceFromTwoAgentsKeepsBothEntries) {
+TEST_F(DeviceStoreHistoryTest, EqualTimeAndSequenceFromTwoAgentsKeepsBothEntries) {
   ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(BaseTime()).Room("512"), "gw-5west-01"), ApplyResult::kAccepted);
   ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(BaseTime()).Room("514"), "rtls-bridge-02"), ApplyResult::kAccepted);
   EXPECT_EQ(MustGet("PT-1").accepted_reports(), 2u);
 
   const std::vector<v1::HistoryEntry> history = AllHistory("PT-1");
-  ASSERT_EQ(history.size(), 2u) << "STORAGE BUG: an accepted change's history entry overwrote an earlier one";
+  ASSERT_EQ(history.size(), 2u) << "an accepted change's history entry overwrote an earlier one";
   std::set<std::string> agents = {history[0].agent_id(), history[1].agent_id()};
   EXPECT_EQ(agents, (std::set<std::string>{"gw-5west-01", "rtls-bridge-02"}));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// KNOWN STORAGE BUG (reported, not fixed here): GetHistory's bounds are converted to microseconds by truncation
+// Regression (fixed): GetHistory's bounds are converted to microseconds by truncation
 // (storage/device_store.cc GetHistory lines ~330 and ~339, via keys::HistoryKey/absl::ToUnixMicros), but the service
 // passes nanosecond-precision bounds (service/device_history_handler.cc RangeBound). With end = T + 500ns an entry at
-// exactly T (< end) is dropped; with start = T + 500ns an entry at T (< start) is returned. Expected to FAIL until
-// fixed.
+// exactly T (< end) is dropped; with start = T + 500ns an entry at T (< start) is returned.
 // ---------------------------------------------------------------------------------------------------------------
-TEST_F(DeviceStoreHistoryTest, KnownBug_SubMicrosecondRangeBoundsAreHonoured) {
+TEST_F(DeviceStoreHistoryTest, SubMicrosecondRangeBoundsAreHonoured) {
   const absl::Time t = BaseTime();
   ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(t)), ApplyResult::kAccepted);
   const absl::Duration half_us = absl::Nanoseconds(500);
   EXPECT_THAT(Sequences(t - absl::Seconds(1), t + half_us), ElementsAre(1))
-      << "STORAGE BUG: entry at T missing from [T-1s, T+500ns)";
+      << "entry at T missing from [T-1s, T+500ns)";
   EXPECT_THAT(Sequences(t + half_us, t + absl::Seconds(1)), IsEmpty())
-      << "STORAGE BUG: entry at T returned for [T+500ns, T+1s)";
+      << "entry at T returned for [T+500ns, T+1s)";
 }
 
 }  // namespace

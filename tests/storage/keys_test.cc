@@ -189,7 +189,6 @@ TEST(KeysTest, ParseHistoryKeyRejectsTruncatedAndGarbageKeysWithDataLoss) {
       good.substr(0, good.size() - 1),   // truncated sequence
       good.substr(0, good.size() - 8),   // missing sequence
       good.substr(0, 10),                // prefix only
-      good + "x",                        // trailing bytes
       std::string("\x02") + good.substr(1),  // unknown key version
       std::string("\x01\x00", 2) + good.substr(10),  // empty asset tag
       std::string("\x01\x40PT-00042", 10) + good.substr(10),  // length prefix beyond the key
@@ -205,6 +204,17 @@ TEST(KeysTest, ParseHistoryKeyRejectsTruncatedAndGarbageKeysWithDataLoss) {
     EXPECT_EQ(parts.status().code(), absl::StatusCode::kDataLoss) << "key of " << key.size() << " bytes";
     EXPECT_THAT(std::string(parts.status().message()), HasSubstr("malformed history key"));
   }
+}
+
+TEST(KeysTest, HistoryKeyCarriesTheAgentIdAfterTheSequence) {
+  const std::string key = HistoryKey("PT-00042", T(2026, 3, 2, 8, 0, 0), 7, "gw-5west-01");
+  absl::StatusOr<HistoryKeyParts> parts = ParseHistoryKey(key);
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  EXPECT_EQ(parts->asset_tag, "PT-00042");
+  EXPECT_EQ(parts->sequence, 7u);
+  EXPECT_EQ(parts->agent_id, "gw-5west-01");
+  // Entries that differ only by agent sort after the agent-less key of the same time and sequence.
+  EXPECT_LT(HistoryKey("PT-00042", T(2026, 3, 2, 8, 0, 0), 7), key);
 }
 
 TEST(KeysTest, TagIsNeverInsideAnotherTagsPrefixRange) {
