@@ -3,11 +3,14 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/offline_admin.h"
 #include "service/server.h"
 #include "spdlog/spdlog.h"
 
@@ -16,10 +19,18 @@ ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051", "host:port for gRPC (agen
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "host:port for Prometheus /metrics; port 0 picks one; empty disables.");
 ABSL_FLAG(bool, insecure, false, "Serve plaintext gRPC. For local development and tests only.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
+ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA bundle that signs agents' client certificates.");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
+          "How often the TLS files are re-read; rotated certificates take effect without a restart.");
+ABSL_FLAG(std::string, role, "", "token create: viewer, transport, asset_manager, auditor or admin.");
+ABSL_FLAG(std::string, name, "", "token create: who the token is for.");
+ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(), "token create: validity; 0 means no expiry.");
 ABSL_FLAG(std::string, ready_file, "",
           "When serving, write {\"grpc\": \"host:port\", \"metrics\": \"host:port\"} with the real ports here.");
 ABSL_FLAG(int64_t, ingest_queue, 100'000, "Observations that may wait for commit before reports are refused.");
-ABSL_FLAG(int, query_threads, 2, "Threads serving inventory queries.");
+ABSL_FLAG(int, worker_threads, 2, "Threads running blocking request work (RocksDB reads, audited writes).");
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
 ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest gRPC message accepted.");
@@ -43,12 +54,39 @@ bool WriteReadyFile(const std::string& path, const std::string& grpc, const std:
   return std::rename(temporary.c_str(), path.c_str()) == 0;  // readers never see a half-written file
 }
 
+// `pumptrackd token create`: prints the new token's secret on the last line.
+int CreateTokenCommand() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty() || absl::GetFlag(FLAGS_role).empty() || absl::GetFlag(FLAGS_name).empty()) {
+    std::fprintf(stderr, "pumptrackd: token create needs --data_dir, --role and --name\n");
+    return 2;
+  }
+  absl::StatusOr<pumptrack::storage::CreatedToken> created = pumptrack::service::CreateTokenOffline(
+      data_dir, absl::GetFlag(FLAGS_name), absl::GetFlag(FLAGS_role), absl::GetFlag(FLAGS_ttl));
+  if (!created.ok()) {
+    std::fprintf(stderr, "pumptrackd: %s\n", std::string(created.status().message()).c_str());
+    return 1;
+  }
+  std::printf("created token %s for %s with role %s; it is shown only once:\n%s\n", created->token.id().c_str(),
+              created->token.name().c_str(), pumptrack::storage::RoleName(created->token.role()).c_str(),
+              created->secret.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("pumptrackd --data_dir=DIR [--grpc_listen=HOST:PORT] [--insecure] ...");
-  absl::ParseCommandLine(argc, argv);
+  absl::SetProgramUsageMessage(
+      "pumptrackd --data_dir=DIR --tls_cert=PEM --tls_key=PEM --tls_client_ca=PEM [--grpc_listen=HOST:PORT] ...\n"
+      "  or: pumptrackd token create --data_dir=DIR --role=ROLE --name=NAME [--ttl=DURATION]   (daemon stopped)");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  if (positional.size() > 1) {
+    const std::string verb = absl::StrJoin(positional.begin() + 1, positional.end(), " ");
+    if (verb == "token create") return CreateTokenCommand();
+    std::fprintf(stderr, "pumptrackd: unknown command '%s' (try: pumptrackd token create)\n", verb.c_str());
+    return 2;
+  }
 
   // Signals are taken synchronously by sigwait below; block them before any thread starts.
   sigset_t signals;
@@ -63,7 +101,11 @@ int main(int argc, char** argv) {
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.insecure = absl::GetFlag(FLAGS_insecure);
   options.ingest_queue_capacity = static_cast<std::size_t>(absl::GetFlag(FLAGS_ingest_queue));
-  options.query_threads = absl::GetFlag(FLAGS_query_threads);
+  options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls_reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.block_cache_bytes = static_cast<std::size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
   options.history_retention = absl::GetFlag(FLAGS_history_retention);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);

@@ -1,5 +1,7 @@
 #include "service/report_handler.h"
 
+#include <memory>
+
 #include "service/report_results.h"
 #include "service/status_mapping.h"
 #include "service/validation.h"
@@ -10,7 +12,15 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
                                        v1::ReportResponse* response, const ServiceContext& service) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time received = absl::Now();
-  std::optional<FieldViolation> violation = ValidateAgentInfo(request->agent(), "agent");
+  absl::StatusOr<Caller> caller = service.auth->AuthorizeAgent(*context, request->agent().agent_id());
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  // The stored agent is the authenticated one, whatever the request claimed.
+  auto agent = std::make_shared<v1::AgentInfo>(request->agent());
+  agent->set_agent_id(caller->actor.name);
+  std::optional<FieldViolation> violation = ValidateAgentInfo(*agent, "agent");
   if (!violation) violation = ValidateObservation(request->observation(), service.clock(), "observation");
   if (violation) {
     service.metrics->CountRejectedInvalid(1);
@@ -19,9 +29,9 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
   }
 
   IngestRequest ingest;
-  ingest.observations.push_back({&request->observation(), &request->agent()});
+  ingest.observations.push_back({&request->observation(), agent.get()});
   ServiceMetrics* metrics = service.metrics;
-  ingest.done = [reactor, response, metrics, received](absl::StatusOr<std::vector<storage::ApplyResult>> results) {
+  ingest.done = [reactor, response, metrics, received, agent](absl::StatusOr<std::vector<storage::ApplyResult>> results) {
     if (!results.ok()) {
       metrics->CountRejectedStorage(1);
       reactor->Finish(ToGrpcStatus(ClientFacingStorageError(results.status())));

@@ -28,7 +28,8 @@ struct PendingBatch {
 
 class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
  public:
-  explicit ReportStreamReactor(const ServiceContext& service) : service_(service) {
+  ReportStreamReactor(grpc::CallbackServerContext* context, const ServiceContext& service)
+      : context_(context), service_(service) {
     service_.metrics->AddStreams(1);
     incoming_ = std::make_unique<Batch>();
     StartRead(incoming_.get());
@@ -96,12 +97,23 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
     }
     if (batch.has_agent()) {
       if (!agent_) {
-        if (std::optional<FieldViolation> violation = ValidateAgentInfo(batch.agent(), "agent")) {
-          return ToStatus(*violation);
-        }
-        agent_ = batch.agent();
-      } else if (!google::protobuf::util::MessageDifferencer::Equals(*agent_, batch.agent())) {
+        absl::StatusOr<Caller> caller = service_.auth->AuthorizeAgent(*context_, batch.agent().agent_id());
+        if (!caller.ok()) return caller.status();
+        // The stored agent is the authenticated one, whatever the batch claimed.
+        v1::AgentInfo agent = batch.agent();
+        agent.set_agent_id(caller->actor.name);
+        if (std::optional<FieldViolation> violation = ValidateAgentInfo(agent, "agent")) return ToStatus(*violation);
+        agent_ = std::move(agent);
+      } else if (batch.agent().agent_id().empty() ? batch.agent().agent_version() != agent_->agent_version()
+                                                  : !google::protobuf::util::MessageDifferencer::Equals(
+                                                        *agent_, batch.agent())) {
         return absl::InvalidArgumentError("agent: cannot change within a stream");
+      }
+    } else if (agent_) {
+      // Revocation takes effect on the next batch of an open stream.
+      if (absl::StatusOr<Caller> caller = service_.auth->AuthorizeAgent(*context_, agent_->agent_id());
+          !caller.ok()) {
+        return caller.status();
       }
     }
     if (!agent_) return absl::InvalidArgumentError("agent: is required on the first batch of a stream");
@@ -217,6 +229,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
     Finish(status);
   }
 
+  grpc::CallbackServerContext* const context_;
   const ServiceContext& service_;
   absl::Mutex mu_;
   std::unique_ptr<Batch> incoming_ ABSL_GUARDED_BY(mu_);
@@ -237,7 +250,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
 
 grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* HandleReportStream(grpc::CallbackServerContext* context,
                                                                                  const ServiceContext& service) {
-  return new ReportStreamReactor(service);
+  return new ReportStreamReactor(context, service);
 }
 
 }  // namespace pumptrack::service

@@ -1,23 +1,35 @@
 #include "service/server.h"
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
+#include "service/authenticator.h"
 #include "service/ingest_pipeline.h"
 #include "service/metrics.h"
 #include "service/services.h"
 #include "service/worker_pool.h"
 #include "spdlog/spdlog.h"
 #include "storage/database.h"
+#include "storage/agent_registry.h"
+#include "storage/audit_log.h"
 #include "storage/device_store.h"
+#include "storage/token_store.h"
 
 namespace pumptrack::service {
 
@@ -30,11 +42,18 @@ struct Server::State {
   std::unique_ptr<ServiceMetrics> metrics;
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<storage::DeviceStore> devices;
+  std::unique_ptr<storage::AuditLog> audit;
+  std::unique_ptr<storage::TokenStore> tokens;
+  std::unique_ptr<storage::AgentRegistry> agents;
   std::unique_ptr<IngestPipeline> ingest;
-  std::unique_ptr<WorkerPool> queries;
+  std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<Authenticator> auth;
   ServiceContext context;
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<InventoryServiceImpl> inventory_service;
+  std::unique_ptr<TokenServiceImpl> token_service;
+  std::unique_ptr<AgentRegistryServiceImpl> agent_registry_service;
+  std::unique_ptr<AuditServiceImpl> audit_service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
   int metrics_port = 0;
@@ -55,13 +74,50 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(const std::str
   }
 }
 
+// Checks that a PEM file is readable and holds at least one PEM block, so a typo fails start-up instead of
+// leaving the file watcher without credentials.
+absl::Status CheckPemFile(const std::string& path, absl::string_view flag) {
+  std::ifstream in(path);
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  if (contents.find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", path, " is not a readable PEM file"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const ServerOptions& options) {
+  if (options.insecure) return grpc::InsecureServerCredentials();
+  std::vector<std::string> missing;
+  if (options.tls_cert.empty()) missing.push_back("--tls_cert");
+  if (options.tls_key.empty()) missing.push_back("--tls_key");
+  if (options.tls_client_ca.empty()) missing.push_back("--tls_client_ca");
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("TLS is required: missing ", absl::StrJoin(missing, ", "),
+                                                   " (or pass --insecure for local development only)"));
+  }
+  for (const auto& [path, flag] : {std::pair{options.tls_cert, "tls_cert"}, std::pair{options.tls_key, "tls_key"},
+                                   std::pair{options.tls_client_ca, "tls_client_ca"}}) {
+    if (absl::Status status = CheckPemFile(path, flag); !status.ok()) return status;
+  }
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      options.tls_key, options.tls_cert, options.tls_client_ca,
+      static_cast<unsigned int>(std::max<std::int64_t>(1, absl::ToInt64Seconds(options.tls_reload_interval))));
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  // One port for agents and people: a client certificate is requested and, when presented, must verify against the
+  // agents' CA. People authenticate with tokens instead; AgentService insists on the certificate.
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(tls);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
-  if (!options.insecure) {
-    return absl::InvalidArgumentError("TLS is not configured: pass --insecure for plaintext development use");
-  }
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: is required");
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeCredentials(options);
+  if (!credentials.ok()) return credentials.status();
   if (!options.clock) options.clock = [] { return absl::Now(); };
 
   auto state = std::make_unique<State>();
@@ -85,34 +141,57 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (!database.ok()) return database.status();
   state->database = *std::move(database);
   state->devices = std::make_unique<storage::DeviceStore>(state->database.get());
+  absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(state->database.get());
+  if (!audit.ok()) return audit.status();
+  state->audit = *std::move(audit);
+  absl::StatusOr<std::unique_ptr<storage::TokenStore>> tokens =
+      storage::TokenStore::Open(state->database.get(), state->audit.get());
+  if (!tokens.ok()) return tokens.status();
+  state->tokens = *std::move(tokens);
+  absl::StatusOr<std::unique_ptr<storage::AgentRegistry>> agents =
+      storage::AgentRegistry::Open(state->database.get(), state->audit.get());
+  if (!agents.ok()) return agents.status();
+  state->agents = *std::move(agents);
 
   IngestOptions ingest_options;
   ingest_options.queue_capacity = options.ingest_queue_capacity;
   ingest_options.clock = options.clock;
   state->ingest = std::make_unique<IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options);
-  state->queries = std::make_unique<WorkerPool>(options.query_threads, /*capacity=*/4096);
-  state->context = ServiceContext{state->devices.get(), state->ingest.get(), state->queries.get(),
-                                  state->metrics.get(), options.clock};
+  state->workers = std::make_unique<WorkerPool>(options.worker_threads, /*capacity=*/4096);
+  AuthenticatorOptions auth_options;
+  auth_options.tls = !options.insecure;
+  auth_options.clock = options.clock;
+  state->auth = std::make_unique<Authenticator>(state->tokens.get(), state->agents.get(), state->workers.get(),
+                                                auth_options);
+  state->context = ServiceContext{state->devices.get(), state->tokens.get(), state->agents.get(),
+                                  state->audit.get(),   state->ingest.get(), state->workers.get(),
+                                  state->auth.get(),    state->metrics.get(), options.clock};
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
+  state->token_service = std::make_unique<TokenServiceImpl>(state->context);
+  state->agent_registry_service = std::make_unique<AgentRegistryServiceImpl>(state->context);
+  state->audit_service = std::make_unique<AuditServiceImpl>(state->context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.grpc_listen, grpc::InsecureServerCredentials(), &state->grpc_port);
+  builder.AddListeningPort(options.grpc_listen, *credentials, &state->grpc_port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   // Agents keep long-lived streams open; accept their keepalive pings (at most one per 10 s, even when idle).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(state->agent_service.get());
   builder.RegisterService(state->inventory_service.get());
+  builder.RegisterService(state->token_service.get());
+  builder.RegisterService(state->agent_registry_service.get());
+  builder.RegisterService(state->audit_service.get());
   state->grpc_server = builder.BuildAndStart();
   if (!state->grpc_server || state->grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options.grpc_listen));
   }
   state->grpc_server->GetHealthCheckService()->SetServingStatus(true);
-  spdlog::info("pumptrackd serving gRPC on port {} (metrics on port {}), data in {}", state->grpc_port,
-               state->metrics_port, options.data_dir);
+  spdlog::info("pumptrackd serving gRPC ({}) on port {} (metrics on port {}), data in {}",
+               options.insecure ? "PLAINTEXT" : "TLS", state->grpc_port, state->metrics_port, options.data_dir);
   return std::unique_ptr<Server>(new Server(std::move(state)));
 }
 
@@ -133,8 +212,12 @@ void Server::Shutdown(absl::Duration grace) {
   // In-flight calls may still be waiting for commits, so the ingest pipeline keeps running until gRPC is done.
   state_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   state_->ingest.reset();   // commits everything still queued
-  state_->queries.reset();  // runs every queued query
+  state_->workers.reset();  // runs every queued request
   state_->grpc_server->Wait();
+  state_->auth.reset();
+  state_->agents.reset();
+  state_->tokens.reset();
+  state_->audit.reset();
   state_->devices.reset();
   state_->database.reset();
   spdlog::info("pumptrackd stopped");

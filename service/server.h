@@ -18,27 +18,33 @@ struct ServerOptions {
   std::string grpc_listen = "127.0.0.1:50051";
   // host:port for Prometheus' /metrics; port 0 picks a free port; empty disables metrics.
   std::string metrics_listen = "127.0.0.1:9464";
-  // Plaintext gRPC. Required until TLS is configured (the security issue); for development and tests only.
+  // Plaintext gRPC, for local development and tests only. Without it, all three TLS files are required.
   bool insecure = false;
+  // PEM files: the server's certificate chain and private key, and the CA bundle that signs agents' client
+  // certificates. Re-read every `tls_reload_interval`, so rotated files take effect without a restart.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  absl::Duration tls_reload_interval = absl::Seconds(60);
   // Largest gRPC message accepted.
   int max_receive_message_bytes = 4 << 20;
   // Observations that may wait for the group-commit writer before reports are refused with RESOURCE_EXHAUSTED.
   std::size_t ingest_queue_capacity = 100'000;
-  // Threads serving inventory queries (RocksDB reads).
-  int query_threads = 2;
+  // Threads running blocking request work (RocksDB reads, audited writes).
+  int worker_threads = 2;
   std::size_t block_cache_bytes = 64 << 20;
   absl::Duration history_retention = absl::Hours(24 * 400);
   // The service clock; absl::Now when unset. Injected by tests.
   std::function<absl::Time()> clock;
 };
 
-// A running pumptrack service: storage, group-commit ingest, gRPC services (agents, inventory, health, reflection)
-// and the metrics endpoint.
+// A running pumptrack service: storage, group-commit ingest, gRPC services (agents, inventory, tokens, agent
+// registry, audit, health, reflection) on one port, and the metrics endpoint.
 class Server {
  public:
   // Opens the data directory and starts serving. Fails with the storage error (e.g. FAILED_PRECONDITION for a data
   // directory of another format, UNAVAILABLE when it is locked), UNAVAILABLE when a port cannot be bound, or
-  // INVALID_ARGUMENT for unusable options.
+  // INVALID_ARGUMENT for unusable options (naming the missing TLS flags, or an unreadable file).
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options);
 
   // Shuts down (see Shutdown) if still running.

@@ -4,19 +4,27 @@
 #include <functional>
 
 #include "absl/time/time.h"
+#include "service/authenticator.h"
 #include "service/ingest_pipeline.h"
 #include "service/metrics.h"
 #include "service/worker_pool.h"
+#include "storage/agent_registry.h"
+#include "storage/audit_log.h"
 #include "storage/device_store.h"
+#include "storage/token_store.h"
 
 namespace pumptrack::service {
 
 // What request handlers share. Everything pointed to is owned by the Server and outlives every call.
 struct ServiceContext {
   storage::DeviceStore* devices = nullptr;
+  storage::TokenStore* tokens = nullptr;
+  storage::AgentRegistry* agents = nullptr;
+  storage::AuditLog* audit = nullptr;
   IngestPipeline* ingest = nullptr;
-  // Runs handlers' blocking reads off gRPC's reactor threads.
-  WorkerPool* queries = nullptr;
+  // Runs handlers' blocking work (RocksDB reads, audited writes) off gRPC's reactor threads.
+  WorkerPool* workers = nullptr;
+  Authenticator* auth = nullptr;
   ServiceMetrics* metrics = nullptr;
   std::function<absl::Time()> clock;
 };

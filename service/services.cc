@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "service/admin_handlers.h"
 #include "service/inventory_handlers.h"
 #include "service/report_handler.h"
 #include "service/report_stream_handler.h"
@@ -10,24 +11,31 @@
 namespace pumptrack::service {
 namespace {
 
-// Runs `handler` (returning absl::StatusOr<Response>) on the query pool and finishes the call with its outcome.
+// Authorises a person's call to `method` (on the calling thread: in-memory only), then runs
+// `handler(const Caller&)` -> absl::StatusOr<Response> on the worker pool and finishes the call with its outcome.
 // Refuses with RESOURCE_EXHAUSTED when the pool's queue is full, and skips work for calls already cancelled or past
 // their deadline.
 template <typename Response, typename Handler>
-grpc::ServerUnaryReactor* RunQuery(grpc::CallbackServerContext* context, Response* response,
-                                   const ServiceContext& service, Handler handler) {
+grpc::ServerUnaryReactor* RunAuthorized(grpc::CallbackServerContext* context, absl::string_view method,
+                                        Response* response, const ServiceContext& service, Handler handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool queued = service.queries->TrySubmit([context, reactor, response, handler = std::move(handler)] {
-    if (context->IsCancelled()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled or past its deadline"));
-      return;
-    }
-    absl::StatusOr<Response> result = handler();
-    if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
-  });
+  absl::StatusOr<Caller> caller = service.auth->AuthorizePerson(*context, method);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  const bool queued = service.workers->TrySubmit(
+      [context, reactor, response, caller = *std::move(caller), handler = std::move(handler)] {
+        if (context->IsCancelled()) {
+          reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled or past its deadline"));
+          return;
+        }
+        absl::StatusOr<Response> result = handler(caller);
+        if (result.ok()) *response = *std::move(result);
+        reactor->Finish(ToGrpcStatus(result.status()));
+      });
   if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many queries in progress; retry"));
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many requests in progress; retry"));
   }
   return reactor;
 }
@@ -47,28 +55,94 @@ grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* AgentServiceImpl::
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetDevice(grpc::CallbackServerContext* context,
                                                           const v1::GetDeviceRequest* request,
                                                           v1::Device* response) {
-  return RunQuery(context, response, context_, [request, this] { return service::GetDevice(*request, *context_.devices); });
+  return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDevice", response, context_,
+                       [request, this](const Caller&) { return service::GetDevice(*request, *context_.devices); });
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::ListDevices(grpc::CallbackServerContext* context,
                                                             const v1::ListDevicesRequest* request,
                                                             v1::ListDevicesResponse* response) {
-  return RunQuery(context, response, context_,
-                  [request, this] { return service::ListDevices(*request, *context_.devices); });
+  return RunAuthorized(context, "/pumptrack.v1.InventoryService/ListDevices", response, context_,
+                       [request, this](const Caller&) { return service::ListDevices(*request, *context_.devices); });
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::Locate(grpc::CallbackServerContext* context,
                                                        const v1::LocateRequest* request,
                                                        v1::LocateResponse* response) {
-  return RunQuery(context, response, context_, [request, this] { return service::Locate(*request, *context_.devices); });
+  return RunAuthorized(context, "/pumptrack.v1.InventoryService/Locate", response, context_,
+                       [request, this](const Caller&) { return service::Locate(*request, *context_.devices); });
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetDeviceHistory(grpc::CallbackServerContext* context,
                                                                  const v1::GetDeviceHistoryRequest* request,
                                                                  v1::GetDeviceHistoryResponse* response) {
-  return RunQuery(context, response, context_, [request, this] {
-    return service::GetDeviceHistory(*request, *context_.devices, context_.clock());
-  });
+  return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDeviceHistory", response, context_,
+                       [request, this](const Caller&) {
+                         return service::GetDeviceHistory(*request, *context_.devices, context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::CreateToken(grpc::CallbackServerContext* context,
+                                                        const v1::CreateTokenRequest* request,
+                                                        v1::CreateTokenResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.TokenService/CreateToken", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::CreateToken(*request, caller, *context_.tokens, context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::ListTokens(grpc::CallbackServerContext* context,
+                                                       const v1::ListTokensRequest* request,
+                                                       v1::ListTokensResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.TokenService/ListTokens", response, context_,
+                       [request, this](const Caller&) { return service::ListTokens(*request, *context_.tokens); });
+}
+
+grpc::ServerUnaryReactor* TokenServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
+                                                        const v1::RevokeTokenRequest* request, v1::Token* response) {
+  return RunAuthorized(context, "/pumptrack.v1.TokenService/RevokeToken", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::RevokeToken(*request, caller, *context_.tokens, context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* AgentRegistryServiceImpl::ListAgents(grpc::CallbackServerContext* context,
+                                                               const v1::ListAgentsRequest* request,
+                                                               v1::ListAgentsResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AgentRegistryService/ListAgents", response, context_,
+                       [request, this](const Caller&) { return service::ListAgents(*request, *context_.agents); });
+}
+
+grpc::ServerUnaryReactor* AgentRegistryServiceImpl::EnrollAgent(grpc::CallbackServerContext* context,
+                                                                const v1::EnrollAgentRequest* request,
+                                                                v1::Agent* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AgentRegistryService/EnrollAgent", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::EnrollAgent(*request, caller, *context_.agents, context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* AgentRegistryServiceImpl::RevokeAgent(grpc::CallbackServerContext* context,
+                                                                const v1::RevokeAgentRequest* request,
+                                                                v1::Agent* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AgentRegistryService/RevokeAgent", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::RevokeAgent(*request, caller, *context_.agents, context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* AuditServiceImpl::ListAudit(grpc::CallbackServerContext* context,
+                                                      const v1::ListAuditRequest* request,
+                                                      v1::ListAuditResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AuditService/ListAudit", response, context_,
+                       [request, this](const Caller&) { return service::ListAudit(*request, *context_.audit); });
+}
+
+grpc::ServerUnaryReactor* AuditServiceImpl::VerifyAudit(grpc::CallbackServerContext* context,
+                                                        const v1::VerifyAuditRequest* request,
+                                                        v1::VerifyAuditResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AuditService/VerifyAudit", response, context_,
+                       [request, this](const Caller&) { return service::VerifyAudit(*request, *context_.audit); });
 }
 
 }  // namespace pumptrack::service

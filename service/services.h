@@ -1,13 +1,17 @@
 #ifndef PUMPTRACK_SERVICE_SERVICES_H_
 #define PUMPTRACK_SERVICE_SERVICES_H_
 
+#include "pumptrack/v1/agent_registry.grpc.pb.h"
 #include "pumptrack/v1/agent_service.grpc.pb.h"
+#include "pumptrack/v1/audit.grpc.pb.h"
+#include "pumptrack/v1/auth.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "service/service_context.h"
 
 namespace pumptrack::service {
 
-// The gRPC services: thin routing from each RPC to its handler.
+// The gRPC services: thin routing from each RPC to its authorisation and handler.
+
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
   explicit AgentServiceImpl(const ServiceContext& context) : context_(context) {}
@@ -34,6 +38,49 @@ class InventoryServiceImpl final : public v1::InventoryService::CallbackService 
   grpc::ServerUnaryReactor* GetDeviceHistory(grpc::CallbackServerContext* context,
                                              const v1::GetDeviceHistoryRequest* request,
                                              v1::GetDeviceHistoryResponse* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class TokenServiceImpl final : public v1::TokenService::CallbackService {
+ public:
+  explicit TokenServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* CreateToken(grpc::CallbackServerContext* context, const v1::CreateTokenRequest* request,
+                                        v1::CreateTokenResponse* response) override;
+  grpc::ServerUnaryReactor* ListTokens(grpc::CallbackServerContext* context, const v1::ListTokensRequest* request,
+                                       v1::ListTokensResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeToken(grpc::CallbackServerContext* context, const v1::RevokeTokenRequest* request,
+                                        v1::Token* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class AgentRegistryServiceImpl final : public v1::AgentRegistryService::CallbackService {
+ public:
+  explicit AgentRegistryServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext* context, const v1::ListAgentsRequest* request,
+                                       v1::ListAgentsResponse* response) override;
+  grpc::ServerUnaryReactor* EnrollAgent(grpc::CallbackServerContext* context, const v1::EnrollAgentRequest* request,
+                                        v1::Agent* response) override;
+  grpc::ServerUnaryReactor* RevokeAgent(grpc::CallbackServerContext* context, const v1::RevokeAgentRequest* request,
+                                        v1::Agent* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class AuditServiceImpl final : public v1::AuditService::CallbackService {
+ public:
+  explicit AuditServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* context, const v1::ListAuditRequest* request,
+                                      v1::ListAuditResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyAudit(grpc::CallbackServerContext* context, const v1::VerifyAuditRequest* request,
+                                        v1::VerifyAuditResponse* response) override;
 
  private:
   const ServiceContext& context_;

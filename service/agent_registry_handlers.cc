@@ -1,0 +1,25 @@
+#include "service/admin_handlers.h"
+
+namespace pumptrack::service {
+
+absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& /*request*/,
+                                                  const storage::AgentRegistry& agents) {
+  v1::ListAgentsResponse response;
+  for (v1::Agent& agent : agents.List()) *response.add_agents() = std::move(agent);
+  return response;
+}
+
+absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, const Caller& caller,
+                                      storage::AgentRegistry& agents, absl::Time now) {
+  return agents.Enroll(request.agent_id(), request.note(), caller.actor, now);
+}
+
+absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const Caller& caller,
+                                      storage::AgentRegistry& agents, absl::Time now) {
+  if (!storage::IsValidAgentId(request.agent_id())) {
+    return absl::InvalidArgumentError("agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");
+  }
+  return agents.Revoke(request.agent_id(), caller.actor, now);
+}
+
+}  // namespace pumptrack::service

@@ -1,0 +1,64 @@
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/admin_handlers.h"
+#include "service/inventory_handlers.h"
+#include "service/page_token.h"
+
+namespace pumptrack::service {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+absl::StatusOr<absl::Time> TimeBound(const google::protobuf::Timestamp& ts, absl::string_view field) {
+  if (ts.seconds() < TimeUtil::kTimestampMinSeconds || ts.seconds() > TimeUtil::kTimestampMaxSeconds ||
+      ts.nanos() < 0 || ts.nanos() > 999'999'999) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": is not a valid timestamp"));
+  }
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request,
+                                                const storage::AuditLog& audit) {
+  absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  absl::Time start = absl::InfinitePast();
+  absl::Time end = absl::InfiniteFuture();
+  if (request.has_start_time()) {
+    absl::StatusOr<absl::Time> bound = TimeBound(request.start_time(), "start_time");
+    if (!bound.ok()) return bound.status();
+    start = *bound;
+  }
+  if (request.has_end_time()) {
+    absl::StatusOr<absl::Time> bound = TimeBound(request.end_time(), "end_time");
+    if (!bound.ok()) return bound.status();
+    end = *bound;
+  }
+  if (request.actor().size() > 64) return absl::InvalidArgumentError("actor: must be at most 64 bytes");
+  const std::uint64_t fingerprint =
+      FilterFingerprint({request.has_start_time() ? absl::FormatTime(start) : "",
+                         request.has_end_time() ? absl::FormatTime(end) : "", request.actor()});
+  std::uint64_t after_index = 0;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> cursor = DecodePageToken(request.page_token(), fingerprint);
+    if (!cursor.ok()) return cursor.status();
+    if (!absl::SimpleAtoi(*cursor, &after_index)) return absl::InvalidArgumentError("page_token: is malformed");
+  }
+  absl::StatusOr<storage::AuditPage> page = audit.List(start, end, request.actor(), after_index, *page_size);
+  if (!page.ok()) return page.status();
+  v1::ListAuditResponse response;
+  for (v1::AuditEntry& entry : page->entries) *response.add_entries() = std::move(entry);
+  if (page->next_after_index != 0) {
+    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page->next_after_index)));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::VerifyAuditResponse> VerifyAudit(const v1::VerifyAuditRequest& /*request*/,
+                                                    const storage::AuditLog& audit) {
+  return audit.Verify();
+}
+
+}  // namespace pumptrack::service

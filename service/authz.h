@@ -1,0 +1,57 @@
+#ifndef PUMPTRACK_SERVICE_AUTHZ_H_
+#define PUMPTRACK_SERVICE_AUTHZ_H_
+
+#include <array>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "pumptrack/v1/auth.pb.h"
+
+namespace pumptrack::service {
+
+// What a call needs.
+enum class Permission {
+  // A verified, enrolled agent (client certificate; with --insecure, a claimed and enrolled agent id).
+  kAgent,
+  // People's permissions, granted by token roles (see RoleGrants).
+  kView,
+  kTransport,
+  kManageAssets,
+  kAudit,
+  kAdminister,
+};
+
+struct MethodPermission {
+  absl::string_view method;  // full gRPC method name
+  Permission permission;
+};
+
+// The one table of who may call what. Every RPC of every pumptrack service appears here exactly once (a test checks
+// this against the service descriptors); a method missing from it is refused.
+inline constexpr std::array kMethodPermissions = {
+    MethodPermission{"/pumptrack.v1.AgentService/Report", Permission::kAgent},
+    MethodPermission{"/pumptrack.v1.AgentService/ReportStream", Permission::kAgent},
+    MethodPermission{"/pumptrack.v1.InventoryService/GetDevice", Permission::kView},
+    MethodPermission{"/pumptrack.v1.InventoryService/ListDevices", Permission::kView},
+    MethodPermission{"/pumptrack.v1.InventoryService/Locate", Permission::kView},
+    MethodPermission{"/pumptrack.v1.InventoryService/GetDeviceHistory", Permission::kView},
+    MethodPermission{"/pumptrack.v1.TokenService/CreateToken", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.TokenService/ListTokens", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.TokenService/RevokeToken", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.AgentRegistryService/ListAgents", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.AgentRegistryService/EnrollAgent", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.AgentRegistryService/RevokeAgent", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.AuditService/ListAudit", Permission::kAudit},
+    MethodPermission{"/pumptrack.v1.AuditService/VerifyAudit", Permission::kAudit},
+};
+
+// The permission `method` needs. INTERNAL for a method missing from the table (fail closed).
+absl::StatusOr<Permission> PermissionFor(absl::string_view method);
+
+// Roles nest: viewer < transport < asset_manager < admin. Auditor grants only kAudit. Admin grants everything but
+// kAgent (agents are not people).
+bool RoleGrants(v1::Role role, Permission permission);
+
+}  // namespace pumptrack::service
+
+#endif  // PUMPTRACK_SERVICE_AUTHZ_H_

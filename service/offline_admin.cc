@@ -1,0 +1,35 @@
+#include "service/offline_admin.h"
+
+#include "absl/strings/str_cat.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+
+namespace pumptrack::service {
+
+absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data_dir, absl::string_view name,
+                                                         absl::string_view role, absl::Duration ttl) {
+  const v1::Role parsed_role = storage::ParseRole(role);
+  if (parsed_role == v1::ROLE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--role: '", role, "' is not one of viewer, transport, asset_manager, auditor, admin"));
+  }
+  storage::DatabaseOptions options;
+  options.path = data_dir;
+  absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
+  if (!database.ok()) {
+    if (absl::IsUnavailable(database.status()) || absl::IsUnknown(database.status())) {
+      return absl::UnavailableError(absl::StrCat("cannot open ", data_dir,
+                                                 " (stop pumptrackd first, or use `pumptrack tokens create`): ",
+                                                 database.status().message()));
+    }
+    return database.status();
+  }
+  absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(database->get());
+  if (!audit.ok()) return audit.status();
+  absl::StatusOr<std::unique_ptr<storage::TokenStore>> tokens =
+      storage::TokenStore::Open(database->get(), audit->get());
+  if (!tokens.ok()) return tokens.status();
+  return (*tokens)->Create(name, parsed_role, ttl, {v1::ACTOR_KIND_OPERATOR, "operator"}, absl::Now());
+}
+
+}  // namespace pumptrack::service
