@@ -1,0 +1,27 @@
+// The `pumptrack` command line: parses arguments, connects, runs one command, reports errors as one line on stderr.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace pumptrack::cli {
+
+// What the CLI takes from its surroundings, so tests can supply their own.
+struct Environment {
+  // PUMPTRACK_SERVER; empty when unset (then --server defaults to localhost:50051).
+  std::string server;
+  // The reference time for relative ages and --since.
+  absl::Time now;
+
+  // Reads the process environment and the clock.
+  static Environment FromProcess();
+};
+
+// Runs `pumptrack` with the given arguments (argv[0] is the program name). Output goes to `out`, errors to `err` as
+// one line each. Returns the process exit code: kExitOk, kExitFailure (the service failed or could not be reached) or
+// kExitUsage (bad command line; nothing was sent). Throws nothing.
+int Run(int argc, const char* const* argv, const Environment& environment, std::ostream& out, std::ostream& err);
+
+}  // namespace pumptrack::cli

@@ -1,0 +1,70 @@
+// The CLI's commands. Each one calls the inventory service through an injected stub and prints its result to an
+// injected stream; on failure it returns the error and prints nothing.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cli/connection.h"
+#include "cli/format.h"
+#include "pumptrack/v1/inventory_service.grpc.pb.h"
+
+namespace pumptrack::cli {
+
+// What every command needs. The referenced objects must outlive the command call.
+struct CommandContext {
+  v1::InventoryService::StubInterface& stub;
+  // For per-call deadlines and for naming the server in errors.
+  const ConnectionOptions& connection;
+  OutputFormat format = OutputFormat::kTable;
+  // The reference for relative ages ("12s ago").
+  absl::Time now;
+  std::ostream& out;
+};
+
+struct ListDevicesOptions {
+  // The filters and page size to send; the page token is managed by the command.
+  v1::ListDevicesRequest filter;
+  // Stop after this many devices; unset means every page.
+  std::optional<std::size_t> limit = std::nullopt;
+};
+
+struct HistoryOptions {
+  v1::DeviceKey device;
+  // Inclusive; unset means the beginning of retention.
+  std::optional<absl::Time> start = std::nullopt;
+  // Exclusive; unset means now.
+  std::optional<absl::Time> end = std::nullopt;
+  // Stop after this many entries (newest first); unset means every page.
+  std::optional<std::size_t> limit = std::nullopt;
+};
+
+// Every matching device in asset-tag order, following next_page_token until the last page or `options.limit`.
+// Fails with the first failed page's error (see FromRpcStatus), or INTERNAL if the server repeats a page token.
+absl::StatusOr<std::vector<v1::Device>> FetchDevices(v1::InventoryService::StubInterface& stub,
+                                                     const ConnectionOptions& connection,
+                                                     const ListDevicesOptions& options);
+
+// A device's history entries, newest first, across pages; fails like FetchDevices.
+absl::StatusOr<std::vector<v1::HistoryEntry>> FetchHistory(v1::InventoryService::StubInterface& stub,
+                                                           const ConnectionOptions& connection,
+                                                           const HistoryOptions& options);
+
+// `devices list`: a table, or a JSON array of Device.
+absl::Status ListDevices(const CommandContext& context, const ListDevicesOptions& options);
+
+// `devices get`: a key: value block, or one Device as JSON. NOT_FOUND reads "device PT-09999 not found".
+absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& device);
+
+// `devices history`: a table, or a JSON array of HistoryEntry.
+absl::Status ShowHistory(const CommandContext& context, const HistoryOptions& options);
+
+// `locate`: one line, or one LocateResponse as JSON.
+absl::Status Locate(const CommandContext& context, const v1::DeviceKey& device);
+
+}  // namespace pumptrack::cli
