@@ -1,4 +1,7 @@
 // pumptrack-agent: observes infusion pumps through an adapter and reports them to the pumptrack service.
+#include <fstream>
+#include <iterator>
+#include <tuple>
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,6 +37,9 @@
 
 ABSL_FLAG(std::string, server, "localhost:50051", "The pumptrack service, host:port.");
 ABSL_FLAG(bool, insecure, false, "Use a plaintext channel instead of TLS (development only).");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signs the service's certificate.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate of this agent (mutual TLS); its subject is the agent's id.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of this agent's client certificate.");
 ABSL_FLAG(std::string, agent_id, "",
           "This agent's id, 1-64 characters from [A-Za-z0-9._:-]. Default: derived from the host name.");
 ABSL_FLAG(std::string, adapter, "sim", "Where observations come from. Only \"sim\" exists so far.");
@@ -81,9 +87,23 @@ std::string AgentIdFromHostname() {
   return id;
 }
 
+absl::StatusOr<std::string> ReadPemFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrFormat("cannot read %s", path));
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (contents.find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s is not a PEM file", path));
+  }
+  return contents;
+}
+
 struct Config {
   std::string server;
   bool insecure = false;
+  // PEM contents, not paths (TLS only).
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   agents::sim::SimOptions sim;
   agents::UplinkOptions uplink;
   agents::AgentOptions agent;
@@ -106,9 +126,25 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   config.sim.exit_zone_probability = absl::GetFlag(FLAGS_sim_exit_rate);
   config.sim.epoch = start;
 
+  if (!config.insecure) {
+    for (const auto& [flag, path, pem] :
+         {std::tuple{"--tls_ca", absl::GetFlag(FLAGS_tls_ca), &config.tls_ca},
+          std::tuple{"--tls_cert", absl::GetFlag(FLAGS_tls_cert), &config.tls_cert},
+          std::tuple{"--tls_key", absl::GetFlag(FLAGS_tls_key), &config.tls_key}}) {
+      if (path.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s is required for mutual TLS (or pass --insecure for development only)", flag));
+      }
+      absl::StatusOr<std::string> contents = ReadPemFile(path);
+      if (!contents.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: %s", flag, contents.status().message()));
+      *pem = *std::move(contents);
+    }
+  }
+
+  // With mutual TLS the service takes the identity from the certificate, so the agent need not name itself.
   config.uplink.agent_id = absl::GetFlag(FLAGS_agent_id);
-  if (config.uplink.agent_id.empty()) config.uplink.agent_id = AgentIdFromHostname();
-  if (!IsValidAgentId(config.uplink.agent_id)) {
+  if (config.uplink.agent_id.empty() && config.insecure) config.uplink.agent_id = AgentIdFromHostname();
+  if (!config.uplink.agent_id.empty() && !IsValidAgentId(config.uplink.agent_id)) {
     return absl::InvalidArgumentError("--agent_id must be 1-64 characters from [A-Za-z0-9._:-]");
   }
   config.uplink.agent_version = PUMPTRACK_VERSION;
@@ -131,10 +167,20 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const Config& config) {
-  // TLS with the default trust roots for now; client certificates (mutual TLS) come with enrollment.
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      config.insecure ? grpc::InsecureChannelCredentials() : grpc::SslCredentials(grpc::SslCredentialsOptions());
-  return grpc::CreateChannel(config.server, credentials);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!config.insecure) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = config.tls_ca;
+    tls.pem_cert_chain = config.tls_cert;
+    tls.pem_private_key = config.tls_key;
+    credentials = grpc::SslCredentials(tls);
+  }
+  grpc::ChannelArguments arguments;
+  // Keep idle streams alive through NATs and notice dead links; the service accepts one ping per 10 s.
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  return grpc::CreateCustomChannel(config.server, credentials, arguments);
 }
 
 sigset_t StopSignals() {
@@ -183,7 +229,7 @@ void BlockStopSignals() {
 int main(int argc, char** argv) {
   BlockStopSignals();  // before gRPC or anything else starts a thread
   absl::SetProgramUsageMessage("Reports infusion pump observations to the pumptrack service.\n"
-                               "Usage: pumptrack-agent --server=HOST:PORT [--insecure] [--adapter=sim] [flags]");
+                               "Usage: pumptrack-agent --server=HOST:PORT --tls_ca=PEM --tls_cert=PEM --tls_key=PEM [--adapter=sim] [flags]\n   or: pumptrack-agent --server=HOST:PORT --insecure --agent_id=ID ... (development only)");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     std::fprintf(stderr, "pumptrack-agent: unexpected argument \"%s\"\n", positional[1]);
@@ -211,7 +257,7 @@ int main(int argc, char** argv) {
 
   const agents::Sequencer sequencer(agents::Sequencer::BaseForStart(start));
   spdlog::info("pumptrack-agent {} as {}: {} pumps from the {} adapter to {} ({}), every {}, sequences from {}",
-               PUMPTRACK_VERSION, config->uplink.agent_id, (*source)->pump_count(), (*source)->name(),
+               PUMPTRACK_VERSION, config->uplink.agent_id.empty() ? std::string("<certificate subject>") : config->uplink.agent_id, (*source)->pump_count(), (*source)->name(),
                config->server, config->insecure ? "plaintext" : "TLS", absl::FormatDuration(config->agent.interval),
                sequencer.base());
   agents::Agent agent(*std::move(source), *std::move(uplink), sequencer, config->agent);
