@@ -61,8 +61,8 @@ class DeviceStore {
   // Applies the observations in order as one atomic write batch and, when `sync`, returns only once it is durable.
   // Per device: an observation from the device's last agent with a sequence at or below the stored one, or from
   // another agent and observed before the stored observation, is a duplicate and changes nothing. `now` is the
-  // service's clock (first/last seen). Returns one result per observation, or the write's error, in which case
-  // nothing was stored.
+  // service's clock (first/last seen). Unknown fields of an observation are never stored. Returns one result per
+  // observation, or the write's error, in which case nothing was stored.
   absl::StatusOr<std::vector<ApplyResult>> Apply(std::span<const IncomingObservation> observations, absl::Time now,
                                                  bool sync = true);
 
