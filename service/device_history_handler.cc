@@ -1,23 +1,9 @@
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
 #include "service/inventory_handlers.h"
 #include "service/page_token.h"
+#include "storage/proto_time.h"
 
 namespace pumptrack::service {
-namespace {
-
-using google::protobuf::util::TimeUtil;
-
-absl::StatusOr<absl::Time> RangeBound(const google::protobuf::Timestamp& ts, absl::string_view field) {
-  if (ts.seconds() < TimeUtil::kTimestampMinSeconds || ts.seconds() > TimeUtil::kTimestampMaxSeconds ||
-      ts.nanos() < 0 || ts.nanos() > 999'999'999) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is not a valid timestamp"));
-  }
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-}  // namespace
-
 absl::StatusOr<v1::GetDeviceHistoryResponse> GetDeviceHistory(const v1::GetDeviceHistoryRequest& request,
                                                               const storage::DeviceStore& devices, absl::Time now) {
   absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
@@ -25,12 +11,12 @@ absl::StatusOr<v1::GetDeviceHistoryResponse> GetDeviceHistory(const v1::GetDevic
   absl::Time start = absl::UnixEpoch();
   absl::Time end = now + absl::Hours(24);  // tolerate agents whose clocks run ahead
   if (request.has_start_time()) {
-    absl::StatusOr<absl::Time> bound = RangeBound(request.start_time(), "start_time");
+    absl::StatusOr<absl::Time> bound = storage::ParseTimestamp(request.start_time(), "start_time");
     if (!bound.ok()) return bound.status();
     start = *bound;
   }
   if (request.has_end_time()) {
-    absl::StatusOr<absl::Time> bound = RangeBound(request.end_time(), "end_time");
+    absl::StatusOr<absl::Time> bound = storage::ParseTimestamp(request.end_time(), "end_time");
     if (!bound.ok()) return bound.status();
     end = *bound;
   }

@@ -4,12 +4,10 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "storage/proto_time.h"
 
 namespace pumptrack::service {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 constexpr int kMaxNameLength = 64;
 constexpr int kMaxDigestLength = 128;
@@ -95,12 +93,12 @@ class Checker {
   }
 
   void Timestamp(absl::string_view field, const google::protobuf::Timestamp& ts, absl::Time now) {
-    if (ts.seconds() < TimeUtil::kTimestampMinSeconds || ts.seconds() > TimeUtil::kTimestampMaxSeconds ||
-        ts.nanos() < 0 || ts.nanos() > 999'999'999) {
+    absl::StatusOr<absl::Time> parsed = storage::ParseTimestamp(ts, field);
+    if (!parsed.ok()) {
       Fail(field, "is not a valid timestamp");
       return;
     }
-    const absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+    const absl::Time t = *parsed;
     if (t < kEarliestObservation) {
       Fail(field, "is before 2000-01-01");
     } else if (t > now + kMaxClockSkew) {

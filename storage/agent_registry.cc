@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/keys.h"
+#include "storage/proto_time.h"
 #include "storage/rocksdb_status.h"
 
 namespace pumptrack::storage {
@@ -16,7 +17,6 @@ using google::protobuf::util::TimeUtil;
 constexpr absl::Duration kDenialAuditInterval = absl::Minutes(1);
 constexpr std::size_t kMaxNoteLength = 256;
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
 
 }  // namespace
 
@@ -75,7 +75,7 @@ absl::StatusOr<v1::Agent> AgentRegistry::Enroll(absl::string_view agent_id, absl
   }
   agent.set_agent_id(std::string(agent_id));
   agent.set_state(v1::AGENT_STATE_ENROLLED);
-  *agent.mutable_enrolled_at() = ToProto(now);
+  *agent.mutable_enrolled_at() = ToProtoTimestamp(now);
   agent.set_enrolled_by(actor.name);
   agent.clear_revoked_at();
   agent.clear_revoked_by();
@@ -90,7 +90,7 @@ absl::StatusOr<v1::Agent> AgentRegistry::Revoke(absl::string_view agent_id, cons
   if (it->second.state() == v1::AGENT_STATE_REVOKED) return it->second;
   v1::Agent agent = it->second;
   agent.set_state(v1::AGENT_STATE_REVOKED);
-  *agent.mutable_revoked_at() = ToProto(now);
+  *agent.mutable_revoked_at() = ToProtoTimestamp(now);
   agent.set_revoked_by(actor.name);
   return Put(agent, "agent.revoke", DescribeAgent(it->second), actor, now);
 }

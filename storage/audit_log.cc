@@ -6,6 +6,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "openssl/evp.h"
 #include "storage/keys.h"
+#include "storage/proto_time.h"
 #include "storage/rocksdb_status.h"
 
 namespace pumptrack::storage {
@@ -15,9 +16,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr std::size_t kHashBytes = 32;
 
-absl::Time ToAbsl(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts));
-}
 
 absl::StatusOr<v1::AuditEntry> ParseEntry(const rocksdb::Slice& value, std::uint64_t index) {
   v1::AuditEntry entry;
@@ -64,7 +62,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* database) {
     absl::MutexLock lock(&log->mu_);
     log->last_index_ = *index;
     log->last_hash_ = last->hash();
-    log->last_time_ = ToAbsl(last->time());
+    log->last_time_ = ToAbslTime(last->time());
   } else {
     absl::MutexLock lock(&log->mu_);
     log->last_hash_ = std::string(kHashBytes, '\0');
@@ -110,7 +108,7 @@ absl::StatusOr<AuditPage> AuditLog::List(absl::Time start, absl::Time end, absl:
     if (!index.ok()) return index.status();
     absl::StatusOr<v1::AuditEntry> entry = ParseEntry(it->value(), *index);
     if (!entry.ok()) return entry.status();
-    const absl::Time time = ToAbsl(entry->time());
+    const absl::Time time = ToAbslTime(entry->time());
     if (time >= end) break;  // times are monotonic along the chain
     if (time < start || (!actor.empty() && entry->actor() != actor)) continue;
     if (static_cast<int>(page.entries.size()) >= limit) {

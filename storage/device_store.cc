@@ -12,6 +12,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/keys.h"
+#include "storage/proto_time.h"
 #include "storage/rocksdb_status.h"
 
 namespace pumptrack::storage {
@@ -23,11 +24,7 @@ using google::protobuf::util::TimeUtil;
 // Bounds the work of one ListDevices call when secondary filters reject most candidates.
 constexpr int kMaxScannedPerPage = 10'000;
 
-absl::Time ToAbsl(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts));
-}
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
 
 bool SamePlace(const v1::Location& a, const v1::Location& b) {
   return a.facility() == b.facility() && a.building() == b.building() && a.floor() == b.floor() &&
@@ -141,7 +138,7 @@ struct PendingDevice {
 bool IsDuplicate(const v1::Device& current, const v1::Observation& observation, const v1::AgentInfo& agent) {
   const v1::Observation& last = current.last_observation();
   if (current.last_agent().agent_id() == agent.agent_id()) return observation.sequence() <= last.sequence();
-  return ToAbsl(observation.observed_at()) < ToAbsl(last.observed_at());
+  return ToAbslTime(observation.observed_at()) < ToAbslTime(last.observed_at());
 }
 
 v1::Device Advance(const std::optional<v1::Device>& current, const v1::Observation& observation,
@@ -153,7 +150,7 @@ v1::Device Advance(const std::optional<v1::Device>& current, const v1::Observati
   // (possibly patient data from a misconfigured integration) is dropped here.
   next.mutable_last_observation()->DiscardUnknownFields();
   next.mutable_identity()->DiscardUnknownFields();
-  *next.mutable_last_seen_at() = ToProto(now);
+  *next.mutable_last_seen_at() = ToProtoTimestamp(now);
   *next.mutable_last_agent() = agent;
   if (current) {
     *next.mutable_first_seen_at() = current->first_seen_at();
@@ -162,7 +159,7 @@ v1::Device Advance(const std::optional<v1::Device>& current, const v1::Observati
                                          ? current->location_since()
                                          : observation.observed_at();
   } else {
-    *next.mutable_first_seen_at() = ToProto(now);
+    *next.mutable_first_seen_at() = ToProtoTimestamp(now);
     next.set_accepted_reports(1);
     *next.mutable_location_since() = observation.observed_at();
   }
@@ -234,7 +231,7 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
     v1::Device next = Advance(device.current, *in.observation, *in.agent, now);
     if (std::optional<v1::HistoryEntry> entry = HistoryFor(device.current, next)) {
       stage(batch.Put(database_->Handle(ColumnFamily::kHistory),
-                      keys::HistoryKey(next.identity().asset_tag(), ToAbsl(entry->observed_at()), entry->sequence(),
+                      keys::HistoryKey(next.identity().asset_tag(), ToAbslTime(entry->observed_at()), entry->sequence(),
                                        entry->agent_id()),
                       entry->SerializeAsString()));
     }

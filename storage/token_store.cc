@@ -9,6 +9,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "openssl/rand.h"
 #include "storage/keys.h"
+#include "storage/proto_time.h"
 #include "storage/rocksdb_status.h"
 
 namespace pumptrack::storage {
@@ -20,10 +21,6 @@ constexpr absl::string_view kSecretPrefix = "ptk_";
 constexpr int kSecretBytes = 32;
 constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3653);
 
-absl::Time ToAbsl(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts));
-}
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
 
 absl::StatusOr<std::string> RandomBytes(int count) {
   std::string bytes(static_cast<std::size_t>(count), '\0');
@@ -41,7 +38,7 @@ bool IsValidTokenName(absl::string_view name) {
 }
 
 bool IsLive(const v1::Token& token, absl::Time now) {
-  return !token.has_revoked_at() && (!token.has_expires_at() || ToAbsl(token.expires_at()) > now);
+  return !token.has_revoked_at() && (!token.has_expires_at() || ToAbslTime(token.expires_at()) > now);
 }
 
 }  // namespace
@@ -104,8 +101,8 @@ absl::StatusOr<CreatedToken> TokenStore::Create(absl::string_view name, v1::Role
   token.set_id(absl::StrCat("tok_", absl::BytesToHexString(*id_bytes)));
   token.set_name(std::string(name));
   token.set_role(role);
-  *token.mutable_created_at() = ToProto(now);
-  if (ttl > absl::ZeroDuration()) *token.mutable_expires_at() = ToProto(now + ttl);
+  *token.mutable_created_at() = ToProtoTimestamp(now);
+  if (ttl > absl::ZeroDuration()) *token.mutable_expires_at() = ToProtoTimestamp(now + ttl);
   token.set_created_by(actor.name);
   const std::string hash = Sha256(created.secret);
 
@@ -143,7 +140,7 @@ std::vector<v1::Token> TokenStore::List() const {
     for (const auto& [unused, token] : by_hash_) tokens.push_back(token);
   }
   std::sort(tokens.begin(), tokens.end(), [](const v1::Token& a, const v1::Token& b) {
-    return std::make_pair(ToAbsl(a.created_at()), a.id()) < std::make_pair(ToAbsl(b.created_at()), b.id());
+    return std::make_pair(ToAbslTime(a.created_at()), a.id()) < std::make_pair(ToAbslTime(b.created_at()), b.id());
   });
   return tokens;
 }
@@ -154,7 +151,7 @@ absl::StatusOr<v1::Token> TokenStore::Revoke(absl::string_view id, const Actor& 
     if (token.id() != id) continue;
     if (token.has_revoked_at()) return token;
     v1::Token revoked = token;
-    *revoked.mutable_revoked_at() = ToProto(now);
+    *revoked.mutable_revoked_at() = ToProtoTimestamp(now);
     rocksdb::WriteBatch batch;
     rocksdb::Status staged = batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash),
                                        revoked.SerializeAsString());
