@@ -1,0 +1,557 @@
+// Shared helpers for the service tests: a self-deleting temporary directory, an injectable (and gateable) service
+// clock, a builder for realistic pumptrack.v1.Observation messages, and TestServer, an RAII wrapper that starts the
+// real pumptrack::service::Server in-process on 127.0.0.1:0 and talks to it over a real gRPC channel.
+#ifndef PUMPTRACK_TESTS_SERVICE_SERVICE_TEST_UTIL_H_
+#define PUMPTRACK_TESTS_SERVICE_SERVICE_TEST_UTIL_H_
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "pumptrack/v1/agent_service.grpc.pb.h"
+#include "pumptrack/v1/device.pb.h"
+#include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "service/server.h"
+
+namespace pumptrack::service::testing_util {
+
+// A fixed, realistic agent-clock origin for observations: 2026-03-02 08:00:00 UTC.
+inline absl::Time BaseTime() {
+  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone());
+}
+
+inline google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+inline absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts));
+}
+
+// Where data directories go: /dev/shm (tmpfs: RocksDB's fsyncs are free, which keeps ~120 server start-ups within
+// the folder's time budget) when usable, else testing::TempDir(). PUMPTRACK_TEST_TMPDIR overrides both.
+inline std::filesystem::path TestTempRoot() {
+  if (const char* dir = std::getenv("PUMPTRACK_TEST_TMPDIR"); dir != nullptr && *dir != '\0') return dir;
+  std::error_code error;
+  if (std::filesystem::is_directory("/dev/shm", error) && ::access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
+  return ::testing::TempDir();
+}
+
+// A unique, not-yet-existing directory under TestTempRoot(), removed recursively on destruction.
+class ScopedTempDir {
+ public:
+  ScopedTempDir() {
+    static std::atomic<int> counter{0};
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : "no-test";
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    std::random_device random;
+    root_ = TestTempRoot() /
+            absl::StrCat("pumptrack-service-", name, "-", getpid(), "-", counter.fetch_add(1), "-", random());
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+  ~ScopedTempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+
+  std::string path() const { return root_.string(); }
+
+ private:
+  std::filesystem::path root_;
+};
+
+// The service clock handed to ServerOptions::clock / IngestOptions::clock. Settable, and with a one-shot gate that
+// can hold exactly one call (used to hold the group-commit writer, which reads the clock once per commit, so the
+// ingest queue fills up deterministically).
+class TestClock {
+ public:
+  explicit TestClock(absl::Time now) : now_(now) {}
+
+  absl::Time Now() {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (armed_) {
+      if (pass_ > 0) {
+        --pass_;
+      } else {
+        armed_ = false;  // only this call is held; later calls pass
+        blocked_ = true;
+        mu_.Await(absl::Condition(&released_));
+        blocked_ = false;
+      }
+    }
+    return now_;
+  }
+
+  void Set(absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    now_ = now;
+  }
+
+  // Lets `pass` further calls through, then holds the next one until Release().
+  void ArmGate(int pass) {
+    absl::MutexLock lock(&mu_);
+    armed_ = true;
+    released_ = false;
+    pass_ = pass;
+  }
+
+  // True once a call is being held.
+  bool WaitUntilHeld(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&blocked_), timeout);
+  }
+
+  // Lets a held call (if any) return, and disarms the gate.
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    armed_ = false;
+    released_ = true;
+  }
+
+  std::int64_t calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  bool armed_ ABSL_GUARDED_BY(mu_) = false;
+  int pass_ ABSL_GUARDED_BY(mu_) = 0;
+  bool blocked_ ABSL_GUARDED_BY(mu_) = false;
+  bool released_ ABSL_GUARDED_BY(mu_) = true;
+  std::int64_t calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Fluent builder for one fully populated, valid observation of a pump. Every field has a plausible default so a
+// test only states what it cares about.
+class ObservationBuilder {
+ public:
+  explicit ObservationBuilder(absl::string_view asset_tag) {
+    auto* identity = o_.mutable_identity();
+    identity->set_asset_tag(std::string(asset_tag));
+    identity->set_serial_number(absl::StrCat("SN-", asset_tag));
+    identity->set_manufacturer("Acme Medical");
+    identity->set_model("Infusia 500");
+    *o_.mutable_observed_at() = ToTimestamp(BaseTime());
+    o_.set_sequence(1);
+    auto* location = o_.mutable_location();
+    location->set_facility("general");
+    location->set_building("north");
+    location->set_floor("5");
+    location->set_unit("5-west");
+    location->set_room("512");
+    location->set_source(v1::LOCATION_SOURCE_RTLS);
+    location->set_confidence(0.9f);
+    o_.set_firmware_version("12.1.3");
+    auto* library = o_.mutable_drug_library();
+    library->set_name("adult-icu");
+    library->set_version("2026.11.2");
+    *library->mutable_published_at() = ToTimestamp(BaseTime() - absl::Hours(24 * 30));
+    library->set_digest("sha256:9f2c1e");
+    auto* config = o_.mutable_configuration();
+    (*config->mutable_settings())["wifi.eap"] = "tls";
+    (*config->mutable_settings())["alarm.volume"] = "high";
+    config->set_digest("sha256:c0nf1g");
+    auto* security = o_.mutable_security();
+    security->set_default_credentials(false);
+    *security->mutable_credentials_changed_at() = ToTimestamp(BaseTime() - absl::Hours(24 * 90));
+    auto* https = security->add_open_services();
+    https->set_kind(v1::SERVICE_KIND_HTTPS_ADMIN);
+    https->set_port(443);
+    security->set_wifi_security(v1::WIFI_SECURITY_WPA2_ENTERPRISE);
+    security->set_remote_access_enabled(false);
+    security->mutable_clock_offset()->set_seconds(2);
+    auto* physical = o_.mutable_physical();
+    physical->set_seal_id(absl::StrCat("SEAL-", asset_tag));
+    physical->set_seal_state(v1::SEAL_STATE_INTACT);
+    physical->set_case_state(v1::CASE_STATE_CLOSED);
+    physical->set_battery_percent(87);
+    physical->set_power_source(v1::POWER_SOURCE_MAINS);
+    o_.set_operating_state(v1::OPERATING_STATE_IDLE);
+  }
+
+  ObservationBuilder& Serial(absl::string_view serial) {
+    o_.mutable_identity()->set_serial_number(std::string(serial));
+    return *this;
+  }
+  ObservationBuilder& Model(absl::string_view model) {
+    o_.mutable_identity()->set_model(std::string(model));
+    return *this;
+  }
+  ObservationBuilder& At(absl::Time observed_at) {
+    *o_.mutable_observed_at() = ToTimestamp(observed_at);
+    return *this;
+  }
+  ObservationBuilder& Seq(std::uint64_t sequence) {
+    o_.set_sequence(sequence);
+    return *this;
+  }
+  ObservationBuilder& Facility(absl::string_view facility) {
+    o_.mutable_location()->set_facility(std::string(facility));
+    return *this;
+  }
+  ObservationBuilder& Unit(absl::string_view unit) {
+    o_.mutable_location()->set_unit(std::string(unit));
+    return *this;
+  }
+  ObservationBuilder& Room(absl::string_view room) {
+    o_.mutable_location()->set_room(std::string(room));
+    return *this;
+  }
+  ObservationBuilder& Confidence(float confidence) {
+    o_.mutable_location()->set_confidence(confidence);
+    return *this;
+  }
+  ObservationBuilder& Firmware(absl::string_view version) {
+    o_.set_firmware_version(std::string(version));
+    return *this;
+  }
+  ObservationBuilder& Battery(std::uint32_t percent) {
+    o_.mutable_physical()->set_battery_percent(percent);
+    return *this;
+  }
+  ObservationBuilder& State(v1::OperatingState state) {
+    o_.set_operating_state(state);
+    return *this;
+  }
+
+  v1::Observation Build() const { return o_; }
+  operator v1::Observation() const { return o_; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  v1::Observation o_;
+};
+
+inline ObservationBuilder Obs(absl::string_view asset_tag) { return ObservationBuilder(asset_tag); }
+
+inline constexpr absl::string_view kAgentId = "gw-5west-01";
+
+inline v1::AgentInfo Agent(absl::string_view agent_id = kAgentId) {
+  v1::AgentInfo agent;
+  agent.set_agent_id(std::string(agent_id));
+  agent.set_agent_version("0.1.0");
+  return agent;
+}
+
+inline v1::ReportBatch MakeBatch(std::uint64_t batch_id, const std::vector<v1::Observation>& observations,
+                                 std::optional<v1::AgentInfo> agent = std::nullopt) {
+  v1::ReportBatch batch;
+  batch.set_batch_id(batch_id);
+  if (agent) *batch.mutable_agent() = *agent;
+  for (const v1::Observation& o : observations) *batch.add_observations() = o;
+  return batch;
+}
+
+inline v1::DeviceKey TagKey(absl::string_view tag) {
+  v1::DeviceKey key;
+  key.set_asset_tag(std::string(tag));
+  return key;
+}
+
+inline v1::DeviceKey SerialKey(absl::string_view serial) {
+  v1::DeviceKey key;
+  key.set_serial_number(std::string(serial));
+  return key;
+}
+
+// A client context with a deadline, so a misbehaving server fails a test instead of hanging it.
+inline std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(10)) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+// A minimal HTTP/1.0 GET against 127.0.0.1:port; the response body, or an error.
+inline absl::StatusOr<std::string> HttpGet(int port, absl::string_view path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket");
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
+  }
+  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+  if (::send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return absl::UnavailableError("send failed");
+  }
+  std::string response;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const std::size_t body = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
+    return absl::InternalError(absl::StrCat("malformed HTTP response: ", response.substr(0, 200)));
+  }
+  if (response.find(" 200 ") == std::string::npos || response.find(" 200 ") > body) {
+    return absl::InternalError(absl::StrCat("HTTP status not 200: ", response.substr(0, response.find("\r\n"))));
+  }
+  return response.substr(body + 4);
+}
+
+// The value of the series named exactly `series` (e.g. `pumptrack_reports_total{result="accepted"}`) in a Prometheus
+// text exposition, or nullopt if absent.
+inline std::optional<double> MetricValue(absl::string_view exposition, absl::string_view series) {
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (line.size() <= series.size() || line.substr(0, series.size()) != series || line[series.size()] != ' ') {
+      continue;
+    }
+    absl::string_view rest = line.substr(series.size() + 1);
+    rest = rest.substr(0, rest.find(' '));  // drop an optional timestamp
+    double value = 0;
+    if (absl::SimpleAtod(rest, &value)) return value;
+  }
+  return std::nullopt;
+}
+
+// The real service, in-process, on a fresh data directory, with a real channel and generated stubs. The data
+// directory and clock survive Shutdown/Restart; the directory is removed when the TestServer is destroyed.
+struct TestServerConfig {
+  std::size_t ingest_queue_capacity = 100'000;
+  bool metrics = false;
+};
+
+class TestServer {
+ public:
+  using Config = TestServerConfig;
+
+  explicit TestServer(Config config = {})
+      : dir_(std::make_unique<ScopedTempDir>()),
+        clock_(std::make_shared<TestClock>(BaseTime() + absl::Minutes(1))),
+        config_(config) {}
+
+  ~TestServer() {
+    clock_->Release();  // never leave the writer held on the way out
+    Shutdown();
+  }
+
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  ServerOptions Options() const {
+    ServerOptions options;
+    options.data_dir = dir_->path();
+    options.grpc_listen = "127.0.0.1:0";
+    options.metrics_listen = config_.metrics ? "127.0.0.1:0" : "";
+    options.insecure = true;
+    options.ingest_queue_capacity = config_.ingest_queue_capacity;
+    options.query_threads = 2;
+    options.block_cache_bytes = 1 << 20;
+    std::shared_ptr<TestClock> clock = clock_;
+    options.clock = [clock] { return clock->Now(); };
+    return options;
+  }
+
+  absl::Status Start() {
+    absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(Options());
+    if (!server.ok()) return server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->grpc_port()), grpc::InsecureChannelCredentials());
+    agent_ = v1::AgentService::NewStub(channel_);
+    inventory_ = v1::InventoryService::NewStub(channel_);
+    return absl::OkStatus();
+  }
+
+  void Shutdown(absl::Duration grace = absl::Seconds(2)) {
+    if (server_) server_->Shutdown(grace);
+    agent_.reset();
+    inventory_.reset();
+    channel_.reset();
+    server_.reset();
+  }
+
+  absl::Status Restart() {
+    Shutdown();
+    return Start();
+  }
+
+  Server& server() { return *server_; }
+  TestClock& clock() { return *clock_; }
+  std::string data_dir() const { return dir_->path(); }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  v1::AgentService::Stub& agent() { return *agent_; }
+  v1::InventoryService::Stub& inventory() { return *inventory_; }
+
+  // --- AgentService -------------------------------------------------------------------------------------------------
+
+  grpc::Status Report(const v1::Observation& observation, v1::ReportResponse* response,
+                      const v1::AgentInfo& agent = Agent()) {
+    v1::ReportRequest request;
+    *request.mutable_agent() = agent;
+    *request.mutable_observation() = observation;
+    return agent_->Report(Context().get(), request, response);
+  }
+
+  // Reports and expects OK; the result (UNSPECIFIED on failure).
+  v1::ReportResult MustReport(const v1::Observation& observation, const v1::AgentInfo& agent = Agent()) {
+    v1::ReportResponse response;
+    grpc::Status status = Report(observation, &response, agent);
+    EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+    return status.ok() ? response.result() : v1::REPORT_RESULT_UNSPECIFIED;
+  }
+
+  // --- InventoryService ---------------------------------------------------------------------------------------------
+
+  grpc::Status GetDevice(const v1::DeviceKey& key, v1::Device* device) {
+    v1::GetDeviceRequest request;
+    *request.mutable_device() = key;
+    return inventory_->GetDevice(Context().get(), request, device);
+  }
+
+  v1::Device MustGetDevice(absl::string_view tag) {
+    v1::Device device;
+    grpc::Status status = GetDevice(TagKey(tag), &device);
+    EXPECT_TRUE(status.ok()) << tag << ": " << status.error_code() << ": " << status.error_message();
+    return device;
+  }
+
+  grpc::Status ListDevices(const v1::ListDevicesRequest& request, v1::ListDevicesResponse* response) {
+    return inventory_->ListDevices(Context().get(), request, response);
+  }
+
+  // Every device matching `request`'s filters, following page tokens to the end (asset tags, in returned order).
+  std::vector<std::string> ListAllTags(v1::ListDevicesRequest request, int* pages = nullptr) {
+    std::vector<std::string> tags;
+    request.clear_page_token();
+    int count = 0;
+    for (; count < 1000; ++count) {
+      v1::ListDevicesResponse response;
+      grpc::Status status = ListDevices(request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+      if (!status.ok()) break;
+      for (const v1::Device& device : response.devices()) tags.push_back(device.identity().asset_tag());
+      if (response.next_page_token().empty()) {
+        ++count;
+        break;
+      }
+      request.set_page_token(response.next_page_token());
+    }
+    if (pages != nullptr) *pages = count;
+    return tags;
+  }
+
+  grpc::Status Locate(const v1::DeviceKey& key, v1::LocateResponse* response) {
+    v1::LocateRequest request;
+    *request.mutable_device() = key;
+    return inventory_->Locate(Context().get(), request, response);
+  }
+
+  grpc::Status History(const v1::GetDeviceHistoryRequest& request, v1::GetDeviceHistoryResponse* response) {
+    return inventory_->GetDeviceHistory(Context().get(), request, response);
+  }
+
+  // --- Metrics ------------------------------------------------------------------------------------------------------
+
+  absl::StatusOr<std::string> Metrics() { return HttpGet(server_->metrics_port(), "/metrics"); }
+
+ private:
+  std::unique_ptr<ScopedTempDir> dir_;  // declared first: removed last
+  std::shared_ptr<TestClock> clock_;
+  Config config_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AgentService::Stub> agent_;
+  std::unique_ptr<v1::InventoryService::Stub> inventory_;
+};
+
+// Every history entry of a device (all time, one large page), newest first; empty on error.
+inline std::vector<v1::HistoryEntry> GetAllHistory(TestServer& server, absl::string_view tag) {
+  v1::GetDeviceHistoryRequest request;
+  *request.mutable_device() = TagKey(tag);
+  request.set_page_size(1000);
+  v1::GetDeviceHistoryResponse response;
+  grpc::Status status = server.History(request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  EXPECT_TRUE(response.next_page_token().empty());
+  return {response.entries().begin(), response.entries().end()};
+}
+
+// One ReportStream call, owned together with its context.
+class StreamCall {
+ public:
+  explicit StreamCall(v1::AgentService::Stub& stub, absl::Duration timeout = absl::Seconds(20))
+      : context_(Context(timeout)), stream_(stub.ReportStream(context_.get())) {}
+
+  bool Write(const v1::ReportBatch& batch) { return stream_->Write(batch); }
+  bool WritesDone() { return stream_->WritesDone(); }
+  bool Read(v1::ReportBatchAck* ack) { return stream_->Read(ack); }
+  // Reads every remaining ack until the server ends the stream.
+  std::vector<v1::ReportBatchAck> ReadAll() {
+    std::vector<v1::ReportBatchAck> acks;
+    v1::ReportBatchAck ack;
+    while (stream_->Read(&ack)) acks.push_back(ack);
+    return acks;
+  }
+  grpc::Status Finish() { return stream_->Finish(); }
+  grpc::ClientContext& context() { return *context_; }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ReportBatch, v1::ReportBatchAck>> stream_;
+};
+
+// Fixture: one fresh TestServer per test. Subclasses may override Config() before SetUp runs.
+class ServiceTest : public ::testing::Test {
+ protected:
+  virtual TestServer::Config Config() const { return {}; }
+
+  void SetUp() override {
+    server_ = std::make_unique<TestServer>(Config());
+    absl::Status started = server_->Start();
+    ASSERT_TRUE(started.ok()) << started;
+  }
+
+  void TearDown() override { server_.reset(); }
+
+  TestServer& server() { return *server_; }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+}  // namespace pumptrack::service::testing_util
+
+#endif  // PUMPTRACK_TESTS_SERVICE_SERVICE_TEST_UTIL_H_
