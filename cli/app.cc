@@ -6,24 +6,45 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/errors.h"
 #include "cli/flags.h"
+#include "cli/security_commands.h"
 
 namespace pumptrack::cli {
 
 namespace {
 
-using Command = std::function<absl::Status(const CommandContext&)>;
+// One context per service, all on one channel; the chosen command uses the one it needs.
+struct Session {
+  CommandContext inventory;
+  TokenContext tokens;
+  AgentContext agents;
+  AuditContext audit;
+};
+
+using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
+
+// For commands that either succeed or fail.
+absl::StatusOr<ExitCode> Done(const absl::Status& status) {
+  if (!status.ok()) return status;
+  return kExitOk;
+}
 
 // Everything the command line chose, filled in while CLI11 parses.
 struct CommandLine {
   ConnectionOptions connection;
   OutputFormat format = OutputFormat::kTable;
+  // Whether --token was given (else the token, if any, came from PUMPTRACK_TOKEN).
+  bool token_from_flag = false;
   // Set by the chosen subcommand once its arguments are complete.
   Command command;
 };
@@ -34,11 +55,32 @@ struct DeviceKeyArgs {
   std::string serial;
 };
 
-struct HistoryArgs {
-  DeviceKeyArgs device;
+// --since | --start, and --end.
+struct TimeRangeArgs {
   std::optional<absl::Duration> since;
   std::optional<absl::Time> start;
   std::optional<absl::Time> end;
+};
+
+struct TimeRange {
+  std::optional<absl::Time> start;
+  std::optional<absl::Time> end;
+};
+
+struct HistoryArgs {
+  DeviceKeyArgs device;
+  TimeRangeArgs range;
+  std::optional<std::size_t> limit;
+};
+
+struct AgentArgs {
+  std::string agent_id;
+  std::string note;
+};
+
+struct AuditArgs {
+  TimeRangeArgs range;
+  std::string actor;
   std::optional<std::size_t> limit;
 };
 
@@ -55,6 +97,12 @@ CLI::Option* AddParsedOption(CLI::App& app, const std::string& name, const std::
   return app.add_option_function<std::string>(name, parse_and_store, description)->type_name(type_name);
 }
 
+// --limit N, N >= 1.
+CLI::Option* AddLimitOption(CLI::App& command, const std::string& description, std::optional<std::size_t>& limit) {
+  return AddParsedOption(command, "--limit", "N", description, ParsePositiveCount,
+                         [&limit](std::size_t count) { limit = count; });
+}
+
 // A command-line usage error found after parsing; reported like CLI11's own.
 [[noreturn]] void ThrowUsageError(const absl::Status& status) {
   throw CLI::ValidationError(std::string(status.message()));
@@ -64,6 +112,28 @@ v1::DeviceKey RequireDeviceKey(const DeviceKeyArgs& args) {
   absl::StatusOr<v1::DeviceKey> key = MakeDeviceKey(args.tag, args.serial);
   if (!key.ok()) ThrowUsageError(key.status());
   return *std::move(key);
+}
+
+// --since, --start and --end for a command that shows `what` ("changes", "entries") within a time range.
+void AddTimeRangeOptions(CLI::App& command, TimeRangeArgs& args, const std::string& what) {
+  CLI::Option* since = AddParsedOption(command, "--since", "DURATION",
+                                       absl::StrCat("Only ", what, " within this long before now, e.g. 24h or 7d"),
+                                       ParsePositiveDuration, [&args](absl::Duration since) { args.since = since; });
+  CLI::Option* start =
+      AddParsedOption(command, "--start", "TIME", absl::StrCat("Only ", what, " at or after this RFC 3339 time"),
+                      ParseRfc3339, [&args](absl::Time start) { args.start = start; });
+  since->excludes(start);
+  AddParsedOption(command, "--end", "TIME", absl::StrCat("Only ", what, " before this RFC 3339 time"), ParseRfc3339,
+                  [&args](absl::Time end) { args.end = end; });
+}
+
+// The range the options chose, with --since measured back from `now`. An empty range is a usage error.
+TimeRange ResolveTimeRange(const TimeRangeArgs& args, absl::Time now) {
+  TimeRange range{.start = args.since ? std::optional(now - *args.since) : args.start, .end = args.end};
+  if (range.start && range.end && *range.start >= *range.end) {
+    ThrowUsageError(absl::InvalidArgumentError("the time range is empty: its start is not before --end"));
+  }
+  return range;
 }
 
 void AddDeviceKeyArgs(CLI::App& command, DeviceKeyArgs& args) {
@@ -81,6 +151,15 @@ void AddGlobalOptions(CLI::App& app, CommandLine& line) {
   app.add_option("--ca", line.connection.ca_file, "PEM root certificates to verify the server's TLS certificate")
       ->type_name("FILE")
       ->check(CLI::ExistingFile);
+  // No default shown and no validator: CLI11 would print the secret in help or in its error messages.
+  app.add_option_function<std::string>(
+         "--token",
+         [&line](const std::string& token) {
+           line.connection.token = token;
+           line.token_from_flag = true;
+         },
+         "Bearer token secret sent with every call (default: $PUMPTRACK_TOKEN)")
+      ->type_name("SECRET");
   AddParsedOption(app, "--output", "table|json", "Output format: table or json", ParseOutputFormat,
                   [&line](OutputFormat format) { line.format = format; })
       ->default_str("table");
@@ -108,16 +187,12 @@ void AddDevicesList(CLI::App& devices, CommandLine& line, ListDevicesOptions& op
           "Devices per request, 1-1000 (default: the server's, 100)")
       ->type_name("N")
       ->check(CLI::Range(1, 1000));
-  CLI::Option* limit = list->add_option_function<std::size_t>(
-                               "--limit", [&options](std::size_t limit) { options.limit = limit; },
-                               "Print at most N devices (default: every page)")
-                           ->type_name("N")
-                           ->check(CLI::PositiveNumber);
+  CLI::Option* limit = AddLimitOption(*list, "Print at most N devices (default: every page)", options.limit);
   list->add_flag_callback(
           "--all", [] {}, "Fetch every page (the default)")
       ->excludes(limit);
   list->callback([&line, &options] {
-    line.command = [options](const CommandContext& context) { return ListDevices(context, options); };
+    line.command = [options](const Session& session) { return Done(ListDevices(session.inventory, options)); };
   });
 }
 
@@ -125,8 +200,8 @@ void AddDevicesGet(CLI::App& devices, CommandLine& line, DeviceKeyArgs& key) {
   CLI::App* get = devices.add_subcommand("get", "Show everything known about one pump");
   AddDeviceKeyArgs(*get, key);
   get->callback([&line, &key] {
-    line.command = [device = RequireDeviceKey(key)](const CommandContext& context) {
-      return GetDevice(context, device);
+    line.command = [device = RequireDeviceKey(key)](const Session& session) {
+      return Done(GetDevice(session.inventory, device));
     };
   });
 }
@@ -134,28 +209,13 @@ void AddDevicesGet(CLI::App& devices, CommandLine& line, DeviceKeyArgs& key) {
 void AddDevicesHistory(CLI::App& devices, CommandLine& line, HistoryArgs& args, absl::Time now) {
   CLI::App* history = devices.add_subcommand("history", "Show a pump's location and configuration changes");
   AddDeviceKeyArgs(*history, args.device);
-  CLI::Option* since =
-      AddParsedOption(*history, "--since", "DURATION", "Only changes within this long before now, e.g. 24h or 7d",
-                      ParsePositiveDuration, [&args](absl::Duration since) { args.since = since; });
-  CLI::Option* start = AddParsedOption(*history, "--start", "TIME", "Only changes at or after this RFC 3339 time",
-                                       ParseRfc3339, [&args](absl::Time start) { args.start = start; });
-  since->excludes(start);
-  AddParsedOption(*history, "--end", "TIME", "Only changes before this RFC 3339 time", ParseRfc3339,
-                  [&args](absl::Time end) { args.end = end; });
-  history
-      ->add_option_function<std::size_t>(
-          "--limit", [&args](std::size_t limit) { args.limit = limit; }, "Print at most N changes, newest first")
-      ->type_name("N")
-      ->check(CLI::PositiveNumber);
+  AddTimeRangeOptions(*history, args.range, "changes");
+  AddLimitOption(*history, "Print at most N changes, newest first", args.limit);
   history->callback([&line, &args, now] {
-    HistoryOptions options{.device = RequireDeviceKey(args.device),
-                           .start = args.since ? std::optional(now - *args.since) : args.start,
-                           .end = args.end,
-                           .limit = args.limit};
-    if (options.start && options.end && *options.start >= *options.end) {
-      ThrowUsageError(absl::InvalidArgumentError("the time range is empty: its start is not before --end"));
-    }
-    line.command = [options](const CommandContext& context) { return ShowHistory(context, options); };
+    const TimeRange range = ResolveTimeRange(args.range, now);
+    HistoryOptions options{
+        .device = RequireDeviceKey(args.device), .start = range.start, .end = range.end, .limit = args.limit};
+    line.command = [options](const Session& session) { return Done(ShowHistory(session.inventory, options)); };
   });
 }
 
@@ -163,7 +223,116 @@ void AddLocate(CLI::App& app, CommandLine& line, DeviceKeyArgs& key) {
   CLI::App* locate = app.add_subcommand("locate", "Say where a pump is, since when, and how sure");
   AddDeviceKeyArgs(*locate, key);
   locate->callback([&line, &key] {
-    line.command = [device = RequireDeviceKey(key)](const CommandContext& context) { return Locate(context, device); };
+    line.command = [device = RequireDeviceKey(key)](const Session& session) {
+      return Done(Locate(session.inventory, device));
+    };
+  });
+}
+
+// --- tokens ----------------------------------------------------------------------------------------------------------
+
+void AddTokensCreate(CLI::App& tokens, CommandLine& line, CreateTokenOptions& options) {
+  CLI::App* create =
+      tokens.add_subcommand("create", "Create a bearer token; its secret is printed once, on the last line");
+  create->add_option("--name", options.name, "Who or what the token is for, e.g. alice.biomed or grafana")
+      ->type_name("NAME")
+      ->required();
+  AddParsedOption(*create, "--role", "ROLE", "viewer, transport, asset_manager, auditor or admin", ParseRole,
+                  [&options](v1::Role role) { options.role = role; })
+      ->required();
+  AddParsedOption(*create, "--ttl", "DURATION", "Valid for this long, e.g. 90d or 12h (default: no expiry)",
+                  ParsePositiveDuration, [&options](absl::Duration ttl) { options.ttl = ttl; });
+  create->callback([&line, &options] {
+    line.command = [options](const Session& session) { return Done(CreateToken(session.tokens, options)); };
+  });
+}
+
+void AddTokensList(CLI::App& tokens, CommandLine& line) {
+  CLI::App* list = tokens.add_subcommand("list", "List every token, live, expired and revoked (never their secrets)");
+  list->callback([&line] { line.command = [](const Session& session) { return Done(ListTokens(session.tokens)); }; });
+}
+
+void AddTokensRevoke(CLI::App& tokens, CommandLine& line, std::string& id) {
+  CLI::App* revoke = tokens.add_subcommand("revoke", "Revoke a token: it is refused from now on");
+  revoke->add_option("ID", id, "Token id, e.g. tok_3f9a0c1d2e4b5a69 (see tokens list)")->required();
+  revoke->callback(
+      [&line, &id] { line.command = [id](const Session& session) { return Done(RevokeToken(session.tokens, id)); }; });
+}
+
+// --- agents ----------------------------------------------------------------------------------------------------------
+
+void AddAgentIdArg(CLI::App& command, AgentArgs& args) {
+  command.add_option("AGENT_ID", args.agent_id, "The agent's identity, e.g. gw-5west-01")->required();
+}
+
+std::string RequireAgentId(const AgentArgs& args) {
+  if (absl::Status valid = CheckAgentId(args.agent_id); !valid.ok()) ThrowUsageError(valid);
+  return args.agent_id;
+}
+
+void AddAgentsList(CLI::App& agents, CommandLine& line) {
+  CLI::App* list = agents.add_subcommand("list", "List enrolled and revoked agents");
+  list->callback([&line] { line.command = [](const Session& session) { return Done(ListAgents(session.agents)); }; });
+}
+
+void AddAgentsEnroll(CLI::App& agents, CommandLine& line, AgentArgs& args) {
+  CLI::App* enroll = agents.add_subcommand("enroll", "Allow an agent to report (again, if it was revoked)");
+  AddAgentIdArg(*enroll, args);
+  enroll->add_option("--note", args.note, "Free text, e.g. \"5 West ward gateway, rack B\"")->type_name("TEXT");
+  enroll->callback([&line, &args] {
+    line.command = [agent_id = RequireAgentId(args), note = args.note](const Session& session) {
+      return Done(EnrollAgent(session.agents, agent_id, note));
+    };
+  });
+}
+
+void AddAgentsRevoke(CLI::App& agents, CommandLine& line, AgentArgs& args) {
+  CLI::App* revoke = agents.add_subcommand("revoke", "Refuse an agent's calls from now on");
+  AddAgentIdArg(*revoke, args);
+  revoke->callback([&line, &args] {
+    line.command = [agent_id = RequireAgentId(args)](const Session& session) {
+      return Done(RevokeAgent(session.agents, agent_id));
+    };
+  });
+}
+
+// --- audit -----------------------------------------------------------------------------------------------------------
+
+void AddAuditFilters(CLI::App& command, AuditArgs& args) {
+  AddTimeRangeOptions(command, args.range, "entries");
+  command.add_option("--actor", args.actor, "Only entries by this actor (token name, agent id or operator)")
+      ->type_name("NAME");
+}
+
+AuditQuery ResolveAuditQuery(const AuditArgs& args, absl::Time now) {
+  const TimeRange range = ResolveTimeRange(args.range, now);
+  return AuditQuery{.start = range.start, .end = range.end, .actor = args.actor, .limit = args.limit};
+}
+
+void AddAuditList(CLI::App& audit, CommandLine& line, AuditArgs& args, absl::Time now) {
+  CLI::App* list = audit.add_subcommand("list", "Show audited changes, oldest first");
+  AddAuditFilters(*list, args);
+  AddLimitOption(*list, "Print at most N entries, oldest first", args.limit);
+  list->callback([&line, &args, now] {
+    line.command = [query = ResolveAuditQuery(args, now)](const Session& session) {
+      return Done(ListAudit(session.audit, query));
+    };
+  });
+}
+
+void AddAuditVerify(CLI::App& audit, CommandLine& line) {
+  audit.add_subcommand("verify", "Check the audit log's hash chain; exit status 3 if it is broken")->callback([&line] {
+    line.command = [](const Session& session) { return VerifyAudit(session.audit); };
+  });
+}
+
+void AddAuditExport(CLI::App& audit, CommandLine& line, AuditArgs& args, absl::Time now) {
+  CLI::App* exported = audit.add_subcommand("export", "Print every matching entry as JSON Lines, oldest first");
+  AddAuditFilters(*exported, args);
+  exported->callback([&line, &args, now] {
+    line.command = [query = ResolveAuditQuery(args, now)](const Session& session) {
+      return Done(ExportAudit(session.audit, query));
+    };
   });
 }
 
@@ -172,6 +341,10 @@ struct Bindings {
   ListDevicesOptions list;
   DeviceKeyArgs device;
   HistoryArgs history;
+  CreateTokenOptions create_token;
+  std::string token_id;
+  AgentArgs agent;
+  AuditArgs audit;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -186,47 +359,123 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   AddDevicesGet(*devices, line, bindings.device);
   AddDevicesHistory(*devices, line, bindings.history, environment.now);
   AddLocate(app, line, bindings.device);
+
+  CLI::App* tokens = app.add_subcommand("tokens", "Manage people's bearer tokens (role admin)");
+  tokens->require_subcommand(1);
+  AddTokensCreate(*tokens, line, bindings.create_token);
+  AddTokensList(*tokens, line);
+  AddTokensRevoke(*tokens, line, bindings.token_id);
+
+  CLI::App* agents = app.add_subcommand("agents", "Manage the agents allowed to report (role admin)");
+  agents->require_subcommand(1);
+  AddAgentsList(*agents, line);
+  AddAgentsEnroll(*agents, line, bindings.agent);
+  AddAgentsRevoke(*agents, line, bindings.agent);
+
+  CLI::App* audit = app.add_subcommand("audit", "Read and verify the audit log (role auditor or admin)");
+  audit->require_subcommand(1);
+  AddAuditList(*audit, line, bindings.audit, environment.now);
+  AddAuditVerify(*audit, line);
+  AddAuditExport(*audit, line, bindings.audit, environment.now);
 }
 
-int Execute(const CommandLine& line, const Environment& environment, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(line.connection);
+// Surrounding whitespace (e.g. from `export PUMPTRACK_TOKEN=$(cat file)`) is dropped; anything else unusable in a
+// header is a usage error that names where the token came from, never the token.
+void CheckToken(CommandLine& line) {
+  line.connection.token = std::string(absl::StripAsciiWhitespace(line.connection.token));
+  if (absl::Status valid = ValidateToken(line.connection.token); !valid.ok()) {
+    throw CLI::ValidationError(line.token_from_flag ? "--token" : "PUMPTRACK_TOKEN", std::string(valid.message()));
+  }
+}
+
+// Every token secret the command line or the environment holds, for redaction: also those of a command line that did
+// not parse.
+std::vector<std::string> SecretsOf(int argc, const char* const* argv, const Environment& environment) {
+  std::vector<std::string> given = {environment.token};
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--token" && i + 1 < argc) {
+      given.emplace_back(argv[i + 1]);
+    } else if (absl::ConsumePrefix(&arg, "--token=")) {
+      given.emplace_back(arg);
+    }
+  }
+  // As given, and as sent (see CheckToken).
+  std::vector<std::string> secrets;
+  for (const std::string& secret : given) {
+    secrets.push_back(secret);
+    secrets.emplace_back(absl::StripAsciiWhitespace(secret));
+  }
+  return secrets;
+}
+
+template <typename Service>
+ServiceContext<Service> ContextFor(typename Service::StubInterface& stub, const CommandLine& line,
+                                   const Environment& environment, std::ostream& out) {
+  return {.stub = stub, .connection = line.connection, .format = line.format, .now = environment.now, .out = out};
+}
+
+// Runs the chosen command; `report` prints one line on stderr.
+int Execute(const CommandLine& line, const Environment& environment, std::ostream& out,
+            const std::function<void(const std::string&)>& report) {
+  const ConnectionOptions& connection = line.connection;
+  if (connection.insecure && !connection.token.empty() && !IsLoopbackServer(connection.server)) {
+    report(absl::StrCat("pumptrack: warning: --insecure sends the token unencrypted to ", connection.server));
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(connection);
   if (!channel.ok()) {
-    err << ErrorLine(channel.status()) << '\n';
+    report(ErrorLine(channel.status()));
     return kExitFailure;
   }
-  std::unique_ptr<v1::InventoryService::Stub> stub = v1::InventoryService::NewStub(*channel);
-  const CommandContext context{
-      .stub = *stub, .connection = line.connection, .format = line.format, .now = environment.now, .out = out};
-  const absl::Status status = line.command(context);
-  if (!status.ok()) {
-    err << ErrorLine(status) << '\n';
+  std::unique_ptr<v1::InventoryService::Stub> inventory = v1::InventoryService::NewStub(*channel);
+  std::unique_ptr<v1::TokenService::Stub> tokens = v1::TokenService::NewStub(*channel);
+  std::unique_ptr<v1::AgentRegistryService::Stub> agents = v1::AgentRegistryService::NewStub(*channel);
+  std::unique_ptr<v1::AuditService::Stub> audit = v1::AuditService::NewStub(*channel);
+  const Session session{
+      .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
+      .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
+      .agents = ContextFor<v1::AgentRegistryService>(*agents, line, environment, out),
+      .audit = ContextFor<v1::AuditService>(*audit, line, environment, out),
+  };
+  const absl::StatusOr<ExitCode> exit_code = line.command(session);
+  if (!exit_code.ok()) {
+    report(ErrorLine(exit_code.status()));
     return kExitFailure;
   }
-  return kExitOk;
+  return *exit_code;
 }
 
 }  // namespace
 
 Environment Environment::FromProcess() {
   const char* server = std::getenv("PUMPTRACK_SERVER");
-  return Environment{.server = server == nullptr ? "" : server, .now = absl::Now()};
+  const char* token = std::getenv("PUMPTRACK_TOKEN");
+  return Environment{
+      .server = server == nullptr ? "" : server, .token = token == nullptr ? "" : token, .now = absl::Now()};
 }
 
 int Run(int argc, const char* const* argv, const Environment& environment, std::ostream& out, std::ostream& err) {
+  const std::vector<std::string> secrets = SecretsOf(argc, argv, environment);
+  auto report = [&err, &secrets](const std::string& line) { err << RedactSecrets(line, secrets) << '\n'; };
+
   CommandLine line;
   if (!environment.server.empty()) line.connection.server = environment.server;
+  line.connection.token = environment.token;
   Bindings bindings;
-  CLI::App app("Find and inspect hospital infusion pumps tracked by pumptrack.", "pumptrack");
+  CLI::App app(
+      "Find and inspect hospital infusion pumps tracked by pumptrack, and administer its tokens, agents and audit log.",
+      "pumptrack");
   DefineCommandLine(app, environment, line, bindings);
   try {
     app.parse(argc, argv);
+    CheckToken(line);
   } catch (const CLI::ParseError& error) {
     // --help ends parsing with a "successful" error.
     if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(error, out, err);
-    err << UsageErrorLine(error.what()) << '\n';
+    report(UsageErrorLine(error.what()));
     return kExitUsage;
   }
-  return Execute(line, environment, out, err);
+  return Execute(line, environment, out, report);
 }
 
 }  // namespace pumptrack::cli

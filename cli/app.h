@@ -12,6 +12,8 @@ namespace pumptrack::cli {
 struct Environment {
   // PUMPTRACK_SERVER; empty when unset (then --server defaults to localhost:50051).
   std::string server;
+  // PUMPTRACK_TOKEN: the bearer secret used unless --token is given; empty when unset. Never printed.
+  std::string token;
   // The reference time for relative ages and --since.
   absl::Time now;
 
@@ -20,8 +22,9 @@ struct Environment {
 };
 
 // Runs `pumptrack` with the given arguments (argv[0] is the program name). Output goes to `out`, errors to `err` as
-// one line each. Returns the process exit code: kExitOk, kExitFailure (the service failed or could not be reached) or
-// kExitUsage (bad command line; nothing was sent). Throws nothing.
+// one line each, with any token secret redacted. Returns the process exit code: kExitOk, kExitFailure (the service
+// failed or could not be reached), kExitUsage (bad command line; nothing was sent) or kExitAuditBroken (`audit verify`
+// found the audit log broken). Throws nothing.
 int Run(int argc, const char* const* argv, const Environment& environment, std::ostream& out, std::ostream& err);
 
 }  // namespace pumptrack::cli

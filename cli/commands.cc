@@ -1,50 +1,14 @@
 #include "cli/commands.h"
 
-#include <algorithm>
-#include <cstdint>
 #include <string>
 #include <utility>
 
 #include "cli/errors.h"
 #include "cli/json.h"
+#include "cli/paging.h"
+#include "cli/table.h"
 
 namespace pumptrack::cli {
-
-namespace {
-
-constexpr std::size_t kMaxPageSize = 1000;
-
-bool Reached(const std::optional<std::size_t>& limit, std::size_t count) { return limit && count >= *limit; }
-
-// With a limit below the server's default page size, ask for no more than needed.
-int32_t PageSizeFor(int32_t requested, const std::optional<std::size_t>& limit) {
-  if (requested != 0 || !limit) return requested;
-  return static_cast<int32_t>(std::min(*limit, kMaxPageSize));
-}
-
-// Calls `fetch_page(page_token)` from the first page on, moving each page's items (`take_items(page)`) into the result,
-// until the last page or until `limit` items are collected.
-template <typename Item, typename Response, typename FetchPage, typename TakeItems>
-absl::StatusOr<std::vector<Item>> CollectPages(const std::optional<std::size_t>& limit, FetchPage fetch_page,
-                                               TakeItems take_items) {
-  std::vector<Item> items;
-  std::string page_token;
-  while (true) {
-    absl::StatusOr<Response> page = fetch_page(page_token);
-    if (!page.ok()) return page.status();
-    for (Item& item : take_items(*page)) {
-      if (Reached(limit, items.size())) break;
-      items.push_back(std::move(item));
-    }
-    if (Reached(limit, items.size()) || page->next_page_token().empty()) return items;
-    if (page->next_page_token() == page_token) {
-      return absl::InternalError("the server returned the same page token twice; stopping");
-    }
-    page_token = page->next_page_token();
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<v1::Device>> FetchDevices(v1::InventoryService::StubInterface& stub,
                                                      const ConnectionOptions& connection,
@@ -123,7 +87,7 @@ absl::Status Locate(const CommandContext& context, const v1::DeviceKey& device) 
   const grpc::Status status = context.stub.Locate(NewCallContext(context.connection).get(), request, &located);
   if (!status.ok()) return FromRpcStatus(status, DescribeDevice(device), context.connection);
   if (context.format == OutputFormat::kJson) return PrintJson(located, context.out);
-  context.out << FormatLocateLine(located, context.now) << '\n';
+  context.out << Printable(FormatLocateLine(located, context.now)) << '\n';
   return absl::OkStatus();
 }
 

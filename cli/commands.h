@@ -1,5 +1,6 @@
-// The CLI's commands. Each one calls the inventory service through an injected stub and prints its result to an
-// injected stream; on failure it returns the error and prints nothing.
+// The CLI's inventory commands (see security_commands.h for tokens, agents and audit). Each one calls the service
+// through an injected stub and prints its result to an injected stream; on failure it returns the error and prints
+// nothing.
 #pragma once
 
 #include <cstddef>
@@ -16,9 +17,11 @@
 
 namespace pumptrack::cli {
 
-// What every command needs. The referenced objects must outlive the command call.
-struct CommandContext {
-  v1::InventoryService::StubInterface& stub;
+// What every command needs: a stub of one service (e.g. v1::InventoryService). The referenced objects must outlive the
+// command call.
+template <typename Service>
+struct ServiceContext {
+  typename Service::StubInterface& stub;
   // For per-call deadlines and for naming the server in errors.
   const ConnectionOptions& connection;
   OutputFormat format = OutputFormat::kTable;
@@ -26,6 +29,8 @@ struct CommandContext {
   absl::Time now;
   std::ostream& out;
 };
+
+using CommandContext = ServiceContext<v1::InventoryService>;
 
 struct ListDevicesOptions {
   // The filters and page size to send; the page token is managed by the command.

@@ -1,14 +1,15 @@
 // How the CLI reaches the pumptrack service: one options struct, one channel factory, one per-call context factory.
 //
-// Adding authentication later (--token / PUMPTRACK_TOKEN): add `std::string token` here, then either compose
-// grpc::AccessTokenCredentials into the TLS credentials in MakeChannelCredentials(), or (for --insecure development
-// servers, where gRPC refuses to send call credentials) add an "authorization: Bearer ..." header in NewCallContext().
-// No command needs to change: every RPC goes through NewCallContext().
+// People authenticate with a bearer token (--token / PUMPTRACK_TOKEN). NewCallContext() adds it to every call as the
+// "authorization: Bearer <token>" header, so it is sent the same way over TLS and over plaintext (--insecure), where
+// gRPC would refuse to send call credentials. No command handles the token itself: every RPC goes through
+// NewCallContext().
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -30,9 +31,20 @@ struct ConnectionOptions {
   std::string ca_file;
   // Deadline for each RPC (each page of a paged list is its own RPC).
   absl::Duration timeout = kDefaultTimeout;
+  // Bearer secret sent with every call; empty sends none. A secret: never print or log it.
+  std::string token;
 };
 
-// Plaintext credentials with `insecure`, else TLS (with the roots from `ca_file` when set).
+// Rejects a token that cannot travel in an HTTP/2 header: anything but printable ASCII without spaces. The message
+// never quotes the token.
+absl::Status ValidateToken(absl::string_view token);
+
+// Whether `server` names this machine ("localhost:50051", "127.0.0.1:1", "[::1]:50051", "unix:..."), where a
+// plaintext connection does not expose the token to the network.
+bool IsLoopbackServer(absl::string_view server);
+
+// Plaintext credentials with `insecure`, else TLS (with the roots from `ca_file` when set) that verifies the server's
+// certificate and that it names the host in `server`. People present no client certificate.
 // Fails with NOT_FOUND / PERMISSION_DENIED / ... (from errno) if `ca_file` cannot be read, INVALID_ARGUMENT if it is
 // empty.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(const ConnectionOptions& options);
@@ -40,7 +52,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 // A channel to `options.server`. Does not connect yet: connection failures surface as UNAVAILABLE from the first RPC.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ConnectionOptions& options);
 
-// A context for one RPC, with its deadline set to now + `options.timeout`.
+// A context for one RPC, with its deadline set to now + `options.timeout` and, when `options.token` is set, the
+// "authorization: Bearer <token>" header.
 std::unique_ptr<grpc::ClientContext> NewCallContext(const ConnectionOptions& options);
 
 }  // namespace pumptrack::cli

@@ -21,23 +21,6 @@ std::string OrNone(absl::string_view text) { return text.empty() ? std::string(k
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
 std::string EnabledDisabled(bool value) { return value ? "enabled" : "disabled"; }
 
-// Key: value lines with the values aligned.
-class DetailBlock {
- public:
-  void Add(std::string key, std::string value) { lines_.emplace_back(std::move(key), std::move(value)); }
-
-  void Print(std::ostream& out) const {
-    std::size_t key_width = 0;
-    for (const auto& [key, value] : lines_) key_width = std::max(key_width, DisplayWidth(key));
-    for (const auto& [key, value] : lines_) {
-      out << key << ':' << std::string(key_width - DisplayWidth(key) + 2, ' ') << value << '\n';
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> lines_;
-};
-
 std::string FormatConfidence(float confidence) { return absl::StrFormat("%.2f", confidence); }
 
 // "RTLS, confidence 0.95"

@@ -9,11 +9,21 @@ namespace pumptrack::cli {
 
 namespace {
 
-google::protobuf::util::JsonPrintOptions PrintOptions() {
+google::protobuf::util::JsonPrintOptions PrintOptions(bool indented) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = indented;
   options.always_print_primitive_fields = true;
   return options;
+}
+
+absl::StatusOr<std::string> Convert(const google::protobuf::Message& message, bool indented) {
+  std::string json;
+  const auto status = google::protobuf::util::MessageToJsonString(message, &json, PrintOptions(indented));
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("cannot convert ", message.GetTypeName(), " to JSON: ", status.ToString()));
+  }
+  // The printer may end its output with a newline; callers decide where lines end.
+  return std::string(absl::StripSuffix(json, "\n"));
 }
 
 // Indents every line of a JSON value by one level (protobuf's printer indents by one space) to nest it in an array.
@@ -21,15 +31,9 @@ std::string Indent(absl::string_view json) { return absl::StrCat(" ", absl::StrR
 
 }  // namespace
 
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  const auto status = google::protobuf::util::MessageToJsonString(message, &json, PrintOptions());
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("cannot convert ", message.GetTypeName(), " to JSON: ", status.ToString()));
-  }
-  // The printer ends its output with a newline; callers decide where lines end.
-  return std::string(absl::StripSuffix(json, "\n"));
-}
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) { return Convert(message, true); }
+
+absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) { return Convert(message, false); }
 
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
   absl::StatusOr<std::string> json = ToJson(message);

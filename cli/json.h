@@ -16,6 +16,9 @@ namespace pumptrack::cli {
 // One message as indented JSON. Fails with INTERNAL if protobuf cannot convert it.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 
+// One message as compact JSON on one line (no newline), for JSON Lines output. Fails like ToJson.
+absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message);
+
 // Prints one message as JSON followed by a newline. Prints nothing on failure.
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out);
 

@@ -206,6 +206,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "--state: 'busy' is not an operating state; expected infusing, idle, alarm or off"},
         UsageCase{{"devices", "list", "--page-size", "0"}, "--page-size: Value 0 not in range 1 to 1000"},
         UsageCase{{"devices", "list", "--limit", "5", "--all"}, "--limit excludes --all"},
+        UsageCase{{"devices", "list", "--limit", "0"}, "--limit: '0' is not a whole number of at least 1"},
+        UsageCase{{"devices", "history", "PT-1", "--limit", "-3"}, "--limit: '-3' is not a whole number of at least 1"},
         UsageCase{{"devices", "list", "--colour"}, "The following argument was not expected: --colour"},
         UsageCase{{"devices", "get"}, "name the device by its asset tag (TAG) or by --serial"},
         UsageCase{{"devices", "get", "PT-1", "--serial", "SN-1"}, "TAG excludes --serial"},

@@ -87,5 +87,38 @@ TEST(NewCallContextTest, DeadlineIsTheTimeoutFromNow) {
   EXPECT_LE(context->deadline(), after + std::chrono::seconds(30));
 }
 
+TEST(ConnectionOptionsTest, HasNoTokenByDefault) { EXPECT_EQ(ConnectionOptions().token, ""); }
+
+TEST(ValidateTokenTest, AcceptsPrintableAsciiWithoutSpaces) {
+  EXPECT_TRUE(ValidateToken("").ok());
+  EXPECT_TRUE(ValidateToken("ptk_AbC-12_xyz").ok());
+  EXPECT_TRUE(ValidateToken("!~").ok());
+  for (const char* token : {"two words", "line\nbreak", "tab\t", "caf\xc3\xa9", "del\x7f"}) {
+    const absl::Status status = ValidateToken(token);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << token;
+    EXPECT_EQ(status.message(), "the token must be printable ASCII without spaces");
+  }
+}
+
+TEST(IsLoopbackServerTest, RecognisesThisMachine) {
+  for (const char* server :
+       {"localhost:50051", "LOCALHOST:1", "127.0.0.1:50051", "127.1.2.3:9", "[::1]:50051", "ipv4:127.0.0.1:50051",
+        "ipv6:[::1]:1", "dns:///localhost:50051", "unix:/run/pt.sock", "localhost"}) {
+    EXPECT_TRUE(IsLoopbackServer(server)) << server;
+  }
+  for (const char* server : {"pumptrack.hospital.example:443", "10.0.0.5:50051", "[2001:db8::1]:443",
+                             "localhost.evil.example:1", "dns:///pumptrack:443"}) {
+    EXPECT_FALSE(IsLoopbackServer(server)) << server;
+  }
+}
+
+TEST(NewCallContextTest, WorksWithAndWithoutAToken) {
+  // The header itself is checked end to end against a server (see security_app_test.cc); here, both build.
+  ConnectionOptions options;
+  EXPECT_NE(NewCallContext(options), nullptr);
+  options.token = "ptk_secret";
+  EXPECT_NE(NewCallContext(options), nullptr);
+}
+
 }  // namespace
 }  // namespace pumptrack::cli

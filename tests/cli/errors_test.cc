@@ -61,5 +61,38 @@ TEST(UsageErrorLineTest, PointsAtHelp) {
             "pumptrack: --state: 'busy' is not an operating state (see pumptrack --help)");
 }
 
+TEST(FromRpcStatusTest, UnauthenticatedSaysHowToAuthenticate) {
+  const grpc::Status refused(grpc::StatusCode::UNAUTHENTICATED, "missing, unknown, expired or revoked token");
+  const absl::Status status = FromRpcStatus(refused, "token list", Connection());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(ErrorLine(status), "pumptrack: not authenticated: pass --token or set PUMPTRACK_TOKEN (UNAUTHENTICATED)");
+
+  ConnectionOptions with_token = Connection();
+  with_token.token = "ptk_secret";
+  EXPECT_EQ(FromRpcStatus(refused, "token list", with_token).message(),
+            "not authenticated: the server refused the token (unknown, expired or revoked); pass a valid --token or "
+            "set PUMPTRACK_TOKEN");
+}
+
+TEST(FromRpcStatusTest, PermissionDeniedNamesTheSubject) {
+  const absl::Status status =
+      FromRpcStatus(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "the caller may not use this method"),
+                    "agent list", Connection());
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorLine(status),
+            "pumptrack: permission denied: agent list: the caller may not use this method (PERMISSION_DENIED)");
+}
+
+TEST(ErrorLineTest, EscapesControlCharacters) {
+  EXPECT_EQ(ErrorLine(absl::InternalError("bad\x1b[31m red\ttab")), "pumptrack: bad\\x1b[31m red\\ttab (INTERNAL)");
+}
+
+TEST(RedactSecretsTest, HidesTheGivenSecretsAndAnythingLikeATokenSecret) {
+  EXPECT_EQ(RedactSecrets("token hunter2 refused", {"hunter2"}), "token <redacted> refused");
+  EXPECT_EQ(RedactSecrets("got ptk_AbC-12_x, and ptk_Z.", {}), "got <redacted>, and <redacted>.");
+  EXPECT_EQ(RedactSecrets("nothing secret; tok_1234 is an id", {"", "hunter2"}), "nothing secret; tok_1234 is an id");
+  EXPECT_EQ(RedactSecrets("ptk_", {}), "<redacted>");
+}
+
 }  // namespace
 }  // namespace pumptrack::cli

@@ -67,11 +67,17 @@ int FakeInventoryService::calls() const {
   return calls_;
 }
 
-void FakeInventoryService::BeginCall() {
+std::vector<std::string> FakeInventoryService::authorization_headers() const {
+  std::lock_guard lock(mutex_);
+  return authorization_headers_;
+}
+
+void FakeInventoryService::BeginCall(const grpc::ServerContext& context) {
   absl::Duration delay;
   {
     std::lock_guard lock(mutex_);
     ++calls_;
+    authorization_headers_.push_back(AuthorizationHeader(context));
     delay = delay_;
   }
   absl::SleepFor(delay);
@@ -90,18 +96,18 @@ std::optional<v1::Device> FakeInventoryService::Find(const v1::DeviceKey& key) c
   return std::nullopt;
 }
 
-grpc::Status FakeInventoryService::GetDevice(grpc::ServerContext*, const v1::GetDeviceRequest* request,
+grpc::Status FakeInventoryService::GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request,
                                              v1::Device* response) {
-  BeginCall();
+  BeginCall(*context);
   std::optional<v1::Device> device = Find(request->device());
   if (!device) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such device");
   *response = *device;
   return grpc::Status::OK;
 }
 
-grpc::Status FakeInventoryService::ListDevices(grpc::ServerContext*, const v1::ListDevicesRequest* request,
+grpc::Status FakeInventoryService::ListDevices(grpc::ServerContext* context, const v1::ListDevicesRequest* request,
                                                v1::ListDevicesResponse* response) {
-  BeginCall();
+  BeginCall(*context);
   std::lock_guard lock(mutex_);
   list_requests_.push_back(*request);
   absl::string_view after = request->page_token();
@@ -121,9 +127,9 @@ grpc::Status FakeInventoryService::ListDevices(grpc::ServerContext*, const v1::L
   return grpc::Status::OK;
 }
 
-grpc::Status FakeInventoryService::Locate(grpc::ServerContext*, const v1::LocateRequest* request,
+grpc::Status FakeInventoryService::Locate(grpc::ServerContext* context, const v1::LocateRequest* request,
                                           v1::LocateResponse* response) {
-  BeginCall();
+  BeginCall(*context);
   std::optional<v1::Device> device = Find(request->device());
   if (!device) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such device");
   *response->mutable_identity() = device->identity();
@@ -134,9 +140,10 @@ grpc::Status FakeInventoryService::Locate(grpc::ServerContext*, const v1::Locate
   return grpc::Status::OK;
 }
 
-grpc::Status FakeInventoryService::GetDeviceHistory(grpc::ServerContext*, const v1::GetDeviceHistoryRequest* request,
+grpc::Status FakeInventoryService::GetDeviceHistory(grpc::ServerContext* context,
+                                                    const v1::GetDeviceHistoryRequest* request,
                                                     v1::GetDeviceHistoryResponse* response) {
-  BeginCall();
+  BeginCall(*context);
   std::optional<v1::Device> device = Find(request->device());
   if (!device) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such device");
   std::lock_guard lock(mutex_);
@@ -155,10 +162,19 @@ grpc::Status FakeInventoryService::GetDeviceHistory(grpc::ServerContext*, const 
   return grpc::Status::OK;
 }
 
-TestServer::TestServer(grpc::Service& service) {
+std::string AuthorizationHeader(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto header = metadata.find("authorization");
+  if (header == metadata.end()) return "";
+  return std::string(header->second.data(), header->second.size());
+}
+
+TestServer::TestServer(grpc::Service& service) : TestServer({&service}) {}
+
+TestServer::TestServer(std::initializer_list<grpc::Service*> services) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-  builder.RegisterService(&service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
 }
 

@@ -1,6 +1,7 @@
 // An in-memory InventoryService for CLI tests, served over real gRPC on 127.0.0.1 (port chosen by the OS).
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,9 @@ class FakeInventoryService final : public v1::InventoryService::Service {
   std::vector<v1::ListDevicesRequest> list_requests() const;
   std::vector<v1::GetDeviceHistoryRequest> history_requests() const;
   int calls() const;
+  // The "authorization" metadata of every call, in order ("" for a call without one). Not checked: see
+  // fake_security_services.h for services that refuse calls like the real one.
+  std::vector<std::string> authorization_headers() const;
 
   grpc::Status GetDevice(grpc::ServerContext* context, const v1::GetDeviceRequest* request,
                          v1::Device* response) override;
@@ -38,8 +42,8 @@ class FakeInventoryService final : public v1::InventoryService::Service {
                                 v1::GetDeviceHistoryResponse* response) override;
 
  private:
-  // Counts the call and applies the delay.
-  void BeginCall();
+  // Counts the call, records its authorization header and applies the delay.
+  void BeginCall(const grpc::ServerContext& context);
   std::optional<v1::Device> Find(const v1::DeviceKey& key) const;
 
   mutable std::mutex mutex_;
@@ -48,13 +52,18 @@ class FakeInventoryService final : public v1::InventoryService::Service {
   absl::Duration delay_ = absl::ZeroDuration();
   std::vector<v1::ListDevicesRequest> list_requests_;
   std::vector<v1::GetDeviceHistoryRequest> history_requests_;
+  std::vector<std::string> authorization_headers_;
   int calls_ = 0;
 };
 
-// Runs `service` on 127.0.0.1:0 until destroyed.
+// The "authorization" metadata a call carried, or "" when it had none.
+std::string AuthorizationHeader(const grpc::ServerContext& context);
+
+// Runs `service` (or all of `services`) on 127.0.0.1:0 until destroyed.
 class TestServer {
  public:
   explicit TestServer(grpc::Service& service);
+  explicit TestServer(std::initializer_list<grpc::Service*> services);
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;

@@ -76,5 +76,42 @@ TEST(MakeDeviceKeyTest, NeedsExactlyOne) {
             "name the device by its asset tag (TAG) or by --serial, not both");
 }
 
+TEST(ParseRoleTest, AcceptsEachRoleInAnyCase) {
+  EXPECT_EQ(ParseRole("viewer").value(), v1::ROLE_VIEWER);
+  EXPECT_EQ(ParseRole("transport").value(), v1::ROLE_TRANSPORT);
+  EXPECT_EQ(ParseRole("asset_manager").value(), v1::ROLE_ASSET_MANAGER);
+  EXPECT_EQ(ParseRole("Asset-Manager").value(), v1::ROLE_ASSET_MANAGER);
+  EXPECT_EQ(ParseRole("auditor").value(), v1::ROLE_AUDITOR);
+  EXPECT_EQ(ParseRole("ADMIN").value(), v1::ROLE_ADMIN);
+}
+
+TEST(ParseRoleTest, RejectsOthersNamingTheChoices) {
+  for (const char* text : {"boss", "", "ROLE_ADMIN", "unspecified", "admins"}) {
+    const absl::StatusOr<v1::Role> role = ParseRole(text);
+    EXPECT_EQ(role.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_THAT(role.status().message(), HasSubstr("expected viewer, transport, asset_manager, auditor or admin"));
+  }
+}
+
+TEST(CheckAgentIdTest, AcceptsTheServicesAlphabetUpTo64Characters) {
+  EXPECT_TRUE(CheckAgentId("gw-5west-01").ok());
+  EXPECT_TRUE(CheckAgentId("gw.icu_2:rack-B").ok());
+  EXPECT_TRUE(CheckAgentId(std::string(64, 'a')).ok());
+  for (const std::string& id :
+       {std::string(""), std::string(65, 'a'), std::string("gw 1"), std::string("gw/1"), std::string("gw\n1")}) {
+    EXPECT_EQ(CheckAgentId(id).code(), absl::StatusCode::kInvalidArgument) << id;
+  }
+}
+
+TEST(ParsePositiveCountTest, AcceptsWholeNumbersFromOne) {
+  EXPECT_EQ(ParsePositiveCount("1").value(), 1u);
+  EXPECT_EQ(ParsePositiveCount("250").value(), 250u);
+  for (const char* text : {"0", "-1", "", "1.5", "ten", "99999999999999999999999"}) {
+    const absl::StatusOr<std::size_t> count = ParsePositiveCount(text);
+    EXPECT_EQ(count.status().code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+  EXPECT_EQ(ParsePositiveCount("0").status().message(), "'0' is not a whole number of at least 1");
+}
+
 }  // namespace
 }  // namespace pumptrack::cli

@@ -354,5 +354,24 @@ TEST(PrintHistoryTableTest, PrintsOneRowPerEntry) {
             "2026-10-30 10:05:00Z  1    gw-5west-01  first seen at general/5-west/512\n");
 }
 
+TEST(PrintableTest, EscapesControlCharactersAndKeepsTheRest) {
+  EXPECT_EQ(Printable("plain 5-S\xc3\xbc"
+                      "d"),
+            "plain 5-S\xc3\xbc"
+            "d");
+  EXPECT_EQ(Printable("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(Printable("\x1b[2J\x7f"), "\\x1b[2J\\x7f");
+  EXPECT_EQ(Printable(std::string("nul\0", 4)), "nul\\x00");
+  EXPECT_EQ(Printable("c1\xc2\x9b"), "c1\\u009b");
+}
+
+TEST(TextTableTest, CellsCannotBreakTheLayout) {
+  TextTable table({"A", "B"});
+  table.AddRow({"x\ny", "z"});
+  std::ostringstream out;
+  table.Print(out);
+  EXPECT_EQ(out.str(), "A     B\nx\\ny  z\n");
+}
+
 }  // namespace
 }  // namespace pumptrack::cli

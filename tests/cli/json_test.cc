@@ -72,5 +72,14 @@ TEST(PrintJsonArrayTest, PrintsEveryMessageInOrderAsOneArray) {
   EXPECT_EQ(parsed.devices(2).identity().asset_tag(), "PT-00003");
 }
 
+TEST(ToJsonLineTest, IsOneCompactLine) {
+  const std::string json = ToJsonLine(Pump("PT-00042")).value();
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  EXPECT_THAT(json, HasSubstr("\"assetTag\":\"PT-00042\""));
+  EXPECT_THAT(json, HasSubstr("\"acceptedReports\":\"0\""));
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_EQ(json.back(), '}');
+}
+
 }  // namespace
 }  // namespace pumptrack::cli
