@@ -9,10 +9,7 @@ namespace pumptrack::service {
 IngestPipeline::IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options)
     : store_(store), metrics_(metrics), options_(std::move(options)), writer_([this] { WriterLoop(); }) {}
 
-IngestPipeline::~IngestPipeline() {
-  Stop();
-  if (writer_.joinable()) writer_.join();
-}
+IngestPipeline::~IngestPipeline() { Stop(); }
 
 absl::Status IngestPipeline::Submit(IngestRequest request) {
   const std::size_t count = request.observations.size();
@@ -28,8 +25,12 @@ absl::Status IngestPipeline::Submit(IngestRequest request) {
 }
 
 void IngestPipeline::Stop() {
-  absl::MutexLock lock(&mu_);
-  stopping_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  // The writer drains the queue before it exits; joining once is enough, later calls find it joined.
+  std::call_once(joined_, [this] { writer_.join(); });
 }
 
 std::size_t IngestPipeline::queued_observations() const {

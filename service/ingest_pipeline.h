@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -54,7 +55,8 @@ class IngestPipeline {
   // in both cases `done` is never called and nothing is stored.
   absl::Status Submit(IngestRequest request);
 
-  // Refuses new requests, commits everything already queued, then returns. Idempotent.
+  // Refuses new requests, commits everything already queued (calling each request back), then returns.
+  // Idempotent; must not be called from an IngestCallback.
   void Stop();
 
   std::size_t queued_observations() const;
@@ -73,6 +75,7 @@ class IngestPipeline {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread writer_;
+  std::once_flag joined_;
 };
 
 }  // namespace pumptrack::service

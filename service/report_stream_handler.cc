@@ -1,6 +1,8 @@
 #include "service/report_stream_handler.h"
 
+#include <algorithm>
 #include <deque>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,9 +142,15 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
         result->set_reason(violation->reason);
         continue;
       }
-      ingest.observations.push_back({&observations[i], &*agent_});
       queued_indexes.push_back(i);
     }
+    // Several observations of one pump in a batch are applied in sequence order, whatever order they came in;
+    // results are mapped back through queued_indexes, so the acknowledgement keeps the batch's order.
+    std::stable_sort(queued_indexes.begin(), queued_indexes.end(), [&observations](int a, int b) {
+      return std::forward_as_tuple(observations[a].identity().asset_tag(), observations[a].sequence()) <
+             std::forward_as_tuple(observations[b].identity().asset_tag(), observations[b].sequence());
+    });
+    for (int i : queued_indexes) ingest.observations.push_back({&observations[i], &*agent_});
     service_.metrics->CountRejectedInvalid(observations.size() - queued_indexes.size());
 
     if (queued_indexes.empty()) {

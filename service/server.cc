@@ -116,6 +116,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: is required");
+  if (options.worker_threads < 1) return absl::InvalidArgumentError("worker_threads: must be at least 1");
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeCredentials(options);
   if (!credentials.ok()) return credentials.status();
   if (!options.clock) options.clock = [] { return absl::Now(); };

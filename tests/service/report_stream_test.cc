@@ -222,10 +222,11 @@ TEST_F(ServiceTest, StreamManyBatchesInFlightAreAllAcknowledgedInOrder) {
 
 // A batch whose ack is ready at once (all observations rejected, or refused) must still be acknowledged after an
 // earlier batch that is waiting for its commit. The writer is held on batch 1's commit (the reactor reads the clock
-// once per batch to validate, the writer once per commit), so batch 2's ack is ready first.
+// twice per batch, to authorise the agent and to validate, the writer once per commit), so batch 2's ack is ready
+// first.
 TEST_F(ServiceTest, StreamAckReadyEarlyWaitsBehindEarlierBatchStillCommitting) {
   StreamCall stream(server().agent());
-  server().clock().ArmGate(/*pass=*/1);
+  server().clock().ArmGate(/*pass=*/2);
   ASSERT_TRUE(stream.Write(MakeBatch(1, {Obs("PT-1")}, Agent())));
   ASSERT_TRUE(server().clock().WaitUntilHeld(absl::Seconds(10)));
   ASSERT_TRUE(stream.Write(MakeBatch(2, {Obs("PT-2").Seq(0)})));  // all rejected: no commit needed

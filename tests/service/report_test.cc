@@ -143,8 +143,9 @@ class TinyQueueTest : public ServiceTest {
 // Capacity 1 and a busy writer: the group-commit writer is held inside its commit (it reads the service clock once
 // per commit; the test clock's gate holds exactly that call), one report waits in the queue, and the next is refused.
 TEST_F(TinyQueueTest, FullQueueRefusesUnaryAndStreamUntilTheWriterDrains) {
-  // Report A: the handler reads the clock once (validation), then the writer reads it to commit A: hold that call.
-  server().clock().ArmGate(/*pass=*/1);
+  // Report A: the handler reads the clock twice (agent authorisation, validation), then the writer reads it to commit
+  // A: hold that call.
+  server().clock().ArmGate(/*pass=*/2);
   grpc::ClientContext context_a, context_b;
   context_a.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
   context_b.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
@@ -283,9 +284,9 @@ TEST(ServerStartTest, RefusesZeroQueryThreads) {
   for (int threads : {0, -1}) {
     TestServer holder;
     ServerOptions options = holder.Options();
-    options.query_threads = threads;
+    options.worker_threads = threads;
     absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(options);
-    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << "query_threads=" << threads;
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << "worker_threads=" << threads;
     if (server.ok()) (*server)->Shutdown(absl::Milliseconds(100));  // no call was made, so this returns
   }
 }

@@ -38,7 +38,12 @@
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "grpcpp/support/client_interceptor.h"
 #include "service/server.h"
+#include "storage/agent_registry.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "storage/token_store.h"
 
 namespace pumptrack::service::testing_util {
 
@@ -355,6 +360,66 @@ struct TestServerConfig {
   bool metrics = false;
 };
 
+// Adds "authorization: Bearer <token>" to every call on a channel, the way a person's client does.
+class BearerTokenInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerTokenInterceptor(std::string header) : header_(std::move(header)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert({"authorization", header_});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string header_;
+};
+
+class BearerTokenInterceptorFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerTokenInterceptorFactory(std::string token) : header_("Bearer " + token) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(grpc::experimental::ClientRpcInfo*) override {
+    return new BearerTokenInterceptor(header_);
+  }
+
+ private:
+  std::string header_;
+};
+
+// The agent ids the service tests report as; enrolled before the first start.
+inline const std::vector<std::string>& EnrolledTestAgents() {
+  static const auto* agents = new std::vector<std::string>{"gw-5west-01", "gw-a", "gw-b", "urn:gw:5west.01_a"};
+  return *agents;
+}
+
+// Makes an admin token and enrols the test agents directly in a stopped data directory, as an operator would
+// (`pumptrackd token create`, `pumptrack agents enroll`). Returns the token.
+inline absl::StatusOr<std::string> ProvisionDataDir(const std::string& data_dir) {
+  storage::DatabaseOptions options;
+  options.path = data_dir;
+  absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
+  if (!database.ok()) return database.status();
+  absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(database->get());
+  if (!audit.ok()) return audit.status();
+  absl::StatusOr<std::unique_ptr<storage::TokenStore>> tokens =
+      storage::TokenStore::Open(database->get(), audit->get());
+  if (!tokens.ok()) return tokens.status();
+  absl::StatusOr<std::unique_ptr<storage::AgentRegistry>> agents =
+      storage::AgentRegistry::Open(database->get(), audit->get());
+  if (!agents.ok()) return agents.status();
+  const storage::Actor operator_actor{v1::ACTOR_KIND_OPERATOR, "operator"};
+  absl::StatusOr<storage::CreatedToken> token =
+      (*tokens)->Create("service-tests", v1::ROLE_ADMIN, absl::ZeroDuration(), operator_actor, absl::Now());
+  if (!token.ok()) return token.status();
+  for (const std::string& agent : EnrolledTestAgents()) {
+    if (absl::StatusOr<v1::Agent> enrolled = (*agents)->Enroll(agent, "", operator_actor, absl::Now());
+        !enrolled.ok()) {
+      return enrolled.status();
+    }
+  }
+  return token->secret;
+}
+
 class TestServer {
  public:
   using Config = TestServerConfig;
@@ -379,7 +444,7 @@ class TestServer {
     options.metrics_listen = config_.metrics ? "127.0.0.1:0" : "";
     options.insecure = true;
     options.ingest_queue_capacity = config_.ingest_queue_capacity;
-    options.query_threads = 2;
+    options.worker_threads = 2;
     options.block_cache_bytes = 1 << 20;
     std::shared_ptr<TestClock> clock = clock_;
     options.clock = [clock] { return clock->Now(); };
@@ -387,10 +452,19 @@ class TestServer {
   }
 
   absl::Status Start() {
+    if (token_.empty()) {
+      absl::StatusOr<std::string> token = ProvisionDataDir(dir_->path());
+      if (!token.ok()) return token.status();
+      token_ = *std::move(token);
+    }
     absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(Options());
     if (!server.ok()) return server.status();
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->grpc_port()), grpc::InsecureChannelCredentials());
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(std::make_unique<BearerTokenInterceptorFactory>(token_));
+    channel_ = grpc::experimental::CreateCustomChannelWithInterceptors(
+        absl::StrCat("127.0.0.1:", server_->grpc_port()), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
+        std::move(interceptors));
     agent_ = v1::AgentService::NewStub(channel_);
     inventory_ = v1::InventoryService::NewStub(channel_);
     return absl::OkStatus();
@@ -412,6 +486,8 @@ class TestServer {
   Server& server() { return *server_; }
   TestClock& clock() { return *clock_; }
   std::string data_dir() const { return dir_->path(); }
+  // The admin token every call on channel() carries.
+  const std::string& token() const { return token_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   v1::AgentService::Stub& agent() { return *agent_; }
   v1::InventoryService::Stub& inventory() { return *inventory_; }
@@ -492,6 +568,7 @@ class TestServer {
   std::unique_ptr<ScopedTempDir> dir_;  // declared first: removed last
   std::shared_ptr<TestClock> clock_;
   Config config_;
+  std::string token_;
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AgentService::Stub> agent_;
