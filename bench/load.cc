@@ -1,5 +1,6 @@
 // pumptrack-load: plays a fleet of simulated infusion pumps against a local pumptrackd and measures durable report
 // throughput, acknowledgement latency and GetDevice latency under that load. See docs/PERFORMANCE.md.
+#include <cstdlib>
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -32,6 +33,7 @@ ABSL_FLAG(double, query_rate, 200, "GetDevice queries per second during the load
 ABSL_FLAG(bool, unary, false, "Report one observation per AgentService.Report call instead of ReportStream.");
 ABSL_FLAG(int, server_pid, 0, "pumptrackd's pid, to report its CPU use during the window; 0 to skip.");
 ABSL_FLAG(bool, json, false, "Also print one JSON line with every figure.");
+ABSL_FLAG(std::string, token, "", "Bearer token for GetDevice queries; default $PUMPTRACK_TOKEN.");
 
 namespace pumptrack::bench {
 namespace {
@@ -67,6 +69,8 @@ std::optional<std::string> CheckConfig(const LoadConfig& config) {
 LoadConfig ConfigFromFlags() {
   LoadConfig config;
   config.target = absl::GetFlag(FLAGS_target);
+  config.token = absl::GetFlag(FLAGS_token);
+  if (config.token.empty() && std::getenv("PUMPTRACK_TOKEN") != nullptr) config.token = std::getenv("PUMPTRACK_TOKEN");
   config.devices = absl::GetFlag(FLAGS_devices);
   config.streams = absl::GetFlag(FLAGS_streams);
   config.batch = absl::GetFlag(FLAGS_batch);

@@ -304,6 +304,7 @@ void QueryWorker::QueryOnce() {
   grpc::ClientContext call;
   const absl::Time sent_at = absl::Now();
   call.set_deadline(absl::ToChronoTime(sent_at + context_.config->query_timeout));
+  call.AddMetadata("authorization", "Bearer " + context_.config->token);
   const grpc::Status status = stub_->GetDevice(&call, request, &device);
   const absl::Time received = absl::Now();
   if (!context_.window->Contains(received)) return;

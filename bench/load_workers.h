@@ -33,6 +33,9 @@ struct LoadConfig {
   double query_rate = 200;  // GetDevice calls per second; 0 disables
   absl::Duration query_timeout = absl::Seconds(1);
   bool unary = false;
+  // Bearer token for the GetDevice queries (role viewer or above); the reporting agents load-gw-0... must be
+  // enrolled (bench/run-foundation does both).
+  std::string token;
 };
 
 // A channel with a TCP connection of its own, as separate agents would have.

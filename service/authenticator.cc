@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 #include "spdlog/spdlog.h"
 
@@ -26,13 +27,16 @@ const absl::Status& PermissionDenied() {
   return *status;
 }
 
-// The verified client certificate's identity, or empty when the peer presented none.
+// The verified client certificate's identity: its first DNS subject alternative name, else its common name; empty
+// when the peer presented no certificate.
 std::string CertificateIdentity(const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (!auth || !auth->IsPeerAuthenticated()) return "";
-  std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
-  if (identity.empty()) return "";
-  return std::string(identity.front().data(), identity.front().size());
+  for (const char* property : {GRPC_PEER_DNS_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
+    std::vector<grpc::string_ref> values = auth->FindPropertyValues(property);
+    if (!values.empty()) return std::string(values.front().data(), values.front().size());
+  }
+  return "";
 }
 
 }  // namespace
@@ -109,6 +113,14 @@ absl::StatusOr<Caller> Authenticator::AuthorizeAgent(const grpc::ServerContextBa
     if (agent_id.empty()) {
       RecordFailure(peer, now);
       return absl::UnauthenticatedError("agents must present a client certificate signed by the agents' CA");
+    }
+    if (!storage::IsValidAgentId(agent_id)) {
+      RecordFailure(peer, now);
+      return absl::UnauthenticatedError("the client certificate's subject is not a valid agent id");
+    }
+    if (!claimed_agent_id.empty() && !storage::IsValidAgentId(claimed_agent_id)) {
+      RecordFailure(peer, now);
+      return absl::InvalidArgumentError("agent.agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");
     }
     if (!claimed_agent_id.empty() && claimed_agent_id != agent_id) {
       RecordFailure(peer, now);

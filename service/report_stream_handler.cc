@@ -111,14 +111,16 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
                                                         *agent_, batch.agent())) {
         return absl::InvalidArgumentError("agent: cannot change within a stream");
       }
-    } else if (agent_) {
-      // Revocation takes effect on the next batch of an open stream.
+    } else if (!agent_) {
+      return absl::InvalidArgumentError("agent: is required on the first batch of a stream");
+    }
+    if (has_batch_) {
+      // Revocation takes effect on the next batch of an open stream, whatever that batch carries.
       if (absl::StatusOr<Caller> caller = service_.auth->AuthorizeAgent(*context_, agent_->agent_id());
           !caller.ok()) {
         return caller.status();
       }
     }
-    if (!agent_) return absl::InvalidArgumentError("agent: is required on the first batch of a stream");
     has_batch_ = true;
     last_batch_id_ = batch.batch_id();
 

@@ -1,6 +1,8 @@
 #include "service/server.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -77,9 +79,13 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(const std::str
 // Checks that a PEM file is readable and holds at least one PEM block, so a typo fails start-up instead of
 // leaving the file watcher without credentials.
 absl::Status CheckPemFile(const std::string& path, absl::string_view flag) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path, " (not a regular file)"));
+  }
   std::ifstream in(path);
   std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
   if (contents.find("-----BEGIN ") == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", path, " is not a readable PEM file"));
   }
