@@ -5,13 +5,21 @@
 #include "service/report_results.h"
 #include "service/status_mapping.h"
 #include "service/validation.h"
+#include "service/wire.h"
 
 namespace pumptrack::service {
 
-grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, const v1::ReportRequest* request,
-                                       v1::ReportResponse* response, const ServiceContext& service) {
+grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+                                       grpc::ByteBuffer* response_bytes, const ServiceContext& service) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const absl::Time received = absl::Now();
+  // Owned here (not by gRPC) so that it outlives the call's handler until its commit.
+  auto request = std::make_shared<v1::ReportRequest>();
+  if (absl::Status parsed = ParseMessage(*request_bytes, *request); !parsed.ok()) {
+    service.metrics->CountRejectedInvalid(1);
+    reactor->Finish(ToGrpcStatus(parsed));
+    return reactor;
+  }
   absl::StatusOr<Caller> caller = service.auth->AuthorizeAgent(*context, request->agent().agent_id());
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
@@ -31,7 +39,8 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
   IngestRequest ingest;
   ingest.observations.push_back({&request->observation(), agent.get()});
   ServiceMetrics* metrics = service.metrics;
-  ingest.done = [reactor, response, metrics, received, agent](absl::StatusOr<std::vector<storage::ApplyResult>> results) {
+  ingest.done = [reactor, response_bytes, metrics, received, agent,
+                 request](absl::StatusOr<std::vector<storage::ApplyResult>> results) {
     if (!results.ok()) {
       metrics->CountRejectedStorage(1);
       reactor->Finish(ToGrpcStatus(ClientFacingStorageError(results.status())));
@@ -39,7 +48,9 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
     }
     CountResults(*metrics, *results);
     metrics->ObserveIngestLatency(absl::Now() - received);
-    response->set_result(ToReportResult(results->front()));
+    v1::ReportResponse response;
+    response.set_result(ToReportResult(results->front()));
+    *response_bytes = SerializeMessage(response);
     reactor->Finish(grpc::Status::OK);
   };
   if (absl::Status queued = service.ingest->Submit(std::move(ingest)); !queued.ok()) {

@@ -7,9 +7,10 @@
 
 namespace pumptrack::service {
 
-// AgentService.Report: validates, queues for group commit, and finishes once the observation is durable.
-grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, const v1::ReportRequest* request,
-                                       v1::ReportResponse* response, const ServiceContext& service);
+// AgentService.Report, on the raw bytes of a ReportRequest (see wire.h): parses, authorises the agent, validates,
+// queues for group commit, and finishes with a serialised ReportResponse once the observation is durable.
+grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes,
+                                       grpc::ByteBuffer* response_bytes, const ServiceContext& service);
 
 }  // namespace pumptrack::service
 

@@ -15,6 +15,7 @@
 #include "service/report_results.h"
 #include "service/status_mapping.h"
 #include "service/validation.h"
+#include "service/wire.h"
 
 namespace pumptrack::service {
 namespace {
@@ -28,13 +29,12 @@ struct PendingBatch {
   std::optional<Ack> ack;  // set once the batch's outcome is known
 };
 
-class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
+class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   ReportStreamReactor(grpc::CallbackServerContext* context, const ServiceContext& service)
       : context_(context), service_(service) {
     service_.metrics->AddStreams(1);
-    incoming_ = std::make_unique<Batch>();
-    StartRead(incoming_.get());
+    StartRead(&incoming_bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -45,13 +45,16 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
       MaybeFinishLocked();
       return;
     }
-    if (absl::Status status = AcceptBatchLocked(); !status.ok()) {
+    incoming_ = std::make_unique<Batch>();
+    absl::Status status = ParseMessage(incoming_bytes_, *incoming_);
+    incoming_bytes_.Clear();
+    if (status.ok()) status = AcceptBatchLocked();
+    if (!status.ok()) {
       FinishLocked(ToGrpcStatus(status));
       return;
     }
-    incoming_ = std::make_unique<Batch>();
     if (pending_.size() < kMaxBatchesInFlightPerStream) {
-      StartRead(incoming_.get());
+      StartRead(&incoming_bytes_);
     } else {
       reading_paused_ = true;
     }
@@ -219,13 +222,13 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
     if (finished_) return;
     if (!writing_ && !pending_.empty() && pending_.front()->ack) {
       writing_ = true;
-      outgoing_ = std::move(*pending_.front()->ack);
+      outgoing_ = SerializeMessage(*pending_.front()->ack);
       pending_.pop_front();
       StartWrite(&outgoing_);
     }
     if (reading_paused_ && pending_.size() < kMaxBatchesInFlightPerStream) {
       reading_paused_ = false;
-      StartRead(incoming_.get());
+      StartRead(&incoming_bytes_);
     }
   }
 
@@ -242,9 +245,10 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
   grpc::CallbackServerContext* const context_;
   const ServiceContext& service_;
   absl::Mutex mu_;
+  grpc::ByteBuffer incoming_bytes_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Batch> incoming_ ABSL_GUARDED_BY(mu_);
   std::deque<std::shared_ptr<PendingBatch>> pending_ ABSL_GUARDED_BY(mu_);
-  Ack outgoing_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer outgoing_ ABSL_GUARDED_BY(mu_);
   std::optional<v1::AgentInfo> agent_ ABSL_GUARDED_BY(mu_);
   std::uint64_t last_batch_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool has_batch_ ABSL_GUARDED_BY(mu_) = false;
@@ -258,8 +262,8 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<Batch, Ack> {
 
 }  // namespace
 
-grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* HandleReportStream(grpc::CallbackServerContext* context,
-                                                                                 const ServiceContext& service) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* HandleReportStream(grpc::CallbackServerContext* context,
+                                                                                const ServiceContext& service) {
   return new ReportStreamReactor(context, service);
 }
 

@@ -11,11 +11,12 @@ namespace pumptrack::service {
 // flow control pushes back on the agent.
 inline constexpr std::size_t kMaxBatchesInFlightPerStream = 16;
 
-// AgentService.ReportStream: reads batches, validates each observation, queues the valid ones for group commit and
-// writes one acknowledgement per batch, in batch order, once it is durable. Owns itself; deleted when the call is
-// done and no commit callback is outstanding.
-grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* HandleReportStream(grpc::CallbackServerContext* context,
-                                                                                 const ServiceContext& service);
+// AgentService.ReportStream, on raw bytes (see wire.h): reads and parses batches, validates each observation,
+// queues the valid ones for group commit and writes one acknowledgement per batch, in batch order, once it is
+// durable. A batch that does not parse ends the stream with INVALID_ARGUMENT naming the field. Owns itself; deleted
+// when the call is done and no commit callback is outstanding.
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* HandleReportStream(grpc::CallbackServerContext* context,
+                                                                                const ServiceContext& service);
 
 }  // namespace pumptrack::service
 

@@ -43,11 +43,11 @@ grpc::ServerUnaryReactor* RunAuthorized(grpc::CallbackServerContext* context, ab
 }  // namespace
 
 grpc::ServerUnaryReactor* AgentServiceImpl::Report(grpc::CallbackServerContext* context,
-                                                   const v1::ReportRequest* request, v1::ReportResponse* response) {
+                                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
   return HandleReport(context, request, response, context_);
 }
 
-grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* AgentServiceImpl::ReportStream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AgentServiceImpl::ReportStream(
     grpc::CallbackServerContext* context) {
   return HandleReportStream(context, context_);
 }

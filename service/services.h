@@ -12,13 +12,18 @@ namespace pumptrack::service {
 
 // The gRPC services: thin routing from each RPC to its authorisation and handler.
 
-class AgentServiceImpl final : public v1::AgentService::CallbackService {
+// Raw (ByteBuffer) methods: the handlers parse requests themselves, so that a request protobuf refuses (invalid
+// UTF-8) gets INVALID_ARGUMENT naming the field (see wire.h).
+using RawAgentService = v1::AgentService::WithRawCallbackMethod_Report<
+    v1::AgentService::WithRawCallbackMethod_ReportStream<v1::AgentService::Service>>;
+
+class AgentServiceImpl final : public RawAgentService {
  public:
   explicit AgentServiceImpl(const ServiceContext& context) : context_(context) {}
 
-  grpc::ServerUnaryReactor* Report(grpc::CallbackServerContext* context, const v1::ReportRequest* request,
-                                   v1::ReportResponse* response) override;
-  grpc::ServerBidiReactor<v1::ReportBatch, v1::ReportBatchAck>* ReportStream(
+  grpc::ServerUnaryReactor* Report(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ReportStream(
       grpc::CallbackServerContext* context) override;
 
  private:

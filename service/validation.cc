@@ -20,47 +20,6 @@ constexpr std::uint32_t kMaxBatteryPercent = 100;
 const absl::Time kEarliestObservation = absl::FromCivil(absl::CivilDay(2000, 1, 1), absl::UTCTimeZone());
 constexpr absl::Duration kMaxClockOffset = absl::Hours(24 * 3653);
 
-// Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF) without control characters.
-bool IsCleanText(absl::string_view text) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t size = text.size();
-  std::size_t i = 0;
-  while (i < size) {
-    const unsigned char lead = bytes[i];
-    if (lead < 0x80) {
-      if (lead < 0x20 || lead == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    int continuation = 0;
-    std::uint32_t code_point = 0;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      continuation = 1;
-      code_point = lead & 0x1f;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      continuation = 2;
-      code_point = lead & 0x0f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      continuation = 3;
-      code_point = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (i + static_cast<std::size_t>(continuation) >= size) return false;
-    for (int k = 1; k <= continuation; ++k) {
-      const unsigned char next = bytes[i + k];
-      if ((next & 0xc0) != 0x80) return false;
-      code_point = (code_point << 6) | (next & 0x3f);
-    }
-    if ((continuation == 2 && code_point < 0x800) || (continuation == 3 && code_point < 0x10000) ||
-        (code_point >= 0xd800 && code_point <= 0xdfff) || code_point > 0x10ffff ||
-        (code_point >= 0x80 && code_point <= 0x9f)) {
-      return false;
-    }
-    i += 1 + continuation;
-  }
-  return true;
-}
 
 // Collects the first violation; later checks are skipped once one is found.
 class Checker {
@@ -192,6 +151,47 @@ void CheckPhysical(Checker& c, const v1::Physical& physical) {
 }
 
 }  // namespace
+
+bool IsCleanText(absl::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  std::size_t i = 0;
+  while (i < size) {
+    const unsigned char lead = bytes[i];
+    if (lead < 0x80) {
+      if (lead < 0x20 || lead == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    int continuation = 0;
+    std::uint32_t code_point = 0;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      continuation = 1;
+      code_point = lead & 0x1f;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      continuation = 2;
+      code_point = lead & 0x0f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      continuation = 3;
+      code_point = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (i + static_cast<std::size_t>(continuation) >= size) return false;
+    for (int k = 1; k <= continuation; ++k) {
+      const unsigned char next = bytes[i + k];
+      if ((next & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3f);
+    }
+    if ((continuation == 2 && code_point < 0x800) || (continuation == 3 && code_point < 0x10000) ||
+        (code_point >= 0xd800 && code_point <= 0xdfff) || code_point > 0x10ffff ||
+        (code_point >= 0x80 && code_point <= 0x9f)) {
+      return false;
+    }
+    i += 1 + continuation;
+  }
+  return true;
+}
 
 absl::Status ToStatus(const FieldViolation& violation) {
   return absl::InvalidArgumentError(absl::StrCat(violation.field, ": ", violation.reason));

@@ -33,6 +33,10 @@ std::optional<FieldViolation> ValidateObservation(const v1::Observation& observa
 // Checks an agent's self-description. The agent id is required.
 std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl::string_view path);
 
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) without
+// control characters.
+bool IsCleanText(absl::string_view text);
+
 // True when `value` is a valid asset tag: 1–64 characters from [A-Za-z0-9._-].
 bool IsValidAssetTag(absl::string_view value);
 

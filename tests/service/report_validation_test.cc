@@ -283,12 +283,12 @@ TEST_F(ServiceTest, ReportAcceptsValuesAtEveryLimit) {
   EXPECT_EQ(server().MustGetDevice(std::string(64, 'T')).accepted_reports(), 1u);
 }
 
-// Invalid UTF-8 in a proto3 `string` field never reaches the service's validator: protobuf's C++ parser (3.21) refuses
-// the request body ("String field ... contains invalid UTF-8 data when parsing"), and gRPC 1.51's callback server
-// then fails the call with UNIMPLEMENTED and an empty message -- not INVALID_ARGUMENT naming the field. Observed and
-// pinned here; nothing is stored. The bytes are built by hand (a valid request, then one field patched to 0xC3 0x28,
-// an invalid 2-byte sequence) and sent through a raw ByteBuffer call, so no client-side protobuf check is involved.
-TEST_F(ServiceTest, ReportWithInvalidUtf8IsRefusedByProtobufAsUnimplemented) {
+// Invalid UTF-8 in a proto3 `string` field makes protobuf's parser refuse the whole request without naming the
+// field. AgentService is registered with raw methods and parses requests itself, so the agent still gets
+// INVALID_ARGUMENT naming the field, and nothing is stored. The bytes are built by hand (a valid request, then one
+// field patched to 0xC3 0x28, an invalid 2-byte sequence) and sent through a raw ByteBuffer call, so no client-side
+// protobuf check is involved.
+TEST_F(ServiceTest, ReportWithInvalidUtf8IsInvalidArgumentNamingTheField) {
   v1::ReportRequest request = ValidRequest();
   request.mutable_observation()->mutable_identity()->set_manufacturer("Acme~~Medical");
   std::string bytes = request.SerializeAsString();
@@ -311,8 +311,9 @@ TEST_F(ServiceTest, ReportWithInvalidUtf8IsRefusedByProtobufAsUnimplemented) {
                  });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
 
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
-  EXPECT_EQ(status.error_message(), "");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "observation.identity.manufacturer: must be valid UTF-8 without control characters");
   v1::Device device;
   EXPECT_EQ(server().GetDevice(TagKey(kTag), &device).error_code(), grpc::StatusCode::NOT_FOUND);
 
@@ -322,13 +323,15 @@ TEST_F(ServiceTest, ReportWithInvalidUtf8IsRefusedByProtobufAsUnimplemented) {
 }
 
 // The same through the generated stub, with the field set via mutable_*()->assign(): the C++ client serializes it
-// (release builds only log), and the server refuses it identically.
-TEST_F(ServiceTest, ReportWithInvalidUtf8ViaGeneratedStubIsUnimplemented) {
+// (release builds only log), and the server refuses it naming the field.
+TEST_F(ServiceTest, ReportWithInvalidUtf8ViaGeneratedStubNamesTheField) {
   v1::ReportRequest request = ValidRequest();
   request.mutable_observation()->mutable_location()->mutable_room()->assign("5\xff" "12");
   v1::ReportResponse response;
   grpc::Status status = server().agent().Report(Context().get(), request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_TRUE(absl::StartsWith(status.error_message(), "observation.location.room: must be valid UTF-8"))
+      << status.error_message();
   v1::Device device;
   EXPECT_EQ(server().GetDevice(TagKey(kTag), &device).error_code(), grpc::StatusCode::NOT_FOUND);
 }
