@@ -3,25 +3,16 @@
 #include "service/admin_handlers.h"
 #include "service/inventory_handlers.h"
 #include "service/page_token.h"
-#include "storage/proto_time.h"
 
 namespace pumptrack::service {
 absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request,
                                                 const storage::AuditLog& audit) {
   absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
-  absl::Time start = absl::InfinitePast();
-  absl::Time end = absl::InfiniteFuture();
-  if (request.has_start_time()) {
-    absl::StatusOr<absl::Time> bound = storage::ParseTimestamp(request.start_time(), "start_time");
-    if (!bound.ok()) return bound.status();
-    start = *bound;
-  }
-  if (request.has_end_time()) {
-    absl::StatusOr<absl::Time> bound = storage::ParseTimestamp(request.end_time(), "end_time");
-    if (!bound.ok()) return bound.status();
-    end = *bound;
-  }
+  absl::StatusOr<TimeRange> range = ResolveTimeRange(request, {absl::InfinitePast(), absl::InfiniteFuture()});
+  if (!range.ok()) return range.status();
+  const absl::Time start = range->start;
+  const absl::Time end = range->end;
   if (request.actor().size() > 64) return absl::InvalidArgumentError("actor: must be at most 64 bytes");
   const std::uint64_t fingerprint =
       FilterFingerprint({request.has_start_time() ? absl::FormatTime(start) : "",

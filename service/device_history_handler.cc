@@ -1,26 +1,17 @@
 #include "absl/strings/str_cat.h"
 #include "service/inventory_handlers.h"
 #include "service/page_token.h"
-#include "storage/proto_time.h"
 
 namespace pumptrack::service {
 absl::StatusOr<v1::GetDeviceHistoryResponse> GetDeviceHistory(const v1::GetDeviceHistoryRequest& request,
                                                               const storage::DeviceStore& devices, absl::Time now) {
   absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
-  absl::Time start = absl::UnixEpoch();
-  absl::Time end = now + absl::Hours(24);  // tolerate agents whose clocks run ahead
-  if (request.has_start_time()) {
-    absl::StatusOr<absl::Time> bound = storage::ParseTimestamp(request.start_time(), "start_time");
-    if (!bound.ok()) return bound.status();
-    start = *bound;
-  }
-  if (request.has_end_time()) {
-    absl::StatusOr<absl::Time> bound = storage::ParseTimestamp(request.end_time(), "end_time");
-    if (!bound.ok()) return bound.status();
-    end = *bound;
-  }
-  if (end <= start) return absl::InvalidArgumentError("end_time: must be after start_time");
+  // Open ends: the beginning of retention, and a day ahead to tolerate agents whose clocks run ahead.
+  absl::StatusOr<TimeRange> range = ResolveTimeRange(request, {absl::UnixEpoch(), now + absl::Hours(24)});
+  if (!range.ok()) return range.status();
+  const absl::Time start = range->start;
+  const absl::Time end = range->end;
 
   absl::StatusOr<v1::Device> device = LookUpDevice(request.device(), devices);
   if (!device.ok()) return device.status();

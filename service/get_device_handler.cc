@@ -1,6 +1,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/inventory_handlers.h"
 #include "service/validation.h"
+#include "storage/proto_time.h"
 
 namespace pumptrack::service {
 
@@ -28,6 +29,23 @@ absl::StatusOr<int> ResolvePageSize(int page_size) {
     return absl::InvalidArgumentError(absl::StrCat("page_size: must be within 0-", kMaxPageSize));
   }
   return page_size;
+}
+
+absl::StatusOr<TimeRange> ResolveTimeRange(const google::protobuf::Timestamp* start_time,
+                                           const google::protobuf::Timestamp* end_time, TimeRange defaults) {
+  TimeRange range = defaults;
+  if (start_time != nullptr) {
+    absl::StatusOr<absl::Time> start = storage::ParseTimestamp(*start_time, "start_time");
+    if (!start.ok()) return start.status();
+    range.start = *start;
+  }
+  if (end_time != nullptr) {
+    absl::StatusOr<absl::Time> end = storage::ParseTimestamp(*end_time, "end_time");
+    if (!end.ok()) return end.status();
+    range.end = *end;
+  }
+  if (range.end <= range.start) return absl::InvalidArgumentError("end_time: must be after start_time");
+  return range;
 }
 
 absl::StatusOr<v1::Device> GetDevice(const v1::GetDeviceRequest& request, const storage::DeviceStore& devices) {

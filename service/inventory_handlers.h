@@ -32,6 +32,22 @@ absl::StatusOr<v1::Device> LookUpDevice(const v1::DeviceKey& key, const storage:
 // Resolves a request's page_size: 0 means the default; negative or above the maximum is INVALID_ARGUMENT.
 absl::StatusOr<int> ResolvePageSize(int page_size);
 
+struct TimeRange {
+  absl::Time start;  // inclusive
+  absl::Time end;    // exclusive
+};
+
+// A request's optional start_time and end_time, each taken from `defaults` when unset. INVALID_ARGUMENT naming the
+// field for a malformed timestamp, or end_time for an empty range.
+absl::StatusOr<TimeRange> ResolveTimeRange(const google::protobuf::Timestamp* start_time,
+                                           const google::protobuf::Timestamp* end_time, TimeRange defaults);
+
+template <typename Request>
+absl::StatusOr<TimeRange> ResolveTimeRange(const Request& request, TimeRange defaults) {
+  return ResolveTimeRange(request.has_start_time() ? &request.start_time() : nullptr,
+                          request.has_end_time() ? &request.end_time() : nullptr, defaults);
+}
+
 }  // namespace pumptrack::service
 
 #endif  // PUMPTRACK_SERVICE_INVENTORY_HANDLERS_H_
