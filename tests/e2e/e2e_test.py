@@ -41,7 +41,8 @@ class Daemon:
         with open(self.ready_file) as f:
             ready = json.load(f)
         self.port = int(ready["grpc"].rsplit(":", 1)[1])
-        self.server = f"localhost:{self.port}"  # the name in the server certificate
+        # An address, not "localhost" (a bare machine may lack /etc/hosts); the server certificate has an IP SAN.
+        self.server = f"127.0.0.1:{self.port}"
 
     def read_log(self):
         with open(self.log_path, "rb") as f:

@@ -351,7 +351,8 @@ void SecurityServerTest::StopServer() {
 }
 
 std::string SecurityServerTest::Target() const {
-  return absl::StrCat(insecure_ ? "127.0.0.1:" : "localhost:", port());
+  // An IP address, not "localhost": a bare machine may have no /etc/hosts. The server certificate has an IP SAN.
+  return absl::StrCat("127.0.0.1:", port());
 }
 
 std::shared_ptr<grpc::ChannelCredentials> SecurityServerTest::TlsCredentials(const std::string& root_pem,
