@@ -40,6 +40,7 @@
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "grpcpp/support/client_interceptor.h"
 #include "service/server.h"
+#include "tests/common/test_support.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
@@ -47,56 +48,11 @@
 
 namespace pumptrack::service::testing_util {
 
-// A fixed, realistic agent-clock origin for observations: 2026-03-02 08:00:00 UTC.
-inline absl::Time BaseTime() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone());
-}
-
-inline google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-inline absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts));
-}
-
-// Where data directories go: /dev/shm (tmpfs: RocksDB's fsyncs are free, which keeps ~120 server start-ups within
-// the folder's time budget) when usable, else testing::TempDir(). PUMPTRACK_TEST_TMPDIR overrides both.
-inline std::filesystem::path TestTempRoot() {
-  if (const char* dir = std::getenv("PUMPTRACK_TEST_TMPDIR"); dir != nullptr && *dir != '\0') return dir;
-  std::error_code error;
-  if (std::filesystem::is_directory("/dev/shm", error) && ::access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
-  return ::testing::TempDir();
-}
-
-// A unique, not-yet-existing directory under TestTempRoot(), removed recursively on destruction.
-class ScopedTempDir {
- public:
-  ScopedTempDir() {
-    static std::atomic<int> counter{0};
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : "no-test";
-    for (char& c : name) {
-      if (c == '/') c = '_';
-    }
-    std::random_device random;
-    root_ = TestTempRoot() /
-            absl::StrCat("pumptrack-service-", name, "-", getpid(), "-", counter.fetch_add(1), "-", random());
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
-  ~ScopedTempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
-  ScopedTempDir(const ScopedTempDir&) = delete;
-  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
-
-  std::string path() const { return root_.string(); }
-
- private:
-  std::filesystem::path root_;
-};
+using ::pumptrack::testing_support::BaseTime;
+using ::pumptrack::testing_support::FromTimestamp;
+using ::pumptrack::testing_support::ScopedTempDir;
+using ::pumptrack::testing_support::TestTempRoot;
+using ::pumptrack::testing_support::ToTimestamp;
 
 // The service clock handed to ServerOptions::clock / IngestOptions::clock. Settable, and with a one-shot gate that
 // can hold exactly one call (used to hold the group-commit writer, which reads the clock once per commit, so the

@@ -29,54 +29,16 @@
 #include "gtest/gtest.h"
 #include "pumptrack/v1/device.pb.h"
 #include "storage/database.h"
+#include "tests/common/test_support.h"
 #include "storage/device_store.h"
 #include "storage/keys.h"
 
 namespace pumptrack::storage::testing_util {
 
-// A fixed, realistic agent-clock origin for observations: 2026-03-02 08:00:00 UTC.
-inline absl::Time BaseTime() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone());
-}
-
-inline google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-inline absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts));
-}
-
-// A unique directory under testing::TempDir(), removed (recursively) on destruction. The directory itself is NOT
-// created: `path()` is a fresh, non-existent path, so tests can check that Database::Open creates it.
-class ScopedTempDir {
- public:
-  ScopedTempDir() {
-    static std::atomic<int> counter{0};
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : "no-test";
-    for (char& c : name) {
-      if (c == '/') c = '_';
-    }
-    std::random_device random;
-    root_ = std::filesystem::path(::testing::TempDir()) /
-            absl::StrCat("pumptrack-storage-", name, "-", getpid(), "-", counter.fetch_add(1), "-", random());
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
-  ~ScopedTempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
-  ScopedTempDir(const ScopedTempDir&) = delete;
-  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
-
-  const std::filesystem::path& root() const { return root_; }
-  std::string path() const { return root_.string(); }
-
- private:
-  std::filesystem::path root_;
-};
+using ::pumptrack::testing_support::BaseTime;
+using ::pumptrack::testing_support::FromTimestamp;
+using ::pumptrack::testing_support::ScopedTempDir;
+using ::pumptrack::testing_support::ToTimestamp;
 
 // Fluent builder for one realistic observation of a pump. Every field has a plausible default so a test only
 // states what it cares about.
