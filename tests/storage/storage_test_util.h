@@ -29,9 +29,9 @@
 #include "gtest/gtest.h"
 #include "pumptrack/v1/device.pb.h"
 #include "storage/database.h"
-#include "tests/common/test_support.h"
 #include "storage/device_store.h"
 #include "storage/keys.h"
+#include "tests/common/test_support.h"
 
 namespace pumptrack::storage::testing_util {
 
