@@ -40,11 +40,11 @@
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "grpcpp/support/client_interceptor.h"
 #include "service/server.h"
-#include "tests/common/test_support.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/token_store.h"
+#include "tests/common/test_support.h"
 
 namespace pumptrack::service::testing_util {
 
