@@ -29,7 +29,8 @@ struct AgentOptions {
   // PERMISSION_DENIED or UNAUTHENTICATED) instead of retrying with the longest backoff.
   bool fail_fast = false;
   // Observations read from the buffer and handed to the uplink at a time.
-  size_t delivery_chunk = 20'000;
+  // Bigger chunks keep the uplink's window full for longer (it drains at the end of each chunk).
+  size_t delivery_chunk = 50'000;
   // Backoff between failed deliveries (reconnects): doubles from initial to max, each jittered.
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(30);

@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<Buffer>> Buffer::Open(const BufferOptions& option
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   // A small, queue-shaped database: modest memtables, few files, and compaction that clears deletion tombstones.
-  db_options.write_buffer_size = 32 << 20;
+  db_options.write_buffer_size = 64 << 20;
+  db_options.compression = rocksdb::kNoCompression;  // short-lived entries: not worth the CPU
   db_options.max_background_jobs = 1;
   db_options.keep_log_file_num = 2;
   db_options.max_manifest_file_size = 16 << 20;

@@ -74,9 +74,11 @@ ABSL_FLAG(int64_t, rounds, 0, "Rounds to send; 0 = until stopped (with --once: d
 ABSL_FLAG(bool, once, false,
           "Observe --rounds rounds (default 1), deliver everything buffered and exit 0; exit 1 when the --deadline "
           "passes first or the service refuses the agent.");
-ABSL_FLAG(int32_t, batch_size, 500, "Observations per ReportBatch, 1-1000.");
+ABSL_FLAG(int32_t, batch_size, 1000, "Observations per ReportBatch, 1-1000.");
+ABSL_FLAG(int32_t, batches_in_flight, 16,
+          "ReportBatches sent but not yet acknowledged, at least 1 (the service reads 16 ahead per stream).");
 ABSL_FLAG(absl::Duration, round_timeout, absl::Seconds(60),
-          "Deadline of each ReportStream call (one chunk of the buffer, up to 20,000 observations).");
+          "Deadline of each ReportStream call (one chunk of the buffer, up to 50,000 observations).");
 
 namespace {
 
@@ -192,6 +194,8 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   if (config.uplink.batch_size < 1 || config.uplink.batch_size > agents::kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrFormat("--batch_size must be 1-%d", agents::kMaxBatchSize));
   }
+  config.uplink.max_batches_in_flight = absl::GetFlag(FLAGS_batches_in_flight);
+  if (config.uplink.max_batches_in_flight < 1) return absl::InvalidArgumentError("--batches_in_flight must be >= 1");
   config.uplink.round_timeout = absl::GetFlag(FLAGS_round_timeout);
   if (config.uplink.round_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--round_timeout must be positive");
