@@ -49,6 +49,26 @@ std::string SequenceValue(uint64_t sequence) {
 // The first key after every key starting with {version, tag}.
 std::string PrefixEnd(char tag) { return std::string{kVersion, static_cast<char>(tag + 1)}; }
 
+// Iterates from `lower` through the last key of the {version, tag} prefix (RocksDB's iterate_upper_bound).
+class PrefixScan {
+ public:
+  PrefixScan(rocksdb::DB& db, const std::string& lower, char tag) : upper_(PrefixEnd(tag)), upper_slice_(upper_) {
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &upper_slice_;
+    it_.reset(db.NewIterator(read));
+    it_->Seek(lower);
+  }
+  PrefixScan(const PrefixScan&) = delete;
+  PrefixScan& operator=(const PrefixScan&) = delete;
+
+  rocksdb::Iterator* operator->() { return it_.get(); }
+
+ private:
+  const std::string upper_;
+  const rocksdb::Slice upper_slice_;  // must outlive the iterator
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 bool IsEntryKey(const rocksdb::Slice& key) {
   return key.size() == 10 && key[0] == kVersion && key[1] == kEntryTag;
 }
@@ -88,26 +108,16 @@ Buffer::~Buffer() {
 absl::Status Buffer::Load() {
   absl::MutexLock lock(&mu_);
   {
-    const std::string lower{kVersion, kSequenceTag};
-    const std::string upper = PrefixEnd(kSequenceTag);
-    rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions read;
-    read.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
-    for (it->Seek(lower); it->Valid(); it->Next()) {
+    PrefixScan it(*db_, std::string{kVersion, kSequenceTag}, kSequenceTag);
+    for (; it->Valid(); it->Next()) {
       if (it->value().size() != 8) return absl::DataLossError("buffer: a device sequence is not 8 bytes");
       sequencer_.Restore(it->key().ToString().substr(2), ReadBigEndian(it->value().data()));
     }
     if (!it->status().ok()) return FromRocksDb(it->status(), "buffer: read sequences");
   }
-  const std::string lower{kVersion, kEntryTag};
-  const std::string upper = PrefixEnd(kEntryTag);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+  PrefixScan it(*db_, std::string{kVersion, kEntryTag}, kEntryTag);
   bool first = true;
-  for (it->Seek(lower); it->Valid(); it->Next()) {
+  for (; it->Valid(); it->Next()) {
     if (!IsEntryKey(it->key())) return absl::DataLossError("buffer: an entry key is malformed");
     const uint64_t id = ReadBigEndian(it->key().data() + 2);
     if (first) low_water_ = id;
@@ -133,14 +143,9 @@ absl::Status Buffer::Append(std::vector<Observation>& observations) {
   uint64_t new_low_water = low_water_;
   int64_t dropped_old = 0;
   if (drop_old > 0) {
-    const std::string lower = EntryKey(low_water_);
-    const std::string upper = PrefixEnd(kEntryTag);
-    rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions read;
-    read.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+    PrefixScan it(*db_, EntryKey(low_water_), kEntryTag);
     std::string last_dropped;
-    for (it->Seek(lower); it->Valid() && dropped_old < drop_old; it->Next()) {
+    for (; it->Valid() && dropped_old < drop_old; it->Next()) {
       last_dropped = it->key().ToString();
       ++dropped_old;
     }
@@ -199,16 +204,11 @@ absl::StatusOr<std::vector<BufferedObservation>> Buffer::ReadOldest(size_t limit
   std::vector<BufferedObservation> entries;
   if (limit == 0 || size_ == 0) return entries;
   entries.reserve(std::min<size_t>(limit, static_cast<size_t>(size_)));
-  const std::string lower = EntryKey(low_water_);
-  const std::string upper = PrefixEnd(kEntryTag);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+  PrefixScan it(*db_, EntryKey(low_water_), kEntryTag);
   rocksdb::WriteBatch unreadable;
   int64_t unreadable_count = 0;
   bool first = true;
-  for (it->Seek(lower); it->Valid() && entries.size() < limit; it->Next()) {
+  for (; it->Valid() && entries.size() < limit; it->Next()) {
     if (!IsEntryKey(it->key())) return absl::DataLossError("buffer: an entry key is malformed");
     const uint64_t id = ReadBigEndian(it->key().data() + 2);
     if (first) low_water_ = id;

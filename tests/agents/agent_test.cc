@@ -198,14 +198,8 @@ std::unique_ptr<ObservationSource> SimFleet(int64_t pumps) {
 }
 
 std::unique_ptr<Uplink> MakeUplink(const std::string& address) {
-  UplinkOptions options;
-  options.agent_id = "gw-test-01";
-  options.agent_version = "0.1.0-test";
-  options.batch_size = 100;
-  options.round_timeout = absl::Seconds(20);
-  options.initial_backoff = absl::Milliseconds(20);
-  options.max_backoff = absl::Milliseconds(200);
-  options.max_failed_streams = 1;
+  UplinkOptions options = testing::FastUplinkOptions();
+  options.max_failed_streams = 1;  // as pumptrack-agent runs it: the agent retries
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   return *Uplink::Create(pumptrack::v1::AgentService::NewStub(channel), options);
 }

@@ -37,16 +37,7 @@ std::vector<Observation> Observations(int count, int round = 0) {
   return observations;
 }
 
-UplinkOptions FastOptions() {
-  UplinkOptions options;
-  options.agent_id = "gw-test-01";
-  options.agent_version = "0.1.0-test";
-  options.batch_size = 100;
-  options.round_timeout = absl::Seconds(20);
-  options.initial_backoff = absl::Milliseconds(20);
-  options.max_backoff = absl::Milliseconds(200);
-  return options;
-}
+UplinkOptions FastOptions() { return testing::FastUplinkOptions(); }
 
 std::unique_ptr<Uplink> MakeUplink(const TestServer& server, UplinkOptions options = FastOptions()) {
   absl::StatusOr<std::unique_ptr<Uplink>> uplink = Uplink::Create(server.NewStub(), std::move(options));
