@@ -212,16 +212,28 @@ AgentOptions FastAgent() {
   return options;
 }
 
-TEST(AgentTest, RunsTheRoundsAndNumbersEveryDeviceConsecutively) {
-  ScopedTempDir dir;
+// Each test: a fresh buffer directory, fresh metrics, and an agent with FastAgent() options unless it changes them.
+class AgentTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Agent> MakeAgent(std::unique_ptr<ObservationSource> source, const std::string& address,
+                                   int64_t max_entries = 1000, uint64_t base = 100) {
+    return std::make_unique<Agent>(std::move(source), OpenBuffer(dir_, max_entries, base), MakeUplink(address),
+                                   options_, metrics_);
+  }
+
+  ScopedTempDir dir_;
+  AgentMetrics metrics_;
+  AgentOptions options_ = FastAgent();
+};
+
+// Nothing listens here: every delivery fails at once.
+constexpr char kNoService[] = "127.0.0.1:1";
+
+TEST_F(AgentTest, RunsTheRoundsAndNumbersEveryDeviceConsecutively) {
   FakeAgentService service;
   TestServer server(&service);
-  AgentMetrics metrics;
-  AgentOptions options = FastAgent();
-  options.rounds = 3;
-  Agent agent(SimFleet(250), OpenBuffer(dir, 1000, 5000), MakeUplink(server.address()), options, metrics);
-
-  ASSERT_TRUE(agent.Run().ok());
+  options_.rounds = 3;
+  ASSERT_TRUE(MakeAgent(SimFleet(250), server.address(), 1000, 5000)->Run().ok());
 
   std::map<std::string, std::set<uint64_t>> sequences;
   for (const auto& [key, times] : service.stored()) {
@@ -230,34 +242,26 @@ TEST(AgentTest, RunsTheRoundsAndNumbersEveryDeviceConsecutively) {
   }
   ASSERT_EQ(sequences.size(), 250u);
   for (const auto& [tag, seen] : sequences) EXPECT_EQ(seen, (std::set<uint64_t>{5000, 5001, 5002})) << tag;
-  EXPECT_EQ(metrics.acknowledged(), 750);
-  EXPECT_EQ(metrics.sent(), 750);
-  EXPECT_EQ(metrics.buffered(), 0);
+  EXPECT_EQ(metrics_.acknowledged(), 750);
+  EXPECT_EQ(metrics_.sent(), 750);
+  EXPECT_EQ(metrics_.buffered(), 0);
 }
 
-TEST(AgentTest, AcknowledgedReportsLeaveTheBufferAndTheRestStayForTheNextRun) {
-  ScopedTempDir dir;
-  {
-    // Nothing listens on this address: every delivery fails, so the run ends at its deadline with all buffered.
-    AgentMetrics metrics;
-    AgentOptions options = FastAgent();
-    options.rounds = 2;
-    options.deadline = absl::Milliseconds(500);
-    Agent agent(SimFleet(30), OpenBuffer(dir), MakeUplink("127.0.0.1:1"), options, metrics);
-    const absl::Status status = agent.Run();
-    EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
-    EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("60 reports undelivered"));
-    EXPECT_GE(metrics.reconnects(), 1);
-    EXPECT_EQ(metrics.acknowledged(), 0);
-    EXPECT_EQ(metrics.buffered(), 60);
-  }
+TEST_F(AgentTest, AcknowledgedReportsLeaveTheBufferAndTheRestStayForTheNextRun) {
+  options_.rounds = 2;
+  options_.deadline = absl::Milliseconds(500);
+  const absl::Status status = MakeAgent(SimFleet(30), kNoService)->Run();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("60 reports undelivered"));
+  EXPECT_GE(metrics_.reconnects(), 1);
+  EXPECT_EQ(metrics_.acknowledged(), 0);
+  EXPECT_EQ(metrics_.buffered(), 60);
+
   FakeAgentService service;
   TestServer server(&service);
-  AgentMetrics metrics;
-  AgentOptions options = FastAgent();
-  options.rounds = 1;
-  Agent agent(SimFleet(30), OpenBuffer(dir), MakeUplink(server.address()), options, metrics);
-  ASSERT_TRUE(agent.Run().ok());
+  options_.rounds = 1;
+  options_.deadline = absl::InfiniteDuration();
+  ASSERT_TRUE(MakeAgent(SimFleet(30), server.address())->Run().ok());
   std::map<std::string, std::set<uint64_t>> sequences;
   for (const auto& [key, times] : service.stored()) {
     EXPECT_EQ(times, 1);
@@ -265,100 +269,77 @@ TEST(AgentTest, AcknowledgedReportsLeaveTheBufferAndTheRestStayForTheNextRun) {
   }
   ASSERT_EQ(sequences.size(), 30u);
   for (const auto& [tag, seen] : sequences) EXPECT_EQ(seen, (std::set<uint64_t>{100, 101, 102})) << tag;
+  EXPECT_EQ(metrics_.buffered(), 0);
 }
 
-TEST(AgentTest, ARejectedObservationIsDroppedAndCountedWithoutBlockingTheRest) {
-  ScopedTempDir dir;
+TEST_F(AgentTest, ARejectedObservationIsDroppedAndCountedWithoutBlockingTheRest) {
   FakeAgentService::Behaviour behaviour;
   behaviour.reject_tag_suffix = "07";
   FakeAgentService service(behaviour);
   TestServer server(&service);
-  AgentMetrics metrics;
-  AgentOptions options = FastAgent();
-  options.rounds = 2;
-  Agent agent(std::make_unique<FixedSource>(Round(10)), OpenBuffer(dir), MakeUplink(server.address()), options,
-              metrics);
-  ASSERT_TRUE(agent.Run().ok());
+  options_.rounds = 2;
+  ASSERT_TRUE(MakeAgent(std::make_unique<FixedSource>(Round(10)), server.address())->Run().ok());
   EXPECT_EQ(service.stored().size(), 18u);
-  EXPECT_EQ(metrics.dropped_rejected(), 2);
-  EXPECT_EQ(metrics.acknowledged(), 18);
-  EXPECT_EQ(metrics.buffered(), 0);
+  EXPECT_EQ(metrics_.dropped_rejected(), 2);
+  EXPECT_EQ(metrics_.acknowledged(), 18);
+  EXPECT_EQ(metrics_.buffered(), 0);
 }
 
-TEST(AgentTest, AnUnencodableObservationDoesNotLoseItsBatch) {
-  ScopedTempDir dir;
+TEST_F(AgentTest, AnUnencodableObservationDoesNotLoseItsBatch) {
   FakeAgentService service;
   TestServer server(&service);
-  AgentMetrics metrics;
   std::vector<Observation> round = Round(10);
   round[4].mutable_location()->set_room("\xc3\x28");  // invalid UTF-8: the whole batch would fail to parse
-  AgentOptions options = FastAgent();
-  options.rounds = 1;
-  Agent agent(std::make_unique<FixedSource>(round), OpenBuffer(dir), MakeUplink(server.address()), options,
-              metrics);
-  ASSERT_TRUE(agent.Run().ok());
+  options_.rounds = 1;
+  ASSERT_TRUE(MakeAgent(std::make_unique<FixedSource>(round), server.address())->Run().ok());
   EXPECT_EQ(service.stored().size(), 9u);
   EXPECT_EQ(service.streams(), 1);
-  EXPECT_EQ(metrics.dropped_unencodable(), 1);
+  EXPECT_EQ(metrics_.dropped_unencodable(), 1);
 }
 
-TEST(AgentTest, WhenFullTheOldestAreDroppedAndCounted) {
-  ScopedTempDir dir;
-  AgentMetrics metrics;
-  AgentOptions options = FastAgent();
-  options.rounds = 4;
-  options.deadline = absl::Milliseconds(300);
-  Agent agent(SimFleet(10), OpenBuffer(dir, /*max_entries=*/25), MakeUplink("127.0.0.1:1"), options, metrics);
-  const absl::Status status = agent.Run();
+TEST_F(AgentTest, WhenFullTheOldestAreDroppedAndCounted) {
+  options_.rounds = 4;
+  options_.deadline = absl::Milliseconds(300);
+  const absl::Status status = MakeAgent(SimFleet(10), kNoService, /*max_entries=*/25)->Run();
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("25 reports undelivered"));
-  EXPECT_EQ(metrics.dropped_overflow(), 15);
+  EXPECT_EQ(metrics_.dropped_overflow(), 15);
 }
 
-TEST(AgentTest, FailFastReturnsWhenTheServiceRefusesTheAgent) {
-  ScopedTempDir dir;
+TEST_F(AgentTest, FailFastReturnsWhenTheServiceRefusesTheAgent) {
   FakeAgentService::Behaviour behaviour;
   behaviour.fail_every_stream = grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "unknown agent");
   FakeAgentService service(behaviour);
   TestServer server(&service);
-  AgentMetrics metrics;
-  AgentOptions options = FastAgent();
-  options.rounds = 5;
-  options.fail_fast = true;
-  Agent agent(SimFleet(10), OpenBuffer(dir), MakeUplink(server.address()), options, metrics);
-  const absl::Status status = agent.Run();
+  options_.rounds = 5;
+  options_.fail_fast = true;
+  const absl::Status status = MakeAgent(SimFleet(10), server.address())->Run();
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("reports undelivered"));
 }
 
-TEST(AgentTest, RequestStopEndsAnOpenEndedRunCleanly) {
-  ScopedTempDir dir;
+TEST_F(AgentTest, RequestStopEndsAnOpenEndedRunCleanly) {
   FakeAgentService service;
   TestServer server(&service);
-  AgentMetrics metrics;
-  AgentOptions options = FastAgent();
-  options.interval = absl::Hours(1);
-  Agent agent(SimFleet(20), OpenBuffer(dir), MakeUplink(server.address()), options, metrics);
+  options_.interval = absl::Hours(1);
+  std::unique_ptr<Agent> agent = MakeAgent(SimFleet(20), server.address());
   std::thread stopper([&] {
     while (service.stored().size() < 20) absl::SleepFor(absl::Milliseconds(5));
-    agent.RequestStop();
+    agent->RequestStop();
   });
   const absl::Time start = absl::Now();
-  EXPECT_TRUE(agent.Run().ok());
+  EXPECT_TRUE(agent->Run().ok());
   stopper.join();
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
 }
 
-TEST(AgentTest, StoppingBeforeTheRoundLimitIsCancelled) {
-  ScopedTempDir dir;
+TEST_F(AgentTest, StoppingBeforeTheRoundLimitIsCancelled) {
   FakeAgentService service;
   TestServer server(&service);
-  AgentMetrics metrics;
-  AgentOptions options = FastAgent();
-  options.rounds = 2;
-  Agent agent(SimFleet(5), OpenBuffer(dir), MakeUplink(server.address()), options, metrics);
-  agent.RequestStop();
-  EXPECT_EQ(agent.Run().code(), absl::StatusCode::kCancelled);
+  options_.rounds = 2;
+  std::unique_ptr<Agent> agent = MakeAgent(SimFleet(5), server.address());
+  agent->RequestStop();
+  EXPECT_EQ(agent->Run().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(service.streams(), 0);
 }
 
