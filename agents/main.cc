@@ -57,7 +57,8 @@ ABSL_FLAG(std::string, spool_dir, "", "spool: the directory of JSON observation 
 ABSL_FLAG(std::string, buffer_dir, "",
           "Directory of the durable buffer (a small RocksDB). Default: a temporary directory removed at exit (not "
           "durable across restarts; development only).");
-ABSL_FLAG(int64_t, buffer_max, 1'000'000, "Most observations buffered; when full the oldest are dropped and counted.");
+ABSL_FLAG(int64_t, buffer_max, 1'000'000,
+          "Most observations buffered; when full the oldest are dropped and counted.");
 ABSL_FLAG(absl::Duration, deadline, absl::ZeroDuration(),
           "Give up when reports are still undelivered this long after start: exit 1 saying how many. 0 = none, "
           "except with --once, where 0 means 60s.");
@@ -237,7 +238,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const Config& config) {
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // Reconnect to a service that was down within seconds; the agent's own backoff paces the retries above this.
-  // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS stays at its default: it is also the connect timeout, TLS handshake included.)
+  // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS keeps its default: it is also the connect timeout, TLS handshake included.)
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1'000);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5'000);
   return grpc::CreateCustomChannel(config.server, credentials, arguments);
@@ -333,7 +334,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<agents::ObservationSource> source;
   std::string fleet;
   if (config->adapter == "spool") {
-    absl::StatusOr<std::unique_ptr<agents::spool::SpoolSource>> spool = agents::spool::SpoolSource::Create(config->spool);
+    absl::StatusOr<std::unique_ptr<agents::spool::SpoolSource>> spool =
+        agents::spool::SpoolSource::Create(config->spool);
     if (!spool.ok()) {
       std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(spool.status().message()).c_str());
       return kExitUsage;

@@ -25,7 +25,8 @@ AgentMetrics::AgentMetrics()
                     .Add({})),
       sent_(prometheus::BuildCounter()
                 .Name("pumptrack_agent_reports_sent_total")
-                .Help("Observations handed to the uplink, once per delivery attempt (a retry after a failed stream counts again).")
+                .Help("Observations handed to the uplink, once per delivery attempt (a retry after a failed "
+                      "stream counts again).")
                 .Register(*registry_)
                 .Add({})),
       acknowledged_(prometheus::BuildCounter()
