@@ -4,6 +4,7 @@
 // coalescing (later -f files override earlier ones; maps merge, anything else replaces; null deletes a key).
 //
 //	render -chart DIR [-f values.yaml]... [-set-file key=path]... [-name RELEASE] [-namespace NS] [-notes FILE]
+//	       [-values-out FILE]
 //
 // Prints the rendered manifests as one YAML stream ("# Source: chart/templates/x.yaml" before each document), in
 // template name order, skipping templates that render to whitespace only, as helm does. NOTES.txt is rendered into
@@ -36,7 +37,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // files implements .Files: chart files by path relative to the chart root.
 type files map[string][]byte
 
-func (f files) Get(name string) string { return string(f[name]) }
+func (f files) Get(name string) string      { return string(f[name]) }
 func (f files) GetBytes(name string) []byte { return f[name] }
 
 func loadYAMLMap(data []byte) (map[string]interface{}, error) {
@@ -177,6 +178,7 @@ func run() error {
 	release := flag.String("name", "pumptrack", "release name")
 	namespace := flag.String("namespace", "default", "release namespace")
 	notesOut := flag.String("notes", "", "write the rendered NOTES.txt here")
+	valuesOut := flag.String("values-out", "", "write the coalesced values (what values.schema.json checks) here as JSON")
 	var valueFiles, setFiles multiFlag
 	flag.Var(&valueFiles, "f", "values file (repeatable; later wins)")
 	flag.Var(&setFiles, "set-file", "key=path: set a value to a file's contents (repeatable)")
@@ -251,6 +253,16 @@ func run() error {
 			return err
 		}
 		setPath(values, key, string(data))
+	}
+
+	if *valuesOut != "" {
+		data, err := json.MarshalIndent(values, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*valuesOut, data, 0o644); err != nil {
+			return err
+		}
 	}
 
 	chartName, _ := chartMeta["name"].(string)
