@@ -225,7 +225,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     state->health_server->GetHealthCheckService()->SetServingStatus(true);
   }
   state->grpc_server->GetHealthCheckService()->SetServingStatus(true);
-  state->storage_metrics = std::make_shared<StorageMetrics>(state->database.get(), state->audit.get());
+  state->storage_metrics = std::make_shared<StorageMetrics>(state->database.get(), state->audit.get(),
+                                                           state->agents.get());
   if (state->exposer) state->exposer->RegisterCollectable(state->storage_metrics);
   spdlog::info("pumptrackd serving gRPC ({}) on port {} (metrics on port {}), data in {}",
                options.insecure ? "PLAINTEXT" : "TLS", state->grpc_port, state->metrics_port, options.data_dir);

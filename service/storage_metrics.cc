@@ -6,7 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "rocksdb/db.h"
 #include "storage/column_families.h"
 
@@ -43,12 +45,19 @@ std::optional<std::uint64_t> WalSyncs(rocksdb::DB& db) {
   return value;
 }
 
+// "AGENT_STATE_ENROLLED" -> "enrolled".
+std::string StateLabel(int state) {
+  return absl::AsciiStrToLower(absl::StripPrefix(v1::AgentState_Name(static_cast<v1::AgentState>(state)),
+                                                 "AGENT_STATE_"));
+}
+
 }  // namespace
 
 void StorageMetrics::Detach() {
   absl::MutexLock lock(&mu_);
   database_ = nullptr;
   audit_ = nullptr;
+  agents_ = nullptr;
 }
 
 std::vector<prometheus::MetricFamily> StorageMetrics::Collect() const {
@@ -108,6 +117,19 @@ std::vector<prometheus::MetricFamily> StorageMetrics::Collect() const {
                                             "Entries in the hash-chained audit log.", prometheus::MetricType::Gauge);
     AddValue(audit, {}, static_cast<double>(audit_->size()));
     families.push_back(std::move(audit));
+  }
+
+  if (agents_ != nullptr) {
+    // Every state is present (0 when none), so the series set is fixed.
+    std::map<std::string, int> by_state;
+    for (int state = v1::AgentState_MIN; state <= v1::AgentState_MAX; ++state) {
+      if (v1::AgentState_IsValid(state) && state != v1::AGENT_STATE_UNSPECIFIED) by_state[StateLabel(state)] = 0;
+    }
+    for (const v1::Agent& agent : agents_->List()) ++by_state[StateLabel(agent.state())];
+    prometheus::MetricFamily agents = Family("pumptrack_agents", "Registered agents (gateways) by state.",
+                                             prometheus::MetricType::Gauge);
+    for (const auto& [state, count] : by_state) AddValue(agents, {{"state", state}}, count);
+    families.push_back(std::move(agents));
   }
   return families;
 }

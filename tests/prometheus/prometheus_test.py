@@ -298,7 +298,10 @@ class PrometheusTest(unittest.TestCase):
 
     def test_agents_connected_audit_storage_and_build_info(self):
         body = self.fleet.scrape()
-        self.assertEqual(sample(body, "pumptrack_agent_streams"), 2)
+        # Enrolled agents; open report streams (an agent holds one per round, so 0 to 2 at any moment).
+        self.assertEqual(sample(body, "pumptrack_agents", {"state": "enrolled"}), 2)
+        self.assertEqual(sample(body, "pumptrack_agents", {"state": "revoked"}), 0)
+        self.assertIn(sample(body, "pumptrack_agent_streams"), (0, 1, 2))
         # Two enrolments are audited.
         self.assertGreaterEqual(sample(body, "pumptrack_audit_log_entries"), 2)
         self.assertGreater(sample(body, "pumptrack_rocksdb_wal_syncs_total"), 10)
