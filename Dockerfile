@@ -21,12 +21,15 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPUMPTRACK_BUILD_TE
 
 FROM debian:12-slim AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
-# Only the runtime libraries (Debian 12 package names) of gRPC, protobuf, RocksDB, Abseil, prometheus-cpp, spdlog,
-# fmt and OpenSSL.
+# Only runtime libraries (Debian 12 package names): what `ldd` of the three binaries resolves to on a Debian 12
+# build (`dpkg -S`), plus librocksdb7.8 in case CMake links RocksDB's shared library rather than librocksdb.a (whose
+# compression libraries are listed).
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends \
-       libgrpc++1.51 libgrpc29 libprotobuf32 librocksdb7.8 libabsl20220623 \
-       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libspdlog1.10 libfmt9 libssl3 ca-certificates \
+       libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libre2-9 libc-ares2 \
+       librocksdb7.8 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0 zlib1g \
+       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libspdlog1.10 libfmt9 libssl3 \
+       ca-certificates \
        >/dev/null \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 pumptrack \
