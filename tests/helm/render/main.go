@@ -51,6 +51,24 @@ func loadYAMLMap(data []byte) (map[string]interface{}, error) {
 	return out, nil
 }
 
+// loadValues reads values as helm does (sigs.k8s.io/yaml: YAML to JSON to Go), so every number is a float64 and
+// templates see what they see under helm (e.g. 4194304 prints as 4.194304e+06 unless piped through int64).
+func loadValues(data []byte) (map[string]interface{}, error) {
+	parsed, err := loadYAMLMap(data)
+	if err != nil {
+		return nil, err
+	}
+	asJSON, err := json.Marshal(parsed)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]interface{}{}
+	if err := json.Unmarshal(asJSON, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // coalesce merges src into dst as helm does for user values over chart defaults: src wins, nested maps merge,
 // a null in src removes the key.
 func coalesce(dst, src map[string]interface{}) map[string]interface{} {
@@ -228,7 +246,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	values, err := loadYAMLMap(defaults)
+	values, err := loadValues(defaults)
 	if err != nil {
 		return fmt.Errorf("values.yaml: %w", err)
 	}
@@ -237,7 +255,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		override, err := loadYAMLMap(data)
+		override, err := loadValues(data)
 		if err != nil {
 			return fmt.Errorf("%s: %w", vf, err)
 		}
