@@ -235,7 +235,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
       {v1::AgentService::service_full_name(), v1::InventoryService::service_full_name(),
        v1::TokenService::service_full_name(), v1::AgentRegistryService::service_full_name(),
-       v1::AuditService::service_full_name(), "grpc.reflection.v1alpha.ServerReflection"});
+       v1::AuditService::service_full_name(), v1::FindingService::service_full_name(),
+       v1::PolicyService::service_full_name(), "grpc.reflection.v1alpha.ServerReflection"});
   methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
   state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
