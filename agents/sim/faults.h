@@ -22,10 +22,11 @@ enum class Fault : uint8_t {
   kTelnetOpen = 4,
   // physical.seal_state = SEAL_STATE_BROKEN.
   kBrokenSeal = 5,
-  // Left its home unit without check-out: always reported in another clinical unit (the next home unit in site
-  // order), from the first round.
+  // Left its home unit without check-out: reported at home in the first round (so the service learns its home),
+  // then always in another clinical unit (the next home unit in site order).
   kLeftHomeUnit = 6,
-  // Left its home unit for the biomed loading dock: always reported in biomed, room "dock-exit" (an exit zone).
+  // Left its home unit for the biomed loading dock: at home in the first round, then always in biomed, room
+  // "dock-exit" (an exit zone), OFF.
   kInExitZone = 7,
   // Reported in the first round only, then silent.
   kSilent = 8,

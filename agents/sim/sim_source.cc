@@ -165,17 +165,6 @@ SimSource::Pump SimSource::NewPump(int64_t index) const {
   pump.battery_percent = static_cast<uint8_t>(40 + PumpHash(index, kSaltBattery) % 61);
   pump.flags = PumpHash(index, kSaltPower) % 100 < 70 ? kOnMains : 0;
   pump.fault = FaultOf(index, options_.fault_fraction);
-  if (pump.fault == Fault::kLeftHomeUnit) {
-    // The next home unit in site order (wrapping): always another clinical unit.
-    const auto home = std::find(home_units_.begin(), home_units_.end(), pump.home_unit);
-    pump.unit = (home + 1 == home_units_.end()) ? home_units_.front() : *(home + 1);
-    pump.room = static_cast<uint8_t>(PumpHash(index, kSaltRoom) % site_.units[pump.unit].rooms.size());
-  } else if (pump.fault == Fault::kInExitZone && exit_unit_ >= 0) {
-    pump.unit = static_cast<uint8_t>(exit_unit_);
-    pump.room = 0;
-    pump.flags = kInExitZone;
-    pump.operating_state = OperatingState::OPERATING_STATE_OFF;
-  }
   return pump;
 }
 
@@ -196,6 +185,20 @@ absl::StatusOr<std::vector<Observation>> SimSource::NextRound(absl::Time now) {
   return round;
 }
 
+void SimSource::LeaveHome(Pump& pump) const {
+  if (pump.fault == Fault::kLeftHomeUnit) {
+    // The next home unit in site order (wrapping): always another clinical unit.
+    const auto home = std::find(home_units_.begin(), home_units_.end(), pump.home_unit);
+    pump.unit = (home + 1 == home_units_.end()) ? home_units_.front() : *(home + 1);
+    pump.room = 0;
+  } else if (pump.fault == Fault::kInExitZone && exit_unit_ >= 0) {
+    pump.unit = static_cast<uint8_t>(exit_unit_);
+    pump.room = 0;
+    pump.flags = kInExitZone;
+    pump.operating_state = OperatingState::OPERATING_STATE_OFF;
+  }
+}
+
 void SimSource::StepLocation(Pump& pump, bool& moved_between_units) {
   auto move_to = [&](uint8_t unit) {
     moved_between_units = pump.unit != unit || (pump.flags & kInExitZone) != 0;
@@ -205,7 +208,11 @@ void SimSource::StepLocation(Pump& pump, bool& moved_between_units) {
     if (moved_between_units) pump.flags &= static_cast<uint8_t>(~kOnMains);  // carried on battery
   };
 
-  if (pump.fault == Fault::kLeftHomeUnit || pump.fault == Fault::kInExitZone) return;  // stays where it went
+  if (pump.fault == Fault::kLeftHomeUnit || pump.fault == Fault::kInExitZone) {
+    // Seen at home in the first round (so the service learns its home), gone from the second on, and stays there.
+    if (rounds_ == 2) LeaveHome(pump);
+    return;
+  }
   if (pump.flags & kInExitZone) {
     if (Chance(kRecoverFromExitZone)) move_to(pump.home_unit);
     return;

@@ -94,6 +94,8 @@ class SimSource final : public ObservationSource {
   SimSource(const SimOptions& options, const Site& site);
 
   Pump NewPump(int64_t index) const;
+  // Moves a kLeftHomeUnit or kInExitZone pump to where its fault keeps it.
+  void LeaveHome(Pump& pump) const;
   void StepLocation(Pump& pump, bool& moved_between_units);
   void StepOperatingState(Pump& pump);
   void StepPower(Pump& pump);

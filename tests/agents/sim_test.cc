@@ -560,7 +560,9 @@ TEST(SimFaultsTest, EachFaultShowsAndCleanPumpsStayCompliantAndHome) {
       EXPECT_EQ(telnet, fault == Fault::kTelnetOpen);
       EXPECT_EQ(observation.physical().seal_state() == pumptrack::v1::SEAL_STATE_BROKEN, fault == Fault::kBrokenSeal);
       const std::string& unit = observation.location().unit();
-      if (fault == Fault::kLeftHomeUnit) {
+      if (round_number == 0) {
+        EXPECT_EQ(unit, home->id) << observation.identity().asset_tag();  // everyone starts at home
+      } else if (fault == Fault::kLeftHomeUnit) {
         EXPECT_NE(unit, home->id);
         EXPECT_TRUE(FindUnit(site, unit)->is_home_unit());
       } else if (fault == Fault::kInExitZone) {
