@@ -2,14 +2,11 @@
 // a real gRPC server: what each sends, what it prints, and its exit code.
 #include <filesystem>
 #include <fstream>
-#include <initializer_list>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "cli/app.h"
 #include "cli/errors.h"
 #include "cli/format.h"
 #include "gmock/gmock.h"
@@ -18,6 +15,7 @@
 #include "tests/cli/fake_finding_services.h"
 #include "tests/cli/fake_inventory_service.h"
 #include "tests/cli/fake_security_services.h"
+#include "tests/cli/run_cli.h"
 #include "tests/common/test_support.h"
 
 namespace pumptrack::cli {
@@ -32,25 +30,16 @@ using ::testing::Not;
 using testing::kCallerName;
 using testing::kTestToken;
 using testing::MakeDevice;
+using testing::Lines;
 using testing::MakeFinding;
+using testing::RunCli;
+using testing::RunResult;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 using testing::TestNow;
 using testing::TestServer;
 
 constexpr char kExamplePolicy[] = PUMPTRACK_SOURCE_DIR "/examples/hospital-policy.textproto";
-
-struct RunResult {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines = absl::StrSplit(text, '\n');
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();
-  return lines;
-}
 
 std::vector<v1::Finding> ParseFindings(const std::string& json) {
   v1::ListFindingsResponse wrapper;
@@ -99,15 +88,10 @@ class FindingAppTest : public ::testing::Test {
   }
 
   // Runs `pumptrack --insecure --server <test server> <args...>`.
-  RunResult Run(std::initializer_list<std::string> args) {
+  RunResult Run(const std::vector<std::string>& args) {
     std::vector<std::string> all = {"--insecure", "--server", server_.address()};
-    all.insert(all.end(), args);
-    std::vector<const char*> argv = {"pumptrack"};
-    for (const std::string& arg : all) argv.push_back(arg.c_str());
-    std::ostringstream out;
-    std::ostringstream err;
-    const int exit_code = pumptrack::cli::Run(static_cast<int>(argv.size()), argv.data(), environment_, out, err);
-    return RunResult{exit_code, out.str(), err.str()};
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCli(all, environment_);
   }
 
   FakeAuth auth_;
@@ -436,16 +420,10 @@ struct UsageCase {
 class FindingUsageErrorTest : public FindingAppTest, public ::testing::WithParamInterface<UsageCase> {};
 
 TEST_P(FindingUsageErrorTest, PrintsOneLineExitsTwoAndSendsNothing) {
-  std::vector<std::string> all = {"--insecure", "--server", server_.address()};
-  all.insert(all.end(), GetParam().args.begin(), GetParam().args.end());
-  std::vector<const char*> argv = {"pumptrack"};
-  for (const std::string& arg : all) argv.push_back(arg.c_str());
-  std::ostringstream out;
-  std::ostringstream err;
-  const int exit_code = pumptrack::cli::Run(static_cast<int>(argv.size()), argv.data(), environment_, out, err);
-  EXPECT_EQ(exit_code, kExitUsage);
-  EXPECT_EQ(err.str(), absl::StrCat("pumptrack: ", GetParam().error, " (see pumptrack --help)\n"));
-  EXPECT_EQ(out.str(), "");
+  const RunResult result = Run(GetParam().args);
+  EXPECT_EQ(result.exit_code, kExitUsage);
+  EXPECT_EQ(result.err, absl::StrCat("pumptrack: ", GetParam().error, " (see pumptrack --help)\n"));
+  EXPECT_EQ(result.out, "");
   EXPECT_EQ(auth_.calls(), 0);
   EXPECT_EQ(inventory_.calls(), 0);
 }
