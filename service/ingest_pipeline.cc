@@ -2,12 +2,18 @@
 
 #include <utility>
 
+#include "service/finding_engine.h"
 #include "service/metrics.h"
 
 namespace pumptrack::service {
 
-IngestPipeline::IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options)
-    : store_(store), metrics_(metrics), options_(std::move(options)), writer_([this] { WriterLoop(); }) {}
+IngestPipeline::IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options,
+                               FindingEngine* findings)
+    : store_(store),
+      metrics_(metrics),
+      options_(std::move(options)),
+      findings_(findings),
+      writer_([this] { WriterLoop(); }) {}
 
 IngestPipeline::~IngestPipeline() { Stop(); }
 
@@ -19,8 +25,15 @@ absl::Status IngestPipeline::Submit(IngestRequest request) {
     return absl::ResourceExhaustedError("ingest queue is full; retry with backoff");
   }
   queued_observations_ += count;
-  queue_.push_back(std::move(request));
+  queue_.push_back({std::move(request), nullptr});
   metrics_->SetIngestQueueDepth(queued_observations_);
+  return absl::OkStatus();
+}
+
+absl::Status IngestPipeline::SubmitTask(WriterTask task) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("the service is shutting down");
+  queue_.push_back({IngestRequest(), std::move(task)});
   return absl::OkStatus();
 }
 
@@ -41,6 +54,7 @@ std::size_t IngestPipeline::queued_observations() const {
 void IngestPipeline::WriterLoop() {
   while (true) {
     std::vector<IngestRequest> group;
+    WriterTask task;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -49,18 +63,29 @@ void IngestPipeline::WriterLoop() {
           },
           this));
       if (queue_.empty()) return;  // stopping, and everything queued has been committed
-      std::size_t taken = 0;
-      // Always take at least one request, however large, so an oversized one cannot stall the queue.
-      while (!queue_.empty() &&
-             (group.empty() || taken + queue_.front().observations.size() <= options_.max_commit_observations)) {
-        taken += queue_.front().observations.size();
-        group.push_back(std::move(queue_.front()));
+      if (queue_.front().task) {
+        task = std::move(queue_.front().task);
         queue_.pop_front();
+      } else {
+        std::size_t taken = 0;
+        // Always take at least one request, however large, so an oversized one cannot stall the queue. A task ends
+        // the group: it must see every request queued before it committed.
+        while (!queue_.empty() && !queue_.front().task &&
+               (group.empty() ||
+                taken + queue_.front().request.observations.size() <= options_.max_commit_observations)) {
+          taken += queue_.front().request.observations.size();
+          group.push_back(std::move(queue_.front().request));
+          queue_.pop_front();
+        }
+        queued_observations_ -= taken;
+        metrics_->SetIngestQueueDepth(queued_observations_);
       }
-      queued_observations_ -= taken;
-      metrics_->SetIngestQueueDepth(queued_observations_);
     }
-    CommitGroup(std::move(group));
+    if (task) {
+      task();
+    } else {
+      CommitGroup(std::move(group));
+    }
   }
 }
 
@@ -70,7 +95,20 @@ void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
     all.insert(all.end(), request.observations.begin(), request.observations.end());
   }
   const absl::Time started = absl::Now();
-  absl::StatusOr<std::vector<storage::ApplyResult>> results = store_->Apply(all, options_.clock());
+  storage::DeviceChangeHook hook;
+  if (findings_ != nullptr) {
+    hook = [this](const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch) {
+      return findings_->StageReport(before, after, batch);
+    };
+  }
+  absl::StatusOr<std::vector<storage::ApplyResult>> results = store_->Apply(all, options_.clock(), true, hook);
+  if (findings_ != nullptr) {
+    if (results.ok()) {
+      findings_->Commit();
+    } else {
+      findings_->Abort();
+    }
+  }
   metrics_->ObserveCommit(all.size(), absl::Now() - started, results.status());
 
   std::size_t offset = 0;

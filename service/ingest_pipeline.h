@@ -17,7 +17,12 @@
 
 namespace pumptrack::service {
 
+class FindingEngine;
 class ServiceMetrics;
+
+// Work that must run on the writer thread, between commits: anything else that changes device state or findings
+// (missing detection, re-evaluation, acknowledgements, new homes). It stages and writes its own batch.
+using WriterTask = std::function<void()>;
 
 // Called once per submitted request, on the writer thread, with one result per observation (in order) once they are
 // durable, or with the storage error (nothing of the request is stored). Must be quick and must not block.
@@ -40,11 +45,14 @@ struct IngestOptions {
 
 // Group commit: request handlers submit validated observations; one writer thread takes everything waiting, applies
 // it with one synced write and calls each request back. Durability therefore costs one fsync per group, not per
-// report, and handlers never block on disk.
+// report, and handlers never block on disk. The writer is the only thread that changes device state and findings:
+// each group's findings are staged by the finding engine into the same write batch, and other changes run as
+// WriterTasks in queue order.
 class IngestPipeline {
  public:
-  // `store` and `metrics` must outlive the pipeline. Starts the writer thread.
-  IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options);
+  // `store`, `metrics` and `findings` (which may be null) must outlive the pipeline. Starts the writer thread.
+  IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options,
+                 FindingEngine* findings = nullptr);
   // Stops (see Stop) and joins the writer.
   ~IngestPipeline();
 
@@ -55,6 +63,10 @@ class IngestPipeline {
   // in both cases `done` is never called and nothing is stored.
   absl::Status Submit(IngestRequest request);
 
+  // Queues `task` to run on the writer thread. UNAVAILABLE once stopping (the task never runs). Tasks are not
+  // bounded by the queue capacity: their callers bound themselves.
+  absl::Status SubmitTask(WriterTask task);
+
   // Refuses new requests, commits everything already queued (calling each request back), then returns.
   // Idempotent; must not be called from an IngestCallback.
   void Stop();
@@ -62,15 +74,22 @@ class IngestPipeline {
   std::size_t queued_observations() const;
 
  private:
+  // A request, or a task when `task` is set.
+  struct QueueItem {
+    IngestRequest request;
+    WriterTask task;
+  };
+
   void WriterLoop();
   void CommitGroup(std::vector<IngestRequest> group);
 
   storage::DeviceStore* const store_;
   ServiceMetrics* const metrics_;
   const IngestOptions options_;
+  FindingEngine* const findings_;
 
   mutable absl::Mutex mu_;
-  std::deque<IngestRequest> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<QueueItem> queue_ ABSL_GUARDED_BY(mu_);
   std::size_t queued_observations_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 

@@ -35,6 +35,11 @@ ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
 ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest gRPC message accepted.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+ABSL_FLAG(std::string, policy, "",
+          "Site policy in protobuf text format (pumptrack.v1.Policy), re-read on SIGHUP. Empty: the policy last set "
+          "with `pumptrack policy set`, else none.");
+ABSL_FLAG(absl::Duration, missing_after, absl::ZeroDuration(),
+          "When positive, a pump silent this long is MISSING whatever the policy's thresholds say (demos, tests).");
 
 namespace {
 
@@ -93,6 +98,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   pumptrack::service::ServerOptions options;
@@ -109,6 +115,8 @@ int main(int argc, char** argv) {
   options.block_cache_bytes = static_cast<std::size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
   options.history_retention = absl::GetFlag(FLAGS_history_retention);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.policy_file = absl::GetFlag(FLAGS_policy);
+  options.missing_after = absl::GetFlag(FLAGS_missing_after);
   if (options.data_dir.empty()) {
     std::fprintf(stderr, "pumptrackd: --data_dir is required\n");
     return 2;
@@ -136,7 +144,16 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (true) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // SIGHUP: re-read the policy; a bad file leaves the current policy in force.
+    if (absl::Status reloaded = (*server)->ReloadPolicy(); !reloaded.ok()) {
+      spdlog::error("SIGHUP: policy not reloaded: {}", std::string(reloaded.message()));
+    } else {
+      spdlog::info("SIGHUP: policy reloaded from {}", options.policy_file);
+    }
+  }
   spdlog::info("received {}, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Shutdown(absl::Seconds(5));
   return 0;

@@ -22,6 +22,9 @@
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "service/authenticator.h"
+#include "service/finding_engine.h"
+#include "service/findings_runtime.h"
+#include "service/fleet_metrics.h"
 #include "service/ingest_pipeline.h"
 #include "service/metrics.h"
 #include "service/services.h"
@@ -31,6 +34,7 @@
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
 #include "storage/device_store.h"
+#include "storage/finding_store.h"
 #include "storage/token_store.h"
 
 namespace pumptrack::service {
@@ -47,7 +51,11 @@ struct Server::State {
   std::unique_ptr<storage::AuditLog> audit;
   std::unique_ptr<storage::TokenStore> tokens;
   std::unique_ptr<storage::AgentRegistry> agents;
+  std::unique_ptr<FleetMetrics> fleet_metrics;
+  std::unique_ptr<storage::FindingStore> findings;
+  std::unique_ptr<FindingEngine> finding_engine;
   std::unique_ptr<IngestPipeline> ingest;
+  std::unique_ptr<FindingsRuntime> findings_runtime;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<Authenticator> auth;
   ServiceContext context;
@@ -56,6 +64,8 @@ struct Server::State {
   std::unique_ptr<TokenServiceImpl> token_service;
   std::unique_ptr<AgentRegistryServiceImpl> agent_registry_service;
   std::unique_ptr<AuditServiceImpl> audit_service;
+  std::unique_ptr<FindingServiceImpl> finding_service;
+  std::unique_ptr<PolicyServiceImpl> policy_service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
   int metrics_port = 0;
@@ -160,10 +170,27 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (!agents.ok()) return agents.status();
   state->agents = *std::move(agents);
 
+  state->fleet_metrics = std::make_unique<FleetMetrics>(*state->registry);
+  state->findings = std::make_unique<storage::FindingStore>(state->database.get());
+  FindingEngineOptions engine_options;
+  engine_options.missing_after_override = options.missing_after;
+  engine_options.clock = options.clock;
+  absl::StatusOr<std::unique_ptr<FindingEngine>> engine = FindingEngine::Create(
+      state->devices.get(), state->findings.get(), state->fleet_metrics.get(), engine_options);
+  if (!engine.ok()) return engine.status();
+  state->finding_engine = *std::move(engine);
+
   IngestOptions ingest_options;
   ingest_options.queue_capacity = options.ingest_queue_capacity;
   ingest_options.clock = options.clock;
-  state->ingest = std::make_unique<IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options);
+  state->ingest = std::make_unique<IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options,
+                                                   state->finding_engine.get());
+  state->findings_runtime =
+      std::make_unique<FindingsRuntime>(state->database.get(), state->devices.get(), state->audit.get(),
+                                        state->finding_engine.get(), state->ingest.get());
+  if (absl::Status loaded = state->findings_runtime->LoadInitialPolicy(options.policy_file); !loaded.ok()) {
+    return loaded;
+  }
   state->workers = std::make_unique<WorkerPool>(options.worker_threads, /*capacity=*/4096);
   AuthenticatorOptions auth_options;
   auth_options.tls = !options.insecure;
@@ -172,12 +199,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                                 auth_options);
   state->context = ServiceContext{state->devices.get(), state->tokens.get(), state->agents.get(),
                                   state->audit.get(),   state->ingest.get(), state->workers.get(),
-                                  state->auth.get(),    state->metrics.get(), options.clock};
+                                  state->auth.get(),    state->metrics.get(), options.clock,
+                                  state->findings.get(), state->finding_engine.get(), state->findings_runtime.get()};
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
   state->agent_registry_service = std::make_unique<AgentRegistryServiceImpl>(state->context);
   state->audit_service = std::make_unique<AuditServiceImpl>(state->context);
+  state->finding_service = std::make_unique<FindingServiceImpl>(state->context);
+  state->policy_service = std::make_unique<PolicyServiceImpl>(state->context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -192,6 +222,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->token_service.get());
   builder.RegisterService(state->agent_registry_service.get());
   builder.RegisterService(state->audit_service.get());
+  builder.RegisterService(state->finding_service.get());
+  builder.RegisterService(state->policy_service.get());
   state->grpc_server = builder.BuildAndStart();
   if (!state->grpc_server || state->grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options.grpc_listen));
@@ -216,12 +248,16 @@ void Server::Shutdown(absl::Duration grace) {
     state_->shut_down = true;
   }
   state_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  state_->finding_engine->events().CloseAll();  // ends WatchFindings streams
   // In-flight calls may still be waiting for commits, so the ingest pipeline keeps running until gRPC is done.
   state_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  state_->findings_runtime->Stop();
   state_->ingest.reset();   // commits everything still queued
   state_->workers.reset();  // runs every queued request
   state_->grpc_server->Wait();
   state_->auth.reset();
+  state_->findings_runtime.reset();
+  state_->finding_engine.reset();
   state_->agents.reset();
   state_->tokens.reset();
   state_->audit.reset();
@@ -232,5 +268,14 @@ void Server::Shutdown(absl::Duration grace) {
 }
 
 void Server::Wait() { state_->stopped.WaitForNotification(); }
+
+absl::Status Server::ReloadPolicy() {
+  if (state_->options.policy_file.empty()) {
+    return absl::FailedPreconditionError("no --policy file to reload");
+  }
+  return state_->findings_runtime->ReloadPolicyFile(state_->options.policy_file).status();
+}
+
+FindingsRuntime& Server::findings() { return *state_->findings_runtime; }
 
 }  // namespace pumptrack::service

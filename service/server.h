@@ -11,6 +11,8 @@
 
 namespace pumptrack::service {
 
+class FindingsRuntime;
+
 struct ServerOptions {
   // RocksDB data directory; created if missing.
   std::string data_dir;
@@ -34,6 +36,11 @@ struct ServerOptions {
   int worker_threads = 2;
   std::size_t block_cache_bytes = 64 << 20;
   absl::Duration history_retention = absl::Hours(24 * 400);
+  // Policy file in protobuf text format (pumptrack.v1.Policy); empty = the policy last set through PolicyService,
+  // else none.
+  std::string policy_file;
+  // When positive, replaces every missing threshold of the policy (demos and tests).
+  absl::Duration missing_after = absl::ZeroDuration();
   // The service clock; absl::Now when unset. Injected by tests.
   std::function<absl::Time()> clock;
 };
@@ -63,6 +70,13 @@ class Server {
 
   // Blocks until Shutdown has completed.
   void Wait();
+
+  // Re-reads the policy file (SIGHUP). An invalid file is refused and the current policy stays. FAILED_PRECONDITION
+  // when the server was started without --policy.
+  absl::Status ReloadPolicy();
+
+  // Missing detection, re-evaluation and other finding work; for tests and tools.
+  FindingsRuntime& findings();
 
  private:
   struct State;

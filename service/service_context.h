@@ -5,12 +5,15 @@
 
 #include "absl/time/time.h"
 #include "service/authenticator.h"
+#include "service/finding_engine.h"
+#include "service/findings_runtime.h"
 #include "service/ingest_pipeline.h"
 #include "service/metrics.h"
 #include "service/worker_pool.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
 #include "storage/device_store.h"
+#include "storage/finding_store.h"
 #include "storage/token_store.h"
 
 namespace pumptrack::service {
@@ -27,6 +30,9 @@ struct ServiceContext {
   Authenticator* auth = nullptr;
   ServiceMetrics* metrics = nullptr;
   std::function<absl::Time()> clock;
+  storage::FindingStore* findings = nullptr;
+  FindingEngine* finding_engine = nullptr;
+  FindingsRuntime* findings_runtime = nullptr;
 };
 
 }  // namespace pumptrack::service

@@ -3,10 +3,12 @@
 #include <utility>
 
 #include "service/admin_handlers.h"
+#include "service/finding_handlers.h"
 #include "service/inventory_handlers.h"
 #include "service/report_handler.h"
 #include "service/report_stream_handler.h"
 #include "service/status_mapping.h"
+#include "service/watch_findings_reactor.h"
 
 namespace pumptrack::service {
 namespace {
@@ -56,7 +58,11 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::GetDevice(grpc::CallbackServerCo
                                                           const v1::GetDeviceRequest* request,
                                                           v1::Device* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDevice", response, context_,
-                       [request, this](const Caller&) { return service::GetDevice(*request, *context_.devices); });
+                       [request, this](const Caller&) -> absl::StatusOr<v1::Device> {
+                         absl::StatusOr<v1::Device> device = service::GetDevice(*request, *context_.devices);
+                         if (device.ok()) AddRisk(*context_.finding_engine, *device);
+                         return device;
+                       });
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::ListDevices(grpc::CallbackServerContext* context,
@@ -79,6 +85,74 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::GetDeviceHistory(grpc::CallbackS
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDeviceHistory", response, context_,
                        [request, this](const Caller&) {
                          return service::GetDeviceHistory(*request, *context_.devices, context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* InventoryServiceImpl::SetHome(grpc::CallbackServerContext* context,
+                                                        const v1::SetHomeRequest* request, v1::Device* response) {
+  return RunAuthorized(context, "/pumptrack.v1.InventoryService/SetHome", response, context_,
+                       [request, this](const Caller& caller) -> absl::StatusOr<v1::Device> {
+                         absl::StatusOr<v1::Device> device =
+                             service::SetHome(*request, caller, *context_.devices, *context_.findings_runtime);
+                         if (device.ok()) AddRisk(*context_.finding_engine, *device);
+                         return device;
+                       });
+}
+
+grpc::ServerUnaryReactor* FindingServiceImpl::ListFindings(grpc::CallbackServerContext* context,
+                                                           const v1::ListFindingsRequest* request,
+                                                           v1::ListFindingsResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.FindingService/ListFindings", response, context_,
+                       [request, this](const Caller&) { return service::ListFindings(*request, *context_.findings); });
+}
+
+grpc::ServerUnaryReactor* FindingServiceImpl::GetFinding(grpc::CallbackServerContext* context,
+                                                         const v1::GetFindingRequest* request, v1::Finding* response) {
+  return RunAuthorized(context, "/pumptrack.v1.FindingService/GetFinding", response, context_,
+                       [request, this](const Caller&) { return service::GetFinding(*request, *context_.findings); });
+}
+
+grpc::ServerUnaryReactor* FindingServiceImpl::AcknowledgeFinding(grpc::CallbackServerContext* context,
+                                                                 const v1::AcknowledgeFindingRequest* request,
+                                                                 v1::Finding* response) {
+  return RunAuthorized(context, "/pumptrack.v1.FindingService/AcknowledgeFinding", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::AcknowledgeFinding(*request, caller, *context_.findings_runtime);
+                       });
+}
+
+grpc::ServerWriteReactor<v1::FindingEvent>* FindingServiceImpl::WatchFindings(
+    grpc::CallbackServerContext* context, const v1::WatchFindingsRequest* request) {
+  absl::StatusOr<Caller> caller = context_.auth->AuthorizePerson(*context, "/pumptrack.v1.FindingService/WatchFindings");
+  absl::Status allowed = caller.ok() ? ValidateWatchFindings(*request) : caller.status();
+  return StartWatchFindings(context_.finding_engine->events(), *request, ToGrpcStatus(allowed));
+}
+
+grpc::ServerUnaryReactor* FindingServiceImpl::GetRisk(grpc::CallbackServerContext* context,
+                                                      const v1::GetRiskRequest* request,
+                                                      v1::GetRiskResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.FindingService/GetRisk", response, context_,
+                       [request, this](const Caller&) { return service::GetRisk(*request, *context_.finding_engine); });
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::GetPolicy(grpc::CallbackServerContext* context,
+                                                       const v1::GetPolicyRequest* request, v1::PolicyInfo* response) {
+  return RunAuthorized(context, "/pumptrack.v1.PolicyService/GetPolicy", response, context_,
+                       [request, this](const Caller&) { return service::GetPolicy(*request, *context_.finding_engine); });
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::ValidatePolicy(grpc::CallbackServerContext* context,
+                                                            const v1::ValidatePolicyRequest* request,
+                                                            v1::ValidatePolicyResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.PolicyService/ValidatePolicy", response, context_,
+                       [request](const Caller&) { return service::ValidatePolicy(*request); });
+}
+
+grpc::ServerUnaryReactor* PolicyServiceImpl::SetPolicy(grpc::CallbackServerContext* context,
+                                                       const v1::SetPolicyRequest* request, v1::PolicyInfo* response) {
+  return RunAuthorized(context, "/pumptrack.v1.PolicyService/SetPolicy", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::SetPolicy(*request, caller, *context_.findings_runtime);
                        });
 }
 

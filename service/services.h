@@ -5,7 +5,9 @@
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/audit.grpc.pb.h"
 #include "pumptrack/v1/auth.grpc.pb.h"
+#include "pumptrack/v1/finding.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "pumptrack/v1/policy.grpc.pb.h"
 #include "service/service_context.h"
 
 namespace pumptrack::service {
@@ -43,6 +45,44 @@ class InventoryServiceImpl final : public v1::InventoryService::CallbackService 
   grpc::ServerUnaryReactor* GetDeviceHistory(grpc::CallbackServerContext* context,
                                              const v1::GetDeviceHistoryRequest* request,
                                              v1::GetDeviceHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* SetHome(grpc::CallbackServerContext* context, const v1::SetHomeRequest* request,
+                                    v1::Device* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class FindingServiceImpl final : public v1::FindingService::CallbackService {
+ public:
+  explicit FindingServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* ListFindings(grpc::CallbackServerContext* context, const v1::ListFindingsRequest* request,
+                                         v1::ListFindingsResponse* response) override;
+  grpc::ServerUnaryReactor* GetFinding(grpc::CallbackServerContext* context, const v1::GetFindingRequest* request,
+                                       v1::Finding* response) override;
+  grpc::ServerUnaryReactor* AcknowledgeFinding(grpc::CallbackServerContext* context,
+                                               const v1::AcknowledgeFindingRequest* request,
+                                               v1::Finding* response) override;
+  grpc::ServerWriteReactor<v1::FindingEvent>* WatchFindings(grpc::CallbackServerContext* context,
+                                                            const v1::WatchFindingsRequest* request) override;
+  grpc::ServerUnaryReactor* GetRisk(grpc::CallbackServerContext* context, const v1::GetRiskRequest* request,
+                                    v1::GetRiskResponse* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class PolicyServiceImpl final : public v1::PolicyService::CallbackService {
+ public:
+  explicit PolicyServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* context, const v1::GetPolicyRequest* request,
+                                      v1::PolicyInfo* response) override;
+  grpc::ServerUnaryReactor* ValidatePolicy(grpc::CallbackServerContext* context,
+                                           const v1::ValidatePolicyRequest* request,
+                                           v1::ValidatePolicyResponse* response) override;
+  grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* context, const v1::SetPolicyRequest* request,
+                                      v1::PolicyInfo* response) override;
 
  private:
   const ServiceContext& context_;

@@ -19,10 +19,14 @@ enum class ColumnFamily : std::size_t {
   kTokens = 6,       // SHA-256 of a token secret -> pumptrack.v1.Token.
   kAgents = 7,       // agent id -> pumptrack.v1.Agent.
   kAudit = 8,        // entry index (big-endian) -> pumptrack.v1.AuditEntry; a hash chain.
+  kFindings = 9,     // finding number (big-endian) -> pumptrack.v1.Finding, open and resolved.
+  kDeviceFindings = 10,  // (asset tag, finding number) -> empty; every finding of a device.
+  kOpenFindings = 11,    // (asset tag, rule) -> finding number; the open finding of each device and rule.
 };
 
-inline constexpr std::array<absl::string_view, 9> kColumnFamilyNames = {
-    "default", "meta", "devices", "serial_index", "device_index", "history", "tokens", "agents", "audit",
+inline constexpr std::array<absl::string_view, 12> kColumnFamilyNames = {
+    "default", "meta",   "devices", "serial_index", "device_index",    "history",
+    "tokens",  "agents", "audit",   "findings",     "device_findings", "open_findings",
 };
 
 inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();

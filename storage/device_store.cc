@@ -154,6 +154,9 @@ v1::Device Advance(const std::optional<v1::Device>& current, const v1::Observati
   *next.mutable_last_agent() = agent;
   if (current) {
     *next.mutable_first_seen_at() = current->first_seen_at();
+    next.set_home_facility(current->home_facility());
+    next.set_home_unit(current->home_unit());
+    next.set_home_source(current->home_source());
     next.set_accepted_reports(current->accepted_reports() + 1);
     *next.mutable_location_since() = SamePlace(current->last_observation().location(), observation.location())
                                          ? current->location_since()
@@ -162,6 +165,12 @@ v1::Device Advance(const std::optional<v1::Device>& current, const v1::Observati
     *next.mutable_first_seen_at() = ToProtoTimestamp(now);
     next.set_accepted_reports(1);
     *next.mutable_location_since() = observation.observed_at();
+  }
+  // A device without a home gets the first unit it is seen in.
+  if (next.home_unit().empty() && !observation.location().unit().empty()) {
+    next.set_home_facility(observation.location().facility());
+    next.set_home_unit(observation.location().unit());
+    next.set_home_source(v1::HOME_SOURCE_FIRST_SEEN);
   }
   return next;
 }
@@ -190,7 +199,7 @@ std::optional<v1::HistoryEntry> HistoryFor(const std::optional<v1::Device>& curr
 }  // namespace
 
 absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const IncomingObservation> observations,
-                                                             absl::Time now, bool sync) {
+                                                             absl::Time now, bool sync, const DeviceChangeHook& hook) {
   // Read every touched device once, in one MultiGet.
   std::map<std::string, PendingDevice> pending;
   for (const IncomingObservation& in : observations) pending.try_emplace(in.observation->identity().asset_tag());
@@ -229,6 +238,11 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
       continue;
     }
     v1::Device next = Advance(device.current, *in.observation, *in.agent, now);
+    if (hook) {
+      if (absl::Status hooked = hook(device.current ? &*device.current : nullptr, next, batch); !hooked.ok()) {
+        return hooked;
+      }
+    }
     if (std::optional<v1::HistoryEntry> entry = HistoryFor(device.current, next)) {
       stage(batch.Put(database_->Handle(ColumnFamily::kHistory),
                       keys::HistoryKey(next.identity().asset_tag(), ToAbslTime(entry->observed_at()), entry->sequence(),
@@ -290,6 +304,27 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
     if (absl::Status written = database_->Write(batch, sync); !written.ok()) return written;
   }
   return results;
+}
+
+absl::Status DeviceStore::StageServiceFields(const v1::Device& device, rocksdb::WriteBatch& batch) const {
+  v1::Device stored = device;
+  stored.clear_risk_score();
+  stored.clear_open_findings();
+  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kDevices), keys::DeviceKey(device.identity().asset_tag()),
+                               stored.SerializeAsString()),
+                     "stage device");
+}
+
+absl::Status DeviceStore::ForEachDevice(const std::function<absl::Status(const v1::Device&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kDevices, rocksdb::ReadOptions());
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::StatusOr<std::string> tag = keys::ParseDeviceKey(ToView(it->key()));
+    if (!tag.ok()) return tag.status();
+    absl::StatusOr<v1::Device> device = ParseDevice(ToView(it->value()), *tag);
+    if (!device.ok()) return device.status();
+    if (absl::Status status = visit(*device); !status.ok()) return status;
+  }
+  return FromRocksDb(it->status(), "scan devices");
 }
 
 absl::StatusOr<v1::Device> DeviceStore::GetDevice(absl::string_view asset_tag) const {

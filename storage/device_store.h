@@ -2,6 +2,7 @@
 #define PUMPTRACK_STORAGE_DEVICE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ enum class ApplyResult {
   // Already applied, or superseded by a newer observation of the device: nothing changed.
   kDuplicate,
 };
+
+// Sees each accepted observation's state change while a batch is being staged: `before` is the device's state before
+// this observation (nullptr for a new device), `after` the state it leads to. May add to `batch`; an error aborts the
+// whole Apply, and nothing is written.
+using DeviceChangeHook =
+    std::function<absl::Status(const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch)>;
 
 // Exact-match filters for ListDevices; empty strings and OPERATING_STATE_UNSPECIFIED match everything.
 struct DeviceFilter {
@@ -63,8 +70,17 @@ class DeviceStore {
   // another agent and observed before the stored observation, is a duplicate and changes nothing. `now` is the
   // service's clock (first/last seen). Unknown fields of an observation are never stored. Returns one result per
   // observation, or the write's error, in which case nothing was stored.
+  // `hook`, when set, sees every accepted observation (see DeviceChangeHook). A new device's home is where it was
+  // first seen.
   absl::StatusOr<std::vector<ApplyResult>> Apply(std::span<const IncomingObservation> observations, absl::Time now,
-                                                 bool sync = true);
+                                                 bool sync = true, const DeviceChangeHook& hook = nullptr);
+
+  // Stages a device's new state (e.g. a new home), keeping the serial and secondary indexes as they are: only fields
+  // that no index covers may differ from the stored state.
+  absl::Status StageServiceFields(const v1::Device& device, rocksdb::WriteBatch& batch) const;
+
+  // Calls `visit` for every stored device in asset-tag order, stopping at the first error it returns.
+  absl::Status ForEachDevice(const std::function<absl::Status(const v1::Device&)>& visit) const;
 
   // NOT_FOUND if no observation of the device was ever accepted.
   absl::StatusOr<v1::Device> GetDevice(absl::string_view asset_tag) const;

@@ -144,6 +144,43 @@ absl::StatusOr<std::uint64_t> ParseAuditKey(absl::string_view key) {
   return *index;
 }
 
+std::string FindingKey(std::uint64_t number) { return AuditKey(number); }
+
+absl::StatusOr<std::uint64_t> ParseFindingKey(absl::string_view key) {
+  absl::string_view rest = key;
+  if (rest.empty() || rest.front() != kKeyVersion) return CorruptKey("finding", key);
+  rest.remove_prefix(1);
+  std::optional<std::uint64_t> number = ConsumeBigEndian64(rest);
+  if (!number || !rest.empty()) return CorruptKey("finding", key);
+  return *number;
+}
+
+std::string DeviceFindingsPrefix(absl::string_view asset_tag) { return HistoryPrefix(asset_tag); }
+
+std::string DeviceFindingKey(absl::string_view asset_tag, std::uint64_t number) {
+  std::string key = DeviceFindingsPrefix(asset_tag);
+  AppendBigEndian64(key, number);
+  return key;
+}
+
+absl::StatusOr<std::uint64_t> ParseDeviceFindingKey(absl::string_view key) {
+  absl::string_view rest = key;
+  if (rest.empty() || rest.front() != kKeyVersion) return CorruptKey("device finding", key);
+  rest.remove_prefix(1);
+  std::optional<absl::string_view> tag = ConsumeLengthPrefixed(rest);
+  std::optional<std::uint64_t> number = ConsumeBigEndian64(rest);
+  if (!tag || !number || !rest.empty()) return CorruptKey("device finding", key);
+  return *number;
+}
+
+std::string OpenFindingsPrefix(absl::string_view asset_tag) { return HistoryPrefix(asset_tag); }
+
+std::string OpenFindingKey(absl::string_view asset_tag, absl::string_view rule) {
+  std::string key = OpenFindingsPrefix(asset_tag);
+  key.append(rule.data(), rule.size());
+  return key;
+}
+
 std::string TokenKey(absl::string_view secret_hash) { return DeviceKey(secret_hash); }
 
 std::string AgentKey(absl::string_view agent_id) { return DeviceKey(agent_id); }

@@ -76,6 +76,22 @@ absl::StatusOr<std::uint64_t> ParseAuditKey(absl::string_view key);
 std::string TokenKey(absl::string_view secret_hash);
 std::string AgentKey(absl::string_view agent_id);
 
+// Meta family: the next finding number, a big-endian uint64 value.
+inline constexpr absl::string_view kNextFindingKey = "next_finding";
+// Meta family: the policy last applied through PolicyService.SetPolicy, in protobuf text format.
+inline constexpr absl::string_view kPolicyKey = "policy";
+
+// Findings family: [version][big-endian finding number].
+std::string FindingKey(std::uint64_t number);
+absl::StatusOr<std::uint64_t> ParseFindingKey(absl::string_view key);
+// Device findings family: [version][len][asset tag][big-endian finding number].
+std::string DeviceFindingsPrefix(absl::string_view asset_tag);
+std::string DeviceFindingKey(absl::string_view asset_tag, std::uint64_t number);
+absl::StatusOr<std::uint64_t> ParseDeviceFindingKey(absl::string_view key);
+// Open findings family: [version][len][asset tag][rule].
+std::string OpenFindingsPrefix(absl::string_view asset_tag);
+std::string OpenFindingKey(absl::string_view asset_tag, absl::string_view rule);
+
 // The smallest key greater than every key that starts with `prefix`; empty if there is none (all 0xff).
 std::string PrefixSuccessor(absl::string_view prefix);
 

@@ -1,0 +1,149 @@
+#include "service/finding_handlers.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rules/policy.h"
+#include "service/inventory_handlers.h"
+#include "service/page_token.h"
+#include "service/validation.h"
+
+namespace pumptrack::service {
+namespace {
+
+constexpr std::size_t kMaxNoteBytes = 1024;
+
+absl::Status CheckLabel(absl::string_view field, absl::string_view value) {
+  if (value.size() > 64) return absl::InvalidArgumentError(absl::StrCat(field, ": must be at most 64 characters"));
+  if (!IsCleanText(value)) return absl::InvalidArgumentError(absl::StrCat(field, ": must be printable text"));
+  return absl::OkStatus();
+}
+
+absl::Status CheckPolicyText(absl::string_view text) {
+  if (text.size() > rules::kMaxPolicyTextBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("text: at most ", rules::kMaxPolicyTextBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListFindingsResponse> ListFindings(const v1::ListFindingsRequest& request,
+                                                      const storage::FindingStore& findings) {
+  absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
+  if (!v1::FindingKind_IsValid(request.kind())) return absl::InvalidArgumentError("kind: unknown value");
+  if (!v1::Severity_IsValid(request.severity())) return absl::InvalidArgumentError("severity: unknown value");
+  if (!v1::FindingState_IsValid(request.state())) return absl::InvalidArgumentError("state: unknown value");
+  if (absl::Status s = CheckLabel("facility", request.facility()); !s.ok()) return s;
+  if (absl::Status s = CheckLabel("unit", request.unit()); !s.ok()) return s;
+  if (!request.asset_tag().empty() && !IsValidAssetTag(request.asset_tag())) {
+    return absl::InvalidArgumentError("asset_tag: must be 1-64 characters from [A-Za-z0-9._-]");
+  }
+  const std::uint64_t fingerprint = FilterFingerprint(
+      {absl::StrCat(request.kind()), absl::StrCat(request.severity()), absl::StrCat(request.state()),
+       request.facility(), request.unit(), request.asset_tag()});
+  std::uint64_t below = 0;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<std::string> cursor = DecodePageToken(request.page_token(), fingerprint);
+    if (!cursor.ok()) return cursor.status();
+    if (!absl::SimpleAtoi(*cursor, &below) || below == 0) {
+      return absl::InvalidArgumentError("page_token: is malformed");
+    }
+  }
+  storage::FindingFilter filter;
+  filter.kind = request.kind();
+  filter.severity = request.severity();
+  filter.state = request.state();
+  filter.facility = request.facility();
+  filter.unit = request.unit();
+  filter.asset_tag = request.asset_tag();
+  absl::StatusOr<storage::FindingPage> page = findings.List(filter, below, *page_size);
+  if (!page.ok()) return page.status();
+  v1::ListFindingsResponse response;
+  for (v1::Finding& finding : page->findings) *response.add_findings() = std::move(finding);
+  if (page->next_below != 0) {
+    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page->next_below)));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Finding> GetFinding(const v1::GetFindingRequest& request, const storage::FindingStore& findings) {
+  return findings.Get(request.id());
+}
+
+absl::StatusOr<v1::Finding> AcknowledgeFinding(const v1::AcknowledgeFindingRequest& request, const Caller& caller,
+                                               FindingsRuntime& runtime) {
+  if (absl::StatusOr<std::uint64_t> number = storage::ParseFindingId(request.id()); !number.ok()) {
+    return number.status();
+  }
+  if (request.note().empty() || request.note().size() > kMaxNoteBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("note: must be 1-", kMaxNoteBytes, " bytes"));
+  }
+  if (!IsCleanText(request.note())) return absl::InvalidArgumentError("note: must be printable text");
+  return runtime.Acknowledge(request.id(), request.note(), caller.actor);
+}
+
+absl::StatusOr<v1::GetRiskResponse> GetRisk(const v1::GetRiskRequest& request, const FindingEngine& engine) {
+  if (!v1::GetRiskRequest::GroupBy_IsValid(request.group_by())) {
+    return absl::InvalidArgumentError("group_by: unknown value");
+  }
+  absl::StatusOr<int> limit = ResolvePageSize(request.limit());
+  if (!limit.ok()) return absl::InvalidArgumentError(absl::StrCat("limit: must be within 0-", kMaxPageSize));
+  const v1::GetRiskRequest::GroupBy group_by = request.group_by() == v1::GetRiskRequest::GROUP_BY_UNSPECIFIED
+                                                   ? v1::GetRiskRequest::GROUP_BY_UNIT
+                                                   : request.group_by();
+  v1::GetRiskResponse response;
+  for (const RiskGroupSummary& group : engine.Risk(group_by, *limit)) {
+    v1::RiskGroup* out = response.add_groups();
+    out->set_key(group.key);
+    out->set_devices(group.devices);
+    out->set_devices_at_risk(group.devices_at_risk);
+    out->set_max_score(group.max_score);
+    out->set_mean_score(group.mean_score);
+    out->set_open_findings(group.open_findings);
+  }
+  return response;
+}
+
+absl::Status ValidateWatchFindings(const v1::WatchFindingsRequest& request) {
+  if (!v1::FindingKind_IsValid(request.kind())) return absl::InvalidArgumentError("kind: unknown value");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::PolicyInfo> GetPolicy(const v1::GetPolicyRequest& /*request*/, const FindingEngine& engine) {
+  return engine.policy_info();
+}
+
+absl::StatusOr<v1::ValidatePolicyResponse> ValidatePolicy(const v1::ValidatePolicyRequest& request) {
+  if (absl::Status s = CheckPolicyText(request.text()); !s.ok()) return s;
+  absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(request.text());
+  if (!policy.ok()) return policy.status();
+  v1::ValidatePolicyResponse response;
+  response.set_digest((*policy)->digest());
+  response.set_units(static_cast<std::uint32_t>((*policy)->proto().site().units_size()));
+  response.set_models(static_cast<std::uint32_t>((*policy)->proto().models_size()));
+  return response;
+}
+
+absl::StatusOr<v1::PolicyInfo> SetPolicy(const v1::SetPolicyRequest& request, const Caller& caller,
+                                         FindingsRuntime& runtime) {
+  if (absl::Status s = CheckPolicyText(request.text()); !s.ok()) return s;
+  return runtime.SetPolicy(request.text(), caller.actor);
+}
+
+absl::StatusOr<v1::Device> SetHome(const v1::SetHomeRequest& request, const Caller& caller,
+                                   const storage::DeviceStore& devices, FindingsRuntime& runtime) {
+  if (request.unit().empty()) return absl::InvalidArgumentError("unit: required");
+  if (absl::Status s = CheckLabel("unit", request.unit()); !s.ok()) return s;
+  absl::StatusOr<v1::Device> device = LookUpDevice(request.device(), devices);
+  if (!device.ok()) return device.status();
+  return runtime.SetHome(device->identity().asset_tag(), request.unit(), caller.actor);
+}
+
+void AddRisk(const FindingEngine& engine, v1::Device& device) {
+  const auto [score, open] = engine.RiskOf(device.identity().asset_tag());
+  device.set_risk_score(score);
+  device.set_open_findings(open);
+}
+
+}  // namespace pumptrack::service

@@ -1,0 +1,326 @@
+#include "service/findings_runtime.h"
+
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "storage/keys.h"
+
+namespace pumptrack::service {
+namespace {
+
+// How often the detector looks for expired deadlines: a device is flagged within this (plus one write) of its
+// deadline.
+constexpr absl::Duration kSweepInterval = absl::Milliseconds(200);
+// Devices re-evaluated per writer task: small enough that ingest waits at most a few milliseconds behind one.
+constexpr int kReevaluationPage = 256;
+// Devices flagged per writer task.
+constexpr std::size_t kMissingPerTask = 1024;
+
+// Runs `work` on the ingest writer and waits for its result.
+template <typename Result>
+Result RunOnWriter(IngestPipeline& ingest, std::function<Result()> work) {
+  std::promise<Result> promise;
+  std::future<Result> future = promise.get_future();
+  absl::Status submitted = ingest.SubmitTask([&] { promise.set_value(work()); });
+  if (!submitted.ok()) return submitted;
+  return future.get();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read policy file ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat("cannot read policy file ", path));
+  return text.str();
+}
+
+std::string DescribeHome(const v1::Device& device) {
+  return absl::StrCat(device.home_facility(), "/", device.home_unit());
+}
+
+}  // namespace
+
+FindingsRuntime::FindingsRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
+                                 FindingEngine* engine, IngestPipeline* ingest)
+    : database_(database), devices_(devices), audit_(audit), engine_(engine), ingest_(ingest) {
+  detector_ = std::thread([this] { DetectorLoop(); });
+  reevaluator_ = std::thread([this] { ReevaluatorLoop(); });
+}
+
+FindingsRuntime::~FindingsRuntime() { Stop(); }
+
+void FindingsRuntime::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_ && !detector_.joinable()) return;
+    stopping_ = true;
+  }
+  if (detector_.joinable()) detector_.join();
+  if (reevaluator_.joinable()) reevaluator_.join();
+}
+
+// --- Policy ----------------------------------------------------------------------------------------------------------
+
+absl::Status FindingsRuntime::LoadInitialPolicy(const std::string& path) {
+  if (!path.empty()) {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(*text);
+    if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
+    engine_->InstallPolicy(*std::move(policy), absl::StrCat("file:", path));
+  } else {
+    absl::StatusOr<std::optional<std::string>> stored = database_->Get(storage::ColumnFamily::kMeta,
+                                                                       storage::keys::kPolicyKey);
+    if (!stored.ok()) return stored.status();
+    if (stored->has_value()) {
+      absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy =
+          rules::CompiledPolicy::FromText(**stored);
+      if (!policy.ok()) {
+        return absl::DataLossError(absl::StrCat("stored policy no longer validates: ", policy.status().message()));
+      }
+      engine_->InstallPolicy(*std::move(policy), "stored");
+    }
+  }
+  ReevaluateAll();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::PolicyInfo> FindingsRuntime::ReloadPolicyFile(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(*text);
+  if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
+  const storage::Actor actor{v1::ACTOR_KIND_OPERATOR, absl::StrCat("file:", path)};
+  if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, actor.name, /*audit=*/true); !applied.ok()) {
+    return applied;
+  }
+  return engine_->policy_info();
+}
+
+absl::StatusOr<v1::PolicyInfo> FindingsRuntime::SetPolicy(absl::string_view text, const storage::Actor& actor) {
+  absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(text);
+  if (!policy.ok()) return policy.status();
+  if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, actor.name, /*audit=*/true); !applied.ok()) {
+    return applied;
+  }
+  return engine_->policy_info();
+}
+
+absl::Status FindingsRuntime::ApplyPolicy(std::shared_ptr<const rules::CompiledPolicy> policy,
+                                          const storage::Actor& actor, std::string applied_by, bool audit) {
+  absl::MutexLock change(&policy_change_mu_);
+  if (audit) {
+    const std::string before = engine_->policy()->digest();
+    rocksdb::WriteBatch batch;
+    rocksdb::Status staged =
+        batch.Put(database_->Handle(storage::ColumnFamily::kMeta), storage::ToSlice(storage::keys::kPolicyKey), policy->text());
+    if (!staged.ok()) return absl::InternalError(absl::StrCat("stage policy: ", staged.ToString()));
+    absl::StatusOr<v1::AuditEntry> entry =
+        audit_->Commit(batch, {actor, "policy.set", "policy", before, policy->digest()}, engine_->clock());
+    if (!entry.ok()) return entry.status();
+  }
+  spdlog::info("policy {} applied by {}", policy->digest(), applied_by);
+  engine_->InstallPolicy(std::move(policy), std::move(applied_by));
+  ReevaluateAll();
+  return absl::OkStatus();
+}
+
+// --- Acknowledgements and homes --------------------------------------------------------------------------------------
+
+absl::StatusOr<v1::Finding> FindingsRuntime::Acknowledge(absl::string_view id, absl::string_view note,
+                                                         const storage::Actor& actor) {
+  return RunOnWriter<absl::StatusOr<v1::Finding>>(*ingest_, [&]() -> absl::StatusOr<v1::Finding> {
+    rocksdb::WriteBatch batch;
+    absl::StatusOr<v1::Finding> finding = engine_->StageAcknowledge(id, actor.name, note, batch);
+    if (!finding.ok()) {
+      engine_->Abort();
+      return finding.status();
+    }
+    absl::StatusOr<v1::AuditEntry> entry = audit_->Commit(
+        batch,
+        {actor, "finding.acknowledge", std::string(id), "",
+         absl::StrCat(v1::FindingState_Name(finding->state()), ": ", note)},
+        engine_->clock());
+    if (!entry.ok()) {
+      engine_->Abort();
+      return entry.status();
+    }
+    engine_->Commit();
+    return finding;
+  });
+}
+
+absl::StatusOr<v1::Device> FindingsRuntime::SetHome(absl::string_view asset_tag, absl::string_view unit,
+                                                    const storage::Actor& actor) {
+  const v1::Unit* home = engine_->policy()->FindUnitAnywhere(unit);
+  if (home == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unit: \"", unit, "\" is not a unit of the policy's site"));
+  }
+  const std::string facility = home->facility();
+  return RunOnWriter<absl::StatusOr<v1::Device>>(*ingest_, [&]() -> absl::StatusOr<v1::Device> {
+    absl::StatusOr<v1::Device> device = devices_->GetDevice(asset_tag);
+    if (!device.ok()) return device.status();
+    const std::string before = DescribeHome(*device);
+    device->set_home_facility(facility);
+    device->set_home_unit(std::string(unit));
+    device->set_home_source(v1::HOME_SOURCE_ASSIGNED);
+    rocksdb::WriteBatch batch;
+    absl::Status staged = devices_->StageServiceFields(*device, batch);
+    if (staged.ok()) staged = engine_->StageReevaluation(*device, batch);
+    if (!staged.ok()) {
+      engine_->Abort();
+      return staged;
+    }
+    absl::StatusOr<v1::AuditEntry> entry = audit_->Commit(
+        batch, {actor, "device.set_home", std::string(asset_tag), before, DescribeHome(*device)}, engine_->clock());
+    if (!entry.ok()) {
+      engine_->Abort();
+      return entry.status();
+    }
+    engine_->Commit();
+    return device;
+  });
+}
+
+// --- Missing detection -------------------------------------------------------------------------------------------------
+
+absl::Status FindingsRuntime::SweepMissing() {
+  std::vector<std::string> expired = engine_->TakeExpired(engine_->clock());
+  for (std::size_t start = 0; start < expired.size(); start += kMissingPerTask) {
+    const std::size_t end = std::min(expired.size(), start + kMissingPerTask);
+    absl::Status flagged = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+      rocksdb::WriteBatch batch;
+      for (std::size_t i = start; i < end; ++i) {
+        absl::StatusOr<v1::Device> device = devices_->GetDevice(expired[i]);
+        if (absl::IsNotFound(device.status())) continue;
+        absl::StatusOr<bool> staged = device.ok() ? engine_->StageMissingIfSilent(*device, batch)
+                                                  : absl::StatusOr<bool>(device.status());
+        if (!staged.ok()) {
+          engine_->Abort();
+          return staged.status();
+        }
+      }
+      if (batch.Count() > 0) {
+        if (absl::Status written = database_->Write(batch, /*sync=*/true); !written.ok()) {
+          engine_->Abort();
+          return written;
+        }
+      }
+      engine_->Commit();
+      return absl::OkStatus();
+    });
+    if (!flagged.ok()) {
+      engine_->RequeueAll();  // nothing was flagged: try again on the next sweep
+      return flagged;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void FindingsRuntime::DetectorLoop() {
+  absl::Time last_error = absl::InfinitePast();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), kSweepInterval)) return;
+    }
+    if (absl::Status swept = SweepMissing(); !swept.ok() && absl::Now() - last_error > absl::Minutes(1)) {
+      last_error = absl::Now();
+      spdlog::warn("missing detection failed, will retry: {}", std::string(swept.message()));
+    }
+  }
+}
+
+// --- Re-evaluation -----------------------------------------------------------------------------------------------------
+
+void FindingsRuntime::ReevaluateAll() {
+  absl::MutexLock lock(&mu_);
+  ++reevaluation_requested_;
+}
+
+void FindingsRuntime::WaitForReevaluation() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return reevaluation_done_ == reevaluation_requested_ || stopping_;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
+absl::StatusOr<std::string> FindingsRuntime::ReevaluatePage(const std::string& after_tag) {
+  absl::StatusOr<storage::DevicePage> page = devices_->ListDevices({}, after_tag, kReevaluationPage);
+  if (!page.ok()) return page.status();
+  if (page->devices.empty()) return std::string();
+  std::vector<std::string> tags;
+  for (const v1::Device& device : page->devices) tags.push_back(device.identity().asset_tag());
+  absl::Status done = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+    rocksdb::WriteBatch batch;
+    for (const std::string& tag : tags) {
+      // Read again on the writer: the page may be older than a report committed since.
+      absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
+      if (absl::IsNotFound(device.status())) continue;
+      absl::Status staged = device.ok() ? engine_->StageReevaluation(*device, batch) : device.status();
+      if (!staged.ok()) {
+        engine_->Abort();
+        return staged;
+      }
+    }
+    if (batch.Count() > 0) {
+      if (absl::Status written = database_->Write(batch, /*sync=*/true); !written.ok()) {
+        engine_->Abort();
+        return written;
+      }
+    }
+    engine_->Commit();
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  return page->next_after_tag.empty() ? std::string() : tags.back();
+}
+
+void FindingsRuntime::ReevaluatorLoop() {
+  while (true) {
+    std::uint64_t generation = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      auto pending = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || reevaluation_requested_ != reevaluation_done_;
+      };
+      mu_.Await(absl::Condition(&pending));
+      if (stopping_) return;
+      generation = reevaluation_requested_;
+    }
+    std::string after;
+    bool restarted = false;
+    std::size_t pages = 0;
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) return;
+        if (reevaluation_requested_ != generation) {
+          restarted = true;
+          break;
+        }
+      }
+      absl::StatusOr<std::string> last = ReevaluatePage(after);
+      if (!last.ok()) {
+        spdlog::warn("re-evaluation stopped after {} pages: {}", pages, std::string(last.status().message()));
+        break;
+      }
+      ++pages;
+      if (last->empty()) break;
+      after = *std::move(last);
+    }
+    if (restarted) continue;
+    absl::MutexLock lock(&mu_);
+    reevaluation_done_ = generation;
+  }
+}
+
+}  // namespace pumptrack::service

@@ -1,0 +1,45 @@
+#ifndef PUMPTRACK_SERVICE_FLEET_METRICS_H_
+#define PUMPTRACK_SERVICE_FLEET_METRICS_H_
+
+#include <array>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "pumptrack/v1/device.pb.h"
+#include "pumptrack/v1/finding.pb.h"
+
+namespace pumptrack::service {
+
+// Fleet-state gauges, kept incrementally by the finding engine (never a scan per scrape). Labels name only
+// facilities, units, states, kinds and severities, all bounded by the site policy and the protocol; never a device.
+// Thread-safe.
+class FleetMetrics {
+ public:
+  explicit FleetMetrics(prometheus::Registry& registry);
+
+  void AddDevices(const std::string& facility, const std::string& unit, v1::OperatingState state, double delta);
+  void AddMissing(const std::string& facility, const std::string& unit, double delta);
+  void AddOpenFindings(v1::FindingKind kind, v1::Severity severity, double delta);
+  void CountOpened(v1::FindingKind kind);
+
+ private:
+  prometheus::Family<prometheus::Gauge>& devices_;
+  prometheus::Family<prometheus::Gauge>& missing_;
+  prometheus::Family<prometheus::Gauge>& findings_open_;
+  prometheus::Family<prometheus::Counter>& findings_opened_;
+  absl::Mutex mu_;
+  // Series are created on first use of a label set and cached here, so each update is one hash lookup.
+  absl::flat_hash_map<std::string, prometheus::Gauge*> device_series_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, prometheus::Gauge*> missing_series_ ABSL_GUARDED_BY(mu_);
+  std::array<std::array<prometheus::Gauge*, v1::Severity_ARRAYSIZE>, v1::FindingKind_ARRAYSIZE> findings_series_{};
+  std::array<prometheus::Counter*, v1::FindingKind_ARRAYSIZE> opened_series_{};
+};
+
+}  // namespace pumptrack::service
+
+#endif  // PUMPTRACK_SERVICE_FLEET_METRICS_H_

@@ -1,0 +1,368 @@
+#include <atomic>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "rules/policy.h"
+#include "service/finding_engine.h"
+#include "service/findings_runtime.h"
+#include "service/fleet_metrics.h"
+#include "service/ingest_pipeline.h"
+#include "service/metrics.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "storage/device_store.h"
+#include "storage/finding_store.h"
+#include "tests/common/test_support.h"
+#include "tests/rules/rules_test_util.h"
+
+namespace pumptrack::service {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+using testing_support::ScopedTempDir;
+
+constexpr char kActorName[] = "alice (asset manager)";
+
+class FindingsEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void TearDown() override { Close(); }
+
+  void Open(std::size_t watcher_capacity = 1024) {
+    storage::DatabaseOptions options;
+    options.path = dir_.path();
+    options.block_cache_bytes = 1 << 20;
+    options.clock = [this] { return Now(); };
+    absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    devices_ = std::make_unique<storage::DeviceStore>(db_.get());
+    findings_ = std::make_unique<storage::FindingStore>(db_.get());
+    absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(db_.get());
+    ASSERT_TRUE(audit.ok()) << audit.status();
+    audit_ = *std::move(audit);
+    registry_ = std::make_shared<prometheus::Registry>();
+    metrics_ = std::make_unique<ServiceMetrics>(*registry_);
+    fleet_ = std::make_unique<FleetMetrics>(*registry_);
+    FindingEngineOptions engine_options;
+    engine_options.clock = [this] { return Now(); };
+    engine_options.watcher_capacity = watcher_capacity;
+    absl::StatusOr<std::unique_ptr<FindingEngine>> engine =
+        FindingEngine::Create(devices_.get(), findings_.get(), fleet_.get(), engine_options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = *std::move(engine);
+    IngestOptions ingest_options;
+    ingest_options.clock = [this] { return Now(); };
+    ingest_ = std::make_unique<IngestPipeline>(devices_.get(), metrics_.get(), ingest_options, engine_.get());
+    runtime_ = std::make_unique<FindingsRuntime>(db_.get(), devices_.get(), audit_.get(), engine_.get(), ingest_.get());
+  }
+
+  void Close() {
+    if (runtime_) runtime_->Stop();
+    runtime_.reset();
+    ingest_.reset();
+    engine_.reset();
+    audit_.reset();
+    findings_.reset();
+    devices_.reset();
+    db_.reset();
+  }
+
+  void Reopen() {
+    Close();
+    Open();
+  }
+
+  absl::Time Now() const { return absl::FromUnixMicros(now_us_.load()); }
+  void Advance(absl::Duration d) { now_us_ += absl::ToInt64Microseconds(d); }
+
+  void SetPolicy(absl::string_view text) {
+    absl::StatusOr<v1::PolicyInfo> info = runtime_->SetPolicy(text, {v1::ACTOR_KIND_TOKEN, "admin"});
+    ASSERT_TRUE(info.ok()) << info.status();
+    runtime_->WaitForReevaluation();
+  }
+
+  // Reports `device`'s last observation (sequence and observed_at set here) and waits until it is durable.
+  void Report(v1::Device device, const std::string& agent_id = "gw-1") {
+    v1::Observation observation = device.last_observation();
+    observation.set_sequence(++sequence_);
+    *observation.mutable_observed_at() = testing_support::ToTimestamp(Now());
+    v1::AgentInfo agent;
+    agent.set_agent_id(agent_id);
+    std::promise<absl::StatusOr<std::vector<storage::ApplyResult>>> done;
+    IngestRequest request;
+    request.observations.push_back({&observation, &agent});
+    request.done = [&done](absl::StatusOr<std::vector<storage::ApplyResult>> r) { done.set_value(std::move(r)); };
+    ASSERT_TRUE(ingest_->Submit(std::move(request)).ok());
+    absl::StatusOr<std::vector<storage::ApplyResult>> results = done.get_future().get();
+    ASSERT_TRUE(results.ok()) << results.status();
+  }
+
+  std::vector<v1::Finding> List(v1::FindingState state = v1::FINDING_STATE_UNSPECIFIED) {
+    storage::FindingFilter filter;
+    filter.state = state;
+    absl::StatusOr<storage::FindingPage> page = findings_->List(filter, 0, 1000);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->findings : std::vector<v1::Finding>{};
+  }
+
+  std::vector<std::string> OpenRules() {
+    std::vector<std::string> rules;
+    for (const v1::Finding& f : List()) rules.push_back(f.rule());
+    return rules;
+  }
+
+  double Gauge(const std::string& name, const std::map<std::string, std::string>& labels) {
+    for (const prometheus::MetricFamily& family : registry_->Collect()) {
+      if (family.name != name) continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        std::map<std::string, std::string> have;
+        for (const auto& label : metric.label) have[label.name] = label.value;
+        bool match = true;
+        for (const auto& [k, v] : labels) match &= have[k] == v;
+        if (match) return metric.gauge.value;
+      }
+    }
+    return -1;
+  }
+
+  ScopedTempDir dir_;
+  std::atomic<std::int64_t> now_us_{absl::ToUnixMicros(rules::testing::kNow)};
+  std::uint64_t sequence_ = 0;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<storage::DeviceStore> devices_;
+  std::unique_ptr<storage::FindingStore> findings_;
+  std::unique_ptr<storage::AuditLog> audit_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<ServiceMetrics> metrics_;
+  std::unique_ptr<FleetMetrics> fleet_;
+  std::unique_ptr<FindingEngine> engine_;
+  std::unique_ptr<IngestPipeline> ingest_;
+  std::unique_ptr<FindingsRuntime> runtime_;
+};
+
+v1::Device WithTelnet(v1::Device device) {
+  v1::OpenService* telnet = device.mutable_last_observation()->mutable_security()->add_open_services();
+  telnet->set_kind(v1::SERVICE_KIND_TELNET);
+  telnet->set_port(23);
+  return device;
+}
+
+TEST_F(FindingsEngineTest, OpensOneFindingPerRuleAndResolvesWhenTheConditionClears) {
+  SetPolicy(rules::testing::kPolicyText);
+  Report(rules::testing::CompliantDevice());
+  EXPECT_THAT(List(), IsEmpty());
+
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  Advance(absl::Minutes(5));
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  std::vector<v1::Finding> open = List();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].rule(), "security.forbidden_service.telnet");
+  EXPECT_EQ(open[0].kind(), v1::FINDING_KIND_INSECURE);
+  EXPECT_EQ(open[0].state(), v1::FINDING_STATE_OPEN);
+  EXPECT_EQ(open[0].unit(), "5-west");
+  EXPECT_EQ(testing_support::FromTimestamp(open[0].first_seen_at()), rules::testing::kNow);
+  EXPECT_EQ(testing_support::FromTimestamp(open[0].last_seen_at()), Now());
+  EXPECT_THAT(open[0].reason(), ::testing::HasSubstr("port 23"));
+  EXPECT_EQ(Gauge("pumptrack_findings_open", {{"kind", "INSECURE"}, {"severity", "HIGH"}}), 1);
+  EXPECT_EQ(engine_->RiskOf("PT-1").first, 25u);
+
+  Report(rules::testing::CompliantDevice());
+  EXPECT_THAT(List(), IsEmpty());
+  std::vector<v1::Finding> resolved = List(v1::FINDING_STATE_RESOLVED);
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].id(), open[0].id());
+  EXPECT_EQ(Gauge("pumptrack_findings_open", {{"kind", "INSECURE"}, {"severity", "HIGH"}}), 0);
+  EXPECT_EQ(engine_->RiskOf("PT-1").first, 0u);
+
+  // A new occurrence opens a new finding; the old one stays resolved.
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  ASSERT_EQ(List().size(), 1u);
+  EXPECT_NE(List()[0].id(), open[0].id());
+}
+
+TEST_F(FindingsEngineTest, AcknowledgementIsAuditedAndClosesOneOffFindings) {
+  SetPolicy(rules::testing::kPolicyText);
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  sequence_ += 3;  // three reports lost
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  ASSERT_THAT(OpenRules(), UnorderedElementsAre("security.forbidden_service.telnet", "tamper.sequence_gap"));
+  const std::uint64_t audit_before = audit_->size();
+
+  for (const v1::Finding& finding : List()) {
+    absl::StatusOr<v1::Finding> acked =
+        runtime_->Acknowledge(finding.id(), "biomed ticket 4711", {v1::ACTOR_KIND_TOKEN, kActorName});
+    ASSERT_TRUE(acked.ok()) << acked.status();
+    EXPECT_EQ(acked->acknowledged_by(), kActorName);
+    EXPECT_EQ(acked->acknowledgement_note(), "biomed ticket 4711");
+    EXPECT_EQ(acked->state(), finding.rule() == "tamper.sequence_gap" ? v1::FINDING_STATE_RESOLVED
+                                                                        : v1::FINDING_STATE_ACKNOWLEDGED);
+  }
+  EXPECT_EQ(audit_->size(), audit_before + 2);
+  ASSERT_THAT(OpenRules(), ElementsAre("security.forbidden_service.telnet"));
+  EXPECT_EQ(List()[0].state(), v1::FINDING_STATE_ACKNOWLEDGED);
+
+  // Still true at the next report: stays acknowledged, not reopened.
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  ASSERT_EQ(List().size(), 1u);
+  EXPECT_EQ(List()[0].state(), v1::FINDING_STATE_ACKNOWLEDGED);
+
+  const std::string resolved_id = List(v1::FINDING_STATE_RESOLVED)[0].id();
+  EXPECT_EQ(runtime_->Acknowledge(resolved_id, "again", {v1::ACTOR_KIND_TOKEN, kActorName}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(runtime_->Acknowledge("F-999", "x", {v1::ACTOR_KIND_TOKEN, kActorName}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(FindingsEngineTest, SilentDeviceIsFlaggedMissingAndClearedByItsNextReport) {
+  SetPolicy(rules::testing::kPolicyText);  // 30 minutes by default
+  Report(rules::testing::CompliantDevice());
+  Advance(absl::Minutes(29));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_THAT(List(), IsEmpty());
+  Advance(absl::Minutes(1) + absl::Seconds(1));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  ASSERT_THAT(OpenRules(), ElementsAre("missing.not_seen"));
+  EXPECT_EQ(List()[0].kind(), v1::FINDING_KIND_MISSING);
+  EXPECT_EQ(Gauge("pumptrack_devices_missing", {{"facility", "general"}, {"unit", "5-west"}}), 1);
+  // Re-evaluation (e.g. a policy change) does not clear it; only a report does.
+  SetPolicy(rules::testing::kPolicyText);
+  EXPECT_THAT(OpenRules(), ElementsAre("missing.not_seen"));
+  Report(rules::testing::CompliantDevice());
+  EXPECT_THAT(List(), IsEmpty());
+  EXPECT_EQ(Gauge("pumptrack_devices_missing", {{"facility", "general"}, {"unit", "5-west"}}), 0);
+}
+
+TEST_F(FindingsEngineTest, ThresholdFollowsTheOperatingState) {
+  SetPolicy(rules::testing::kPolicyText);  // OFF: 24 hours
+  v1::Device off = rules::testing::CompliantDevice();
+  off.mutable_last_observation()->set_operating_state(v1::OPERATING_STATE_OFF);
+  Report(off);
+  Advance(absl::Hours(2));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_THAT(List(), IsEmpty());
+  Advance(absl::Hours(23));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_THAT(OpenRules(), ElementsAre("missing.not_seen"));
+}
+
+TEST_F(FindingsEngineTest, RestartGivesTheFleetAFullThresholdBeforeFlagging) {
+  SetPolicy(rules::testing::kPolicyText);
+  Report(rules::testing::CompliantDevice());
+  Close();
+  Advance(absl::Hours(5));  // the service was down for hours
+  Open();
+  runtime_->WaitForReevaluation();
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_THAT(List(), IsEmpty());
+  Advance(absl::Minutes(31));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_THAT(OpenRules(), ElementsAre("missing.not_seen"));
+}
+
+TEST_F(FindingsEngineTest, PolicyChangeReevaluatesStoredDevicesAndAnInvalidPolicyChangesNothing) {
+  SetPolicy(rules::testing::kPolicyText);
+  Report(rules::testing::CompliantDevice());
+  EXPECT_THAT(List(), IsEmpty());
+  const std::string digest = engine_->policy()->digest();
+
+  absl::StatusOr<v1::PolicyInfo> refused = runtime_->SetPolicy("models { model: 5 }", {v1::ACTOR_KIND_TOKEN, "admin"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->policy()->digest(), digest);
+
+  std::string stricter = rules::testing::kPolicyText;
+  stricter.replace(stricter.find("allowed: \"12.1.3\" "), std::string("allowed: \"12.1.3\" ").size(), "");
+  SetPolicy(stricter);
+  EXPECT_THAT(OpenRules(), ElementsAre("firmware.not_allowed"));
+  SetPolicy(rules::testing::kPolicyText);
+  EXPECT_THAT(OpenRules(), IsEmpty());
+}
+
+TEST_F(FindingsEngineTest, StoredPolicySurvivesARestart) {
+  SetPolicy(rules::testing::kPolicyText);
+  const std::string digest = engine_->policy()->digest();
+  Reopen();
+  ASSERT_TRUE(runtime_->LoadInitialPolicy("").ok());
+  EXPECT_EQ(engine_->policy()->digest(), digest);
+}
+
+TEST_F(FindingsEngineTest, OpenFindingsSurviveARestartAndStillResolve) {
+  SetPolicy(rules::testing::kPolicyText);
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  Reopen();
+  ASSERT_TRUE(runtime_->LoadInitialPolicy("").ok());
+  runtime_->WaitForReevaluation();
+  ASSERT_THAT(OpenRules(), ElementsAre("security.forbidden_service.telnet"));
+  EXPECT_EQ(Gauge("pumptrack_findings_open", {{"kind", "INSECURE"}, {"severity", "HIGH"}}), 1);
+  Report(rules::testing::CompliantDevice());
+  EXPECT_THAT(List(), IsEmpty());
+  // Numbering continues after a restart.
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  EXPECT_EQ(List()[0].id(), "F-2");
+}
+
+TEST_F(FindingsEngineTest, SetHomeReevaluatesMoves) {
+  SetPolicy(rules::testing::kPolicyText);
+  v1::Device device = rules::testing::CompliantDevice();
+  device.clear_home_unit();
+  device.mutable_last_observation()->mutable_location()->set_unit("icu-1");
+  Report(device);  // first seen in icu-1: that becomes its home
+  ASSERT_EQ(devices_->GetDevice("PT-1")->home_unit(), "icu-1");
+  EXPECT_THAT(OpenRules(), IsEmpty());
+  absl::StatusOr<v1::Device> moved = runtime_->SetHome("PT-1", "5-west", {v1::ACTOR_KIND_TOKEN, kActorName});
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->home_source(), v1::HOME_SOURCE_ASSIGNED);
+  EXPECT_THAT(OpenRules(), ElementsAre("move.outside_home_unit"));
+  EXPECT_EQ(runtime_->SetHome("PT-1", "mars", {v1::ACTOR_KIND_TOKEN, kActorName}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(FindingsEngineTest, SlowWatcherGetsAResyncAndNeverBlocksIngest) {
+  Close();
+  Open(/*watcher_capacity=*/3);
+  SetPolicy(rules::testing::kPolicyText);
+  std::shared_ptr<FindingSubscription> slow = engine_->events().Subscribe(v1::FINDING_KIND_UNSPECIFIED, nullptr);
+  for (int i = 0; i < 10; ++i) {
+    Report(i % 2 == 0 ? WithTelnet(rules::testing::CompliantDevice()) : rules::testing::CompliantDevice());
+  }
+  std::unique_ptr<v1::FindingEvent> first = slow->Next();
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->type(), v1::FindingEvent::TYPE_RESYNC);
+  // After the resync, new events flow again.
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  std::unique_ptr<v1::FindingEvent> next = slow->Next();
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->type(), v1::FindingEvent::TYPE_OPENED);
+  engine_->events().Unsubscribe(slow.get());
+}
+
+TEST_F(FindingsEngineTest, RiskByUnit) {
+  SetPolicy(rules::testing::kPolicyText);
+  Report(WithTelnet(rules::testing::CompliantDevice()));
+  v1::Device other = rules::testing::CompliantDevice();
+  other.mutable_identity()->set_asset_tag("PT-2");
+  other.mutable_identity()->set_serial_number("AM5-2");
+  *other.mutable_last_observation()->mutable_identity() = other.identity();
+  Report(other);
+  std::vector<RiskGroupSummary> units = engine_->Risk(v1::GetRiskRequest::GROUP_BY_UNIT, 100);
+  ASSERT_EQ(units.size(), 1u);
+  EXPECT_EQ(units[0].key, "general/5-west");
+  EXPECT_EQ(units[0].devices, 2u);
+  EXPECT_EQ(units[0].devices_at_risk, 1u);
+  EXPECT_EQ(units[0].max_score, 25u);
+  EXPECT_DOUBLE_EQ(units[0].mean_score, 12.5);
+  std::vector<RiskGroupSummary> devices = engine_->Risk(v1::GetRiskRequest::GROUP_BY_DEVICE, 100);
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].key, "PT-1");
+}
+
+}  // namespace
+}  // namespace pumptrack::service
