@@ -137,8 +137,9 @@ void PrintFindingDetails(const v1::Finding& finding, absl::Time now, std::ostrea
 std::string FormatAcknowledged(const v1::Finding& finding) {
   const absl::string_view verb =
       finding.state() == v1::FINDING_STATE_RESOLVED ? "Acknowledged and resolved" : "Acknowledged";
-  return Printable(absl::StrCat(verb, " ", finding.id(), " (", OrDash(finding.asset_tag()), ", ", OrDash(finding.rule()),
-                                ") as ", OrDash(finding.acknowledged_by()), ": ", finding.acknowledgement_note()));
+  return Printable(absl::StrCat(verb, " ", finding.id(), " (", OrDash(finding.asset_tag()), ", ",
+                                OrDash(finding.rule()), ") as ", OrDash(finding.acknowledged_by()), ": ",
+                                finding.acknowledgement_note()));
 }
 
 std::string FormatFindingEvent(const v1::FindingEvent& event, absl::Time now) {
