@@ -1,8 +1,8 @@
 // The adapter interface: where an agent's observations come from.
 //
 // An adapter turns one kind of pump data feed (the simulator, a spool folder of gateway documents, later HL7) into
-// pumptrack.v1.Observation messages. The agent asks it for one round at a time, stamps sequence numbers and sends the
-// round to the service. Adapters know nothing about gRPC, batching or delivery.
+// pumptrack.v1.Observation messages. The agent asks it for one round at a time, numbers and buffers the round durably,
+// then sends it to the service. Adapters know nothing about gRPC, batching or delivery.
 #ifndef PUMPTRACK_AGENTS_ADAPTER_H_
 #define PUMPTRACK_AGENTS_ADAPTER_H_
 
@@ -22,16 +22,21 @@ class ObservationSource {
  public:
   virtual ~ObservationSource() = default;
 
-  // The adapter's name as selected with --adapter, e.g. "sim". Used in logs.
+  // The adapter's name as selected with --adapter, e.g. "sim" or "spool". Used in logs.
   virtual std::string_view name() const = 0;
 
   // Observes the pumps as of `now` (the agent's clock at the start of the round).
   //
   // Every returned observation has its identity, observed_at and whatever the source knows filled in, and leaves
-  // `sequence` at 0: sequences belong to the (agent, device) pair and are assigned by the agent (see Sequencer).
+  // `sequence` at 0: sequences belong to the (agent, device) pair and are assigned by the agent (see Buffer).
   // An empty round is valid. Returns UNAVAILABLE when the feed cannot be read right now (the agent logs it and
   // tries again next round); other codes mean the source is unusable.
   virtual absl::StatusOr<std::vector<pumptrack::v1::Observation>> NextRound(absl::Time now) = 0;
+
+  // Called after each NextRound that returned observations: `status` is OK once the agent has stored all of them in
+  // its durable buffer, else why it could not (then the agent forgets the round, and a source that can should offer
+  // the same observations again next round). A spool source moves its files out of the spool here.
+  virtual void RoundBuffered(const absl::Status& status) { (void)status; }
 };
 
 }  // namespace pumptrack::agents

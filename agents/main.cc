@@ -1,19 +1,25 @@
-// pumptrack-agent: observes infusion pumps through an adapter and reports them to the pumptrack service.
-#include <fstream>
-#include <iterator>
-#include <tuple>
+// pumptrack-agent: observes infusion pumps through an adapter, buffers every observation durably and reports them
+// to the pumptrack service.
 #include <grpcpp/grpcpp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -24,9 +30,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "agents/agent.h"
+#include "agents/buffer.h"
+#include "agents/metrics.h"
 #include "agents/sequencer.h"
 #include "agents/sim/sim_source.h"
+#include "agents/spool/spool_source.h"
 #include "agents/uplink.h"
+#include "prometheus/exposer.h"
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -42,7 +52,19 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate of this agent (mutu
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of this agent's client certificate.");
 ABSL_FLAG(std::string, agent_id, "",
           "This agent's id, 1-64 characters from [A-Za-z0-9._:-]. Default: derived from the host name.");
-ABSL_FLAG(std::string, adapter, "sim", "Where observations come from. Only \"sim\" exists so far.");
+ABSL_FLAG(std::string, adapter, "sim", "Where observations come from: \"sim\" (a simulated hospital) or \"spool\".");
+ABSL_FLAG(std::string, spool_dir, "", "spool: the directory of JSON observation files (docs/SPOOL.md).");
+ABSL_FLAG(std::string, buffer_dir, "",
+          "Directory of the durable buffer (a small RocksDB). Default: a temporary directory removed at exit (not "
+          "durable across restarts; development only).");
+ABSL_FLAG(int64_t, buffer_max, 1'000'000,
+          "Most observations buffered; when full the oldest are dropped and counted.");
+ABSL_FLAG(absl::Duration, deadline, absl::ZeroDuration(),
+          "Give up when reports are still undelivered this long after start: exit 1 saying how many. 0 = none, "
+          "except with --once, where 0 means 60s.");
+ABSL_FLAG(std::string, metrics_listen, "", "Serve Prometheus metrics on this host:port (empty = off).");
+ABSL_FLAG(double, sim_faults, 0.0,
+          "sim: share of pumps that misbehave, in [0, 1], one fault each, by pump index (agents/README.md).");
 ABSL_FLAG(int64_t, sim_pumps, 100, "sim: number of simulated pumps.");
 ABSL_FLAG(std::string, sim_prefix, "PT", "sim: asset tag prefix; pump i is <prefix>-<i as 5 digits>.");
 ABSL_FLAG(uint64_t, sim_seed, pumptrack::agents::sim::kDefaultSeed, "sim: seed of the simulated fleet and its moves.");
@@ -51,9 +73,13 @@ ABSL_FLAG(double, sim_exit_rate, 0.0,
 ABSL_FLAG(absl::Duration, interval, absl::Seconds(30), "Time between rounds.");
 ABSL_FLAG(int64_t, rounds, 0, "Rounds to send; 0 = until stopped (with --once: default 1).");
 ABSL_FLAG(bool, once, false,
-          "Send --rounds rounds (default 1), exit 0 once all are acknowledged, non-zero at the first that is not.");
-ABSL_FLAG(int32_t, batch_size, 500, "Observations per ReportBatch, 1-1000.");
-ABSL_FLAG(absl::Duration, round_timeout, absl::Seconds(60), "Deadline for delivering one round, retries included.");
+          "Observe --rounds rounds (default 1), deliver everything buffered and exit 0; exit 1 when the --deadline "
+          "passes first or the service refuses the agent.");
+ABSL_FLAG(int32_t, batch_size, 1000, "Observations per ReportBatch, 1-1000.");
+ABSL_FLAG(int32_t, batches_in_flight, 16,
+          "ReportBatches sent but not yet acknowledged, at least 1 (the service reads 16 ahead per stream).");
+ABSL_FLAG(absl::Duration, round_timeout, absl::Seconds(60),
+          "Deadline of each ReportStream call (one chunk of the buffer, up to 50,000 observations).");
 
 namespace {
 
@@ -104,7 +130,12 @@ struct Config {
   std::string tls_ca;
   std::string tls_cert;
   std::string tls_key;
+  std::string adapter;
   agents::sim::SimOptions sim;
+  agents::spool::SpoolOptions spool;
+  agents::BufferOptions buffer;
+  bool temporary_buffer = false;
+  std::string metrics_listen;
   agents::UplinkOptions uplink;
   agents::AgentOptions agent;
 };
@@ -116,15 +147,27 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   config.insecure = absl::GetFlag(FLAGS_insecure);
   if (config.server.empty()) return absl::InvalidArgumentError("--server must not be empty");
 
-  const std::string adapter = absl::GetFlag(FLAGS_adapter);
-  if (adapter != "sim") {
-    return absl::InvalidArgumentError(absl::StrFormat("unknown --adapter \"%s\" (available: sim)", adapter));
+  config.adapter = absl::GetFlag(FLAGS_adapter);
+  if (config.adapter != "sim" && config.adapter != "spool") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("unknown --adapter \"%s\" (available: sim, spool)", config.adapter));
   }
   config.sim.pumps = absl::GetFlag(FLAGS_sim_pumps);
   config.sim.prefix = absl::GetFlag(FLAGS_sim_prefix);
   config.sim.seed = absl::GetFlag(FLAGS_sim_seed);
   config.sim.exit_zone_probability = absl::GetFlag(FLAGS_sim_exit_rate);
+  config.sim.fault_fraction = absl::GetFlag(FLAGS_sim_faults);
   config.sim.epoch = start;
+  config.spool.dir = absl::GetFlag(FLAGS_spool_dir);
+  if (config.adapter == "spool" && config.spool.dir.empty()) {
+    return absl::InvalidArgumentError("--adapter=spool needs --spool_dir");
+  }
+
+  config.buffer.dir = absl::GetFlag(FLAGS_buffer_dir);
+  config.buffer.max_entries = absl::GetFlag(FLAGS_buffer_max);
+  if (config.buffer.max_entries < 1) return absl::InvalidArgumentError("--buffer_max must be at least 1");
+  config.buffer.sequence_base = agents::Sequencer::BaseForStart(start);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
 
   if (!config.insecure) {
     for (const auto& [flag, path, pem] :
@@ -152,6 +195,8 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   if (config.uplink.batch_size < 1 || config.uplink.batch_size > agents::kMaxBatchSize) {
     return absl::InvalidArgumentError(absl::StrFormat("--batch_size must be 1-%d", agents::kMaxBatchSize));
   }
+  config.uplink.max_batches_in_flight = absl::GetFlag(FLAGS_batches_in_flight);
+  if (config.uplink.max_batches_in_flight < 1) return absl::InvalidArgumentError("--batches_in_flight must be >= 1");
   config.uplink.round_timeout = absl::GetFlag(FLAGS_round_timeout);
   if (config.uplink.round_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--round_timeout must be positive");
@@ -161,8 +206,20 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   if (config.agent.interval <= absl::ZeroDuration()) return absl::InvalidArgumentError("--interval must be positive");
   config.agent.rounds = absl::GetFlag(FLAGS_rounds);
   if (config.agent.rounds < 0) return absl::InvalidArgumentError("--rounds must be 0 or more");
-  config.agent.stop_on_failure = absl::GetFlag(FLAGS_once);
-  if (config.agent.stop_on_failure && config.agent.rounds == 0) config.agent.rounds = 1;
+  const bool once = absl::GetFlag(FLAGS_once);
+  config.agent.fail_fast = once;
+  if (once && config.agent.rounds == 0) config.agent.rounds = 1;
+  const absl::Duration deadline = absl::GetFlag(FLAGS_deadline);
+  if (deadline < absl::ZeroDuration()) return absl::InvalidArgumentError("--deadline must not be negative");
+  if (deadline > absl::ZeroDuration()) {
+    config.agent.deadline = deadline;
+  } else if (once) {
+    config.agent.deadline = absl::Seconds(60);
+  }
+  // No single call may outlive the run's deadline.
+  config.uplink.round_timeout = std::min(config.uplink.round_timeout, config.agent.deadline);
+  // The agent retries failed streams itself (counted, logged at a bounded rate, jittered backoff).
+  config.uplink.max_failed_streams = 1;
   return config;
 }
 
@@ -180,6 +237,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const Config& config) {
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Reconnect to a service that was down within seconds; the agent's own backoff paces the retries above this.
+  // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS keeps its default: it is also the connect timeout, TLS handshake included.)
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1'000);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5'000);
   return grpc::CreateCustomChannel(config.server, credentials, arguments);
 }
 
@@ -219,6 +280,33 @@ class StopSignalWatcher {
   std::thread thread_;
 };
 
+// A directory made with mkdtemp and removed, with its contents, on destruction.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() = default;
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  ~TemporaryDirectory() {
+    if (path_.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+
+  absl::StatusOr<std::string> Create() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pumptrack-agent.XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::UnavailableError(absl::StrFormat("cannot create a temporary buffer directory: %s",
+                                                    std::strerror(errno)));
+    }
+    path_ = pattern;
+    return path_;
+  }
+
+ private:
+  std::string path_;
+};
+
 void BlockStopSignals() {
   const sigset_t signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
@@ -243,11 +331,43 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(config.status().message()).c_str());
     return kExitUsage;
   }
-  absl::StatusOr<std::unique_ptr<agents::sim::SimSource>> source = agents::sim::SimSource::Create(config->sim);
-  if (!source.ok()) {
-    std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(source.status().message()).c_str());
-    return kExitUsage;
+  std::unique_ptr<agents::ObservationSource> source;
+  std::string fleet;
+  if (config->adapter == "spool") {
+    absl::StatusOr<std::unique_ptr<agents::spool::SpoolSource>> spool =
+        agents::spool::SpoolSource::Create(config->spool);
+    if (!spool.ok()) {
+      std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(spool.status().message()).c_str());
+      return kExitUsage;
+    }
+    fleet = absl::StrFormat("files in %s", config->spool.dir);
+    source = *std::move(spool);
+  } else {
+    absl::StatusOr<std::unique_ptr<agents::sim::SimSource>> sim = agents::sim::SimSource::Create(config->sim);
+    if (!sim.ok()) {
+      std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(sim.status().message()).c_str());
+      return kExitUsage;
+    }
+    fleet = absl::StrFormat("%d simulated pumps (faults %g)", (*sim)->pump_count(), config->sim.fault_fraction);
+    source = *std::move(sim);
   }
+
+  TemporaryDirectory temporary;
+  if (config->buffer.dir.empty()) {
+    absl::StatusOr<std::string> dir = temporary.Create();
+    if (!dir.ok()) {
+      std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(dir.status().message()).c_str());
+      return kExitFailure;
+    }
+    config->buffer.dir = *dir;
+    spdlog::warn("no --buffer_dir: buffering in {}, removed at exit (reports undelivered then are lost)", *dir);
+  }
+  absl::StatusOr<std::unique_ptr<agents::Buffer>> buffer = agents::Buffer::Open(config->buffer);
+  if (!buffer.ok()) {
+    std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(buffer.status().message()).c_str());
+    return kExitFailure;
+  }
+
   absl::StatusOr<std::unique_ptr<agents::Uplink>> uplink =
       agents::Uplink::Create(pumptrack::v1::AgentService::NewStub(MakeChannel(*config)), config->uplink);
   if (!uplink.ok()) {
@@ -255,19 +375,37 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  const agents::Sequencer sequencer(agents::Sequencer::BaseForStart(start));
-  spdlog::info("pumptrack-agent {} as {}: {} pumps from the {} adapter to {} ({}), every {}, sequences from {}",
-               PUMPTRACK_VERSION, config->uplink.agent_id.empty() ? std::string("<certificate subject>") : config->uplink.agent_id, (*source)->pump_count(), (*source)->name(),
-               config->server, config->insecure ? "plaintext" : "TLS", absl::FormatDuration(config->agent.interval),
-               sequencer.base());
-  agents::Agent agent(*std::move(source), *std::move(uplink), sequencer, config->agent);
+  agents::AgentMetrics metrics;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (!config->metrics_listen.empty()) {
+    // prometheus-cpp reports bind failures by throwing; keep that inside start-up.
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(config->metrics_listen, /*num_threads=*/1);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "pumptrack-agent: cannot serve metrics on %s: %s\n", config->metrics_listen.c_str(),
+                   e.what());
+      return kExitFailure;
+    }
+    exposer->RegisterCollectable(metrics.registry());
+    const std::vector<int> ports = exposer->GetListeningPorts();
+    spdlog::info("metrics on port {}", ports.empty() ? 0 : ports.front());
+  }
+
+  spdlog::info("pumptrack-agent {} as {}: {} from the {} adapter to {} ({}), every {}; buffer {} ({} reports "
+               "waiting, at most {}; new devices are numbered from {})",
+               PUMPTRACK_VERSION,
+               config->uplink.agent_id.empty() ? std::string("<certificate subject>") : config->uplink.agent_id,
+               fleet, source->name(), config->server, config->insecure ? "plaintext" : "TLS",
+               absl::FormatDuration(config->agent.interval), config->buffer.dir, (*buffer)->size(),
+               config->buffer.max_entries, config->buffer.sequence_base);
+  agents::Agent agent(std::move(source), *std::move(buffer), *std::move(uplink), config->agent, metrics);
   absl::Status status;
   {
     StopSignalWatcher watcher(agent);
     status = agent.Run();
   }
 
-  const bool stopped_by_signal = status.code() == absl::StatusCode::kCancelled && !config->agent.stop_on_failure;
+  const bool stopped_by_signal = status.code() == absl::StatusCode::kCancelled && !config->agent.fail_fast;
   if (status.ok() || stopped_by_signal) {
     spdlog::info("stopped");
     return 0;

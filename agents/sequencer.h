@@ -15,12 +15,11 @@ namespace pumptrack::agents {
 // Assigns Observation.sequence for one agent: for each device (keyed by asset tag) strictly increasing, +1 per
 // observation, so the service can tell retries (same sequence: DUPLICATE) from new reports and spot drops (gaps).
 //
-// This first agent keeps no durable state, so sequences cannot continue across restarts. Instead every device starts
-// at a base derived from the agent's start time (unix microseconds): a restarted agent starts above anything the
-// previous run can have sent, because a run sends one observation per device per round, far fewer than one per
-// microsecond of its lifetime. Two caveats until the durable buffer (which persists each device's last sequence)
-// replaces this: the restart shows up at the service as a jump in the sequence, and a wall clock stepped backwards
-// across a restart could reuse numbers (the service then answers DUPLICATE and drops those reports).
+// The durable part lives in the agent's Buffer, which stores every device's last sequence with the observations that
+// carry it and Restore()s them at start-up, so a restarted agent continues each device at last + 1. A device the
+// buffer has never numbered starts at `base`, which the agent derives from its start time (unix microseconds): were
+// the buffer directory ever lost, the new numbers still start above anything an earlier run can have sent (a run
+// sends far fewer than one observation per device per microsecond of its lifetime).
 //
 // Not thread-safe.
 class Sequencer {
@@ -33,6 +32,11 @@ class Sequencer {
 
   // Sets `sequence` on each observation, in order: `base` for a device not seen before, else its last sequence + 1.
   void Assign(std::vector<pumptrack::v1::Observation>& observations);
+
+  // Sets the last sequence of `asset_tag` (its next is last + 1), e.g. from durable state.
+  void Restore(const std::string& asset_tag, uint64_t last) { last_[asset_tag] = last; }
+  // Forgets `asset_tag`: its next sequence is `base` again.
+  void Forget(const std::string& asset_tag) { last_.erase(asset_tag); }
 
   uint64_t base() const { return base_; }
   // Number of distinct devices seen so far.

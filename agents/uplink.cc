@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <random>
 #include <thread>
 #include <utility>
 
@@ -29,6 +30,12 @@ bool IsRetryable(absl::StatusCode code) {
 
 }  // namespace
 
+absl::Duration Jittered(absl::Duration nominal) {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> share(0.5, 1.0);
+  return nominal * share(random);
+}
+
 // One ReportStream: a writer thread sends pending batches while the calling thread reads acks. Both share the state
 // below under mu_. Only the writer mutates a batch (its id and agent, just before writing it); the reader only moves
 // batches between the in-flight queue and the pending queue and reads the ones it tallies.
@@ -37,8 +44,9 @@ class Uplink::Stream {
   using ReaderWriter = grpc::ClientReaderWriterInterface<ReportBatch, ReportBatchAck>;
 
   Stream(Uplink& uplink, std::deque<PendingBatch>& pending, RoundReport& report, int& rejections_logged,
-         ReaderWriter& stream)
+         ReaderWriter& stream, const AckCallback& on_ack)
       : uplink_(uplink),
+        on_ack_(on_ack),
         stream_(stream),
         pending_(pending),
         report_(report),
@@ -146,6 +154,7 @@ class Uplink::Stream {
                                                      ack.batch_id(), ack.results_size(), oldest.observations_size()));
         }
         Tally(oldest, ack);
+        if (on_ack_) on_ack_(in_flight_.front().ordinal * static_cast<size_t>(uplink_.options_.batch_size), ack);
         in_flight_.pop_front();
         backoff_ = uplink_.options_.initial_backoff;
         made_progress_ = true;
@@ -156,7 +165,7 @@ class Uplink::Stream {
                       pumptrack::v1::BatchStatus_Name(ack.status()), ack.message(), absl::FormatDuration(backoff_));
         InsertInOrder(std::move(in_flight_.front()));
         in_flight_.pop_front();
-        resume_at_ = absl::Now() + backoff_;
+        resume_at_ = absl::Now() + Jittered(backoff_);
         backoff_ = std::min(backoff_ * 2, uplink_.options_.max_backoff);
         break;
       default:
@@ -201,6 +210,7 @@ class Uplink::Stream {
   }
 
   Uplink& uplink_;
+  const AckCallback& on_ack_;
   ReaderWriter& stream_;
 
   absl::Mutex mu_;
@@ -245,6 +255,11 @@ Uplink::Uplink(std::unique_ptr<pumptrack::v1::AgentService::StubInterface> stub,
 Uplink::~Uplink() = default;
 
 absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundReport* report) {
+  return SendRound(std::move(observations), report, AckCallback());
+}
+
+absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundReport* report,
+                               const AckCallback& on_ack) {
   *report = RoundReport{};
   report->observations = observations.size();
   if (observations.empty()) return absl::OkStatus();
@@ -267,7 +282,7 @@ absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundRepor
   absl::Status status;
   while (true) {
     bool made_progress = false;
-    status = RunStream(pending, deadline, *report, rejections_logged, made_progress);
+    status = RunStream(pending, deadline, *report, rejections_logged, made_progress, on_ack);
     if (status.ok() || cancelled()) break;
     if (made_progress) {
       failed_streams = 0;
@@ -280,7 +295,7 @@ absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundRepor
     }
     spdlog::warn("report stream failed ({}); retrying {} unacknowledged batches in {}", status.ToString(),
                  pending.size(), absl::FormatDuration(backoff));
-    if (!SleepUnlessCancelled(backoff)) break;
+    if (!SleepUnlessCancelled(Jittered(backoff))) break;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
 
@@ -294,7 +309,7 @@ absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundRepor
 }
 
 absl::Status Uplink::RunStream(std::deque<PendingBatch>& pending, absl::Time deadline, RoundReport& report,
-                               int& rejections_logged, bool& made_progress) {
+                               int& rejections_logged, bool& made_progress, const AckCallback& on_ack) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(deadline));
   {
@@ -304,7 +319,7 @@ absl::Status Uplink::RunStream(std::deque<PendingBatch>& pending, absl::Time dea
   }
   ++report.streams;
   std::unique_ptr<Stream::ReaderWriter> call = stub_->ReportStream(&context);
-  Stream stream(*this, pending, report, rejections_logged, *call);
+  Stream stream(*this, pending, report, rejections_logged, *call, on_ack);
   std::thread writer([&stream] { stream.WriteLoop(); });
   const absl::Status protocol_status = stream.ReadLoop();
   if (!protocol_status.ok()) {

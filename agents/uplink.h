@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ struct UplinkOptions {
   int max_rejections_logged = 5;
 };
 
+// A random 50-100 % of `nominal`: backoffs are jittered so that many agents do not retry in step. Thread-safe.
+absl::Duration Jittered(absl::Duration nominal);
+
 // What became of one round.
 struct RoundReport {
   size_t observations = 0;
@@ -64,7 +68,8 @@ struct RoundReport {
 // again gets a new id. Every ack is matched to the oldest batch in flight (the service acks in order). A batch acked
 // OVERLOADED or UNAVAILABLE is resent after a backoff, during which the stream sends nothing. If the stream breaks
 // (UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED) the unacknowledged batches are resent on a new stream after a backoff;
-// the service answers DUPLICATE for any that were in fact stored, so nothing is lost or applied twice.
+// the service answers DUPLICATE for any that were in fact stored, so nothing is lost or applied twice. Every backoff
+// is jittered (a random 50-100 % of its nominal value) so that many agents do not retry in step.
 //
 // SendRound is called from one thread at a time; Cancel may be called from any thread.
 class Uplink {
@@ -83,6 +88,15 @@ class Uplink {
   //  - CANCELLED after Cancel().
   // An empty round succeeds without contacting the service.
   absl::Status SendRound(std::vector<pumptrack::v1::Observation> observations, RoundReport* report);
+
+  // Called once per processed batch, on the thread reading acks, as soon as its ack arrives: `first` is the index (in
+  // the round) of the batch's first observation and `ack.results(i)` is the result of observation first + i. Must
+  // be quick; the agent uses it to remove acknowledged observations from its buffer.
+  using AckCallback = std::function<void(size_t first, const pumptrack::v1::ReportBatchAck& ack)>;
+
+  // As above, calling `on_ack` for every processed batch.
+  absl::Status SendRound(std::vector<pumptrack::v1::Observation> observations, RoundReport* report,
+                         const AckCallback& on_ack);
 
   // Makes the running SendRound, and every later one, return CANCELLED promptly. Thread-safe.
   void Cancel();
@@ -109,7 +123,7 @@ class Uplink {
   // Runs one ReportStream until `pending` is empty or the stream ends; batches left unacknowledged stay in `pending`.
   // Sets `made_progress` when at least one batch was processed.
   absl::Status RunStream(std::deque<PendingBatch>& pending, absl::Time deadline, RoundReport& report,
-                         int& rejections_logged, bool& made_progress);
+                         int& rejections_logged, bool& made_progress, const AckCallback& on_ack);
   // Sleeps `duration` unless cancelled first. Returns false when cancelled.
   bool SleepUnlessCancelled(absl::Duration duration);
   bool cancelled();

@@ -238,7 +238,11 @@ absl::StatusOr<bool> FindingEngine::StageMissingIfSilent(const v1::Device& devic
   const absl::Time heard = std::max(ToAbslTime(device.last_seen_at()), started_);
   const absl::Duration after =
       policy()->MissingAfter(device.last_observation().operating_state(), options_.missing_after_override);
-  if (staged_.now < heard + after) return false;
+  if (staged_.now < heard + after) {
+    StageDeviceUpdate(device, /*reported=*/false);  // back into the deadline index, with the stored time
+    staged_.devices[tag].heard = heard;
+    return false;
+  }
   std::vector<v1::Finding>& open = StagedOpen(tag);
   if (std::any_of(open.begin(), open.end(), [](const v1::Finding& f) { return f.rule() == rules::kRuleNotSeen; })) {
     return false;
@@ -374,7 +378,11 @@ void FindingEngine::Track(const std::string& tag, const DeviceUpdate& update) {
   device.risk = static_cast<std::uint8_t>(std::min<std::uint32_t>(update.risk, 100));
   device.open = static_cast<std::uint16_t>(std::min<std::uint32_t>(update.open, 65535));
   device.missing = update.missing;
-  if (update.heard) device.heard_s = absl::ToUnixSeconds(*update.heard);
+  if (update.heard) {
+    // Rounded up, so a deadline in whole seconds is never before the real one.
+    device.heard_s = absl::ToUnixSeconds(*update.heard);
+    if (absl::FromUnixSeconds(device.heard_s) < *update.heard) ++device.heard_s;
+  }
   if (!device.missing && !device.queued) {
     deadlines_.emplace(DeadlineOf(device), id);
     device.queued = true;

@@ -18,6 +18,8 @@ ABSL_FLAG(std::string, data_dir, "", "RocksDB data directory (created if missing
 ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051", "host:port for gRPC (agents and people); port 0 picks one.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "host:port for Prometheus /metrics; port 0 picks one; empty disables.");
+ABSL_FLAG(std::string, health_listen, "",
+          "host:port for a plaintext gRPC server with only grpc.health.v1 (kubelet gRPC probes); empty disables.");
 ABSL_FLAG(bool, insecure, false, "Serve plaintext gRPC. For local development and tests only.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
@@ -105,6 +107,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.insecure = absl::GetFlag(FLAGS_insecure);
   options.ingest_queue_capacity = static_cast<std::size_t>(absl::GetFlag(FLAGS_ingest_queue));
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);

@@ -1,6 +1,13 @@
 #include "service/metrics.h"
 
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
 #include "prometheus/family.h"
+#include "rocksdb/version.h"
+
+#ifndef PUMPTRACK_VERSION
+#error "PUMPTRACK_VERSION must be defined by the build"
+#endif
 
 namespace pumptrack::service {
 namespace {
@@ -54,7 +61,16 @@ ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
                         .Name("pumptrack_agent_streams")
                         .Help("Open ReportStream calls (connected agents).")
                         .Register(registry)
-                        .Add({})) {}
+                        .Add({})) {
+  prometheus::BuildGauge()
+      .Name("pumptrack_build_info")
+      .Help("Always 1; the labels name the pumptrackd build and the library versions it runs with.")
+      .Register(registry)
+      .Add({{"version", PUMPTRACK_VERSION},
+            {"grpc_version", grpc::Version()},
+            {"rocksdb_version", absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH)}})
+      .Set(1);
+}
 
 void ServiceMetrics::ObserveCommit(std::size_t observations, absl::Duration duration, const absl::Status& status) {
   commit_observations_.Observe(static_cast<double>(observations));

@@ -25,9 +25,11 @@
 #include "service/finding_engine.h"
 #include "service/findings_runtime.h"
 #include "service/fleet_metrics.h"
+#include "service/grpc_metrics.h"
 #include "service/ingest_pipeline.h"
 #include "service/metrics.h"
 #include "service/services.h"
+#include "service/storage_metrics.h"
 #include "service/worker_pool.h"
 #include "spdlog/spdlog.h"
 #include "storage/database.h"
@@ -46,6 +48,9 @@ struct Server::State {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer;
   std::unique_ptr<ServiceMetrics> metrics;
+  std::unique_ptr<GrpcMetrics> grpc_metrics;
+  // Registered with the exposer once serving; detached in Shutdown before storage closes.
+  std::shared_ptr<StorageMetrics> storage_metrics;
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<storage::DeviceStore> devices;
   std::unique_ptr<storage::AuditLog> audit;
@@ -67,7 +72,9 @@ struct Server::State {
   std::unique_ptr<FindingServiceImpl> finding_service;
   std::unique_ptr<PolicyServiceImpl> policy_service;
   std::unique_ptr<grpc::Server> grpc_server;
+  std::unique_ptr<grpc::Server> health_server;  // plaintext, grpc.health.v1 only; null unless health_listen is set
   int grpc_port = 0;
+  int health_port = 0;
   int metrics_port = 0;
 
   absl::Mutex mu;
@@ -224,11 +231,36 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->audit_service.get());
   builder.RegisterService(state->finding_service.get());
   builder.RegisterService(state->policy_service.get());
+  // The method label is bounded by the methods served here; gRPC's health service is not in the descriptor pool.
+  std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
+      {v1::AgentService::service_full_name(), v1::InventoryService::service_full_name(),
+       v1::TokenService::service_full_name(), v1::AgentRegistryService::service_full_name(),
+       v1::AuditService::service_full_name(), v1::FindingService::service_full_name(),
+       v1::PolicyService::service_full_name(), "grpc.reflection.v1alpha.ServerReflection"});
+  methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
+  state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeGrpcMetricsInterceptorFactory(state->grpc_metrics.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   state->grpc_server = builder.BuildAndStart();
   if (!state->grpc_server || state->grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options.grpc_listen));
   }
+  if (!options.health_listen.empty()) {
+    // Its own default health service, serving exactly while the main server does (see Shutdown).
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(), &state->health_port);
+    state->health_server = health_builder.BuildAndStart();
+    if (!state->health_server || state->health_port == 0) {
+      state->grpc_server->Shutdown();
+      return absl::UnavailableError(absl::StrCat("cannot serve gRPC health on ", options.health_listen));
+    }
+    state->health_server->GetHealthCheckService()->SetServingStatus(true);
+  }
   state->grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  state->storage_metrics = std::make_shared<StorageMetrics>(state->database.get(), state->audit.get(),
+                                                           state->agents.get());
+  if (state->exposer) state->exposer->RegisterCollectable(state->storage_metrics);
   spdlog::info("pumptrackd serving gRPC ({}) on port {} (metrics on port {}), data in {}",
                options.insecure ? "PLAINTEXT" : "TLS", state->grpc_port, state->metrics_port, options.data_dir);
   return std::unique_ptr<Server>(new Server(std::move(state)));
@@ -240,6 +272,7 @@ Server::~Server() { Shutdown(); }
 
 int Server::grpc_port() const { return state_->grpc_port; }
 int Server::metrics_port() const { return state_->metrics_port; }
+int Server::health_port() const { return state_->health_port; }
 
 void Server::Shutdown(absl::Duration grace) {
   {
@@ -249,12 +282,17 @@ void Server::Shutdown(absl::Duration grace) {
   }
   state_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
   state_->finding_engine->events().CloseAll();  // ends WatchFindings streams
+  if (state_->health_server) {
+    state_->health_server->GetHealthCheckService()->SetServingStatus(false);
+    state_->health_server->Shutdown(absl::ToChronoTime(absl::Now()));
+  }
   // In-flight calls may still be waiting for commits, so the ingest pipeline keeps running until gRPC is done.
   state_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   state_->findings_runtime->Stop();
   state_->ingest.reset();   // commits everything still queued
   state_->workers.reset();  // runs every queued request
   state_->grpc_server->Wait();
+  state_->storage_metrics->Detach();
   state_->auth.reset();
   state_->findings_runtime.reset();
   state_->finding_engine.reset();

@@ -20,6 +20,9 @@ struct ServerOptions {
   std::string grpc_listen = "127.0.0.1:50051";
   // host:port for Prometheus' /metrics; port 0 picks a free port; empty disables metrics.
   std::string metrics_listen = "127.0.0.1:9464";
+  // host:port for a second, always-plaintext gRPC server that serves only grpc.health.v1 (for kubelet's native gRPC
+  // probes, which cannot speak TLS); port 0 picks a free port (see Server::health_port); empty (default) disables it.
+  std::string health_listen;
   // Plaintext gRPC, for local development and tests only. Without it, all three TLS files are required.
   bool insecure = false;
   // PEM files: the server's certificate chain and private key, and the CA bundle that signs agents' client
@@ -63,6 +66,8 @@ class Server {
   int grpc_port() const;
   // 0 when metrics are disabled.
   int metrics_port() const;
+  // 0 when the health port is disabled.
+  int health_port() const;
 
   // Stops accepting calls, lets in-flight calls finish for up to `grace` (then cancels them), commits every queued
   // report, and closes storage. Idempotent.

@@ -93,11 +93,11 @@ constexpr Setting kPcaGuardianSettings[] = {
 };
 
 constexpr PumpModel kModels[] = {
-    {"Acme Medical", "Infusia 500", "12.1.3", "AM5", 55, true, WifiSecurity::WIFI_SECURITY_WPA2_ENTERPRISE,
+    {"Acme Medical", "Infusia 500", "12.1.3", "11.4.0", "AM5", 55, true, WifiSecurity::WIFI_SECURITY_WPA2_ENTERPRISE,
      kHttpsAdminOnly, kInfusiaSettings},
-    {"Northwind Devices", "FlowMax LVP", "4.2.0", "NWF", 30, true, WifiSecurity::WIFI_SECURITY_WPA2_ENTERPRISE,
+    {"Northwind Devices", "FlowMax LVP", "4.2.0", "4.0.1", "NWF", 30, true, WifiSecurity::WIFI_SECURITY_WPA2_ENTERPRISE,
      {}, kFlowMaxSettings},
-    {"Contoso Health", "PCA Guardian", "3.0.7", "CHG", 15, false, WifiSecurity::WIFI_SECURITY_WPA3_ENTERPRISE,
+    {"Contoso Health", "PCA Guardian", "3.0.7", "2.9.9", "CHG", 15, false, WifiSecurity::WIFI_SECURITY_WPA3_ENTERPRISE,
      {}, kPcaGuardianSettings},
 };
 

@@ -65,6 +65,7 @@ struct PumpModel {
   std::string_view manufacturer;   // e.g. "Acme Medical"
   std::string_view model;          // e.g. "Infusia 500"
   std::string_view firmware;       // e.g. "12.1.3"
+  std::string_view blocked_firmware;  // an old build the site no longer allows (reported by --sim_faults pumps)
   std::string_view serial_prefix;  // manufacturer's serial prefix, e.g. "AM5"
   int fleet_percent;               // share of the simulated fleet; the models sum to 100
   bool has_case_sensor;

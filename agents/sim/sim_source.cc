@@ -103,6 +103,10 @@ absl::StatusOr<std::unique_ptr<SimSource>> SimSource::Create(const SimOptions& o
     return absl::InvalidArgumentError(
         absl::StrFormat("sim exit zone probability must be in [0, 1], got %g", options.exit_zone_probability));
   }
+  if (!(options.fault_fraction >= 0.0 && options.fault_fraction <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("sim fault fraction must be in [0, 1], got %g", options.fault_fraction));
+  }
   return std::unique_ptr<SimSource>(new SimSource(options, ExampleGeneral()));
 }
 
@@ -125,6 +129,10 @@ SimSource::SimSource(const SimOptions& options, const Site& site)
 }
 
 std::string SimSource::AssetTag(int64_t index) const { return absl::StrFormat("%s-%05d", options_.prefix, index); }
+
+std::string_view SimSource::HomeUnit(int64_t index) const {
+  return site_.units[pumps_[static_cast<size_t>(index - 1)].home_unit].id;
+}
 
 uint64_t SimSource::PumpHash(int64_t index, uint64_t salt) const {
   return SplitMix64(SplitMix64(options_.seed ^ (salt * 0x9e3779b97f4a7c15ULL)) ^ static_cast<uint64_t>(index));
@@ -156,19 +164,35 @@ SimSource::Pump SimSource::NewPump(int64_t index) const {
                                            : OperatingState::OPERATING_STATE_OFF;
   pump.battery_percent = static_cast<uint8_t>(40 + PumpHash(index, kSaltBattery) % 61);
   pump.flags = PumpHash(index, kSaltPower) % 100 < 70 ? kOnMains : 0;
+  pump.fault = FaultOf(index, options_.fault_fraction);
+  if (pump.fault == Fault::kLeftHomeUnit) {
+    // The next home unit in site order (wrapping): always another clinical unit.
+    const auto home = std::find(home_units_.begin(), home_units_.end(), pump.home_unit);
+    pump.unit = (home + 1 == home_units_.end()) ? home_units_.front() : *(home + 1);
+    pump.room = static_cast<uint8_t>(PumpHash(index, kSaltRoom) % site_.units[pump.unit].rooms.size());
+  } else if (pump.fault == Fault::kInExitZone && exit_unit_ >= 0) {
+    pump.unit = static_cast<uint8_t>(exit_unit_);
+    pump.room = 0;
+    pump.flags = kInExitZone;
+    pump.operating_state = OperatingState::OPERATING_STATE_OFF;
+  }
   return pump;
 }
 
 absl::StatusOr<std::vector<Observation>> SimSource::NextRound(absl::Time now) {
   const google::protobuf::Timestamp observed_at = ToTimestamp(now);
+  const bool first_round = rounds_++ == 0;
   std::vector<Observation> round(pumps_.size());
+  size_t observed = 0;
   for (size_t i = 0; i < pumps_.size(); ++i) {
     bool moved_between_units = false;
     StepLocation(pumps_[i], moved_between_units);
     StepOperatingState(pumps_[i]);
     StepPower(pumps_[i]);
-    Observe(static_cast<int64_t>(i) + 1, pumps_[i], moved_between_units, observed_at, round[i]);
+    if (pumps_[i].fault == Fault::kSilent && !first_round) continue;
+    Observe(static_cast<int64_t>(i) + 1, pumps_[i], moved_between_units, observed_at, round[observed++]);
   }
+  round.resize(observed);
   return round;
 }
 
@@ -181,6 +205,7 @@ void SimSource::StepLocation(Pump& pump, bool& moved_between_units) {
     if (moved_between_units) pump.flags &= static_cast<uint8_t>(~kOnMains);  // carried on battery
   };
 
+  if (pump.fault == Fault::kLeftHomeUnit || pump.fault == Fault::kInExitZone) return;  // stays where it went
   if (pump.flags & kInExitZone) {
     if (Chance(kRecoverFromExitZone)) move_to(pump.home_unit);
     return;
@@ -199,6 +224,10 @@ void SimSource::StepLocation(Pump& pump, bool& moved_between_units) {
     } else if (Chance(kRoomMove)) {
       move_to(pump.unit);
     }
+    return;
+  }
+  if (options_.fault_fraction > 0.0) {  // clean pumps stay home: only room moves
+    if (Chance(kRoomMove)) move_to(pump.unit);
     return;
   }
   if (Chance(kBorrow) && home_units_.size() > 1) {
@@ -311,13 +340,21 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
 
   *observation.mutable_observed_at() = now;
   FillLocation(index, pump, moved_between_units, *observation.mutable_location());
-  observation.set_firmware_version(std::string(model.firmware));
+  observation.set_firmware_version(
+      std::string(pump.fault == Fault::kFirmwareNotAllowed ? model.blocked_firmware : model.firmware));
 
   pumptrack::v1::DrugLibrary& library = *observation.mutable_drug_library();
   library.set_name(std::string(home.library->name));
-  library.set_version(std::string(home.library->version));
-  *library.mutable_published_at() = home.library_published_at;
-  library.set_digest(home.library_digest);
+  if (pump.fault == Fault::kStaleDrugLibrary) {
+    library.set_version(std::string(kStaleLibraryVersion));
+    *library.mutable_published_at() = ToTimestamp(absl::FromCivil(
+        absl::CivilDay(kStaleLibraryYear, kStaleLibraryMonth, kStaleLibraryDay), absl::UTCTimeZone()));
+    library.set_digest(Sha256Digest(absl::StrFormat("%s\n%s\n", home.library->name, kStaleLibraryVersion)));
+  } else {
+    library.set_version(std::string(home.library->version));
+    *library.mutable_published_at() = home.library_published_at;
+    library.set_digest(home.library_digest);
+  }
 
   pumptrack::v1::Configuration& configuration = *observation.mutable_configuration();
   for (const Setting& setting : model.settings) {
@@ -326,13 +363,18 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   configuration.set_digest(model_facts_[pump.model].configuration_digest);
 
   pumptrack::v1::SecurityPosture& security = *observation.mutable_security();
-  security.set_default_credentials(false);
+  security.set_default_credentials(pump.fault == Fault::kDefaultCredentials);
   const int64_t credentials_age_days = 7 + static_cast<int64_t>(PumpHash(index, kSaltCredentials) % 78);
   *security.mutable_credentials_changed_at() = ToTimestamp(options_.epoch - absl::Hours(24 * credentials_age_days));
   for (const ServicePort& service : model.open_services) {
     pumptrack::v1::OpenService& open = *security.add_open_services();
     open.set_kind(service.kind);
     open.set_port(service.port);
+  }
+  if (pump.fault == Fault::kTelnetOpen) {
+    pumptrack::v1::OpenService& telnet = *security.add_open_services();
+    telnet.set_kind(pumptrack::v1::SERVICE_KIND_TELNET);
+    telnet.set_port(23);
   }
   security.set_wifi_security(model.wifi_security);
   security.set_remote_access_enabled(false);
@@ -342,7 +384,8 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
 
   pumptrack::v1::Physical& physical = *observation.mutable_physical();
   physical.set_seal_id(absl::StrFormat("SL-%08X", static_cast<uint32_t>(PumpHash(index, kSaltSeal))));
-  physical.set_seal_state(pumptrack::v1::SEAL_STATE_INTACT);
+  physical.set_seal_state(pump.fault == Fault::kBrokenSeal ? pumptrack::v1::SEAL_STATE_BROKEN
+                                                            : pumptrack::v1::SEAL_STATE_INTACT);
   physical.set_case_state(model.has_case_sensor ? pumptrack::v1::CASE_STATE_CLOSED : pumptrack::v1::CASE_STATE_NO_SENSOR);
   physical.set_battery_percent(pump.battery_percent);
   physical.set_power_source((pump.flags & kOnMains) ? pumptrack::v1::POWER_SOURCE_MAINS

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agents/adapter.h"
+#include "agents/sim/faults.h"
 #include "agents/sim/hospital.h"
 #include "pumptrack/v1/device.pb.h"
 
@@ -31,6 +32,9 @@ struct SimOptions {
   // Chance per pump and round that a pump is carried to an exit zone (the loading dock), in [0, 1]. 0 (the default)
   // means normal movement never reaches an exit zone; a demo raises it to stage a theft.
   double exit_zone_probability = 0.0;
+  // Share of the fleet that misbehaves, in [0, 1]; which pumps and how is FaultOf(index, fault_fraction) (faults.h).
+  // Above 0, the other pumps stay in their home unit (they only change rooms) so that they are fully compliant.
+  double fault_fraction = 0.0;
 };
 
 // Simulates the fleet round by round.
@@ -49,7 +53,8 @@ class SimSource final : public ObservationSource {
 
   std::string_view name() const override { return "sim"; }
 
-  // One observation per pump, in asset-tag order, observed_at = `now`, sequence 0. Never fails.
+  // One observation per pump (except silent faulty pumps after the first round), in asset-tag order,
+  // observed_at = `now`, sequence 0. Never fails.
   absl::StatusOr<std::vector<pumptrack::v1::Observation>> NextRound(absl::Time now) override;
 
   int64_t pump_count() const { return static_cast<int64_t>(pumps_.size()); }
@@ -57,6 +62,10 @@ class SimSource final : public ObservationSource {
 
   // The asset tag of pump `index` (1-based), e.g. "PT-00042".
   std::string AssetTag(int64_t index) const;
+  // The home unit id of pump `index` (1-based, at most pump_count()), e.g. "icu-1".
+  std::string_view HomeUnit(int64_t index) const;
+  // The fault of pump `index` under these options (FaultOf(index, fault_fraction)).
+  Fault FaultOfPump(int64_t index) const { return FaultOf(index, options_.fault_fraction); }
 
  private:
   // Per-pump state; everything else about a pump is derived from (seed, index) on demand.
@@ -68,7 +77,7 @@ class SimSource final : public ObservationSource {
     uint8_t operating_state;  // a pumptrack::v1::OperatingState
     uint8_t battery_percent;  // 0..100
     uint8_t flags;            // kOnMains | kInExitZone
-    uint8_t reserved;
+    Fault fault;
   };
   static_assert(sizeof(Pump) == 8);
 
@@ -107,6 +116,7 @@ class SimSource final : public ObservationSource {
   std::vector<uint8_t> storage_units_;  // indexes of units no pump calls home (biomed)
   int exit_unit_ = -1;  // index of the first unit with an exit zone, or -1
   uint64_t random_state_;
+  int64_t rounds_ = 0;  // rounds produced so far
 };
 
 }  // namespace pumptrack::agents::sim

@@ -17,6 +17,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "agents/uplink.h"
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 
 namespace pumptrack::agents::testing {
@@ -173,6 +174,18 @@ class FakeAgentService final : public pumptrack::v1::AgentService::Service {
 };
 
 // Runs a service on 127.0.0.1 with an ephemeral port until destroyed.
+// Uplink options for tests: batches of 100, 20 s per stream, backoffs of 20-200 ms.
+inline UplinkOptions FastUplinkOptions() {
+  UplinkOptions options;
+  options.agent_id = "gw-test-01";
+  options.agent_version = "0.1.0-test";
+  options.batch_size = 100;
+  options.round_timeout = absl::Seconds(20);
+  options.initial_backoff = absl::Milliseconds(20);
+  options.max_backoff = absl::Milliseconds(200);
+  return options;
+}
+
 class TestServer {
  public:
   explicit TestServer(grpc::Service* service) {

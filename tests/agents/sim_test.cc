@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "agents/sequencer.h"
+#include "agents/sim/faults.h"
 #include "agents/sim/hospital.h"
 #include "agents/sim/sim_source.h"
 #include "tests/agents/observation_limits.h"
@@ -478,6 +479,101 @@ TEST(SequencerTest, SimSequencesIncreaseByOnePerDeviceAcrossRounds) {
       last[tag] = observation.sequence();
     }
   }
+}
+
+TEST(SequencerTest, RestoredDevicesContinueAtLastPlusOneEvenBelowTheBase) {
+  Sequencer sequencer(1000);
+  sequencer.Restore("PT-00001", 41);
+  std::vector<Observation> round = {Of("PT-00001"), Of("PT-00002")};
+  sequencer.Assign(round);
+  EXPECT_EQ(round[0].sequence(), 42u);
+  EXPECT_EQ(round[1].sequence(), 1000u);
+}
+
+// ---- --sim_faults ----
+
+TEST(SimFaultsTest, FaultyPumpsAreEvenlySpreadAndCycleThroughTheKinds) {
+  EXPECT_EQ(FaultOf(10, 0.0), Fault::kNone);
+  EXPECT_EQ(FaultOf(9, 0.1), Fault::kNone);
+  EXPECT_EQ(FaultOf(10, 0.1), Fault::kFirmwareNotAllowed);
+  EXPECT_EQ(FaultOf(20, 0.1), Fault::kStaleDrugLibrary);
+  EXPECT_EQ(FaultOf(30, 0.1), Fault::kDefaultCredentials);
+  EXPECT_EQ(FaultOf(40, 0.1), Fault::kTelnetOpen);
+  EXPECT_EQ(FaultOf(50, 0.1), Fault::kBrokenSeal);
+  EXPECT_EQ(FaultOf(60, 0.1), Fault::kLeftHomeUnit);
+  EXPECT_EQ(FaultOf(70, 0.1), Fault::kInExitZone);
+  EXPECT_EQ(FaultOf(80, 0.1), Fault::kSilent);
+  EXPECT_EQ(FaultOf(90, 0.1), Fault::kFirmwareNotAllowed);
+  EXPECT_EQ(FaultOf(1, 1.0), Fault::kFirmwareNotAllowed);
+  EXPECT_EQ(FaultOf(8, 1.0), Fault::kSilent);
+  for (double fraction : {0.01, 0.05, 0.1, 0.25, 1.0 / 3.0, 1.0}) {
+    int faulty = 0;
+    for (int64_t i = 1; i <= 3000; ++i) faulty += FaultOf(i, fraction) != Fault::kNone;
+    EXPECT_EQ(faulty, static_cast<int>(3000 * FaultPartsPerMillion(fraction) / 1'000'000)) << fraction;
+  }
+  EXPECT_EQ(FaultName(Fault::kInExitZone), "in_exit_zone");
+}
+
+TEST(SimFaultsTest, RejectsAFractionOutsideZeroToOne) {
+  SimOptions options = Pumps(10);
+  options.fault_fraction = 1.5;
+  EXPECT_EQ(SimSource::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SimFaultsTest, EachFaultShowsAndCleanPumpsStayCompliantAndHome) {
+  SimOptions options = Pumps(400);
+  options.fault_fraction = 0.1;
+  std::unique_ptr<SimSource> source = MakeSource(options);
+  const Site& site = source->site();
+  std::map<Fault, int> seen;
+  for (int round_number = 0; round_number < 40; ++round_number) {
+    std::vector<Observation> round = Round(*source, round_number);
+    std::set<std::string> tags;
+    for (const Observation& observation : round) tags.insert(observation.identity().asset_tag());
+    for (int64_t index = 1; index <= 400; ++index) {
+      const Fault fault = source->FaultOfPump(index);
+      EXPECT_EQ(fault, FaultOf(index, 0.1));
+      const bool present = tags.count(source->AssetTag(index)) > 0;
+      EXPECT_EQ(present, fault != Fault::kSilent || round_number == 0) << index;
+    }
+    for (const Observation& observation : round) {
+      const int64_t index = std::stoll(observation.identity().asset_tag().substr(3));
+      const Fault fault = source->FaultOfPump(index);
+      ++seen[fault];
+      const PumpModel* model = nullptr;
+      for (const PumpModel& m : site.models) {
+        if (m.model == observation.identity().model()) model = &m;
+      }
+      ASSERT_NE(model, nullptr);
+      const Unit* home = FindUnit(site, source->HomeUnit(index));
+      ASSERT_NE(home, nullptr);
+      const DrugLibraryRelease* library = FindDrugLibrary(site, home->care_area);
+      ASSERT_NE(library, nullptr);
+      const bool telnet = std::any_of(
+          observation.security().open_services().begin(), observation.security().open_services().end(),
+          [](const pumptrack::v1::OpenService& s) { return s.kind() == pumptrack::v1::SERVICE_KIND_TELNET; });
+
+      EXPECT_EQ(observation.firmware_version() == model->blocked_firmware, fault == Fault::kFirmwareNotAllowed);
+      EXPECT_EQ(observation.firmware_version() == model->firmware, fault != Fault::kFirmwareNotAllowed);
+      EXPECT_EQ(observation.drug_library().version() != library->version, fault == Fault::kStaleDrugLibrary);
+      EXPECT_EQ(observation.security().default_credentials(), fault == Fault::kDefaultCredentials);
+      EXPECT_EQ(telnet, fault == Fault::kTelnetOpen);
+      EXPECT_EQ(observation.physical().seal_state() == pumptrack::v1::SEAL_STATE_BROKEN, fault == Fault::kBrokenSeal);
+      const std::string& unit = observation.location().unit();
+      if (fault == Fault::kLeftHomeUnit) {
+        EXPECT_NE(unit, home->id);
+        EXPECT_TRUE(FindUnit(site, unit)->is_home_unit());
+      } else if (fault == Fault::kInExitZone) {
+        EXPECT_EQ(unit, "biomed");
+        EXPECT_EQ(observation.location().room(), "dock-exit");
+      } else {
+        EXPECT_EQ(unit, home->id) << observation.identity().asset_tag();  // home unit constant
+      }
+      EXPECT_TRUE(observation.security().wifi_security() == pumptrack::v1::WIFI_SECURITY_WPA2_ENTERPRISE ||
+                  observation.security().wifi_security() == pumptrack::v1::WIFI_SECURITY_WPA3_ENTERPRISE);
+    }
+  }
+  for (int kind = 1; kind <= kFaultKinds; ++kind) EXPECT_GT(seen[static_cast<Fault>(kind)], 0) << kind;
 }
 
 }  // namespace

@@ -1,0 +1,249 @@
+"""Tests of the Helm chart helm/pumptrack, rendered without helm (tests/helm/render: Go text/template + sprig with
+Helm's functions) and validated against the Kubernetes schemas of the npm package kubernetes-models (CRDs:
+structural checks, see validate.js) and against values.schema.json (ajv).
+
+Environment: PUMPTRACK_SOURCE_DIR, HELM_TOOLS (where tests/helm/setup-tools put the renderer and node_modules).
+"""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+SOURCE_DIR = os.environ["PUMPTRACK_SOURCE_DIR"]
+TOOLS = os.environ["HELM_TOOLS"]
+CHART = os.path.join(SOURCE_DIR, "helm", "pumptrack")
+HERE = os.path.join(SOURCE_DIR, "tests", "helm")
+VALUES = os.path.join(HERE, "values")
+RENDER = os.path.join(TOOLS, "render")
+NODE_ENV = dict(os.environ, NODE_PATH=os.path.join(TOOLS, "node_modules"))
+SCHEMA = os.path.join(CHART, "values.schema.json")
+
+
+def render(*args, check=True):
+    """Renders the chart; returns (objects as validate.js reports them, notes, coalesced values, stderr)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        notes_path = os.path.join(tmp, "NOTES.txt")
+        values_path = os.path.join(tmp, "values.json")
+        rendered = subprocess.run([RENDER, "-chart", CHART, "-name", "pt", "-namespace", "clinical",
+                                   "-notes", notes_path, "-values-out", values_path, *args],
+                                  capture_output=True, text=True)
+        if not check:
+            return None, None, None, rendered
+        if rendered.returncode != 0:
+            raise AssertionError(f"render {args} failed: {rendered.stderr}")
+        validated = subprocess.run(["node", os.path.join(HERE, "validate.js")], input=rendered.stdout,
+                                   capture_output=True, text=True, env=NODE_ENV, check=True)
+        objects = [json.loads(line) for line in validated.stdout.splitlines() if line.strip()]
+        schema = subprocess.run(["node", os.path.join(HERE, "validate.js"), "--values", values_path, "--schema", SCHEMA],
+                                capture_output=True, text=True, env=NODE_ENV, check=True)
+        with open(notes_path) as f:
+            notes = f.read()
+        with open(values_path) as f:
+            values = json.load(f)
+        return objects, notes, (values, json.loads(schema.stdout)), rendered
+
+
+def by_kind(objects, kind):
+    return [o["object"] for o in objects if o["kind"] == kind]
+
+
+def one(objects, kind, name=None):
+    found = [o for o in by_kind(objects, kind) if name is None or o["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def server_container(objects):
+    statefulset = one(objects, "StatefulSet")
+    return statefulset, statefulset["spec"]["template"]["spec"]["containers"][0]
+
+
+class ChartTest(unittest.TestCase):
+    VALUE_SETS = {
+        "default": [],
+        "cert-manager": ["-f", os.path.join(VALUES, "cert-manager.yaml")],
+        "monitoring": ["-f", os.path.join(VALUES, "monitoring.yaml")],
+        "simulator": ["-f", os.path.join(VALUES, "simulator.yaml")],
+        "sizing": ["-f", os.path.join(VALUES, "sizing.yaml")],
+        "everything": ["-f", os.path.join(VALUES, "cert-manager.yaml"), "-f", os.path.join(VALUES, "monitoring.yaml"),
+                       "-f", os.path.join(VALUES, "simulator.yaml")],
+    }
+
+    def test_every_value_set_renders_valid_objects_and_values(self):
+        for name, args in self.VALUE_SETS.items():
+            with self.subTest(values=name):
+                objects, notes, (values, schema), _ = render(*args)
+                self.assertTrue(schema["valid"], schema["errors"])
+                self.assertTrue(objects)
+                for o in objects:
+                    self.assertEqual(o["errors"], [], f"{name}: {o['kind']} {o['name']}")
+                    self.assertIn(o["checked"], ("kubernetes-models", "structural"))
+                kinds = {o["kind"] for o in objects}
+                self.assertTrue({"StatefulSet", "Service", "ServiceAccount"} <= kinds, kinds)
+                self.assertIn("pt-pumptrack-grpc.clinical.svc:50051", notes)
+                print(f"{name}: " + ", ".join(f"{o['kind']}/{o['name']} ({o['checked']})" for o in objects))
+
+    def test_schema_refuses_invalid_values(self):
+        _, _, (_, schema), _ = render("-f", os.path.join(VALUES, "invalid.yaml"))
+        self.assertFalse(schema["valid"])
+        joined = "\n".join(schema["errors"])
+        self.assertIn("/persistence/size must be string", joined)
+        self.assertIn("/config/logLevel", joined)
+        self.assertIn("additional properties", joined)
+
+    def test_probes_are_native_grpc_on_the_health_port(self):
+        objects, *_ = render()
+        _, container = server_container(objects)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        for probe in ("livenessProbe", "readinessProbe"):
+            self.assertEqual(set(container[probe]) & {"grpc", "httpGet", "tcpSocket", "exec"}, {"grpc"}, probe)
+            self.assertEqual(container[probe]["grpc"]["port"], ports["health"])
+        self.assertIn(f"--health_listen=0.0.0.0:{ports['health']}", container["args"])
+
+    def test_runs_non_root_read_only_without_capabilities(self):
+        for name, args in self.VALUE_SETS.items():
+            objects, *_ = render(*args)
+            for workload in by_kind(objects, "StatefulSet") + by_kind(objects, "Deployment"):
+                pod = workload["spec"]["template"]["spec"]
+                self.assertTrue(pod["securityContext"]["runAsNonRoot"], name)
+                self.assertEqual(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault")
+                self.assertFalse(pod["automountServiceAccountToken"])
+                for c in pod["containers"]:
+                    sc = c["securityContext"]
+                    self.assertTrue(sc["runAsNonRoot"])
+                    self.assertTrue(sc["readOnlyRootFilesystem"])
+                    self.assertFalse(sc["allowPrivilegeEscalation"])
+                    self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+                    self.assertIn("limits", c["resources"])
+
+    def test_one_replica_and_pvc_size_and_resources_from_values(self):
+        objects, *_ = render()
+        statefulset, container = server_container(objects)
+        self.assertEqual(statefulset["spec"]["replicas"], 1)
+        claim = statefulset["spec"]["volumeClaimTemplates"][0]
+        self.assertEqual(claim["spec"]["resources"]["requests"]["storage"], "10Gi")
+        self.assertNotIn("storageClassName", claim["spec"])
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        self.assertEqual(mounts[claim["metadata"]["name"]], "/var/lib/pumptrack")
+        self.assertIn("--data_dir=/var/lib/pumptrack/data", container["args"])
+
+        objects, *_ = render(*self.VALUE_SETS["sizing"])
+        statefulset, container = server_container(objects)
+        claim = statefulset["spec"]["volumeClaimTemplates"][0]
+        self.assertEqual(claim["spec"]["resources"]["requests"]["storage"], "250Gi")
+        self.assertEqual(claim["spec"]["storageClassName"], "fast-ssd")
+        self.assertEqual(container["resources"], {"requests": {"cpu": "2", "memory": "4Gi"},
+                                                  "limits": {"cpu": "4", "memory": "8Gi"}})
+        self.assertIn("--ingest_queue=500000", container["args"])
+        self.assertIn("--worker_threads=8", container["args"])
+        self.assertIn("--max_message_bytes=16777216", container["args"])  # not 1.6777216e+07
+        # tls.enabled=false is plaintext (--insecure) with no TLS flags or volume.
+        self.assertIn("--insecure", container["args"])
+        self.assertFalse([a for a in container["args"] if a.startswith("--tls_")])
+        self.assertEqual(by_kind(objects, "NetworkPolicy"), [])
+        self.assertEqual(by_kind(objects, "ConfigMap"), [])
+
+    def test_policy_configmap_holds_the_given_file_byte_for_byte(self):
+        policy = ('# a site\nsite {\n  facility { id: "general" name: "General \\"Main\\" Campus" }\n}\n'
+                  'models { model: "Sigma Spectrum"\tallowed_firmware: "8.1" }\n\n# trailing: ümlaut\n')
+        with tempfile.NamedTemporaryFile("w", suffix=".textproto", delete=False) as f:
+            f.write(policy)
+        self.addCleanup(os.remove, f.name)
+        objects, *_ = render("--set-file", f"policy.content={f.name}")
+        configmap = one(objects, "ConfigMap", "pt-pumptrack-policy")
+        self.assertEqual(configmap["data"]["policy.textproto"], policy)
+        statefulset, container = server_container(objects)
+        self.assertIn("--policy=/etc/pumptrack/policy.textproto", container["args"])
+        mount = [m for m in container["volumeMounts"] if m["mountPath"] == "/etc/pumptrack/policy.textproto"][0]
+        volume = [v for v in statefulset["spec"]["template"]["spec"]["volumes"] if v["name"] == mount["name"]][0]
+        self.assertEqual(volume["configMap"]["name"], "pt-pumptrack-policy")
+        # A policy change rolls the pod.
+        default_objects, *_ = render()
+        annotation = lambda objs: one(objs, "StatefulSet")["spec"]["template"]["metadata"]["annotations"]
+        self.assertNotEqual(annotation(objects)["checksum/policy"], annotation(default_objects)["checksum/policy"])
+
+    def test_network_policy_opens_grpc_to_agents_and_metrics_to_prometheus_only(self):
+        objects, *_ = render()
+        policy = one(objects, "NetworkPolicy")
+        _, container = server_container(objects)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        self.assertEqual(policy["spec"]["policyTypes"], ["Ingress"])
+        rules = {r["ports"][0]["port"]: r for r in policy["spec"]["ingress"]}
+        self.assertEqual(set(rules), {ports["grpc"], ports["metrics"]})
+        self.assertEqual(rules[ports["grpc"]]["from"],
+                         [{"podSelector": {"matchLabels": {"app.kubernetes.io/component": "agent"}}}])
+        self.assertEqual(rules[ports["metrics"]]["from"][0]["namespaceSelector"]["matchLabels"],
+                         {"kubernetes.io/metadata.name": "monitoring"})
+        self.assertEqual(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"], "server")
+
+    def test_tls_from_existing_secret_or_cert_manager(self):
+        objects, *_ = render()
+        statefulset, container = server_container(objects)
+        volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+        self.assertEqual(volumes["tls"]["secret"]["secretName"], "pumptrack-tls")
+        self.assertIn("--tls_client_ca=/etc/pumptrack/tls/ca.crt", container["args"])
+        self.assertEqual(by_kind(objects, "Certificate"), [])
+
+        objects, *_ = render(*self.VALUE_SETS["cert-manager"])
+        statefulset, _ = server_container(objects)
+        certificate = one(objects, "Certificate")
+        volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+        self.assertEqual(volumes["tls"]["secret"]["secretName"], certificate["spec"]["secretName"])
+        self.assertIn("pt-pumptrack-grpc.clinical.svc", certificate["spec"]["dnsNames"])
+        self.assertIn("pumptrack.hospital.example", certificate["spec"]["dnsNames"])
+        self.assertEqual(certificate["spec"]["issuerRef"]["name"], "hospital-ca")
+
+        _, _, _, failed = render("--set", "x", check=False)  # unknown flag: the renderer refuses
+        self.assertNotEqual(failed.returncode, 0)
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("tls:\n  existingSecret: ''\n")
+        self.addCleanup(os.remove, f.name)
+        _, _, _, failed = render("-f", f.name, check=False)
+        self.assertNotEqual(failed.returncode, 0)
+        self.assertIn("tls.existingSecret is required", failed.stderr)
+
+    def test_monitoring_objects_ship_the_rules_file_and_dashboard_unchanged(self):
+        objects, *_ = render(*self.VALUE_SETS["monitoring"])
+        rule = one(objects, "PrometheusRule")
+        rules_file = os.path.join(CHART, "files", "pumptrack.rules.yml")
+        parsed = subprocess.run(["node", os.path.join(HERE, "validate.js"), "--yaml-to-json", rules_file],
+                                capture_output=True, text=True, env=NODE_ENV, check=True)
+        self.assertEqual(rule["spec"], json.loads(parsed.stdout))
+        self.assertIn("PumptrackSealBroken", [r.get("alert") for g in rule["spec"]["groups"] for r in g["rules"]])
+        configmap = one(objects, "ConfigMap", "pt-pumptrack-dashboard")
+        self.assertEqual(configmap["metadata"]["labels"]["grafana_dashboard"], "1")
+        self.assertEqual(configmap["metadata"]["namespace"], "monitoring")
+        with open(os.path.join(CHART, "files", "dashboards", "pumptrack.json")) as f:
+            dashboard = f.read()
+        self.assertEqual(configmap["data"]["pumptrack.json"], dashboard.rstrip("\n"))
+        json.loads(configmap["data"]["pumptrack.json"])
+        monitor = one(objects, "ServiceMonitor")
+        metrics_service = one(objects, "Service", "pt-pumptrack-metrics")
+        self.assertEqual(monitor["spec"]["endpoints"][0]["port"], metrics_service["spec"]["ports"][0]["name"])
+        self.assertTrue(all(metrics_service["metadata"]["labels"].get(k) == v
+                            for k, v in monitor["spec"]["selector"]["matchLabels"].items()))
+        self.assertEqual(monitor["metadata"]["labels"]["release"], "kube-prometheus-stack")
+        objects, *_ = render()
+        self.assertFalse({"PrometheusRule", "ServiceMonitor"} & {o["kind"] for o in objects})
+
+    def test_simulator_reports_to_the_grpc_service(self):
+        objects, *_ = render(*self.VALUE_SETS["simulator"])
+        deployment = one(objects, "Deployment")
+        agent = deployment["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual(agent["command"], ["/usr/local/bin/pumptrack-agent"])
+        self.assertIn("--server=pt-pumptrack-grpc.clinical.svc:50051", agent["args"])
+        self.assertIn("--sim_pumps=1200", agent["args"])
+        self.assertEqual(deployment["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"],
+                         "pumptrack-demo-agent")
+        # The NetworkPolicy lets the simulator's pods reach gRPC.
+        policy = one(objects, "NetworkPolicy")
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        grpc_from = policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+        self.assertTrue(all(labels.get(k) == v for k, v in grpc_from.items()))
+        objects, *_ = render()
+        self.assertEqual(by_kind(objects, "Deployment"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
