@@ -13,9 +13,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "cli/cli_options.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/errors.h"
+#include "cli/finding_app.h"
+#include "cli/finding_commands.h"
 #include "cli/flags.h"
 #include "cli/security_commands.h"
 
@@ -29,6 +32,8 @@ struct Session {
   TokenContext tokens;
   AgentContext agents;
   AuditContext audit;
+  FindingContext findings;
+  PolicyContext policy;
 };
 
 using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
@@ -78,30 +83,16 @@ struct AgentArgs {
   std::string note;
 };
 
+struct SetHomeArgs {
+  DeviceKeyArgs device;
+  std::string unit;
+};
+
 struct AuditArgs {
   TimeRangeArgs range;
   std::string actor;
   std::optional<std::size_t> limit;
 };
-
-// Adds an option whose text is converted by `parse` (returning absl::StatusOr<T>) and then handed to `store`. A parse
-// failure becomes a CLI11 validation error that names the option.
-template <typename Parse, typename Store>
-CLI::Option* AddParsedOption(CLI::App& app, const std::string& name, const std::string& type_name,
-                             const std::string& description, Parse parse, Store store) {
-  auto parse_and_store = [name, parse, store](const std::string& text) {
-    auto parsed = parse(text);
-    if (!parsed.ok()) throw CLI::ValidationError(name, std::string(parsed.status().message()));
-    store(*std::move(parsed));
-  };
-  return app.add_option_function<std::string>(name, parse_and_store, description)->type_name(type_name);
-}
-
-// --limit N, N >= 1.
-CLI::Option* AddLimitOption(CLI::App& command, const std::string& description, std::optional<std::size_t>& limit) {
-  return AddParsedOption(command, "--limit", "N", description, ParsePositiveCount,
-                         [&limit](std::size_t count) { limit = count; });
-}
 
 // A command-line usage error found after parsing; reported like CLI11's own.
 [[noreturn]] void ThrowUsageError(const absl::Status& status) {
@@ -216,6 +207,17 @@ void AddDevicesHistory(CLI::App& devices, CommandLine& line, HistoryArgs& args, 
     HistoryOptions options{
         .device = RequireDeviceKey(args.device), .start = range.start, .end = range.end, .limit = args.limit};
     line.command = [options](const Session& session) { return Done(ShowHistory(session.inventory, options)); };
+  });
+}
+
+void AddDevicesSetHome(CLI::App& devices, CommandLine& line, SetHomeArgs& args) {
+  CLI::App* set_home = devices.add_subcommand("set-home", "Assign a pump's home unit (role asset_manager)");
+  AddDeviceKeyArgs(*set_home, args.device);
+  set_home->add_option("--unit", args.unit, "A unit of the policy's site, e.g. 5-west")->type_name("UNIT")->required();
+  set_home->callback([&line, &args] {
+    line.command = [device = RequireDeviceKey(args.device), unit = args.unit](const Session& session) {
+      return Done(SetDeviceHome(session.inventory, device, unit));
+    };
   });
 }
 
@@ -345,6 +347,8 @@ struct Bindings {
   std::string token_id;
   AgentArgs agent;
   AuditArgs audit;
+  SetHomeArgs set_home;
+  FindingBindings findings;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -358,6 +362,7 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   AddDevicesList(*devices, line, bindings.list);
   AddDevicesGet(*devices, line, bindings.device);
   AddDevicesHistory(*devices, line, bindings.history, environment.now);
+  AddDevicesSetHome(*devices, line, bindings.set_home);
   AddLocate(app, line, bindings.device);
 
   CLI::App* tokens = app.add_subcommand("tokens", "Manage people's bearer tokens (role admin)");
@@ -377,6 +382,12 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   AddAuditList(*audit, line, bindings.audit, environment.now);
   AddAuditVerify(*audit, line);
   AddAuditExport(*audit, line, bindings.audit, environment.now);
+
+  AddFindingCommands(app, bindings.findings, [&line](FindingCommand command) {
+    line.command = [command = std::move(command)](const Session& session) {
+      return command(FindingServices{.findings = session.findings, .policy = session.policy});
+    };
+  });
 }
 
 // Surrounding whitespace (e.g. from `export PUMPTRACK_TOKEN=$(cat file)`) is dropped; anything else unusable in a
@@ -431,11 +442,15 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
   std::unique_ptr<v1::TokenService::Stub> tokens = v1::TokenService::NewStub(*channel);
   std::unique_ptr<v1::AgentRegistryService::Stub> agents = v1::AgentRegistryService::NewStub(*channel);
   std::unique_ptr<v1::AuditService::Stub> audit = v1::AuditService::NewStub(*channel);
+  std::unique_ptr<v1::FindingService::Stub> findings = v1::FindingService::NewStub(*channel);
+  std::unique_ptr<v1::PolicyService::Stub> policy = v1::PolicyService::NewStub(*channel);
   const Session session{
       .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
       .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
       .agents = ContextFor<v1::AgentRegistryService>(*agents, line, environment, out),
       .audit = ContextFor<v1::AuditService>(*audit, line, environment, out),
+      .findings = ContextFor<v1::FindingService>(*findings, line, environment, out),
+      .policy = ContextFor<v1::PolicyService>(*policy, line, environment, out),
   };
   const absl::StatusOr<ExitCode> exit_code = line.command(session);
   if (!exit_code.ok()) {
@@ -463,7 +478,8 @@ int Run(int argc, const char* const* argv, const Environment& environment, std::
   line.connection.token = environment.token;
   Bindings bindings;
   CLI::App app(
-      "Find and inspect hospital infusion pumps tracked by pumptrack, and administer its tokens, agents and audit log.",
+      "Find and inspect hospital infusion pumps tracked by pumptrack and their findings, and administer its policy, "
+      "tokens, agents and audit log.",
       "pumptrack");
   DefineCommandLine(app, environment, line, bindings);
   try {

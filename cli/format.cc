@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/finding_format.h"
 #include "cli/table.h"
 
 namespace pumptrack::cli {
@@ -104,6 +105,13 @@ void AddLocation(const v1::Device& device, absl::Time now, DetailBlock& block) {
   block.Add("Location", OrDash(FormatLocationPath(location)));
   block.Add("Location source", FormatLocationQuality(location));
   block.Add("At location since", FormatTimeAndAge(device.location_since(), now));
+}
+
+// The pump's home unit and the risk from its open findings.
+void AddHomeAndRisk(const v1::Device& device, DetailBlock& block) {
+  block.Add("Home unit", FormatHome(device));
+  block.Add("Risk score", absl::StrCat(device.risk_score(), " of 100"));
+  block.Add("Open findings", absl::StrCat(device.open_findings()));
 }
 
 void AddSoftware(const v1::Observation& observation, DetailBlock& block) {
@@ -382,6 +390,7 @@ void PrintDeviceDetails(const v1::Device& device, absl::Time now, std::ostream& 
   DetailBlock block;
   AddIdentity(device, block);
   AddLocation(device, now, block);
+  AddHomeAndRisk(device, block);
   AddSoftware(observation, block);
   AddSecurity(observation.security(), now, block);
   AddPhysical(observation, block);

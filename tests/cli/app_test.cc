@@ -2,7 +2,6 @@
 #include "cli/app.h"
 
 #include <initializer_list>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/fake_inventory_service.h"
+#include "tests/cli/run_cli.h"
 
 namespace pumptrack::cli {
 namespace {
@@ -22,13 +22,10 @@ using testing::MakeDevice;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 using testing::TestNow;
+using testing::RunCli;
+using testing::RunResult;
 using testing::TestServer;
 
-struct RunResult {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
 
 class AppTest : public ::testing::Test {
  protected:
@@ -50,14 +47,7 @@ class AppTest : public ::testing::Test {
   }
 
   // Runs `pumptrack <args...>` exactly as given.
-  RunResult RunWith(const std::vector<std::string>& args) {
-    std::vector<const char*> argv = {"pumptrack"};
-    for (const std::string& arg : args) argv.push_back(arg.c_str());
-    std::ostringstream out;
-    std::ostringstream err;
-    const int exit_code = pumptrack::cli::Run(static_cast<int>(argv.size()), argv.data(), environment_, out, err);
-    return RunResult{exit_code, out.str(), err.str()};
-  }
+  RunResult RunWith(const std::vector<std::string>& args) { return RunCli(args, environment_); }
 
   FakeInventoryService service_;
   TestServer server_{service_};

@@ -62,6 +62,11 @@ std::vector<v1::GetDeviceHistoryRequest> FakeInventoryService::history_requests(
   return history_requests_;
 }
 
+std::vector<v1::SetHomeRequest> FakeInventoryService::set_home_requests() const {
+  std::lock_guard lock(mutex_);
+  return set_home_requests_;
+}
+
 int FakeInventoryService::calls() const {
   std::lock_guard lock(mutex_);
   return calls_;
@@ -159,6 +164,28 @@ grpc::Status FakeInventoryService::GetDeviceHistory(grpc::ServerContext* context
   const std::size_t end = std::min(in_range.size(), first + PageSize(request->page_size()));
   for (std::size_t i = first; i < end; ++i) *response->add_entries() = in_range[i];
   if (end < in_range.size()) response->set_next_page_token(absl::StrCat(end));
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeInventoryService::SetHome(grpc::ServerContext* context, const v1::SetHomeRequest* request,
+                                           v1::Device* response) {
+  BeginCall(*context);
+  {
+    std::lock_guard lock(mutex_);
+    set_home_requests_.push_back(*request);
+  }
+  if (request->unit() != "5-west" && request->unit() != "icu-1") {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("unit: \"", request->unit(), "\" is not a unit of the policy's site"));
+  }
+  std::optional<v1::Device> device = Find(request->device());
+  if (!device) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such device");
+  device->set_home_facility("general");
+  device->set_home_unit(request->unit());
+  device->set_home_source(v1::HOME_SOURCE_ASSIGNED);
+  std::lock_guard lock(mutex_);
+  devices_[device->identity().asset_tag()] = *device;
+  *response = *device;
   return grpc::Status::OK;
 }
 

@@ -27,6 +27,7 @@ class FakeInventoryService final : public v1::InventoryService::Service {
 
   std::vector<v1::ListDevicesRequest> list_requests() const;
   std::vector<v1::GetDeviceHistoryRequest> history_requests() const;
+  std::vector<v1::SetHomeRequest> set_home_requests() const;
   int calls() const;
   // The "authorization" metadata of every call, in order ("" for a call without one). Not checked: see
   // fake_security_services.h for services that refuse calls like the real one.
@@ -40,6 +41,10 @@ class FakeInventoryService final : public v1::InventoryService::Service {
                       v1::LocateResponse* response) override;
   grpc::Status GetDeviceHistory(grpc::ServerContext* context, const v1::GetDeviceHistoryRequest* request,
                                 v1::GetDeviceHistoryResponse* response) override;
+  // Units "5-west" and "icu-1" of facility "general" exist; any other is INVALID_ARGUMENT, like a unit the policy's
+  // site lacks.
+  grpc::Status SetHome(grpc::ServerContext* context, const v1::SetHomeRequest* request,
+                       v1::Device* response) override;
 
  private:
   // Counts the call, records its authorization header and applies the delay.
@@ -52,6 +57,7 @@ class FakeInventoryService final : public v1::InventoryService::Service {
   absl::Duration delay_ = absl::ZeroDuration();
   std::vector<v1::ListDevicesRequest> list_requests_;
   std::vector<v1::GetDeviceHistoryRequest> history_requests_;
+  std::vector<v1::SetHomeRequest> set_home_requests_;
   std::vector<std::string> authorization_headers_;
   int calls_ = 0;
 };

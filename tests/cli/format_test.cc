@@ -180,6 +180,11 @@ v1::Device FullyDescribedDevice() {
   device.mutable_last_agent()->set_agent_id("gw-5west-01");
   device.mutable_last_agent()->set_agent_version("0.1.0");
   device.set_accepted_reports(1234);
+  device.set_home_facility("general");
+  device.set_home_unit("5-west");
+  device.set_home_source(v1::HOME_SOURCE_ASSIGNED);
+  device.set_risk_score(45);
+  device.set_open_findings(2);
   return device;
 }
 
@@ -194,6 +199,9 @@ TEST(PrintDeviceDetailsTest, PrintsOneAlignedLinePerFact) {
             "Location:             general / north / 3 / 5-west / room 512\n"
             "Location source:      RTLS, confidence 0.95\n"
             "At location since:    2026-11-29 10:02:00Z (3m ago)\n"
+            "Home unit:            general/5-west (assigned)\n"
+            "Risk score:           45 of 100\n"
+            "Open findings:        2\n"
             "Firmware:             12.1.3\n"
             "Drug library:         adult-icu 2026.11.2, published 2026-11-01 00:00:00Z, sha256:aaaa\n"
             "Config digest:        sha256:cccc\n"
@@ -226,6 +234,9 @@ TEST(PrintDeviceDetailsTest, MarksMissingFacts) {
   EXPECT_THAT(out.str(), HasSubstr("Battery:              unknown\n"));
   EXPECT_THAT(out.str(), HasSubstr("Clock offset:         0s\n"));
   EXPECT_THAT(out.str(), HasSubstr("Last seen:            unknown\n"));
+  EXPECT_THAT(out.str(), HasSubstr("Home unit:            none\n"));
+  EXPECT_THAT(out.str(), HasSubstr("Risk score:           0 of 100\n"));
+  EXPECT_THAT(out.str(), HasSubstr("Open findings:        0\n"));
 }
 
 v1::LocateResponse Located() {

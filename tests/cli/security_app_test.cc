@@ -1,12 +1,10 @@
 // The security commands through the whole command line: tokens from the environment or --token, exit codes, usage
 // errors, and that no secret ever reaches the error output.
 #include <initializer_list>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "cli/app.h"
 #include "cli/errors.h"
 #include "cli/format.h"
@@ -15,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/cli/fake_inventory_service.h"
 #include "tests/cli/fake_security_services.h"
+#include "tests/cli/run_cli.h"
 
 namespace pumptrack::cli {
 namespace {
@@ -33,21 +32,14 @@ using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 using testing::TestNow;
+using testing::Lines;
+using testing::RunCli;
+using testing::RunResult;
 using testing::TestServer;
 
 const std::string kBearer = std::string("Bearer ") + kTestToken;
 
-struct RunResult {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines = absl::StrSplit(text, '\n');
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();
-  return lines;
-}
 
 class SecurityAppTest : public ::testing::Test {
  protected:
@@ -65,14 +57,7 @@ class SecurityAppTest : public ::testing::Test {
     return RunWith(all);
   }
 
-  RunResult RunWith(const std::vector<std::string>& args) {
-    std::vector<const char*> argv = {"pumptrack"};
-    for (const std::string& arg : args) argv.push_back(arg.c_str());
-    std::ostringstream out;
-    std::ostringstream err;
-    const int exit_code = pumptrack::cli::Run(static_cast<int>(argv.size()), argv.data(), environment_, out, err);
-    return RunResult{exit_code, out.str(), err.str()};
-  }
+  RunResult RunWith(const std::vector<std::string>& args) { return RunCli(args, environment_); }
 
   void SetVerdict(bool ok, uint64_t entries, uint64_t first_bad_index, const std::string& reason) {
     v1::VerifyAuditResponse verdict;
