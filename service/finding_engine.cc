@@ -258,7 +258,8 @@ absl::StatusOr<bool> FindingEngine::StageMissingIfSilent(const v1::Device& devic
     v.evidence = finding.evidence();
     keep.push_back(std::move(v));
   }
-  keep.push_back(rules::NotSeenViolation(device, heard, after));
+  // The reason names when the device was really last heard from, even when a restart's grace moved its deadline.
+  keep.push_back(rules::NotSeenViolation(device, ToAbslTime(device.last_seen_at()), after));
   if (absl::Status s = Reconcile(device, keep, /*reported=*/false, batch); !s.ok()) return s;
   return true;
 }
