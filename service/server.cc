@@ -56,6 +56,7 @@ struct Server::State {
   std::unique_ptr<TokenServiceImpl> token_service;
   std::unique_ptr<AgentRegistryServiceImpl> agent_registry_service;
   std::unique_ptr<AuditServiceImpl> audit_service;
+  std::unique_ptr<BackupServiceImpl> backup_service;
   std::unique_ptr<grpc::Server> grpc_server;
   int grpc_port = 0;
   int metrics_port = 0;
@@ -178,6 +179,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
   state->agent_registry_service = std::make_unique<AgentRegistryServiceImpl>(state->context);
   state->audit_service = std::make_unique<AuditServiceImpl>(state->context);
+  state->backup_service = std::make_unique<BackupServiceImpl>(state->context, state->database.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -192,6 +194,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->token_service.get());
   builder.RegisterService(state->agent_registry_service.get());
   builder.RegisterService(state->audit_service.get());
+  builder.RegisterService(state->backup_service.get());
   state->grpc_server = builder.BuildAndStart();
   if (!state->grpc_server || state->grpc_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options.grpc_listen));
