@@ -193,8 +193,10 @@ class CrashTest(unittest.TestCase):
         channel.close()
         return found
 
-    def check_consistency(self, round_number):
-        """ldb checkconsistency (paranoid checks, every column family) on a copy of the crashed data directory."""
+    def check_consistency(self, round_number, read_everything):
+        """ldb checkconsistency (paranoid checks: every file the MANIFEST of every column family names exists with its
+        size) on a copy of the crashed data directory. With read_everything, also reads every key of every column
+        family (`ldb dump --count_only`, block checksums verified): checkconsistency alone does not read data."""
         copy = os.path.join(self.workdir, f"ldb-copy-{round_number}")
         shutil.copytree(self.data_dir, copy)
         try:
@@ -202,6 +204,17 @@ class CrashTest(unittest.TestCase):
                                     timeout=60)
             self.assertEqual(result.returncode, 0, f"round {round_number}: ldb: {result.stdout}{result.stderr}")
             self.assertEqual(result.stdout.strip(), "OK", f"round {round_number}: ldb: {result.stdout}{result.stderr}")
+            if read_everything:
+                families = subprocess.run([LDB, f"--db={copy}", "list_column_families"], capture_output=True,
+                                          text=True, timeout=60, check=True).stdout
+                names = families[families.index("{") + 1:families.index("}")].replace(" ", "").split(",")
+                self.assertIn("devices", names)
+                self.assertIn("audit", names)
+                for name in names:
+                    dump = subprocess.run([LDB, f"--db={copy}", f"--column_family={name}", "dump", "--count_only"],
+                                          capture_output=True, text=True, timeout=60)
+                    self.assertEqual(dump.returncode, 0, f"ldb dump of {name}: {dump.stdout}{dump.stderr}")
+                    self.assertIn("Keys in range:", dump.stdout, f"ldb dump of {name}: {dump.stdout}{dump.stderr}")
         finally:
             shutil.rmtree(copy, ignore_errors=True)
 
@@ -226,7 +239,7 @@ class CrashTest(unittest.TestCase):
             with self.lock:
                 acknowledged = dict(self.acknowledged)
                 reports = self.acknowledged_reports
-            self.check_consistency(round_number)
+            self.check_consistency(round_number, read_everything=round_number == KILLS)
             self.daemon = Daemon(self.workdir, self.data_dir)
             found = self.last_sequences()
             for tag, sequence in acknowledged.items():
