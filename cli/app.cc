@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cli/cli_options.h"
+#include "cli/backup_commands.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/errors.h"
@@ -34,6 +36,7 @@ struct Session {
   AuditContext audit;
   FindingContext findings;
   PolicyContext policy;
+  BackupContext backups;
 };
 
 using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
@@ -86,6 +89,11 @@ struct AgentArgs {
 struct SetHomeArgs {
   DeviceKeyArgs device;
   std::string unit;
+};
+
+struct BackupArgs {
+  std::string dir;
+  std::uint32_t backup_id = 0;
 };
 
 struct AuditArgs {
@@ -298,6 +306,37 @@ void AddAgentsRevoke(CLI::App& agents, CommandLine& line, AgentArgs& args) {
   });
 }
 
+// --- backup ----------------------------------------------------------------------------------------------------------
+
+void AddBackupCreate(CLI::App& backup, CommandLine& line, BackupArgs& args) {
+  CLI::App* create = backup.add_subcommand("create", "Back up the whole database online, then verify the backup");
+  create->add_option("--dest", args.dir, "Absolute directory on the server (created if missing)")
+      ->type_name("DIR")
+      ->required();
+  create->callback([&line, &args] {
+    line.command = [dir = args.dir](const Session& session) { return Done(CreateBackup(session.backups, dir)); };
+  });
+}
+
+void AddBackupList(CLI::App& backup, CommandLine& line, BackupArgs& args) {
+  CLI::App* list = backup.add_subcommand("list", "List the intact backups in a backup directory");
+  list->add_option("--dir", args.dir, "Backup directory on the server")->type_name("DIR")->required();
+  list->callback([&line, &args] {
+    line.command = [dir = args.dir](const Session& session) { return Done(ListBackups(session.backups, dir)); };
+  });
+}
+
+void AddBackupVerify(CLI::App& backup, CommandLine& line, BackupArgs& args) {
+  CLI::App* verify = backup.add_subcommand("verify", "Re-read one backup and check every file's size and checksum");
+  verify->add_option("--dir", args.dir, "Backup directory on the server")->type_name("DIR")->required();
+  verify->add_option("ID", args.backup_id, "Backup id (see backup list)")->required()->check(CLI::PositiveNumber);
+  verify->callback([&line, &args] {
+    line.command = [dir = args.dir, id = args.backup_id](const Session& session) {
+      return Done(VerifyBackup(session.backups, dir, id));
+    };
+  });
+}
+
 // --- audit -----------------------------------------------------------------------------------------------------------
 
 void AddAuditFilters(CLI::App& command, AuditArgs& args) {
@@ -349,6 +388,7 @@ struct Bindings {
   AuditArgs audit;
   SetHomeArgs set_home;
   FindingBindings findings;
+  BackupArgs backup;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -388,6 +428,11 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
       return command(FindingServices{.findings = session.findings, .policy = session.policy});
     };
   });
+  CLI::App* backup = app.add_subcommand("backup", "Back up the database and check backups (role admin)");
+  backup->require_subcommand(1);
+  AddBackupCreate(*backup, line, bindings.backup);
+  AddBackupList(*backup, line, bindings.backup);
+  AddBackupVerify(*backup, line, bindings.backup);
 }
 
 // Surrounding whitespace (e.g. from `export PUMPTRACK_TOKEN=$(cat file)`) is dropped; anything else unusable in a
@@ -444,6 +489,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
   std::unique_ptr<v1::AuditService::Stub> audit = v1::AuditService::NewStub(*channel);
   std::unique_ptr<v1::FindingService::Stub> findings = v1::FindingService::NewStub(*channel);
   std::unique_ptr<v1::PolicyService::Stub> policy = v1::PolicyService::NewStub(*channel);
+  std::unique_ptr<v1::BackupService::Stub> backups = v1::BackupService::NewStub(*channel);
   const Session session{
       .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
       .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
@@ -451,6 +497,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
       .audit = ContextFor<v1::AuditService>(*audit, line, environment, out),
       .findings = ContextFor<v1::FindingService>(*findings, line, environment, out),
       .policy = ContextFor<v1::PolicyService>(*policy, line, environment, out),
+      .backups = ContextFor<v1::BackupService>(*backups, line, environment, out),
   };
   const absl::StatusOr<ExitCode> exit_code = line.command(session);
   if (!exit_code.ok()) {

@@ -52,6 +52,9 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.AgentRegistryService/RevokeAgent", Permission::kAdminister},
     MethodPermission{"/pumptrack.v1.AuditService/ListAudit", Permission::kAudit},
     MethodPermission{"/pumptrack.v1.AuditService/VerifyAudit", Permission::kAudit},
+    MethodPermission{"/pumptrack.v1.BackupService/CreateBackup", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.BackupService/ListBackups", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.BackupService/VerifyBackup", Permission::kAdminister},
 };
 
 // The permission `method` needs. INTERNAL for a method missing from the table (fail closed).

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "service/offline_admin.h"
 #include "service/server.h"
+#include "storage/backup.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, data_dir, "", "RocksDB data directory (created if missing). Required.");
@@ -36,6 +38,8 @@ ABSL_FLAG(int, worker_threads, 2, "Threads running blocking request work (RocksD
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
 ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest gRPC message accepted.");
+ABSL_FLAG(std::string, from, "", "restore: the backup directory to restore from.");
+ABSL_FLAG(uint32_t, backup_id, 0, "restore: which backup in --from; 0 means the latest intact one.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
 ABSL_FLAG(std::string, policy, "",
           "Site policy in protobuf text format (pumptrack.v1.Policy), re-read on SIGHUP. Empty: the policy last set "
@@ -80,18 +84,42 @@ int CreateTokenCommand() {
   return 0;
 }
 
+// `pumptrackd restore --from=DIR --data_dir=NEW`: offline; refuses a NEW that exists and is not empty.
+int RestoreCommand() {
+  const std::string from = absl::GetFlag(FLAGS_from);
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (from.empty() || data_dir.empty()) {
+    std::fprintf(stderr, "pumptrackd: restore needs --from and --data_dir\n");
+    return 2;
+  }
+  const uint32_t id = absl::GetFlag(FLAGS_backup_id);
+  absl::StatusOr<pumptrack::v1::Backup> restored = pumptrack::storage::RestoreBackup(
+      from, id == 0 ? std::nullopt : std::optional<uint32_t>(id), data_dir);
+  if (!restored.ok()) {
+    std::fprintf(stderr, "pumptrackd: %s\n", std::string(restored.status().message()).c_str());
+    return 1;
+  }
+  std::printf("restored backup %u of %s (%u files, %llu bytes, verified) into %s\n", restored->backup_id(),
+              from.c_str(), restored->file_count(), static_cast<unsigned long long>(restored->size_bytes()),
+              data_dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "pumptrackd --data_dir=DIR --tls_cert=PEM --tls_key=PEM --tls_client_ca=PEM [--grpc_listen=HOST:PORT] ...\n"
-      "  or: pumptrackd token create --data_dir=DIR --role=ROLE --name=NAME [--ttl=DURATION]   (daemon stopped)");
+      "  or: pumptrackd token create --data_dir=DIR --role=ROLE --name=NAME [--ttl=DURATION]   (daemon stopped)\n"
+      "  or: pumptrackd restore --from=BACKUP_DIR --data_dir=NEW_EMPTY_DIR [--backup_id=N]       (offline)");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
   if (positional.size() > 1) {
     const std::string verb = absl::StrJoin(positional.begin() + 1, positional.end(), " ");
     if (verb == "token create") return CreateTokenCommand();
-    std::fprintf(stderr, "pumptrackd: unknown command '%s' (try: pumptrackd token create)\n", verb.c_str());
+    if (verb == "restore") return RestoreCommand();
+    std::fprintf(stderr, "pumptrackd: unknown command '%s' (try: pumptrackd token create, pumptrackd restore)\n",
+                 verb.c_str());
     return 2;
   }
 

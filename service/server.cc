@@ -71,6 +71,7 @@ struct Server::State {
   std::unique_ptr<AuditServiceImpl> audit_service;
   std::unique_ptr<FindingServiceImpl> finding_service;
   std::unique_ptr<PolicyServiceImpl> policy_service;
+  std::unique_ptr<BackupServiceImpl> backup_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<grpc::Server> health_server;  // plaintext, grpc.health.v1 only; null unless health_listen is set
   int grpc_port = 0;
@@ -215,6 +216,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->audit_service = std::make_unique<AuditServiceImpl>(state->context);
   state->finding_service = std::make_unique<FindingServiceImpl>(state->context);
   state->policy_service = std::make_unique<PolicyServiceImpl>(state->context);
+  state->backup_service = std::make_unique<BackupServiceImpl>(state->context, state->database.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -231,12 +233,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->audit_service.get());
   builder.RegisterService(state->finding_service.get());
   builder.RegisterService(state->policy_service.get());
+  builder.RegisterService(state->backup_service.get());
   // The method label is bounded by the methods served here; gRPC's health service is not in the descriptor pool.
   std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
       {v1::AgentService::service_full_name(), v1::InventoryService::service_full_name(),
        v1::TokenService::service_full_name(), v1::AgentRegistryService::service_full_name(),
        v1::AuditService::service_full_name(), v1::FindingService::service_full_name(),
-       v1::PolicyService::service_full_name(), "grpc.reflection.v1alpha.ServerReflection"});
+       v1::PolicyService::service_full_name(), v1::BackupService::service_full_name(),
+       "grpc.reflection.v1alpha.ServerReflection"});
   methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
   state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;

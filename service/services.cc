@@ -4,6 +4,7 @@
 
 #include "service/admin_handlers.h"
 #include "service/finding_handlers.h"
+#include "service/backup_handlers.h"
 #include "service/inventory_handlers.h"
 #include "service/report_handler.h"
 #include "service/report_stream_handler.h"
@@ -217,6 +218,29 @@ grpc::ServerUnaryReactor* AuditServiceImpl::VerifyAudit(grpc::CallbackServerCont
                                                         v1::VerifyAuditResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.AuditService/VerifyAudit", response, context_,
                        [request, this](const Caller&) { return service::VerifyAudit(*request, *context_.audit); });
+}
+
+grpc::ServerUnaryReactor* BackupServiceImpl::CreateBackup(grpc::CallbackServerContext* context,
+                                                         const v1::CreateBackupRequest* request,
+                                                         v1::Backup* response) {
+  return RunAuthorized(context, "/pumptrack.v1.BackupService/CreateBackup", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::CreateBackup(*request, caller, *database_, *context_.audit, context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* BackupServiceImpl::ListBackups(grpc::CallbackServerContext* context,
+                                                        const v1::ListBackupsRequest* request,
+                                                        v1::ListBackupsResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.BackupService/ListBackups", response, context_,
+                       [request, this](const Caller&) { return service::ListBackups(*request, *database_); });
+}
+
+grpc::ServerUnaryReactor* BackupServiceImpl::VerifyBackup(grpc::CallbackServerContext* context,
+                                                         const v1::VerifyBackupRequest* request,
+                                                         v1::Backup* response) {
+  return RunAuthorized(context, "/pumptrack.v1.BackupService/VerifyBackup", response, context_,
+                       [request, this](const Caller&) { return service::VerifyBackup(*request, *database_); });
 }
 
 }  // namespace pumptrack::service

@@ -6,9 +6,11 @@
 #include "pumptrack/v1/audit.grpc.pb.h"
 #include "pumptrack/v1/auth.grpc.pb.h"
 #include "pumptrack/v1/finding.grpc.pb.h"
+#include "pumptrack/v1/backup.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "pumptrack/v1/policy.grpc.pb.h"
 #include "service/service_context.h"
+#include "storage/database.h"
 
 namespace pumptrack::service {
 
@@ -129,6 +131,24 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
 
  private:
   const ServiceContext& context_;
+};
+
+// Backups need the database itself, which the other services reach only through its stores.
+class BackupServiceImpl final : public v1::BackupService::CallbackService {
+ public:
+  BackupServiceImpl(const ServiceContext& context, storage::Database* database)
+      : context_(context), database_(database) {}
+
+  grpc::ServerUnaryReactor* CreateBackup(grpc::CallbackServerContext* context, const v1::CreateBackupRequest* request,
+                                         v1::Backup* response) override;
+  grpc::ServerUnaryReactor* ListBackups(grpc::CallbackServerContext* context, const v1::ListBackupsRequest* request,
+                                        v1::ListBackupsResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyBackup(grpc::CallbackServerContext* context, const v1::VerifyBackupRequest* request,
+                                         v1::Backup* response) override;
+
+ private:
+  const ServiceContext& context_;
+  storage::Database* const database_;
 };
 
 }  // namespace pumptrack::service

@@ -14,6 +14,7 @@
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/audit.grpc.pb.h"
 #include "pumptrack/v1/auth.grpc.pb.h"
+#include "pumptrack/v1/backup.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "service/authz.h"
 
@@ -34,6 +35,7 @@ std::vector<const google::protobuf::ServiceDescriptor*> PumptrackServices() {
   (void)v1::Token::descriptor();
   (void)v1::Agent::descriptor();
   (void)v1::AuditEntry::descriptor();
+  (void)v1::Backup::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<const google::protobuf::ServiceDescriptor*> services;
   for (absl::string_view file_name : absl::StrSplit(PUMPTRACK_V1_PROTO_FILES, ',', absl::SkipEmpty())) {
