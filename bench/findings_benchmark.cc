@@ -135,12 +135,15 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
   if (mkdtemp(pattern.data()) == nullptr) Die("cannot create a temporary directory");
   const std::string dir = pattern;
   {
-    // Fake clock: before the fill's times while the engine starts (so restart grace does not move the deadlines),
-    // then real time running from t0.
+    // Fake clock: frozen before the fill's times while the engine starts (so restart grace does not move the
+    // deadlines), then real time running from t0.
     const absl::Time t0 = kBenchNow;
-    std::atomic<std::int64_t> offset_us{absl::ToUnixMicros(t0 - window - absl::Seconds(1)) -
-                                        absl::ToUnixMicros(absl::Now())};
-    auto clock = [&] { return absl::Now() + absl::Microseconds(offset_us.load()); };
+    std::atomic<std::int64_t> frozen_us{absl::ToUnixMicros(t0 - window - absl::Seconds(1))};
+    std::atomic<std::int64_t> offset_us{0};
+    auto clock = [&] {
+      const std::int64_t frozen = frozen_us.load();
+      return frozen != 0 ? absl::FromUnixMicros(frozen) : absl::Now() + absl::Microseconds(offset_us.load());
+    };
     storage::DatabaseOptions options;
     options.path = dir + "/data";
     options.clock = clock;
@@ -197,6 +200,7 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
     service::IngestPipeline ingest(&devices, &metrics, ingest_options, engine->get());
     // From here on the clock runs in real time from t0; the runtime's detector thread starts sweeping.
     offset_us = absl::ToUnixMicros(t0) - absl::ToUnixMicros(absl::Now());
+    frozen_us = 0;
     service::FindingsRuntime runtime(database->get(), &devices, audit->get(), engine->get(), &ingest);
     absl::SleepFor(run);
     runtime.Stop();
