@@ -49,10 +49,25 @@ const v1::ModelPolicy* ModelOf(const CompiledPolicy& policy, const EvaluationInp
   return policy.FindModel(input.device->identity().model());
 }
 
+struct Home {
+  std::string facility;
+  std::string unit;
+};
+
+Home HomeOf(const CompiledPolicy& policy, const v1::Device& device) {
+  if (device.home_source() != v1::HOME_SOURCE_ASSIGNED) {
+    if (const v1::Unit* assigned = policy.AssignedHome(device.identity().asset_tag())) {
+      return {assigned->facility(), assigned->id()};
+    }
+  }
+  return {device.home_facility(), device.home_unit()};
+}
+
 // The care area whose drug library the pump should carry: its home unit's, else the unit it is in.
 std::string CareArea(const CompiledPolicy& policy, const v1::Device& device) {
   const v1::Unit* unit = nullptr;
-  if (!device.home_unit().empty()) unit = policy.FindUnit(device.home_facility(), device.home_unit());
+  const Home home = HomeOf(policy, device);
+  if (!home.unit.empty()) unit = policy.FindUnit(home.facility, home.unit);
   if (unit == nullptr) {
     const v1::Location& location = device.last_observation().location();
     unit = policy.FindUnit(location.facility(), location.unit());
@@ -66,6 +81,15 @@ std::string Place(const v1::Location& location) {
 }
 
 }  // namespace
+
+void ResolveHome(const CompiledPolicy& policy, v1::Device& device) {
+  if (device.home_source() == v1::HOME_SOURCE_ASSIGNED) return;
+  const v1::Unit* assigned = policy.AssignedHome(device.identity().asset_tag());
+  if (assigned == nullptr) return;
+  device.set_home_facility(assigned->facility());
+  device.set_home_unit(assigned->id());
+  device.set_home_source(v1::HOME_SOURCE_SITE);
+}
 
 bool IsOneOffRule(absl::string_view rule) {
   return rule == "firmware.downgraded" || rule == "tamper.seal_changed" || rule == "tamper.sequence_gap" ||
@@ -85,17 +109,18 @@ void CheckLocation(const CompiledPolicy& policy, const EvaluationInput& input, s
         absl::StrCat("Pump ", tag, " reached exit zone ", Place(location), " without a check-out."),
         "never in an exit zone", Place(location));
   }
-  if (device.home_unit().empty() || location.unit().empty()) return;
-  if (!location.facility().empty() && location.facility() != device.home_facility()) {
+  const Home home = HomeOf(policy, device);
+  if (home.unit.empty() || location.unit().empty()) return;
+  if (!location.facility().empty() && location.facility() != home.facility) {
     Add(out, v1::FINDING_KIND_UNAUTHORIZED_MOVE, "move.outside_home_facility", v1::SEVERITY_HIGH,
         absl::StrCat("Pump ", tag, " is in facility ", location.facility(), ", outside its home facility ",
-                     device.home_facility(), ", without a check-out."),
-        absl::StrCat(device.home_facility(), "/", device.home_unit()), Place(location));
-  } else if (location.unit() != device.home_unit()) {
+                     home.facility, ", without a check-out."),
+        absl::StrCat(home.facility, "/", home.unit), Place(location));
+  } else if (location.unit() != home.unit) {
     Add(out, v1::FINDING_KIND_UNAUTHORIZED_MOVE, "move.outside_home_unit", v1::SEVERITY_MEDIUM,
-        absl::StrCat("Pump ", tag, " is in unit ", location.unit(), ", not its home unit ", device.home_unit(),
+        absl::StrCat("Pump ", tag, " is in unit ", location.unit(), ", not its home unit ", home.unit,
                      ", without a check-out."),
-        absl::StrCat(device.home_facility(), "/", device.home_unit()), Place(location));
+        absl::StrCat(home.facility, "/", home.unit), Place(location));
   }
 }
 

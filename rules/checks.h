@@ -44,6 +44,11 @@ inline constexpr absl::string_view kRuleNotSeen = "missing.not_seen";
 // person acknowledges them.
 bool IsOneOffRule(absl::string_view rule);
 
+// Applies the policy's asset register to `device`'s home fields: an asset manager's choice (HOME_SOURCE_ASSIGNED)
+// stands; otherwise a unit listing the device's tag in home_asset_tags is its home (HOME_SOURCE_SITE); otherwise
+// the first-seen unit stays. The rules judge the device by this home.
+void ResolveHome(const CompiledPolicy& policy, v1::Device& device);
+
 // Every violation the device's state shows under the policy, in a stable order.
 std::vector<Violation> Evaluate(const CompiledPolicy& policy, const EvaluationInput& input);
 

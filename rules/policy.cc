@@ -155,6 +155,13 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
       }
       compiled->exit_zones_.insert(absl::StrCat(key, kSeparator, unit.exit_zones(r)));
     }
+    for (int t = 0; t < unit.home_asset_tags_size(); ++t) {
+      const std::string tag_path = absl::StrCat(path, ".", Indexed("home_asset_tags", t));
+      if (absl::Status s = CheckId(tag_path, unit.home_asset_tags(t)); !s.ok()) return s;
+      if (!compiled->assigned_homes_.emplace(unit.home_asset_tags(t), &unit).second) {
+        return Invalid(tag_path, absl::StrCat("\"", unit.home_asset_tags(t), "\" is homed in two units"));
+      }
+    }
   }
   for (int i = 0; i < p.models_size(); ++i) {
     const std::string path = Indexed("models", i);
@@ -243,6 +250,11 @@ const v1::Unit* CompiledPolicy::FindUnitAnywhere(absl::string_view unit) const {
 bool CompiledPolicy::IsExitZone(absl::string_view facility, absl::string_view unit, absl::string_view room) const {
   if (room.empty() || exit_zones_.empty()) return false;
   return exit_zones_.contains(absl::StrCat(facility, kSeparator, unit, kSeparator, room));
+}
+
+const v1::Unit* CompiledPolicy::AssignedHome(absl::string_view asset_tag) const {
+  auto it = assigned_homes_.find(asset_tag);
+  return it == assigned_homes_.end() ? nullptr : it->second;
 }
 
 const v1::ModelPolicy* CompiledPolicy::FindModel(absl::string_view model) const {

@@ -42,6 +42,8 @@ class CompiledPolicy {
   // The unit with this id in any facility (the first one declared), or nullptr.
   const v1::Unit* FindUnitAnywhere(absl::string_view unit) const;
   bool IsExitZone(absl::string_view facility, absl::string_view unit, absl::string_view room) const;
+  // The unit the policy's asset register homes this device in, or nullptr.
+  const v1::Unit* AssignedHome(absl::string_view asset_tag) const;
   // The policy for this model, or nullptr.
   const v1::ModelPolicy* FindModel(absl::string_view model) const;
   bool has_models() const { return !models_.empty(); }
@@ -62,6 +64,7 @@ class CompiledPolicy {
   // "facility\x1funit\x1froom".
   absl::flat_hash_set<std::string> exit_zones_;
   absl::flat_hash_map<std::string, const v1::ModelPolicy*> models_;
+  absl::flat_hash_map<std::string, const v1::Unit*> assigned_homes_;
   absl::flat_hash_map<int, absl::Duration> missing_after_;
   absl::Duration default_missing_after_ = kDefaultMissingAfter;
 };

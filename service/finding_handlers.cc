@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "rules/checks.h"
 #include "rules/policy.h"
 #include "service/inventory_handlers.h"
 #include "service/page_token.h"
@@ -140,7 +141,8 @@ absl::StatusOr<v1::Device> SetHome(const v1::SetHomeRequest& request, const Call
   return runtime.SetHome(device->identity().asset_tag(), request.unit(), caller.actor);
 }
 
-void AddRisk(const FindingEngine& engine, v1::Device& device) {
+void AddComputedFields(const FindingEngine& engine, v1::Device& device) {
+  rules::ResolveHome(*engine.policy(), device);
   const auto [score, open] = engine.RiskOf(device.identity().asset_tag());
   device.set_risk_score(score);
   device.set_open_findings(open);

@@ -34,8 +34,9 @@ absl::StatusOr<v1::PolicyInfo> SetPolicy(const v1::SetPolicyRequest& request, co
 absl::StatusOr<v1::Device> SetHome(const v1::SetHomeRequest& request, const Caller& caller,
                                    const storage::DeviceStore& devices, FindingsRuntime& runtime);
 
-// Fills the computed fields of a device read from storage (risk score, open findings).
-void AddRisk(const FindingEngine& engine, v1::Device& device);
+// Fills the computed fields of a device read from storage: its home under the policy's asset register, risk score
+// and open findings.
+void AddComputedFields(const FindingEngine& engine, v1::Device& device);
 
 }  // namespace pumptrack::service
 

@@ -61,7 +61,7 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::GetDevice(grpc::CallbackServerCo
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDevice", response, context_,
                        [request, this](const Caller&) -> absl::StatusOr<v1::Device> {
                          absl::StatusOr<v1::Device> device = service::GetDevice(*request, *context_.devices);
-                         if (device.ok()) AddRisk(*context_.finding_engine, *device);
+                         if (device.ok()) AddComputedFields(*context_.finding_engine, *device);
                          return device;
                        });
 }
@@ -95,7 +95,7 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::SetHome(grpc::CallbackServerCont
                        [request, this](const Caller& caller) -> absl::StatusOr<v1::Device> {
                          absl::StatusOr<v1::Device> device =
                              service::SetHome(*request, caller, *context_.devices, *context_.findings_runtime);
-                         if (device.ok()) AddRisk(*context_.finding_engine, *device);
+                         if (device.ok()) AddComputedFields(*context_.finding_engine, *device);
                          return device;
                        });
 }

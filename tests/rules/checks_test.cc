@@ -206,3 +206,39 @@ TEST(ChecksTest, RiskScoreWeighsSeverityAndCapsAt100) {
 
 }  // namespace
 }  // namespace pumptrack::rules
+
+namespace pumptrack::rules {
+namespace {
+
+TEST(HomeTest, AssetRegisterInThePolicyGivesTheHomeUnlessAnAssetManagerChose) {
+  std::string text = testing::kPolicyText;
+  text.replace(text.find("care_area: \"adult-icu\""), std::string("care_area: \"adult-icu\"").size(),
+               "care_area: \"adult-icu\" home_asset_tags: \"PT-1\"");
+  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompiledPolicy::FromText(text);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  v1::Device device = testing::CompliantDevice();  // first seen (and now) in 5-west
+  std::vector<Violation> violations = Evaluate(**policy, {.device = &device, .now = testing::kNow});
+  // (The test policy expects no library for adult-icu, so only the move shows.)
+  ASSERT_THAT(testing::Rules(violations), ::testing::ElementsAre("move.outside_home_unit"));
+  ResolveHome(**policy, device);
+  EXPECT_EQ(device.home_unit(), "icu-1");
+  EXPECT_EQ(device.home_source(), v1::HOME_SOURCE_SITE);
+
+  v1::Device assigned = testing::CompliantDevice();
+  assigned.set_home_source(v1::HOME_SOURCE_ASSIGNED);
+  EXPECT_THAT(testing::Rules(Evaluate(**policy, {.device = &assigned, .now = testing::kNow})), ::testing::IsEmpty());
+  ResolveHome(**policy, assigned);
+  EXPECT_EQ(assigned.home_unit(), "5-west");
+}
+
+TEST(HomeTest, ATagHomedTwiceIsRefused) {
+  std::string text = testing::kPolicyText;
+  text.replace(text.find("par_level: 4"), std::string("par_level: 4").size(),
+               "par_level: 4 home_asset_tags: \"PT-1\" home_asset_tags: \"PT-1\"");
+  absl::Status status = CompiledPolicy::FromText(text).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("site.units[0].home_asset_tags[1]"));
+}
+
+}  // namespace
+}  // namespace pumptrack::rules

@@ -44,7 +44,7 @@ def fault_of(index, fraction):
     return (k - 1) % 8 + 1
 
 
-class FindingsEndToEndTest(unittest.TestCase):
+class FaultyFleetEndToEndTest(unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="pumptrack-findings-e2e-")
         self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
