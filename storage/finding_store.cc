@@ -104,26 +104,6 @@ absl::StatusOr<v1::Finding> FindingStore::Get(absl::string_view id) const {
   return GetByNumber(*number);
 }
 
-absl::StatusOr<std::vector<v1::Finding>> FindingStore::OpenFindingsOf(absl::string_view asset_tag) const {
-  const std::string prefix = keys::OpenFindingsPrefix(asset_tag);
-  const std::string upper_bound = keys::PrefixSuccessor(prefix);
-  rocksdb::Slice upper_bound_slice(upper_bound);
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper_bound_slice;
-  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kOpenFindings, options);
-  std::vector<v1::Finding> findings;
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    absl::string_view value = ToView(it->value());
-    std::optional<std::uint64_t> number = keys::ConsumeBigEndian64(value);
-    if (!number || !value.empty()) return absl::DataLossError("open-finding index entry is corrupt");
-    absl::StatusOr<v1::Finding> finding = GetByNumber(*number);
-    if (!finding.ok()) return finding.status();
-    findings.push_back(*std::move(finding));
-  }
-  if (absl::Status status = FromRocksDb(it->status(), "read open findings"); !status.ok()) return status;
-  return findings;
-}
-
 absl::StatusOr<std::vector<v1::Finding>> FindingStore::LoadOpen() const {
   std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kOpenFindings, rocksdb::ReadOptions());
   std::vector<v1::Finding> findings;

@@ -51,8 +51,6 @@ class FindingStore {
   absl::StatusOr<std::uint64_t> LoadNextNumber() const;
   // Every open or acknowledged finding, in (device, rule) order. For start-up.
   absl::StatusOr<std::vector<v1::Finding>> LoadOpen() const;
-  // The open or acknowledged findings of one device.
-  absl::StatusOr<std::vector<v1::Finding>> OpenFindingsOf(absl::string_view asset_tag) const;
 
   // NOT_FOUND for an unknown id.
   absl::StatusOr<v1::Finding> Get(absl::string_view id) const;
