@@ -55,6 +55,15 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.BackupService/CreateBackup", Permission::kAdminister},
     MethodPermission{"/pumptrack.v1.BackupService/ListBackups", Permission::kAdminister},
     MethodPermission{"/pumptrack.v1.BackupService/VerifyBackup", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.CustodyService/CheckOut", Permission::kTransport},
+    MethodPermission{"/pumptrack.v1.CustodyService/CheckIn", Permission::kTransport},
+    MethodPermission{"/pumptrack.v1.CustodyService/Quarantine", Permission::kManageAssets},
+    MethodPermission{"/pumptrack.v1.CustodyService/Release", Permission::kManageAssets},
+    MethodPermission{"/pumptrack.v1.CustodyService/SetMaintenance", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.CustodyService/Retire", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.CustodyService/GetCustodyHistory", Permission::kView},
+    MethodPermission{"/pumptrack.v1.CustodyService/ListCustody", Permission::kView},
+    MethodPermission{"/pumptrack.v1.CustodyService/FindAvailable", Permission::kView},
 };
 
 // The permission `method` needs. INTERNAL for a method missing from the table (fail closed).

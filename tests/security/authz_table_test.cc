@@ -15,6 +15,7 @@
 #include "pumptrack/v1/audit.grpc.pb.h"
 #include "pumptrack/v1/auth.grpc.pb.h"
 #include "pumptrack/v1/backup.grpc.pb.h"
+#include "pumptrack/v1/custody.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "service/authz.h"
 
@@ -36,6 +37,7 @@ std::vector<const google::protobuf::ServiceDescriptor*> PumptrackServices() {
   (void)v1::Agent::descriptor();
   (void)v1::AuditEntry::descriptor();
   (void)v1::Backup::descriptor();
+  (void)v1::CustodyEvent::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<const google::protobuf::ServiceDescriptor*> services;
   for (absl::string_view file_name : absl::StrSplit(PUMPTRACK_V1_PROTO_FILES, ',', absl::SkipEmpty())) {
