@@ -93,6 +93,7 @@ void ResolveHome(const CompiledPolicy& policy, v1::Device& device) {
 
 bool IsOneOffRule(absl::string_view rule) {
   return rule == "firmware.downgraded" || rule == "tamper.seal_changed" || rule == "tamper.sequence_gap" ||
+         rule == kRuleCheckInSealMismatch ||
          rule == "config.unpushed_change" || rule == "drug_library.unpushed_change";
 }
 
@@ -100,7 +101,11 @@ void CheckLocation(const CompiledPolicy& policy, const EvaluationInput& input, s
   const v1::Device& device = *input.device;
   const v1::Location& location = Observed(input).location();
   const std::string tag = device.identity().asset_tag();
-  if (policy.IsExitZone(location.facility(), location.unit(), location.room())) {
+  const v1::Custody& custody = device.custody();
+  const bool in_transit = custody.state() == v1::CUSTODY_STATE_IN_TRANSIT;
+  // A checked-out pump bound for another facility leaves through an exit on purpose.
+  const bool leaving_on_purpose = in_transit && custody.destination_facility() != custody.origin_facility();
+  if (!leaving_on_purpose && policy.IsExitZone(location.facility(), location.unit(), location.room())) {
     Add(out, v1::FINDING_KIND_MISSING, "missing.exit_zone", v1::SEVERITY_CRITICAL,
         absl::StrCat("Pump ", tag, " was last seen in exit zone ", Place(location),
                      "; it may be leaving the building."),
@@ -109,8 +114,19 @@ void CheckLocation(const CompiledPolicy& policy, const EvaluationInput& input, s
         absl::StrCat("Pump ", tag, " reached exit zone ", Place(location), " without a check-out."),
         "never in an exit zone", Place(location));
   }
+  // Moving is expected while checked out (CheckCustody judges the route) or with clinical engineering; a retired
+  // pump has its own rule.
+  if (in_transit || custody.state() == v1::CUSTODY_STATE_IN_MAINTENANCE ||
+      custody.state() == v1::CUSTODY_STATE_RETIRED) {
+    return;
+  }
   const Home home = HomeOf(policy, device);
   if (home.unit.empty() || location.unit().empty()) return;
+  // Where the last check-in placed the pump (on loan) is as good as home.
+  if (!custody.placed_unit().empty() && location.unit() == custody.placed_unit() &&
+      (location.facility().empty() || location.facility() == custody.placed_facility())) {
+    return;
+  }
   if (!location.facility().empty() && location.facility() != home.facility) {
     Add(out, v1::FINDING_KIND_UNAUTHORIZED_MOVE, "move.outside_home_facility", v1::SEVERITY_HIGH,
         absl::StrCat("Pump ", tag, " is in facility ", location.facility(), ", outside its home facility ",
@@ -121,6 +137,43 @@ void CheckLocation(const CompiledPolicy& policy, const EvaluationInput& input, s
         absl::StrCat("Pump ", tag, " is in unit ", location.unit(), ", not its home unit ", home.unit,
                      ", without a check-out."),
         absl::StrCat(home.facility, "/", home.unit), Place(location));
+  }
+}
+
+void CheckCustody(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out) {
+  (void)policy;
+  const v1::Device& device = *input.device;
+  const v1::Custody& custody = device.custody();
+  const v1::Location& location = Observed(input).location();
+  const std::string tag = device.identity().asset_tag();
+  if (custody.state() == v1::CUSTODY_STATE_RETIRED) {
+    if (ToTime(device.last_seen_at()) > ToTime(custody.updated_at())) {
+      Add(out, v1::FINDING_KIND_INSECURE, "custody.retired_reporting", v1::SEVERITY_HIGH,
+          absl::StrCat("Retired pump ", tag, " is still on the network (reporting from ", Place(location),
+                       "); wipe its network credentials and remove it."),
+          "silent after retirement", Place(location));
+    }
+    return;
+  }
+  if (custody.state() != v1::CUSTODY_STATE_IN_TRANSIT) return;
+  const std::string destination = absl::StrCat(custody.destination_facility(), "/", custody.destination_unit());
+  const auto is = [&](const std::string& facility, const std::string& unit) {
+    return location.unit() == unit && (location.facility().empty() || location.facility() == facility);
+  };
+  if (!location.unit().empty() && !is(custody.origin_facility(), custody.origin_unit()) &&
+      !is(custody.destination_facility(), custody.destination_unit())) {
+    Add(out, v1::FINDING_KIND_MISROUTED, "custody.misrouted", v1::SEVERITY_MEDIUM,
+        absl::StrCat("Pump ", tag, ", checked out by ", custody.holder(), " to ", destination, ", is in ",
+                     Place(location), "."),
+        destination, Place(location));
+  }
+  const absl::Time due = ToTime(custody.due_at());
+  if (custody.has_due_at() && input.now > due) {
+    Add(out, v1::FINDING_KIND_OVERDUE, "custody.overdue", v1::SEVERITY_MEDIUM,
+        absl::StrCat("Pump ", tag, ", checked out by ", custody.holder(), " to ", destination, ", was due back at ",
+                     absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", due, absl::UTCTimeZone()), "; check it in."),
+        absl::StrCat("checked in by ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", due, absl::UTCTimeZone())),
+        "not checked in");
   }
 }
 
@@ -355,6 +408,7 @@ std::vector<Violation> Evaluate(const CompiledPolicy& policy, const EvaluationIn
   CheckConfiguration(policy, input, out);
   CheckSecurity(policy, input, out);
   CheckTamper(policy, input, out);
+  CheckCustody(policy, input, out);
   return out;
 }
 

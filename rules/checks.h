@@ -39,6 +39,12 @@ struct EvaluationInput {
 // The rule that flags a device nobody has heard from; opened by the missing detector, not by Evaluate.
 inline constexpr absl::string_view kRuleNotSeen = "missing.not_seen";
 
+// The TAMPERED rule a check-in raises when the seal a person sees differs from the one recorded at check-out;
+// raised by the custody gate, not by Evaluate.
+inline constexpr absl::string_view kRuleCheckInSealMismatch = "custody.seal_mismatch";
+// The unit rule for fewer available pumps than the unit's PAR level; raised by the custody sweep, not by Evaluate.
+inline constexpr absl::string_view kRuleParLow = "custody.par_low";
+
 // Rules whose condition is an event (a change between two reports) rather than a state: a firmware downgrade, a
 // changed seal, a sequence gap, an unapproved configuration or library change. Their findings stay open until a
 // person acknowledges them.
@@ -59,6 +65,8 @@ void CheckDrugLibrary(const CompiledPolicy& policy, const EvaluationInput& input
 void CheckConfiguration(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out);
 void CheckSecurity(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out);
 void CheckTamper(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out);
+// Custody: MISROUTED and OVERDUE while checked out, and a retired pump still reporting.
+void CheckCustody(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out);
 
 // The MISSING violation for a device silent since `last_heard` (service clock) with threshold `after`.
 Violation NotSeenViolation(const v1::Device& device, absl::Time last_heard, absl::Duration after);

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "storage/finding_store.h"
 #include "storage/proto_time.h"
 
 namespace pumptrack::service {
@@ -59,7 +60,7 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
   if (!open.ok()) return open.status();
   for (v1::Finding& finding : *open) {
     if (metrics != nullptr) metrics->AddOpenFindings(finding.kind(), finding.severity(), 1);
-    engine->open_[finding.asset_tag()].push_back(std::move(finding));
+    engine->open_[storage::FindingSubject(finding)].push_back(std::move(finding));
   }
   absl::MutexLock lock(&engine->fleet_mu_);
   absl::Status scanned = devices->ForEachDevice([&](const v1::Device& device) ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -68,13 +69,9 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     update.place = engine->PlaceOf(device.last_observation().location());
     update.state = device.last_observation().operating_state();
     update.heard = std::max(ToAbslTime(device.last_seen_at()), engine->started_);
+    update.custody = rules::CustodyStateOf(device);
     auto it = engine->open_.find(tag);
-    if (it != engine->open_.end()) {
-      update.risk = rules::RiskScore(it->second);
-      update.open = static_cast<std::uint32_t>(it->second.size());
-      update.missing = std::any_of(it->second.begin(), it->second.end(),
-                                   [](const v1::Finding& f) { return f.rule() == rules::kRuleNotSeen; });
-    }
+    if (it != engine->open_.end()) Summarize(it->second, update);
     engine->Track(tag, update);
     return absl::OkStatus();
   });
@@ -102,6 +99,7 @@ void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> p
     policy_ = std::move(policy);
     *policy_info_.mutable_applied_at() = ToProtoTimestamp(options_.clock());
     policy_info_.set_applied_by(std::move(applied_by));
+    if (metrics_ != nullptr) metrics_->SetParLevels(policy_->proto().site());
   }
   absl::MutexLock lock(&fleet_mu_);
   RebuildDeadlines();
@@ -126,15 +124,23 @@ std::vector<v1::Finding>& FindingEngine::StagedOpen(const std::string& tag) {
 
 absl::Status FindingEngine::Reconcile(const v1::Device& device, const std::vector<rules::Violation>& violations,
                                       bool reported, rocksdb::WriteBatch& batch) {
-  const absl::Time now = staged_.now;
   const std::string& tag = device.identity().asset_tag();
-  const v1::Location& location = device.last_observation().location();
   // Most devices have no findings and no violations: nothing to stage.
-  if (violations.empty() && !staged_.open.contains(tag) && !open_.contains(tag)) {
-    StageDeviceUpdate(device, reported);
-    return absl::OkStatus();
+  if (!violations.empty() || staged_.open.contains(tag) || open_.contains(tag)) {
+    const v1::Location& location = device.last_observation().location();
+    absl::Status s = ReconcileSubject(tag, tag, location.facility(), location.unit(), violations, reported, batch);
+    if (!s.ok()) return s;
   }
-  std::vector<v1::Finding>& open = StagedOpen(tag);
+  StageDeviceUpdate(device, reported);
+  return absl::OkStatus();
+}
+
+absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const std::string& asset_tag,
+                                             const std::string& facility, const std::string& unit,
+                                             const std::vector<rules::Violation>& violations, bool reported,
+                                             rocksdb::WriteBatch& batch) {
+  const absl::Time now = staged_.now;
+  std::vector<v1::Finding>& open = StagedOpen(subject);
   std::vector<bool> matched(open.size(), false);
   for (const rules::Violation& violation : violations) {
     auto it = std::find_if(open.begin(), open.end(), [&](const v1::Finding& f) { return f.rule() == violation.rule; });
@@ -148,15 +154,15 @@ absl::Status FindingEngine::Reconcile(const v1::Device& device, const std::vecto
         *it->mutable_evidence() = violation.evidence;
       }
       *it->mutable_last_seen_at() = ToProtoTimestamp(now);
-      it->set_facility(location.facility());
-      it->set_unit(location.unit());
+      it->set_facility(facility);
+      it->set_unit(unit);
       if (absl::Status s = findings_->Stage(*it, batch); !s.ok()) return s;
       if (changed) staged_.events.push_back(Event(v1::FindingEvent::TYPE_CHANGED, *it));
       continue;
     }
     v1::Finding finding;
     finding.set_id(storage::FindingId(staged_.next_number++));
-    finding.set_asset_tag(tag);
+    finding.set_asset_tag(asset_tag);
     finding.set_kind(violation.kind);
     finding.set_rule(violation.rule);
     finding.set_severity(violation.severity);
@@ -165,8 +171,8 @@ absl::Status FindingEngine::Reconcile(const v1::Device& device, const std::vecto
     *finding.mutable_first_seen_at() = ToProtoTimestamp(now);
     *finding.mutable_last_seen_at() = ToProtoTimestamp(now);
     finding.set_state(v1::FINDING_STATE_OPEN);
-    finding.set_facility(location.facility());
-    finding.set_unit(location.unit());
+    finding.set_facility(facility);
+    finding.set_unit(unit);
     if (absl::Status s = findings_->Stage(finding, batch); !s.ok()) return s;
     if (absl::Status s = findings_->StageNextNumber(staged_.next_number, batch); !s.ok()) return s;
     staged_.events.push_back(Event(v1::FindingEvent::TYPE_OPENED, finding));
@@ -192,7 +198,6 @@ absl::Status FindingEngine::Reconcile(const v1::Device& device, const std::vecto
     staged_.events.push_back(Event(v1::FindingEvent::TYPE_RESOLVED, finding));
   }
   open = std::move(still_open);
-  StageDeviceUpdate(device, reported);
   return absl::OkStatus();
 }
 
@@ -209,11 +214,12 @@ void FindingEngine::StageDeviceUpdate(const v1::Device& device, bool reported) {
   } else if (auto committed = open_.find(tag); committed != open_.end()) {
     findings = &committed->second;
   }
-  update.risk = findings == nullptr ? 0 : rules::RiskScore(*findings);
-  update.open = findings == nullptr ? 0 : static_cast<std::uint32_t>(findings->size());
-  update.missing = findings != nullptr && std::any_of(findings->begin(), findings->end(), [](const v1::Finding& f) {
-                     return f.rule() == rules::kRuleNotSeen;
-                   });
+  update.custody = rules::CustodyStateOf(device);
+  update.risk = 0;
+  update.open = 0;
+  update.missing = false;
+  update.blocked = false;
+  if (findings != nullptr) Summarize(*findings, update);
 }
 
 absl::Status FindingEngine::StageReport(const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch) {
@@ -224,12 +230,53 @@ absl::Status FindingEngine::StageReport(const v1::Device* before, const v1::Devi
   return Reconcile(after, violations, /*reported=*/true, batch);
 }
 
-absl::Status FindingEngine::StageReevaluation(const v1::Device& device, rocksdb::WriteBatch& batch) {
+absl::Status FindingEngine::StageReevaluation(const v1::Device& device, rocksdb::WriteBatch& batch,
+                                              const std::vector<rules::Violation>& extra) {
   BeginStaging();
   std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
-  const std::vector<rules::Violation> violations =
+  std::vector<rules::Violation> violations =
       rules::Evaluate(*policy, {.device = &device, .previous = nullptr, .now = staged_.now});
+  violations.insert(violations.end(), extra.begin(), extra.end());
   return Reconcile(device, violations, /*reported=*/false, batch);
+}
+
+absl::Status FindingEngine::StageParLevels(rocksdb::WriteBatch& batch) {
+  BeginStaging();
+  std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
+  absl::flat_hash_set<std::string> judged;
+  for (const v1::Unit& unit : policy->proto().site().units()) {
+    if (unit.par_level() == 0) continue;
+    v1::Finding subject;
+    subject.set_facility(unit.facility());
+    subject.set_unit(unit.id());
+    const std::string key = storage::FindingSubject(subject);
+    judged.insert(key);
+    std::vector<rules::Violation> violations;
+    if (std::optional<rules::Violation> low = rules::ParLow(unit, AvailableIn(unit.facility(), unit.id()))) {
+      violations.push_back(*std::move(low));
+    }
+    if (violations.empty() && !open_.contains(key) && !staged_.open.contains(key)) continue;
+    absl::Status s = ReconcileSubject(key, "", unit.facility(), unit.id(), violations, /*reported=*/false, batch);
+    if (!s.ok()) return s;
+  }
+  // Units that lost their PAR level (or left the site) since their finding opened.
+  std::vector<std::pair<std::string, v1::Finding>> orphans;
+  for (const auto& [key, findings] : open_) {
+    if (judged.contains(key)) continue;
+    for (const v1::Finding& f : findings) {
+      if (f.rule() == rules::kRuleParLow) orphans.emplace_back(key, f);
+    }
+  }
+  for (const auto& [key, finding] : orphans) {
+    absl::Status s = ReconcileSubject(key, "", finding.facility(), finding.unit(), {}, /*reported=*/false, batch);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<v1::Finding> FindingEngine::OpenFindingsOf(const std::string& asset_tag) const {
+  auto it = open_.find(asset_tag);
+  return it == open_.end() ? std::vector<v1::Finding>() : it->second;
 }
 
 absl::StatusOr<bool> FindingEngine::StageMissingIfSilent(const v1::Device& device, rocksdb::WriteBatch& batch) {
@@ -272,7 +319,7 @@ absl::StatusOr<v1::Finding> FindingEngine::StageAcknowledge(absl::string_view id
   if (stored->state() == v1::FINDING_STATE_RESOLVED) {
     return absl::FailedPreconditionError(absl::StrCat("finding ", id, " is already resolved"));
   }
-  std::vector<v1::Finding>& open = StagedOpen(stored->asset_tag());
+  std::vector<v1::Finding>& open = StagedOpen(storage::FindingSubject(*stored));
   auto it = std::find_if(open.begin(), open.end(), [&](const v1::Finding& f) { return f.id() == id; });
   if (it == open.end()) return absl::InternalError(absl::StrCat("open finding ", id, " is not in the open index"));
   const absl::Time now = staged_.now;
@@ -292,6 +339,7 @@ absl::StatusOr<v1::Finding> FindingEngine::StageAcknowledge(absl::string_view id
     staged_.events.push_back(Event(v1::FindingEvent::TYPE_CHANGED, result));
   }
   if (absl::Status s = findings_->Stage(result, batch); !s.ok()) return s;
+  if (result.asset_tag().empty()) return result;  // a unit's finding
   absl::StatusOr<v1::Device> device = devices_->GetDevice(result.asset_tag());
   if (device.ok()) StageDeviceUpdate(*device, /*reported=*/false);
   return result;
@@ -340,8 +388,27 @@ FindingEngine::Place FindingEngine::PlaceOf(const v1::Location& location) const 
 std::uint32_t FindingEngine::InternPlace(const Place& place) {
   const std::string key = absl::StrCat(place.facility, "\x1f", place.unit);
   auto [it, inserted] = place_ids_.try_emplace(key, static_cast<std::uint32_t>(places_.size()));
-  if (inserted) places_.push_back(place);
+  if (inserted) {
+    places_.push_back(place);
+    available_.push_back(0);
+  }
   return it->second;
+}
+
+void FindingEngine::Summarize(const std::vector<v1::Finding>& open, DeviceUpdate& update) {
+  update.risk = rules::RiskScore(open);
+  update.open = static_cast<std::uint32_t>(open.size());
+  for (const v1::Finding& f : open) {
+    update.missing = update.missing || f.rule() == rules::kRuleNotSeen;
+    update.blocked = update.blocked || rules::BlocksService(f.kind());
+  }
+}
+
+bool FindingEngine::IsAvailable(const Tracked& device) {
+  const auto state = static_cast<v1::OperatingState>(device.state);
+  return device.custody == v1::CUSTODY_STATE_AVAILABLE && !device.missing && !device.blocked &&
+         (state == v1::OPERATING_STATE_IDLE || state == v1::OPERATING_STATE_OFF ||
+          state == v1::OPERATING_STATE_UNSPECIFIED);
 }
 
 std::int64_t FindingEngine::DeadlineOf(const Tracked& device) const {
@@ -365,20 +432,28 @@ void FindingEngine::Track(const std::string& tag, const DeviceUpdate& update) {
   }
   Tracked& device = tracked_[id];
   const std::uint32_t place = InternPlace(update.place);
-  if (metrics_ != nullptr) {
-    if (!is_new) {
-      const Place& old_place = places_[device.place];
-      metrics_->AddDevices(old_place.facility, old_place.unit, static_cast<v1::OperatingState>(device.state), -1);
-      if (device.missing) metrics_->AddMissing(old_place.facility, old_place.unit, -1);
-    }
-    metrics_->AddDevices(update.place.facility, update.place.unit, update.state, 1);
-    if (update.missing) metrics_->AddMissing(update.place.facility, update.place.unit, 1);
+  const bool was_available = !is_new && IsAvailable(device);
+  if (metrics_ != nullptr && !is_new) {
+    const Place& old_place = places_[device.place];
+    metrics_->AddDevices(old_place.facility, old_place.unit, static_cast<v1::OperatingState>(device.state), -1);
+    if (device.missing) metrics_->AddMissing(old_place.facility, old_place.unit, -1);
+    if (was_available) metrics_->AddAvailable(old_place.facility, old_place.unit, -1);
   }
+  if (was_available) --available_[device.place];
   device.place = place;
   device.state = static_cast<std::uint8_t>(update.state);
   device.risk = static_cast<std::uint8_t>(std::min<std::uint32_t>(update.risk, 100));
   device.open = static_cast<std::uint16_t>(std::min<std::uint32_t>(update.open, 65535));
   device.missing = update.missing;
+  device.custody = static_cast<std::uint8_t>(update.custody);
+  device.blocked = update.blocked;
+  const bool available = IsAvailable(device);
+  if (available) ++available_[place];
+  if (metrics_ != nullptr) {
+    metrics_->AddDevices(update.place.facility, update.place.unit, update.state, 1);
+    if (update.missing) metrics_->AddMissing(update.place.facility, update.place.unit, 1);
+    if (available) metrics_->AddAvailable(update.place.facility, update.place.unit, 1);
+  }
   if (update.heard) {
     // Rounded up, so a deadline in whole seconds is never before the real one.
     device.heard_s = absl::ToUnixSeconds(*update.heard);
@@ -480,6 +555,45 @@ std::pair<std::uint32_t, std::uint32_t> FindingEngine::RiskOf(absl::string_view 
   auto it = ids_.find(asset_tag);
   if (it == ids_.end()) return {0, 0};
   return {tracked_[*it].risk, tracked_[*it].open};
+}
+
+std::uint32_t FindingEngine::AvailableIn(absl::string_view facility, absl::string_view unit) const {
+  absl::MutexLock lock(&fleet_mu_);
+  auto it = place_ids_.find(absl::StrCat(facility, "\x1f", unit));
+  return it == place_ids_.end() ? 0 : available_[it->second];
+}
+
+std::vector<FindingEngine::AvailablePump> FindingEngine::FindAvailable(const v1::Unit& near, int count) const {
+  std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
+  absl::MutexLock lock(&fleet_mu_);
+  std::vector<v1::Proximity> proximity(places_.size());
+  for (std::size_t i = 0; i < places_.size(); ++i) {
+    proximity[i] = rules::ProximityOf(*policy, near, places_[i].facility, places_[i].unit);
+  }
+  struct Candidate {
+    v1::Proximity proximity;
+    std::int64_t heard_s;
+    std::uint32_t id;
+  };
+  std::vector<Candidate> candidates;
+  for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
+    const Tracked& device = tracked_[id];
+    if (IsAvailable(device)) candidates.push_back({proximity[device.place], device.heard_s, id});
+  }
+  const auto nearer = [&](const Candidate& a, const Candidate& b) {
+    if (a.proximity != b.proximity) return a.proximity < b.proximity;
+    if (a.heard_s != b.heard_s) return a.heard_s > b.heard_s;
+    return tags_[a.id] < tags_[b.id];
+  };
+  const std::size_t keep = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(std::max(count, 0)));
+  std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), nearer);
+  std::vector<AvailablePump> pumps;
+  for (std::size_t i = 0; i < keep; ++i) {
+    const Candidate& c = candidates[i];
+    const Place& place = places_[tracked_[c.id].place];
+    pumps.push_back({tags_[c.id], place.facility, place.unit, c.proximity, absl::FromUnixSeconds(c.heard_s)});
+  }
+  return pumps;
 }
 
 std::size_t FindingEngine::tracked_devices() const {

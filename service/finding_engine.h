@@ -16,10 +16,12 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "pumptrack/v1/custody.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
 #include "rocksdb/write_batch.h"
 #include "rules/checks.h"
+#include "rules/custody.h"
 #include "rules/policy.h"
 #include "service/finding_events.h"
 #include "service/fleet_metrics.h"
@@ -70,8 +72,15 @@ class FindingEngine {
   // --- Writer thread ---
   // The hook for DeviceStore::Apply: evaluates the report and stages finding changes.
   absl::Status StageReport(const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch);
-  // Re-evaluates a stored device under the current policy (one-off rules and missing are left as they are).
-  absl::Status StageReevaluation(const v1::Device& device, rocksdb::WriteBatch& batch);
+  // Re-evaluates a stored device under the current policy (one-off rules and missing are left as they are), adding
+  // `extra` violations found outside the rules (a check-in's seal mismatch).
+  absl::Status StageReevaluation(const v1::Device& device, rocksdb::WriteBatch& batch,
+                                 const std::vector<rules::Violation>& extra = {});
+  // Opens, refreshes or resolves each unit's PAR_LOW finding from the committed count of available pumps (and
+  // resolves those of units the policy no longer gives a PAR level).
+  absl::Status StageParLevels(rocksdb::WriteBatch& batch);
+  // The device's open findings as committed (empty if none).
+  std::vector<v1::Finding> OpenFindingsOf(const std::string& asset_tag) const;
   // Opens the MISSING finding if the device has stayed silent past its threshold; false if it has not.
   absl::StatusOr<bool> StageMissingIfSilent(const v1::Device& device, rocksdb::WriteBatch& batch);
   // Records an acknowledgement; resolves one-off findings. NOT_FOUND, or FAILED_PRECONDITION once resolved.
@@ -93,6 +102,17 @@ class FindingEngine {
   std::vector<RiskGroupSummary> Risk(v1::GetRiskRequest::GroupBy group_by, int limit) const;
   // The device's risk score and open finding count.
   std::pair<std::uint32_t, std::uint32_t> RiskOf(absl::string_view asset_tag) const;
+  // Available pumps (see IsAvailable) in the unit now.
+  std::uint32_t AvailableIn(absl::string_view facility, absl::string_view unit) const;
+  struct AvailablePump {
+    std::string asset_tag;
+    std::string facility;
+    std::string unit;
+    v1::Proximity proximity = v1::PROXIMITY_UNSPECIFIED;
+    absl::Time heard;
+  };
+  // Up to `count` available pumps nearest `near` first, then most recently heard from, then by tag.
+  std::vector<AvailablePump> FindAvailable(const v1::Unit& near, int count) const;
   FindingEventBus& events() { return events_; }
   absl::Time clock() const { return options_.clock(); }
   std::size_t tracked_devices() const;
@@ -109,7 +129,11 @@ class FindingEngine {
     std::uint8_t state = 0;    // v1::OperatingState
     bool missing = false;      // an open missing.not_seen finding
     bool queued = false;       // has an entry in deadlines_
+    std::uint8_t custody = 0;  // v1::CustodyState
+    bool blocked = false;      // has an open finding that keeps it out of service (rules::BlocksService)
   };
+  // Available to hand out: custody AVAILABLE, not missing, not blocked, idle or off.
+  static bool IsAvailable(const Tracked& device);
   struct Place {
     std::string facility;
     std::string unit;
@@ -139,6 +163,8 @@ class FindingEngine {
     std::uint32_t risk = 0;
     std::uint32_t open = 0;
     bool missing = false;
+    v1::CustodyState custody = v1::CUSTODY_STATE_AVAILABLE;
+    bool blocked = false;
   };
   struct Staged {
     absl::flat_hash_map<std::string, std::vector<v1::Finding>> open;
@@ -159,7 +185,14 @@ class FindingEngine {
   // Reconciles the device's open findings with `violations`: opens, refreshes and resolves.
   absl::Status Reconcile(const v1::Device& device, const std::vector<rules::Violation>& violations, bool reported,
                          rocksdb::WriteBatch& batch);
+  // The same for the findings of one subject (storage::FindingSubject): a device, or a unit (empty asset_tag).
+  // `facility` and `unit` are where the subject is.
+  absl::Status ReconcileSubject(const std::string& subject, const std::string& asset_tag, const std::string& facility,
+                                const std::string& unit, const std::vector<rules::Violation>& violations,
+                                bool reported, rocksdb::WriteBatch& batch);
   void StageDeviceUpdate(const v1::Device& device, bool reported);
+  // Risk, counts and flags of a device's open findings.
+  static void Summarize(const std::vector<v1::Finding>& open, DeviceUpdate& update);
   Place PlaceOf(const v1::Location& location) const;
   std::uint32_t InternPlace(const Place& place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
   std::int64_t DeadlineOf(const Tracked& device) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
@@ -186,6 +219,7 @@ class FindingEngine {
   std::vector<Tracked> tracked_ ABSL_GUARDED_BY(fleet_mu_);
   absl::flat_hash_set<std::uint32_t, TagHash, TagEq> ids_ ABSL_GUARDED_BY(fleet_mu_);
   std::vector<Place> places_ ABSL_GUARDED_BY(fleet_mu_);
+  std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(fleet_mu_);  // per place
   absl::flat_hash_map<std::string, std::uint32_t> place_ids_ ABSL_GUARDED_BY(fleet_mu_);
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_ ABSL_GUARDED_BY(fleet_mu_);
 

@@ -21,16 +21,6 @@ constexpr int kReevaluationPage = 256;
 // Devices flagged per writer task.
 constexpr std::size_t kMissingPerTask = 1024;
 
-// Runs `work` on the ingest writer and waits for its result.
-template <typename Result>
-Result RunOnWriter(IngestPipeline& ingest, std::function<Result()> work) {
-  std::promise<Result> promise;
-  std::future<Result> future = promise.get_future();
-  absl::Status submitted = ingest.SubmitTask([&] { promise.set_value(work()); });
-  if (!submitted.ok()) return submitted;
-  return future.get();
-}
-
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read policy file ", path));

@@ -2,6 +2,7 @@
 #define PUMPTRACK_SERVICE_FLEET_METRICS_H_
 
 #include <array>
+#include <cstddef>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,6 +13,7 @@
 #include "prometheus/registry.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
+#include "pumptrack/v1/policy.pb.h"
 
 namespace pumptrack::service {
 
@@ -26,16 +28,27 @@ class FleetMetrics {
   void AddMissing(const std::string& facility, const std::string& unit, double delta);
   void AddOpenFindings(v1::FindingKind kind, v1::Severity severity, double delta);
   void CountOpened(v1::FindingKind kind);
+  // Pumps available to hand out (see FindingEngine::FindAvailable) in a unit.
+  void AddAvailable(const std::string& facility, const std::string& unit, double delta);
+  // Every unit's PAR level from the policy's site; units with none have no series.
+  void SetParLevels(const v1::Site& site);
+  void SetCheckouts(std::size_t open, std::size_t overdue);
 
  private:
   prometheus::Family<prometheus::Gauge>& devices_;
   prometheus::Family<prometheus::Gauge>& missing_;
   prometheus::Family<prometheus::Gauge>& findings_open_;
   prometheus::Family<prometheus::Counter>& findings_opened_;
+  prometheus::Family<prometheus::Gauge>& unit_available_;
+  prometheus::Family<prometheus::Gauge>& unit_par_level_;
+  prometheus::Gauge& checkouts_open_;
+  prometheus::Gauge& checkouts_overdue_;
   absl::Mutex mu_;
   // Series are created on first use of a label set and cached here, so each update is one hash lookup.
   absl::flat_hash_map<std::string, prometheus::Gauge*> device_series_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, prometheus::Gauge*> missing_series_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, prometheus::Gauge*> available_series_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, prometheus::Gauge*> par_series_ ABSL_GUARDED_BY(mu_);
   std::array<std::array<prometheus::Gauge*, v1::Severity_ARRAYSIZE>, v1::FindingKind_ARRAYSIZE> findings_series_{};
   std::array<prometheus::Counter*, v1::FindingKind_ARRAYSIZE> opened_series_{};
 };

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -96,6 +97,16 @@ class IngestPipeline {
   std::thread writer_;
   std::once_flag joined_;
 };
+
+// Runs `work` on `ingest`'s writer thread and waits for its result; UNAVAILABLE when the pipeline is stopping.
+template <typename Result>
+Result RunOnWriter(IngestPipeline& ingest, std::function<Result()> work) {
+  std::promise<Result> promise;
+  std::future<Result> future = promise.get_future();
+  absl::Status submitted = ingest.SubmitTask([&] { promise.set_value(work()); });
+  if (!submitted.ok()) return submitted;
+  return future.get();
+}
 
 }  // namespace pumptrack::service
 

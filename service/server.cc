@@ -23,6 +23,7 @@
 #include "prometheus/registry.h"
 #include "service/authenticator.h"
 #include "service/finding_engine.h"
+#include "service/custody_runtime.h"
 #include "service/findings_runtime.h"
 #include "service/fleet_metrics.h"
 #include "service/grpc_metrics.h"
@@ -61,6 +62,8 @@ struct Server::State {
   std::unique_ptr<FindingEngine> finding_engine;
   std::unique_ptr<IngestPipeline> ingest;
   std::unique_ptr<FindingsRuntime> findings_runtime;
+  std::unique_ptr<storage::CustodyStore> custody;
+  std::unique_ptr<CustodyRuntime> custody_runtime;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<Authenticator> auth;
   ServiceContext context;
@@ -72,6 +75,7 @@ struct Server::State {
   std::unique_ptr<FindingServiceImpl> finding_service;
   std::unique_ptr<PolicyServiceImpl> policy_service;
   std::unique_ptr<BackupServiceImpl> backup_service;
+  std::unique_ptr<CustodyServiceImpl> custody_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<grpc::Server> health_server;  // plaintext, grpc.health.v1 only; null unless health_listen is set
   int grpc_port = 0;
@@ -199,6 +203,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (absl::Status loaded = state->findings_runtime->LoadInitialPolicy(options.policy_file); !loaded.ok()) {
     return loaded;
   }
+  state->custody = std::make_unique<storage::CustodyStore>(state->database.get());
+  state->custody_runtime = std::make_unique<CustodyRuntime>(
+      state->database.get(), state->devices.get(), state->custody.get(), state->audit.get(),
+      state->finding_engine.get(), state->ingest.get(), state->fleet_metrics.get());
+  if (absl::Status loaded = state->custody_runtime->Load(options.custody_sweep_interval); !loaded.ok()) {
+    return loaded;
+  }
   state->workers = std::make_unique<WorkerPool>(options.worker_threads, /*capacity=*/4096);
   AuthenticatorOptions auth_options;
   auth_options.tls = !options.insecure;
@@ -208,7 +219,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->context = ServiceContext{state->devices.get(), state->tokens.get(), state->agents.get(),
                                   state->audit.get(),   state->ingest.get(), state->workers.get(),
                                   state->auth.get(),    state->metrics.get(), options.clock,
-                                  state->findings.get(), state->finding_engine.get(), state->findings_runtime.get()};
+                                  state->findings.get(), state->finding_engine.get(), state->findings_runtime.get(),
+                                  state->custody_runtime.get()};
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
@@ -217,6 +229,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->finding_service = std::make_unique<FindingServiceImpl>(state->context);
   state->policy_service = std::make_unique<PolicyServiceImpl>(state->context);
   state->backup_service = std::make_unique<BackupServiceImpl>(state->context, state->database.get());
+  state->custody_service = std::make_unique<CustodyServiceImpl>(state->context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -234,12 +247,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->finding_service.get());
   builder.RegisterService(state->policy_service.get());
   builder.RegisterService(state->backup_service.get());
+  builder.RegisterService(state->custody_service.get());
   // The method label is bounded by the methods served here; gRPC's health service is not in the descriptor pool.
   std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
       {v1::AgentService::service_full_name(), v1::InventoryService::service_full_name(),
        v1::TokenService::service_full_name(), v1::AgentRegistryService::service_full_name(),
        v1::AuditService::service_full_name(), v1::FindingService::service_full_name(),
        v1::PolicyService::service_full_name(), v1::BackupService::service_full_name(),
+       v1::CustodyService::service_full_name(),
        "grpc.reflection.v1alpha.ServerReflection"});
   methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
   state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
@@ -293,12 +308,14 @@ void Server::Shutdown(absl::Duration grace) {
   // In-flight calls may still be waiting for commits, so the ingest pipeline keeps running until gRPC is done.
   state_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   state_->findings_runtime->Stop();
+  state_->custody_runtime->Stop();
   state_->ingest.reset();   // commits everything still queued
   state_->workers.reset();  // runs every queued request
   state_->grpc_server->Wait();
   state_->storage_metrics->Detach();
   state_->auth.reset();
   state_->findings_runtime.reset();
+  state_->custody_runtime.reset();
   state_->finding_engine.reset();
   state_->agents.reset();
   state_->tokens.reset();
@@ -319,5 +336,7 @@ absl::Status Server::ReloadPolicy() {
 }
 
 FindingsRuntime& Server::findings() { return *state_->findings_runtime; }
+
+CustodyRuntime& Server::custody() { return *state_->custody_runtime; }
 
 }  // namespace pumptrack::service

@@ -11,6 +11,7 @@
 
 namespace pumptrack::service {
 
+class CustodyRuntime;
 class FindingsRuntime;
 
 struct ServerOptions {
@@ -44,6 +45,8 @@ struct ServerOptions {
   std::string policy_file;
   // When positive, replaces every missing threshold of the policy (demos and tests).
   absl::Duration missing_after = absl::ZeroDuration();
+  // How often overdue check-outs and PAR levels are checked; 0 disables the sweeper (tests call Sweep).
+  absl::Duration custody_sweep_interval = absl::Milliseconds(500);
   // The service clock; absl::Now when unset. Injected by tests.
   std::function<absl::Time()> clock;
 };
@@ -82,6 +85,7 @@ class Server {
 
   // Missing detection, re-evaluation and other finding work; for tests and tools.
   FindingsRuntime& findings();
+  CustodyRuntime& custody();
 
  private:
   struct State;

@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "service/authenticator.h"
+#include "service/custody_runtime.h"
 #include "service/finding_engine.h"
 #include "service/findings_runtime.h"
 #include "service/ingest_pipeline.h"
@@ -33,6 +34,7 @@ struct ServiceContext {
   storage::FindingStore* findings = nullptr;
   FindingEngine* finding_engine = nullptr;
   FindingsRuntime* findings_runtime = nullptr;
+  CustodyRuntime* custody_runtime = nullptr;
 };
 
 }  // namespace pumptrack::service

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "service/admin_handlers.h"
+#include "service/custody_handlers.h"
 #include "service/finding_handlers.h"
 #include "service/backup_handlers.h"
 #include "service/inventory_handlers.h"
@@ -241,6 +242,72 @@ grpc::ServerUnaryReactor* BackupServiceImpl::VerifyBackup(grpc::CallbackServerCo
                                                          v1::Backup* response) {
   return RunAuthorized(context, "/pumptrack.v1.BackupService/VerifyBackup", response, context_,
                        [request, this](const Caller&) { return service::VerifyBackup(*request, *database_); });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::CheckOut(grpc::CallbackServerContext* context,
+                                                   const v1::CheckOutRequest* request, v1::CustodyResult* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/CheckOut", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::CheckOut(*request, caller, *context_.custody_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::CheckIn(grpc::CallbackServerContext* context,
+                                                   const v1::CheckInRequest* request, v1::CustodyResult* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/CheckIn", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::CheckIn(*request, caller, *context_.custody_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::Quarantine(grpc::CallbackServerContext* context,
+                                                   const v1::QuarantineRequest* request, v1::CustodyResult* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/Quarantine", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::Quarantine(*request, caller, *context_.custody_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::Release(grpc::CallbackServerContext* context,
+                                                   const v1::ReleaseRequest* request, v1::CustodyResult* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/Release", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::Release(*request, caller, *context_.custody_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::SetMaintenance(grpc::CallbackServerContext* context,
+                                                   const v1::SetMaintenanceRequest* request, v1::CustodyResult* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/SetMaintenance", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::SetMaintenance(*request, caller, *context_.custody_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::Retire(grpc::CallbackServerContext* context,
+                                                   const v1::RetireRequest* request, v1::CustodyResult* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/Retire", response, context_,
+                       [request, this](const Caller& caller) {
+                         return service::Retire(*request, caller, *context_.custody_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::GetCustodyHistory(grpc::CallbackServerContext* context,
+                                                   const v1::GetCustodyHistoryRequest* request, v1::GetCustodyHistoryResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/GetCustodyHistory", response, context_,
+                       [request, this](const Caller&) { return service::GetCustodyHistory(*request, *context_.custody_runtime); });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::ListCustody(grpc::CallbackServerContext* context,
+                                                   const v1::ListCustodyRequest* request, v1::ListCustodyResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/ListCustody", response, context_,
+                       [request, this](const Caller&) { return service::ListCustody(*request, *context_.custody_runtime); });
+}
+
+grpc::ServerUnaryReactor* CustodyServiceImpl::FindAvailable(grpc::CallbackServerContext* context,
+                                                   const v1::FindAvailableRequest* request, v1::FindAvailableResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.CustodyService/FindAvailable", response, context_,
+                       [request, this](const Caller&) { return service::FindAvailable(*request, *context_.custody_runtime); });
 }
 
 }  // namespace pumptrack::service

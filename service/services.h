@@ -7,6 +7,7 @@
 #include "pumptrack/v1/auth.grpc.pb.h"
 #include "pumptrack/v1/finding.grpc.pb.h"
 #include "pumptrack/v1/backup.grpc.pb.h"
+#include "pumptrack/v1/custody.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "pumptrack/v1/policy.grpc.pb.h"
 #include "service/service_context.h"
@@ -149,6 +150,36 @@ class BackupServiceImpl final : public v1::BackupService::CallbackService {
  private:
   const ServiceContext& context_;
   storage::Database* const database_;
+};
+
+class CustodyServiceImpl final : public v1::CustodyService::CallbackService {
+ public:
+  explicit CustodyServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* CheckOut(grpc::CallbackServerContext* context, const v1::CheckOutRequest* request,
+                                     v1::CustodyResult* response) override;
+  grpc::ServerUnaryReactor* CheckIn(grpc::CallbackServerContext* context, const v1::CheckInRequest* request,
+                                    v1::CustodyResult* response) override;
+  grpc::ServerUnaryReactor* Quarantine(grpc::CallbackServerContext* context, const v1::QuarantineRequest* request,
+                                       v1::CustodyResult* response) override;
+  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* context, const v1::ReleaseRequest* request,
+                                    v1::CustodyResult* response) override;
+  grpc::ServerUnaryReactor* SetMaintenance(grpc::CallbackServerContext* context,
+                                           const v1::SetMaintenanceRequest* request,
+                                           v1::CustodyResult* response) override;
+  grpc::ServerUnaryReactor* Retire(grpc::CallbackServerContext* context, const v1::RetireRequest* request,
+                                   v1::CustodyResult* response) override;
+  grpc::ServerUnaryReactor* GetCustodyHistory(grpc::CallbackServerContext* context,
+                                              const v1::GetCustodyHistoryRequest* request,
+                                              v1::GetCustodyHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* ListCustody(grpc::CallbackServerContext* context, const v1::ListCustodyRequest* request,
+                                        v1::ListCustodyResponse* response) override;
+  grpc::ServerUnaryReactor* FindAvailable(grpc::CallbackServerContext* context,
+                                          const v1::FindAvailableRequest* request,
+                                          v1::FindAvailableResponse* response) override;
+
+ private:
+  const ServiceContext& context_;
 };
 
 }  // namespace pumptrack::service

@@ -22,11 +22,14 @@ enum class ColumnFamily : std::size_t {
   kFindings = 9,     // finding number (big-endian) -> pumptrack.v1.Finding, open and resolved.
   kDeviceFindings = 10,  // (asset tag, finding number) -> empty; every finding of a device.
   kOpenFindings = 11,    // (asset tag, rule) -> finding number; the open finding of each device and rule.
+  kCustodyHistory = 12,  // (asset tag, big-endian event index) -> pumptrack.v1.CustodyEvent; the chain of custody.
+  kCheckouts = 13,       // asset tag -> empty; the pumps checked out now (custody IN_TRANSIT).
 };
 
-inline constexpr std::array<absl::string_view, 12> kColumnFamilyNames = {
-    "default", "meta",   "devices", "serial_index", "device_index",    "history",
-    "tokens",  "agents", "audit",   "findings",     "device_findings", "open_findings",
+inline constexpr std::array<absl::string_view, 14> kColumnFamilyNames = {
+    "default",  "meta",          "devices",         "serial_index",    "device_index",
+    "history",  "tokens",        "agents",          "audit",           "findings",
+    "device_findings", "open_findings", "custody_history", "checkouts",
 };
 
 inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();

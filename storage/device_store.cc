@@ -157,6 +157,7 @@ v1::Device Advance(const std::optional<v1::Device>& current, const v1::Observati
     next.set_home_facility(current->home_facility());
     next.set_home_unit(current->home_unit());
     next.set_home_source(current->home_source());
+    if (current->has_custody()) *next.mutable_custody() = current->custody();
     next.set_accepted_reports(current->accepted_reports() + 1);
     *next.mutable_location_since() = SamePlace(current->last_observation().location(), observation.location())
                                          ? current->location_since()

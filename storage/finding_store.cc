@@ -52,17 +52,22 @@ absl::StatusOr<std::uint64_t> ParseFindingId(absl::string_view id) {
   return number;
 }
 
+std::string FindingSubject(const v1::Finding& finding) {
+  if (!finding.asset_tag().empty()) return finding.asset_tag();
+  return absl::StrCat("unit:", finding.facility(), "/", finding.unit());
+}
+
 absl::Status FindingStore::Stage(const v1::Finding& finding, rocksdb::WriteBatch& batch) const {
   absl::StatusOr<std::uint64_t> number = ParseFindingId(finding.id());
   if (!number.ok()) return absl::InternalError(absl::StrCat("finding with malformed id \"", finding.id(), "\""));
   rocksdb::Status s = batch.Put(database_->Handle(ColumnFamily::kFindings), keys::FindingKey(*number),
                                 finding.SerializeAsString());
   if (s.ok()) {
-    s = batch.Put(database_->Handle(ColumnFamily::kDeviceFindings), keys::DeviceFindingKey(finding.asset_tag(), *number),
+    s = batch.Put(database_->Handle(ColumnFamily::kDeviceFindings), keys::DeviceFindingKey(FindingSubject(finding), *number),
                   rocksdb::Slice());
   }
   if (s.ok()) {
-    const std::string open_key = keys::OpenFindingKey(finding.asset_tag(), finding.rule());
+    const std::string open_key = keys::OpenFindingKey(FindingSubject(finding), finding.rule());
     if (IsActive(finding.state())) {
       std::string value;
       keys::AppendBigEndian64(value, *number);

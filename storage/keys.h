@@ -92,6 +92,10 @@ absl::StatusOr<std::uint64_t> ParseDeviceFindingKey(absl::string_view key);
 std::string OpenFindingsPrefix(absl::string_view asset_tag);
 std::string OpenFindingKey(absl::string_view asset_tag, absl::string_view rule);
 
+// Custody history family: [version][len][asset tag][big-endian event index]. Checkouts family: as DeviceKey.
+std::string CustodyEventKey(absl::string_view asset_tag, std::uint64_t index);
+absl::StatusOr<std::uint64_t> ParseCustodyEventKey(absl::string_view key);
+
 // The smallest key greater than every key that starts with `prefix`; empty if there is none (all 0xff).
 std::string PrefixSuccessor(absl::string_view prefix);
 

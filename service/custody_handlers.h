@@ -1,0 +1,36 @@
+#ifndef PUMPTRACK_SERVICE_CUSTODY_HANDLERS_H_
+#define PUMPTRACK_SERVICE_CUSTODY_HANDLERS_H_
+
+// Handlers of CustodyService: functions of a request, the authorised caller and the custody runtime, run on the
+// worker pool. Each validates its request first and names the field that is wrong; the actor is always the caller's
+// token, never a request field.
+
+#include "absl/status/statusor.h"
+#include "pumptrack/v1/custody.pb.h"
+#include "service/authenticator.h"
+#include "service/custody_runtime.h"
+
+namespace pumptrack::service {
+
+absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, const Caller& caller,
+                                           CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, const Caller& caller,
+                                          CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> Quarantine(const v1::QuarantineRequest& request, const Caller& caller,
+                                             CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> Release(const v1::ReleaseRequest& request, const Caller& caller,
+                                          CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> SetMaintenance(const v1::SetMaintenanceRequest& request, const Caller& caller,
+                                                 CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> Retire(const v1::RetireRequest& request, const Caller& caller,
+                                         CustodyRuntime& runtime);
+absl::StatusOr<v1::GetCustodyHistoryResponse> GetCustodyHistory(const v1::GetCustodyHistoryRequest& request,
+                                                                const CustodyRuntime& runtime);
+absl::StatusOr<v1::ListCustodyResponse> ListCustody(const v1::ListCustodyRequest& request,
+                                                    const CustodyRuntime& runtime);
+absl::StatusOr<v1::FindAvailableResponse> FindAvailable(const v1::FindAvailableRequest& request,
+                                                        const CustodyRuntime& runtime);
+
+}  // namespace pumptrack::service
+
+#endif  // PUMPTRACK_SERVICE_CUSTODY_HANDLERS_H_
