@@ -63,6 +63,10 @@ absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& devic
   v1::Device found;
   const grpc::Status status = context.stub.GetDevice(NewCallContext(context.connection).get(), request, &found);
   if (!status.ok()) return FromRpcStatus(status, DescribeDevice(device), context.connection);
+  // device.proto: a pump nobody has recorded anything for is AVAILABLE. Said outright, so JSON always has custody.
+  if (found.custody().state() == v1::CUSTODY_STATE_UNSPECIFIED) {
+    found.mutable_custody()->set_state(v1::CUSTODY_STATE_AVAILABLE);
+  }
   if (context.format == OutputFormat::kJson) return PrintJson(found, context.out);
   PrintDeviceDetails(found, context.now, context.out);
   return absl::OkStatus();

@@ -63,7 +63,8 @@ absl::StatusOr<std::vector<v1::HistoryEntry>> FetchHistory(v1::InventoryService:
 // `devices list`: a table, or a JSON array of Device.
 absl::Status ListDevices(const CommandContext& context, const ListDevicesOptions& options);
 
-// `devices get`: a key: value block, or one Device as JSON. NOT_FOUND reads "device PT-09999 not found".
+// `devices get`: a key: value block, or one Device as JSON. NOT_FOUND reads "device PT-09999 not found". A device whose
+// custody state is unset is shown (and printed as JSON) as CUSTODY_STATE_AVAILABLE, which is what unset means.
 absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& device);
 
 // `devices history`: a table, or a JSON array of HistoryEntry.

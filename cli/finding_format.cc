@@ -46,6 +46,9 @@ absl::string_view FindingKindName(v1::FindingKind kind) {
     case v1::FINDING_KIND_INSECURE: return "insecure";
     case v1::FINDING_KIND_TAMPERED: return "tampered";
     case v1::FINDING_KIND_UNAUTHORIZED_MOVE: return "unauthorized_move";
+    case v1::FINDING_KIND_MISROUTED: return "misrouted";
+    case v1::FINDING_KIND_OVERDUE: return "overdue";
+    case v1::FINDING_KIND_PAR_LOW: return "par_low";
     default: return kUnknown;
   }
 }

@@ -13,7 +13,7 @@
 
 namespace pumptrack::cli {
 
-// --- Names, as typed on the command line ("missing", "unauthorized_move", "high", "open"). Unspecified or unknown
+// --- Names, as typed on the command line ("missing", "unauthorized_move", "par_low", "high", "open"). Unspecified or unknown
 // values read "unknown".
 
 absl::string_view FindingKindName(v1::FindingKind kind);

@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/custody_format.h"
 #include "cli/finding_format.h"
 #include "cli/table.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace pumptrack::cli {
 
@@ -229,6 +231,10 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time time) {
   return timestamp;
 }
 
+google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
+  return google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
+}
+
 std::string FormatTimestamp(absl::Time time) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%SZ", time, absl::UTCTimeZone());
 }
@@ -391,6 +397,7 @@ void PrintDeviceDetails(const v1::Device& device, absl::Time now, std::ostream& 
   AddIdentity(device, block);
   AddLocation(device, now, block);
   AddHomeAndRisk(device, block);
+  AddCustodyDetails(device.custody(), now, block);
   AddSoftware(observation, block);
   AddSecurity(observation.security(), now, block);
   AddPhysical(observation, block);

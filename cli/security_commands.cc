@@ -7,15 +7,10 @@
 #include "cli/json.h"
 #include "cli/paging.h"
 #include "cli/security_format.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace pumptrack::cli {
 
 namespace {
-
-google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
-  return google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
-}
 
 std::string TokenSubject(const std::string& id) { return absl::StrCat("token ", id); }
 std::string AgentSubject(const std::string& agent_id) { return absl::StrCat("agent ", agent_id); }
