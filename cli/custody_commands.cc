@@ -112,13 +112,8 @@ absl::Status ShowCustodyHistory(const CustodyContext& context, const std::string
   absl::StatusOr<std::vector<v1::CustodyEvent>> events =
       FetchCustodyHistory(context.stub, context.connection, asset_tag);
   if (!events.ok()) return events.status();
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(*events, context.out);
-  if (events->empty()) {
-    context.out << "No custody events for " << Printable(asset_tag) << ".\n";
-  } else {
-    PrintCustodyHistoryTable(*events, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, *events, Printable(absl::StrCat("No custody events for ", asset_tag, ".")),
+                   [&](const auto& items) { PrintCustodyHistoryTable(items, context.out); });
 }
 
 absl::Status ListCustody(const CustodyContext& context, bool overdue_only) {
@@ -128,13 +123,8 @@ absl::Status ListCustody(const CustodyContext& context, bool overdue_only) {
   const grpc::Status status = context.stub.ListCustody(NewCallContext(context.connection).get(), request, &response);
   if (!status.ok()) return FromRpcStatus(status, "custody list", context.connection);
   const std::vector<v1::CheckedOutPump> checkouts(response.checkouts().begin(), response.checkouts().end());
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(checkouts, context.out);
-  if (checkouts.empty()) {
-    context.out << (overdue_only ? "No overdue check-outs.\n" : "No pumps are checked out.\n");
-  } else {
-    PrintCheckoutTable(checkouts, context.now, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, checkouts, overdue_only ? "No overdue check-outs." : "No pumps are checked out.",
+                   [&](const auto& items) { PrintCheckoutTable(items, context.now, context.out); });
 }
 
 absl::Status FindAvailable(const CustodyContext& context, const std::string& near_unit, int count) {

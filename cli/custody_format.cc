@@ -15,12 +15,6 @@ namespace {
 
 constexpr absl::string_view kUnknown = "unknown";
 
-std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
-
-std::string TimeOrDash(const google::protobuf::Timestamp& timestamp) {
-  return IsSet(timestamp) ? FormatTimestamp(ToAbslTime(timestamp)) : "-";
-}
-
 // "in 3h", or "OVERDUE 2h" once `due` has passed.
 std::string FormatDue(const google::protobuf::Timestamp& due, absl::Time now) {
   if (!IsSet(due)) return "-";
@@ -47,7 +41,7 @@ std::string DescribeEvent(const v1::CustodyEvent& event) {
   if (event.action() == v1::CUSTODY_ACTION_CHECK_OUT) {
     details.push_back(
         absl::StrCat("to ", FormatFacilityUnit(event.destination_facility(), event.destination_unit())));
-    if (IsSet(event.due_at())) details.push_back(absl::StrCat("due ", TimeOrDash(event.due_at())));
+    if (IsSet(event.due_at())) details.push_back(absl::StrCat("due ", FormatTimeOrDash(event.due_at())));
     if (event.permanent_transfer()) details.emplace_back("permanent transfer");
   }
   if (!event.observed_seal_id().empty()) details.push_back(absl::StrCat("seal ", event.observed_seal_id()));
@@ -173,7 +167,7 @@ void PrintCustodyHistoryTable(std::span<const v1::CustodyEvent> events, std::ost
   for (const v1::CustodyEvent& event : events) {
     table.AddRow({
         absl::StrCat(event.index()),
-        TimeOrDash(event.at()),
+        FormatTimeOrDash(event.at()),
         std::string(CustodyActionName(event.action())),
         absl::StrCat(CustodyStateName(event.from_state()), " -> ", CustodyStateName(event.to_state())),
         OrDash(event.actor()),
@@ -196,7 +190,7 @@ void PrintCheckoutTable(std::span<const v1::CheckedOutPump> checkouts, absl::Tim
         OrDash(custody.holder()),
         FormatFacilityUnit(custody.origin_facility(), custody.origin_unit()),
         FormatFacilityUnit(custody.destination_facility(), custody.destination_unit()),
-        TimeOrDash(custody.checked_out_at()),
+        FormatTimeOrDash(custody.checked_out_at()),
         due,
         FormatShortLocation(checkout.location()),
         OrDash(custody.reason()),

@@ -13,12 +13,6 @@ namespace {
 
 constexpr absl::string_view kUnknown = "unknown";
 
-std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
-
-std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp) {
-  return IsSet(timestamp) ? FormatTimestamp(ToAbslTime(timestamp)) : "-";
-}
-
 // The time a watch line is stamped with: when the finding resolved, else when it was last seen.
 absl::Time EventTime(const v1::FindingEvent& event, absl::Time now) {
   const v1::Finding& finding = event.finding();

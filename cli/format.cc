@@ -19,7 +19,6 @@ namespace {
 constexpr absl::string_view kUnknown = "unknown";
 constexpr absl::string_view kNone = "none";
 
-std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
 std::string OrNone(absl::string_view text) { return text.empty() ? std::string(kNone) : std::string(text); }
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
 std::string EnabledDisabled(bool value) { return value ? "enabled" : "disabled"; }
@@ -253,6 +252,12 @@ std::string FormatRelativeAge(absl::Time then, absl::Time now) {
   if (age > absl::ZeroDuration()) return absl::StrCat(FormatAge(age), " ago");
   return absl::StrCat("in ", FormatAge(age));
 }
+
+std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp) {
+  return IsSet(timestamp) ? FormatTimestamp(ToAbslTime(timestamp)) : "-";
+}
+
+std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
 
 std::string FormatTimeAndAge(const google::protobuf::Timestamp& timestamp, absl::Time now) {
   if (!IsSet(timestamp)) return std::string(kUnknown);

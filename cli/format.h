@@ -38,6 +38,9 @@ std::string FormatAge(absl::Duration age);
 // "12s ago" for a past time, "in 5s" for a future one (clock skew), "just now" within a second.
 std::string FormatRelativeAge(absl::Time then, absl::Time now);
 
+// FormatTimestamp, or "-" when unset.
+std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp);
+
 // "2026-11-29 10:02:11Z (3m ago)", or "unknown" when unset.
 std::string FormatTimeAndAge(const google::protobuf::Timestamp& timestamp, absl::Time now);
 
@@ -52,6 +55,9 @@ absl::string_view CaseStateName(v1::CaseState state);
 absl::string_view PowerSourceName(v1::PowerSource source);
 absl::string_view ServiceKindName(v1::ServiceKind kind);
 absl::string_view ChangeKindName(v1::ChangeKind kind);
+
+// `text`, or "-" when it is empty (for table cells and detail values).
+std::string OrDash(absl::string_view text);
 
 // --- Places and devices ----------------------------------------------------------------------------------------------
 

@@ -86,6 +86,14 @@ class CustodyAppTest : public ::testing::Test {
     return result;
   }
 
+  // Runs a command that must fail with `error` on stderr (after "pumptrack: ") and print nothing else.
+  void ExpectFailure(std::initializer_list<std::string> args, const std::string& error) {
+    const RunResult result = Run(args);
+    EXPECT_EQ(result.exit_code, kExitFailure);
+    EXPECT_EQ(result.err, absl::StrCat("pumptrack: ", error, "\n"));
+    EXPECT_EQ(result.out, "");
+  }
+
   FakeAuth auth_;
   FakeInventoryService inventory_;
   FakeCustodyService custody_{auth_};
@@ -139,34 +147,24 @@ TEST_F(CustodyAppTest, CheckoutPrintsTheCustodyResultAsJson) {
 
 TEST_F(CustodyAppTest, CheckoutOfACheckedOutPumpIsAFailedPrecondition) {
   RunOk({"custody", "checkout", "PT-00001", "--to=icu-1", "--reason=x"});
-  const RunResult again = Run({"custody", "checkout", "PT-00001", "--to=5-west", "--reason=y"});
-  EXPECT_EQ(again.exit_code, kExitFailure);
-  EXPECT_EQ(again.out, "");
-  EXPECT_EQ(again.err,
-            "pumptrack: device PT-00001: PT-00001 is in transit; cannot check-out it (FAILED_PRECONDITION)\n");
+  ExpectFailure({"custody", "checkout", "PT-00001", "--to=5-west", "--reason=y"},
+                "device PT-00001: PT-00001 is in transit; cannot check-out it (FAILED_PRECONDITION)");
 }
 
 TEST_F(CustodyAppTest, CheckoutOfAnUnknownPumpIsNotFound) {
-  const RunResult result = Run({"custody", "checkout", "PT-09999", "--to=icu-1", "--reason=x"});
-  EXPECT_EQ(result.exit_code, kExitFailure);
-  EXPECT_EQ(result.err, "pumptrack: device PT-09999 not found (NOT_FOUND)\n");
-  EXPECT_EQ(result.out, "");
+  ExpectFailure({"custody", "checkout", "PT-09999", "--to=icu-1", "--reason=x"},
+                "device PT-09999 not found (NOT_FOUND)");
 }
 
 TEST_F(CustodyAppTest, CheckoutWithoutTheRoleIsPermissionDenied) {
   auth_.DenyAll(true);
-  const RunResult result = Run({"custody", "checkout", "PT-00001", "--to=icu-1", "--reason=x"});
-  EXPECT_EQ(result.exit_code, kExitFailure);
-  EXPECT_EQ(result.err,
-            "pumptrack: permission denied: device PT-00001: the caller may not use this method (PERMISSION_DENIED)\n");
-  EXPECT_EQ(result.out, "");
+  ExpectFailure({"custody", "checkout", "PT-00001", "--to=icu-1", "--reason=x"},
+                "permission denied: device PT-00001: the caller may not use this method (PERMISSION_DENIED)");
 }
 
 TEST_F(CustodyAppTest, CheckoutToAUnitTheSiteLacksShowsTheServicesReason) {
-  const RunResult result = Run({"custody", "checkout", "PT-00001", "--to=mars", "--reason=x"});
-  EXPECT_EQ(result.exit_code, kExitFailure);
-  EXPECT_EQ(result.err,
-            "pumptrack: device PT-00001: destination_unit: the policy's site has no unit 'mars' (INVALID_ARGUMENT)\n");
+  ExpectFailure({"custody", "checkout", "PT-00001", "--to=mars", "--reason=x"},
+                "device PT-00001: destination_unit: the policy's site has no unit 'mars' (INVALID_ARGUMENT)");
 }
 
 TEST_F(CustodyAppTest, TheTokenIsSentWithEveryCustodyCall) {
@@ -211,10 +209,8 @@ TEST_F(CustodyAppTest, CheckinPrintsTheGateFailuresInJson) {
 }
 
 TEST_F(CustodyAppTest, CheckinOfAPumpNotCheckedOutIsAFailedPrecondition) {
-  const RunResult result = Run({"custody", "checkin", "PT-00001", "--at=icu-1", "--seal=S-1"});
-  EXPECT_EQ(result.exit_code, kExitFailure);
-  EXPECT_EQ(result.err, "pumptrack: device PT-00001: PT-00001 is available; cannot check-in it (FAILED_PRECONDITION)\n");
-  EXPECT_EQ(result.out, "");
+  ExpectFailure({"custody", "checkin", "PT-00001", "--at=icu-1", "--seal=S-1"},
+                "device PT-00001: PT-00001 is available; cannot check-in it (FAILED_PRECONDITION)");
 }
 
 // --- quarantine, release, maintenance, retire ------------------------------------------------------------------------
@@ -228,10 +224,8 @@ TEST_F(CustodyAppTest, QuarantineSendsTheReasonAndPrintsTheNewState) {
 }
 
 TEST_F(CustodyAppTest, ReleaseSendsNotesAndIsRefusedForAnAvailablePump) {
-  const RunResult refused = Run({"custody", "release", "PT-00002", "--notes=checked"});
-  EXPECT_EQ(refused.exit_code, kExitFailure);
-  EXPECT_EQ(refused.err,
-            "pumptrack: device PT-00002: PT-00002 is available; cannot release it (FAILED_PRECONDITION)\n");
+  ExpectFailure({"custody", "release", "PT-00002", "--notes=checked"},
+                "device PT-00002: PT-00002 is available; cannot release it (FAILED_PRECONDITION)");
 
   RunOk({"custody", "quarantine", "PT-00002"});
   const RunResult result = RunOk({"custody", "release", "PT-00002", "--notes=housing replaced"});
@@ -344,7 +338,8 @@ TEST_F(CustodyAppTest, ListShowsOpenCheckoutsAndMarksOverdueOnes) {
   EXPECT_FALSE(custody_.list_requests().at(0).overdue_only());
   const std::vector<std::string> lines = Lines(all.out);
   ASSERT_THAT(lines, SizeIs(3));
-  EXPECT_THAT(lines[0], StartsWith("TAG       HOLDER         FROM            TO             CHECKED OUT           DUE"));
+  EXPECT_THAT(lines[0],
+              StartsWith("TAG       HOLDER         FROM            TO             CHECKED OUT           DUE"));
   EXPECT_THAT(lines[1], StartsWith("PT-00001  bob.transport  general/5-west  general/icu-1  2026-11-29 10:05:00Z  "
                                    "OVERDUE 1h"));
   EXPECT_THAT(lines[1], HasSubstr("surge"));
@@ -375,10 +370,8 @@ TEST_F(CustodyAppTest, AnEmptyListSaysSo) {
 
 TEST_F(CustodyAppTest, ListWithoutPermissionIsDenied) {
   auth_.DenyAll(true);
-  const RunResult result = Run({"custody", "list"});
-  EXPECT_EQ(result.exit_code, kExitFailure);
-  EXPECT_EQ(result.err,
-            "pumptrack: permission denied: custody list: the caller may not use this method (PERMISSION_DENIED)\n");
+  ExpectFailure({"custody", "list"},
+                "permission denied: custody list: the caller may not use this method (PERMISSION_DENIED)");
 }
 
 // --- find-available --------------------------------------------------------------------------------------------------
@@ -442,10 +435,8 @@ TEST_F(FindAvailableTest, AUnitWithoutParOrPumpsSaysSo) {
 }
 
 TEST_F(FindAvailableTest, AnUnknownUnitShowsTheServicesReason) {
-  const RunResult result = Run({"find-available", "--near=mars"});
-  EXPECT_EQ(result.exit_code, kExitFailure);
-  EXPECT_EQ(result.err, "pumptrack: unit mars: near_unit: the policy's site has no unit 'mars' (INVALID_ARGUMENT)\n");
-  EXPECT_EQ(result.out, "");
+  ExpectFailure({"find-available", "--near=mars"},
+                "unit mars: near_unit: the policy's site has no unit 'mars' (INVALID_ARGUMENT)");
 }
 
 // --- devices get -----------------------------------------------------------------------------------------------------

@@ -22,8 +22,6 @@ grpc::Status UnknownUnit(const std::string& field, const std::string& unit) {
                       absl::StrCat(field, ": the policy's site has no unit '", unit, "'"));
 }
 
-grpc::Status NoSuchPump() { return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such device"); }
-
 // An event of `action` at TestNow() by kTransportName in the pump's unit.
 v1::CustodyEvent NewEvent(v1::CustodyAction action, const std::string& asset_tag, const std::string& unit,
                           const std::string& reason) {
@@ -97,9 +95,14 @@ grpc::Status FakeCustodyService::Record(const grpc::ServerContext& context, cons
   return auth_.Check(context);
 }
 
-FakeCustodyService::Pump* FakeCustodyService::Find(const std::string& asset_tag) {
-  auto it = pumps_.find(asset_tag);
-  return it == pumps_.end() ? nullptr : &it->second;
+template <typename Request>
+grpc::Status FakeCustodyService::Begin(const grpc::ServerContext& context, const Request& request,
+                                       std::vector<Request>& log, Pump*& pump) {
+  if (grpc::Status auth = Record(context, request, log); !auth.ok()) return auth;
+  auto it = pumps_.find(request.asset_tag());
+  if (it == pumps_.end()) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such device");
+  pump = &it->second;
+  return grpc::Status::OK;
 }
 
 grpc::Status FakeCustodyService::Apply(const std::string& asset_tag, Pump& pump,
@@ -129,9 +132,8 @@ grpc::Status FakeCustodyService::Apply(const std::string& asset_tag, Pump& pump,
 grpc::Status FakeCustodyService::CheckOut(grpc::ServerContext* context, const v1::CheckOutRequest* request,
                                           v1::CustodyResult* response) {
   std::lock_guard lock(mutex_);
-  if (grpc::Status auth = Record(*context, *request, checkout_requests_); !auth.ok()) return auth;
-  Pump* pump = Find(request->asset_tag());
-  if (pump == nullptr) return NoSuchPump();
+  Pump* pump = nullptr;
+  if (grpc::Status begun = Begin(*context, *request, checkout_requests_, pump); !begun.ok()) return begun;
   if (!IsUnit(request->destination_unit())) return UnknownUnit("destination_unit", request->destination_unit());
   if (request->reason().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "reason: is required");
   v1::CustodyEvent event = NewEvent(v1::CUSTODY_ACTION_CHECK_OUT, request->asset_tag(), pump->unit, request->reason());
@@ -159,11 +161,11 @@ grpc::Status FakeCustodyService::CheckOut(grpc::ServerContext* context, const v1
 grpc::Status FakeCustodyService::CheckIn(grpc::ServerContext* context, const v1::CheckInRequest* request,
                                          v1::CustodyResult* response) {
   std::lock_guard lock(mutex_);
-  if (grpc::Status auth = Record(*context, *request, checkin_requests_); !auth.ok()) return auth;
-  Pump* pump = Find(request->asset_tag());
-  if (pump == nullptr) return NoSuchPump();
+  Pump* pump = nullptr;
+  if (grpc::Status begun = Begin(*context, *request, checkin_requests_, pump); !begun.ok()) return begun;
   if (!IsUnit(request->unit())) return UnknownUnit("unit", request->unit());
-  v1::CustodyEvent event = NewEvent(v1::CUSTODY_ACTION_CHECK_IN, request->asset_tag(), request->unit(), request->notes());
+  v1::CustodyEvent event =
+      NewEvent(v1::CUSTODY_ACTION_CHECK_IN, request->asset_tag(), request->unit(), request->notes());
   event.set_observed_seal_id(request->observed_seal_id());
   std::vector<std::string> failures = pump->gate_failures;
   if (request->observed_seal_id() != pump->custody.recorded_seal_id()) {
@@ -185,9 +187,8 @@ grpc::Status FakeCustodyService::CheckIn(grpc::ServerContext* context, const v1:
 grpc::Status FakeCustodyService::Quarantine(grpc::ServerContext* context, const v1::QuarantineRequest* request,
                                             v1::CustodyResult* response) {
   std::lock_guard lock(mutex_);
-  if (grpc::Status auth = Record(*context, *request, quarantine_requests_); !auth.ok()) return auth;
-  Pump* pump = Find(request->asset_tag());
-  if (pump == nullptr) return NoSuchPump();
+  Pump* pump = nullptr;
+  if (grpc::Status begun = Begin(*context, *request, quarantine_requests_, pump); !begun.ok()) return begun;
   if (pump->custody.state() != v1::CUSTODY_STATE_RETIRED) {
     pump->custody.add_quarantine_reasons(request->reason().empty() ? "set by hand" : request->reason());
   }
@@ -202,9 +203,8 @@ grpc::Status FakeCustodyService::Quarantine(grpc::ServerContext* context, const 
 grpc::Status FakeCustodyService::Release(grpc::ServerContext* context, const v1::ReleaseRequest* request,
                                          v1::CustodyResult* response) {
   std::lock_guard lock(mutex_);
-  if (grpc::Status auth = Record(*context, *request, release_requests_); !auth.ok()) return auth;
-  Pump* pump = Find(request->asset_tag());
-  if (pump == nullptr) return NoSuchPump();
+  Pump* pump = nullptr;
+  if (grpc::Status begun = Begin(*context, *request, release_requests_, pump); !begun.ok()) return begun;
   return Apply(request->asset_tag(), *pump, {v1::CUSTODY_STATE_QUARANTINED, v1::CUSTODY_STATE_IN_MAINTENANCE},
                v1::CUSTODY_STATE_AVAILABLE,
                NewEvent(v1::CUSTODY_ACTION_RELEASE, request->asset_tag(), pump->unit, request->notes()), *response);
@@ -214,9 +214,8 @@ grpc::Status FakeCustodyService::SetMaintenance(grpc::ServerContext* context,
                                                 const v1::SetMaintenanceRequest* request,
                                                 v1::CustodyResult* response) {
   std::lock_guard lock(mutex_);
-  if (grpc::Status auth = Record(*context, *request, maintenance_requests_); !auth.ok()) return auth;
-  Pump* pump = Find(request->asset_tag());
-  if (pump == nullptr) return NoSuchPump();
+  Pump* pump = nullptr;
+  if (grpc::Status begun = Begin(*context, *request, maintenance_requests_, pump); !begun.ok()) return begun;
   return Apply(request->asset_tag(), *pump, {v1::CUSTODY_STATE_AVAILABLE, v1::CUSTODY_STATE_QUARANTINED},
                v1::CUSTODY_STATE_IN_MAINTENANCE,
                NewEvent(v1::CUSTODY_ACTION_SET_MAINTENANCE, request->asset_tag(), pump->unit, request->reason()),
@@ -226,9 +225,8 @@ grpc::Status FakeCustodyService::SetMaintenance(grpc::ServerContext* context,
 grpc::Status FakeCustodyService::Retire(grpc::ServerContext* context, const v1::RetireRequest* request,
                                         v1::CustodyResult* response) {
   std::lock_guard lock(mutex_);
-  if (grpc::Status auth = Record(*context, *request, retire_requests_); !auth.ok()) return auth;
-  Pump* pump = Find(request->asset_tag());
-  if (pump == nullptr) return NoSuchPump();
+  Pump* pump = nullptr;
+  if (grpc::Status begun = Begin(*context, *request, retire_requests_, pump); !begun.ok()) return begun;
   v1::CustodyEvent event = NewEvent(v1::CUSTODY_ACTION_RETIRE, request->asset_tag(), pump->unit, request->reason());
   event.set_credentials_wiped(true);
   if (pump->custody.state() != v1::CUSTODY_STATE_RETIRED) pump->custody.set_credentials_wiped(true);
@@ -242,9 +240,8 @@ grpc::Status FakeCustodyService::GetCustodyHistory(grpc::ServerContext* context,
                                                    const v1::GetCustodyHistoryRequest* request,
                                                    v1::GetCustodyHistoryResponse* response) {
   std::lock_guard lock(mutex_);
-  if (grpc::Status auth = Record(*context, *request, history_requests_); !auth.ok()) return auth;
-  const Pump* pump = Find(request->asset_tag());
-  if (pump == nullptr) return NoSuchPump();
+  Pump* pump = nullptr;
+  if (grpc::Status begun = Begin(*context, *request, history_requests_, pump); !begun.ok()) return begun;
   std::size_t first = 0;
   if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &first)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_token: is malformed");

@@ -82,8 +82,10 @@ class FakeCustodyService final : public v1::CustodyService::Service {
   // Counts the call, records `request` in `log` and checks the caller. Call with mutex_ held.
   template <typename Request>
   grpc::Status Record(const grpc::ServerContext& context, const Request& request, std::vector<Request>& log);
-  // The pump, or nullptr. Call with mutex_ held.
-  Pump* Find(const std::string& asset_tag);
+  // Record, then finds the request's pump (NOT_FOUND when unknown). Call with mutex_ held.
+  template <typename Request>
+  grpc::Status Begin(const grpc::ServerContext& context, const Request& request, std::vector<Request>& log,
+                     Pump*& pump);
   // Moves `pump` to `to` if its state is one of `from` (else FAILED_PRECONDITION), records the event and answers.
   grpc::Status Apply(const std::string& asset_tag, Pump& pump, std::initializer_list<v1::CustodyState> from,
                      v1::CustodyState to, v1::CustodyEvent event, v1::CustodyResult& response);
