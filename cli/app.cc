@@ -18,6 +18,7 @@
 #include "cli/backup_commands.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
+#include "cli/custody_app.h"
 #include "cli/errors.h"
 #include "cli/finding_app.h"
 #include "cli/finding_commands.h"
@@ -37,6 +38,7 @@ struct Session {
   FindingContext findings;
   PolicyContext policy;
   BackupContext backups;
+  CustodyContext custody;
 };
 
 using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
@@ -389,6 +391,7 @@ struct Bindings {
   SetHomeArgs set_home;
   FindingBindings findings;
   BackupArgs backup;
+  CustodyBindings custody;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -427,6 +430,9 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
     line.command = [command = std::move(command)](const Session& session) {
       return command(FindingServices{.findings = session.findings, .policy = session.policy});
     };
+  });
+  AddCustodyCommands(app, bindings.custody, [&line](CustodyCommand command) {
+    line.command = [command = std::move(command)](const Session& session) { return Done(command(session.custody)); };
   });
   CLI::App* backup = app.add_subcommand("backup", "Back up the database and check backups (role admin)");
   backup->require_subcommand(1);
@@ -490,6 +496,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
   std::unique_ptr<v1::FindingService::Stub> findings = v1::FindingService::NewStub(*channel);
   std::unique_ptr<v1::PolicyService::Stub> policy = v1::PolicyService::NewStub(*channel);
   std::unique_ptr<v1::BackupService::Stub> backups = v1::BackupService::NewStub(*channel);
+  std::unique_ptr<v1::CustodyService::Stub> custody = v1::CustodyService::NewStub(*channel);
   const Session session{
       .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
       .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
@@ -498,6 +505,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
       .findings = ContextFor<v1::FindingService>(*findings, line, environment, out),
       .policy = ContextFor<v1::PolicyService>(*policy, line, environment, out),
       .backups = ContextFor<v1::BackupService>(*backups, line, environment, out),
+      .custody = ContextFor<v1::CustodyService>(*custody, line, environment, out),
   };
   const absl::StatusOr<ExitCode> exit_code = line.command(session);
   if (!exit_code.ok()) {
@@ -525,8 +533,8 @@ int Run(int argc, const char* const* argv, const Environment& environment, std::
   line.connection.token = environment.token;
   Bindings bindings;
   CLI::App app(
-      "Find and inspect hospital infusion pumps tracked by pumptrack and their findings, and administer its policy, "
-      "tokens, agents and audit log.",
+      "Find and inspect hospital infusion pumps tracked by pumptrack and their findings, check them out and in, and "
+      "administer its policy, tokens, agents and audit log.",
       "pumptrack");
   DefineCommandLine(app, environment, line, bindings);
   try {

@@ -48,13 +48,8 @@ absl::StatusOr<std::vector<v1::HistoryEntry>> FetchHistory(v1::InventoryService:
 absl::Status ListDevices(const CommandContext& context, const ListDevicesOptions& options) {
   absl::StatusOr<std::vector<v1::Device>> devices = FetchDevices(context.stub, context.connection, options);
   if (!devices.ok()) return devices.status();
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(*devices, context.out);
-  if (devices->empty()) {
-    context.out << "No devices found.\n";
-  } else {
-    PrintDeviceTable(*devices, context.now, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, *devices, "No devices found.",
+                   [&](const auto& items) { PrintDeviceTable(items, context.now, context.out); });
 }
 
 absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& device) {
@@ -63,6 +58,10 @@ absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& devic
   v1::Device found;
   const grpc::Status status = context.stub.GetDevice(NewCallContext(context.connection).get(), request, &found);
   if (!status.ok()) return FromRpcStatus(status, DescribeDevice(device), context.connection);
+  // device.proto: a pump nobody has recorded anything for is AVAILABLE. Said outright, so JSON always has custody.
+  if (found.custody().state() == v1::CUSTODY_STATE_UNSPECIFIED) {
+    found.mutable_custody()->set_state(v1::CUSTODY_STATE_AVAILABLE);
+  }
   if (context.format == OutputFormat::kJson) return PrintJson(found, context.out);
   PrintDeviceDetails(found, context.now, context.out);
   return absl::OkStatus();
@@ -71,13 +70,8 @@ absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& devic
 absl::Status ShowHistory(const CommandContext& context, const HistoryOptions& options) {
   absl::StatusOr<std::vector<v1::HistoryEntry>> entries = FetchHistory(context.stub, context.connection, options);
   if (!entries.ok()) return entries.status();
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(*entries, context.out);
-  if (entries->empty()) {
-    context.out << "No changes found.\n";
-  } else {
-    PrintHistoryTable(*entries, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, *entries, "No changes found.",
+                   [&](const auto& items) { PrintHistoryTable(items, context.out); });
 }
 
 absl::Status Locate(const CommandContext& context, const v1::DeviceKey& device) {

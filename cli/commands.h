@@ -10,9 +10,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cli/connection.h"
 #include "cli/format.h"
+#include "cli/json.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 
 namespace pumptrack::cli {
@@ -31,6 +33,20 @@ struct ServiceContext {
 };
 
 using CommandContext = ServiceContext<v1::InventoryService>;
+
+// How a list command prints `items`: a JSON array with --output=json; else the line `empty` when there are none, or
+// what `print_table(items)` prints. Fails only if JSON conversion fails (then prints nothing).
+template <typename Service, typename Item, typename PrintTable>
+absl::Status PrintList(const ServiceContext<Service>& context, const std::vector<Item>& items, absl::string_view empty,
+                       PrintTable print_table) {
+  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(items, context.out);
+  if (items.empty()) {
+    context.out << empty << '\n';
+  } else {
+    print_table(items);
+  }
+  return absl::OkStatus();
+}
 
 struct ListDevicesOptions {
   // The filters and page size to send; the page token is managed by the command.
@@ -63,7 +79,8 @@ absl::StatusOr<std::vector<v1::HistoryEntry>> FetchHistory(v1::InventoryService:
 // `devices list`: a table, or a JSON array of Device.
 absl::Status ListDevices(const CommandContext& context, const ListDevicesOptions& options);
 
-// `devices get`: a key: value block, or one Device as JSON. NOT_FOUND reads "device PT-09999 not found".
+// `devices get`: a key: value block, or one Device as JSON. NOT_FOUND reads "device PT-09999 not found". A device whose
+// custody state is unset is shown (and printed as JSON) as CUSTODY_STATE_AVAILABLE, which is what unset means.
 absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& device);
 
 // `devices history`: a table, or a JSON array of HistoryEntry.

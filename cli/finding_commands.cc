@@ -39,13 +39,8 @@ absl::StatusOr<std::vector<v1::Finding>> FetchFindings(v1::FindingService::StubI
 absl::Status ListFindings(const FindingContext& context, const ListFindingsOptions& options) {
   absl::StatusOr<std::vector<v1::Finding>> findings = FetchFindings(context.stub, context.connection, options);
   if (!findings.ok()) return findings.status();
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(*findings, context.out);
-  if (findings->empty()) {
-    context.out << "No findings.\n";
-  } else {
-    PrintFindingTable(*findings, context.now, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, *findings, "No findings.",
+                   [&](const auto& items) { PrintFindingTable(items, context.now, context.out); });
 }
 
 absl::Status GetFinding(const FindingContext& context, const std::string& id) {
@@ -106,13 +101,8 @@ absl::Status ShowRisk(const FindingContext& context, const RiskOptions& options)
   const grpc::Status status = context.stub.GetRisk(NewCallContext(context.connection).get(), request, &risk);
   if (!status.ok()) return FromRpcStatus(status, "risk", context.connection);
   const std::vector<v1::RiskGroup> groups(risk.groups().begin(), risk.groups().end());
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(groups, context.out);
-  if (groups.empty()) {
-    context.out << "No devices.\n";
-  } else {
-    PrintRiskTable(groups, options.group_by, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, groups, "No devices.",
+                   [&](const auto& items) { PrintRiskTable(items, options.group_by, context.out); });
 }
 
 absl::Status GetPolicy(const PolicyContext& context) {

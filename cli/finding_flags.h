@@ -12,7 +12,7 @@
 
 namespace pumptrack::cli {
 
-// "missing", "misconfigured", "insecure", "tampered" or "unauthorized_move".
+// "missing", "misconfigured", "insecure", "tampered", "unauthorized_move", "misrouted", "overdue" or "par_low".
 absl::StatusOr<v1::FindingKind> ParseFindingKind(absl::string_view text);
 
 // "low", "medium", "high" or "critical".

@@ -13,12 +13,6 @@ namespace {
 
 constexpr absl::string_view kUnknown = "unknown";
 
-std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
-
-std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp) {
-  return IsSet(timestamp) ? FormatTimestamp(ToAbslTime(timestamp)) : "-";
-}
-
 // The time a watch line is stamped with: when the finding resolved, else when it was last seen.
 absl::Time EventTime(const v1::FindingEvent& event, absl::Time now) {
   const v1::Finding& finding = event.finding();
@@ -46,6 +40,9 @@ absl::string_view FindingKindName(v1::FindingKind kind) {
     case v1::FINDING_KIND_INSECURE: return "insecure";
     case v1::FINDING_KIND_TAMPERED: return "tampered";
     case v1::FINDING_KIND_UNAUTHORIZED_MOVE: return "unauthorized_move";
+    case v1::FINDING_KIND_MISROUTED: return "misrouted";
+    case v1::FINDING_KIND_OVERDUE: return "overdue";
+    case v1::FINDING_KIND_PAR_LOW: return "par_low";
     default: return kUnknown;
   }
 }

@@ -13,8 +13,8 @@
 
 namespace pumptrack::cli {
 
-// --- Names, as typed on the command line ("missing", "unauthorized_move", "high", "open"). Unspecified or unknown
-// values read "unknown".
+// --- Names, as typed on the command line ("missing", "unauthorized_move", "par_low", "high", "open"). Unspecified or
+// unknown values read "unknown".
 
 absl::string_view FindingKindName(v1::FindingKind kind);
 absl::string_view SeverityName(v1::Severity severity);

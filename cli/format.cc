@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/custody_format.h"
 #include "cli/finding_format.h"
 #include "cli/table.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace pumptrack::cli {
 
@@ -17,7 +19,6 @@ namespace {
 constexpr absl::string_view kUnknown = "unknown";
 constexpr absl::string_view kNone = "none";
 
-std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
 std::string OrNone(absl::string_view text) { return text.empty() ? std::string(kNone) : std::string(text); }
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
 std::string EnabledDisabled(bool value) { return value ? "enabled" : "disabled"; }
@@ -229,6 +230,10 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time time) {
   return timestamp;
 }
 
+google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
+  return google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
+}
+
 std::string FormatTimestamp(absl::Time time) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%SZ", time, absl::UTCTimeZone());
 }
@@ -247,6 +252,12 @@ std::string FormatRelativeAge(absl::Time then, absl::Time now) {
   if (age > absl::ZeroDuration()) return absl::StrCat(FormatAge(age), " ago");
   return absl::StrCat("in ", FormatAge(age));
 }
+
+std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp) {
+  return IsSet(timestamp) ? FormatTimestamp(ToAbslTime(timestamp)) : "-";
+}
+
+std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
 
 std::string FormatTimeAndAge(const google::protobuf::Timestamp& timestamp, absl::Time now) {
   if (!IsSet(timestamp)) return std::string(kUnknown);
@@ -391,6 +402,7 @@ void PrintDeviceDetails(const v1::Device& device, absl::Time now, std::ostream& 
   AddIdentity(device, block);
   AddLocation(device, now, block);
   AddHomeAndRisk(device, block);
+  AddCustodyDetails(device.custody(), now, block);
   AddSoftware(observation, block);
   AddSecurity(observation.security(), now, block);
   AddPhysical(observation, block);

@@ -27,6 +27,7 @@ bool IsSet(const google::protobuf::Timestamp& timestamp);
 absl::Time ToAbslTime(const google::protobuf::Timestamp& timestamp);
 absl::Duration ToAbslDuration(const google::protobuf::Duration& duration);
 google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
+google::protobuf::Duration ToProtoDuration(absl::Duration duration);
 
 // UTC, whole seconds: "2026-11-29 10:02:11Z".
 std::string FormatTimestamp(absl::Time time);
@@ -36,6 +37,9 @@ std::string FormatAge(absl::Duration age);
 
 // "12s ago" for a past time, "in 5s" for a future one (clock skew), "just now" within a second.
 std::string FormatRelativeAge(absl::Time then, absl::Time now);
+
+// FormatTimestamp, or "-" when unset.
+std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp);
 
 // "2026-11-29 10:02:11Z (3m ago)", or "unknown" when unset.
 std::string FormatTimeAndAge(const google::protobuf::Timestamp& timestamp, absl::Time now);
@@ -52,6 +56,9 @@ absl::string_view PowerSourceName(v1::PowerSource source);
 absl::string_view ServiceKindName(v1::ServiceKind kind);
 absl::string_view ChangeKindName(v1::ChangeKind kind);
 
+// `text`, or "-" when it is empty (for table cells and detail values).
+std::string OrDash(absl::string_view text);
+
 // --- Places and devices ----------------------------------------------------------------------------------------------
 
 // Every known level, coarse to fine: "general / north / 3 / 5-west / room 512". Empty when nothing is known.
@@ -66,8 +73,9 @@ std::string DescribeDevice(const v1::DeviceKey& key);
 // The `devices list` table: TAG, SERIAL, MODEL, FIRMWARE, FACILITY/UNIT/ROOM, STATE, LAST SEEN (relative to `now`).
 void PrintDeviceTable(std::span<const v1::Device> devices, absl::Time now, std::ostream& out);
 
-// The `devices get` block: one aligned "Key: value" line per fact, including the home unit, the risk score and the
-// number of open findings.
+// The `devices get` block: one aligned "Key: value" line per fact, including the home unit, the risk score, the
+// number of open findings and the custody (see AddCustodyDetails: the holder, destination and due time while in
+// transit).
 void PrintDeviceDetails(const v1::Device& device, absl::Time now, std::ostream& out);
 
 // The `locate` line: "PT-00042 is in general / north / 3 / 5-west / room 512 since 2026-11-29 10:02:11Z (3m ago),

@@ -7,15 +7,10 @@
 #include "cli/json.h"
 #include "cli/paging.h"
 #include "cli/security_format.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace pumptrack::cli {
 
 namespace {
-
-google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
-  return google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(duration));
-}
 
 std::string TokenSubject(const std::string& id) { return absl::StrCat("token ", id); }
 std::string AgentSubject(const std::string& agent_id) { return absl::StrCat("agent ", agent_id); }
@@ -60,13 +55,8 @@ absl::Status ListTokens(const TokenContext& context) {
       context.stub.ListTokens(NewCallContext(context.connection).get(), v1::ListTokensRequest(), &listed);
   if (!status.ok()) return FromRpcStatus(status, "token list", context.connection);
   const std::vector<v1::Token> tokens(listed.tokens().begin(), listed.tokens().end());
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(tokens, context.out);
-  if (tokens.empty()) {
-    context.out << "No tokens found.\n";
-  } else {
-    PrintTokenTable(tokens, context.now, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, tokens, "No tokens found.",
+                   [&](const auto& items) { PrintTokenTable(items, context.now, context.out); });
 }
 
 absl::Status RevokeToken(const TokenContext& context, const std::string& id) {
@@ -86,13 +76,8 @@ absl::Status ListAgents(const AgentContext& context) {
       context.stub.ListAgents(NewCallContext(context.connection).get(), v1::ListAgentsRequest(), &listed);
   if (!status.ok()) return FromRpcStatus(status, "agent list", context.connection);
   const std::vector<v1::Agent> agents(listed.agents().begin(), listed.agents().end());
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(agents, context.out);
-  if (agents.empty()) {
-    context.out << "No agents enrolled.\n";
-  } else {
-    PrintAgentTable(agents, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, agents, "No agents enrolled.",
+                   [&](const auto& items) { PrintAgentTable(items, context.out); });
 }
 
 absl::Status EnrollAgent(const AgentContext& context, const std::string& agent_id, const std::string& note) {
@@ -132,13 +117,8 @@ absl::StatusOr<std::vector<v1::AuditEntry>> FetchAudit(v1::AuditService::StubInt
 absl::Status ListAudit(const AuditContext& context, const AuditQuery& query) {
   absl::StatusOr<std::vector<v1::AuditEntry>> entries = FetchAudit(context.stub, context.connection, query);
   if (!entries.ok()) return entries.status();
-  if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(*entries, context.out);
-  if (entries->empty()) {
-    context.out << "No audit entries found.\n";
-  } else {
-    PrintAuditTable(*entries, context.out);
-  }
-  return absl::OkStatus();
+  return PrintList(context, *entries, "No audit entries found.",
+                   [&](const auto& items) { PrintAuditTable(items, context.out); });
 }
 
 absl::StatusOr<ExitCode> VerifyAudit(const AuditContext& context) {

@@ -11,7 +11,6 @@ namespace {
 
 constexpr absl::string_view kUnknown = "unknown";
 
-std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
 
 // "2026-11-29 10:05:00Z", or `unset` for an unset timestamp.
 std::string TimestampOr(const google::protobuf::Timestamp& timestamp, absl::string_view unset) {

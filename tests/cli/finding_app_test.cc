@@ -134,6 +134,19 @@ TEST_F(FindingAppTest, ListSendsEveryFilterWithShortCaseInsensitiveNames) {
   EXPECT_THAT(result.out, HasSubstr("F-2"));
 }
 
+TEST_F(FindingAppTest, ListAcceptsTheCustodyKindsAndNamesThem) {
+  findings_.SetFindings({MakeFinding("F-9", "PT-00001", v1::FINDING_KIND_PAR_LOW, "custody.par_low",
+                                     v1::SEVERITY_MEDIUM, v1::FINDING_STATE_OPEN, "icu-1", absl::Seconds(5))});
+  const RunResult result = Run({"findings", "list", "--kind=par-low"});
+  ASSERT_EQ(result.exit_code, kExitOk) << result.err;
+  EXPECT_EQ(findings_.list_requests().at(0).kind(), v1::FINDING_KIND_PAR_LOW);
+  EXPECT_THAT(result.out, HasSubstr("F-9  PT-00001  par_low"));
+  EXPECT_EQ(Run({"findings", "list", "--kind=misrouted"}).exit_code, kExitOk);
+  EXPECT_EQ(findings_.list_requests().at(1).kind(), v1::FINDING_KIND_MISROUTED);
+  EXPECT_EQ(Run({"findings", "list", "--kind=OVERDUE"}).exit_code, kExitOk);
+  EXPECT_EQ(findings_.list_requests().at(2).kind(), v1::FINDING_KIND_OVERDUE);
+}
+
 TEST_F(FindingAppTest, ListAcceptsUnauthorizedMoveWithAHyphen) {
   const RunResult result = Run({"findings", "list", "--kind=unauthorized-move"});
   ASSERT_EQ(result.exit_code, kExitOk) << result.err;
@@ -433,11 +446,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         UsageCase{{"findings"}, "A subcommand is required"},
         UsageCase{{"findings", "list", "--kind=lost"},
-                  "--kind: 'lost' is not a finding kind; expected missing, misconfigured, insecure, tampered or "
-                  "unauthorized_move"},
+                  "--kind: 'lost' is not a finding kind; expected missing, misconfigured, insecure, tampered, "
+                  "unauthorized_move, misrouted, overdue or par_low"},
         UsageCase{{"findings", "list", "--kind=unspecified"},
-                  "--kind: 'unspecified' is not a finding kind; expected missing, misconfigured, insecure, tampered "
-                  "or unauthorized_move"},
+                  "--kind: 'unspecified' is not a finding kind; expected missing, misconfigured, insecure, tampered, "
+                  "unauthorized_move, misrouted, overdue or par_low"},
         UsageCase{{"findings", "list", "--severity=urgent"},
                   "--severity: 'urgent' is not a severity; expected low, medium, high or critical"},
         UsageCase{{"findings", "list", "--state=closed"},
@@ -447,8 +460,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"findings", "ack", "F-1"}, "--note is required"},
         UsageCase{{"findings", "ack", "F-1", "--note= "}, "--note: must not be empty"},
         UsageCase{{"findings", "watch", "--kind=all"},
-                  "--kind: 'all' is not a finding kind; expected missing, misconfigured, insecure, tampered or "
-                  "unauthorized_move"},
+                  "--kind: 'all' is not a finding kind; expected missing, misconfigured, insecure, tampered, "
+                  "unauthorized_move, misrouted, overdue or par_low"},
         UsageCase{{"risk", "--by=ward"}, "--by: 'ward' is not a risk grouping; expected unit, facility or device"},
         UsageCase{{"policy"}, "A subcommand is required"},
         UsageCase{{"policy", "set"}, "FILE is required"},

@@ -202,6 +202,7 @@ TEST(PrintDeviceDetailsTest, PrintsOneAlignedLinePerFact) {
             "Home unit:            general/5-west (assigned)\n"
             "Risk score:           45 of 100\n"
             "Open findings:        2\n"
+            "Custody:              available\n"
             "Firmware:             12.1.3\n"
             "Drug library:         adult-icu 2026.11.2, published 2026-11-01 00:00:00Z, sha256:aaaa\n"
             "Config digest:        sha256:cccc\n"
