@@ -146,6 +146,10 @@ void AddComputedFields(const FindingEngine& engine, v1::Device& device) {
   const auto [score, open] = engine.RiskOf(device.identity().asset_tag());
   device.set_risk_score(score);
   device.set_open_findings(open);
+  // A pump nobody has recorded custody for is AVAILABLE; say so rather than leave the state unset.
+  if (device.custody().state() == v1::CUSTODY_STATE_UNSPECIFIED) {
+    device.mutable_custody()->set_state(v1::CUSTODY_STATE_AVAILABLE);
+  }
 }
 
 }  // namespace pumptrack::service

@@ -93,7 +93,10 @@ class FaultyFleetEndToEndTest(unittest.TestCase):
         self.assertEqual(len(faulty), 16)
         deadline = time.monotonic() + 120
         while True:
-            findings = self.findings()
+            everything = self.findings()
+            # A unit's findings (PAR_LOW: fewer available pumps than its PAR level) name no pump.
+            unit_findings = [f for f in everything if not f.get("assetTag")]
+            findings = [f for f in everything if f.get("assetTag")]
             rules = {}
             for f in findings:
                 rules.setdefault(f["assetTag"], set()).add(f["rule"])
@@ -103,6 +106,9 @@ class FaultyFleetEndToEndTest(unittest.TestCase):
             time.sleep(1)
         self.assertEqual(missing, [], f"faulty pumps without their finding; findings: {rules}")
         self.assertEqual({f["kind"] for f in findings}, KINDS)
+        for f in unit_findings:
+            self.assertEqual((f["kind"], f["rule"]), ("FINDING_KIND_PAR_LOW", "custody.par_low"), f)
+            self.assertTrue(f["unit"], f)
         clean_with_findings = {tag: r for tag, r in rules.items() if tag not in faulty}
         self.assertEqual(clean_with_findings, {}, "clean pumps must carry no findings")
         for f in findings:
