@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+#include <memory>
+
+#include "absl/strings/match.h"
 #include "google/protobuf/unknown_field_set.h"
+#include "pumptrack/v1/custody.grpc.pb.h"
 #include "service_test_util.h"
 
 namespace pumptrack::service {
@@ -99,6 +104,74 @@ TEST_F(ServiceTest, FormatStringTextIsStoredVerbatim) {
   EXPECT_EQ(server().Report(Obs(kTag).Seq(2), &response, Agent("%s%n")).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(server().MustGetDevice(kTag).last_observation().sequence(), 1u);
+}
+
+// Custody requests are validated at the edge: each bad field is INVALID_ARGUMENT naming it, and nothing is stored
+// (the pump's custody and its chain of custody are unchanged).
+TEST_F(ServiceTest, BadCustodyRequestsNameTheFieldAndStoreNothing) {
+  ASSERT_EQ(server().MustReport(Obs(kTag).Seq(1)), v1::REPORT_RESULT_ACCEPTED);
+  std::unique_ptr<v1::CustodyService::Stub> custody = v1::CustodyService::NewStub(server().channel());
+  v1::CheckOutRequest valid;
+  valid.set_asset_tag(std::string(kTag));
+  valid.set_destination_unit("icu-1");
+  valid.set_reason("ICU surge");
+  valid.mutable_due_in()->set_seconds(3600);
+
+  struct Case {
+    std::string name;
+    std::function<void(v1::CheckOutRequest&)> spoil;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"bad tag", [](v1::CheckOutRequest& r) { r.set_asset_tag("PT 1;drop"); }, "asset_tag"},
+      {"no unit", [](v1::CheckOutRequest& r) { r.clear_destination_unit(); }, "destination_unit"},
+      {"long unit", [](v1::CheckOutRequest& r) { r.set_destination_unit(std::string(65, 'u')); }, "destination_unit"},
+      {"no reason", [](v1::CheckOutRequest& r) { r.clear_reason(); }, "reason"},
+      {"control characters", [](v1::CheckOutRequest& r) { r.set_reason("ICU\x1b[2Jsurge"); }, "reason"},
+      {"huge reason", [](v1::CheckOutRequest& r) { r.set_reason(std::string(1025, 'r')); }, "reason"},
+      {"no due", [](v1::CheckOutRequest& r) { r.clear_due_in(); }, "due_in"},
+      {"negative due", [](v1::CheckOutRequest& r) { r.mutable_due_in()->set_seconds(-60); }, "due_in"},
+      {"due in a year", [](v1::CheckOutRequest& r) { r.mutable_due_in()->set_seconds(365 * 86400); }, "due_in"},
+      {"malformed due", [](v1::CheckOutRequest& r) { r.mutable_due_in()->set_nanos(-5); }, "due_in"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::CheckOutRequest request = valid;
+    c.spoil(request);
+    grpc::ClientContext context;
+    v1::CustodyResult result;
+    const grpc::Status status = custody->CheckOut(&context, request, &result);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), c.field + ":")) << status.error_message();
+  }
+  v1::CheckInRequest check_in;
+  check_in.set_asset_tag(std::string(kTag));
+  check_in.set_unit("icu-1");
+  grpc::ClientContext context;
+  v1::CustodyResult result;
+  const grpc::Status no_seal = custody->CheckIn(&context, check_in, &result);
+  EXPECT_EQ(no_seal.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(no_seal.error_message(), "observed_seal_id:")) << no_seal.error_message();
+  v1::FindAvailableRequest find;
+  find.set_near_unit("icu-1");
+  find.set_count(101);
+  grpc::ClientContext find_context;
+  v1::FindAvailableResponse found;
+  EXPECT_EQ(custody->FindAvailable(&find_context, find, &found).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  const v1::Device device = server().MustGetDevice(kTag);
+  EXPECT_EQ(device.custody().state(), v1::CUSTODY_STATE_AVAILABLE);
+  EXPECT_EQ(device.custody().events(), 0u);
+  v1::GetCustodyHistoryRequest history_request;
+  history_request.set_asset_tag(std::string(kTag));
+  grpc::ClientContext history_context;
+  v1::GetCustodyHistoryResponse history;
+  ASSERT_TRUE(custody->GetCustodyHistory(&history_context, history_request, &history).ok());
+  EXPECT_EQ(history.events_size(), 0);
+  // The same request, valid, goes through.
+  grpc::ClientContext ok_context;
+  const grpc::Status ok = custody->CheckOut(&ok_context, valid, &result);
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
 }
 
 }  // namespace
