@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "storage/finding_store.h"
@@ -60,6 +61,7 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
   if (!open.ok()) return open.status();
   for (v1::Finding& finding : *open) {
     if (metrics != nullptr) metrics->AddOpenFindings(finding.kind(), finding.severity(), 1);
+    if (finding.asset_tag().empty()) engine->open_units_.insert(storage::FindingSubject(finding));
     engine->open_[storage::FindingSubject(finding)].push_back(std::move(finding));
   }
   absl::MutexLock lock(&engine->fleet_mu_);
@@ -261,9 +263,9 @@ absl::Status FindingEngine::StageParLevels(rocksdb::WriteBatch& batch) {
   }
   // Units that lost their PAR level (or left the site) since their finding opened.
   std::vector<std::pair<std::string, v1::Finding>> orphans;
-  for (const auto& [key, findings] : open_) {
+  for (const std::string& key : open_units_) {
     if (judged.contains(key)) continue;
-    for (const v1::Finding& f : findings) {
+    for (const v1::Finding& f : open_.at(key)) {
       if (f.rule() == rules::kRuleParLow) orphans.emplace_back(key, f);
     }
   }
@@ -354,10 +356,13 @@ void FindingEngine::Commit() {
       }
       for (const v1::Finding& f : findings) metrics_->AddOpenFindings(f.kind(), f.severity(), 1);
     }
+    const bool unit = absl::StartsWith(tag, storage::kUnitSubjectPrefix);
     if (findings.empty()) {
       if (committed != open_.end()) open_.erase(committed);
+      if (unit) open_units_.erase(tag);
     } else {
       open_[tag] = std::move(findings);
+      if (unit) open_units_.insert(tag);
     }
   }
   if (metrics_ != nullptr) {

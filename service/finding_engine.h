@@ -211,6 +211,8 @@ class FindingEngine {
 
   // Writer thread only.
   absl::flat_hash_map<std::string, std::vector<v1::Finding>> open_;
+  // The subjects in open_ that are units (PAR_LOW), so the PAR sweep never walks every device's findings.
+  absl::flat_hash_set<std::string> open_units_;
   std::uint64_t next_number_ = 1;
   Staged staged_;
 

@@ -54,7 +54,7 @@ absl::StatusOr<std::uint64_t> ParseFindingId(absl::string_view id) {
 
 std::string FindingSubject(const v1::Finding& finding) {
   if (!finding.asset_tag().empty()) return finding.asset_tag();
-  return absl::StrCat("unit:", finding.facility(), "/", finding.unit());
+  return absl::StrCat(kUnitSubjectPrefix, finding.facility(), "/", finding.unit());
 }
 
 absl::Status FindingStore::Stage(const v1::Finding& finding, rocksdb::WriteBatch& batch) const {

@@ -37,6 +37,7 @@ absl::StatusOr<std::uint64_t> ParseFindingId(absl::string_view id);
 // Whom a finding is about, as the open and per-device indexes key it: the device's asset tag, or for a unit's
 // finding (PAR_LOW, no asset tag) "unit:<facility>/<unit>", which is never a valid asset tag.
 std::string FindingSubject(const v1::Finding& finding);
+inline constexpr absl::string_view kUnitSubjectPrefix = "unit:";
 
 // Findings: every finding ever raised (open, acknowledged, resolved), an index of each device's findings, and an
 // index of the open finding of each (device, rule). Stage* calls add to a caller's batch, so findings are written

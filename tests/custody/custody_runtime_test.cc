@@ -397,6 +397,14 @@ TEST_F(CustodyTest, AUnitBelowItsParLevelHasAParLowFindingAndMetrics) {
   ASSERT_TRUE(custody_->Sweep().ok());
   ASSERT_EQ(List().size(), 1u);
   EXPECT_EQ(List()[0].id(), open[0].id());
+  // A policy without the PAR level resolves the unit's finding.
+  std::string without_par = rules::testing::kPolicyText;
+  const std::string par = " par_level: 4";
+  without_par.erase(without_par.find(par), par.size());
+  SetPolicy(without_par);
+  ASSERT_TRUE(custody_->Sweep().ok());
+  EXPECT_THAT(List(), IsEmpty());
+  EXPECT_EQ(Gauge("pumptrack_unit_par_level", {{"unit", "5-west"}}), -1);
 }
 
 TEST_F(CustodyTest, ARetiredPumpThatStillReportsIsInsecure) {
