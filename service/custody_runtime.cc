@@ -345,14 +345,7 @@ absl::Status CustodyRuntime::SweepOverdue(absl::Time now) {
         return staged;
       }
     }
-    if (batch.Count() > 0) {
-      if (absl::Status written = database_->Write(batch, /*sync=*/true); !written.ok()) {
-        engine_->Abort();
-        return written;
-      }
-    }
-    engine_->Commit();
-    return absl::OkStatus();
+    return WriteAndCommit(*database_, *engine_, batch);
   });
   if (!flagged.ok()) return flagged;
   absl::MutexLock lock(&mu_);
@@ -370,14 +363,7 @@ absl::Status CustodyRuntime::SweepParLevels() {
       engine_->Abort();
       return staged;
     }
-    if (batch.Count() > 0) {
-      if (absl::Status written = database_->Write(batch, /*sync=*/true); !written.ok()) {
-        engine_->Abort();
-        return written;
-      }
-    }
-    engine_->Commit();
-    return absl::OkStatus();
+    return WriteAndCommit(*database_, *engine_, batch);
   });
 }
 

@@ -616,4 +616,15 @@ std::size_t FindingEngine::index_bytes() const {
   return bytes;
 }
 
+absl::Status WriteAndCommit(storage::Database& database, FindingEngine& engine, rocksdb::WriteBatch& batch) {
+  if (batch.Count() > 0) {
+    if (absl::Status written = database.Write(batch, /*sync=*/true); !written.ok()) {
+      engine.Abort();
+      return written;
+    }
+  }
+  engine.Commit();
+  return absl::OkStatus();
+}
+
 }  // namespace pumptrack::service

@@ -228,6 +228,10 @@ class FindingEngine {
   FindingEventBus events_;
 };
 
+// Writes `batch` synced (when it holds anything), then commits `engine`'s staged changes; aborts them when the write
+// fails. On the writer thread, at the end of a task that staged changes.
+absl::Status WriteAndCommit(storage::Database& database, FindingEngine& engine, rocksdb::WriteBatch& batch);
+
 }  // namespace pumptrack::service
 
 #endif  // PUMPTRACK_SERVICE_FINDING_ENGINE_H_

@@ -196,14 +196,7 @@ absl::Status FindingsRuntime::SweepMissing() {
           return staged.status();
         }
       }
-      if (batch.Count() > 0) {
-        if (absl::Status written = database_->Write(batch, /*sync=*/true); !written.ok()) {
-          engine_->Abort();
-          return written;
-        }
-      }
-      engine_->Commit();
-      return absl::OkStatus();
+      return WriteAndCommit(*database_, *engine_, batch);
     });
     if (!flagged.ok()) {
       engine_->RequeueAll();  // nothing was flagged: try again on the next sweep
@@ -261,14 +254,7 @@ absl::StatusOr<std::string> FindingsRuntime::ReevaluatePage(const std::string& a
         return staged;
       }
     }
-    if (batch.Count() > 0) {
-      if (absl::Status written = database_->Write(batch, /*sync=*/true); !written.ok()) {
-        engine_->Abort();
-        return written;
-      }
-    }
-    engine_->Commit();
-    return absl::OkStatus();
+    return WriteAndCommit(*database_, *engine_, batch);
   });
   if (!done.ok()) return done;
   return page->next_after_tag.empty() ? std::string() : tags.back();
