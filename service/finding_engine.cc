@@ -1,6 +1,7 @@
 #include "service/finding_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "storage/device_summary.h"
 #include "storage/finding_store.h"
 #include "storage/proto_time.h"
 
@@ -65,19 +67,24 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     engine->open_[storage::FindingSubject(finding)].push_back(std::move(finding));
   }
   absl::MutexLock lock(&engine->fleet_mu_);
-  absl::Status scanned = devices->ForEachDevice([&](const v1::Device& device) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    const std::string& tag = device.identity().asset_tag();
-    DeviceUpdate update;
-    update.place = engine->PlaceOf(device.last_observation().location());
-    update.state = device.last_observation().operating_state();
-    update.heard = std::max(ToAbslTime(device.last_seen_at()), engine->started_);
-    update.custody = rules::CustodyStateOf(device);
-    auto it = engine->open_.find(tag);
-    if (it != engine->open_.end()) Summarize(it->second, update);
-    engine->Track(tag, update);
-    return absl::OkStatus();
-  });
+  // Metrics are added up once after the scan rather than per device.
+  engine->loading_ = true;
+  absl::Status scanned = storage::ForEachDeviceSummary(
+      *devices->database(), [&](const storage::DeviceSummary& device) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        DeviceUpdate update;
+        update.place = engine->PlaceOf(device.facility, device.unit);
+        update.state = device.operating_state;
+        update.heard = std::max(device.last_seen, engine->started_);
+        update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
+                                                                         : device.custody;
+        auto it = engine->open_.find(device.asset_tag);
+        if (it != engine->open_.end()) Summarize(it->second, update);
+        engine->Track(device.asset_tag, update);
+        return absl::OkStatus();
+      });
+  engine->loading_ = false;
   if (!scanned.ok()) return scanned;
+  engine->PublishFleetMetrics();
   return engine;
 }
 
@@ -384,10 +391,41 @@ void FindingEngine::Abort() { staged_ = Staged(); }
 // --- Fleet index ---------------------------------------------------------------------------------------------------
 
 FindingEngine::Place FindingEngine::PlaceOf(const v1::Location& location) const {
+  return PlaceOf(location.facility(), location.unit());
+}
+
+FindingEngine::Place FindingEngine::PlaceOf(const std::string& facility, const std::string& unit) const {
   std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
-  if (policy->proto().site().units().empty()) return {location.facility(), location.unit()};
-  if (policy->FindUnit(location.facility(), location.unit()) == nullptr) return {kUnknown, kUnknown};
-  return {location.facility(), location.unit()};
+  if (policy->proto().site().units().empty()) return {facility, unit};
+  if (policy->FindUnit(facility, unit) == nullptr) return {kUnknown, kUnknown};
+  return {facility, unit};
+}
+
+void FindingEngine::PublishFleetMetrics() {
+  if (metrics_ == nullptr) return;
+  struct Counts {
+    std::array<double, v1::OperatingState_ARRAYSIZE> by_state{};
+    double missing = 0;
+    double available = 0;
+  };
+  std::vector<Counts> by_place(places_.size());
+  for (const Tracked& device : tracked_) {
+    Counts& counts = by_place[device.place];
+    if (device.state < v1::OperatingState_ARRAYSIZE) counts.by_state[device.state] += 1;
+    counts.missing += device.missing ? 1 : 0;
+    counts.available += IsAvailable(device) ? 1 : 0;
+  }
+  for (std::size_t i = 0; i < places_.size(); ++i) {
+    const Place& place = places_[i];
+    for (int state = 0; state < v1::OperatingState_ARRAYSIZE; ++state) {
+      if (by_place[i].by_state[state] > 0) {
+        metrics_->AddDevices(place.facility, place.unit, static_cast<v1::OperatingState>(state),
+                             by_place[i].by_state[state]);
+      }
+    }
+    if (by_place[i].missing > 0) metrics_->AddMissing(place.facility, place.unit, by_place[i].missing);
+    if (by_place[i].available > 0) metrics_->AddAvailable(place.facility, place.unit, by_place[i].available);
+  }
 }
 
 std::uint32_t FindingEngine::InternPlace(const Place& place) {
@@ -438,7 +476,8 @@ void FindingEngine::Track(const std::string& tag, const DeviceUpdate& update) {
   Tracked& device = tracked_[id];
   const std::uint32_t place = InternPlace(update.place);
   const bool was_available = !is_new && IsAvailable(device);
-  if (metrics_ != nullptr && !is_new) {
+  const bool publish = metrics_ != nullptr && !loading_;
+  if (publish && !is_new) {
     const Place& old_place = places_[device.place];
     metrics_->AddDevices(old_place.facility, old_place.unit, static_cast<v1::OperatingState>(device.state), -1);
     if (device.missing) metrics_->AddMissing(old_place.facility, old_place.unit, -1);
@@ -454,7 +493,7 @@ void FindingEngine::Track(const std::string& tag, const DeviceUpdate& update) {
   device.blocked = update.blocked;
   const bool available = IsAvailable(device);
   if (available) ++available_[place];
-  if (metrics_ != nullptr) {
+  if (publish) {
     metrics_->AddDevices(update.place.facility, update.place.unit, update.state, 1);
     if (update.missing) metrics_->AddMissing(update.place.facility, update.place.unit, 1);
     if (available) metrics_->AddAvailable(update.place.facility, update.place.unit, 1);

@@ -194,6 +194,9 @@ class FindingEngine {
   // Risk, counts and flags of a device's open findings.
   static void Summarize(const std::vector<v1::Finding>& open, DeviceUpdate& update);
   Place PlaceOf(const v1::Location& location) const;
+  Place PlaceOf(const std::string& facility, const std::string& unit) const;
+  // Adds the whole fleet index to the metrics (after loading, which does not publish per device).
+  void PublishFleetMetrics() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
   std::uint32_t InternPlace(const Place& place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
   std::int64_t DeadlineOf(const Tracked& device) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
   void Track(const std::string& tag, const DeviceUpdate& update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
@@ -222,6 +225,7 @@ class FindingEngine {
   absl::flat_hash_set<std::uint32_t, TagHash, TagEq> ids_ ABSL_GUARDED_BY(fleet_mu_);
   std::vector<Place> places_ ABSL_GUARDED_BY(fleet_mu_);
   std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(fleet_mu_);  // per place
+  bool loading_ ABSL_GUARDED_BY(fleet_mu_) = false;  // Create's scan: Track leaves the metrics to PublishFleetMetrics
   absl::flat_hash_map<std::string, std::uint32_t> place_ids_ ABSL_GUARDED_BY(fleet_mu_);
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_ ABSL_GUARDED_BY(fleet_mu_);
 

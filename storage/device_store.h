@@ -65,6 +65,8 @@ class DeviceStore {
  public:
   explicit DeviceStore(Database* database) : database_(database) {}
 
+  Database* database() const { return database_; }
+
   // Applies the observations in order as one atomic write batch and, when `sync`, returns only once it is durable.
   // Per device: an observation from the device's last agent with a sequence at or below the stored one, or from
   // another agent and observed before the stored observation, is a duplicate and changes nothing. `now` is the
