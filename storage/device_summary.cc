@@ -44,7 +44,8 @@ bool ForEachField(CodedInputStream& in, Wanted wanted, Read read) {
 template <typename ReadFields>
 bool ReadEmbedded(CodedInputStream& in, ReadFields read_fields) {
   std::uint32_t length = 0;
-  if (!in.ReadVarint32(&length)) return false;
+  // The enclosing limit is the buffer's end at the top: a length beyond it means the record was cut short.
+  if (!in.ReadVarint32(&length) || static_cast<std::int64_t>(length) > in.BytesUntilLimit()) return false;
   const CodedInputStream::Limit limit = in.PushLimit(static_cast<int>(length));
   if (!read_fields(in)) return false;
   in.PopLimit(limit);
