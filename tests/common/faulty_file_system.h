@@ -68,35 +68,33 @@ class FaultyFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus s = Check(); !s.ok()) return s;
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->NewWritableFile(name, options, &file, dbg);
-    if (s.ok()) *result = std::make_unique<File>(std::move(file), this);
-    return s;
+    return Open(result, [&](auto* file) { return target()->NewWritableFile(name, options, file, dbg); });
   }
 
   rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
                                        rocksdb::IODebugContext* dbg) override {
-    if (rocksdb::IOStatus s = Check(); !s.ok()) return s;
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReopenWritableFile(name, options, &file, dbg);
-    if (s.ok()) *result = std::make_unique<File>(std::move(file), this);
-    return s;
+    return Open(result, [&](auto* file) { return target()->ReopenWritableFile(name, options, file, dbg); });
   }
 
   rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old_name,
                                       const rocksdb::FileOptions& options,
                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
                                       rocksdb::IODebugContext* dbg) override {
+    return Open(result, [&](auto* file) { return target()->ReuseWritableFile(name, old_name, options, file, dbg); });
+  }
+
+ private:
+  // Fails with the fault, or opens through `open` and wraps the file so its writes fail while a fault is set.
+  template <typename OpenFn>
+  rocksdb::IOStatus Open(std::unique_ptr<rocksdb::FSWritableFile>* result, OpenFn open) {
     if (rocksdb::IOStatus s = Check(); !s.ok()) return s;
     std::unique_ptr<rocksdb::FSWritableFile> file;
-    rocksdb::IOStatus s = target()->ReuseWritableFile(name, old_name, options, &file, dbg);
+    rocksdb::IOStatus s = open(&file);
     if (s.ok()) *result = std::make_unique<File>(std::move(file), this);
     return s;
   }
 
- private:
   class File : public rocksdb::FSWritableFileOwnerWrapper {
    public:
     File(std::unique_ptr<rocksdb::FSWritableFile> file, FaultyFileSystem* fs)

@@ -27,11 +27,11 @@ import threading
 import time
 import unittest
 
-from crash_test import generate_stubs
+from crash_test import generate_stubs, last_sequences, observation
 
 PUMPTRACKD = os.environ["PUMPTRACKD"]
 QUEUE = 10_000           # --ingest_queue: observations that may wait for the writer
-RSS_GROWTH_LIMIT = 256 << 20
+RSS_GROWTH_LIMIT = 384 << 20  # queue, in-flight batches, flow-control windows and memtables (see PERFORMANCE.md)
 STREAMS = 40
 PUMPS_PER_STREAM = 100   # one batch carries each of a stream's pumps once
 REPORT_STREAM = "/pumptrack.v1.AgentService/ReportStream"
@@ -123,39 +123,11 @@ class OverloadTest(unittest.TestCase):
         channel.close()
 
     def last_sequences(self):
-        channel = self.grpc.insecure_channel(self.daemon.target)
-        stub = self.inventory_grpc.InventoryServiceStub(channel)
-        found, page_token = {}, ""
-        while True:
-            response = stub.ListDevices(self.inventory_pb.ListDevicesRequest(page_size=1000, page_token=page_token),
-                                        metadata=self.metadata, timeout=30)
-            for device in response.devices:
-                found[device.identity.asset_tag] = device.last_observation.sequence
-            page_token = response.next_page_token
-            if not page_token:
-                break
-        channel.close()
-        return found
+        return last_sequences(self.inventory_pb, self.inventory_grpc, self.daemon.target, self.metadata)
 
     def observation_base(self, tag):
         """The encoded Observation of `tag` without its sequence (field 3), which encode_batch appends."""
-        pb = self.device_pb
-        o = pb.Observation()
-        o.identity.asset_tag = tag
-        o.identity.serial_number = "SN-" + tag
-        o.identity.manufacturer = "Acme Medical"
-        o.identity.model = "Infusia 500"
-        o.observed_at.GetCurrentTime()
-        o.location.facility = "general"
-        o.location.building = "north"
-        o.location.floor = "5"
-        o.location.unit = "5-west"
-        o.location.room = "512"
-        o.location.source = pb.LOCATION_SOURCE_RTLS
-        o.location.confidence = 0.9
-        o.firmware_version = "12.1.3"
-        o.operating_state = pb.OPERATING_STATE_IDLE
-        return o.SerializeToString()
+        return observation(self.device_pb, tag).SerializeToString()
 
     def encode_batch(self, batch_id, agent_id, bases, sequence):
         """A ReportBatch, encoded by hand from pre-encoded observations: batch_id = 1, agent = 2 (on the first batch
