@@ -4,6 +4,7 @@
 
 #include "service/finding_engine.h"
 #include "service/metrics.h"
+#include "service/storage_health.h"
 
 namespace pumptrack::service {
 
@@ -19,6 +20,9 @@ IngestPipeline::~IngestPipeline() { Stop(); }
 
 absl::Status IngestPipeline::Submit(IngestRequest request) {
   const std::size_t count = request.observations.size();
+  if (options_.storage_health != nullptr) {
+    if (absl::Status admitted = options_.storage_health->Admit(); !admitted.ok()) return admitted;
+  }
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("the service is shutting down");
   if (queued_observations_ + count > options_.queue_capacity) {
@@ -110,6 +114,7 @@ void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
     }
   }
   metrics_->ObserveCommit(all.size(), absl::Now() - started, results.status());
+  if (options_.storage_health != nullptr) options_.storage_health->ObserveWrite(results.status());
 
   std::size_t offset = 0;
   for (IngestRequest& request : group) {

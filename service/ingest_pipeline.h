@@ -20,6 +20,7 @@ namespace pumptrack::service {
 
 class FindingEngine;
 class ServiceMetrics;
+class StorageHealth;
 
 // Work that must run on the writer thread, between commits: anything else that changes device state or findings
 // (missing detection, re-evaluation, acknowledgements, new homes). It stages and writes its own batch.
@@ -42,6 +43,9 @@ struct IngestOptions {
   std::size_t max_commit_observations = 8'192;
   // Clock for first/last-seen times.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // When set (it must outlive the pipeline), told the result of every commit, and asked before a request is queued:
+  // while storage is failing, requests are refused with its status.
+  StorageHealth* storage_health = nullptr;
 };
 
 // Group commit: request handlers submit validated observations; one writer thread takes everything waiting, applies
@@ -60,8 +64,9 @@ class IngestPipeline {
   IngestPipeline(const IngestPipeline&) = delete;
   IngestPipeline& operator=(const IngestPipeline&) = delete;
 
-  // Queues a request. RESOURCE_EXHAUSTED if the queue cannot take its observations now, UNAVAILABLE once stopping;
-  // in both cases `done` is never called and nothing is stored.
+  // Queues a request. RESOURCE_EXHAUSTED if the queue cannot take its observations now, UNAVAILABLE once stopping,
+  // StorageHealth::Admit's refusal while storage is failing; in each case `done` is never called and nothing is
+  // stored.
   absl::Status Submit(IngestRequest request);
 
   // Queues `task` to run on the writer thread. UNAVAILABLE once stopping (the task never runs). Tasks are not

@@ -1,4 +1,5 @@
 // pumptrackd: the pumptrack service.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -34,6 +35,9 @@ ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(), "token create: validity; 0 
 ABSL_FLAG(std::string, ready_file, "",
           "When serving, write {\"grpc\": \"host:port\", \"metrics\": \"host:port\"} with the real ports here.");
 ABSL_FLAG(int64_t, ingest_queue, 100'000, "Observations that may wait for commit before reports are refused.");
+ABSL_FLAG(int64_t, min_free_disk_mb, 64,
+          "Free space (MiB) kept in reserve on the data volume: below it, reports are refused with RESOURCE_EXHAUSTED "
+          "and gRPC health is NOT_SERVING until space is freed; 0 disables the check.");
 ABSL_FLAG(int, worker_threads, 2, "Threads running blocking request work (RocksDB reads, audited writes).");
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
@@ -138,6 +142,8 @@ int main(int argc, char** argv) {
   options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.insecure = absl::GetFlag(FLAGS_insecure);
   options.ingest_queue_capacity = static_cast<std::size_t>(absl::GetFlag(FLAGS_ingest_queue));
+  options.storage_min_free_bytes =
+      static_cast<std::uint64_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_min_free_disk_mb))) << 20;
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key = absl::GetFlag(FLAGS_tls_key);

@@ -30,6 +30,7 @@
 #include "service/ingest_pipeline.h"
 #include "service/metrics.h"
 #include "service/services.h"
+#include "service/storage_health.h"
 #include "service/storage_metrics.h"
 #include "service/worker_pool.h"
 #include "spdlog/spdlog.h"
@@ -53,6 +54,7 @@ struct Server::State {
   // Registered with the exposer once serving; detached in Shutdown before storage closes.
   std::shared_ptr<StorageMetrics> storage_metrics;
   std::unique_ptr<storage::Database> database;
+  std::unique_ptr<StorageHealth> storage_health;  // flips gRPC health; stopped first in Shutdown
   std::unique_ptr<storage::DeviceStore> devices;
   std::unique_ptr<storage::AuditLog> audit;
   std::unique_ptr<storage::TokenStore> tokens;
@@ -166,9 +168,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   database_options.block_cache_bytes = options.block_cache_bytes;
   database_options.history_retention = options.history_retention;
   database_options.clock = options.clock;
+  database_options.env = options.storage_env;
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(database_options);
   if (!database.ok()) return database.status();
   state->database = *std::move(database);
+  state->storage_health = std::make_unique<StorageHealth>(
+      state->database.get(), StorageHealthOptions{.check_interval = options.storage_check_interval,
+                                                  .min_free_bytes = options.storage_min_free_bytes});
   state->devices = std::make_unique<storage::DeviceStore>(state->database.get());
   absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(state->database.get());
   if (!audit.ok()) return audit.status();
@@ -195,6 +201,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   IngestOptions ingest_options;
   ingest_options.queue_capacity = options.ingest_queue_capacity;
   ingest_options.clock = options.clock;
+  ingest_options.storage_health = state->storage_health.get();
   state->ingest = std::make_unique<IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options,
                                                    state->finding_engine.get());
   state->findings_runtime =
@@ -274,9 +281,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       state->grpc_server->Shutdown();
       return absl::UnavailableError(absl::StrCat("cannot serve gRPC health on ", options.health_listen));
     }
-    state->health_server->GetHealthCheckService()->SetServingStatus(true);
   }
-  state->grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  // Health follows storage from here until Shutdown (which stops the watcher before going NOT_SERVING).
+  state->storage_health->Start([grpc_server = state->grpc_server.get(),
+                                health_server = state->health_server.get()](bool serving) {
+    grpc_server->GetHealthCheckService()->SetServingStatus(serving);
+    if (health_server != nullptr) health_server->GetHealthCheckService()->SetServingStatus(serving);
+  });
   state->storage_metrics = std::make_shared<StorageMetrics>(state->database.get(), state->audit.get(),
                                                            state->agents.get());
   if (state->exposer) state->exposer->RegisterCollectable(state->storage_metrics);
@@ -299,6 +310,7 @@ void Server::Shutdown(absl::Duration grace) {
     if (state_->shut_down) return;
     state_->shut_down = true;
   }
+  state_->storage_health->Stop();
   state_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
   state_->finding_engine->events().CloseAll();  // ends WatchFindings streams
   if (state_->health_server) {
@@ -321,6 +333,7 @@ void Server::Shutdown(absl::Duration grace) {
   state_->tokens.reset();
   state_->audit.reset();
   state_->devices.reset();
+  state_->storage_health.reset();  // unregisters from the database
   state_->database.reset();
   spdlog::info("pumptrackd stopped");
   state_->stopped.Notify();

@@ -2,12 +2,17 @@
 #define PUMPTRACK_SERVICE_SERVER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
 
 namespace pumptrack::service {
 
@@ -49,10 +54,18 @@ struct ServerOptions {
   absl::Duration custody_sweep_interval = absl::Milliseconds(500);
   // The service clock; absl::Now when unset. Injected by tests.
   std::function<absl::Time()> clock;
+  // RocksDB's environment for the data directory; the default one when null. Injected by tests (a file system that
+  // fails writes on demand); must outlive the server.
+  rocksdb::Env* storage_env = nullptr;
+  // How often free space is checked and, while storage refuses writes, recovery attempted (see StorageHealth).
+  absl::Duration storage_check_interval = absl::Seconds(1);
+  // Free bytes kept in reserve on the data volume: below this, reports are refused and health is NOT_SERVING.
+  std::uint64_t storage_min_free_bytes = 64 << 20;
 };
 
 // A running pumptrack service: storage, group-commit ingest, gRPC services (agents, inventory, tokens, agent
-// registry, audit, health, reflection) on one port, and the metrics endpoint.
+// registry, audit, health, reflection) on one port, and the metrics endpoint. gRPC health (on both the main port and
+// --health_listen) is SERVING exactly while storage accepts writes and the server is not shutting down.
 class Server {
  public:
   // Opens the data directory and starts serving. Fails with the storage error (e.g. FAILED_PRECONDITION for a data

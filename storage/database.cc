@@ -5,9 +5,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/compaction_filter.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/table.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
@@ -36,6 +39,26 @@ class Database::HistoryRetentionFilter : public rocksdb::CompactionFilter {
   const std::function<absl::Time()> clock_;
 };
 
+// Forwards RocksDB's background errors (which leave the database read-only) to the handler set on the Database.
+class Database::ErrorListener : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "pumptrack.ErrorListener"; }
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status* error) override {
+    absl::MutexLock lock(&mu_);
+    if (handler_ && error != nullptr && !error->ok()) handler_(FromRocksDb(*error, "background error"));
+  }
+
+  void Set(BackgroundErrorHandler handler) {
+    absl::MutexLock lock(&mu_);
+    handler_ = std::move(handler);
+  }
+
+ private:
+  absl::Mutex mu_;
+  BackgroundErrorHandler handler_ ABSL_GUARDED_BY(mu_);
+};
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   std::error_code mkdir_error;
   std::filesystem::create_directories(options.path, mkdir_error);
@@ -55,6 +78,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256 << 20;
+  if (options.env != nullptr) db_options.env = options.env;
+  database->error_listener_ = std::make_shared<ErrorListener>();
+  db_options.listeners.push_back(database->error_listener_);
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table_options;
@@ -147,6 +173,34 @@ absl::StatusOr<std::optional<std::string>> Database::Get(ColumnFamily cf, absl::
 
 std::unique_ptr<rocksdb::Iterator> Database::NewIterator(ColumnFamily cf, const rocksdb::ReadOptions& options) const {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(cf)));
+}
+
+void Database::SetBackgroundErrorHandler(BackgroundErrorHandler handler) { error_listener_->Set(std::move(handler)); }
+
+absl::Status Database::Resume() { return FromRocksDb(db_->Resume(), "resume writes"); }
+
+absl::Status Database::ProbeWritable() const {
+  rocksdb::FileSystem* fs = db_->GetFileSystem();
+  const std::string probe = path_ + "/HEALTH-PROBE";
+  const rocksdb::IOOptions io;
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus status = fs->NewWritableFile(probe, rocksdb::FileOptions(), &file, nullptr);
+  // A page of data, so a full volume cannot take it into space it already has.
+  if (status.ok()) status = file->Append(std::string(4096, '\0'), io, nullptr);
+  if (status.ok()) status = file->Sync(io, nullptr);
+  if (file) {
+    rocksdb::IOStatus closed = file->Close(io, nullptr);
+    if (status.ok()) status = closed;
+  }
+  fs->DeleteFile(probe, io, nullptr).PermitUncheckedError();  // absent when it could not be created
+  return FromRocksDb(status, "probe data volume");
+}
+
+absl::StatusOr<std::uint64_t> Database::FreeBytes() const {
+  std::uint64_t free = 0;
+  rocksdb::IOStatus status = db_->GetFileSystem()->GetFreeSpace(path_, rocksdb::IOOptions(), &free, nullptr);
+  if (!status.ok()) return absl::UnavailableError(absl::StrCat("free space of ", path_, ": ", status.ToString()));
+  return free;
 }
 
 std::optional<std::uint64_t> Database::IntProperty(ColumnFamily cf, absl::string_view property) const {

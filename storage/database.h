@@ -34,7 +34,15 @@ struct DatabaseOptions {
   absl::Duration history_retention = absl::Hours(24 * 400);
   // Clock for retention decisions; absl::Now when unset.
   std::function<absl::Time()> clock;
+  // The RocksDB environment (file system, threads); the default one when null. Tests hand in one that fails writes
+  // on demand. Must outlive the Database.
+  rocksdb::Env* env = nullptr;
 };
+
+// Called on a RocksDB background thread, or the writing thread, whenever RocksDB stops accepting writes because of an
+// error (a failed WAL write or sync, flush or compaction: full or failing volume). Must be quick, must not block and
+// must not call back into the Database.
+using BackgroundErrorHandler = std::function<void(const absl::Status& error)>;
 
 // Owns the RocksDB instance of one data directory and its column families. Thread-safe: RocksDB reads and writes may
 // be issued from any thread. Everything that touches RocksDB goes through this class or a store built on it.
@@ -66,14 +74,32 @@ class Database {
 
   const std::string& path() const { return path_; }
 
+  // Sets the one handler told about background errors (replacing any earlier one; null removes it).
+  void SetBackgroundErrorHandler(BackgroundErrorHandler handler);
+
+  // Asks RocksDB to leave the read-only state a background error put it in. OK when it accepts writes again (also
+  // when there was no error); UNAVAILABLE while an automatic recovery is still running; otherwise the error that keeps
+  // it stopped (RESOURCE_EXHAUSTED while the volume is full; UNAVAILABLE for a failed device, which RocksDB treats as
+  // unrecoverable without reopening the database).
+  absl::Status Resume();
+
+  // Writes a small file into the data directory through RocksDB's file system, syncs it and deletes it: OK when the
+  // volume accepts durable writes now. RESOURCE_EXHAUSTED when it is full, UNAVAILABLE when it fails otherwise.
+  absl::Status ProbeWritable() const;
+
+  // Bytes free on the data directory's volume, as RocksDB's file system reports them; UNAVAILABLE if it cannot tell.
+  absl::StatusOr<std::uint64_t> FreeBytes() const;
+
  private:
   class HistoryRetentionFilter;
+  class ErrorListener;
 
   Database() = default;
   absl::Status CheckOrWriteFormatVersion();
 
   std::string path_;
   std::unique_ptr<HistoryRetentionFilter> history_filter_;
+  std::shared_ptr<ErrorListener> error_listener_;
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kColumnFamilyCount> handles_{};
 };

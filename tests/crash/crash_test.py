@@ -46,6 +46,47 @@ def generate_stubs(out_dir):
             agent_registry_pb2, agent_registry_pb2_grpc)
 
 
+def observation(device_pb, tag, sequence=0, room="512"):
+    """A valid, compliant Observation of pump `tag` (sequence 0: none set)."""
+    pb = device_pb
+    o = pb.Observation()
+    o.identity.asset_tag = tag
+    o.identity.serial_number = "SN-" + tag
+    o.identity.manufacturer = "Acme Medical"
+    o.identity.model = "Infusia 500"
+    o.observed_at.GetCurrentTime()
+    if sequence:
+        o.sequence = sequence
+    o.location.facility = "general"
+    o.location.building = "north"
+    o.location.floor = "5"
+    o.location.unit = "5-west"
+    o.location.room = room
+    o.location.source = pb.LOCATION_SOURCE_RTLS
+    o.location.confidence = 0.9
+    o.firmware_version = "12.1.3"
+    o.operating_state = pb.OPERATING_STATE_IDLE
+    return o
+
+
+def last_sequences(inventory_pb, inventory_grpc, target, metadata):
+    """Every pump's last sequence as the service at `target` reports it (ListDevices, all pages): {tag: sequence}."""
+    import grpc
+    channel = grpc.insecure_channel(target)
+    stub = inventory_grpc.InventoryServiceStub(channel)
+    found, page_token = {}, ""
+    while True:
+        response = stub.ListDevices(inventory_pb.ListDevicesRequest(page_size=1000, page_token=page_token),
+                                    metadata=metadata, timeout=30)
+        for device in response.devices:
+            found[device.identity.asset_tag] = device.last_observation.sequence
+        page_token = response.next_page_token
+        if not page_token:
+            break
+    channel.close()
+    return found
+
+
 class Daemon:
     """pumptrackd on a free loopback port, plaintext (--insecure)."""
 
@@ -108,24 +149,8 @@ class CrashTest(unittest.TestCase):
         return result.stdout
 
     def observation(self, tag, sequence):
-        pb = self.device_pb
-        o = pb.Observation()
-        o.identity.asset_tag = tag
-        o.identity.serial_number = "SN-" + tag
-        o.identity.manufacturer = "Acme Medical"
-        o.identity.model = "Infusia 500"
-        o.observed_at.GetCurrentTime()
-        o.sequence = sequence
-        o.location.facility = "general"
-        o.location.building = "north"
-        o.location.floor = "5"
-        o.location.unit = "5-west"
-        o.location.room = str(500 + sequence % 40)  # moves now and then, so history grows too
-        o.location.source = pb.LOCATION_SOURCE_RTLS
-        o.location.confidence = 0.9
-        o.firmware_version = "12.1.3"
-        o.operating_state = pb.OPERATING_STATE_IDLE
-        return o
+        # Moves now and then, so history grows too.
+        return observation(self.device_pb, tag, sequence, room=str(500 + sequence % 40))
 
     def stream_agent(self, agent, stop):
         """Streams batches for one agent until stop is set or the stream breaks; records acknowledgements."""
@@ -177,21 +202,9 @@ class CrashTest(unittest.TestCase):
             channel.close()
 
     def last_sequences(self):
-        """Every pump's last sequence as the restarted service reports it (ListDevices, all pages)."""
-        channel = self.grpc.insecure_channel(self.daemon.target)
-        stub = self.inventory_grpc.InventoryServiceStub(channel)
-        metadata = (("authorization", f"Bearer {self.admin_token}"),)
-        found, page_token = {}, ""
-        while True:
-            response = stub.ListDevices(self.inventory_pb.ListDevicesRequest(page_size=1000, page_token=page_token),
-                                        metadata=metadata, timeout=30)
-            for device in response.devices:
-                found[device.identity.asset_tag] = device.last_observation.sequence
-            page_token = response.next_page_token
-            if not page_token:
-                break
-        channel.close()
-        return found
+        """Every pump's last sequence as the restarted service reports it."""
+        return last_sequences(self.inventory_pb, self.inventory_grpc, self.daemon.target,
+                              (("authorization", f"Bearer {self.admin_token}"),))
 
     def check_consistency(self, round_number, read_everything):
         """ldb checkconsistency (paranoid checks: every file the MANIFEST of every column family names exists with its

@@ -66,6 +66,7 @@ class ChartTest(unittest.TestCase):
         "monitoring": ["-f", os.path.join(VALUES, "monitoring.yaml")],
         "simulator": ["-f", os.path.join(VALUES, "simulator.yaml")],
         "sizing": ["-f", os.path.join(VALUES, "sizing.yaml")],
+        "backup": ["-f", os.path.join(VALUES, "backup.yaml")],
         "everything": ["-f", os.path.join(VALUES, "cert-manager.yaml"), "-f", os.path.join(VALUES, "monitoring.yaml"),
                        "-f", os.path.join(VALUES, "simulator.yaml")],
     }
@@ -91,6 +92,70 @@ class ChartTest(unittest.TestCase):
         self.assertIn("/persistence/size must be string", joined)
         self.assertIn("/config/logLevel", joined)
         self.assertIn("additional properties", joined)
+        self.assertIn("/backup/retention must be >= 1", joined)
+        self.assertIn("/backup/schedule must match pattern", joined)
+
+    def test_backup_cronjob_runs_backup_create_onto_its_own_volume(self):
+        objects, *_ = render()
+        self.assertEqual(by_kind(objects, "CronJob"), [])
+        self.assertEqual(by_kind(objects, "PersistentVolumeClaim"), [])
+
+        objects, *_ = render(*self.VALUE_SETS["backup"])
+        claim = one(objects, "PersistentVolumeClaim", "pt-pumptrack-backup")
+        self.assertEqual(claim["spec"]["resources"]["requests"]["storage"], "50Gi")
+        self.assertEqual(claim["spec"]["storageClassName"], "backup-hdd")
+        self.assertEqual(claim["metadata"]["annotations"]["helm.sh/resource-policy"], "keep")
+        # The server writes the backups, so its pod mounts the backup volume (not inside the data volume).
+        statefulset, container = server_container(objects)
+        volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+        self.assertEqual(volumes["backup"]["persistentVolumeClaim"]["claimName"], "pt-pumptrack-backup")
+        server_mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        self.assertEqual(server_mounts["backup"], "/var/lib/pumptrack-backup")
+
+        cronjob = one(objects, "CronJob", "pt-pumptrack-backup")
+        self.assertEqual(cronjob["spec"]["schedule"], "15 3 * * *")
+        self.assertEqual(cronjob["spec"]["concurrencyPolicy"], "Forbid")
+        pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        self.assertEqual(pod["restartPolicy"], "Never")
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+        self.assertFalse(pod["automountServiceAccountToken"])
+        job = pod["containers"][0]
+        self.assertTrue(job["securityContext"]["readOnlyRootFilesystem"])
+        self.assertEqual(job["securityContext"]["capabilities"]["drop"], ["ALL"])
+        self.assertIn("limits", job["resources"])
+        script = job["args"][0]
+        self.assertIn('backup create --dest="$dest"', script)
+        self.assertIn('backup verify --dir="$dest" 1', script)
+        self.assertIn("--ca=/etc/pumptrack/server-ca/ca.crt", script)
+        self.assertNotIn("--insecure", script)
+        env = {e["name"]: e for e in job["env"]}
+        self.assertEqual(env["PUMPTRACK_SERVER"]["value"], "pt-pumptrack-grpc.clinical.svc:50051")
+        self.assertEqual(env["PUMPTRACK_TOKEN"]["valueFrom"]["secretKeyRef"],
+                         {"name": "pumptrack-backup-token", "key": "token"})
+        self.assertEqual(env["BACKUP_RETENTION"]["value"], "14")
+        self.assertEqual(env["BACKUP_ROOT"]["value"], "/var/lib/pumptrack-backup")
+        # Same volume at the same path as in the server pod, on the same node (a ReadWriteOnce volume works).
+        job_volumes = {v["name"]: v for v in pod["volumes"]}
+        self.assertEqual(job_volumes["backup"]["persistentVolumeClaim"]["claimName"], "pt-pumptrack-backup")
+        self.assertEqual({m["name"]: m["mountPath"] for m in job["volumeMounts"]}["backup"],
+                         server_mounts["backup"])
+        self.assertEqual(job_volumes["server-ca"]["secret"]["secretName"], "pumptrack-tls")
+        affinity = pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+        self.assertEqual(affinity["topologyKey"], "kubernetes.io/hostname")
+        self.assertEqual(affinity["labelSelector"]["matchLabels"]["app.kubernetes.io/component"], "server")
+        # The NetworkPolicy lets the backup pods reach gRPC.
+        policy = one(objects, "NetworkPolicy")
+        grpc_from = policy["spec"]["ingress"][0]["from"]
+        self.assertIn("backup", [p["podSelector"]["matchLabels"].get("app.kubernetes.io/component")
+                                 for p in grpc_from if "podSelector" in p])
+
+        # Without a token Secret the chart refuses to render.
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            f.write("backup:\n  enabled: true\n")
+            f.flush()
+            _, _, _, refused = render("-f", f.name, check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("backup.tokenSecret", refused.stderr)
 
     def test_probes_are_native_grpc_on_the_health_port(self):
         objects, *_ = render()

@@ -314,6 +314,12 @@ inline std::optional<double> MetricValue(absl::string_view exposition, absl::str
 struct TestServerConfig {
   std::size_t ingest_queue_capacity = 100'000;
   bool metrics = false;
+  // Also serve the plaintext health-only port (ServerOptions::health_listen).
+  bool health = false;
+  // ServerOptions::storage_env, storage_check_interval and storage_min_free_bytes (disk-fault tests).
+  rocksdb::Env* storage_env = nullptr;
+  absl::Duration storage_check_interval = absl::Seconds(1);
+  std::uint64_t storage_min_free_bytes = 0;
 };
 
 // Adds "authorization: Bearer <token>" to every call on a channel, the way a person's client does.
@@ -400,6 +406,10 @@ class TestServer {
     options.metrics_listen = config_.metrics ? "127.0.0.1:0" : "";
     options.insecure = true;
     options.ingest_queue_capacity = config_.ingest_queue_capacity;
+    options.health_listen = config_.health ? "127.0.0.1:0" : "";
+    options.storage_env = config_.storage_env;
+    options.storage_check_interval = config_.storage_check_interval;
+    options.storage_min_free_bytes = config_.storage_min_free_bytes;
     options.worker_threads = 2;
     options.block_cache_bytes = 1 << 20;
     std::shared_ptr<TestClock> clock = clock_;

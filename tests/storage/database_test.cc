@@ -1,5 +1,6 @@
 // Integration tests for storage/database.h against a real RocksDB in a fresh temporary directory: creation, format
-// version, unknown column families, locking, reopen and history retention.
+// version, unknown column families, locking, reopen, history retention, and the disk-trouble hooks (free space, probe
+// writes, background errors) on a file system that fails writes on demand.
 #include "storage/database.h"
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,6 +21,7 @@
 #include "storage/column_families.h"
 #include "storage/device_store.h"
 #include "storage/keys.h"
+#include "tests/common/faulty_file_system.h"
 #include "tests/storage/storage_test_util.h"
 
 namespace pumptrack::storage {
@@ -256,6 +259,48 @@ TEST(DatabaseTest, HistoryRetentionDropsOldEntriesOnCompaction) {
   ASSERT_NO_FATAL_FAILURE(compact_history());
   EXPECT_EQ(sequences("PT-1"), (std::vector<std::uint64_t>{4}));
   EXPECT_EQ(sequences("PT-3"), (std::vector<std::uint64_t>{}));
+}
+
+TEST(DatabaseDiskTroubleTest, ProbeFreeSpaceAndBackgroundErrorsFollowTheVolume) {
+  using ::pumptrack::testing_support::DiskFault;
+  using ::pumptrack::testing_support::FaultyFileSystem;
+  ScopedTempDir dir;
+  auto fs = std::make_shared<FaultyFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = ::pumptrack::testing_support::NewFaultyEnv(fs);
+  DatabaseOptions options = OptionsFor(dir.path());
+  options.env = env.get();
+  absl::StatusOr<std::unique_ptr<Database>> database = Database::Open(options);
+  ASSERT_TRUE(database.ok()) << database.status();
+  absl::Mutex mu;  // RocksDB's recovery thread may report too
+  std::vector<absl::Status> errors;
+  (*database)->SetBackgroundErrorHandler([&](const absl::Status& error) {
+    absl::MutexLock lock(&mu);
+    errors.push_back(error);
+  });
+
+  fs->SetFreeSpace(12345);
+  EXPECT_EQ((*database)->FreeBytes().value_or(0), 12345u);
+  EXPECT_TRUE((*database)->ProbeWritable().ok());
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir.path()) / "HEALTH-PROBE"));
+
+  fs->SetFault(DiskFault::kFailing);
+  EXPECT_TRUE(absl::IsUnavailable((*database)->ProbeWritable()));
+  fs->SetFault(DiskFault::kFull);
+  EXPECT_TRUE(absl::IsResourceExhausted((*database)->ProbeWritable()));
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put((*database)->Handle(ColumnFamily::kMeta), "probe-key", "v").ok());
+  EXPECT_TRUE(absl::IsResourceExhausted((*database)->Write(batch, /*sync=*/true)));
+  EXPECT_FALSE((*database)->Resume().ok());
+  (*database)->SetBackgroundErrorHandler(nullptr);
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_FALSE(errors.empty());  // RocksDB stopped taking writes, and said so
+    EXPECT_TRUE(absl::IsResourceExhausted(errors[0])) << errors[0];
+  }
+  absl::StatusOr<std::optional<std::string>> stored = (*database)->Get(ColumnFamily::kMeta, "probe-key");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_FALSE(stored->has_value());
+  fs->SetFault(DiskFault::kNone);
 }
 
 }  // namespace
