@@ -169,9 +169,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   database_options.history_retention = options.history_retention;
   database_options.clock = options.clock;
   database_options.env = options.storage_env;
+  const absl::Time open_started = absl::Now();
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(database_options);
   if (!database.ok()) return database.status();
   state->database = *std::move(database);
+  spdlog::info("data directory {} opened in {:.2f} s", options.data_dir,
+               absl::ToDoubleSeconds(absl::Now() - open_started));
   state->storage_health = std::make_unique<StorageHealth>(
       state->database.get(), StorageHealthOptions{.check_interval = options.storage_check_interval,
                                                   .min_free_bytes = options.storage_min_free_bytes});
@@ -193,10 +196,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   FindingEngineOptions engine_options;
   engine_options.missing_after_override = options.missing_after;
   engine_options.clock = options.clock;
+  const absl::Time index_started = absl::Now();
   absl::StatusOr<std::unique_ptr<FindingEngine>> engine = FindingEngine::Create(
       state->devices.get(), state->findings.get(), state->fleet_metrics.get(), engine_options);
   if (!engine.ok()) return engine.status();
   state->finding_engine = *std::move(engine);
+  spdlog::info("fleet index of {} devices loaded in {:.2f} s", state->finding_engine->tracked_devices(),
+               absl::ToDoubleSeconds(absl::Now() - index_started));
 
   IngestOptions ingest_options;
   ingest_options.queue_capacity = options.ingest_queue_capacity;
