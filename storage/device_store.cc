@@ -132,7 +132,8 @@ IndexValues IndexValuesOf(const v1::Device& device) {
   return values;
 }
 
-// What Apply needs of a device's stored state once the batch's observations have been applied to it.
+// What Apply needs of a device's stored state, as read before the batch: whether to write it, and which serial and
+// index entries to release.
 struct StoredSummary {
   std::uint64_t accepted_reports = 0;
   std::string serial_number;
