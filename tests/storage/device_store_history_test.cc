@@ -107,6 +107,44 @@ TEST_F(DeviceStoreHistoryTest, DrugLibraryChangeIsRecorded) {
   EXPECT_EQ(entry.after().drug_library().digest(), "sha256:abcd01");
 }
 
+// Apply decides history-worthiness field by field; these cover the drug library fields the builder does not set.
+TEST_F(DeviceStoreHistoryTest, DrugLibraryPublishedAtChangeOrClearIsRecorded) {
+  ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(BaseTime())), ApplyResult::kAccepted);
+  v1::Observation republished = Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(1));
+  republished.mutable_drug_library()->mutable_published_at()->set_nanos(1);
+  ASSERT_EQ(MustApplyOne(republished), ApplyResult::kAccepted);
+  v1::Observation unpublished = Obs("PT-1").Seq(3).At(BaseTime() + absl::Minutes(2));
+  unpublished.mutable_drug_library()->clear_published_at();
+  ASSERT_EQ(MustApplyOne(unpublished), ApplyResult::kAccepted);
+  v1::Observation zero = Obs("PT-1").Seq(4).At(BaseTime() + absl::Minutes(3));
+  zero.mutable_drug_library()->mutable_published_at()->Clear();  // set, but the zero time: differs from unset
+  ASSERT_EQ(MustApplyOne(zero), ApplyResult::kAccepted);
+  v1::Observation renamed = Obs("PT-1").Seq(5).At(BaseTime() + absl::Minutes(4));
+  renamed.mutable_drug_library()->set_name("peds-icu");
+  renamed.mutable_drug_library()->mutable_published_at()->Clear();
+  ASSERT_EQ(MustApplyOne(renamed), ApplyResult::kAccepted);
+
+  const std::vector<v1::HistoryEntry> history = AllHistory("PT-1");
+  ASSERT_EQ(history.size(), 5u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_THAT(history[i].changes(), ElementsAre(v1::CHANGE_KIND_DRUG_LIBRARY)) << history[i].sequence();
+  }
+  EXPECT_EQ(history[0].after().drug_library().name(), "peds-icu");
+  EXPECT_FALSE(history[2].after().drug_library().has_published_at());
+  EXPECT_TRUE(history[1].after().drug_library().has_published_at());
+}
+
+// The field-by-field comparison in Apply knows DrugLibrary's four fields; a new field must be added there too.
+TEST(DeviceStoreHistoryFields, DrugLibraryHasTheFieldsApplyCompares) {
+  EXPECT_EQ(v1::DrugLibrary::descriptor()->field_count(), 4);
+}
+
+TEST_F(DeviceStoreHistoryTest, OpenServiceCountChangeIsRecordedAsSecurity) {
+  const v1::HistoryEntry entry = ChangeEntry(Obs("PT-1").OpenTelnet().OpenTelnet());
+  EXPECT_THAT(entry.changes(), ElementsAre(v1::CHANGE_KIND_SECURITY));
+  EXPECT_EQ(entry.after().open_services(), entry.before().open_services() + 2);
+}
+
 TEST_F(DeviceStoreHistoryTest, ConfigurationDigestChangeIsRecorded) {
   const v1::HistoryEntry entry = ChangeEntry(Obs("PT-1").ConfigDigest("sha256:c0nf1g-v2"));
   EXPECT_THAT(entry.changes(), ElementsAre(v1::CHANGE_KIND_CONFIGURATION));
