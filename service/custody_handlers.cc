@@ -57,7 +57,11 @@ absl::StatusOr<v1::CustodyResult> Simple(v1::CustodyAction action, const std::st
                                          const std::string& text, const Caller& caller, CustodyRuntime& runtime) {
   if (absl::Status s = CheckTag(tag); !s.ok()) return s;
   if (absl::Status s = CheckText(field, text, /*required=*/false); !s.ok()) return s;
-  return runtime.Act({.asset_tag = tag, .action = action, .reason = text}, caller.actor);
+  CustodyRequest request;
+  request.asset_tag = tag;
+  request.action = action;
+  request.reason = text;
+  return runtime.Act(request, caller.actor);
 }
 
 }  // namespace
@@ -69,13 +73,14 @@ absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, c
   if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
   absl::StatusOr<absl::Duration> due_in = CheckDueIn(request);
   if (!due_in.ok()) return due_in.status();
-  return runtime.Act({.asset_tag = request.asset_tag(),
-                      .action = v1::CUSTODY_ACTION_CHECK_OUT,
-                      .unit = request.destination_unit(),
-                      .reason = request.reason(),
-                      .due_in = *due_in,
-                      .permanent_transfer = request.permanent_transfer()},
-                     caller.actor);
+  CustodyRequest check_out;
+  check_out.asset_tag = request.asset_tag();
+  check_out.action = v1::CUSTODY_ACTION_CHECK_OUT;
+  check_out.unit = request.destination_unit();
+  check_out.reason = request.reason();
+  check_out.due_in = *due_in;
+  check_out.permanent_transfer = request.permanent_transfer();
+  return runtime.Act(check_out, caller.actor);
 }
 
 absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, const Caller& caller,
@@ -84,12 +89,13 @@ absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, con
   if (absl::Status s = CheckName("unit", request.unit()); !s.ok()) return s;
   if (absl::Status s = CheckName("observed_seal_id", request.observed_seal_id()); !s.ok()) return s;
   if (absl::Status s = CheckText("notes", request.notes(), /*required=*/false); !s.ok()) return s;
-  return runtime.Act({.asset_tag = request.asset_tag(),
-                      .action = v1::CUSTODY_ACTION_CHECK_IN,
-                      .unit = request.unit(),
-                      .reason = request.notes(),
-                      .observed_seal_id = request.observed_seal_id()},
-                     caller.actor);
+  CustodyRequest check_in;
+  check_in.asset_tag = request.asset_tag();
+  check_in.action = v1::CUSTODY_ACTION_CHECK_IN;
+  check_in.unit = request.unit();
+  check_in.reason = request.notes();
+  check_in.observed_seal_id = request.observed_seal_id();
+  return runtime.Act(check_in, caller.actor);
 }
 
 absl::StatusOr<v1::CustodyResult> Quarantine(const v1::QuarantineRequest& request, const Caller& caller,
