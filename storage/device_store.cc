@@ -397,18 +397,6 @@ absl::Status DeviceStore::StageServiceFields(const v1::Device& device, rocksdb::
                      "stage device");
 }
 
-absl::Status DeviceStore::ForEachDevice(const std::function<absl::Status(const v1::Device&)>& visit) const {
-  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kDevices, rocksdb::ReadOptions());
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    absl::StatusOr<std::string> tag = keys::ParseDeviceKey(ToView(it->key()));
-    if (!tag.ok()) return tag.status();
-    absl::StatusOr<v1::Device> device = ParseDevice(ToView(it->value()), *tag);
-    if (!device.ok()) return device.status();
-    if (absl::Status status = visit(*device); !status.ok()) return status;
-  }
-  return FromRocksDb(it->status(), "scan devices");
-}
-
 absl::StatusOr<v1::Device> DeviceStore::GetDevice(absl::string_view asset_tag) const {
   absl::StatusOr<std::optional<std::string>> value = database_->Get(ColumnFamily::kDevices, keys::DeviceKey(asset_tag));
   if (!value.ok()) return value.status();

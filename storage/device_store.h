@@ -81,9 +81,6 @@ class DeviceStore {
   // that no index covers may differ from the stored state.
   absl::Status StageServiceFields(const v1::Device& device, rocksdb::WriteBatch& batch) const;
 
-  // Calls `visit` for every stored device in asset-tag order, stopping at the first error it returns.
-  absl::Status ForEachDevice(const std::function<absl::Status(const v1::Device&)>& visit) const;
-
   // NOT_FOUND if no observation of the device was ever accepted.
   absl::StatusOr<v1::Device> GetDevice(absl::string_view asset_tag) const;
   absl::StatusOr<v1::Device> GetDeviceBySerial(absl::string_view serial_number) const;
