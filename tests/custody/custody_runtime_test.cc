@@ -393,6 +393,9 @@ TEST_F(CustodyTest, AUnitBelowItsParLevelHasAParLowFindingAndMetrics) {
   EXPECT_EQ(Gauge("pumptrack_unit_available", {{"unit", "5-west"}}), 3);
   // Unit findings survive a restart with the rest of the open findings.
   Reopen();
+  // The fleet index rebuilt from storage publishes its gauges once, after the scan.
+  EXPECT_EQ(Gauge("pumptrack_unit_available", {{"unit", "5-west"}}), 3);
+  EXPECT_EQ(Gauge("pumptrack_devices", {{"unit", "5-west"}, {"operating_state", "IDLE"}}), 4);
   ASSERT_TRUE(runtime_->LoadInitialPolicy("").ok());  // the stored policy, as pumptrackd starts
   ASSERT_TRUE(custody_->Sweep().ok());
   ASSERT_EQ(List().size(), 1u);
