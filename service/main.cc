@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "service/offline_admin.h"
 #include "service/server.h"
 #include "storage/backup.h"
@@ -117,6 +118,10 @@ int main(int argc, char** argv) {
       "  or: pumptrackd token create --data_dir=DIR --role=ROLE --name=NAME [--ttl=DURATION]   (daemon stopped)\n"
       "  or: pumptrackd restore --from=BACKUP_DIR --data_dir=NEW_EMPTY_DIR [--backup_id=N]       (offline)");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil is built in debug mode, where every Mutex acquisition also updates a process-wide lock graph
+  // under a global lock, in the ingest writer and in every gRPC thread. The unit and integration tests keep that
+  // check (they run the same code in-process); the daemon turns it off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
   if (positional.size() > 1) {
     const std::string verb = absl::StrJoin(positional.begin() + 1, positional.end(), " ");

@@ -35,6 +35,8 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
     reactor->Finish(ToGrpcStatus(ToStatus(*violation)));
     return reactor;
   }
+  DropUnknownFields(*agent);
+  DropUnknownFields(*request->mutable_observation());
 
   IngestRequest ingest;
   ingest.observations.push_back({&request->observation(), agent.get()});

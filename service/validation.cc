@@ -236,4 +236,6 @@ std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl
   return std::move(c).Result();
 }
 
+void DropUnknownFields(google::protobuf::Message& message) { message.DiscardUnknownFields(); }
+
 }  // namespace pumptrack::service

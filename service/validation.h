@@ -33,6 +33,11 @@ std::optional<FieldViolation> ValidateObservation(const v1::Observation& observa
 // Checks an agent's self-description. The agent id is required.
 std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl::string_view path);
 
+// Drops every field of `message` (at any depth) that this version does not know. Whatever a sender puts beyond the
+// documented protocol (possibly patient data from a misconfigured integration) is accepted but never stored: the
+// report handlers call this on every observation and agent before queueing them for storage, on gRPC's threads.
+void DropUnknownFields(google::protobuf::Message& message);
+
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) without
 // control characters.
 bool IsCleanText(absl::string_view text);

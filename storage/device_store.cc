@@ -159,10 +159,6 @@ v1::Device* Advance(const v1::Device* current, const v1::Observation& observatio
   v1::Device& next = *google::protobuf::Arena::CreateMessage<v1::Device>(&arena);
   *next.mutable_identity() = observation.identity();
   *next.mutable_last_observation() = observation;
-  // Fields this version does not know are never stored: whatever an agent sends beyond the documented protocol
-  // (possibly patient data from a misconfigured integration) is dropped here.
-  next.mutable_last_observation()->DiscardUnknownFields();
-  next.mutable_identity()->DiscardUnknownFields();
   *next.mutable_last_seen_at() = ToProtoTimestamp(now);
   *next.mutable_last_agent() = agent;
   if (current) {

@@ -70,7 +70,8 @@ class DeviceStore {
   // Applies the observations in order as one atomic write batch and, when `sync`, returns only once it is durable.
   // Per device: an observation from the device's last agent with a sequence at or below the stored one, or from
   // another agent and observed before the stored observation, is a duplicate and changes nothing. `now` is the
-  // service's clock (first/last seen). Unknown fields of an observation are never stored. Returns one result per
+  // service's clock (first/last seen). Observations and agents are stored as given: the caller drops fields this
+  // version does not know before (the service does it at the RPC edge). Returns one result per
   // observation, or the write's error, in which case nothing was stored.
   // `hook`, when set, sees every accepted observation (see DeviceChangeHook). A new device's home is where it was
   // first seen.

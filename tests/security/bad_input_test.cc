@@ -58,31 +58,72 @@ TEST_F(ServiceTest, OversizeStreamBatchEndsTheStreamResourceExhaustedAndNothingS
   EXPECT_EQ(StoredDevices(server()), 0);
 }
 
+// An observation and an agent carrying fields this version does not know, one of them holding patient data.
+v1::Observation WithUnknownFields(v1::Observation o) {
+  o.GetReflection()->MutableUnknownFields(&o)->AddLengthDelimited(4242, "patient: Jane Doe, MRN 123456");
+  o.mutable_location()->GetReflection()->MutableUnknownFields(o.mutable_location())->AddVarint(999, 7);
+  o.mutable_identity()->GetReflection()->MutableUnknownFields(o.mutable_identity())->AddLengthDelimited(77, "MRN 9");
+  return o;
+}
+
+v1::AgentInfo WithUnknownFields(v1::AgentInfo agent) {
+  agent.GetReflection()->MutableUnknownFields(&agent)->AddLengthDelimited(555, "patient: John Roe");
+  return agent;
+}
+
+// Nothing of the unknown fields reached the device's stored state or its history.
+void ExpectNoUnknownFieldsStored(testing_util::TestServer& server, absl::string_view tag, std::uint64_t sequence) {
+  const v1::Device device = server.MustGetDevice(tag);
+  EXPECT_EQ(device.last_observation().sequence(), sequence);
+  const auto& observation = device.last_observation();
+  EXPECT_TRUE(observation.GetReflection()->GetUnknownFields(observation).empty());
+  EXPECT_TRUE(observation.location().GetReflection()->GetUnknownFields(observation.location()).empty());
+  EXPECT_TRUE(device.identity().GetReflection()->GetUnknownFields(device.identity()).empty());
+  EXPECT_TRUE(device.last_agent().GetReflection()->GetUnknownFields(device.last_agent()).empty());
+  const std::string stored = device.SerializeAsString();
+  for (const char* secret : {"Jane Doe", "MRN", "John Roe"}) {
+    EXPECT_EQ(stored.find(secret), std::string::npos) << secret;
+    for (const v1::HistoryEntry& entry : testing_util::GetAllHistory(server, tag)) {
+      EXPECT_EQ(entry.SerializeAsString().find(secret), std::string::npos) << secret;
+    }
+  }
+}
+
 // proto3 keeps unknown fields when parsing; pumptrack must not store them (they could carry anything, patient data
 // included, past validation).
 TEST_F(ServiceTest, UnknownFieldsAreAcceptedButNeverStored) {
   v1::ReportRequest request;
-  *request.mutable_agent() = Agent();
-  *request.mutable_observation() = Obs(kTag).Seq(1);
-  v1::Observation& o = *request.mutable_observation();
-  o.GetReflection()->MutableUnknownFields(&o)->AddLengthDelimited(4242, "patient: Jane Doe, MRN 123456");
-  o.mutable_location()->GetReflection()->MutableUnknownFields(o.mutable_location())->AddVarint(999, 7);
+  *request.mutable_agent() = WithUnknownFields(Agent());
+  *request.mutable_observation() = WithUnknownFields(Obs(kTag).Seq(1));
   ASSERT_NE(request.SerializeAsString().find("Jane Doe"), std::string::npos);
+  ASSERT_NE(request.SerializeAsString().find("John Roe"), std::string::npos);
 
   v1::ReportResponse response;
   const grpc::Status status = server().agent().Report(Context().get(), request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.result(), v1::REPORT_RESULT_ACCEPTED);
+  ExpectNoUnknownFieldsStored(server(), kTag, 1);
+}
 
-  const v1::Device device = server().MustGetDevice(kTag);
-  EXPECT_EQ(device.last_observation().sequence(), 1u);
-  const auto& observation = device.last_observation();
-  EXPECT_TRUE(observation.GetReflection()->GetUnknownFields(observation).empty());
-  EXPECT_TRUE(observation.location().GetReflection()->GetUnknownFields(observation.location()).empty());
-  EXPECT_EQ(device.SerializeAsString().find("Jane Doe"), std::string::npos);
-  for (const v1::HistoryEntry& entry : testing_util::GetAllHistory(server(), kTag)) {
-    EXPECT_EQ(entry.SerializeAsString().find("Jane Doe"), std::string::npos);
+TEST_F(ServiceTest, UnknownFieldsInAStreamAreAcceptedButNeverStored) {
+  StreamCall stream(server().agent());
+  const v1::ReportBatch first =
+      MakeBatch(1, {WithUnknownFields(Obs(kTag).Seq(1)), WithUnknownFields(Obs(kTag).Seq(2))}, WithUnknownFields(Agent()));
+  ASSERT_NE(first.SerializeAsString().find("John Roe"), std::string::npos);
+  ASSERT_TRUE(stream.Write(first));
+  // A later batch may repeat the agent exactly as the first one described it, unknown fields included.
+  ASSERT_TRUE(stream.Write(MakeBatch(2, {WithUnknownFields(Obs(kTag).Seq(3))}, WithUnknownFields(Agent()))));
+  ASSERT_TRUE(stream.WritesDone());
+  const std::vector<v1::ReportBatchAck> acks = stream.ReadAll();
+  const grpc::Status status = stream.Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(acks.size(), 2u);
+  ASSERT_EQ(acks[0].results_size(), 2);
+  ASSERT_EQ(acks[1].results_size(), 1);
+  for (const v1::ReportBatchAck& ack : acks) {
+    for (const v1::ObservationResult& result : ack.results()) EXPECT_EQ(result.result(), v1::REPORT_RESULT_ACCEPTED);
   }
+  ExpectNoUnknownFieldsStored(server(), kTag, 3);
 }
 
 // Text that a printf- or fmt-style formatter would interpret is just text: accepted (it is clean UTF-8), stored and
