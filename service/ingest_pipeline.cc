@@ -1,5 +1,8 @@
 #include "service/ingest_pipeline.h"
 
+#include <malloc.h>
+
+#include <optional>
 #include <utility>
 
 #include "service/finding_engine.h"
@@ -56,18 +59,30 @@ std::size_t IngestPipeline::queued_observations() const {
 }
 
 void IngestPipeline::WriterLoop() {
+  // When to release memory if no report arrives before: set by a commit, cleared by the release. Tasks (sweeps,
+  // custody actions) neither set nor postpone it.
+  std::optional<absl::Time> release_at;
   while (true) {
     std::vector<IngestRequest> group;
     WriterTask task;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
+      const absl::Condition has_work(
           +[](IngestPipeline* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
             return !self->queue_.empty() || self->stopping_;
           },
-          this));
-      if (queue_.empty()) return;  // stopping, and everything queued has been committed
-      if (queue_.front().task) {
+          this);
+      bool idle = false;
+      if (release_at) {
+        idle = !mu_.AwaitWithDeadline(has_work, *release_at);
+      } else {
+        mu_.Await(has_work);
+      }
+      if (idle) {
+        // Nothing arrived since the last commit: memory is released below.
+      } else if (queue_.empty()) {
+        return;  // stopping, and everything queued has been committed
+      } else if (queue_.front().task) {
         task = std::move(queue_.front().task);
         queue_.pop_front();
       } else {
@@ -87,10 +102,26 @@ void IngestPipeline::WriterLoop() {
     }
     if (task) {
       task();
-    } else {
+    } else if (!group.empty()) {
       CommitGroup(std::move(group));
+      if (options_.release_memory_after_idle > absl::ZeroDuration()) {
+        release_at = absl::Now() + options_.release_memory_after_idle;
+      }
+    } else {
+      ReleaseMemory();
+      release_at.reset();
     }
   }
+}
+
+void IngestPipeline::ReleaseMemory() {
+  if (options_.release_memory) {
+    options_.release_memory();
+    return;
+  }
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {

@@ -46,6 +46,13 @@ struct IngestOptions {
   // When set (it must outlive the pipeline), told the result of every commit, and asked before a request is queued:
   // while storage is failing, requests are refused with its status.
   StorageHealth* storage_health = nullptr;
+  // Once this long has passed after a commit with no report arriving (writer tasks do not count), `release_memory`
+  // runs on the writer thread; zero: never.
+  // A burst of reports leaves the allocator holding the memory of its parsed batches; handing it back to the system
+  // keeps the resident size proportional to the fleet rather than to the largest burst seen.
+  absl::Duration release_memory_after_idle = absl::Seconds(1);
+  // Gives free heap memory back to the system; glibc's malloc_trim(0) when unset.
+  std::function<void()> release_memory;
 };
 
 // Group commit: request handlers submit validated observations; one writer thread takes everything waiting, applies
@@ -88,6 +95,7 @@ class IngestPipeline {
 
   void WriterLoop();
   void CommitGroup(std::vector<IngestRequest> group);
+  void ReleaseMemory();
 
   storage::DeviceStore* const store_;
   ServiceMetrics* const metrics_;

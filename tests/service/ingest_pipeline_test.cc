@@ -46,12 +46,22 @@ class IngestPipelineTest : public ::testing::Test {
     db_.reset();
   }
 
-  void StartPipeline(std::size_t capacity, std::size_t max_commit = 8'192) {
+  void StartPipeline(std::size_t capacity, std::size_t max_commit = 8'192,
+                     absl::Duration release_memory_after_idle = absl::Seconds(1)) {
     IngestOptions options;
     options.queue_capacity = capacity;
     options.max_commit_observations = max_commit;
     options.clock = [] { return BaseTime() + absl::Minutes(1); };
+    options.release_memory_after_idle = release_memory_after_idle;
+    options.release_memory = [this] { ++memory_releases_; };
     pipeline_ = std::make_unique<IngestPipeline>(store_.get(), metrics_.get(), options);
+  }
+
+  // Submits a request of `tags` and waits for its commit.
+  void Commit(const std::vector<std::string>& tags) {
+    absl::Notification done;
+    ASSERT_TRUE(pipeline_->Submit(Request(tags, [&done](Results) { done.Notify(); })).ok());
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   }
 
   // A request of observations of `tags` (sequence 1 each); the messages live as long as the fixture.
@@ -93,6 +103,7 @@ class IngestPipelineTest : public ::testing::Test {
   std::unique_ptr<ServiceMetrics> metrics_;
   std::deque<v1::Observation> observations_;
   v1::AgentInfo agent_ = Agent();
+  std::atomic<int> memory_releases_{0};
   std::unique_ptr<IngestPipeline> pipeline_;
 };
 
@@ -292,6 +303,43 @@ TEST_F(IngestPipelineTest, CallbackCalledExactlyOncePerRequest) {
     EXPECT_EQ(sizes[r].load(), r % 3 + 1) << "request " << r;
   }
   EXPECT_TRUE(Stored("PT-199-1"));
+}
+
+// Memory is handed back once per burst: after the writer has been idle for the set time following a commit, never
+// while requests keep coming, and not again until another commit.
+TEST_F(IngestPipelineTest, MemoryIsReleasedOnceAfterABurstWhenIdle) {
+  StartPipeline(100, 8'192, /*release_memory_after_idle=*/absl::Seconds(1));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(memory_releases_.load(), 0) << "released without a commit";
+
+  // Requests 20 ms apart keep the writer from ever being idle for a second.
+  for (int i = 0; i < 10; ++i) {
+    Commit({absl::StrCat("PT-", i)});
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(memory_releases_.load(), 0) << "released while busy";
+
+  // Writer tasks (the service's sweeps run every few hundred milliseconds) do not postpone the release.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (memory_releases_.load() == 0 && absl::Now() < deadline) {
+    ASSERT_TRUE(pipeline_->SubmitTask([] {}).ok());
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(memory_releases_.load(), 1);
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_EQ(memory_releases_.load(), 1) << "released again without a commit";
+
+  Commit({"PT-again"});
+  while (memory_releases_.load() == 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(memory_releases_.load(), 2);
+}
+
+TEST_F(IngestPipelineTest, ZeroIdleTimeNeverReleasesMemory) {
+  StartPipeline(100, 8'192, /*release_memory_after_idle=*/absl::ZeroDuration());
+  Commit({"PT-1"});
+  absl::SleepFor(absl::Milliseconds(300));
+  pipeline_.reset();
+  EXPECT_EQ(memory_releases_.load(), 0);
 }
 
 }  // namespace
