@@ -78,9 +78,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
   // A restart after a crash replays the WAL before serving: bounding it bounds restart time whatever the fleet size
-  // (about 1 s per 32 MB on the 2-core machine, docs/PERFORMANCE.md). Past this size RocksDB flushes the column
+  // (0.3-0.5 s per 16 MB on the 2-core machine, docs/PERFORMANCE.md). Past this size RocksDB flushes the column
   // families holding the oldest log.
-  db_options.max_total_wal_size = 32 << 20;
+  db_options.max_total_wal_size = 16 << 20;
   // Recovered memtables stay in memory (their WAL is kept) instead of being flushed before the database opens.
   db_options.avoid_flush_during_recovery = true;
   if (options.env != nullptr) db_options.env = options.env;
