@@ -88,16 +88,17 @@ def last_sequences(inventory_pb, inventory_grpc, target, metadata):
 
 
 class Daemon:
-    """pumptrackd on a free loopback port, plaintext (--insecure)."""
+    """pumptrackd on loopback, plaintext (--insecure): on a free port unless `listen` names one, with `extra_args`."""
 
-    def __init__(self, workdir, data_dir):
+    def __init__(self, workdir, data_dir, listen="127.0.0.1:0", extra_args=()):
         self.ready_file = os.path.join(workdir, "ready.json")
         if os.path.exists(self.ready_file):
             os.remove(self.ready_file)
         self.log = open(os.path.join(workdir, "pumptrackd.log"), "ab")
         self.process = subprocess.Popen(
-            [PUMPTRACKD, f"--data_dir={data_dir}", "--insecure", "--grpc_listen=127.0.0.1:0", "--metrics_listen=",
-             f"--ready_file={self.ready_file}", "--log_level=warn"], stdout=self.log, stderr=subprocess.STDOUT)
+            [PUMPTRACKD, f"--data_dir={data_dir}", "--insecure", f"--grpc_listen={listen}", "--metrics_listen=",
+             f"--ready_file={self.ready_file}", "--log_level=warn", *extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT)
         self.started = time.monotonic()
         deadline = self.started + 30
         while not os.path.exists(self.ready_file):
@@ -109,7 +110,9 @@ class Daemon:
             self.target = json.load(f)["grpc"]
 
     def kill(self):
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL, unless it has already exited; returns its exit status. Safe to call again."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
         code = self.process.wait(timeout=30)
         self.log.close()
         return code

@@ -16,18 +16,16 @@ test_1000_agents_reconnecting_at_once_are_all_served
 Environment: PUMPTRACKD, PUMPTRACK_SOURCE_DIR.
 """
 import asyncio
-import json
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
 
-from crash_test import generate_stubs, last_sequences, observation
+from crash_test import Daemon, generate_stubs, last_sequences, observation
 
 PUMPTRACKD = os.environ["PUMPTRACKD"]
 QUEUE = 10_000           # --ingest_queue: observations that may wait for the writer
@@ -62,33 +60,6 @@ def rss_bytes(pid, field):
     raise AssertionError(f"no {field} in /proc/{pid}/status")
 
 
-class Daemon:
-    """pumptrackd on a free loopback port, plaintext, with a small ingest queue."""
-
-    def __init__(self, workdir, data_dir, listen="127.0.0.1:0"):
-        self.ready_file = os.path.join(workdir, "ready.json")
-        if os.path.exists(self.ready_file):
-            os.remove(self.ready_file)
-        self.log = open(os.path.join(workdir, "pumptrackd.log"), "ab")
-        self.process = subprocess.Popen(
-            [PUMPTRACKD, f"--data_dir={data_dir}", "--insecure", f"--grpc_listen={listen}", "--metrics_listen=",
-             f"--ready_file={self.ready_file}", "--log_level=warn", f"--ingest_queue={QUEUE}", "--block_cache_mb=16"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(self.ready_file):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"pumptrackd did not start (exit {self.process.poll()}); see {self.log.name}")
-            time.sleep(0.02)
-        with open(self.ready_file) as f:
-            self.target = json.load(f)["grpc"]
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=30)
-        self.log.close()
-
-
 class OverloadTest(unittest.TestCase):
     def setUp(self):
         import grpc
@@ -106,7 +77,8 @@ class OverloadTest(unittest.TestCase):
         self.addCleanup(lambda: self.daemon and self.daemon.kill())
 
     def start_daemon(self, listen="127.0.0.1:0"):
-        self.daemon = Daemon(self.workdir, self.data_dir, listen)
+        # A small ingest queue, so that a burst is shed.
+        self.daemon = Daemon(self.workdir, self.data_dir, listen, [f"--ingest_queue={QUEUE}", "--block_cache_mb=16"])
 
     def restart_after_kill_9(self, same_port=False):
         target = self.daemon.target
