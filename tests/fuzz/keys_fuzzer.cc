@@ -5,23 +5,18 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "storage/keys.h"
+#include "tests/fuzz/require.h"
 
 namespace {
 
 namespace keys = pumptrack::storage::keys;
 
-void Require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "keys_fuzzer: invariant violated: %s\n", what);
-  std::abort();
-}
+void Require(bool condition, const char* what) { pumptrack::fuzz::Require(condition, "keys_fuzzer", what); }
 
 }  // namespace
 

@@ -4,8 +4,6 @@
 // and give the same policy.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -13,14 +11,11 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "rules/policy.h"
+#include "tests/fuzz/require.h"
 
 namespace {
 
-void Require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "policy_fuzzer: invariant violated: %s\n", what);
-  std::abort();
-}
+void Require(bool condition, const char* what) { pumptrack::fuzz::Require(condition, "policy_fuzzer", what); }
 
 }  // namespace
 

@@ -6,8 +6,6 @@
 // the fields shown to people.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -22,6 +20,7 @@
 #include "pumptrack/v1/agent_service.pb.h"
 #include "service/validation.h"
 #include "service/wire.h"
+#include "tests/fuzz/require.h"
 
 namespace {
 
@@ -32,11 +31,7 @@ namespace v1 = pumptrack::v1;
 // A fixed service clock, so a crash reproduces from its input alone.
 const absl::Time kNow = absl::FromUnixSeconds(1'796'000'000);  // 2026-11-30
 
-void Require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "report_fuzzer: invariant violated: %s\n", what);
-  std::abort();
-}
+void Require(bool condition, const char* what) { pumptrack::fuzz::Require(condition, "report_fuzzer", what); }
 
 grpc::ByteBuffer ToBuffer(const std::uint8_t* data, std::size_t size) {
   grpc::Slice slice(data, size);

@@ -4,8 +4,6 @@
 // and printing it back to protobuf JSON parses to the same observation.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -13,14 +11,11 @@
 #include "agents/spool/spool_source.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "tests/fuzz/require.h"
 
 namespace {
 
-void Require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "spool_fuzzer: invariant violated: %s\n", what);
-  std::abort();
-}
+void Require(bool condition, const char* what) { pumptrack::fuzz::Require(condition, "spool_fuzzer", what); }
 
 }  // namespace
 
