@@ -28,10 +28,10 @@
 #include "prometheus/registry.h"
 #include "rules/checks.h"
 #include "rules/policy.h"
-#include "service/finding_engine.h"
-#include "service/findings_runtime.h"
-#include "service/ingest_pipeline.h"
-#include "service/metrics.h"
+#include "engine/finding_engine.h"
+#include "engine/findings_runtime.h"
+#include "engine/ingest_pipeline.h"
+#include "engine/ingest_metrics.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
@@ -192,26 +192,26 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
     auto audit = storage::AuditLog::Open(database->get());
     if (!audit.ok()) Die(audit.status().ToString());
     prometheus::Registry registry;
-    service::ServiceMetrics metrics(registry);
-    service::FleetMetrics fleet(registry);
-    service::FindingEngineOptions engine_options;
+    engine::IngestMetrics metrics(registry);
+    engine::FleetMetrics fleet(registry);
+    engine::FindingEngineOptions engine_options;
     engine_options.clock = clock;
     engine_options.missing_after_override = window;
     const absl::Time load_started = absl::Now();
     const absl::Duration load_cpu_started = ThreadCpuTime();
-    auto engine = service::FindingEngine::Create(&devices, &findings, &fleet, engine_options);
-    if (!engine.ok()) Die(engine.status().ToString());
+    auto finding_engine = engine::FindingEngine::Create(&devices, &findings, &fleet, engine_options);
+    if (!finding_engine.ok()) Die(finding_engine.status().ToString());
     const absl::Duration load = absl::Now() - load_started;
     const absl::Duration load_cpu = ThreadCpuTime() - load_cpu_started;
-    (*engine)->InstallPolicy(g_policy, "bench");
+    (*finding_engine)->InstallPolicy(g_policy, "bench");
 
-    service::IngestOptions ingest_options;
+    engine::IngestOptions ingest_options;
     ingest_options.clock = clock;
-    service::IngestPipeline ingest(&devices, &metrics, ingest_options, engine->get());
+    engine::IngestPipeline ingest(&devices, &metrics, ingest_options, finding_engine->get());
     // From here on the clock runs in real time from t0; the runtime's detector thread starts sweeping.
     offset_us = absl::ToUnixMicros(t0) - absl::ToUnixMicros(absl::Now());
     frozen_us = 0;
-    service::FindingsRuntime runtime(database->get(), &devices, audit->get(), engine->get(), &ingest);
+    engine::FindingsRuntime runtime(database->get(), &devices, audit->get(), finding_engine->get(), &ingest);
     absl::SleepFor(run);
     runtime.Stop();
 
@@ -241,8 +241,8 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
     std::printf("fill (Apply, no sync)  %.1f s\n", absl::ToDoubleSeconds(fill));
     std::printf("engine start-up        %.2f s (index rebuilt from storage; %.2f s of CPU)\n",
                 absl::ToDoubleSeconds(load), absl::ToDoubleSeconds(load_cpu));
-    std::printf("index bytes            %zu (%.1f per device)\n", (*engine)->index_bytes(),
-                static_cast<double>((*engine)->index_bytes()) / static_cast<double>(n));
+    std::printf("index bytes            %zu (%.1f per device)\n", (*finding_engine)->index_bytes(),
+                static_cast<double>((*finding_engine)->index_bytes()) / static_cast<double>(n));
     std::printf("flagged in %.0f s       %zu (expected about %.0f)\n", absl::ToDoubleSeconds(run), lags_ms.size(),
                 static_cast<double>(n) * absl::FDivDuration(run, window));
     std::printf("flag lag after deadline p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", pct(0.5), pct(0.99),

@@ -1,4 +1,4 @@
-#include "service/custody_runtime.h"
+#include "engine/custody_runtime.h"
 
 #include <algorithm>
 #include <memory>
@@ -13,7 +13,7 @@
 #include "spdlog/spdlog.h"
 #include "storage/proto_time.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 namespace {
 
 using storage::ToAbslTime;
@@ -390,4 +390,4 @@ void CustodyRuntime::PublishCheckoutMetrics() {
   metrics_->SetCheckouts(checkouts_.size(), overdue);
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

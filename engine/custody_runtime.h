@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_CUSTODY_RUNTIME_H_
-#define PUMPTRACK_SERVICE_CUSTODY_RUNTIME_H_
+#ifndef PUMPTRACK_ENGINE_CUSTODY_RUNTIME_H_
+#define PUMPTRACK_ENGINE_CUSTODY_RUNTIME_H_
 
 #include <cstdint>
 #include <string>
@@ -13,15 +13,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "pumptrack/v1/custody.pb.h"
-#include "service/finding_engine.h"
-#include "service/fleet_metrics.h"
-#include "service/ingest_pipeline.h"
+#include "engine/finding_engine.h"
+#include "engine/fleet_metrics.h"
+#include "engine/ingest_pipeline.h"
 #include "storage/audit_log.h"
 #include "storage/custody_store.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 // What a person asks of a pump's custody; which fields matter depends on the action.
 struct CustodyRequest {
@@ -101,6 +101,6 @@ class CustodyRuntime {
   std::thread sweeper_;
 };
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_CUSTODY_RUNTIME_H_
+#endif  // PUMPTRACK_ENGINE_CUSTODY_RUNTIME_H_

@@ -1,4 +1,4 @@
-#include "service/finding_engine.h"
+#include "engine/finding_engine.h"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@
 #include "storage/finding_store.h"
 #include "storage/proto_time.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 namespace {
 
 using storage::ToAbslTime;
@@ -666,4 +666,4 @@ absl::Status WriteAndCommit(storage::Database& database, FindingEngine& engine, 
   return absl::OkStatus();
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

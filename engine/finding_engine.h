@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_FINDING_ENGINE_H_
-#define PUMPTRACK_SERVICE_FINDING_ENGINE_H_
+#ifndef PUMPTRACK_ENGINE_FINDING_ENGINE_H_
+#define PUMPTRACK_ENGINE_FINDING_ENGINE_H_
 
 #include <cstdint>
 #include <functional>
@@ -23,12 +23,12 @@
 #include "rules/checks.h"
 #include "rules/custody.h"
 #include "rules/policy.h"
-#include "service/finding_events.h"
-#include "service/fleet_metrics.h"
+#include "engine/finding_events.h"
+#include "engine/fleet_metrics.h"
 #include "storage/device_store.h"
 #include "storage/finding_store.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 struct FindingEngineOptions {
   // Replaces every missing threshold of the policy when positive (pumptrackd --missing_after).
@@ -236,6 +236,6 @@ class FindingEngine {
 // fails. On the writer thread, at the end of a task that staged changes.
 absl::Status WriteAndCommit(storage::Database& database, FindingEngine& engine, rocksdb::WriteBatch& batch);
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_FINDING_ENGINE_H_
+#endif  // PUMPTRACK_ENGINE_FINDING_ENGINE_H_

@@ -1,9 +1,9 @@
-#include "service/finding_events.h"
+#include "engine/finding_events.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 bool FindingSubscription::Offer(const v1::FindingEvent& event) {
   if (kind_ != v1::FINDING_KIND_UNSPECIFIED && event.finding().kind() != kind_) return false;
@@ -101,4 +101,4 @@ std::size_t FindingEventBus::subscribers() const {
   return subscribers_.size();
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

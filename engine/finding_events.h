@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_FINDING_EVENTS_H_
-#define PUMPTRACK_SERVICE_FINDING_EVENTS_H_
+#ifndef PUMPTRACK_ENGINE_FINDING_EVENTS_H_
+#define PUMPTRACK_ENGINE_FINDING_EVENTS_H_
 
 #include <cstddef>
 #include <deque>
@@ -11,7 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "pumptrack/v1/finding.pb.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 // One subscriber's bounded queue of finding events. When the publisher finds it full, the queue is emptied and a
 // single RESYNC event takes its place, so a slow subscriber costs the publisher O(1) and never blocks it.
@@ -62,6 +62,6 @@ class FindingEventBus {
   std::vector<Subscriber> subscribers_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_FINDING_EVENTS_H_
+#endif  // PUMPTRACK_ENGINE_FINDING_EVENTS_H_

@@ -1,4 +1,4 @@
-#include "service/findings_runtime.h"
+#include "engine/findings_runtime.h"
 
 #include <fstream>
 #include <future>
@@ -10,7 +10,7 @@
 #include "spdlog/spdlog.h"
 #include "storage/keys.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 namespace {
 
 // How often the detector looks for expired deadlines: a device is flagged within this (plus one write) of its
@@ -299,4 +299,4 @@ void FindingsRuntime::ReevaluatorLoop() {
   }
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_FINDINGS_RUNTIME_H_
-#define PUMPTRACK_SERVICE_FINDINGS_RUNTIME_H_
+#ifndef PUMPTRACK_ENGINE_FINDINGS_RUNTIME_H_
+#define PUMPTRACK_ENGINE_FINDINGS_RUNTIME_H_
 
 #include <cstdint>
 #include <string>
@@ -12,13 +12,13 @@
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
-#include "service/finding_engine.h"
-#include "service/ingest_pipeline.h"
+#include "engine/finding_engine.h"
+#include "engine/ingest_pipeline.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 // Everything that changes findings outside a report: missing detection, re-evaluation after a policy change, policy
 // changes, acknowledgements and new homes. Each change runs as a task on the ingest writer (the one thread that
@@ -83,6 +83,6 @@ class FindingsRuntime {
   std::thread reevaluator_;
 };
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_FINDINGS_RUNTIME_H_
+#endif  // PUMPTRACK_ENGINE_FINDINGS_RUNTIME_H_

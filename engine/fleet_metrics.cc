@@ -1,10 +1,10 @@
-#include "service/fleet_metrics.h"
+#include "engine/fleet_metrics.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 namespace {
 
 std::string Label(const std::string& enum_name, absl::string_view prefix) {
@@ -127,4 +127,4 @@ void FleetMetrics::CountOpened(v1::FindingKind kind) {
   if (v1::FindingKind_IsValid(kind) && opened_series_[kind] != nullptr) opened_series_[kind]->Increment();
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

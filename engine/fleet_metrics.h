@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_FLEET_METRICS_H_
-#define PUMPTRACK_SERVICE_FLEET_METRICS_H_
+#ifndef PUMPTRACK_ENGINE_FLEET_METRICS_H_
+#define PUMPTRACK_ENGINE_FLEET_METRICS_H_
 
 #include <array>
 #include <cstddef>
@@ -15,7 +15,7 @@
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 // Fleet-state gauges, kept incrementally by the finding engine (never a scan per scrape). Labels name only
 // facilities, units, states, kinds and severities, all bounded by the site policy and the protocol; never a device.
@@ -53,6 +53,6 @@ class FleetMetrics {
   std::array<prometheus::Counter*, v1::FindingKind_ARRAYSIZE> opened_series_{};
 };
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_FLEET_METRICS_H_
+#endif  // PUMPTRACK_ENGINE_FLEET_METRICS_H_

@@ -1,15 +1,8 @@
-#include "service/metrics.h"
+#include "engine/ingest_metrics.h"
 
-#include "absl/strings/str_cat.h"
-#include "grpcpp/grpcpp.h"
 #include "prometheus/family.h"
-#include "rocksdb/version.h"
 
-#ifndef PUMPTRACK_VERSION
-#error "PUMPTRACK_VERSION must be defined by the build"
-#endif
-
-namespace pumptrack::service {
+namespace pumptrack::engine {
 namespace {
 
 prometheus::Family<prometheus::Counter>& ReportsFamily(prometheus::Registry& registry) {
@@ -25,7 +18,7 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
 
 }  // namespace
 
-ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
+IngestMetrics::IngestMetrics(prometheus::Registry& registry)
     : accepted_(ReportsFamily(registry).Add({{"result", "accepted"}})),
       duplicates_(ReportsFamily(registry).Add({{"result", "duplicate"}})),
       rejected_invalid_(ReportsFamily(registry).Add({{"result", "rejected_invalid"}})),
@@ -61,21 +54,12 @@ ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
                         .Name("pumptrack_agent_streams")
                         .Help("Open ReportStream calls (connected agents).")
                         .Register(registry)
-                        .Add({})) {
-  prometheus::BuildGauge()
-      .Name("pumptrack_build_info")
-      .Help("Always 1; the labels name the pumptrackd build and the library versions it runs with.")
-      .Register(registry)
-      .Add({{"version", PUMPTRACK_VERSION},
-            {"grpc_version", grpc::Version()},
-            {"rocksdb_version", absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH)}})
-      .Set(1);
-}
+                        .Add({})) {}
 
-void ServiceMetrics::ObserveCommit(std::size_t observations, absl::Duration duration, const absl::Status& status) {
+void IngestMetrics::ObserveCommit(std::size_t observations, absl::Duration duration, const absl::Status& status) {
   commit_observations_.Observe(static_cast<double>(observations));
   commit_duration_.Observe(absl::ToDoubleSeconds(duration));
   if (!status.ok()) commit_errors_.Increment();
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_METRICS_H_
-#define PUMPTRACK_SERVICE_METRICS_H_
+#ifndef PUMPTRACK_ENGINE_INGEST_METRICS_H_
+#define PUMPTRACK_ENGINE_INGEST_METRICS_H_
 
 #include <cstddef>
 #include <memory>
@@ -11,14 +11,14 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 // The service's Prometheus metrics. Every family and series is created in the constructor, so the hot path only
 // touches cached references. No label ever names a device: series count does not grow with the fleet.
 // Thread-safe.
-class ServiceMetrics {
+class IngestMetrics {
  public:
-  explicit ServiceMetrics(prometheus::Registry& registry);
+  explicit IngestMetrics(prometheus::Registry& registry);
 
   void CountAccepted(std::size_t n) { accepted_.Increment(static_cast<double>(n)); }
   void CountDuplicates(std::size_t n) { duplicates_.Increment(static_cast<double>(n)); }
@@ -47,6 +47,6 @@ class ServiceMetrics {
   prometheus::Gauge& open_streams_;
 };
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_METRICS_H_
+#endif  // PUMPTRACK_ENGINE_INGEST_METRICS_H_

@@ -1,17 +1,17 @@
-#include "service/ingest_pipeline.h"
+#include "engine/ingest_pipeline.h"
 
 #include <malloc.h>
 
 #include <optional>
 #include <utility>
 
-#include "service/finding_engine.h"
-#include "service/metrics.h"
-#include "service/storage_health.h"
+#include "engine/finding_engine.h"
+#include "engine/ingest_metrics.h"
+#include "engine/storage_health.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
-IngestPipeline::IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options,
+IngestPipeline::IngestPipeline(storage::DeviceStore* store, IngestMetrics* metrics, IngestOptions options,
                                FindingEngine* findings)
     : store_(store),
       metrics_(metrics),
@@ -159,4 +159,4 @@ void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
   }
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_INGEST_PIPELINE_H_
-#define PUMPTRACK_SERVICE_INGEST_PIPELINE_H_
+#ifndef PUMPTRACK_ENGINE_INGEST_PIPELINE_H_
+#define PUMPTRACK_ENGINE_INGEST_PIPELINE_H_
 
 #include <cstddef>
 #include <deque>
@@ -16,10 +16,10 @@
 #include "absl/time/time.h"
 #include "storage/device_store.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 class FindingEngine;
-class ServiceMetrics;
+class IngestMetrics;
 class StorageHealth;
 
 // Work that must run on the writer thread, between commits: anything else that changes device state or findings
@@ -63,7 +63,7 @@ struct IngestOptions {
 class IngestPipeline {
  public:
   // `store`, `metrics` and `findings` (which may be null) must outlive the pipeline. Starts the writer thread.
-  IngestPipeline(storage::DeviceStore* store, ServiceMetrics* metrics, IngestOptions options,
+  IngestPipeline(storage::DeviceStore* store, IngestMetrics* metrics, IngestOptions options,
                  FindingEngine* findings = nullptr);
   // Stops (see Stop) and joins the writer.
   ~IngestPipeline();
@@ -98,7 +98,7 @@ class IngestPipeline {
   void ReleaseMemory();
 
   storage::DeviceStore* const store_;
-  ServiceMetrics* const metrics_;
+  IngestMetrics* const metrics_;
   const IngestOptions options_;
   FindingEngine* const findings_;
 
@@ -121,6 +121,6 @@ Result RunOnWriter(IngestPipeline& ingest, std::function<Result()> work) {
   return future.get();
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_INGEST_PIPELINE_H_
+#endif  // PUMPTRACK_ENGINE_INGEST_PIPELINE_H_

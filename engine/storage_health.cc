@@ -1,4 +1,4 @@
-#include "service/storage_health.h"
+#include "engine/storage_health.h"
 
 #include <string>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 StorageHealth::StorageHealth(storage::Database* database, StorageHealthOptions options)
     : database_(database), options_(options) {
@@ -118,4 +118,4 @@ void StorageHealth::WatchLoop(bool serving) {
   }
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

@@ -1,5 +1,5 @@
-#ifndef PUMPTRACK_SERVICE_STORAGE_HEALTH_H_
-#define PUMPTRACK_SERVICE_STORAGE_HEALTH_H_
+#ifndef PUMPTRACK_ENGINE_STORAGE_HEALTH_H_
+#define PUMPTRACK_ENGINE_STORAGE_HEALTH_H_
 
 #include <cstdint>
 #include <functional>
@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "storage/database.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 struct StorageHealthOptions {
   // How often free space is checked, and recovery attempted while storage is failing.
@@ -81,6 +81,6 @@ class StorageHealth {
   std::thread watcher_;
 };
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
-#endif  // PUMPTRACK_SERVICE_STORAGE_HEALTH_H_
+#endif  // PUMPTRACK_ENGINE_STORAGE_HEALTH_H_

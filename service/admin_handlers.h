@@ -9,25 +9,25 @@
 #include "pumptrack/v1/agent_registry.pb.h"
 #include "pumptrack/v1/audit.pb.h"
 #include "pumptrack/v1/auth.pb.h"
-#include "service/authenticator.h"
+#include "engine/caller.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
 #include "storage/token_store.h"
 
 namespace pumptrack::service {
 
-absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request, const Caller& caller,
+absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request, const engine::Caller& caller,
                                                     storage::TokenStore& tokens, absl::Time now);
 absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& request,
                                                   const storage::TokenStore& tokens);
-absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request, const Caller& caller,
+absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request, const engine::Caller& caller,
                                       storage::TokenStore& tokens, absl::Time now);
 
 absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& request,
                                                   const storage::AgentRegistry& agents);
-absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, const Caller& caller,
+absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, const engine::Caller& caller,
                                       storage::AgentRegistry& agents, absl::Time now);
-absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const Caller& caller,
+absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const engine::Caller& caller,
                                       storage::AgentRegistry& agents, absl::Time now);
 
 absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request,

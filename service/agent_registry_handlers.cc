@@ -9,12 +9,12 @@ absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& /
   return response;
 }
 
-absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, const Caller& caller,
+absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, const engine::Caller& caller,
                                       storage::AgentRegistry& agents, absl::Time now) {
   return agents.Enroll(request.agent_id(), request.note(), caller.actor, now);
 }
 
-absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const Caller& caller,
+absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const engine::Caller& caller,
                                       storage::AgentRegistry& agents, absl::Time now) {
   if (!storage::IsValidAgentId(request.agent_id())) {
     return absl::InvalidArgumentError("agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");

@@ -68,7 +68,7 @@ void Authenticator::RecordFailure(const std::string& peer, absl::Time now) {
   ++failures.count;
 }
 
-absl::StatusOr<Caller> Authenticator::AuthorizePerson(const grpc::ServerContextBase& context,
+absl::StatusOr<engine::Caller> Authenticator::AuthorizePerson(const grpc::ServerContextBase& context,
                                                       absl::string_view method) {
   const absl::Time now = options_.clock();
   const std::string peer = PeerAddress(context);
@@ -98,10 +98,10 @@ absl::StatusOr<Caller> Authenticator::AuthorizePerson(const grpc::ServerContextB
                  storage::RoleName(token->role()));
     return PermissionDenied();
   }
-  return Caller{{v1::ACTOR_KIND_TOKEN, token->name()}, token->role()};
+  return engine::Caller{{v1::ACTOR_KIND_TOKEN, token->name()}, token->role()};
 }
 
-absl::StatusOr<Caller> Authenticator::AuthorizeAgent(const grpc::ServerContextBase& context,
+absl::StatusOr<engine::Caller> Authenticator::AuthorizeAgent(const grpc::ServerContextBase& context,
                                                      absl::string_view claimed_agent_id) {
   const absl::Time now = options_.clock();
   const std::string peer = PeerAddress(context);
@@ -144,7 +144,7 @@ absl::StatusOr<Caller> Authenticator::AuthorizeAgent(const grpc::ServerContextBa
     RecordFailure(peer, now);
     return RefuseAgent(agent_id, absl::PermissionDeniedError("this agent is not enrolled"), "revoked");
   }
-  return Caller{{v1::ACTOR_KIND_AGENT, agent_id}, v1::ROLE_UNSPECIFIED};
+  return engine::Caller{{v1::ACTOR_KIND_AGENT, agent_id}, v1::ROLE_UNSPECIFIED};
 }
 
 absl::Status Authenticator::RefuseAgent(absl::string_view agent_id, absl::Status refusal, absl::string_view why) {

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/caller.h"
 #include "grpcpp/server_context.h"
 #include "service/authz.h"
 #include "service/worker_pool.h"
@@ -19,12 +20,6 @@
 #include "storage/token_store.h"
 
 namespace pumptrack::service {
-
-// Who is calling, once authenticated and authorised.
-struct Caller {
-  storage::Actor actor;
-  v1::Role role = v1::ROLE_UNSPECIFIED;  // people only
-};
 
 struct AuthenticatorOptions {
   // True when the port is TLS: agents are identified by their verified client certificate. False with --insecure:
@@ -47,12 +42,12 @@ class Authenticator {
                 AuthenticatorOptions options);
 
   // A person's call to `method` (full gRPC method name): bearer token in the "authorization" metadata.
-  absl::StatusOr<Caller> AuthorizePerson(const grpc::ServerContextBase& context, absl::string_view method);
+  absl::StatusOr<engine::Caller> AuthorizePerson(const grpc::ServerContextBase& context, absl::string_view method);
 
   // An agent's call. With TLS, the identity is the client certificate's subject (first SAN, else CN) and
   // `claimed_agent_id`, if not empty, must equal it; with --insecure it is `claimed_agent_id`. The agent must be
   // enrolled and not revoked; refusals of a known identity are audited.
-  absl::StatusOr<Caller> AuthorizeAgent(const grpc::ServerContextBase& context, absl::string_view claimed_agent_id);
+  absl::StatusOr<engine::Caller> AuthorizeAgent(const grpc::ServerContextBase& context, absl::string_view claimed_agent_id);
 
  private:
   // The peer's address without its port ("ipv4:127.0.0.1").

@@ -9,7 +9,7 @@
 
 namespace pumptrack::service {
 
-absl::StatusOr<v1::Backup> CreateBackup(const v1::CreateBackupRequest& request, const Caller& caller,
+absl::StatusOr<v1::Backup> CreateBackup(const v1::CreateBackupRequest& request, const engine::Caller& caller,
                                         storage::Database& database, storage::AuditLog& audit, absl::Time now) {
   if (absl::Status valid = storage::CheckBackupDir(request.dest_dir(), database.path(), "dest_dir"); !valid.ok()) {
     return valid;

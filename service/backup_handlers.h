@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "pumptrack/v1/backup.pb.h"
-#include "service/authenticator.h"
+#include "engine/caller.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 
@@ -16,7 +16,7 @@ namespace pumptrack::service {
 // Backs up `database` into request.dest_dir and verifies it; on success appends a "backup.create" audit entry
 // (target: the directory; after: the backup id, files and bytes). A failed backup is not audited and returns the
 // storage error (see storage::CreateBackup).
-absl::StatusOr<v1::Backup> CreateBackup(const v1::CreateBackupRequest& request, const Caller& caller,
+absl::StatusOr<v1::Backup> CreateBackup(const v1::CreateBackupRequest& request, const engine::Caller& caller,
                                         storage::Database& database, storage::AuditLog& audit, absl::Time now);
 
 // `database` only locates the data directory, which no backup directory may be or contain.

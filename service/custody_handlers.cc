@@ -54,10 +54,10 @@ absl::StatusOr<absl::Duration> CheckDueIn(const v1::CheckOutRequest& request) {
 }
 
 absl::StatusOr<v1::CustodyResult> Simple(v1::CustodyAction action, const std::string& tag, absl::string_view field,
-                                         const std::string& text, const Caller& caller, CustodyRuntime& runtime) {
+                                         const std::string& text, const engine::Caller& caller, engine::CustodyRuntime& runtime) {
   if (absl::Status s = CheckTag(tag); !s.ok()) return s;
   if (absl::Status s = CheckText(field, text, /*required=*/false); !s.ok()) return s;
-  CustodyRequest request;
+  engine::CustodyRequest request;
   request.asset_tag = tag;
   request.action = action;
   request.reason = text;
@@ -66,14 +66,14 @@ absl::StatusOr<v1::CustodyResult> Simple(v1::CustodyAction action, const std::st
 
 }  // namespace
 
-absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, const Caller& caller,
-                                           CustodyRuntime& runtime) {
+absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, const engine::Caller& caller,
+                                           engine::CustodyRuntime& runtime) {
   if (absl::Status s = CheckTag(request.asset_tag()); !s.ok()) return s;
   if (absl::Status s = CheckName("destination_unit", request.destination_unit()); !s.ok()) return s;
   if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
   absl::StatusOr<absl::Duration> due_in = CheckDueIn(request);
   if (!due_in.ok()) return due_in.status();
-  CustodyRequest check_out;
+  engine::CustodyRequest check_out;
   check_out.asset_tag = request.asset_tag();
   check_out.action = v1::CUSTODY_ACTION_CHECK_OUT;
   check_out.unit = request.destination_unit();
@@ -83,13 +83,13 @@ absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, c
   return runtime.Act(check_out, caller.actor);
 }
 
-absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, const Caller& caller,
-                                          CustodyRuntime& runtime) {
+absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, const engine::Caller& caller,
+                                          engine::CustodyRuntime& runtime) {
   if (absl::Status s = CheckTag(request.asset_tag()); !s.ok()) return s;
   if (absl::Status s = CheckName("unit", request.unit()); !s.ok()) return s;
   if (absl::Status s = CheckName("observed_seal_id", request.observed_seal_id()); !s.ok()) return s;
   if (absl::Status s = CheckText("notes", request.notes(), /*required=*/false); !s.ok()) return s;
-  CustodyRequest check_in;
+  engine::CustodyRequest check_in;
   check_in.asset_tag = request.asset_tag();
   check_in.action = v1::CUSTODY_ACTION_CHECK_IN;
   check_in.unit = request.unit();
@@ -98,29 +98,29 @@ absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, con
   return runtime.Act(check_in, caller.actor);
 }
 
-absl::StatusOr<v1::CustodyResult> Quarantine(const v1::QuarantineRequest& request, const Caller& caller,
-                                             CustodyRuntime& runtime) {
+absl::StatusOr<v1::CustodyResult> Quarantine(const v1::QuarantineRequest& request, const engine::Caller& caller,
+                                             engine::CustodyRuntime& runtime) {
   return Simple(v1::CUSTODY_ACTION_QUARANTINE, request.asset_tag(), "reason", request.reason(), caller, runtime);
 }
 
-absl::StatusOr<v1::CustodyResult> Release(const v1::ReleaseRequest& request, const Caller& caller,
-                                          CustodyRuntime& runtime) {
+absl::StatusOr<v1::CustodyResult> Release(const v1::ReleaseRequest& request, const engine::Caller& caller,
+                                          engine::CustodyRuntime& runtime) {
   return Simple(v1::CUSTODY_ACTION_RELEASE, request.asset_tag(), "notes", request.notes(), caller, runtime);
 }
 
-absl::StatusOr<v1::CustodyResult> SetMaintenance(const v1::SetMaintenanceRequest& request, const Caller& caller,
-                                                 CustodyRuntime& runtime) {
+absl::StatusOr<v1::CustodyResult> SetMaintenance(const v1::SetMaintenanceRequest& request, const engine::Caller& caller,
+                                                 engine::CustodyRuntime& runtime) {
   return Simple(v1::CUSTODY_ACTION_SET_MAINTENANCE, request.asset_tag(), "reason", request.reason(), caller,
                 runtime);
 }
 
-absl::StatusOr<v1::CustodyResult> Retire(const v1::RetireRequest& request, const Caller& caller,
-                                         CustodyRuntime& runtime) {
+absl::StatusOr<v1::CustodyResult> Retire(const v1::RetireRequest& request, const engine::Caller& caller,
+                                         engine::CustodyRuntime& runtime) {
   return Simple(v1::CUSTODY_ACTION_RETIRE, request.asset_tag(), "reason", request.reason(), caller, runtime);
 }
 
 absl::StatusOr<v1::GetCustodyHistoryResponse> GetCustodyHistory(const v1::GetCustodyHistoryRequest& request,
-                                                                const CustodyRuntime& runtime) {
+                                                                const engine::CustodyRuntime& runtime) {
   if (absl::Status s = CheckTag(request.asset_tag()); !s.ok()) return s;
   absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
@@ -142,7 +142,7 @@ absl::StatusOr<v1::GetCustodyHistoryResponse> GetCustodyHistory(const v1::GetCus
 }
 
 absl::StatusOr<v1::ListCustodyResponse> ListCustody(const v1::ListCustodyRequest& request,
-                                                    const CustodyRuntime& runtime) {
+                                                    const engine::CustodyRuntime& runtime) {
   absl::StatusOr<std::vector<v1::CheckedOutPump>> pumps = runtime.ListCheckouts(request.overdue_only());
   if (!pumps.ok()) return pumps.status();
   v1::ListCustodyResponse response;
@@ -151,7 +151,7 @@ absl::StatusOr<v1::ListCustodyResponse> ListCustody(const v1::ListCustodyRequest
 }
 
 absl::StatusOr<v1::FindAvailableResponse> FindAvailable(const v1::FindAvailableRequest& request,
-                                                        const CustodyRuntime& runtime) {
+                                                        const engine::CustodyRuntime& runtime) {
   if (absl::Status s = CheckName("near_unit", request.near_unit()); !s.ok()) return s;
   if (request.count() < 0 || request.count() > kMaxAvailableCount) {
     return absl::InvalidArgumentError(absl::StrCat("count: must be within 0-", kMaxAvailableCount));

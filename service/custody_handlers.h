@@ -7,29 +7,29 @@
 
 #include "absl/status/statusor.h"
 #include "pumptrack/v1/custody.pb.h"
-#include "service/authenticator.h"
-#include "service/custody_runtime.h"
+#include "engine/caller.h"
+#include "engine/custody_runtime.h"
 
 namespace pumptrack::service {
 
-absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, const Caller& caller,
-                                           CustodyRuntime& runtime);
-absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, const Caller& caller,
-                                          CustodyRuntime& runtime);
-absl::StatusOr<v1::CustodyResult> Quarantine(const v1::QuarantineRequest& request, const Caller& caller,
-                                             CustodyRuntime& runtime);
-absl::StatusOr<v1::CustodyResult> Release(const v1::ReleaseRequest& request, const Caller& caller,
-                                          CustodyRuntime& runtime);
-absl::StatusOr<v1::CustodyResult> SetMaintenance(const v1::SetMaintenanceRequest& request, const Caller& caller,
-                                                 CustodyRuntime& runtime);
-absl::StatusOr<v1::CustodyResult> Retire(const v1::RetireRequest& request, const Caller& caller,
-                                         CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, const engine::Caller& caller,
+                                           engine::CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, const engine::Caller& caller,
+                                          engine::CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> Quarantine(const v1::QuarantineRequest& request, const engine::Caller& caller,
+                                             engine::CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> Release(const v1::ReleaseRequest& request, const engine::Caller& caller,
+                                          engine::CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> SetMaintenance(const v1::SetMaintenanceRequest& request, const engine::Caller& caller,
+                                                 engine::CustodyRuntime& runtime);
+absl::StatusOr<v1::CustodyResult> Retire(const v1::RetireRequest& request, const engine::Caller& caller,
+                                         engine::CustodyRuntime& runtime);
 absl::StatusOr<v1::GetCustodyHistoryResponse> GetCustodyHistory(const v1::GetCustodyHistoryRequest& request,
-                                                                const CustodyRuntime& runtime);
+                                                                const engine::CustodyRuntime& runtime);
 absl::StatusOr<v1::ListCustodyResponse> ListCustody(const v1::ListCustodyRequest& request,
-                                                    const CustodyRuntime& runtime);
+                                                    const engine::CustodyRuntime& runtime);
 absl::StatusOr<v1::FindAvailableResponse> FindAvailable(const v1::FindAvailableRequest& request,
-                                                        const CustodyRuntime& runtime);
+                                                        const engine::CustodyRuntime& runtime);
 
 }  // namespace pumptrack::service
 

@@ -72,8 +72,8 @@ absl::StatusOr<v1::Finding> GetFinding(const v1::GetFindingRequest& request, con
   return findings.Get(request.id());
 }
 
-absl::StatusOr<v1::Finding> AcknowledgeFinding(const v1::AcknowledgeFindingRequest& request, const Caller& caller,
-                                               FindingsRuntime& runtime) {
+absl::StatusOr<v1::Finding> AcknowledgeFinding(const v1::AcknowledgeFindingRequest& request, const engine::Caller& caller,
+                                               engine::FindingsRuntime& runtime) {
   if (absl::StatusOr<std::uint64_t> number = storage::ParseFindingId(request.id()); !number.ok()) {
     return number.status();
   }
@@ -84,7 +84,7 @@ absl::StatusOr<v1::Finding> AcknowledgeFinding(const v1::AcknowledgeFindingReque
   return runtime.Acknowledge(request.id(), request.note(), caller.actor);
 }
 
-absl::StatusOr<v1::GetRiskResponse> GetRisk(const v1::GetRiskRequest& request, const FindingEngine& engine) {
+absl::StatusOr<v1::GetRiskResponse> GetRisk(const v1::GetRiskRequest& request, const engine::FindingEngine& finding_engine) {
   if (!v1::GetRiskRequest::GroupBy_IsValid(request.group_by())) {
     return absl::InvalidArgumentError("group_by: unknown value");
   }
@@ -94,7 +94,7 @@ absl::StatusOr<v1::GetRiskResponse> GetRisk(const v1::GetRiskRequest& request, c
                                                    ? v1::GetRiskRequest::GROUP_BY_UNIT
                                                    : request.group_by();
   v1::GetRiskResponse response;
-  for (const RiskGroupSummary& group : engine.Risk(group_by, *limit)) {
+  for (const engine::RiskGroupSummary& group : finding_engine.Risk(group_by, *limit)) {
     v1::RiskGroup* out = response.add_groups();
     out->set_key(group.key);
     out->set_devices(group.devices);
@@ -111,8 +111,8 @@ absl::Status ValidateWatchFindings(const v1::WatchFindingsRequest& request) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::PolicyInfo> GetPolicy(const v1::GetPolicyRequest& /*request*/, const FindingEngine& engine) {
-  return engine.policy_info();
+absl::StatusOr<v1::PolicyInfo> GetPolicy(const v1::GetPolicyRequest& /*request*/, const engine::FindingEngine& finding_engine) {
+  return finding_engine.policy_info();
 }
 
 absl::StatusOr<v1::ValidatePolicyResponse> ValidatePolicy(const v1::ValidatePolicyRequest& request) {
@@ -126,14 +126,14 @@ absl::StatusOr<v1::ValidatePolicyResponse> ValidatePolicy(const v1::ValidatePoli
   return response;
 }
 
-absl::StatusOr<v1::PolicyInfo> SetPolicy(const v1::SetPolicyRequest& request, const Caller& caller,
-                                         FindingsRuntime& runtime) {
+absl::StatusOr<v1::PolicyInfo> SetPolicy(const v1::SetPolicyRequest& request, const engine::Caller& caller,
+                                         engine::FindingsRuntime& runtime) {
   if (absl::Status s = CheckPolicyText(request.text()); !s.ok()) return s;
   return runtime.SetPolicy(request.text(), caller.actor);
 }
 
-absl::StatusOr<v1::Device> SetHome(const v1::SetHomeRequest& request, const Caller& caller,
-                                   const storage::DeviceStore& devices, FindingsRuntime& runtime) {
+absl::StatusOr<v1::Device> SetHome(const v1::SetHomeRequest& request, const engine::Caller& caller,
+                                   const storage::DeviceStore& devices, engine::FindingsRuntime& runtime) {
   if (request.unit().empty()) return absl::InvalidArgumentError("unit: required");
   if (absl::Status s = CheckLabel("unit", request.unit()); !s.ok()) return s;
   absl::StatusOr<v1::Device> device = LookUpDevice(request.device(), devices);
@@ -141,9 +141,9 @@ absl::StatusOr<v1::Device> SetHome(const v1::SetHomeRequest& request, const Call
   return runtime.SetHome(device->identity().asset_tag(), request.unit(), caller.actor);
 }
 
-void AddComputedFields(const FindingEngine& engine, v1::Device& device) {
-  rules::ResolveHome(*engine.policy(), device);
-  const auto [score, open] = engine.RiskOf(device.identity().asset_tag());
+void AddComputedFields(const engine::FindingEngine& finding_engine, v1::Device& device) {
+  rules::ResolveHome(*finding_engine.policy(), device);
+  const auto [score, open] = finding_engine.RiskOf(device.identity().asset_tag());
   device.set_risk_score(score);
   device.set_open_findings(open);
   // A pump nobody has recorded custody for is AVAILABLE; say so rather than leave the state unset.

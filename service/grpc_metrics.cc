@@ -2,7 +2,15 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/gauge.h"
+#include "rocksdb/version.h"
+
+#ifndef PUMPTRACK_VERSION
+#error "PUMPTRACK_VERSION must be defined by the build"
+#endif
 
 namespace pumptrack::service {
 namespace {
@@ -62,6 +70,17 @@ class MetricsInterceptorFactory final : public grpc::experimental::ServerInterce
 };
 
 }  // namespace
+
+void RegisterBuildInfo(prometheus::Registry& registry) {
+  prometheus::BuildGauge()
+      .Name("pumptrack_build_info")
+      .Help("Always 1; the labels name the pumptrackd build and the library versions it runs with.")
+      .Register(registry)
+      .Add({{"version", PUMPTRACK_VERSION},
+            {"grpc_version", grpc::Version()},
+            {"rocksdb_version", absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH)}})
+      .Set(1);
+}
 
 GrpcMetrics::GrpcMetrics(prometheus::Registry& registry, const std::vector<std::string>& methods)
     : requests_(prometheus::BuildCounter()

@@ -21,6 +21,10 @@ namespace pumptrack::service {
 // The `method` label is bounded by the methods given at construction ("/package.Service/Method"); a call to any
 // other method is counted as method="unknown". Counter series for a (method, code) pair are created on first use and
 // cached, so at most methods x 17 codes exist. Thread-safe.
+// pumptrack_build_info{version,grpc_version,rocksdb_version} = 1: the pumptrackd build and the library versions it
+// runs with. Registered once, by the server.
+void RegisterBuildInfo(prometheus::Registry& registry);
+
 class GrpcMetrics {
  public:
   GrpcMetrics(prometheus::Registry& registry, const std::vector<std::string>& methods);

@@ -20,7 +20,7 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
     reactor->Finish(ToGrpcStatus(parsed));
     return reactor;
   }
-  absl::StatusOr<Caller> caller = service.auth->AuthorizeAgent(*context, request->agent().agent_id());
+  absl::StatusOr<engine::Caller> caller = service.auth->AuthorizeAgent(*context, request->agent().agent_id());
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -38,9 +38,9 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
   DropUnknownFields(*agent);
   DropUnknownFields(*request->mutable_observation());
 
-  IngestRequest ingest;
+  engine::IngestRequest ingest;
   ingest.observations.push_back({&request->observation(), agent.get()});
-  ServiceMetrics* metrics = service.metrics;
+  engine::IngestMetrics* metrics = service.metrics;
   ingest.done = [reactor, response_bytes, metrics, received, agent,
                  request](absl::StatusOr<std::vector<storage::ApplyResult>> results) {
     if (!results.ok()) {

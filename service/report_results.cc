@@ -22,7 +22,7 @@ absl::Status ClientFacingStorageError(const absl::Status& storage_error) {
   return absl::UnavailableError("storage is failing; nothing was stored, retry later");
 }
 
-void CountResults(ServiceMetrics& metrics, const std::vector<storage::ApplyResult>& results) {
+void CountResults(engine::IngestMetrics& metrics, const std::vector<storage::ApplyResult>& results) {
   std::size_t accepted = 0;
   for (storage::ApplyResult result : results) accepted += result == storage::ApplyResult::kAccepted ? 1 : 0;
   metrics.CountAccepted(accepted);

@@ -3,7 +3,7 @@
 
 #include "absl/status/status.h"
 #include "pumptrack/v1/agent_service.pb.h"
-#include "service/metrics.h"
+#include "engine/ingest_metrics.h"
 #include "storage/device_store.h"
 
 namespace pumptrack::service {
@@ -15,7 +15,7 @@ v1::ReportResult ToReportResult(storage::ApplyResult result);
 absl::Status ClientFacingStorageError(const absl::Status& storage_error);
 
 // Counts accepted and duplicate results.
-void CountResults(ServiceMetrics& metrics, const std::vector<storage::ApplyResult>& results);
+void CountResults(engine::IngestMetrics& metrics, const std::vector<storage::ApplyResult>& results);
 
 }  // namespace pumptrack::service
 

@@ -114,7 +114,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     }
     if (batch.has_agent()) {
       if (!agent_) {
-        absl::StatusOr<Caller> caller = service_.auth->AuthorizeAgent(*context_, batch.agent().agent_id());
+        absl::StatusOr<engine::Caller> caller = service_.auth->AuthorizeAgent(*context_, batch.agent().agent_id());
         if (!caller.ok()) return caller.status();
         // The stored agent is the authenticated one, whatever the batch claimed.
         v1::AgentInfo agent = batch.agent();
@@ -133,7 +133,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     }
     if (has_batch_) {
       // Revocation takes effect on the next batch of an open stream, whatever that batch carries.
-      if (absl::StatusOr<Caller> caller = service_.auth->AuthorizeAgent(*context_, agent_->agent_id());
+      if (absl::StatusOr<engine::Caller> caller = service_.auth->AuthorizeAgent(*context_, agent_->agent_id());
           !caller.ok()) {
         return caller.status();
       }
@@ -147,7 +147,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     Ack ack;
     ack.set_batch_id(batch_id_of(*pending));
     ack.set_status(v1::BATCH_STATUS_PROCESSED);
-    IngestRequest ingest;
+    engine::IngestRequest ingest;
     std::vector<int> queued_indexes;
     const absl::Time now = service_.clock();
     const auto& observations = pending->batch->observations();

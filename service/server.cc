@@ -22,15 +22,15 @@
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "service/authenticator.h"
-#include "service/finding_engine.h"
-#include "service/custody_runtime.h"
-#include "service/findings_runtime.h"
-#include "service/fleet_metrics.h"
+#include "engine/finding_engine.h"
+#include "engine/custody_runtime.h"
+#include "engine/findings_runtime.h"
+#include "engine/fleet_metrics.h"
 #include "service/grpc_metrics.h"
-#include "service/ingest_pipeline.h"
-#include "service/metrics.h"
+#include "engine/ingest_pipeline.h"
+#include "engine/ingest_metrics.h"
 #include "service/services.h"
-#include "service/storage_health.h"
+#include "engine/storage_health.h"
 #include "service/storage_metrics.h"
 #include "service/worker_pool.h"
 #include "spdlog/spdlog.h"
@@ -49,23 +49,23 @@ struct Server::State {
   ServerOptions options;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer;
-  std::unique_ptr<ServiceMetrics> metrics;
+  std::unique_ptr<engine::IngestMetrics> metrics;
   std::unique_ptr<GrpcMetrics> grpc_metrics;
   // Registered with the exposer once serving; detached in Shutdown before storage closes.
   std::shared_ptr<StorageMetrics> storage_metrics;
   std::unique_ptr<storage::Database> database;
-  std::unique_ptr<StorageHealth> storage_health;  // flips gRPC health; stopped first in Shutdown
+  std::unique_ptr<engine::StorageHealth> storage_health;  // flips gRPC health; stopped first in Shutdown
   std::unique_ptr<storage::DeviceStore> devices;
   std::unique_ptr<storage::AuditLog> audit;
   std::unique_ptr<storage::TokenStore> tokens;
   std::unique_ptr<storage::AgentRegistry> agents;
-  std::unique_ptr<FleetMetrics> fleet_metrics;
+  std::unique_ptr<engine::FleetMetrics> fleet_metrics;
   std::unique_ptr<storage::FindingStore> findings;
-  std::unique_ptr<FindingEngine> finding_engine;
-  std::unique_ptr<IngestPipeline> ingest;
-  std::unique_ptr<FindingsRuntime> findings_runtime;
+  std::unique_ptr<engine::FindingEngine> finding_engine;
+  std::unique_ptr<engine::IngestPipeline> ingest;
+  std::unique_ptr<engine::FindingsRuntime> findings_runtime;
   std::unique_ptr<storage::CustodyStore> custody;
-  std::unique_ptr<CustodyRuntime> custody_runtime;
+  std::unique_ptr<engine::CustodyRuntime> custody_runtime;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<Authenticator> auth;
   ServiceContext context;
@@ -153,7 +153,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
 
   auto state = std::make_unique<State>();
   state->options = options;
-  state->metrics = std::make_unique<ServiceMetrics>(*state->registry);
+  state->metrics = std::make_unique<engine::IngestMetrics>(*state->registry);
+  RegisterBuildInfo(*state->registry);
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer = StartExposer(options.metrics_listen);
     if (!exposer.ok()) return exposer.status();
@@ -175,8 +176,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->database = *std::move(database);
   spdlog::info("data directory {} opened in {:.2f} s", options.data_dir,
                absl::ToDoubleSeconds(absl::Now() - open_started));
-  state->storage_health = std::make_unique<StorageHealth>(
-      state->database.get(), StorageHealthOptions{.check_interval = options.storage_check_interval,
+  state->storage_health = std::make_unique<engine::StorageHealth>(
+      state->database.get(), engine::StorageHealthOptions{.check_interval = options.storage_check_interval,
                                                   .min_free_bytes = options.storage_min_free_bytes});
   state->devices = std::make_unique<storage::DeviceStore>(state->database.get());
   absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(state->database.get());
@@ -191,33 +192,33 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (!agents.ok()) return agents.status();
   state->agents = *std::move(agents);
 
-  state->fleet_metrics = std::make_unique<FleetMetrics>(*state->registry);
+  state->fleet_metrics = std::make_unique<engine::FleetMetrics>(*state->registry);
   state->findings = std::make_unique<storage::FindingStore>(state->database.get());
-  FindingEngineOptions engine_options;
+  engine::FindingEngineOptions engine_options;
   engine_options.missing_after_override = options.missing_after;
   engine_options.clock = options.clock;
   const absl::Time index_started = absl::Now();
-  absl::StatusOr<std::unique_ptr<FindingEngine>> engine = FindingEngine::Create(
+  absl::StatusOr<std::unique_ptr<engine::FindingEngine>> created = engine::FindingEngine::Create(
       state->devices.get(), state->findings.get(), state->fleet_metrics.get(), engine_options);
-  if (!engine.ok()) return engine.status();
-  state->finding_engine = *std::move(engine);
+  if (!created.ok()) return created.status();
+  state->finding_engine = *std::move(created);
   spdlog::info("fleet index of {} devices loaded in {:.2f} s", state->finding_engine->tracked_devices(),
                absl::ToDoubleSeconds(absl::Now() - index_started));
 
-  IngestOptions ingest_options;
+  engine::IngestOptions ingest_options;
   ingest_options.queue_capacity = options.ingest_queue_capacity;
   ingest_options.clock = options.clock;
   ingest_options.storage_health = state->storage_health.get();
-  state->ingest = std::make_unique<IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options,
+  state->ingest = std::make_unique<engine::IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options,
                                                    state->finding_engine.get());
   state->findings_runtime =
-      std::make_unique<FindingsRuntime>(state->database.get(), state->devices.get(), state->audit.get(),
+      std::make_unique<engine::FindingsRuntime>(state->database.get(), state->devices.get(), state->audit.get(),
                                         state->finding_engine.get(), state->ingest.get());
   if (absl::Status loaded = state->findings_runtime->LoadInitialPolicy(options.policy_file); !loaded.ok()) {
     return loaded;
   }
   state->custody = std::make_unique<storage::CustodyStore>(state->database.get());
-  state->custody_runtime = std::make_unique<CustodyRuntime>(
+  state->custody_runtime = std::make_unique<engine::CustodyRuntime>(
       state->database.get(), state->devices.get(), state->custody.get(), state->audit.get(),
       state->finding_engine.get(), state->ingest.get(), state->fleet_metrics.get());
   if (absl::Status loaded = state->custody_runtime->Load(options.custody_sweep_interval); !loaded.ok()) {
@@ -354,8 +355,8 @@ absl::Status Server::ReloadPolicy() {
   return state_->findings_runtime->ReloadPolicyFile(state_->options.policy_file).status();
 }
 
-FindingsRuntime& Server::findings() { return *state_->findings_runtime; }
+engine::FindingsRuntime& Server::findings() { return *state_->findings_runtime; }
 
-CustodyRuntime& Server::custody() { return *state_->custody_runtime; }
+engine::CustodyRuntime& Server::custody() { return *state_->custody_runtime; }
 
 }  // namespace pumptrack::service

@@ -14,10 +14,12 @@ namespace rocksdb {
 class Env;
 }  // namespace rocksdb
 
-namespace pumptrack::service {
-
+namespace pumptrack::engine {
 class CustodyRuntime;
 class FindingsRuntime;
+}  // namespace pumptrack::engine
+
+namespace pumptrack::service {
 
 struct ServerOptions {
   // RocksDB data directory; created if missing.
@@ -97,8 +99,8 @@ class Server {
   absl::Status ReloadPolicy();
 
   // Missing detection, re-evaluation and other finding work; for tests and tools.
-  FindingsRuntime& findings();
-  CustodyRuntime& custody();
+  engine::FindingsRuntime& findings();
+  engine::CustodyRuntime& custody();
 
  private:
   struct State;

@@ -5,11 +5,11 @@
 
 #include "absl/time/time.h"
 #include "service/authenticator.h"
-#include "service/custody_runtime.h"
-#include "service/finding_engine.h"
-#include "service/findings_runtime.h"
-#include "service/ingest_pipeline.h"
-#include "service/metrics.h"
+#include "engine/custody_runtime.h"
+#include "engine/finding_engine.h"
+#include "engine/findings_runtime.h"
+#include "engine/ingest_pipeline.h"
+#include "engine/ingest_metrics.h"
 #include "service/worker_pool.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
@@ -25,16 +25,16 @@ struct ServiceContext {
   storage::TokenStore* tokens = nullptr;
   storage::AgentRegistry* agents = nullptr;
   storage::AuditLog* audit = nullptr;
-  IngestPipeline* ingest = nullptr;
+  engine::IngestPipeline* ingest = nullptr;
   // Runs handlers' blocking work (RocksDB reads, audited writes) off gRPC's reactor threads.
   WorkerPool* workers = nullptr;
   Authenticator* auth = nullptr;
-  ServiceMetrics* metrics = nullptr;
+  engine::IngestMetrics* metrics = nullptr;
   std::function<absl::Time()> clock;
   storage::FindingStore* findings = nullptr;
-  FindingEngine* finding_engine = nullptr;
-  FindingsRuntime* findings_runtime = nullptr;
-  CustodyRuntime* custody_runtime = nullptr;
+  engine::FindingEngine* finding_engine = nullptr;
+  engine::FindingsRuntime* findings_runtime = nullptr;
+  engine::CustodyRuntime* custody_runtime = nullptr;
 };
 
 }  // namespace pumptrack::service

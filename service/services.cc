@@ -23,7 +23,7 @@ template <typename Response, typename Handler>
 grpc::ServerUnaryReactor* RunAuthorized(grpc::CallbackServerContext* context, absl::string_view method,
                                         Response* response, const ServiceContext& service, Handler handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Caller> caller = service.auth->AuthorizePerson(*context, method);
+  absl::StatusOr<engine::Caller> caller = service.auth->AuthorizePerson(*context, method);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -60,7 +60,7 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::GetDevice(grpc::CallbackServerCo
                                                           const v1::GetDeviceRequest* request,
                                                           v1::Device* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDevice", response, context_,
-                       [request, this](const Caller&) -> absl::StatusOr<v1::Device> {
+                       [request, this](const engine::Caller&) -> absl::StatusOr<v1::Device> {
                          absl::StatusOr<v1::Device> device = service::GetDevice(*request, *context_.devices);
                          if (device.ok()) AddComputedFields(*context_.finding_engine, *device);
                          return device;
@@ -71,21 +71,21 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::ListDevices(grpc::CallbackServer
                                                             const v1::ListDevicesRequest* request,
                                                             v1::ListDevicesResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/ListDevices", response, context_,
-                       [request, this](const Caller&) { return service::ListDevices(*request, *context_.devices); });
+                       [request, this](const engine::Caller&) { return service::ListDevices(*request, *context_.devices); });
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::Locate(grpc::CallbackServerContext* context,
                                                        const v1::LocateRequest* request,
                                                        v1::LocateResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/Locate", response, context_,
-                       [request, this](const Caller&) { return service::Locate(*request, *context_.devices); });
+                       [request, this](const engine::Caller&) { return service::Locate(*request, *context_.devices); });
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetDeviceHistory(grpc::CallbackServerContext* context,
                                                                  const v1::GetDeviceHistoryRequest* request,
                                                                  v1::GetDeviceHistoryResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDeviceHistory", response, context_,
-                       [request, this](const Caller&) {
+                       [request, this](const engine::Caller&) {
                          return service::GetDeviceHistory(*request, *context_.devices, context_.clock());
                        });
 }
@@ -93,7 +93,7 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::GetDeviceHistory(grpc::CallbackS
 grpc::ServerUnaryReactor* InventoryServiceImpl::SetHome(grpc::CallbackServerContext* context,
                                                         const v1::SetHomeRequest* request, v1::Device* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/SetHome", response, context_,
-                       [request, this](const Caller& caller) -> absl::StatusOr<v1::Device> {
+                       [request, this](const engine::Caller& caller) -> absl::StatusOr<v1::Device> {
                          absl::StatusOr<v1::Device> device =
                              service::SetHome(*request, caller, *context_.devices, *context_.findings_runtime);
                          if (device.ok()) AddComputedFields(*context_.finding_engine, *device);
@@ -105,27 +105,27 @@ grpc::ServerUnaryReactor* FindingServiceImpl::ListFindings(grpc::CallbackServerC
                                                            const v1::ListFindingsRequest* request,
                                                            v1::ListFindingsResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.FindingService/ListFindings", response, context_,
-                       [request, this](const Caller&) { return service::ListFindings(*request, *context_.findings); });
+                       [request, this](const engine::Caller&) { return service::ListFindings(*request, *context_.findings); });
 }
 
 grpc::ServerUnaryReactor* FindingServiceImpl::GetFinding(grpc::CallbackServerContext* context,
                                                          const v1::GetFindingRequest* request, v1::Finding* response) {
   return RunAuthorized(context, "/pumptrack.v1.FindingService/GetFinding", response, context_,
-                       [request, this](const Caller&) { return service::GetFinding(*request, *context_.findings); });
+                       [request, this](const engine::Caller&) { return service::GetFinding(*request, *context_.findings); });
 }
 
 grpc::ServerUnaryReactor* FindingServiceImpl::AcknowledgeFinding(grpc::CallbackServerContext* context,
                                                                  const v1::AcknowledgeFindingRequest* request,
                                                                  v1::Finding* response) {
   return RunAuthorized(context, "/pumptrack.v1.FindingService/AcknowledgeFinding", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::AcknowledgeFinding(*request, caller, *context_.findings_runtime);
                        });
 }
 
 grpc::ServerWriteReactor<v1::FindingEvent>* FindingServiceImpl::WatchFindings(
     grpc::CallbackServerContext* context, const v1::WatchFindingsRequest* request) {
-  absl::StatusOr<Caller> caller = context_.auth->AuthorizePerson(*context, "/pumptrack.v1.FindingService/WatchFindings");
+  absl::StatusOr<engine::Caller> caller = context_.auth->AuthorizePerson(*context, "/pumptrack.v1.FindingService/WatchFindings");
   absl::Status allowed = caller.ok() ? ValidateWatchFindings(*request) : caller.status();
   return StartWatchFindings(context_.finding_engine->events(), *request, ToGrpcStatus(allowed));
 }
@@ -134,26 +134,26 @@ grpc::ServerUnaryReactor* FindingServiceImpl::GetRisk(grpc::CallbackServerContex
                                                       const v1::GetRiskRequest* request,
                                                       v1::GetRiskResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.FindingService/GetRisk", response, context_,
-                       [request, this](const Caller&) { return service::GetRisk(*request, *context_.finding_engine); });
+                       [request, this](const engine::Caller&) { return service::GetRisk(*request, *context_.finding_engine); });
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::GetPolicy(grpc::CallbackServerContext* context,
                                                        const v1::GetPolicyRequest* request, v1::PolicyInfo* response) {
   return RunAuthorized(context, "/pumptrack.v1.PolicyService/GetPolicy", response, context_,
-                       [request, this](const Caller&) { return service::GetPolicy(*request, *context_.finding_engine); });
+                       [request, this](const engine::Caller&) { return service::GetPolicy(*request, *context_.finding_engine); });
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::ValidatePolicy(grpc::CallbackServerContext* context,
                                                             const v1::ValidatePolicyRequest* request,
                                                             v1::ValidatePolicyResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.PolicyService/ValidatePolicy", response, context_,
-                       [request](const Caller&) { return service::ValidatePolicy(*request); });
+                       [request](const engine::Caller&) { return service::ValidatePolicy(*request); });
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::SetPolicy(grpc::CallbackServerContext* context,
                                                        const v1::SetPolicyRequest* request, v1::PolicyInfo* response) {
   return RunAuthorized(context, "/pumptrack.v1.PolicyService/SetPolicy", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::SetPolicy(*request, caller, *context_.findings_runtime);
                        });
 }
@@ -162,7 +162,7 @@ grpc::ServerUnaryReactor* TokenServiceImpl::CreateToken(grpc::CallbackServerCont
                                                         const v1::CreateTokenRequest* request,
                                                         v1::CreateTokenResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.TokenService/CreateToken", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::CreateToken(*request, caller, *context_.tokens, context_.clock());
                        });
 }
@@ -171,13 +171,13 @@ grpc::ServerUnaryReactor* TokenServiceImpl::ListTokens(grpc::CallbackServerConte
                                                        const v1::ListTokensRequest* request,
                                                        v1::ListTokensResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.TokenService/ListTokens", response, context_,
-                       [request, this](const Caller&) { return service::ListTokens(*request, *context_.tokens); });
+                       [request, this](const engine::Caller&) { return service::ListTokens(*request, *context_.tokens); });
 }
 
 grpc::ServerUnaryReactor* TokenServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
                                                         const v1::RevokeTokenRequest* request, v1::Token* response) {
   return RunAuthorized(context, "/pumptrack.v1.TokenService/RevokeToken", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::RevokeToken(*request, caller, *context_.tokens, context_.clock());
                        });
 }
@@ -186,14 +186,14 @@ grpc::ServerUnaryReactor* AgentRegistryServiceImpl::ListAgents(grpc::CallbackSer
                                                                const v1::ListAgentsRequest* request,
                                                                v1::ListAgentsResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.AgentRegistryService/ListAgents", response, context_,
-                       [request, this](const Caller&) { return service::ListAgents(*request, *context_.agents); });
+                       [request, this](const engine::Caller&) { return service::ListAgents(*request, *context_.agents); });
 }
 
 grpc::ServerUnaryReactor* AgentRegistryServiceImpl::EnrollAgent(grpc::CallbackServerContext* context,
                                                                 const v1::EnrollAgentRequest* request,
                                                                 v1::Agent* response) {
   return RunAuthorized(context, "/pumptrack.v1.AgentRegistryService/EnrollAgent", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::EnrollAgent(*request, caller, *context_.agents, context_.clock());
                        });
 }
@@ -202,7 +202,7 @@ grpc::ServerUnaryReactor* AgentRegistryServiceImpl::RevokeAgent(grpc::CallbackSe
                                                                 const v1::RevokeAgentRequest* request,
                                                                 v1::Agent* response) {
   return RunAuthorized(context, "/pumptrack.v1.AgentRegistryService/RevokeAgent", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::RevokeAgent(*request, caller, *context_.agents, context_.clock());
                        });
 }
@@ -211,21 +211,21 @@ grpc::ServerUnaryReactor* AuditServiceImpl::ListAudit(grpc::CallbackServerContex
                                                       const v1::ListAuditRequest* request,
                                                       v1::ListAuditResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.AuditService/ListAudit", response, context_,
-                       [request, this](const Caller&) { return service::ListAudit(*request, *context_.audit); });
+                       [request, this](const engine::Caller&) { return service::ListAudit(*request, *context_.audit); });
 }
 
 grpc::ServerUnaryReactor* AuditServiceImpl::VerifyAudit(grpc::CallbackServerContext* context,
                                                         const v1::VerifyAuditRequest* request,
                                                         v1::VerifyAuditResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.AuditService/VerifyAudit", response, context_,
-                       [request, this](const Caller&) { return service::VerifyAudit(*request, *context_.audit); });
+                       [request, this](const engine::Caller&) { return service::VerifyAudit(*request, *context_.audit); });
 }
 
 grpc::ServerUnaryReactor* BackupServiceImpl::CreateBackup(grpc::CallbackServerContext* context,
                                                          const v1::CreateBackupRequest* request,
                                                          v1::Backup* response) {
   return RunAuthorized(context, "/pumptrack.v1.BackupService/CreateBackup", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::CreateBackup(*request, caller, *database_, *context_.audit, context_.clock());
                        });
 }
@@ -234,20 +234,20 @@ grpc::ServerUnaryReactor* BackupServiceImpl::ListBackups(grpc::CallbackServerCon
                                                         const v1::ListBackupsRequest* request,
                                                         v1::ListBackupsResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.BackupService/ListBackups", response, context_,
-                       [request, this](const Caller&) { return service::ListBackups(*request, *database_); });
+                       [request, this](const engine::Caller&) { return service::ListBackups(*request, *database_); });
 }
 
 grpc::ServerUnaryReactor* BackupServiceImpl::VerifyBackup(grpc::CallbackServerContext* context,
                                                          const v1::VerifyBackupRequest* request,
                                                          v1::Backup* response) {
   return RunAuthorized(context, "/pumptrack.v1.BackupService/VerifyBackup", response, context_,
-                       [request, this](const Caller&) { return service::VerifyBackup(*request, *database_); });
+                       [request, this](const engine::Caller&) { return service::VerifyBackup(*request, *database_); });
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::CheckOut(grpc::CallbackServerContext* context,
                                                    const v1::CheckOutRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/CheckOut", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::CheckOut(*request, caller, *context_.custody_runtime);
                        });
 }
@@ -255,7 +255,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::CheckOut(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* CustodyServiceImpl::CheckIn(grpc::CallbackServerContext* context,
                                                    const v1::CheckInRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/CheckIn", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::CheckIn(*request, caller, *context_.custody_runtime);
                        });
 }
@@ -263,7 +263,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::CheckIn(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CustodyServiceImpl::Quarantine(grpc::CallbackServerContext* context,
                                                    const v1::QuarantineRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/Quarantine", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::Quarantine(*request, caller, *context_.custody_runtime);
                        });
 }
@@ -271,7 +271,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::Quarantine(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CustodyServiceImpl::Release(grpc::CallbackServerContext* context,
                                                    const v1::ReleaseRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/Release", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::Release(*request, caller, *context_.custody_runtime);
                        });
 }
@@ -279,7 +279,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::Release(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* CustodyServiceImpl::SetMaintenance(grpc::CallbackServerContext* context,
                                                    const v1::SetMaintenanceRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/SetMaintenance", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::SetMaintenance(*request, caller, *context_.custody_runtime);
                        });
 }
@@ -287,7 +287,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::SetMaintenance(grpc::CallbackServe
 grpc::ServerUnaryReactor* CustodyServiceImpl::Retire(grpc::CallbackServerContext* context,
                                                    const v1::RetireRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/Retire", response, context_,
-                       [request, this](const Caller& caller) {
+                       [request, this](const engine::Caller& caller) {
                          return service::Retire(*request, caller, *context_.custody_runtime);
                        });
 }
@@ -295,19 +295,19 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::Retire(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* CustodyServiceImpl::GetCustodyHistory(grpc::CallbackServerContext* context,
                                                    const v1::GetCustodyHistoryRequest* request, v1::GetCustodyHistoryResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/GetCustodyHistory", response, context_,
-                       [request, this](const Caller&) { return service::GetCustodyHistory(*request, *context_.custody_runtime); });
+                       [request, this](const engine::Caller&) { return service::GetCustodyHistory(*request, *context_.custody_runtime); });
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::ListCustody(grpc::CallbackServerContext* context,
                                                    const v1::ListCustodyRequest* request, v1::ListCustodyResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/ListCustody", response, context_,
-                       [request, this](const Caller&) { return service::ListCustody(*request, *context_.custody_runtime); });
+                       [request, this](const engine::Caller&) { return service::ListCustody(*request, *context_.custody_runtime); });
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::FindAvailable(grpc::CallbackServerContext* context,
                                                    const v1::FindAvailableRequest* request, v1::FindAvailableResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/FindAvailable", response, context_,
-                       [request, this](const Caller&) { return service::FindAvailable(*request, *context_.custody_runtime); });
+                       [request, this](const engine::Caller&) { return service::FindAvailable(*request, *context_.custody_runtime); });
 }
 
 }  // namespace pumptrack::service

@@ -3,7 +3,7 @@
 
 namespace pumptrack::service {
 
-absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request, const Caller& caller,
+absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& request, const engine::Caller& caller,
                                                     storage::TokenStore& tokens, absl::Time now) {
   const google::protobuf::Duration& ttl = request.ttl();
   if (ttl.seconds() < 0 || ttl.nanos() < 0 || ttl.nanos() > 999'999'999) {
@@ -27,7 +27,7 @@ absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& /
   return response;
 }
 
-absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request, const Caller& caller,
+absl::StatusOr<v1::Token> RevokeToken(const v1::RevokeTokenRequest& request, const engine::Caller& caller,
                                       storage::TokenStore& tokens, absl::Time now) {
   if (request.id().empty() || request.id().size() > 64) return absl::InvalidArgumentError("id: is required");
   return tokens.Revoke(request.id(), caller.actor, now);

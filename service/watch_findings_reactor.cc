@@ -13,7 +13,7 @@ namespace {
 // cannot be deleted (OnDone) while a thread that took the token has yet to call StartWrite.
 class Reactor : public grpc::ServerWriteReactor<v1::FindingEvent> {
  public:
-  Reactor(FindingEventBus& bus, v1::FindingKind kind) : bus_(bus), state_(std::make_shared<State>()) {
+  Reactor(engine::FindingEventBus& bus, v1::FindingKind kind) : bus_(bus), state_(std::make_shared<State>()) {
     state_->reactor = this;
     std::shared_ptr<State> state = state_;
     subscription_ = bus_.Subscribe(kind, [state] { Kick(state); });
@@ -51,7 +51,7 @@ class Reactor : public grpc::ServerWriteReactor<v1::FindingEvent> {
   struct State {
     absl::Mutex mu;
     Reactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
-    std::shared_ptr<FindingSubscription> subscription;
+    std::shared_ptr<engine::FindingSubscription> subscription;
     bool writing ABSL_GUARDED_BY(mu) = false;
     bool finished ABSL_GUARDED_BY(mu) = false;
     bool cancelled ABSL_GUARDED_BY(mu) = false;
@@ -88,9 +88,9 @@ class Reactor : public grpc::ServerWriteReactor<v1::FindingEvent> {
     }
   }
 
-  FindingEventBus& bus_;
+  engine::FindingEventBus& bus_;
   std::shared_ptr<State> state_;
-  std::shared_ptr<FindingSubscription> subscription_;
+  std::shared_ptr<engine::FindingSubscription> subscription_;
 };
 
 class Refusal : public grpc::ServerWriteReactor<v1::FindingEvent> {
@@ -101,7 +101,7 @@ class Refusal : public grpc::ServerWriteReactor<v1::FindingEvent> {
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::FindingEvent>* StartWatchFindings(FindingEventBus& bus,
+grpc::ServerWriteReactor<v1::FindingEvent>* StartWatchFindings(engine::FindingEventBus& bus,
                                                                const v1::WatchFindingsRequest& request,
                                                                grpc::Status refusal) {
   if (!refusal.ok()) return new Refusal(refusal);

@@ -7,11 +7,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/custody_runtime.h"
+#include "engine/custody_runtime.h"
 #include "storage/custody_store.h"
 #include "tests/findings/engine_test_fixture.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 namespace {
 
 using ::testing::Contains;
@@ -422,4 +422,4 @@ TEST_F(CustodyTest, ARetiredPumpThatStillReportsIsInsecure) {
 }
 
 }  // namespace
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

@@ -14,11 +14,11 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "rules/policy.h"
-#include "service/finding_engine.h"
-#include "service/findings_runtime.h"
-#include "service/fleet_metrics.h"
-#include "service/ingest_pipeline.h"
-#include "service/metrics.h"
+#include "engine/finding_engine.h"
+#include "engine/findings_runtime.h"
+#include "engine/fleet_metrics.h"
+#include "engine/ingest_pipeline.h"
+#include "engine/ingest_metrics.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
@@ -26,7 +26,7 @@
 #include "tests/common/test_support.h"
 #include "tests/rules/rules_test_util.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 
 using testing_support::ScopedTempDir;
 
@@ -49,7 +49,7 @@ class FindingsEngineTest : public ::testing::Test {
     ASSERT_TRUE(audit.ok()) << audit.status();
     audit_ = *std::move(audit);
     registry_ = std::make_shared<prometheus::Registry>();
-    metrics_ = std::make_unique<ServiceMetrics>(*registry_);
+    metrics_ = std::make_unique<IngestMetrics>(*registry_);
     fleet_ = std::make_unique<FleetMetrics>(*registry_);
     FindingEngineOptions engine_options;
     engine_options.clock = [this] { return Now(); };
@@ -141,7 +141,7 @@ class FindingsEngineTest : public ::testing::Test {
   std::unique_ptr<storage::FindingStore> findings_;
   std::unique_ptr<storage::AuditLog> audit_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<ServiceMetrics> metrics_;
+  std::unique_ptr<IngestMetrics> metrics_;
   std::unique_ptr<FleetMetrics> fleet_;
   std::unique_ptr<FindingEngine> engine_;
   std::unique_ptr<IngestPipeline> ingest_;
@@ -155,6 +155,6 @@ inline v1::Device WithTelnet(v1::Device device) {
   return device;
 }
 
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine
 
 #endif  // PUMPTRACK_TESTS_FINDINGS_ENGINE_TEST_FIXTURE_H_

@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "tests/findings/engine_test_fixture.h"
 
-namespace pumptrack::service {
+namespace pumptrack::engine {
 namespace {
 
 using ::testing::ElementsAre;
@@ -225,4 +225,4 @@ TEST_F(FindingsEngineTest, RiskByUnit) {
 }
 
 }  // namespace
-}  // namespace pumptrack::service
+}  // namespace pumptrack::engine

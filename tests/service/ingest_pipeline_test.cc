@@ -10,8 +10,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "prometheus/registry.h"
-#include "service/ingest_pipeline.h"
-#include "service/metrics.h"
+#include "engine/ingest_pipeline.h"
+#include "engine/ingest_metrics.h"
 #include "service_test_util.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
@@ -37,7 +37,7 @@ class IngestPipelineTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     store_ = std::make_unique<storage::DeviceStore>(db_.get());
-    metrics_ = std::make_unique<ServiceMetrics>(registry_);
+    metrics_ = std::make_unique<engine::IngestMetrics>(registry_);
   }
 
   void TearDown() override {
@@ -48,13 +48,13 @@ class IngestPipelineTest : public ::testing::Test {
 
   void StartPipeline(std::size_t capacity, std::size_t max_commit = 8'192,
                      absl::Duration release_memory_after_idle = absl::Seconds(1)) {
-    IngestOptions options;
+    engine::IngestOptions options;
     options.queue_capacity = capacity;
     options.max_commit_observations = max_commit;
     options.clock = [] { return BaseTime() + absl::Minutes(1); };
     options.release_memory_after_idle = release_memory_after_idle;
     options.release_memory = [this] { ++memory_releases_; };
-    pipeline_ = std::make_unique<IngestPipeline>(store_.get(), metrics_.get(), options);
+    pipeline_ = std::make_unique<engine::IngestPipeline>(store_.get(), metrics_.get(), options);
   }
 
   // Submits a request of `tags` and waits for its commit.
@@ -65,8 +65,8 @@ class IngestPipelineTest : public ::testing::Test {
   }
 
   // A request of observations of `tags` (sequence 1 each); the messages live as long as the fixture.
-  IngestRequest Request(const std::vector<std::string>& tags, IngestCallback done) {
-    IngestRequest request;
+  engine::IngestRequest Request(const std::vector<std::string>& tags, engine::IngestCallback done) {
+    engine::IngestRequest request;
     for (const std::string& tag : tags) {
       observations_.push_back(Obs(tag));
       request.observations.push_back({&observations_.back(), &agent_});
@@ -76,7 +76,7 @@ class IngestPipelineTest : public ::testing::Test {
   }
 
   // A request whose callback holds the writer thread until `release` is notified; `entered` fires when it starts.
-  IngestRequest HoldingRequest(const std::string& tag, absl::Notification* entered, absl::Notification* release,
+  engine::IngestRequest HoldingRequest(const std::string& tag, absl::Notification* entered, absl::Notification* release,
                                Results* results) {
     return Request({tag}, [entered, release, results](Results r) {
       *results = std::move(r);
@@ -100,11 +100,11 @@ class IngestPipelineTest : public ::testing::Test {
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::DeviceStore> store_;
   prometheus::Registry registry_;
-  std::unique_ptr<ServiceMetrics> metrics_;
+  std::unique_ptr<engine::IngestMetrics> metrics_;
   std::deque<v1::Observation> observations_;
   v1::AgentInfo agent_ = Agent();
   std::atomic<int> memory_releases_{0};
-  std::unique_ptr<IngestPipeline> pipeline_;
+  std::unique_ptr<engine::IngestPipeline> pipeline_;
 };
 
 TEST_F(IngestPipelineTest, RequestLargerThanCapacityIsRefusedImmediately) {
@@ -252,7 +252,7 @@ TEST_F(IngestPipelineTest, ResultsArePerRequestAndInOrder) {
   observations_.push_back(Obs("PT-1").Seq(2));
   observations_.push_back(Obs("PT-1").Seq(1));
   observations_.push_back(Obs("PT-2").Seq(1));
-  IngestRequest request;
+  engine::IngestRequest request;
   for (std::size_t i = observations_.size() - 4; i < observations_.size(); ++i) {
     request.observations.push_back({&observations_[i], &agent_});
   }
@@ -277,7 +277,7 @@ TEST_F(IngestPipelineTest, CallbackCalledExactlyOncePerRequest) {
   std::vector<std::atomic<int>> calls(kThreads * kPerThread);
   std::vector<std::atomic<int>> sizes(kThreads * kPerThread);
   // Build every request up front (observations_ is not thread-safe), then submit concurrently.
-  std::vector<IngestRequest> requests;
+  std::vector<engine::IngestRequest> requests;
   for (int r = 0; r < kThreads * kPerThread; ++r) {
     std::vector<std::string> tags;
     for (int k = 0; k <= r % 3; ++k) tags.push_back(absl::StrCat("PT-", r, "-", k));
