@@ -234,21 +234,16 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
   *custody.mutable_updated_at() = ToProtoTimestamp(now);
   custody.set_events(event.index());
 
+  FindingTransaction transaction(engine_);
   rocksdb::WriteBatch batch;
   absl::Status staged = devices_->StageServiceFields(*device, batch);
   if (staged.ok()) staged = custody_->Stage(event, custody, batch);
   if (staged.ok()) staged = engine_->StageReevaluation(*device, batch, extra);
-  if (!staged.ok()) {
-    engine_->Abort();
-    return staged;
-  }
+  if (!staged.ok()) return staged;
   absl::StatusOr<v1::AuditEntry> entry =
       audit_->Commit(batch, {actor, AuditAction(request.action), tag, before, Describe(custody)}, now);
-  if (!entry.ok()) {
-    engine_->Abort();
-    return entry.status();
-  }
-  engine_->Commit();
+  if (!entry.ok()) return entry.status();
+  transaction.Commit();
   {
     absl::MutexLock lock(&mu_);
     if (*to == v1::CUSTODY_STATE_IN_TRANSIT) {
@@ -333,6 +328,7 @@ absl::Status CustodyRuntime::SweepOverdue(absl::Time now) {
   }
   if (due.empty()) return absl::OkStatus();
   absl::Status flagged = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+    FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
     for (const std::string& tag : due) {
       absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
@@ -340,12 +336,9 @@ absl::Status CustodyRuntime::SweepOverdue(absl::Time now) {
       if (staged.ok() && device->custody().state() == v1::CUSTODY_STATE_IN_TRANSIT) {
         staged = engine_->StageReevaluation(*device, batch);
       }
-      if (!staged.ok()) {
-        engine_->Abort();
-        return staged;
-      }
+      if (!staged.ok()) return staged;
     }
-    return WriteAndCommit(*database_, *engine_, batch);
+    return transaction.WriteAndCommit(*database_, batch);
   });
   if (!flagged.ok()) return flagged;
   absl::MutexLock lock(&mu_);
@@ -358,12 +351,10 @@ absl::Status CustodyRuntime::SweepOverdue(absl::Time now) {
 
 absl::Status CustodyRuntime::SweepParLevels() {
   return RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+    FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
-    if (absl::Status staged = engine_->StageParLevels(batch); !staged.ok()) {
-      engine_->Abort();
-      return staged;
-    }
-    return WriteAndCommit(*database_, *engine_, batch);
+    if (absl::Status staged = engine_->StageParLevels(batch); !staged.ok()) return staged;
+    return transaction.WriteAndCommit(*database_, batch);
   });
 }
 

@@ -1,8 +1,6 @@
 #include "engine/finding_engine.h"
 
 #include <algorithm>
-#include <array>
-#include <map>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -21,10 +19,6 @@ using storage::ToProtoTimestamp;
 
 // A finding still in the same state is rewritten at most this often just to move last_seen_at.
 constexpr absl::Duration kLastSeenResolution = absl::Minutes(1);
-
-// Label values for a device's place: the site's own units, or "unknown" for places the policy's site does not list
-// (so a misbehaving agent cannot create series at will). Without a site, reported values are used as they are.
-constexpr char kUnknown[] = "unknown";
 
 v1::FindingEvent Event(v1::FindingEvent::Type type, const v1::Finding& finding) {
   v1::FindingEvent event;
@@ -47,8 +41,8 @@ FindingEngine::FindingEngine(storage::DeviceStore* devices, storage::FindingStor
       metrics_(metrics),
       options_(std::move(options)),
       started_(options_.clock()),
-      policy_(rules::CompiledPolicy::Empty()),
-      ids_(0, TagHash{&tags_}, TagEq{&tags_}),
+      policy_(metrics, options_.clock),
+      fleet_(&policy_, metrics, options_.missing_after_override),
       events_(options_.watcher_capacity) {}
 
 absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::DeviceStore* devices,
@@ -66,52 +60,28 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     if (finding.asset_tag().empty()) engine->open_units_.insert(storage::FindingSubject(finding));
     engine->open_[storage::FindingSubject(finding)].push_back(std::move(finding));
   }
-  absl::MutexLock lock(&engine->fleet_mu_);
   // Metrics are added up once after the scan rather than per device.
-  engine->loading_ = true;
-  absl::Status scanned = storage::ForEachDeviceSummary(
-      *devices->database(), [&](const storage::DeviceSummary& device) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  absl::Status scanned =
+      storage::ForEachDeviceSummary(*devices->database(), [&](const storage::DeviceSummary& device) {
         DeviceUpdate update;
-        update.place = engine->PlaceOf(device.facility, device.unit);
+        update.place = engine->fleet_.PlaceOf(device.facility, device.unit);
         update.state = device.operating_state;
         update.heard = std::max(device.last_seen, engine->started_);
         update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
                                                                          : device.custody;
         auto it = engine->open_.find(device.asset_tag);
         if (it != engine->open_.end()) Summarize(it->second, update);
-        engine->Track(device.asset_tag, update);
+        engine->fleet_.Load(device.asset_tag, update);
         return absl::OkStatus();
       });
-  engine->loading_ = false;
   if (!scanned.ok()) return scanned;
-  engine->PublishFleetMetrics();
+  engine->fleet_.PublishLoaded();
   return engine;
 }
 
-std::shared_ptr<const rules::CompiledPolicy> FindingEngine::policy() const {
-  absl::MutexLock lock(&policy_mu_);
-  return policy_;
-}
-
-v1::PolicyInfo FindingEngine::policy_info() const {
-  absl::MutexLock lock(&policy_mu_);
-  v1::PolicyInfo info = policy_info_;
-  *info.mutable_policy() = policy_->proto();
-  info.set_text(policy_->text());
-  info.set_digest(policy_->digest());
-  return info;
-}
-
 void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by) {
-  {
-    absl::MutexLock lock(&policy_mu_);
-    policy_ = std::move(policy);
-    *policy_info_.mutable_applied_at() = ToProtoTimestamp(options_.clock());
-    policy_info_.set_applied_by(std::move(applied_by));
-    if (metrics_ != nullptr) metrics_->SetParLevels(policy_->proto().site());
-  }
-  absl::MutexLock lock(&fleet_mu_);
-  RebuildDeadlines();
+  policy_.Install(std::move(policy), std::move(applied_by));
+  fleet_.RequeueAll();
 }
 
 // --- Writer thread -------------------------------------------------------------------------------------------------
@@ -213,7 +183,7 @@ absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const s
 void FindingEngine::StageDeviceUpdate(const v1::Device& device, bool reported) {
   const std::string& tag = device.identity().asset_tag();
   DeviceUpdate& update = staged_.devices[tag];
-  update.place = PlaceOf(device.last_observation().location());
+  update.place = fleet_.PlaceOf(device.last_observation().location());
   update.state = device.last_observation().operating_state();
   if (reported) update.heard = staged_.now;
   auto open = staged_.open.find(tag);
@@ -378,65 +348,12 @@ void FindingEngine::Commit() {
     }
   }
   if (staged_.next_number != 0) next_number_ = staged_.next_number;
-  {
-    absl::MutexLock lock(&fleet_mu_);
-    for (const auto& [tag, update] : staged_.devices) Track(tag, update);
-  }
+  fleet_.Apply(staged_.devices);
   events_.Publish(staged_.events);
   staged_ = Staged();
 }
 
 void FindingEngine::Abort() { staged_ = Staged(); }
-
-// --- Fleet index ---------------------------------------------------------------------------------------------------
-
-FindingEngine::Place FindingEngine::PlaceOf(const v1::Location& location) const {
-  return PlaceOf(location.facility(), location.unit());
-}
-
-FindingEngine::Place FindingEngine::PlaceOf(const std::string& facility, const std::string& unit) const {
-  std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
-  if (policy->proto().site().units().empty()) return {facility, unit};
-  if (policy->FindUnit(facility, unit) == nullptr) return {kUnknown, kUnknown};
-  return {facility, unit};
-}
-
-void FindingEngine::PublishFleetMetrics() {
-  if (metrics_ == nullptr) return;
-  struct Counts {
-    std::array<double, v1::OperatingState_ARRAYSIZE> by_state{};
-    double missing = 0;
-    double available = 0;
-  };
-  std::vector<Counts> by_place(places_.size());
-  for (const Tracked& device : tracked_) {
-    Counts& counts = by_place[device.place];
-    if (device.state < v1::OperatingState_ARRAYSIZE) counts.by_state[device.state] += 1;
-    counts.missing += device.missing ? 1 : 0;
-    counts.available += IsAvailable(device) ? 1 : 0;
-  }
-  for (std::size_t i = 0; i < places_.size(); ++i) {
-    const Place& place = places_[i];
-    for (int state = 0; state < v1::OperatingState_ARRAYSIZE; ++state) {
-      if (by_place[i].by_state[state] > 0) {
-        metrics_->AddDevices(place.facility, place.unit, static_cast<v1::OperatingState>(state),
-                             by_place[i].by_state[state]);
-      }
-    }
-    if (by_place[i].missing > 0) metrics_->AddMissing(place.facility, place.unit, by_place[i].missing);
-    if (by_place[i].available > 0) metrics_->AddAvailable(place.facility, place.unit, by_place[i].available);
-  }
-}
-
-std::uint32_t FindingEngine::InternPlace(const Place& place) {
-  const std::string key = absl::StrCat(place.facility, "\x1f", place.unit);
-  auto [it, inserted] = place_ids_.try_emplace(key, static_cast<std::uint32_t>(places_.size()));
-  if (inserted) {
-    places_.push_back(place);
-    available_.push_back(0);
-  }
-  return it->second;
-}
 
 void FindingEngine::Summarize(const std::vector<v1::Finding>& open, DeviceUpdate& update) {
   update.risk = rules::RiskScore(open);
@@ -447,222 +364,18 @@ void FindingEngine::Summarize(const std::vector<v1::Finding>& open, DeviceUpdate
   }
 }
 
-bool FindingEngine::IsAvailable(const Tracked& device) {
-  const auto state = static_cast<v1::OperatingState>(device.state);
-  return device.custody == v1::CUSTODY_STATE_AVAILABLE && !device.missing && !device.blocked &&
-         (state == v1::OPERATING_STATE_IDLE || state == v1::OPERATING_STATE_OFF ||
-          state == v1::OPERATING_STATE_UNSPECIFIED);
+// --- FindingTransaction ----------------------------------------------------------------------------------------------
+
+void FindingTransaction::Commit() {
+  if (engine_ != nullptr) engine_->Commit();
+  committed_ = true;
 }
 
-std::int64_t FindingEngine::DeadlineOf(const Tracked& device) const {
-  std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
-  const absl::Duration after =
-      policy->MissingAfter(static_cast<v1::OperatingState>(device.state), options_.missing_after_override);
-  return device.heard_s + absl::ToInt64Seconds(absl::Ceil(after, absl::Seconds(1)));
-}
-
-void FindingEngine::Track(const std::string& tag, const DeviceUpdate& update) {
-  auto found = ids_.find(absl::string_view(tag));
-  const bool is_new = found == ids_.end();
-  std::uint32_t id = 0;
-  if (is_new) {
-    id = static_cast<std::uint32_t>(tags_.size());
-    tags_.push_back(tag);
-    tracked_.emplace_back();
-    ids_.insert(id);
-  } else {
-    id = *found;
-  }
-  Tracked& device = tracked_[id];
-  const std::uint32_t place = InternPlace(update.place);
-  const bool was_available = !is_new && IsAvailable(device);
-  const bool publish = metrics_ != nullptr && !loading_;
-  if (publish && !is_new) {
-    const Place& old_place = places_[device.place];
-    metrics_->AddDevices(old_place.facility, old_place.unit, static_cast<v1::OperatingState>(device.state), -1);
-    if (device.missing) metrics_->AddMissing(old_place.facility, old_place.unit, -1);
-    if (was_available) metrics_->AddAvailable(old_place.facility, old_place.unit, -1);
-  }
-  if (was_available) --available_[device.place];
-  device.place = place;
-  device.state = static_cast<std::uint8_t>(update.state);
-  device.risk = static_cast<std::uint8_t>(std::min<std::uint32_t>(update.risk, 100));
-  device.open = static_cast<std::uint16_t>(std::min<std::uint32_t>(update.open, 65535));
-  device.missing = update.missing;
-  device.custody = static_cast<std::uint8_t>(update.custody);
-  device.blocked = update.blocked;
-  const bool available = IsAvailable(device);
-  if (available) ++available_[place];
-  if (publish) {
-    metrics_->AddDevices(update.place.facility, update.place.unit, update.state, 1);
-    if (update.missing) metrics_->AddMissing(update.place.facility, update.place.unit, 1);
-    if (available) metrics_->AddAvailable(update.place.facility, update.place.unit, 1);
-  }
-  if (update.heard) {
-    // Rounded up, so a deadline in whole seconds is never before the real one.
-    device.heard_s = absl::ToUnixSeconds(*update.heard);
-    if (absl::FromUnixSeconds(device.heard_s) < *update.heard) ++device.heard_s;
-  }
-  if (!device.missing && !device.queued) {
-    deadlines_.emplace(DeadlineOf(device), id);
-    device.queued = true;
-  }
-}
-
-void FindingEngine::RebuildDeadlines() {
-  deadlines_ = {};
-  for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
-    Tracked& device = tracked_[id];
-    device.queued = !device.missing;
-    if (device.queued) deadlines_.emplace(DeadlineOf(device), id);
-  }
-}
-
-std::vector<std::string> FindingEngine::TakeExpired(absl::Time now) {
-  const std::int64_t now_s = absl::ToUnixSeconds(now);
-  std::vector<std::string> expired;
-  absl::MutexLock lock(&fleet_mu_);
-  while (!deadlines_.empty() && deadlines_.top().first <= now_s) {
-    const auto [deadline, id] = deadlines_.top();
-    deadlines_.pop();
-    Tracked& device = tracked_[id];
-    const std::int64_t current = DeadlineOf(device);
-    if (device.missing) {
-      device.queued = false;
-    } else if (current > now_s) {
-      deadlines_.emplace(current, id);  // heard from since it was queued
-    } else {
-      device.queued = false;
-      expired.push_back(tags_[id]);
-    }
-  }
-  return expired;
-}
-
-void FindingEngine::RequeueAll() {
-  absl::MutexLock lock(&fleet_mu_);
-  RebuildDeadlines();
-}
-
-std::optional<absl::Time> FindingEngine::NextDeadline() const {
-  absl::MutexLock lock(&fleet_mu_);
-  if (deadlines_.empty()) return std::nullopt;
-  return absl::FromUnixSeconds(deadlines_.top().first);
-}
-
-std::vector<RiskGroupSummary> FindingEngine::Risk(v1::GetRiskRequest::GroupBy group_by, int limit) const {
-  absl::MutexLock lock(&fleet_mu_);
-  std::vector<RiskGroupSummary> groups;
-  if (group_by == v1::GetRiskRequest::GROUP_BY_DEVICE) {
-    std::vector<std::uint32_t> ids;
-    for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
-      if (tracked_[id].risk > 0) ids.push_back(id);
-    }
-    std::sort(ids.begin(), ids.end(), [&](std::uint32_t a, std::uint32_t b) {
-      if (tracked_[a].risk != tracked_[b].risk) return tracked_[a].risk > tracked_[b].risk;
-      return tags_[a] < tags_[b];
-    });
-    if (static_cast<int>(ids.size()) > limit) ids.resize(limit);
-    for (std::uint32_t id : ids) {
-      const Tracked& device = tracked_[id];
-      groups.push_back({tags_[id], 1, 1, device.risk, static_cast<double>(device.risk), device.open});
-    }
-    return groups;
-  }
-  std::map<std::string, RiskGroupSummary> by_key;
-  for (const Tracked& device : tracked_) {
-    const Place& place = places_[device.place];
-    const std::string key = group_by == v1::GetRiskRequest::GROUP_BY_FACILITY
-                                ? place.facility
-                                : absl::StrCat(place.facility, "/", place.unit);
-    RiskGroupSummary& group = by_key[key];
-    group.key = key;
-    ++group.devices;
-    if (device.risk > 0) ++group.devices_at_risk;
-    group.max_score = std::max<std::uint32_t>(group.max_score, device.risk);
-    group.mean_score += device.risk;
-    group.open_findings += device.open;
-  }
-  for (auto& [key, group] : by_key) {
-    group.mean_score /= group.devices;
-    groups.push_back(std::move(group));
-  }
-  std::sort(groups.begin(), groups.end(), [](const RiskGroupSummary& a, const RiskGroupSummary& b) {
-    if (a.mean_score != b.mean_score) return a.mean_score > b.mean_score;
-    return a.key < b.key;
-  });
-  return groups;
-}
-
-std::pair<std::uint32_t, std::uint32_t> FindingEngine::RiskOf(absl::string_view asset_tag) const {
-  absl::MutexLock lock(&fleet_mu_);
-  auto it = ids_.find(asset_tag);
-  if (it == ids_.end()) return {0, 0};
-  return {tracked_[*it].risk, tracked_[*it].open};
-}
-
-std::uint32_t FindingEngine::AvailableIn(absl::string_view facility, absl::string_view unit) const {
-  absl::MutexLock lock(&fleet_mu_);
-  auto it = place_ids_.find(absl::StrCat(facility, "\x1f", unit));
-  return it == place_ids_.end() ? 0 : available_[it->second];
-}
-
-std::vector<FindingEngine::AvailablePump> FindingEngine::FindAvailable(const v1::Unit& near, int count) const {
-  std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
-  absl::MutexLock lock(&fleet_mu_);
-  std::vector<v1::Proximity> proximity(places_.size());
-  for (std::size_t i = 0; i < places_.size(); ++i) {
-    proximity[i] = rules::ProximityOf(*policy, near, places_[i].facility, places_[i].unit);
-  }
-  struct Candidate {
-    v1::Proximity proximity;
-    std::int64_t heard_s;
-    std::uint32_t id;
-  };
-  std::vector<Candidate> candidates;
-  for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
-    const Tracked& device = tracked_[id];
-    if (IsAvailable(device)) candidates.push_back({proximity[device.place], device.heard_s, id});
-  }
-  const auto nearer = [&](const Candidate& a, const Candidate& b) {
-    if (a.proximity != b.proximity) return a.proximity < b.proximity;
-    if (a.heard_s != b.heard_s) return a.heard_s > b.heard_s;
-    return tags_[a.id] < tags_[b.id];
-  };
-  const std::size_t keep = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(std::max(count, 0)));
-  std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), nearer);
-  std::vector<AvailablePump> pumps;
-  for (std::size_t i = 0; i < keep; ++i) {
-    const Candidate& c = candidates[i];
-    const Place& place = places_[tracked_[c.id].place];
-    pumps.push_back({tags_[c.id], place.facility, place.unit, c.proximity, absl::FromUnixSeconds(c.heard_s)});
-  }
-  return pumps;
-}
-
-std::size_t FindingEngine::tracked_devices() const {
-  absl::MutexLock lock(&fleet_mu_);
-  return tracked_.size();
-}
-
-std::size_t FindingEngine::index_bytes() const {
-  absl::MutexLock lock(&fleet_mu_);
-  std::size_t bytes = tags_.capacity() * sizeof(std::string) + tracked_.capacity() * sizeof(Tracked) +
-                      ids_.capacity() * (sizeof(std::uint32_t) + 1) + deadlines_.size() * sizeof(Deadline);
-  for (const std::string& tag : tags_) {
-    if (tag.capacity() > 15) bytes += tag.capacity() + 1;  // beyond the small-string buffer
-  }
-  return bytes;
-}
-
-absl::Status WriteAndCommit(storage::Database& database, FindingEngine& engine, rocksdb::WriteBatch& batch) {
+absl::Status FindingTransaction::WriteAndCommit(storage::Database& database, rocksdb::WriteBatch& batch) {
   if (batch.Count() > 0) {
-    if (absl::Status written = database.Write(batch, /*sync=*/true); !written.ok()) {
-      engine.Abort();
-      return written;
-    }
+    if (absl::Status written = database.Write(batch, /*sync=*/true); !written.ok()) return written;
   }
-  engine.Commit();
+  Commit();
   return absl::OkStatus();
 }
 

@@ -5,17 +5,19 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <queue>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/active_policy.h"
+#include "engine/finding_events.h"
+#include "engine/fleet_index.h"
+#include "engine/fleet_metrics.h"
 #include "pumptrack/v1/custody.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
@@ -23,8 +25,7 @@
 #include "rules/checks.h"
 #include "rules/custody.h"
 #include "rules/policy.h"
-#include "engine/finding_events.h"
-#include "engine/fleet_metrics.h"
+#include "storage/database.h"
 #include "storage/device_store.h"
 #include "storage/finding_store.h"
 
@@ -39,20 +40,16 @@ struct FindingEngineOptions {
   std::size_t watcher_capacity = 1024;
 };
 
-struct RiskGroupSummary {
-  std::string key;
-  std::uint32_t devices = 0;
-  std::uint32_t devices_at_risk = 0;
-  std::uint32_t max_score = 0;
-  double mean_score = 0;
-  std::uint32_t open_findings = 0;
-};
-
-// Turns device state into findings and keeps them current.
+// Turns device state into findings and keeps them current. It owns finding reconciliation (opening, refreshing and
+// resolving each subject's findings from the rules' violations) and the staging of those changes; it holds the parts
+// with their own responsibility and delegates to them:
+// - ActivePolicy: the policy in force and its provenance;
+// - FleetIndex: the compact fleet index (missing-deadline queue, risk aggregation, availability search, fleet gauges);
+// - FindingEventBus: the committed changes, for WatchFindings.
 //
-// Threading: the Stage*/Commit/Abort calls belong to the one thread that writes device state (the ingest writer);
-// every staged change is held aside until Commit, after the write that carries it is durable, and dropped by Abort.
-// Everything else is thread-safe.
+// Threading: the Stage* calls belong to the one thread that writes device state (the ingest writer), each inside a
+// FindingTransaction: every staged change is held aside until the transaction commits, after the write that carries
+// it is durable, and dropped when it ends uncommitted. Everything else is thread-safe.
 class FindingEngine {
  public:
   // Loads the open findings and the fleet (for missing detection, risk and metrics) from storage. `metrics` may be
@@ -63,13 +60,13 @@ class FindingEngine {
                                                                FindingEngineOptions options);
 
   // --- Policy (thread-safe) ---
-  std::shared_ptr<const rules::CompiledPolicy> policy() const;
-  v1::PolicyInfo policy_info() const;
+  std::shared_ptr<const rules::CompiledPolicy> policy() const { return policy_.get(); }
+  v1::PolicyInfo policy_info() const { return policy_.info(); }
   // Puts `policy` in force for every later evaluation and recomputes missing deadlines. Stored devices are
   // re-evaluated separately (see Reevaluator).
   void InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by);
 
-  // --- Writer thread ---
+  // --- Writer thread, inside a FindingTransaction ---
   // The hook for DeviceStore::Apply: evaluates the report and stages finding changes.
   absl::Status StageReport(const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch);
   // Re-evaluates a stored device under the current policy (one-off rules and missing are left as they are), adding
@@ -86,86 +83,32 @@ class FindingEngine {
   // Records an acknowledgement; resolves one-off findings. NOT_FOUND, or FAILED_PRECONDITION once resolved.
   absl::StatusOr<v1::Finding> StageAcknowledge(absl::string_view id, absl::string_view actor, absl::string_view note,
                                                rocksdb::WriteBatch& batch);
-  // Makes the staged changes visible (events, metrics, missing index) once their write is durable.
-  void Commit();
-  // Drops the staged changes after a failed write.
-  void Abort();
 
-  // --- Thread-safe ---
-  // Devices whose missing deadline has passed at `now` and that are not already missing; each is returned once until
-  // it reports again.
-  std::vector<std::string> TakeExpired(absl::Time now);
-  // Puts every device that is not missing back into the deadline index (after a failed missing sweep).
-  void RequeueAll();
-  // The earliest pending deadline, if any.
-  std::optional<absl::Time> NextDeadline() const;
-  std::vector<RiskGroupSummary> Risk(v1::GetRiskRequest::GroupBy group_by, int limit) const;
-  // The device's risk score and open finding count.
-  std::pair<std::uint32_t, std::uint32_t> RiskOf(absl::string_view asset_tag) const;
-  // Available pumps (see IsAvailable) in the unit now.
-  std::uint32_t AvailableIn(absl::string_view facility, absl::string_view unit) const;
-  struct AvailablePump {
-    std::string asset_tag;
-    std::string facility;
-    std::string unit;
-    v1::Proximity proximity = v1::PROXIMITY_UNSPECIFIED;
-    absl::Time heard;
-  };
-  // Up to `count` available pumps nearest `near` first, then most recently heard from, then by tag.
-  std::vector<AvailablePump> FindAvailable(const v1::Unit& near, int count) const;
+  // --- Thread-safe: the fleet index ---
+  std::vector<std::string> TakeExpired(absl::Time now) { return fleet_.TakeExpired(now); }
+  void RequeueAll() { fleet_.RequeueAll(); }
+  std::optional<absl::Time> NextDeadline() const { return fleet_.NextDeadline(); }
+  std::vector<RiskGroupSummary> Risk(v1::GetRiskRequest::GroupBy group_by, int limit) const {
+    return fleet_.Risk(group_by, limit);
+  }
+  std::pair<std::uint32_t, std::uint32_t> RiskOf(absl::string_view asset_tag) const { return fleet_.RiskOf(asset_tag); }
+  std::uint32_t AvailableIn(absl::string_view facility, absl::string_view unit) const {
+    return fleet_.AvailableIn(facility, unit);
+  }
+  using AvailablePump = FleetIndex::AvailablePump;
+  std::vector<AvailablePump> FindAvailable(const v1::Unit& near, int count) const {
+    return fleet_.FindAvailable(near, count);
+  }
+  std::size_t tracked_devices() const { return fleet_.tracked_devices(); }
+  std::size_t index_bytes() const { return fleet_.index_bytes(); }
+
   FindingEventBus& events() { return events_; }
   absl::Time clock() const { return options_.clock(); }
-  std::size_t tracked_devices() const;
-  // Approximate bytes of the in-memory fleet index (devices and deadlines), for the performance figures.
-  std::size_t index_bytes() const;
 
  private:
-  // What the engine remembers of each device, compactly.
-  struct Tracked {
-    std::int64_t heard_s = 0;  // service clock seconds: max(last seen, service start)
-    std::uint32_t place = 0;   // index into places_
-    std::uint16_t open = 0;    // open findings
-    std::uint8_t risk = 0;     // 0-100
-    std::uint8_t state = 0;    // v1::OperatingState
-    bool missing = false;      // an open missing.not_seen finding
-    bool queued = false;       // has an entry in deadlines_
-    std::uint8_t custody = 0;  // v1::CustodyState
-    bool blocked = false;      // has an open finding that keeps it out of service (rules::BlocksService)
-  };
-  // Available to hand out: custody AVAILABLE, not missing, not blocked, idle or off.
-  static bool IsAvailable(const Tracked& device);
-  struct Place {
-    std::string facility;
-    std::string unit;
-  };
-  // Tag -> index into tags_/tracked_, hashing the tag through tags_ so each tag is stored once.
-  struct TagHash {
-    using is_transparent = void;
-    const std::vector<std::string>* tags;
-    std::size_t operator()(std::uint32_t id) const { return absl::Hash<absl::string_view>()((*tags)[id]); }
-    std::size_t operator()(absl::string_view tag) const { return absl::Hash<absl::string_view>()(tag); }
-  };
-  struct TagEq {
-    using is_transparent = void;
-    const std::vector<std::string>* tags;
-    absl::string_view View(std::uint32_t id) const { return (*tags)[id]; }
-    absl::string_view View(absl::string_view tag) const { return tag; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const { return View(a) == View(b); }
-  };
-  using Deadline = std::pair<std::int64_t, std::uint32_t>;  // (deadline seconds, device id)
+  friend class FindingTransaction;
 
-  // A device's state as staged, applied to tracked_ on Commit.
-  struct DeviceUpdate {
-    Place place;
-    v1::OperatingState state = v1::OPERATING_STATE_UNSPECIFIED;
-    std::optional<absl::Time> heard;  // set when the device reported
-    std::uint32_t risk = 0;
-    std::uint32_t open = 0;
-    bool missing = false;
-    v1::CustodyState custody = v1::CUSTODY_STATE_AVAILABLE;
-    bool blocked = false;
-  };
+  // One write's staged changes, applied on Commit.
   struct Staged {
     absl::flat_hash_map<std::string, std::vector<v1::Finding>> open;
     absl::flat_hash_map<std::string, DeviceUpdate> devices;
@@ -180,6 +123,10 @@ class FindingEngine {
 
   // Starts a staging session on its first Stage* call: reads the clock once for the whole write.
   void BeginStaging();
+  // Makes the staged changes visible (events, metrics, fleet index) once their write is durable.
+  void Commit();
+  // Drops the staged changes after a failed write.
+  void Abort();
   // The device's open findings as staged so far in this write (or as committed).
   std::vector<v1::Finding>& StagedOpen(const std::string& tag);
   // Reconciles the device's open findings with `violations`: opens, refreshes and resolves.
@@ -193,14 +140,6 @@ class FindingEngine {
   void StageDeviceUpdate(const v1::Device& device, bool reported);
   // Risk, counts and flags of a device's open findings.
   static void Summarize(const std::vector<v1::Finding>& open, DeviceUpdate& update);
-  Place PlaceOf(const v1::Location& location) const;
-  Place PlaceOf(const std::string& facility, const std::string& unit) const;
-  // Adds the whole fleet index to the metrics (after loading, which does not publish per device).
-  void PublishFleetMetrics() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
-  std::uint32_t InternPlace(const Place& place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
-  std::int64_t DeadlineOf(const Tracked& device) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
-  void Track(const std::string& tag, const DeviceUpdate& update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
-  void RebuildDeadlines() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fleet_mu_);
 
   storage::DeviceStore* const devices_;
   storage::FindingStore* const findings_;
@@ -208,9 +147,8 @@ class FindingEngine {
   const FindingEngineOptions options_;
   const absl::Time started_;
 
-  mutable absl::Mutex policy_mu_;
-  std::shared_ptr<const rules::CompiledPolicy> policy_ ABSL_GUARDED_BY(policy_mu_);
-  v1::PolicyInfo policy_info_ ABSL_GUARDED_BY(policy_mu_);
+  ActivePolicy policy_;
+  FleetIndex fleet_;
 
   // Writer thread only.
   absl::flat_hash_map<std::string, std::vector<v1::Finding>> open_;
@@ -219,22 +157,32 @@ class FindingEngine {
   std::uint64_t next_number_ = 1;
   Staged staged_;
 
-  mutable absl::Mutex fleet_mu_;
-  std::vector<std::string> tags_ ABSL_GUARDED_BY(fleet_mu_);
-  std::vector<Tracked> tracked_ ABSL_GUARDED_BY(fleet_mu_);
-  absl::flat_hash_set<std::uint32_t, TagHash, TagEq> ids_ ABSL_GUARDED_BY(fleet_mu_);
-  std::vector<Place> places_ ABSL_GUARDED_BY(fleet_mu_);
-  std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(fleet_mu_);  // per place
-  bool loading_ ABSL_GUARDED_BY(fleet_mu_) = false;  // Create's scan: Track leaves the metrics to PublishFleetMetrics
-  absl::flat_hash_map<std::string, std::uint32_t> place_ids_ ABSL_GUARDED_BY(fleet_mu_);
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_ ABSL_GUARDED_BY(fleet_mu_);
-
   FindingEventBus events_;
 };
 
-// Writes `batch` synced (when it holds anything), then commits `engine`'s staged changes; aborts them when the write
-// fails. On the writer thread, at the end of a task that staged changes.
-absl::Status WriteAndCommit(storage::Database& database, FindingEngine& engine, rocksdb::WriteBatch& batch);
+// One write's finding changes (RAII). Open it on the writer thread before the first Stage* call of a write, and
+// Commit it once the write that carries the staged changes is durable; destroyed uncommitted, it drops them, so an
+// early return can never leave changes staged for the next write. At most one is open at a time.
+class FindingTransaction {
+ public:
+  // `engine` may be null (the ingest pipeline without findings): then Commit and WriteAndCommit only write.
+  explicit FindingTransaction(FindingEngine* engine) : engine_(engine) {}
+  ~FindingTransaction() {
+    if (engine_ != nullptr && !committed_) engine_->Abort();
+  }
+  FindingTransaction(const FindingTransaction&) = delete;
+  FindingTransaction& operator=(const FindingTransaction&) = delete;
+
+  // Makes the staged changes visible. Call after the write that carries them is durable; once.
+  void Commit();
+  // Writes `batch` synced (when it holds anything), then commits. When the write fails, returns its error and the
+  // staged changes are dropped.
+  absl::Status WriteAndCommit(storage::Database& database, rocksdb::WriteBatch& batch);
+
+ private:
+  FindingEngine* const engine_;
+  bool committed_ = false;
+};
 
 }  // namespace pumptrack::engine
 

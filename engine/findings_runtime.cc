@@ -126,22 +126,17 @@ absl::Status FindingsRuntime::ApplyPolicy(std::shared_ptr<const rules::CompiledP
 absl::StatusOr<v1::Finding> FindingsRuntime::Acknowledge(absl::string_view id, absl::string_view note,
                                                          const storage::Actor& actor) {
   return RunOnWriter<absl::StatusOr<v1::Finding>>(*ingest_, [&]() -> absl::StatusOr<v1::Finding> {
+    FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
     absl::StatusOr<v1::Finding> finding = engine_->StageAcknowledge(id, actor.name, note, batch);
-    if (!finding.ok()) {
-      engine_->Abort();
-      return finding.status();
-    }
+    if (!finding.ok()) return finding.status();
     absl::StatusOr<v1::AuditEntry> entry = audit_->Commit(
         batch,
         {actor, "finding.acknowledge", std::string(id), "",
          absl::StrCat(v1::FindingState_Name(finding->state()), ": ", note)},
         engine_->clock());
-    if (!entry.ok()) {
-      engine_->Abort();
-      return entry.status();
-    }
-    engine_->Commit();
+    if (!entry.ok()) return entry.status();
+    transaction.Commit();
     return finding;
   });
 }
@@ -160,20 +155,15 @@ absl::StatusOr<v1::Device> FindingsRuntime::SetHome(absl::string_view asset_tag,
     device->set_home_facility(facility);
     device->set_home_unit(std::string(unit));
     device->set_home_source(v1::HOME_SOURCE_ASSIGNED);
+    FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
     absl::Status staged = devices_->StageServiceFields(*device, batch);
     if (staged.ok()) staged = engine_->StageReevaluation(*device, batch);
-    if (!staged.ok()) {
-      engine_->Abort();
-      return staged;
-    }
+    if (!staged.ok()) return staged;
     absl::StatusOr<v1::AuditEntry> entry = audit_->Commit(
         batch, {actor, "device.set_home", std::string(asset_tag), before, DescribeHome(*device)}, engine_->clock());
-    if (!entry.ok()) {
-      engine_->Abort();
-      return entry.status();
-    }
-    engine_->Commit();
+    if (!entry.ok()) return entry.status();
+    transaction.Commit();
     return device;
   });
 }
@@ -185,18 +175,16 @@ absl::Status FindingsRuntime::SweepMissing() {
   for (std::size_t start = 0; start < expired.size(); start += kMissingPerTask) {
     const std::size_t end = std::min(expired.size(), start + kMissingPerTask);
     absl::Status flagged = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+      FindingTransaction transaction(engine_);
       rocksdb::WriteBatch batch;
       for (std::size_t i = start; i < end; ++i) {
         absl::StatusOr<v1::Device> device = devices_->GetDevice(expired[i]);
         if (absl::IsNotFound(device.status())) continue;
         absl::StatusOr<bool> staged = device.ok() ? engine_->StageMissingIfSilent(*device, batch)
                                                   : absl::StatusOr<bool>(device.status());
-        if (!staged.ok()) {
-          engine_->Abort();
-          return staged.status();
-        }
+        if (!staged.ok()) return staged.status();
       }
-      return WriteAndCommit(*database_, *engine_, batch);
+      return transaction.WriteAndCommit(*database_, batch);
     });
     if (!flagged.ok()) {
       engine_->RequeueAll();  // nothing was flagged: try again on the next sweep
@@ -243,18 +231,16 @@ absl::StatusOr<std::string> FindingsRuntime::ReevaluatePage(const std::string& a
   std::vector<std::string> tags;
   for (const v1::Device& device : page->devices) tags.push_back(device.identity().asset_tag());
   absl::Status done = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+    FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
     for (const std::string& tag : tags) {
       // Read again on the writer: the page may be older than a report committed since.
       absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
       if (absl::IsNotFound(device.status())) continue;
       absl::Status staged = device.ok() ? engine_->StageReevaluation(*device, batch) : device.status();
-      if (!staged.ok()) {
-        engine_->Abort();
-        return staged;
-      }
+      if (!staged.ok()) return staged;
     }
-    return WriteAndCommit(*database_, *engine_, batch);
+    return transaction.WriteAndCommit(*database_, batch);
   });
   if (!done.ok()) return done;
   return page->next_after_tag.empty() ? std::string() : tags.back();

@@ -130,6 +130,7 @@ void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
     all.insert(all.end(), request.observations.begin(), request.observations.end());
   }
   const absl::Time started = absl::Now();
+  FindingTransaction transaction(findings_);
   storage::DeviceChangeHook hook;
   if (findings_ != nullptr) {
     hook = [this](const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch) {
@@ -137,13 +138,7 @@ void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
     };
   }
   absl::StatusOr<std::vector<storage::ApplyResult>> results = store_->Apply(all, options_.clock(), true, hook);
-  if (findings_ != nullptr) {
-    if (results.ok()) {
-      findings_->Commit();
-    } else {
-      findings_->Abort();
-    }
-  }
+  if (results.ok()) transaction.Commit();
   metrics_->ObserveCommit(all.size(), absl::Now() - started, results.status());
   if (options_.storage_health != nullptr) options_.storage_health->ObserveWrite(results.status());
 

@@ -1,0 +1,178 @@
+#ifndef PUMPTRACK_ENGINE_FLEET_INDEX_H_
+#define PUMPTRACK_ENGINE_FLEET_INDEX_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "pumptrack/v1/custody.pb.h"
+#include "pumptrack/v1/device.pb.h"
+#include "pumptrack/v1/finding.pb.h"
+#include "pumptrack/v1/policy.pb.h"
+
+namespace pumptrack::engine {
+
+class ActivePolicy;
+class FleetMetrics;
+
+struct RiskGroupSummary {
+  std::string key;
+  std::uint32_t devices = 0;
+  std::uint32_t devices_at_risk = 0;
+  std::uint32_t max_score = 0;
+  double mean_score = 0;
+  std::uint32_t open_findings = 0;
+};
+
+// Where a device is, as the fleet index and the metrics label it (see FleetIndex::PlaceOf).
+struct Place {
+  std::string facility;
+  std::string unit;
+};
+
+// A device's committed state as the fleet index keeps it (FindingEngine::Commit hands these over).
+struct DeviceUpdate {
+  Place place;
+  v1::OperatingState state = v1::OPERATING_STATE_UNSPECIFIED;
+  std::optional<absl::Time> heard;  // set when the device reported
+  std::uint32_t risk = 0;
+  std::uint32_t open = 0;
+  bool missing = false;
+  v1::CustodyState custody = v1::CUSTODY_STATE_AVAILABLE;
+  bool blocked = false;
+};
+
+// The missing-deadline queue: (deadline in service-clock seconds, device id), earliest first. Not thread-safe; the
+// FleetIndex holding it guards it with its mutex.
+class DeadlineQueue {
+ public:
+  using Entry = std::pair<std::int64_t, std::uint32_t>;
+
+  void Push(std::int64_t deadline_s, std::uint32_t id) { queue_.emplace(deadline_s, id); }
+  bool empty() const { return queue_.empty(); }
+  const Entry& earliest() const { return queue_.top(); }
+  void Pop() { queue_.pop(); }
+  void Clear() { queue_ = {}; }
+  std::size_t size() const { return queue_.size(); }
+
+ private:
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
+};
+
+// A compact in-memory index of the whole fleet: per device its place, operating state, risk, open finding count,
+// missing/blocked flags and custody state. It answers what needs the whole fleet at once: the missing-deadline queue,
+// risk aggregation, the availability search and per-unit available counts, and it keeps the fleet gauges of
+// FleetMetrics current. Thread-safe (one mutex); updated only by FindingEngine on the writer thread.
+class FleetIndex {
+ public:
+  // `policy` must outlive the index; `metrics` may be null. `missing_after_override` as FindingEngineOptions'.
+  FleetIndex(const ActivePolicy* policy, FleetMetrics* metrics, absl::Duration missing_after_override);
+
+  // Label values for a device's place: the site's own units, or "unknown" for places the policy's site does not list
+  // (so a misbehaving agent cannot create series at will). Without a site, reported values are used as they are.
+  Place PlaceOf(const std::string& facility, const std::string& unit) const;
+  Place PlaceOf(const v1::Location& location) const { return PlaceOf(location.facility(), location.unit()); }
+
+  // Indexes a device read at start-up, without publishing per device; PublishLoaded adds them all up afterwards.
+  void Load(const std::string& tag, const DeviceUpdate& update);
+  void PublishLoaded();
+  // Applies committed updates (metrics follow).
+  void Apply(const absl::flat_hash_map<std::string, DeviceUpdate>& updates);
+
+  // --- Missing-deadline queue ---
+  // Devices whose missing deadline has passed at `now` and that are not already missing; each is returned once until
+  // it reports again.
+  std::vector<std::string> TakeExpired(absl::Time now);
+  // Puts every device that is not missing back into the queue, with deadlines under the current policy (after a
+  // policy change, or after a failed missing sweep).
+  void RequeueAll();
+  // The earliest pending deadline, if any.
+  std::optional<absl::Time> NextDeadline() const;
+
+  // --- Risk aggregation ---
+  std::vector<RiskGroupSummary> Risk(v1::GetRiskRequest::GroupBy group_by, int limit) const;
+  // The device's risk score and open finding count.
+  std::pair<std::uint32_t, std::uint32_t> RiskOf(absl::string_view asset_tag) const;
+
+  // --- Availability search ---
+  // Available pumps (see IsAvailable) in the unit now.
+  std::uint32_t AvailableIn(absl::string_view facility, absl::string_view unit) const;
+  struct AvailablePump {
+    std::string asset_tag;
+    std::string facility;
+    std::string unit;
+    v1::Proximity proximity = v1::PROXIMITY_UNSPECIFIED;
+    absl::Time heard;
+  };
+  // Up to `count` available pumps nearest `near` first, then most recently heard from, then by tag.
+  std::vector<AvailablePump> FindAvailable(const v1::Unit& near, int count) const;
+
+  std::size_t tracked_devices() const;
+  // Approximate bytes of the index (devices and deadlines), for the performance figures.
+  std::size_t index_bytes() const;
+
+ private:
+  // What the index remembers of each device, compactly.
+  struct Tracked {
+    std::int64_t heard_s = 0;  // service clock seconds: max(last seen, service start)
+    std::uint32_t place = 0;   // index into places_
+    std::uint16_t open = 0;    // open findings
+    std::uint8_t risk = 0;     // 0-100
+    std::uint8_t state = 0;    // v1::OperatingState
+    bool missing = false;      // an open missing.not_seen finding
+    bool queued = false;       // has an entry in deadlines_
+    std::uint8_t custody = 0;  // v1::CustodyState
+    bool blocked = false;      // has an open finding that keeps it out of service (rules::BlocksService)
+  };
+  // Available to hand out: custody AVAILABLE, not missing, not blocked, idle or off.
+  static bool IsAvailable(const Tracked& device);
+  // Tag -> index into tags_/tracked_, hashing the tag through tags_ so each tag is stored once.
+  struct TagHash {
+    using is_transparent = void;
+    const std::vector<std::string>* tags;
+    std::size_t operator()(std::uint32_t id) const { return absl::Hash<absl::string_view>()((*tags)[id]); }
+    std::size_t operator()(absl::string_view tag) const { return absl::Hash<absl::string_view>()(tag); }
+  };
+  struct TagEq {
+    using is_transparent = void;
+    const std::vector<std::string>* tags;
+    absl::string_view View(std::uint32_t id) const { return (*tags)[id]; }
+    absl::string_view View(absl::string_view tag) const { return tag; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
+  };
+
+  std::uint32_t InternPlace(const Place& place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::int64_t DeadlineOf(const Tracked& device) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Track(const std::string& tag, const DeviceUpdate& update, bool publish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RebuildDeadlines() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const ActivePolicy* const policy_;
+  FleetMetrics* const metrics_;
+  const absl::Duration missing_after_override_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::string> tags_ ABSL_GUARDED_BY(mu_);
+  std::vector<Tracked> tracked_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::uint32_t, TagHash, TagEq> ids_ ABSL_GUARDED_BY(mu_);
+  std::vector<Place> places_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(mu_);  // per place
+  absl::flat_hash_map<std::string, std::uint32_t> place_ids_ ABSL_GUARDED_BY(mu_);
+  DeadlineQueue deadlines_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace pumptrack::engine
+
+#endif  // PUMPTRACK_ENGINE_FLEET_INDEX_H_
