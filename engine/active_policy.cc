@@ -3,12 +3,10 @@
 #include <utility>
 
 #include "engine/fleet_metrics.h"
-#include "storage/proto_time.h"
 
 namespace pumptrack::engine {
 
-ActivePolicy::ActivePolicy(FleetMetrics* metrics, std::function<absl::Time()> clock)
-    : metrics_(metrics), clock_(std::move(clock)), policy_(rules::CompiledPolicy::Empty()) {}
+ActivePolicy::ActivePolicy(FleetMetrics* metrics) : metrics_(metrics), policy_(rules::CompiledPolicy::Empty()) {}
 
 std::shared_ptr<const rules::CompiledPolicy> ActivePolicy::get() const {
   absl::MutexLock lock(&mu_);
@@ -24,11 +22,13 @@ v1::PolicyInfo ActivePolicy::info() const {
   return info;
 }
 
-void ActivePolicy::Install(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by) {
+void ActivePolicy::Install(std::shared_ptr<const rules::CompiledPolicy> policy, const v1::PolicyInfo& provenance) {
   absl::MutexLock lock(&mu_);
   policy_ = std::move(policy);
-  *info_.mutable_applied_at() = storage::ToProtoTimestamp(clock_());
-  info_.set_applied_by(std::move(applied_by));
+  info_.Clear();
+  *info_.mutable_applied_at() = provenance.applied_at();
+  info_.set_applied_by(provenance.applied_by());
+  info_.set_source(provenance.source());
   if (metrics_ != nullptr) metrics_->SetParLevels(policy_->proto().site());
 }
 

@@ -1,13 +1,11 @@
 #ifndef PUMPTRACK_ENGINE_ACTIVE_POLICY_H_
 #define PUMPTRACK_ENGINE_ACTIVE_POLICY_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "pumptrack/v1/policy.pb.h"
 #include "rules/policy.h"
 
@@ -19,18 +17,17 @@ class FleetMetrics;
 // pointer to an immutable compiled policy, so a policy change never disturbs an evaluation in progress.
 class ActivePolicy {
  public:
-  // `metrics` (which may be null) gets the PAR levels of every policy installed; `clock` is the service clock.
-  ActivePolicy(FleetMetrics* metrics, std::function<absl::Time()> clock);
+  // `metrics` (which may be null) gets the PAR levels of every policy installed.
+  explicit ActivePolicy(FleetMetrics* metrics);
 
   std::shared_ptr<const rules::CompiledPolicy> get() const;
   // The policy, its text and digest, and when and by whom it was applied.
   v1::PolicyInfo info() const;
-  // Puts `policy` in force, applied now by `applied_by`.
-  void Install(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by);
+  // Puts `policy` in force with its provenance (applied_by, applied_at and source of `provenance`).
+  void Install(std::shared_ptr<const rules::CompiledPolicy> policy, const v1::PolicyInfo& provenance);
 
  private:
   FleetMetrics* const metrics_;
-  const std::function<absl::Time()> clock_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const rules::CompiledPolicy> policy_ ABSL_GUARDED_BY(mu_);
   v1::PolicyInfo info_ ABSL_GUARDED_BY(mu_);

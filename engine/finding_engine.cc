@@ -41,7 +41,7 @@ FindingEngine::FindingEngine(storage::DeviceStore* devices, storage::FindingStor
       metrics_(metrics),
       options_(std::move(options)),
       started_(options_.clock()),
-      policy_(metrics, options_.clock),
+      policy_(metrics),
       fleet_(&policy_, metrics, options_.missing_after_override),
       events_(options_.watcher_capacity) {}
 
@@ -79,9 +79,17 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
   return engine;
 }
 
-void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by) {
-  policy_.Install(std::move(policy), std::move(applied_by));
+void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy,
+                                  const v1::PolicyInfo& provenance) {
+  policy_.Install(std::move(policy), provenance);
   fleet_.RequeueAll();
+}
+
+void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by) {
+  v1::PolicyInfo provenance;
+  provenance.set_applied_by(std::move(applied_by));
+  *provenance.mutable_applied_at() = ToProtoTimestamp(options_.clock());
+  InstallPolicy(std::move(policy), provenance);
 }
 
 // --- Writer thread -------------------------------------------------------------------------------------------------

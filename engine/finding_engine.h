@@ -62,8 +62,10 @@ class FindingEngine {
   // --- Policy (thread-safe) ---
   std::shared_ptr<const rules::CompiledPolicy> policy() const { return policy_.get(); }
   v1::PolicyInfo policy_info() const { return policy_.info(); }
-  // Puts `policy` in force for every later evaluation and recomputes missing deadlines. Stored devices are
-  // re-evaluated separately (see Reevaluator).
+  // Puts `policy` in force for every later evaluation, with its provenance (applied_by, applied_at, source), and
+  // recomputes missing deadlines. Stored devices are re-evaluated separately (see FindingsRuntime::ReevaluateAll).
+  void InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, const v1::PolicyInfo& provenance);
+  // The same, applied now by `applied_by` from no particular source (tests, tools).
   void InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by);
 
   // --- Writer thread, inside a FindingTransaction ---

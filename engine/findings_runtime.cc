@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
-#include "storage/keys.h"
+#include "storage/proto_time.h"
 
 namespace pumptrack::engine {
 namespace {
@@ -30,6 +30,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
+v1::PolicyInfo Provenance(std::string applied_by, absl::Time applied_at, v1::PolicySource source) {
+  v1::PolicyInfo provenance;
+  provenance.set_applied_by(std::move(applied_by));
+  *provenance.mutable_applied_at() = storage::ToProtoTimestamp(applied_at);
+  provenance.set_source(source);
+  return provenance;
+}
+
 std::string DescribeHome(const v1::Device& device) {
   return absl::StrCat(device.home_facility(), "/", device.home_unit());
 }
@@ -38,7 +46,12 @@ std::string DescribeHome(const v1::Device& device) {
 
 FindingsRuntime::FindingsRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
                                  FindingEngine* engine, IngestPipeline* ingest)
-    : database_(database), devices_(devices), audit_(audit), engine_(engine), ingest_(ingest) {
+    : database_(database),
+      devices_(devices),
+      audit_(audit),
+      policies_(database),
+      engine_(engine),
+      ingest_(ingest) {
   detector_ = std::thread([this] { DetectorLoop(); });
   reevaluator_ = std::thread([this] { ReevaluatorLoop(); });
 }
@@ -63,18 +76,21 @@ absl::Status FindingsRuntime::LoadInitialPolicy(const std::string& path) {
     if (!text.ok()) return text.status();
     absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(*text);
     if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
-    engine_->InstallPolicy(*std::move(policy), absl::StrCat("file:", path));
+    engine_->InstallPolicy(*std::move(policy), Provenance(absl::StrCat("file:", path), engine_->clock(),
+                                                          v1::POLICY_SOURCE_FILE));
   } else {
-    absl::StatusOr<std::optional<std::string>> stored = database_->Get(storage::ColumnFamily::kMeta,
-                                                                       storage::keys::kPolicyKey);
+    absl::StatusOr<std::optional<storage::StoredPolicy>> stored = policies_.Load();
     if (!stored.ok()) return stored.status();
     if (stored->has_value()) {
       absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy =
-          rules::CompiledPolicy::FromText(**stored);
+          rules::CompiledPolicy::FromText((*stored)->text);
       if (!policy.ok()) {
         return absl::DataLossError(absl::StrCat("stored policy no longer validates: ", policy.status().message()));
       }
-      engine_->InstallPolicy(*std::move(policy), "stored");
+      // Stored before provenance was kept: all that is known is that it was stored.
+      v1::PolicyInfo provenance = (*stored)->provenance.value_or(
+          Provenance("stored", engine_->clock(), v1::POLICY_SOURCE_STORED_WITHOUT_PROVENANCE));
+      engine_->InstallPolicy(*std::move(policy), std::move(provenance));
     }
   }
   ReevaluateAll();
@@ -87,7 +103,7 @@ absl::StatusOr<v1::PolicyInfo> FindingsRuntime::ReloadPolicyFile(const std::stri
   absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(*text);
   if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
   const storage::Actor actor{v1::ACTOR_KIND_OPERATOR, absl::StrCat("file:", path)};
-  if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, actor.name, /*audit=*/true); !applied.ok()) {
+  if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, v1::POLICY_SOURCE_RELOAD); !applied.ok()) {
     return applied;
   }
   return engine_->policy_info();
@@ -96,27 +112,25 @@ absl::StatusOr<v1::PolicyInfo> FindingsRuntime::ReloadPolicyFile(const std::stri
 absl::StatusOr<v1::PolicyInfo> FindingsRuntime::SetPolicy(absl::string_view text, const storage::Actor& actor) {
   absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(text);
   if (!policy.ok()) return policy.status();
-  if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, actor.name, /*audit=*/true); !applied.ok()) {
+  if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, v1::POLICY_SOURCE_SET); !applied.ok()) {
     return applied;
   }
   return engine_->policy_info();
 }
 
 absl::Status FindingsRuntime::ApplyPolicy(std::shared_ptr<const rules::CompiledPolicy> policy,
-                                          const storage::Actor& actor, std::string applied_by, bool audit) {
+                                          const storage::Actor& actor, v1::PolicySource source) {
   absl::MutexLock change(&policy_change_mu_);
-  if (audit) {
-    const std::string before = engine_->policy()->digest();
-    rocksdb::WriteBatch batch;
-    rocksdb::Status staged =
-        batch.Put(database_->Handle(storage::ColumnFamily::kMeta), storage::ToSlice(storage::keys::kPolicyKey), policy->text());
-    if (!staged.ok()) return absl::InternalError(absl::StrCat("stage policy: ", staged.ToString()));
-    absl::StatusOr<v1::AuditEntry> entry =
-        audit_->Commit(batch, {actor, "policy.set", "policy", before, policy->digest()}, engine_->clock());
-    if (!entry.ok()) return entry.status();
-  }
-  spdlog::info("policy {} applied by {}", policy->digest(), applied_by);
-  engine_->InstallPolicy(std::move(policy), std::move(applied_by));
+  const absl::Time now = engine_->clock();
+  v1::PolicyInfo provenance = Provenance(actor.name, now, source);
+  const std::string before = engine_->policy()->digest();
+  rocksdb::WriteBatch batch;
+  if (absl::Status staged = policies_.Stage(policy->text(), provenance, batch); !staged.ok()) return staged;
+  absl::StatusOr<v1::AuditEntry> entry =
+      audit_->Commit(batch, {actor, "policy.set", "policy", before, policy->digest()}, now);
+  if (!entry.ok()) return entry.status();
+  spdlog::info("policy {} applied by {}", policy->digest(), actor.name);
+  engine_->InstallPolicy(std::move(policy), std::move(provenance));
   ReevaluateAll();
   return absl::OkStatus();
 }

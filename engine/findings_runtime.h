@@ -17,6 +17,7 @@
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
+#include "storage/policy_store.h"
 
 namespace pumptrack::engine {
 
@@ -33,12 +34,15 @@ class FindingsRuntime {
   FindingsRuntime(const FindingsRuntime&) = delete;
   FindingsRuntime& operator=(const FindingsRuntime&) = delete;
 
-  // Puts the policy in force at start-up: `path` when given (its text wins over a stored one), else the policy last
-  // applied through SetPolicy, else none. Then re-evaluates every device in the background.
+  // Puts the policy in force at start-up: `path` when given (its text wins over a stored one; source FILE, applied by
+  // "file:<path>" now; not stored), else the policy last applied through SetPolicy or a reload with the provenance
+  // stored with it, else none. Then re-evaluates every device in the background.
   absl::Status LoadInitialPolicy(const std::string& path);
-  // Reloads `path` (SIGHUP). An invalid file is refused and the current policy stays.
+  // Reloads `path` (SIGHUP): stored (audited) with source RELOAD, applied by "file:<path>". An invalid file is refused
+  // and the current policy stays.
   absl::StatusOr<v1::PolicyInfo> ReloadPolicyFile(const std::string& path);
-  // Validates, stores (audited) and applies a policy, then re-evaluates every device in the background.
+  // Validates, stores (audited, with source SET and the actor as applied_by) and applies a policy, then re-evaluates
+  // every device in the background.
   absl::StatusOr<v1::PolicyInfo> SetPolicy(absl::string_view text, const storage::Actor& actor);
 
   absl::StatusOr<v1::Finding> Acknowledge(absl::string_view id, absl::string_view note, const storage::Actor& actor);
@@ -59,8 +63,10 @@ class FindingsRuntime {
   void Stop();
 
  private:
+  // Stores `policy` with its provenance (applied by `actor` now, from `source`) and the audit entry in one batch, then
+  // puts it in force.
   absl::Status ApplyPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, const storage::Actor& actor,
-                           std::string applied_by, bool audit);
+                           v1::PolicySource source);
   void DetectorLoop();
   void ReevaluatorLoop();
   // Re-evaluates one page of devices after `after_tag`; returns the last tag handled, or empty at the end.
@@ -69,6 +75,7 @@ class FindingsRuntime {
   storage::Database* const database_;
   storage::DeviceStore* const devices_;
   storage::AuditLog* const audit_;
+  storage::PolicyStore policies_;
   FindingEngine* const engine_;
   IngestPipeline* const ingest_;
 

@@ -78,8 +78,12 @@ std::string AgentKey(absl::string_view agent_id);
 
 // Meta family: the next finding number, a big-endian uint64 value.
 inline constexpr absl::string_view kNextFindingKey = "next_finding";
-// Meta family: the policy last applied through PolicyService.SetPolicy, in protobuf text format.
+// Meta family: the policy last applied through PolicyService.SetPolicy or a SIGHUP reload, in protobuf text format
+// (see PolicyStore).
 inline constexpr absl::string_view kPolicyKey = "policy";
+// Meta family: who applied that policy, when and how: a serialized v1::PolicyInfo with only applied_by, applied_at and
+// source set. Written in the same batch as kPolicyKey; absent for a policy stored before provenance was kept.
+inline constexpr absl::string_view kPolicyProvenanceKey = "policy_provenance";
 
 // Findings family: [version][big-endian finding number].
 std::string FindingKey(std::uint64_t number);

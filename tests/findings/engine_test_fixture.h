@@ -37,7 +37,7 @@ class FindingsEngineTest : public ::testing::Test {
 
   virtual void Open(std::size_t watcher_capacity = 1024) {
     storage::DatabaseOptions options;
-    options.path = dir_.path();
+    options.path = data_path_.empty() ? dir_.path() : data_path_;
     options.block_cache_bytes = 1 << 20;
     options.clock = [this] { return Now(); };
     absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
@@ -134,6 +134,7 @@ class FindingsEngineTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  std::string data_path_;  // the data directory when not dir_ (a restored copy)
   std::atomic<std::int64_t> now_us_{absl::ToUnixMicros(rules::testing::kNow)};
   std::uint64_t sequence_ = 0;
   std::unique_ptr<storage::Database> db_;

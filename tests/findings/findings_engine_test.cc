@@ -1,9 +1,13 @@
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/backup.h"
+#include "storage/column_families.h"
+#include "storage/keys.h"
 #include "tests/findings/engine_test_fixture.h"
 
 namespace pumptrack::engine {
@@ -225,4 +229,77 @@ TEST_F(FindingsEngineTest, RiskByUnit) {
 }
 
 }  // namespace
+// Issue #14.5: after a restart, `policy get` shows who applied the stored policy and when, not "stored" and the
+// start-up time.
+TEST_F(FindingsEngineTest, StoredPolicyKeepsWhoAppliedItAndWhenAcrossARestart) {
+  SetPolicy(rules::testing::kPolicyText);
+  const absl::Time applied_at = Now();
+  Advance(absl::Hours(3));
+  Reopen();
+  ASSERT_TRUE(runtime_->LoadInitialPolicy("").ok());
+  const v1::PolicyInfo info = engine_->policy_info();
+  EXPECT_EQ(info.applied_by(), "admin");
+  EXPECT_EQ(testing_support::FromTimestamp(info.applied_at()), applied_at);
+  EXPECT_EQ(info.source(), v1::POLICY_SOURCE_SET);
+
+  // A SIGHUP reload is stored with its own provenance.
+  const std::string path = dir_.path() + "/policy.textproto";
+  { std::ofstream(path) << rules::testing::kPolicyText; }
+  Advance(absl::Minutes(5));
+  const absl::Time reloaded_at = Now();
+  ASSERT_TRUE(runtime_->ReloadPolicyFile(path).ok());
+  Advance(absl::Hours(1));
+  Reopen();
+  ASSERT_TRUE(runtime_->LoadInitialPolicy("").ok());
+  const v1::PolicyInfo reloaded = engine_->policy_info();
+  EXPECT_EQ(reloaded.applied_by(), "file:" + path);
+  EXPECT_EQ(testing_support::FromTimestamp(reloaded.applied_at()), reloaded_at);
+  EXPECT_EQ(reloaded.source(), v1::POLICY_SOURCE_RELOAD);
+
+  // --policy at start-up wins over the stored policy and says so; it is applied at that start.
+  Reopen();
+  ASSERT_TRUE(runtime_->LoadInitialPolicy(path).ok());
+  const v1::PolicyInfo from_file = engine_->policy_info();
+  EXPECT_EQ(from_file.applied_by(), "file:" + path);
+  EXPECT_EQ(testing_support::FromTimestamp(from_file.applied_at()), Now());
+  EXPECT_EQ(from_file.source(), v1::POLICY_SOURCE_FILE);
+}
+
+TEST_F(FindingsEngineTest, RestoredPolicyKeepsWhoAppliedItAndWhen) {
+  SetPolicy(rules::testing::kPolicyText);
+  const absl::Time applied_at = Now();
+  const std::string digest = engine_->policy()->digest();
+  ScopedTempDir backups;
+  absl::StatusOr<v1::Backup> backup = storage::CreateBackup(*db_, backups.path());
+  ASSERT_TRUE(backup.ok()) << backup.status();
+  Close();
+  ScopedTempDir restored;
+  data_path_ = restored.path();  // an empty directory
+  absl::StatusOr<v1::Backup> restored_backup = storage::RestoreBackup(backups.path(), std::nullopt, data_path_);
+  ASSERT_TRUE(restored_backup.ok()) << restored_backup.status();
+  Advance(absl::Hours(24));
+  Open();
+  ASSERT_TRUE(runtime_->LoadInitialPolicy("").ok());
+  const v1::PolicyInfo info = engine_->policy_info();
+  EXPECT_EQ(info.digest(), digest);
+  EXPECT_EQ(info.applied_by(), "admin");
+  EXPECT_EQ(testing_support::FromTimestamp(info.applied_at()), applied_at);
+  EXPECT_EQ(info.source(), v1::POLICY_SOURCE_SET);
+}
+
+TEST_F(FindingsEngineTest, APolicyStoredWithoutProvenanceSaysSo) {
+  // As a pumptrackd older than provenance left it: the policy text alone.
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put(db_->Handle(storage::ColumnFamily::kMeta), storage::ToSlice(storage::keys::kPolicyKey),
+                        rules::testing::kPolicyText)
+                  .ok());
+  ASSERT_TRUE(db_->Write(batch, /*sync=*/true).ok());
+  Reopen();
+  ASSERT_TRUE(runtime_->LoadInitialPolicy("").ok());
+  const v1::PolicyInfo info = engine_->policy_info();
+  EXPECT_EQ(info.applied_by(), "stored");
+  EXPECT_EQ(testing_support::FromTimestamp(info.applied_at()), Now());
+  EXPECT_EQ(info.source(), v1::POLICY_SOURCE_STORED_WITHOUT_PROVENANCE);
+}
+
 }  // namespace pumptrack::engine
