@@ -36,6 +36,7 @@
 #include "agents/sim/sim_source.h"
 #include "agents/spool/spool_source.h"
 #include "agents/uplink.h"
+#include "common/ids.h"
 #include "prometheus/exposer.h"
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -91,14 +92,6 @@ constexpr int kExitUsage = 2;
 bool IsAgentIdChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
          c == ':' || c == '-';
-}
-
-bool IsValidAgentId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!IsAgentIdChar(c)) return false;
-  }
-  return true;
 }
 
 // The host name with characters an agent id may not hold replaced by '-', at most 64 characters.
@@ -187,8 +180,8 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   // With mutual TLS the service takes the identity from the certificate, so the agent need not name itself.
   config.uplink.agent_id = absl::GetFlag(FLAGS_agent_id);
   if (config.uplink.agent_id.empty() && config.insecure) config.uplink.agent_id = AgentIdFromHostname();
-  if (!config.uplink.agent_id.empty() && !IsValidAgentId(config.uplink.agent_id)) {
-    return absl::InvalidArgumentError("--agent_id must be 1-64 characters from [A-Za-z0-9._:-]");
+  if (!config.uplink.agent_id.empty() && !ids::IsValidAgentId(config.uplink.agent_id)) {
+    return absl::InvalidArgumentError(absl::StrCat("--agent_id ", ids::kAgentIdRule));
   }
   config.uplink.agent_version = PUMPTRACK_VERSION;
   config.uplink.batch_size = absl::GetFlag(FLAGS_batch_size);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/ids.h"
 
 namespace pumptrack::cli {
 
@@ -42,25 +43,9 @@ absl::StatusOr<v1::OperatingState> ParseOperatingState(absl::string_view text) {
       absl::StrCat("'", text, "' is not an operating state; expected infusing, idle, alarm or off"));
 }
 
-absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
-  const std::string name = absl::StrReplaceAll(absl::AsciiStrToLower(text), {{"-", "_"}});
-  if (name == "viewer") return v1::ROLE_VIEWER;
-  if (name == "transport") return v1::ROLE_TRANSPORT;
-  if (name == "asset_manager") return v1::ROLE_ASSET_MANAGER;
-  if (name == "auditor") return v1::ROLE_AUDITOR;
-  if (name == "admin") return v1::ROLE_ADMIN;
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", text, "' is not a role; expected viewer, transport, asset_manager, auditor or admin"));
-}
+absl::StatusOr<v1::Role> ParseRole(absl::string_view text) { return ids::ParseRole(text); }
 
-absl::Status CheckAgentId(absl::string_view agent_id) {
-  const bool valid =
-      !agent_id.empty() && agent_id.size() <= 64 && std::all_of(agent_id.begin(), agent_id.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-';
-      });
-  if (!valid) return absl::InvalidArgumentError("AGENT_ID: must be 1-64 characters from [A-Za-z0-9._:-]");
-  return absl::OkStatus();
-}
+absl::Status CheckAgentId(absl::string_view agent_id) { return ids::CheckAgentId("AGENT_ID", agent_id); }
 
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   const std::string name = absl::AsciiStrToLower(text);

@@ -11,10 +11,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/ids.h"
 
 namespace pumptrack::cli {
 
-inline constexpr std::size_t kMaxPageSize = 1000;
+inline constexpr std::size_t kMaxPageSize = ids::kMaxPageSize;
 
 // With a limit below the server's default page size, ask for no more than needed.
 inline int32_t PageSizeFor(int32_t requested, const std::optional<std::size_t>& limit) {

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
@@ -41,14 +42,6 @@ class FirstError : public google::protobuf::io::ErrorCollector {
   std::string error_;
 };
 
-bool IsId(absl::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
-  }
-  return true;
-}
-
 absl::Status Invalid(absl::string_view path, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat("policy ", path, ": ", problem));
 }
@@ -56,8 +49,8 @@ absl::Status Invalid(absl::string_view path, absl::string_view problem) {
 std::string Indexed(absl::string_view field, int index) { return absl::StrCat(field, "[", index, "]"); }
 
 absl::Status CheckId(absl::string_view path, absl::string_view id) {
-  if (IsId(id)) return absl::OkStatus();
-  return Invalid(path, absl::StrCat("\"", id, "\" must be 1-64 characters from [A-Za-z0-9._-]"));
+  if (ids::IsValidPolicyId(id)) return absl::OkStatus();
+  return Invalid(path, absl::StrCat("\"", id, "\" ", ids::kAssetTagRule));
 }
 
 absl::Status CheckPositive(absl::string_view path, const google::protobuf::Duration& duration, bool set) {

@@ -1,5 +1,7 @@
 #include "service/admin_handlers.h"
 
+#include "common/ids.h"
+
 namespace pumptrack::service {
 
 absl::StatusOr<v1::ListAgentsResponse> ListAgents(const v1::ListAgentsRequest& /*request*/,
@@ -16,9 +18,7 @@ absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, con
 
 absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const engine::Caller& caller,
                                       storage::AgentRegistry& agents, absl::Time now) {
-  if (!storage::IsValidAgentId(request.agent_id())) {
-    return absl::InvalidArgumentError("agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");
-  }
+  if (absl::Status valid = ids::CheckAgentId("agent_id", request.agent_id()); !valid.ok()) return valid;
   return agents.Revoke(request.agent_id(), caller.actor, now);
 }
 

@@ -17,13 +17,9 @@ absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& requ
   const std::uint64_t fingerprint =
       FilterFingerprint({request.has_start_time() ? absl::FormatTime(start) : "",
                          request.has_end_time() ? absl::FormatTime(end) : "", request.actor()});
-  std::uint64_t after_index = 0;
-  if (!request.page_token().empty()) {
-    absl::StatusOr<std::string> cursor = DecodePageToken(request.page_token(), fingerprint);
-    if (!cursor.ok()) return cursor.status();
-    if (!absl::SimpleAtoi(*cursor, &after_index)) return absl::InvalidArgumentError("page_token: is malformed");
-  }
-  absl::StatusOr<storage::AuditPage> page = audit.List(start, end, request.actor(), after_index, *page_size);
+  absl::StatusOr<std::uint64_t> after_index = DecodeNumericPageToken(request.page_token(), fingerprint);
+  if (!after_index.ok()) return after_index.status();
+  absl::StatusOr<storage::AuditPage> page = audit.List(start, end, request.actor(), *after_index, *page_size);
   if (!page.ok()) return page.status();
   v1::ListAuditResponse response;
   for (v1::AuditEntry& entry : page->entries) *response.add_entries() = std::move(entry);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 #include "spdlog/spdlog.h"
@@ -95,7 +96,7 @@ absl::StatusOr<engine::Caller> Authenticator::AuthorizePerson(const grpc::Server
   if (!RoleGrants(token->role(), *permission)) {
     RecordFailure(peer, now);
     spdlog::info("refused {} from {} for token {}: role {} does not grant it", std::string(method), peer, token->name(),
-                 storage::RoleName(token->role()));
+                 ids::RoleName(token->role()));
     return PermissionDenied();
   }
   return engine::Caller{{v1::ACTOR_KIND_TOKEN, token->name()}, token->role()};
@@ -114,13 +115,13 @@ absl::StatusOr<engine::Caller> Authenticator::AuthorizeAgent(const grpc::ServerC
       RecordFailure(peer, now);
       return absl::UnauthenticatedError("agents must present a client certificate signed by the agents' CA");
     }
-    if (!storage::IsValidAgentId(agent_id)) {
+    if (!ids::IsValidAgentId(agent_id)) {
       RecordFailure(peer, now);
       return absl::UnauthenticatedError("the client certificate's subject is not a valid agent id");
     }
-    if (!claimed_agent_id.empty() && !storage::IsValidAgentId(claimed_agent_id)) {
+    if (!claimed_agent_id.empty() && !ids::IsValidAgentId(claimed_agent_id)) {
       RecordFailure(peer, now);
-      return absl::InvalidArgumentError("agent.agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");
+      return ids::CheckAgentId("agent.agent_id", claimed_agent_id);
     }
     if (!claimed_agent_id.empty() && claimed_agent_id != agent_id) {
       RecordFailure(peer, now);
@@ -129,9 +130,9 @@ absl::StatusOr<engine::Caller> Authenticator::AuthorizeAgent(const grpc::ServerC
     }
   } else {
     agent_id = std::string(claimed_agent_id);
-    if (!storage::IsValidAgentId(agent_id)) {
+    if (!ids::IsValidAgentId(agent_id)) {
       RecordFailure(peer, now);
-      return absl::InvalidArgumentError("agent.agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");
+      return ids::CheckAgentId("agent.agent_id", agent_id);
     }
   }
 
@@ -150,11 +151,18 @@ absl::StatusOr<engine::Caller> Authenticator::AuthorizeAgent(const grpc::ServerC
 absl::Status Authenticator::RefuseAgent(absl::string_view agent_id, absl::Status refusal, absl::string_view why) {
   spdlog::warn("refused agent {}: {}", std::string(agent_id), std::string(why));
   // The audit write syncs to disk: never on the caller's (reactor) thread.
-  workers_->TrySubmit([agents = agents_, id = std::string(agent_id), why = std::string(why), now = options_.clock()] {
-    if (absl::Status audited = agents->AuditDenied(id, why, now); !audited.ok()) {
-      spdlog::error("could not audit refusal of agent {}: {}", id, audited.ToString());
-    }
-  });
+  const bool queued = workers_->TrySubmit(
+      [agents = agents_, id = std::string(agent_id), why = std::string(why), now = options_.clock()] {
+        if (absl::Status audited = agents->AuditDenied(id, why, now); !audited.ok()) {
+          spdlog::error("could not audit refusal of agent {}: {}", id, audited.ToString());
+        }
+      });
+  if (!queued) {
+    // The worker queue is full (or shutting down): the refusal stands, but its audit entry is lost. Say so.
+    const std::uint64_t lost = unaudited_refusals_.fetch_add(1, std::memory_order_relaxed) + 1;
+    spdlog::error("refusal of agent {} ({}) not audited: the worker queue is full ({} refusals unaudited so far)",
+                  std::string(agent_id), std::string(why), lost);
+  }
   return refusal;
 }
 

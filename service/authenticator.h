@@ -1,7 +1,9 @@
 #ifndef PUMPTRACK_SERVICE_AUTHENTICATOR_H_
 #define PUMPTRACK_SERVICE_AUTHENTICATOR_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -49,6 +51,9 @@ class Authenticator {
   // enrolled and not revoked; refusals of a known identity are audited.
   absl::StatusOr<engine::Caller> AuthorizeAgent(const grpc::ServerContextBase& context, absl::string_view claimed_agent_id);
 
+  // Refusals of known agents whose audit entry was dropped because the worker queue was full (each is also logged).
+  std::uint64_t unaudited_refusals() const { return unaudited_refusals_.load(std::memory_order_relaxed); }
+
  private:
   // The peer's address without its port ("ipv4:127.0.0.1").
   static std::string PeerAddress(const grpc::ServerContextBase& context);
@@ -67,6 +72,7 @@ class Authenticator {
   };
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Failures> failures_ ABSL_GUARDED_BY(mu_);
+  std::atomic<std::uint64_t> unaudited_refusals_{0};
 };
 
 }  // namespace pumptrack::service

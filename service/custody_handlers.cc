@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "service/inventory_handlers.h"
 #include "service/page_token.h"
 #include "service/validation.h"
@@ -19,7 +20,7 @@ constexpr int kMaxAvailableCount = 100;
 
 absl::Status CheckTag(absl::string_view tag) {
   if (IsValidAssetTag(tag)) return absl::OkStatus();
-  return absl::InvalidArgumentError("asset_tag: must be 1-64 characters from [A-Za-z0-9._-]");
+  return absl::InvalidArgumentError(absl::StrCat("asset_tag: ", ids::kAssetTagRule));
 }
 
 // A unit id or seal id: 1-64 printable characters.
@@ -125,13 +126,9 @@ absl::StatusOr<v1::GetCustodyHistoryResponse> GetCustodyHistory(const v1::GetCus
   absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
   const std::uint64_t fingerprint = FilterFingerprint({request.asset_tag()});
-  std::uint64_t after = 0;
-  if (!request.page_token().empty()) {
-    absl::StatusOr<std::string> cursor = DecodePageToken(request.page_token(), fingerprint);
-    if (!cursor.ok()) return cursor.status();
-    if (!absl::SimpleAtoi(*cursor, &after) || after == 0) return absl::InvalidArgumentError("page_token: is malformed");
-  }
-  absl::StatusOr<storage::CustodyHistoryPage> page = runtime.History(request.asset_tag(), after, *page_size);
+  absl::StatusOr<std::uint64_t> after = DecodeNumericPageToken(request.page_token(), fingerprint);
+  if (!after.ok()) return after.status();
+  absl::StatusOr<storage::CustodyHistoryPage> page = runtime.History(request.asset_tag(), *after, *page_size);
   if (!page.ok()) return page.status();
   v1::GetCustodyHistoryResponse response;
   for (v1::CustodyEvent& event : page->events) *response.add_events() = std::move(event);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "rules/checks.h"
 #include "rules/policy.h"
 #include "service/inventory_handlers.h"
@@ -38,19 +39,13 @@ absl::StatusOr<v1::ListFindingsResponse> ListFindings(const v1::ListFindingsRequ
   if (absl::Status s = CheckLabel("facility", request.facility()); !s.ok()) return s;
   if (absl::Status s = CheckLabel("unit", request.unit()); !s.ok()) return s;
   if (!request.asset_tag().empty() && !IsValidAssetTag(request.asset_tag())) {
-    return absl::InvalidArgumentError("asset_tag: must be 1-64 characters from [A-Za-z0-9._-]");
+    return absl::InvalidArgumentError(absl::StrCat("asset_tag: ", ids::kAssetTagRule));
   }
   const std::uint64_t fingerprint = FilterFingerprint(
       {absl::StrCat(request.kind()), absl::StrCat(request.severity()), absl::StrCat(request.state()),
        request.facility(), request.unit(), request.asset_tag()});
-  std::uint64_t below = 0;
-  if (!request.page_token().empty()) {
-    absl::StatusOr<std::string> cursor = DecodePageToken(request.page_token(), fingerprint);
-    if (!cursor.ok()) return cursor.status();
-    if (!absl::SimpleAtoi(*cursor, &below) || below == 0) {
-      return absl::InvalidArgumentError("page_token: is malformed");
-    }
-  }
+  absl::StatusOr<std::uint64_t> below = DecodeNumericPageToken(request.page_token(), fingerprint);
+  if (!below.ok()) return below.status();
   storage::FindingFilter filter;
   filter.kind = request.kind();
   filter.severity = request.severity();
@@ -58,7 +53,7 @@ absl::StatusOr<v1::ListFindingsResponse> ListFindings(const v1::ListFindingsRequ
   filter.facility = request.facility();
   filter.unit = request.unit();
   filter.asset_tag = request.asset_tag();
-  absl::StatusOr<storage::FindingPage> page = findings.List(filter, below, *page_size);
+  absl::StatusOr<storage::FindingPage> page = findings.List(filter, *below, *page_size);
   if (!page.ok()) return page.status();
   v1::ListFindingsResponse response;
   for (v1::Finding& finding : page->findings) *response.add_findings() = std::move(finding);

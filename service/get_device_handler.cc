@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "service/inventory_handlers.h"
 #include "service/validation.h"
 #include "storage/proto_time.h"
@@ -9,7 +10,7 @@ absl::StatusOr<v1::Device> LookUpDevice(const v1::DeviceKey& key, const storage:
   switch (key.key_case()) {
     case v1::DeviceKey::kAssetTag:
       if (!IsValidAssetTag(key.asset_tag())) {
-        return absl::InvalidArgumentError("device.asset_tag: must be 1-64 characters from [A-Za-z0-9._-]");
+        return absl::InvalidArgumentError(absl::StrCat("device.asset_tag: ", ids::kAssetTagRule));
       }
       return devices.GetDevice(key.asset_tag());
     case v1::DeviceKey::kSerialNumber:

@@ -6,13 +6,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "pumptrack/v1/inventory_service.pb.h"
 #include "storage/device_store.h"
 
 namespace pumptrack::service {
 
-inline constexpr int kDefaultPageSize = 100;
-inline constexpr int kMaxPageSize = 1000;
+using ids::kDefaultPageSize;
+using ids::kMaxPageSize;
 
 absl::StatusOr<v1::Device> GetDevice(const v1::GetDeviceRequest& request, const storage::DeviceStore& devices);
 

@@ -1,6 +1,7 @@
 #include "service/offline_admin.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 
@@ -8,8 +9,8 @@ namespace pumptrack::service {
 
 absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data_dir, absl::string_view name,
                                                          absl::string_view role, absl::Duration ttl) {
-  const v1::Role parsed_role = storage::ParseRole(role);
-  if (parsed_role == v1::ROLE_UNSPECIFIED) {
+  const absl::StatusOr<v1::Role> parsed_role = ids::ParseRole(role);
+  if (!parsed_role.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--role: '", role, "' is not one of viewer, transport, asset_manager, auditor, admin"));
   }
@@ -29,7 +30,7 @@ absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data
   absl::StatusOr<std::unique_ptr<storage::TokenStore>> tokens =
       storage::TokenStore::Open(database->get(), audit->get());
   if (!tokens.ok()) return tokens.status();
-  return (*tokens)->Create(name, parsed_role, ttl, {v1::ACTOR_KIND_OPERATOR, "operator"}, absl::Now());
+  return (*tokens)->Create(name, *parsed_role, ttl, {v1::ACTOR_KIND_OPERATOR, "operator"}, absl::Now());
 }
 
 }  // namespace pumptrack::service

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "storage/proto_time.h"
 
 namespace pumptrack::service {
@@ -74,9 +75,7 @@ class Checker {
 };
 
 void CheckIdentity(Checker& c, const v1::DeviceIdentity& identity) {
-  if (!IsValidAssetTag(identity.asset_tag())) {
-    c.Fail("identity.asset_tag", "must be 1-64 characters from [A-Za-z0-9._-]");
-  }
+  if (!IsValidAssetTag(identity.asset_tag())) c.Fail("identity.asset_tag", ids::kAssetTagRule);
   c.RequiredText("identity.serial_number", identity.serial_number(), kMaxNameLength);
   c.Text("identity.manufacturer", identity.manufacturer(), kMaxNameLength);
   c.Text("identity.model", identity.model(), kMaxNameLength);
@@ -197,15 +196,7 @@ absl::Status ToStatus(const FieldViolation& violation) {
   return absl::InvalidArgumentError(absl::StrCat(violation.field, ": ", violation.reason));
 }
 
-bool IsValidAssetTag(absl::string_view value) {
-  if (value.empty() || value.size() > kMaxNameLength) return false;
-  for (char ch : value) {
-    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                    ch == '_' || ch == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
+bool IsValidAssetTag(absl::string_view value) { return ids::IsValidAssetTag(value); }
 
 std::optional<FieldViolation> ValidateObservation(const v1::Observation& observation, absl::Time now,
                                                   absl::string_view path) {
@@ -228,10 +219,7 @@ std::optional<FieldViolation> ValidateObservation(const v1::Observation& observa
 
 std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl::string_view path) {
   Checker c(path);
-  const std::string& id = agent.agent_id();
-  bool id_ok = !id.empty() && id.size() <= kMaxNameLength;
-  for (char ch : id) id_ok = id_ok && (IsValidAssetTag(absl::string_view(&ch, 1)) || ch == ':');
-  if (!id_ok) c.Fail("agent_id", "must be 1-64 characters from [A-Za-z0-9._:-]");
+  if (!ids::IsValidAgentId(agent.agent_id())) c.Fail("agent_id", ids::kAgentIdRule);
   c.Text("agent_version", agent.agent_version(), kMaxNameLength);
   return std::move(c).Result();
 }

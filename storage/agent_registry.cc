@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/keys.h"
 #include "storage/proto_time.h"
@@ -19,13 +20,6 @@ constexpr std::size_t kMaxNoteLength = 256;
 
 
 }  // namespace
-
-bool IsValidAgentId(absl::string_view agent_id) {
-  if (agent_id.empty() || agent_id.size() > 64) return false;
-  return std::all_of(agent_id.begin(), agent_id.end(), [](char ch) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-' || ch == ':';
-  });
-}
 
 std::string DescribeAgent(const v1::Agent& agent) {
   return absl::StrCat("agent=", agent.agent_id(), " state=", v1::AgentState_Name(agent.state()));
@@ -62,7 +56,7 @@ absl::StatusOr<v1::Agent> AgentRegistry::Put(const v1::Agent& agent, std::string
 
 absl::StatusOr<v1::Agent> AgentRegistry::Enroll(absl::string_view agent_id, absl::string_view note,
                                                 const Actor& actor, absl::Time now) {
-  if (!IsValidAgentId(agent_id)) return absl::InvalidArgumentError("agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");
+  if (absl::Status valid = ids::CheckAgentId("agent_id", agent_id); !valid.ok()) return valid;
   if (note.size() > kMaxNoteLength) return absl::InvalidArgumentError("note: must be at most 256 bytes");
   absl::MutexLock lock(&mu_);
   auto it = agents_.find(agent_id);

@@ -54,9 +54,6 @@ class AgentRegistry {
 // One-line description of an agent for audit entries.
 std::string DescribeAgent(const v1::Agent& agent);
 
-// True for 1-64 characters from [A-Za-z0-9._:-].
-bool IsValidAgentId(absl::string_view agent_id);
-
 }  // namespace pumptrack::storage
 
 #endif  // PUMPTRACK_STORAGE_AGENT_REGISTRY_H_

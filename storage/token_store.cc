@@ -43,18 +43,6 @@ bool IsLive(const v1::Token& token, absl::Time now) {
 
 }  // namespace
 
-std::string RoleName(v1::Role role) {
-  std::string name = v1::Role_Name(role);
-  if (absl::StartsWith(name, "ROLE_")) name = name.substr(5);
-  return absl::AsciiStrToLower(name);
-}
-
-v1::Role ParseRole(absl::string_view name) {
-  v1::Role role = v1::ROLE_UNSPECIFIED;
-  if (!v1::Role_Parse(absl::StrCat("ROLE_", absl::AsciiStrToUpper(name)), &role)) return v1::ROLE_UNSPECIFIED;
-  return role;
-}
-
 std::string DescribeToken(const v1::Token& token) {
   return absl::StrCat("id=", token.id(), " name=", token.name(), " role=", RoleName(token.role()),
                       token.has_expires_at() ? absl::StrCat(" expires=", TimeUtil::ToString(token.expires_at())) : "",

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "pumptrack/v1/auth.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
@@ -58,9 +59,8 @@ class TokenStore {
 // A one-line description of a token for logs and audit entries (never the secret).
 std::string DescribeToken(const v1::Token& token);
 
-// Role as lower-case text ("asset_manager"), and back. ParseRole returns ROLE_UNSPECIFIED for unknown text.
-std::string RoleName(v1::Role role);
-v1::Role ParseRole(absl::string_view name);
+// Role names and parsing live in common/ids.h; RoleName is also reachable as storage::RoleName.
+using ids::RoleName;
 
 }  // namespace pumptrack::storage
 

@@ -58,6 +58,20 @@ TEST(PageTokenTest, MalformedTokensAreInvalidArgument) {
   }
 }
 
+// Audit, custody history and findings page by a number; none ever issues 0, and all three refuse it alike.
+TEST(PageTokenTest, NumericCursorIsNeverZero) {
+  const std::uint64_t fingerprint = FilterFingerprint({"PT-00042"});
+  EXPECT_EQ(*DecodeNumericPageToken("", fingerprint), 0u);  // the first page
+  EXPECT_EQ(*DecodeNumericPageToken(EncodePageToken(fingerprint, "42"), fingerprint), 42u);
+  for (const char* cursor : {"0", "-1", "x", "18446744073709551616"}) {
+    absl::StatusOr<std::uint64_t> decoded = DecodeNumericPageToken(EncodePageToken(fingerprint, cursor), fingerprint);
+    EXPECT_TRUE(absl::IsInvalidArgument(decoded.status())) << cursor;
+    EXPECT_EQ(decoded.status().message(), "page_token: is malformed") << cursor;
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      DecodeNumericPageToken(EncodePageToken(fingerprint + 1, "42"), fingerprint).status()));
+}
+
 TEST(PageTokenTest, FingerprintIsStableAndDelimitsParts) {
   // Stable across processes and versions: pin one value (FNV-1a 64 over 4-byte big-endian lengths and bytes).
   EXPECT_EQ(FilterFingerprint({}), 0xcbf29ce484222325ULL);

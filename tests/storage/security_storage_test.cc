@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/write_batch.h"
@@ -372,16 +373,23 @@ TEST(SecurityHelpersTest, Sha256RoleNamesAndAgentIds) {
   // FIPS 180-2 test vector.
   EXPECT_EQ(absl::BytesToHexString(Sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(RoleName(v1::ROLE_ASSET_MANAGER), "asset_manager");
-  EXPECT_EQ(ParseRole("asset_manager"), v1::ROLE_ASSET_MANAGER);
-  EXPECT_EQ(ParseRole("ADMIN"), v1::ROLE_ADMIN);
-  EXPECT_EQ(ParseRole("root"), v1::ROLE_UNSPECIFIED);
-  EXPECT_TRUE(IsValidAgentId("gw-5west-01"));
-  EXPECT_TRUE(IsValidAgentId("rtls:bridge.02_a"));
-  EXPECT_FALSE(IsValidAgentId(""));
-  EXPECT_FALSE(IsValidAgentId(std::string(65, 'a')));
-  EXPECT_FALSE(IsValidAgentId("gw 1"));
-  EXPECT_FALSE(IsValidAgentId("gw/1"));
+  EXPECT_EQ(ids::RoleName(v1::ROLE_ASSET_MANAGER), "asset_manager");
+  EXPECT_EQ(ids::ParseRole("asset_manager").value(), v1::ROLE_ASSET_MANAGER);
+  EXPECT_EQ(ids::ParseRole("ADMIN").value(), v1::ROLE_ADMIN);
+  EXPECT_EQ(ids::ParseRole("Asset-Manager").value(), v1::ROLE_ASSET_MANAGER);
+  EXPECT_FALSE(ids::ParseRole("root").ok());
+  EXPECT_FALSE(ids::ParseRole("unspecified").ok());
+  EXPECT_FALSE(ids::ParseRole("role_admin").ok());
+  EXPECT_TRUE(ids::IsValidAgentId("gw-5west-01"));
+  EXPECT_TRUE(ids::IsValidAgentId("rtls:bridge.02_a"));
+  EXPECT_TRUE(ids::IsValidAgentId(std::string(64, 'a')));
+  EXPECT_FALSE(ids::IsValidAgentId(""));
+  EXPECT_FALSE(ids::IsValidAgentId(std::string(65, 'a')));
+  EXPECT_FALSE(ids::IsValidAgentId("gw 1"));
+  EXPECT_FALSE(ids::IsValidAgentId("gw/1"));
+  EXPECT_EQ(ids::CheckAgentId("agent_id", "gw/1").message(), "agent_id: must be 1-64 characters from [A-Za-z0-9._:-]");
+  EXPECT_TRUE(ids::IsValidAssetTag("PT-00042"));
+  EXPECT_FALSE(ids::IsValidAssetTag("PT:00042"));  // a colon is for agent ids only
 }
 
 }  // namespace
