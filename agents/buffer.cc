@@ -162,23 +162,27 @@ absl::Status Buffer::Append(std::vector<Observation>& observations) {
   absl::flat_hash_set<std::string> written_sequences;
   uint64_t id = next_id_;
   std::string value;
+  // A failed Put (the batch grew past its limit) is handled as a failed write: nothing is stored.
+  rocksdb::Status status;
   for (int64_t i = incoming - 1; i >= 0; --i) {
     const Observation& observation = observations[static_cast<size_t>(i)];
-    if (written_sequences.insert(observation.identity().asset_tag()).second) {
-      batch.Put(SequenceKey(observation.identity().asset_tag()), SequenceValue(observation.sequence()));
+    if (written_sequences.insert(observation.identity().asset_tag()).second && status.ok()) {
+      status = batch.Put(SequenceKey(observation.identity().asset_tag()), SequenceValue(observation.sequence()));
     }
   }
-  for (int64_t i = skip_new; i < incoming; ++i) {
+  for (int64_t i = skip_new; i < incoming && status.ok(); ++i) {
     value.clear();
     // Serialization only fails for missing required fields, which proto3 does not have; an observation whose strings
     // are not valid UTF-8 serializes but does not parse back, and ReadOldest drops it.
     observations[static_cast<size_t>(i)].SerializeToString(&value);
-    batch.Put(EntryKey(id++), value);
+    status = batch.Put(EntryKey(id++), value);
   }
 
-  rocksdb::WriteOptions write;
-  write.sync = true;
-  rocksdb::Status status = db_->Write(write, &batch);
+  if (status.ok()) {
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    status = db_->Write(write, &batch);
+  }
   if (!status.ok()) {
     // Give the devices back the sequences they had before, as stored.
     for (const std::string& tag : written_sequences) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "common/grpc_status.h"
 #include "spdlog/spdlog.h"
 
 namespace pumptrack::agents {
@@ -16,11 +17,6 @@ namespace {
 using pumptrack::v1::Observation;
 using pumptrack::v1::ReportBatch;
 using pumptrack::v1::ReportBatchAck;
-
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  // grpc::StatusCode and absl::StatusCode share their numbering.
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
 
 // Stream failures worth a new stream: the service or the network is busy or briefly gone.
 bool IsRetryable(absl::StatusCode code) {

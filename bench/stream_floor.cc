@@ -48,7 +48,7 @@ class FloorReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byte
     for (int i = 0; i < batch.observations_size(); ++i) ack.add_results()->set_result(v1::REPORT_RESULT_ACCEPTED);
     {
       absl::MutexLock lock(&mu_);
-      pending_.push_back(service::SerializeMessage(ack));
+      pending_.push_back(*service::SerializeMessage(ack));  // a small ack always serialises
       if (!writing_) WriteNextLocked();
     }
     StartRead(&incoming_);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "cli/table.h"
+#include "common/grpc_status.h"
 
 namespace pumptrack::cli {
 
@@ -62,9 +63,7 @@ std::string RedactSecretLikeWords(absl::string_view text) {
 
 absl::Status FromRpcStatus(const grpc::Status& status, absl::string_view subject, const ConnectionOptions& connection) {
   if (status.ok()) return absl::OkStatus();
-  // gRPC and Abseil share the same numeric codes.
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      DescribeRpcFailure(status, subject, connection));
+  return FromGrpcStatus(status, DescribeRpcFailure(status, subject, connection));
 }
 
 std::string ErrorLine(const absl::Status& status) {

@@ -52,7 +52,12 @@ grpc::ServerUnaryReactor* HandleReport(grpc::CallbackServerContext* context, con
     metrics->ObserveIngestLatency(absl::Now() - received);
     v1::ReportResponse response;
     response.set_result(ToReportResult(results->front()));
-    *response_bytes = SerializeMessage(response);
+    absl::StatusOr<grpc::ByteBuffer> serialized = SerializeMessage(response);
+    if (!serialized.ok()) {
+      reactor->Finish(ToGrpcStatus(serialized.status()));
+      return;
+    }
+    *response_bytes = *std::move(serialized);
     reactor->Finish(grpc::Status::OK);
   };
   if (absl::Status queued = service.ingest->Submit(std::move(ingest)); !queued.ok()) {

@@ -235,8 +235,13 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     if (!writing_ && !pending_.empty() && pending_.front()->ack) {
+      absl::StatusOr<grpc::ByteBuffer> serialized = SerializeMessage(*pending_.front()->ack);
+      if (!serialized.ok()) {
+        FinishLocked(ToGrpcStatus(serialized.status()));
+        return;
+      }
       writing_ = true;
-      outgoing_ = SerializeMessage(*pending_.front()->ack);
+      outgoing_ = *std::move(serialized);
       pending_.pop_front();
       StartWrite(&outgoing_);
     }

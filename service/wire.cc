@@ -49,10 +49,15 @@ absl::Status ParseMessage(const grpc::ByteBuffer& buffer, google::protobuf::Mess
       absl::StrCat("request: is not a valid ", message.GetDescriptor()->full_name(), " message"));
 }
 
-grpc::ByteBuffer SerializeMessage(const google::protobuf::Message& message) {
+absl::StatusOr<grpc::ByteBuffer> SerializeMessage(const google::protobuf::Message& message) {
   grpc::ByteBuffer buffer;
   bool own_buffer = false;
-  grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(message, &buffer, &own_buffer);
+  const grpc::Status serialized =
+      grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(message, &buffer, &own_buffer);
+  if (!serialized.ok()) {
+    return absl::InternalError(absl::StrCat("cannot serialise ", message.GetDescriptor()->full_name(), ": ",
+                                            serialized.error_message()));
+  }
   return buffer;
 }
 

@@ -6,6 +6,7 @@
 // INVALID_ARGUMENT naming the field instead of gRPC's generic failure.
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -17,8 +18,8 @@ namespace pumptrack::service {
 // is not valid protobuf.
 absl::Status ParseMessage(const grpc::ByteBuffer& buffer, google::protobuf::Message& message);
 
-// `message` serialised into a ByteBuffer.
-grpc::ByteBuffer SerializeMessage(const google::protobuf::Message& message);
+// `message` serialised into a ByteBuffer; INTERNAL if protobuf cannot serialise it (a message over 2 GiB).
+absl::StatusOr<grpc::ByteBuffer> SerializeMessage(const google::protobuf::Message& message);
 
 }  // namespace pumptrack::service
 

@@ -39,9 +39,10 @@ grpc::ByteBuffer ToBuffer(const std::uint8_t* data, std::size_t size) {
 }
 
 void CheckRoundTrip(const google::protobuf::Message& message) {
-  grpc::ByteBuffer again = pumptrack::service::SerializeMessage(message);
+  absl::StatusOr<grpc::ByteBuffer> again = pumptrack::service::SerializeMessage(message);
+  Require(again.ok(), "a parsed message does not serialise");
   std::unique_ptr<google::protobuf::Message> reparsed(message.New());
-  Require(pumptrack::service::ParseMessage(again, *reparsed).ok(), "a parsed message does not re-parse");
+  Require(pumptrack::service::ParseMessage(*again, *reparsed).ok(), "a parsed message does not re-parse");
   // NaN is a value an agent may send (validation refuses it); it must survive the trip as NaN.
   google::protobuf::util::DefaultFieldComparator comparator;
   comparator.set_treat_nan_as_equal(true);
