@@ -27,6 +27,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "agents/agent.h"
@@ -180,8 +181,8 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   // With mutual TLS the service takes the identity from the certificate, so the agent need not name itself.
   config.uplink.agent_id = absl::GetFlag(FLAGS_agent_id);
   if (config.uplink.agent_id.empty() && config.insecure) config.uplink.agent_id = AgentIdFromHostname();
-  if (!config.uplink.agent_id.empty() && !ids::IsValidAgentId(config.uplink.agent_id)) {
-    return absl::InvalidArgumentError(absl::StrCat("--agent_id ", ids::kAgentIdRule));
+  if (!config.uplink.agent_id.empty() && !pumptrack::ids::IsValidAgentId(config.uplink.agent_id)) {
+    return absl::InvalidArgumentError(absl::StrCat("--agent_id ", pumptrack::ids::kAgentIdRule));
   }
   config.uplink.agent_version = PUMPTRACK_VERSION;
   config.uplink.batch_size = absl::GetFlag(FLAGS_batch_size);
