@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace pumptrack::agents {
@@ -54,8 +55,7 @@ absl::Status Agent::Run() {
     absl::Time now = absl::Now();
     const bool rounds_done = options_.rounds != 0 && rounds_run >= options_.rounds;
     if (!rounds_done && now >= next_round) {
-      absl::Status status = RunRound(++rounds_run);
-      if (!status.ok()) return status;
+      RETURN_IF_ERROR(RunRound(++rounds_run));
       next_round = std::max(next_round + options_.interval, absl::Now());
       UpdateGauges();
       continue;
@@ -150,24 +150,23 @@ absl::Status Agent::Deliver(absl::Time until) {
   absl::Status status;
   while (!stop_.HasBeenNotified() && buffer_->size() > 0) {
     const int64_t unencodable_before = buffer_->drops().unencodable;
-    absl::StatusOr<std::vector<BufferedObservation>> entries = buffer_->ReadOldest(options_.delivery_chunk);
-    if (!entries.ok()) return entries.status();
+    ASSIGN_OR_RETURN(std::vector<BufferedObservation> entries, buffer_->ReadOldest(options_.delivery_chunk));
     const int64_t unencodable = buffer_->drops().unencodable - unencodable_before;
     if (unencodable > 0) {
       metrics_.AddDroppedUnencodable(unencodable);
       spdlog::warn("dropped {} buffered reports that cannot be encoded", unencodable);
     }
-    if (entries->empty()) continue;
+    if (entries.empty()) continue;
 
     std::vector<uint64_t> ids;
     std::vector<pumptrack::v1::Observation> observations;
-    ids.reserve(entries->size());
-    observations.reserve(entries->size());
-    for (BufferedObservation& entry : *entries) {
+    ids.reserve(entries.size());
+    observations.reserve(entries.size());
+    for (BufferedObservation& entry : entries) {
       ids.push_back(entry.id);
       observations.push_back(std::move(entry.observation));
     }
-    entries->clear();
+    entries.clear();
     metrics_.AddSent(static_cast<int64_t>(ids.size()));
 
     absl::Status remove_status;

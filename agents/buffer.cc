@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
@@ -93,8 +94,7 @@ absl::StatusOr<std::unique_ptr<Buffer>> Buffer::Open(const BufferOptions& option
   rocksdb::Status status = rocksdb::DB::Open(db_options, options.dir, &raw);
   if (!status.ok()) return FromRocksDb(status, absl::StrFormat("open buffer %s", options.dir));
   std::unique_ptr<Buffer> buffer(new Buffer(options, std::unique_ptr<rocksdb::DB>(raw)));
-  absl::Status loaded = buffer->Load();
-  if (!loaded.ok()) return loaded;
+  RETURN_IF_ERROR(buffer->Load());
   return buffer;
 }
 

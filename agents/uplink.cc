@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace pumptrack::agents {
@@ -72,8 +73,7 @@ class Uplink::Stream {
     ReportBatchAck ack;
     while (stream_.Read(&ack)) {
       absl::MutexLock lock(&mu_);
-      absl::Status status = OnAckLocked(ack);
-      if (!status.ok()) return status;
+      RETURN_IF_ERROR(OnAckLocked(ack));
     }
     return absl::OkStatus();
   }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 #include "rules/custody.h"
 #include "spdlog/spdlog.h"
 #include "storage/proto_time.h"
@@ -92,14 +93,12 @@ CustodyRuntime::CustodyRuntime(storage::Database* database, storage::DeviceStore
 CustodyRuntime::~CustodyRuntime() { Stop(); }
 
 absl::Status CustodyRuntime::Load(absl::Duration sweep_interval) {
-  absl::StatusOr<std::vector<std::string>> tags = custody_->CheckedOut();
-  if (!tags.ok()) return tags.status();
+  ASSIGN_OR_RETURN(std::vector<std::string> tags, custody_->CheckedOut());
   {
     absl::MutexLock lock(&mu_);
-    for (const std::string& tag : *tags) {
-      absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
-      if (!device.ok()) return device.status();
-      checkouts_[tag] = {ToAbslTime(device->custody().due_at())};
+    for (const std::string& tag : tags) {
+      ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(tag));
+      checkouts_[tag] = {ToAbslTime(device.custody().due_at())};
     }
     PublishCheckoutMetrics();
   }
@@ -125,21 +124,20 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::Act(const CustodyRequest& requ
 absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyRequest& request,
                                                                const storage::Actor& actor) {
   const std::string& tag = request.asset_tag;
-  absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
-  if (!device.ok()) return device.status();
+  ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(tag));
   std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
   const absl::Time now = engine_->clock();
-  const v1::Location& location = device->last_observation().location();
-  v1::Custody& custody = *device->mutable_custody();
-  const v1::CustodyState from = rules::CustodyStateOf(*device);
+  const v1::Location& location = device.last_observation().location();
+  v1::Custody& custody = *device.mutable_custody();
+  const v1::CustodyState from = rules::CustodyStateOf(device);
   const std::string before = Describe(custody);
 
   std::pair<std::string, std::string> unit;  // (facility, id) of the request's unit
   if (request.action == v1::CUSTODY_ACTION_CHECK_OUT || request.action == v1::CUSTODY_ACTION_CHECK_IN) {
-    absl::StatusOr<std::pair<std::string, std::string>> resolved = ResolveUnit(
-        *policy, request.action == v1::CUSTODY_ACTION_CHECK_OUT ? "destination_unit" : "unit", request.unit, *device);
-    if (!resolved.ok()) return resolved.status();
-    unit = *std::move(resolved);
+    ASSIGN_OR_RETURN(auto resolved,
+                     ResolveUnit(*policy, request.action == v1::CUSTODY_ACTION_CHECK_OUT ? "destination_unit" : "unit",
+                         request.unit, device));
+    unit = std::move(resolved);
   }
   // The check-in gate, judged on the pump's state as it arrives.
   std::vector<std::string> gate_failures;
@@ -147,8 +145,8 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
   const std::vector<v1::Finding> open = engine_->OpenFindingsOf(tag);
   if (request.action == v1::CUSTODY_ACTION_CHECK_IN && from == v1::CUSTODY_STATE_IN_TRANSIT) {
     gate_failures = rules::GateFailures(
-        *policy, {.device = &*device, .open_findings = &open, .observed_seal_id = request.observed_seal_id, .now = now});
-    if (std::optional<rules::Violation> mismatch = rules::SealMismatch(*device, request.observed_seal_id)) {
+        *policy, {.device = &device, .open_findings = &open, .observed_seal_id = request.observed_seal_id, .now = now});
+    if (std::optional<rules::Violation> mismatch = rules::SealMismatch(device, request.observed_seal_id)) {
       extra.push_back(*std::move(mismatch));
     }
   }
@@ -187,7 +185,7 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
       *custody.mutable_checked_out_at() = ToProtoTimestamp(now);
       *custody.mutable_due_at() = ToProtoTimestamp(now + request.due_in);
       custody.set_permanent_transfer(request.permanent_transfer);
-      custody.set_recorded_seal_id(device->last_observation().physical().seal_id());
+      custody.set_recorded_seal_id(device.last_observation().physical().seal_id());
       custody.clear_quarantine_reasons();
       event.set_destination_facility(unit.first);
       event.set_destination_unit(unit.second);
@@ -205,9 +203,9 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
       custody.set_placed_unit(unit.second);
       for (const std::string& failure : gate_failures) custody.add_quarantine_reasons(failure);
       if (permanent) {
-        device->set_home_facility(unit.first);
-        device->set_home_unit(unit.second);
-        device->set_home_source(v1::HOME_SOURCE_ASSIGNED);
+        device.set_home_facility(unit.first);
+        device.set_home_unit(unit.second);
+        device.set_home_source(v1::HOME_SOURCE_ASSIGNED);
         custody.clear_placed_facility();
         custody.clear_placed_unit();
       }
@@ -236,13 +234,11 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
 
   FindingTransaction transaction(engine_);
   rocksdb::WriteBatch batch;
-  absl::Status staged = devices_->StageServiceFields(*device, batch);
+  absl::Status staged = devices_->StageServiceFields(device, batch);
   if (staged.ok()) staged = custody_->Stage(event, custody, batch);
-  if (staged.ok()) staged = engine_->StageReevaluation(*device, batch, extra);
+  if (staged.ok()) staged = engine_->StageReevaluation(device, batch, extra);
   if (!staged.ok()) return staged;
-  absl::StatusOr<v1::AuditEntry> entry =
-      audit_->Commit(batch, {actor, AuditAction(request.action), tag, before, Describe(custody)}, now);
-  if (!entry.ok()) return entry.status();
+  RETURN_IF_ERROR(audit_->Commit(batch, {actor, AuditAction(request.action), tag, before, Describe(custody)}, now));
   transaction.Commit();
   {
     absl::MutexLock lock(&mu_);
@@ -261,25 +257,22 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
 
 absl::StatusOr<storage::CustodyHistoryPage> CustodyRuntime::History(absl::string_view asset_tag, std::uint64_t after,
                                                                     int limit) const {
-  absl::StatusOr<v1::Device> device = devices_->GetDevice(asset_tag);
-  if (!device.ok()) return device.status();
+  RETURN_IF_ERROR(devices_->GetDevice(asset_tag));
   return custody_->History(asset_tag, after, limit);
 }
 
 absl::StatusOr<std::vector<v1::CheckedOutPump>> CustodyRuntime::ListCheckouts(bool overdue_only) const {
-  absl::StatusOr<std::vector<std::string>> tags = custody_->CheckedOut();
-  if (!tags.ok()) return tags.status();
+  ASSIGN_OR_RETURN(std::vector<std::string> tags, custody_->CheckedOut());
   const absl::Time now = engine_->clock();
   std::vector<v1::CheckedOutPump> pumps;
-  for (const std::string& tag : *tags) {
-    absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
-    if (!device.ok()) return device.status();
-    const bool overdue = now > ToAbslTime(device->custody().due_at());
+  for (const std::string& tag : tags) {
+    ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(tag));
+    const bool overdue = now > ToAbslTime(device.custody().due_at());
     if (overdue_only && !overdue) continue;
     v1::CheckedOutPump& pump = pumps.emplace_back();
     pump.set_asset_tag(tag);
-    *pump.mutable_custody() = device->custody();
-    *pump.mutable_location() = device->last_observation().location();
+    *pump.mutable_custody() = device.custody();
+    *pump.mutable_location() = device.last_observation().location();
     pump.set_overdue(overdue);
   }
   std::stable_sort(pumps.begin(), pumps.end(), [](const v1::CheckedOutPump& a, const v1::CheckedOutPump& b) {
@@ -300,20 +293,19 @@ absl::StatusOr<v1::FindAvailableResponse> CustodyRuntime::FindAvailable(absl::st
   response.set_par_level(near->par_level());
   response.set_available_in_unit(engine_->AvailableIn(near->facility(), near->id()));
   for (const FindingEngine::AvailablePump& candidate : engine_->FindAvailable(*near, count)) {
-    absl::StatusOr<v1::Device> device = devices_->GetDevice(candidate.asset_tag);
-    if (!device.ok()) return device.status();
+    ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(candidate.asset_tag));
     v1::AvailablePump& pump = *response.add_pumps();
     pump.set_asset_tag(candidate.asset_tag);
-    pump.set_model(device->identity().model());
-    *pump.mutable_location() = device->last_observation().location();
+    pump.set_model(device.identity().model());
+    *pump.mutable_location() = device.last_observation().location();
     pump.set_proximity(candidate.proximity);
-    *pump.mutable_last_seen_at() = device->last_seen_at();
+    *pump.mutable_last_seen_at() = device.last_seen_at();
   }
   return response;
 }
 
 absl::Status CustodyRuntime::Sweep() {
-  if (absl::Status s = SweepOverdue(engine_->clock()); !s.ok()) return s;
+  RETURN_IF_ERROR(SweepOverdue(engine_->clock()));
   return SweepParLevels();
 }
 
@@ -353,7 +345,7 @@ absl::Status CustodyRuntime::SweepParLevels() {
   return RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
     FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
-    if (absl::Status staged = engine_->StageParLevels(batch); !staged.ok()) return staged;
+    RETURN_IF_ERROR(engine_->StageParLevels(batch));
     return transaction.WriteAndCommit(*database_, batch);
   });
 }

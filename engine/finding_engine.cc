@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "storage/device_summary.h"
 #include "storage/finding_store.h"
@@ -50,12 +51,10 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
                                                                      FleetMetrics* metrics,
                                                                      FindingEngineOptions options) {
   std::unique_ptr<FindingEngine> engine(new FindingEngine(devices, findings, metrics, std::move(options)));
-  absl::StatusOr<std::uint64_t> next = findings->LoadNextNumber();
-  if (!next.ok()) return next.status();
-  engine->next_number_ = *next;
-  absl::StatusOr<std::vector<v1::Finding>> open = findings->LoadOpen();
-  if (!open.ok()) return open.status();
-  for (v1::Finding& finding : *open) {
+  ASSIGN_OR_RETURN(std::uint64_t next, findings->LoadNextNumber());
+  engine->next_number_ = next;
+  ASSIGN_OR_RETURN(std::vector<v1::Finding> open, findings->LoadOpen());
+  for (v1::Finding& finding : open) {
     if (metrics != nullptr) metrics->AddOpenFindings(finding.kind(), finding.severity(), 1);
     if (finding.asset_tag().empty()) engine->open_units_.insert(storage::FindingSubject(finding));
     engine->open_[storage::FindingSubject(finding)].push_back(std::move(finding));
@@ -115,8 +114,7 @@ absl::Status FindingEngine::Reconcile(const v1::Device& device, const std::vecto
   // Most devices have no findings and no violations: nothing to stage.
   if (!violations.empty() || staged_.open.contains(tag) || open_.contains(tag)) {
     const v1::Location& location = device.last_observation().location();
-    absl::Status s = ReconcileSubject(tag, tag, location.facility(), location.unit(), violations, reported, batch);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(ReconcileSubject(tag, tag, location.facility(), location.unit(), violations, reported, batch));
   }
   StageDeviceUpdate(device, reported);
   return absl::OkStatus();
@@ -143,7 +141,7 @@ absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const s
       *it->mutable_last_seen_at() = ToProtoTimestamp(now);
       it->set_facility(facility);
       it->set_unit(unit);
-      if (absl::Status s = findings_->Stage(*it, batch); !s.ok()) return s;
+      RETURN_IF_ERROR(findings_->Stage(*it, batch));
       if (changed) staged_.events.push_back(Event(v1::FindingEvent::TYPE_CHANGED, *it));
       continue;
     }
@@ -160,8 +158,8 @@ absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const s
     finding.set_state(v1::FINDING_STATE_OPEN);
     finding.set_facility(facility);
     finding.set_unit(unit);
-    if (absl::Status s = findings_->Stage(finding, batch); !s.ok()) return s;
-    if (absl::Status s = findings_->StageNextNumber(staged_.next_number, batch); !s.ok()) return s;
+    RETURN_IF_ERROR(findings_->Stage(finding, batch));
+    RETURN_IF_ERROR(findings_->StageNextNumber(staged_.next_number, batch));
     staged_.events.push_back(Event(v1::FindingEvent::TYPE_OPENED, finding));
     open.push_back(std::move(finding));
     matched.push_back(true);
@@ -181,7 +179,7 @@ absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const s
     finding.set_state(v1::FINDING_STATE_RESOLVED);
     *finding.mutable_resolved_at() = ToProtoTimestamp(now);
     *finding.mutable_last_seen_at() = ToProtoTimestamp(now);
-    if (absl::Status s = findings_->Stage(finding, batch); !s.ok()) return s;
+    RETURN_IF_ERROR(findings_->Stage(finding, batch));
     staged_.events.push_back(Event(v1::FindingEvent::TYPE_RESOLVED, finding));
   }
   open = std::move(still_open);
@@ -243,8 +241,7 @@ absl::Status FindingEngine::StageParLevels(rocksdb::WriteBatch& batch) {
       violations.push_back(*std::move(low));
     }
     if (violations.empty() && !open_.contains(key) && !staged_.open.contains(key)) continue;
-    absl::Status s = ReconcileSubject(key, "", unit.facility(), unit.id(), violations, /*reported=*/false, batch);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(ReconcileSubject(key, "", unit.facility(), unit.id(), violations, /*reported=*/false, batch));
   }
   // Units that lost their PAR level (or left the site) since their finding opened.
   std::vector<std::pair<std::string, v1::Finding>> orphans;
@@ -255,8 +252,7 @@ absl::Status FindingEngine::StageParLevels(rocksdb::WriteBatch& batch) {
     }
   }
   for (const auto& [key, finding] : orphans) {
-    absl::Status s = ReconcileSubject(key, "", finding.facility(), finding.unit(), {}, /*reported=*/false, batch);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(ReconcileSubject(key, "", finding.facility(), finding.unit(), {}, /*reported=*/false, batch));
   }
   return absl::OkStatus();
 }
@@ -294,19 +290,18 @@ absl::StatusOr<bool> FindingEngine::StageMissingIfSilent(const v1::Device& devic
   }
   // The reason names when the device was really last heard from, even when a restart's grace moved its deadline.
   keep.push_back(rules::NotSeenViolation(device, ToAbslTime(device.last_seen_at()), after));
-  if (absl::Status s = Reconcile(device, keep, /*reported=*/false, batch); !s.ok()) return s;
+  RETURN_IF_ERROR(Reconcile(device, keep, /*reported=*/false, batch));
   return true;
 }
 
 absl::StatusOr<v1::Finding> FindingEngine::StageAcknowledge(absl::string_view id, absl::string_view actor,
                                                             absl::string_view note, rocksdb::WriteBatch& batch) {
   BeginStaging();
-  absl::StatusOr<v1::Finding> stored = findings_->Get(id);
-  if (!stored.ok()) return stored.status();
-  if (stored->state() == v1::FINDING_STATE_RESOLVED) {
+  ASSIGN_OR_RETURN(v1::Finding stored, findings_->Get(id));
+  if (stored.state() == v1::FINDING_STATE_RESOLVED) {
     return absl::FailedPreconditionError(absl::StrCat("finding ", id, " is already resolved"));
   }
-  std::vector<v1::Finding>& open = StagedOpen(storage::FindingSubject(*stored));
+  std::vector<v1::Finding>& open = StagedOpen(storage::FindingSubject(stored));
   auto it = std::find_if(open.begin(), open.end(), [&](const v1::Finding& f) { return f.id() == id; });
   if (it == open.end()) return absl::InternalError(absl::StrCat("open finding ", id, " is not in the open index"));
   const absl::Time now = staged_.now;
@@ -325,7 +320,7 @@ absl::StatusOr<v1::Finding> FindingEngine::StageAcknowledge(absl::string_view id
     result = *it;
     staged_.events.push_back(Event(v1::FindingEvent::TYPE_CHANGED, result));
   }
-  if (absl::Status s = findings_->Stage(result, batch); !s.ok()) return s;
+  RETURN_IF_ERROR(findings_->Stage(result, batch));
   if (result.asset_tag().empty()) return result;  // a unit's finding
   absl::StatusOr<v1::Device> device = devices_->GetDevice(result.asset_tag());
   if (device.ok()) StageDeviceUpdate(*device, /*reported=*/false);
@@ -381,7 +376,7 @@ void FindingTransaction::Commit() {
 
 absl::Status FindingTransaction::WriteAndCommit(storage::Database& database, rocksdb::WriteBatch& batch) {
   if (batch.Count() > 0) {
-    if (absl::Status written = database.Write(batch, /*sync=*/true); !written.ok()) return written;
+    RETURN_IF_ERROR(database.Write(batch, /*sync=*/true));
   }
   Commit();
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "storage/proto_time.h"
 
@@ -72,23 +73,21 @@ void FindingsRuntime::Stop() {
 
 absl::Status FindingsRuntime::LoadInitialPolicy(const std::string& path) {
   if (!path.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(path);
-    if (!text.ok()) return text.status();
-    absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(*text);
+    ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+    absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(text);
     if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
     engine_->InstallPolicy(*std::move(policy), Provenance(absl::StrCat("file:", path), engine_->clock(),
                                                           v1::POLICY_SOURCE_FILE));
   } else {
-    absl::StatusOr<std::optional<storage::StoredPolicy>> stored = policies_.Load();
-    if (!stored.ok()) return stored.status();
-    if (stored->has_value()) {
+    ASSIGN_OR_RETURN(std::optional<storage::StoredPolicy> stored, policies_.Load());
+    if (stored.has_value()) {
       absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy =
-          rules::CompiledPolicy::FromText((*stored)->text);
+          rules::CompiledPolicy::FromText(stored->text);
       if (!policy.ok()) {
         return absl::DataLossError(absl::StrCat("stored policy no longer validates: ", policy.status().message()));
       }
       // Stored before provenance was kept: all that is known is that it was stored.
-      v1::PolicyInfo provenance = (*stored)->provenance.value_or(
+      v1::PolicyInfo provenance = stored->provenance.value_or(
           Provenance("stored", engine_->clock(), v1::POLICY_SOURCE_STORED_WITHOUT_PROVENANCE));
       engine_->InstallPolicy(*std::move(policy), std::move(provenance));
     }
@@ -98,9 +97,8 @@ absl::Status FindingsRuntime::LoadInitialPolicy(const std::string& path) {
 }
 
 absl::StatusOr<v1::PolicyInfo> FindingsRuntime::ReloadPolicyFile(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(*text);
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(text);
   if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
   const storage::Actor actor{v1::ACTOR_KIND_OPERATOR, absl::StrCat("file:", path)};
   if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, v1::POLICY_SOURCE_RELOAD); !applied.ok()) {
@@ -110,9 +108,8 @@ absl::StatusOr<v1::PolicyInfo> FindingsRuntime::ReloadPolicyFile(const std::stri
 }
 
 absl::StatusOr<v1::PolicyInfo> FindingsRuntime::SetPolicy(absl::string_view text, const storage::Actor& actor) {
-  absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(text);
-  if (!policy.ok()) return policy.status();
-  if (absl::Status applied = ApplyPolicy(*std::move(policy), actor, v1::POLICY_SOURCE_SET); !applied.ok()) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const rules::CompiledPolicy> policy, rules::CompiledPolicy::FromText(text));
+  if (absl::Status applied = ApplyPolicy(std::move(policy), actor, v1::POLICY_SOURCE_SET); !applied.ok()) {
     return applied;
   }
   return engine_->policy_info();
@@ -125,10 +122,8 @@ absl::Status FindingsRuntime::ApplyPolicy(std::shared_ptr<const rules::CompiledP
   v1::PolicyInfo provenance = Provenance(actor.name, now, source);
   const std::string before = engine_->policy()->digest();
   rocksdb::WriteBatch batch;
-  if (absl::Status staged = policies_.Stage(policy->text(), provenance, batch); !staged.ok()) return staged;
-  absl::StatusOr<v1::AuditEntry> entry =
-      audit_->Commit(batch, {actor, "policy.set", "policy", before, policy->digest()}, now);
-  if (!entry.ok()) return entry.status();
+  RETURN_IF_ERROR(policies_.Stage(policy->text(), provenance, batch));
+  RETURN_IF_ERROR(audit_->Commit(batch, {actor, "policy.set", "policy", before, policy->digest()}, now));
   spdlog::info("policy {} applied by {}", policy->digest(), actor.name);
   engine_->InstallPolicy(std::move(policy), std::move(provenance));
   ReevaluateAll();
@@ -142,14 +137,9 @@ absl::StatusOr<v1::Finding> FindingsRuntime::Acknowledge(absl::string_view id, a
   return RunOnWriter<absl::StatusOr<v1::Finding>>(*ingest_, [&]() -> absl::StatusOr<v1::Finding> {
     FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
-    absl::StatusOr<v1::Finding> finding = engine_->StageAcknowledge(id, actor.name, note, batch);
-    if (!finding.ok()) return finding.status();
-    absl::StatusOr<v1::AuditEntry> entry = audit_->Commit(
-        batch,
-        {actor, "finding.acknowledge", std::string(id), "",
-         absl::StrCat(v1::FindingState_Name(finding->state()), ": ", note)},
-        engine_->clock());
-    if (!entry.ok()) return entry.status();
+    ASSIGN_OR_RETURN(v1::Finding finding, engine_->StageAcknowledge(id, actor.name, note, batch));
+    RETURN_IF_ERROR(audit_->Commit(batch, {actor, "finding.acknowledge", std::string(id), "",
+                        absl::StrCat(v1::FindingState_Name(finding.state()), ": ", note)}, engine_->clock()));
     transaction.Commit();
     return finding;
   });
@@ -163,20 +153,18 @@ absl::StatusOr<v1::Device> FindingsRuntime::SetHome(absl::string_view asset_tag,
   }
   const std::string facility = home->facility();
   return RunOnWriter<absl::StatusOr<v1::Device>>(*ingest_, [&]() -> absl::StatusOr<v1::Device> {
-    absl::StatusOr<v1::Device> device = devices_->GetDevice(asset_tag);
-    if (!device.ok()) return device.status();
-    const std::string before = DescribeHome(*device);
-    device->set_home_facility(facility);
-    device->set_home_unit(std::string(unit));
-    device->set_home_source(v1::HOME_SOURCE_ASSIGNED);
+    ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(asset_tag));
+    const std::string before = DescribeHome(device);
+    device.set_home_facility(facility);
+    device.set_home_unit(std::string(unit));
+    device.set_home_source(v1::HOME_SOURCE_ASSIGNED);
     FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
-    absl::Status staged = devices_->StageServiceFields(*device, batch);
-    if (staged.ok()) staged = engine_->StageReevaluation(*device, batch);
+    absl::Status staged = devices_->StageServiceFields(device, batch);
+    if (staged.ok()) staged = engine_->StageReevaluation(device, batch);
     if (!staged.ok()) return staged;
-    absl::StatusOr<v1::AuditEntry> entry = audit_->Commit(
-        batch, {actor, "device.set_home", std::string(asset_tag), before, DescribeHome(*device)}, engine_->clock());
-    if (!entry.ok()) return entry.status();
+    RETURN_IF_ERROR(audit_->Commit(batch, {actor, "device.set_home", std::string(asset_tag), before,
+                        DescribeHome(device)}, engine_->clock()));
     transaction.Commit();
     return device;
   });
@@ -194,9 +182,8 @@ absl::Status FindingsRuntime::SweepMissing() {
       for (std::size_t i = start; i < end; ++i) {
         absl::StatusOr<v1::Device> device = devices_->GetDevice(expired[i]);
         if (absl::IsNotFound(device.status())) continue;
-        absl::StatusOr<bool> staged = device.ok() ? engine_->StageMissingIfSilent(*device, batch)
-                                                  : absl::StatusOr<bool>(device.status());
-        if (!staged.ok()) return staged.status();
+        RETURN_IF_ERROR(device.ok() ? engine_->StageMissingIfSilent(*device,
+                            batch) : absl::StatusOr<bool>(device.status()));
       }
       return transaction.WriteAndCommit(*database_, batch);
     });
@@ -239,11 +226,10 @@ void FindingsRuntime::WaitForReevaluation() {
 }
 
 absl::StatusOr<std::string> FindingsRuntime::ReevaluatePage(const std::string& after_tag) {
-  absl::StatusOr<storage::DevicePage> page = devices_->ListDevices({}, after_tag, kReevaluationPage);
-  if (!page.ok()) return page.status();
-  if (page->devices.empty()) return std::string();
+  ASSIGN_OR_RETURN(storage::DevicePage page, devices_->ListDevices({}, after_tag, kReevaluationPage));
+  if (page.devices.empty()) return std::string();
   std::vector<std::string> tags;
-  for (const v1::Device& device : page->devices) tags.push_back(device.identity().asset_tag());
+  for (const v1::Device& device : page.devices) tags.push_back(device.identity().asset_tag());
   absl::Status done = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
     FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
@@ -251,13 +237,12 @@ absl::StatusOr<std::string> FindingsRuntime::ReevaluatePage(const std::string& a
       // Read again on the writer: the page may be older than a report committed since.
       absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
       if (absl::IsNotFound(device.status())) continue;
-      absl::Status staged = device.ok() ? engine_->StageReevaluation(*device, batch) : device.status();
-      if (!staged.ok()) return staged;
+      RETURN_IF_ERROR(device.ok() ? engine_->StageReevaluation(*device, batch) : device.status());
     }
     return transaction.WriteAndCommit(*database_, batch);
   });
   if (!done.ok()) return done;
-  return page->next_after_tag.empty() ? std::string() : tags.back();
+  return page.next_after_tag.empty() ? std::string() : tags.back();
 }
 
 void FindingsRuntime::ReevaluatorLoop() {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/status_macros.h"
 #include "engine/finding_engine.h"
 #include "engine/ingest_metrics.h"
 #include "engine/storage_health.h"
@@ -24,7 +25,7 @@ IngestPipeline::~IngestPipeline() { Stop(); }
 absl::Status IngestPipeline::Submit(IngestRequest request) {
   const std::size_t count = request.observations.size();
   if (options_.storage_health != nullptr) {
-    if (absl::Status admitted = options_.storage_health->Admit(); !admitted.ok()) return admitted;
+    RETURN_IF_ERROR(options_.storage_health->Admit());
   }
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("the service is shutting down");

@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
@@ -113,14 +114,14 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
   for (int i = 0; i < p.site().facilities_size(); ++i) {
     const std::string path = Indexed("site.facilities", i);
     const v1::Facility& facility = p.site().facilities(i);
-    if (absl::Status s = CheckId(path + ".id", facility.id()); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckId(path + ".id", facility.id()));
     if (!facilities.insert(facility.id()).second) return Invalid(path + ".id", "duplicate facility id");
   }
   absl::flat_hash_set<std::string> buildings;
   for (int i = 0; i < p.site().buildings_size(); ++i) {
     const std::string path = Indexed("site.buildings", i);
     const v1::Building& building = p.site().buildings(i);
-    if (absl::Status s = CheckId(path + ".id", building.id()); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckId(path + ".id", building.id()));
     if (!facilities.contains(building.facility())) {
       return Invalid(path + ".facility", absl::StrCat("unknown facility \"", building.facility(), "\""));
     }
@@ -131,7 +132,7 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
   for (int i = 0; i < p.site().units_size(); ++i) {
     const std::string path = Indexed("site.units", i);
     const v1::Unit& unit = p.site().units(i);
-    if (absl::Status s = CheckId(path + ".id", unit.id()); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckId(path + ".id", unit.id()));
     if (!facilities.contains(unit.facility())) {
       return Invalid(path + ".facility", absl::StrCat("unknown facility \"", unit.facility(), "\""));
     }
@@ -150,7 +151,7 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
     }
     for (int t = 0; t < unit.home_asset_tags_size(); ++t) {
       const std::string tag_path = absl::StrCat(path, ".", Indexed("home_asset_tags", t));
-      if (absl::Status s = CheckId(tag_path, unit.home_asset_tags(t)); !s.ok()) return s;
+      RETURN_IF_ERROR(CheckId(tag_path, unit.home_asset_tags(t)));
       if (!compiled->assigned_homes_.emplace(unit.home_asset_tags(t), &unit).second) {
         return Invalid(tag_path, absl::StrCat("\"", unit.home_asset_tags(t), "\" is homed in two units"));
       }
@@ -168,7 +169,7 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
         return s;
       }
     }
-    if (absl::Status s = CheckVersion(path + ".firmware.minimum", model.firmware().minimum(), false); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckVersion(path + ".firmware.minimum", model.firmware().minimum(), false));
     for (int j = 0; j < model.firmware().blocked_size(); ++j) {
       if (absl::Status s = CheckVersion(absl::StrCat(path, ".firmware.", Indexed("blocked", j)),
                                         model.firmware().blocked(j), true);
@@ -183,8 +184,8 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
       if (range.introduced().empty() && range.fixed().empty()) {
         return Invalid(vpath, "needs introduced, fixed or both");
       }
-      if (absl::Status s = CheckVersion(vpath + ".introduced", range.introduced(), false); !s.ok()) return s;
-      if (absl::Status s = CheckVersion(vpath + ".fixed", range.fixed(), false); !s.ok()) return s;
+      RETURN_IF_ERROR(CheckVersion(vpath + ".introduced", range.introduced(), false));
+      RETURN_IF_ERROR(CheckVersion(vpath + ".fixed", range.fixed(), false));
       if (range.severity() == v1::SEVERITY_UNSPECIFIED) return Invalid(vpath + ".severity", "required");
     }
     absl::flat_hash_set<std::string> care_areas;
@@ -222,7 +223,7 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
     if (threshold.operating_state() == v1::OPERATING_STATE_UNSPECIFIED) {
       return Invalid(path + ".operating_state", "required");
     }
-    if (absl::Status s = CheckPositive(path + ".after", threshold.after(), true); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckPositive(path + ".after", threshold.after(), true));
     if (!compiled->missing_after_.emplace(threshold.operating_state(), ToDuration(threshold.after())).second) {
       return Invalid(path + ".operating_state", "duplicate threshold for this operating state");
     }

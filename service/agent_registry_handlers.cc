@@ -1,3 +1,4 @@
+#include "common/status_macros.h"
 #include "service/admin_handlers.h"
 
 #include "common/ids.h"
@@ -18,7 +19,7 @@ absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, con
 
 absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const engine::Caller& caller,
                                       storage::AgentRegistry& agents, absl::Time now) {
-  if (absl::Status valid = ids::CheckAgentId("agent_id", request.agent_id()); !valid.ok()) return valid;
+  RETURN_IF_ERROR(ids::CheckAgentId("agent_id", request.agent_id()));
   return agents.Revoke(request.agent_id(), caller.actor, now);
 }
 

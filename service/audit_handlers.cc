@@ -1,5 +1,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "service/admin_handlers.h"
 #include "service/inventory_handlers.h"
 #include "service/page_token.h"
@@ -7,24 +8,20 @@
 namespace pumptrack::service {
 absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request,
                                                 const storage::AuditLog& audit) {
-  absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
-  absl::StatusOr<TimeRange> range = ResolveTimeRange(request, {absl::InfinitePast(), absl::InfiniteFuture()});
-  if (!range.ok()) return range.status();
-  const absl::Time start = range->start;
-  const absl::Time end = range->end;
+  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  ASSIGN_OR_RETURN(TimeRange range, ResolveTimeRange(request, {absl::InfinitePast(), absl::InfiniteFuture()}));
+  const absl::Time start = range.start;
+  const absl::Time end = range.end;
   if (request.actor().size() > 64) return absl::InvalidArgumentError("actor: must be at most 64 bytes");
   const std::uint64_t fingerprint =
       FilterFingerprint({request.has_start_time() ? absl::FormatTime(start) : "",
                          request.has_end_time() ? absl::FormatTime(end) : "", request.actor()});
-  absl::StatusOr<std::uint64_t> after_index = DecodeNumericPageToken(request.page_token(), fingerprint);
-  if (!after_index.ok()) return after_index.status();
-  absl::StatusOr<storage::AuditPage> page = audit.List(start, end, request.actor(), *after_index, *page_size);
-  if (!page.ok()) return page.status();
+  ASSIGN_OR_RETURN(std::uint64_t after_index, DecodeNumericPageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(storage::AuditPage page, audit.List(start, end, request.actor(), after_index, page_size));
   v1::ListAuditResponse response;
-  for (v1::AuditEntry& entry : page->entries) *response.add_entries() = std::move(entry);
-  if (page->next_after_index != 0) {
-    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page->next_after_index)));
+  for (v1::AuditEntry& entry : page.entries) *response.add_entries() = std::move(entry);
+  if (page.next_after_index != 0) {
+    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page.next_after_index)));
   }
   return response;
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 #include "spdlog/spdlog.h"
@@ -75,8 +76,7 @@ absl::StatusOr<engine::Caller> Authenticator::AuthorizePerson(const grpc::Server
   const std::string peer = PeerAddress(context);
   if (Throttled(peer, now)) return absl::ResourceExhaustedError("too many failed attempts; retry later");
 
-  absl::StatusOr<Permission> permission = PermissionFor(method);
-  if (!permission.ok()) return permission.status();
+  ASSIGN_OR_RETURN(Permission permission, PermissionFor(method));
 
   const auto& metadata = context.client_metadata();
   auto header = metadata.find("authorization");
@@ -93,7 +93,7 @@ absl::StatusOr<engine::Caller> Authenticator::AuthorizePerson(const grpc::Server
     spdlog::info("refused {} from {}: no valid token", std::string(method), peer);
     return Unauthenticated();
   }
-  if (!RoleGrants(token->role(), *permission)) {
+  if (!RoleGrants(token->role(), permission)) {
     RecordFailure(peer, now);
     spdlog::info("refused {} from {} for token {}: role {} does not grant it", std::string(method), peer, token->name(),
                  ids::RoleName(token->role()));

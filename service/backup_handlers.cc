@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "rocksdb/write_batch.h"
 #include "storage/backup.h"
 
@@ -14,31 +15,25 @@ absl::StatusOr<v1::Backup> CreateBackup(const v1::CreateBackupRequest& request, 
   if (absl::Status valid = storage::CheckBackupDir(request.dest_dir(), database.path(), "dest_dir"); !valid.ok()) {
     return valid;
   }
-  absl::StatusOr<v1::Backup> backup = storage::CreateBackup(database, request.dest_dir());
-  if (!backup.ok()) return backup.status();
+  ASSIGN_OR_RETURN(v1::Backup backup, storage::CreateBackup(database, request.dest_dir()));
   rocksdb::WriteBatch nothing_else;  // the entry is the whole change
-  absl::StatusOr<v1::AuditEntry> audited =
-      audit.Commit(nothing_else,
-                   {caller.actor, "backup.create", backup->dir(), "",
-                    absl::StrCat("backup ", backup->backup_id(), ", ", backup->file_count(), " files, ",
-                                 backup->size_bytes(), " bytes, verified")},
-                   now);
-  if (!audited.ok()) return audited.status();
+  RETURN_IF_ERROR(audit.Commit(nothing_else, {caller.actor, "backup.create", backup.dir(), "", absl::StrCat("backup ",
+                      backup.backup_id(), ", ", backup.file_count(), " files, ", backup.size_bytes(),
+                      " bytes, verified")}, now));
   return backup;
 }
 
 absl::StatusOr<v1::ListBackupsResponse> ListBackups(const v1::ListBackupsRequest& request,
                                                     const storage::Database& database) {
-  if (absl::Status valid = storage::CheckBackupDir(request.dir(), database.path(), "dir"); !valid.ok()) return valid;
-  absl::StatusOr<std::vector<v1::Backup>> backups = storage::ListBackups(request.dir());
-  if (!backups.ok()) return backups.status();
+  RETURN_IF_ERROR(storage::CheckBackupDir(request.dir(), database.path(), "dir"));
+  ASSIGN_OR_RETURN(std::vector<v1::Backup> backups, storage::ListBackups(request.dir()));
   v1::ListBackupsResponse response;
-  for (v1::Backup& backup : *backups) *response.add_backups() = std::move(backup);
+  for (v1::Backup& backup : backups) *response.add_backups() = std::move(backup);
   return response;
 }
 
 absl::StatusOr<v1::Backup> VerifyBackup(const v1::VerifyBackupRequest& request, const storage::Database& database) {
-  if (absl::Status valid = storage::CheckBackupDir(request.dir(), database.path(), "dir"); !valid.ok()) return valid;
+  RETURN_IF_ERROR(storage::CheckBackupDir(request.dir(), database.path(), "dir"));
   if (request.backup_id() == 0) return absl::InvalidArgumentError("backup_id: is required (1, 2, ...)");
   return storage::VerifyBackup(request.dir(), request.backup_id());
 }

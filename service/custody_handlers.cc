@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "service/inventory_handlers.h"
 #include "service/page_token.h"
 #include "service/validation.h"
@@ -56,8 +57,8 @@ absl::StatusOr<absl::Duration> CheckDueIn(const v1::CheckOutRequest& request) {
 
 absl::StatusOr<v1::CustodyResult> Simple(v1::CustodyAction action, const std::string& tag, absl::string_view field,
                                          const std::string& text, const engine::Caller& caller, engine::CustodyRuntime& runtime) {
-  if (absl::Status s = CheckTag(tag); !s.ok()) return s;
-  if (absl::Status s = CheckText(field, text, /*required=*/false); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckTag(tag));
+  RETURN_IF_ERROR(CheckText(field, text, /*required=*/false));
   engine::CustodyRequest request;
   request.asset_tag = tag;
   request.action = action;
@@ -69,27 +70,26 @@ absl::StatusOr<v1::CustodyResult> Simple(v1::CustodyAction action, const std::st
 
 absl::StatusOr<v1::CustodyResult> CheckOut(const v1::CheckOutRequest& request, const engine::Caller& caller,
                                            engine::CustodyRuntime& runtime) {
-  if (absl::Status s = CheckTag(request.asset_tag()); !s.ok()) return s;
-  if (absl::Status s = CheckName("destination_unit", request.destination_unit()); !s.ok()) return s;
-  if (absl::Status s = CheckText("reason", request.reason(), /*required=*/true); !s.ok()) return s;
-  absl::StatusOr<absl::Duration> due_in = CheckDueIn(request);
-  if (!due_in.ok()) return due_in.status();
+  RETURN_IF_ERROR(CheckTag(request.asset_tag()));
+  RETURN_IF_ERROR(CheckName("destination_unit", request.destination_unit()));
+  RETURN_IF_ERROR(CheckText("reason", request.reason(), /*required=*/true));
+  ASSIGN_OR_RETURN(absl::Duration due_in, CheckDueIn(request));
   engine::CustodyRequest check_out;
   check_out.asset_tag = request.asset_tag();
   check_out.action = v1::CUSTODY_ACTION_CHECK_OUT;
   check_out.unit = request.destination_unit();
   check_out.reason = request.reason();
-  check_out.due_in = *due_in;
+  check_out.due_in = due_in;
   check_out.permanent_transfer = request.permanent_transfer();
   return runtime.Act(check_out, caller.actor);
 }
 
 absl::StatusOr<v1::CustodyResult> CheckIn(const v1::CheckInRequest& request, const engine::Caller& caller,
                                           engine::CustodyRuntime& runtime) {
-  if (absl::Status s = CheckTag(request.asset_tag()); !s.ok()) return s;
-  if (absl::Status s = CheckName("unit", request.unit()); !s.ok()) return s;
-  if (absl::Status s = CheckName("observed_seal_id", request.observed_seal_id()); !s.ok()) return s;
-  if (absl::Status s = CheckText("notes", request.notes(), /*required=*/false); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckTag(request.asset_tag()));
+  RETURN_IF_ERROR(CheckName("unit", request.unit()));
+  RETURN_IF_ERROR(CheckName("observed_seal_id", request.observed_seal_id()));
+  RETURN_IF_ERROR(CheckText("notes", request.notes(), /*required=*/false));
   engine::CustodyRequest check_in;
   check_in.asset_tag = request.asset_tag();
   check_in.action = v1::CUSTODY_ACTION_CHECK_IN;
@@ -122,34 +122,30 @@ absl::StatusOr<v1::CustodyResult> Retire(const v1::RetireRequest& request, const
 
 absl::StatusOr<v1::GetCustodyHistoryResponse> GetCustodyHistory(const v1::GetCustodyHistoryRequest& request,
                                                                 const engine::CustodyRuntime& runtime) {
-  if (absl::Status s = CheckTag(request.asset_tag()); !s.ok()) return s;
-  absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
+  RETURN_IF_ERROR(CheckTag(request.asset_tag()));
+  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
   const std::uint64_t fingerprint = FilterFingerprint({request.asset_tag()});
-  absl::StatusOr<std::uint64_t> after = DecodeNumericPageToken(request.page_token(), fingerprint);
-  if (!after.ok()) return after.status();
-  absl::StatusOr<storage::CustodyHistoryPage> page = runtime.History(request.asset_tag(), *after, *page_size);
-  if (!page.ok()) return page.status();
+  ASSIGN_OR_RETURN(std::uint64_t after, DecodeNumericPageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(storage::CustodyHistoryPage page, runtime.History(request.asset_tag(), after, page_size));
   v1::GetCustodyHistoryResponse response;
-  for (v1::CustodyEvent& event : page->events) *response.add_events() = std::move(event);
-  if (page->next_after != 0) {
-    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page->next_after)));
+  for (v1::CustodyEvent& event : page.events) *response.add_events() = std::move(event);
+  if (page.next_after != 0) {
+    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page.next_after)));
   }
   return response;
 }
 
 absl::StatusOr<v1::ListCustodyResponse> ListCustody(const v1::ListCustodyRequest& request,
                                                     const engine::CustodyRuntime& runtime) {
-  absl::StatusOr<std::vector<v1::CheckedOutPump>> pumps = runtime.ListCheckouts(request.overdue_only());
-  if (!pumps.ok()) return pumps.status();
+  ASSIGN_OR_RETURN(std::vector<v1::CheckedOutPump> pumps, runtime.ListCheckouts(request.overdue_only()));
   v1::ListCustodyResponse response;
-  for (v1::CheckedOutPump& pump : *pumps) *response.add_checkouts() = std::move(pump);
+  for (v1::CheckedOutPump& pump : pumps) *response.add_checkouts() = std::move(pump);
   return response;
 }
 
 absl::StatusOr<v1::FindAvailableResponse> FindAvailable(const v1::FindAvailableRequest& request,
                                                         const engine::CustodyRuntime& runtime) {
-  if (absl::Status s = CheckName("near_unit", request.near_unit()); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckName("near_unit", request.near_unit()));
   if (request.count() < 0 || request.count() > kMaxAvailableCount) {
     return absl::InvalidArgumentError(absl::StrCat("count: must be within 0-", kMaxAvailableCount));
   }

@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "rules/checks.h"
 #include "rules/policy.h"
 #include "service/inventory_handlers.h"
@@ -31,21 +32,19 @@ absl::Status CheckPolicyText(absl::string_view text) {
 
 absl::StatusOr<v1::ListFindingsResponse> ListFindings(const v1::ListFindingsRequest& request,
                                                       const storage::FindingStore& findings) {
-  absl::StatusOr<int> page_size = ResolvePageSize(request.page_size());
-  if (!page_size.ok()) return page_size.status();
+  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
   if (!v1::FindingKind_IsValid(request.kind())) return absl::InvalidArgumentError("kind: unknown value");
   if (!v1::Severity_IsValid(request.severity())) return absl::InvalidArgumentError("severity: unknown value");
   if (!v1::FindingState_IsValid(request.state())) return absl::InvalidArgumentError("state: unknown value");
-  if (absl::Status s = CheckLabel("facility", request.facility()); !s.ok()) return s;
-  if (absl::Status s = CheckLabel("unit", request.unit()); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckLabel("facility", request.facility()));
+  RETURN_IF_ERROR(CheckLabel("unit", request.unit()));
   if (!request.asset_tag().empty() && !IsValidAssetTag(request.asset_tag())) {
     return absl::InvalidArgumentError(absl::StrCat("asset_tag: ", ids::kAssetTagRule));
   }
   const std::uint64_t fingerprint = FilterFingerprint(
       {absl::StrCat(request.kind()), absl::StrCat(request.severity()), absl::StrCat(request.state()),
        request.facility(), request.unit(), request.asset_tag()});
-  absl::StatusOr<std::uint64_t> below = DecodeNumericPageToken(request.page_token(), fingerprint);
-  if (!below.ok()) return below.status();
+  ASSIGN_OR_RETURN(std::uint64_t below, DecodeNumericPageToken(request.page_token(), fingerprint));
   storage::FindingFilter filter;
   filter.kind = request.kind();
   filter.severity = request.severity();
@@ -53,12 +52,11 @@ absl::StatusOr<v1::ListFindingsResponse> ListFindings(const v1::ListFindingsRequ
   filter.facility = request.facility();
   filter.unit = request.unit();
   filter.asset_tag = request.asset_tag();
-  absl::StatusOr<storage::FindingPage> page = findings.List(filter, *below, *page_size);
-  if (!page.ok()) return page.status();
+  ASSIGN_OR_RETURN(storage::FindingPage page, findings.List(filter, below, page_size));
   v1::ListFindingsResponse response;
-  for (v1::Finding& finding : page->findings) *response.add_findings() = std::move(finding);
-  if (page->next_below != 0) {
-    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page->next_below)));
+  for (v1::Finding& finding : page.findings) *response.add_findings() = std::move(finding);
+  if (page.next_below != 0) {
+    response.set_next_page_token(EncodePageToken(fingerprint, absl::StrCat(page.next_below)));
   }
   return response;
 }
@@ -111,29 +109,28 @@ absl::StatusOr<v1::PolicyInfo> GetPolicy(const v1::GetPolicyRequest& /*request*/
 }
 
 absl::StatusOr<v1::ValidatePolicyResponse> ValidatePolicy(const v1::ValidatePolicyRequest& request) {
-  if (absl::Status s = CheckPolicyText(request.text()); !s.ok()) return s;
-  absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(request.text());
-  if (!policy.ok()) return policy.status();
+  RETURN_IF_ERROR(CheckPolicyText(request.text()));
+  ASSIGN_OR_RETURN(std::shared_ptr<const rules::CompiledPolicy> policy,
+                   rules::CompiledPolicy::FromText(request.text()));
   v1::ValidatePolicyResponse response;
-  response.set_digest((*policy)->digest());
-  response.set_units(static_cast<std::uint32_t>((*policy)->proto().site().units_size()));
-  response.set_models(static_cast<std::uint32_t>((*policy)->proto().models_size()));
+  response.set_digest(policy->digest());
+  response.set_units(static_cast<std::uint32_t>(policy->proto().site().units_size()));
+  response.set_models(static_cast<std::uint32_t>(policy->proto().models_size()));
   return response;
 }
 
 absl::StatusOr<v1::PolicyInfo> SetPolicy(const v1::SetPolicyRequest& request, const engine::Caller& caller,
                                          engine::FindingsRuntime& runtime) {
-  if (absl::Status s = CheckPolicyText(request.text()); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckPolicyText(request.text()));
   return runtime.SetPolicy(request.text(), caller.actor);
 }
 
 absl::StatusOr<v1::Device> SetHome(const v1::SetHomeRequest& request, const engine::Caller& caller,
                                    const storage::DeviceStore& devices, engine::FindingsRuntime& runtime) {
   if (request.unit().empty()) return absl::InvalidArgumentError("unit: required");
-  if (absl::Status s = CheckLabel("unit", request.unit()); !s.ok()) return s;
-  absl::StatusOr<v1::Device> device = LookUpDevice(request.device(), devices);
-  if (!device.ok()) return device.status();
-  return runtime.SetHome(device->identity().asset_tag(), request.unit(), caller.actor);
+  RETURN_IF_ERROR(CheckLabel("unit", request.unit()));
+  ASSIGN_OR_RETURN(v1::Device device, LookUpDevice(request.device(), devices));
+  return runtime.SetHome(device.identity().asset_tag(), request.unit(), caller.actor);
 }
 
 void AddComputedFields(const engine::FindingEngine& finding_engine, v1::Device& device) {

@@ -1,5 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "service/inventory_handlers.h"
 #include "service/validation.h"
 #include "storage/proto_time.h"
@@ -36,14 +37,12 @@ absl::StatusOr<TimeRange> ResolveTimeRange(const google::protobuf::Timestamp* st
                                            const google::protobuf::Timestamp* end_time, TimeRange defaults) {
   TimeRange range = defaults;
   if (start_time != nullptr) {
-    absl::StatusOr<absl::Time> start = storage::ParseTimestamp(*start_time, "start_time");
-    if (!start.ok()) return start.status();
-    range.start = *start;
+    ASSIGN_OR_RETURN(absl::Time start, storage::ParseTimestamp(*start_time, "start_time"));
+    range.start = start;
   }
   if (end_time != nullptr) {
-    absl::StatusOr<absl::Time> end = storage::ParseTimestamp(*end_time, "end_time");
-    if (!end.ok()) return end.status();
-    range.end = *end;
+    ASSIGN_OR_RETURN(absl::Time end, storage::ParseTimestamp(*end_time, "end_time"));
+    range.end = end;
   }
   if (range.end <= range.start) return absl::InvalidArgumentError("end_time: must be after start_time");
   return range;

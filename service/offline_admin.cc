@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 
@@ -25,12 +26,10 @@ absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data
     }
     return database.status();
   }
-  absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(database->get());
-  if (!audit.ok()) return audit.status();
-  absl::StatusOr<std::unique_ptr<storage::TokenStore>> tokens =
-      storage::TokenStore::Open(database->get(), audit->get());
-  if (!tokens.ok()) return tokens.status();
-  return (*tokens)->Create(name, *parsed_role, ttl, {v1::ACTOR_KIND_OPERATOR, "operator"}, absl::Now());
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditLog> audit, storage::AuditLog::Open(database->get()));
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::TokenStore> tokens,
+                   storage::TokenStore::Open(database->get(), audit.get()));
+  return tokens->Create(name, *parsed_role, ttl, {v1::ACTOR_KIND_OPERATOR, "operator"}, absl::Now());
 }
 
 }  // namespace pumptrack::service

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "common/status_macros.h"
 #include "storage/keys.h"
 
 namespace pumptrack::service {
@@ -53,10 +54,9 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, std::uint64
 
 absl::StatusOr<std::uint64_t> DecodeNumericPageToken(absl::string_view token, std::uint64_t fingerprint) {
   if (token.empty()) return 0;
-  absl::StatusOr<std::string> cursor = DecodePageToken(token, fingerprint);
-  if (!cursor.ok()) return cursor.status();
+  ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(token, fingerprint));
   std::uint64_t position = 0;
-  if (!absl::SimpleAtoi(*cursor, &position) || position == 0) {
+  if (!absl::SimpleAtoi(cursor, &position) || position == 0) {
     return absl::InvalidArgumentError("page_token: is malformed");
   }
   return position;

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "service/report_results.h"
@@ -114,11 +115,10 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     }
     if (batch.has_agent()) {
       if (!agent_) {
-        absl::StatusOr<engine::Caller> caller = service_.auth->AuthorizeAgent(*context_, batch.agent().agent_id());
-        if (!caller.ok()) return caller.status();
+        ASSIGN_OR_RETURN(engine::Caller caller, service_.auth->AuthorizeAgent(*context_, batch.agent().agent_id()));
         // The stored agent is the authenticated one, whatever the batch claimed.
         v1::AgentInfo agent = batch.agent();
-        agent.set_agent_id(caller->actor.name);
+        agent.set_agent_id(caller.actor.name);
         if (std::optional<FieldViolation> violation = ValidateAgentInfo(agent, "agent")) return ToStatus(*violation);
         stored_agent_ = agent;
         DropUnknownFields(*stored_agent_);

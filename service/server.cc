@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -128,7 +129,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
   }
   for (const auto& [path, flag] : {std::pair{options.tls_cert, "tls_cert"}, std::pair{options.tls_key, "tls_key"},
                                    std::pair{options.tls_client_ca, "tls_client_ca"}}) {
-    if (absl::Status status = CheckPemFile(path, flag); !status.ok()) return status;
+    RETURN_IF_ERROR(CheckPemFile(path, flag));
   }
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       options.tls_key, options.tls_cert, options.tls_client_ca,
@@ -147,8 +148,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: is required");
   if (options.worker_threads < 1) return absl::InvalidArgumentError("worker_threads: must be at least 1");
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeCredentials(options);
-  if (!credentials.ok()) return credentials.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(options));
   if (!options.clock) options.clock = [] { return absl::Now(); };
 
   auto state = std::make_unique<State>();
@@ -156,9 +156,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->metrics = std::make_unique<engine::IngestMetrics>(*state->registry);
   RegisterBuildInfo(*state->registry);
   if (!options.metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer = StartExposer(options.metrics_listen);
-    if (!exposer.ok()) return exposer.status();
-    state->exposer = *std::move(exposer);
+    ASSIGN_OR_RETURN(std::unique_ptr<prometheus::Exposer> exposer, StartExposer(options.metrics_listen));
+    state->exposer = std::move(exposer);
     state->exposer->RegisterCollectable(state->registry);
     std::vector<int> ports = state->exposer->GetListeningPorts();
     state->metrics_port = ports.empty() ? 0 : ports.front();
@@ -171,26 +170,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   database_options.clock = options.clock;
   database_options.env = options.storage_env;
   const absl::Time open_started = absl::Now();
-  absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(database_options);
-  if (!database.ok()) return database.status();
-  state->database = *std::move(database);
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> database, storage::Database::Open(database_options));
+  state->database = std::move(database);
   spdlog::info("data directory {} opened in {:.2f} s", options.data_dir,
                absl::ToDoubleSeconds(absl::Now() - open_started));
   state->storage_health = std::make_unique<engine::StorageHealth>(
       state->database.get(), engine::StorageHealthOptions{.check_interval = options.storage_check_interval,
                                                   .min_free_bytes = options.storage_min_free_bytes});
   state->devices = std::make_unique<storage::DeviceStore>(state->database.get());
-  absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit = storage::AuditLog::Open(state->database.get());
-  if (!audit.ok()) return audit.status();
-  state->audit = *std::move(audit);
-  absl::StatusOr<std::unique_ptr<storage::TokenStore>> tokens =
-      storage::TokenStore::Open(state->database.get(), state->audit.get());
-  if (!tokens.ok()) return tokens.status();
-  state->tokens = *std::move(tokens);
-  absl::StatusOr<std::unique_ptr<storage::AgentRegistry>> agents =
-      storage::AgentRegistry::Open(state->database.get(), state->audit.get());
-  if (!agents.ok()) return agents.status();
-  state->agents = *std::move(agents);
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditLog> audit, storage::AuditLog::Open(state->database.get()));
+  state->audit = std::move(audit);
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::TokenStore> tokens,
+                   storage::TokenStore::Open(state->database.get(), state->audit.get()));
+  state->tokens = std::move(tokens);
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::AgentRegistry> agents,
+                   storage::AgentRegistry::Open(state->database.get(), state->audit.get()));
+  state->agents = std::move(agents);
 
   state->fleet_metrics = std::make_unique<engine::FleetMetrics>(*state->registry);
   state->findings = std::make_unique<storage::FindingStore>(state->database.get());
@@ -198,10 +193,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   engine_options.missing_after_override = options.missing_after;
   engine_options.clock = options.clock;
   const absl::Time index_started = absl::Now();
-  absl::StatusOr<std::unique_ptr<engine::FindingEngine>> created = engine::FindingEngine::Create(
-      state->devices.get(), state->findings.get(), state->fleet_metrics.get(), engine_options);
-  if (!created.ok()) return created.status();
-  state->finding_engine = *std::move(created);
+  ASSIGN_OR_RETURN(std::unique_ptr<engine::FindingEngine> created,
+                   engine::FindingEngine::Create(state->devices.get(), state->findings.get(),
+                       state->fleet_metrics.get(), engine_options));
+  state->finding_engine = std::move(created);
   spdlog::info("fleet index of {} devices loaded in {:.2f} s", state->finding_engine->tracked_devices(),
                absl::ToDoubleSeconds(absl::Now() - index_started));
 
@@ -248,7 +243,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.grpc_listen, *credentials, &state->grpc_port);
+  builder.AddListeningPort(options.grpc_listen, credentials, &state->grpc_port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   // Agents keep long-lived streams open; accept their keepalive pings (at most one per 10 s, even when idle).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);

@@ -1,3 +1,4 @@
+#include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/admin_handlers.h"
 
@@ -10,13 +11,12 @@ absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest
     return absl::InvalidArgumentError("ttl: must be a non-negative duration");
   }
   if (!v1::Role_IsValid(request.role())) return absl::InvalidArgumentError("role: unknown enum value");
-  absl::StatusOr<storage::CreatedToken> created =
-      tokens.Create(request.name(), request.role(), absl::Seconds(ttl.seconds()) + absl::Nanoseconds(ttl.nanos()),
-                    caller.actor, now);
-  if (!created.ok()) return created.status();
+  ASSIGN_OR_RETURN(storage::CreatedToken created,
+                   tokens.Create(request.name(), request.role(),
+                       absl::Seconds(ttl.seconds()) + absl::Nanoseconds(ttl.nanos()), caller.actor, now));
   v1::CreateTokenResponse response;
-  *response.mutable_token() = std::move(created->token);
-  response.set_secret(std::move(created->secret));
+  *response.mutable_token() = std::move(created.token);
+  response.set_secret(std::move(created.secret));
   return response;
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/keys.h"
 #include "storage/proto_time.h"
@@ -37,7 +38,7 @@ absl::StatusOr<std::unique_ptr<AgentRegistry>> AgentRegistry::Open(Database* dat
     std::string id = agent.agent_id();
     registry->agents_.emplace(std::move(id), std::move(agent));
   }
-  if (absl::Status status = FromRocksDb(it->status(), "load agents"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "load agents"));
   return registry;
 }
 
@@ -47,16 +48,15 @@ absl::StatusOr<v1::Agent> AgentRegistry::Put(const v1::Agent& agent, std::string
   rocksdb::Status staged =
       batch.Put(database_->Handle(ColumnFamily::kAgents), keys::AgentKey(agent.agent_id()), agent.SerializeAsString());
   if (!staged.ok()) return FromRocksDb(staged, "stage agent");
-  absl::StatusOr<v1::AuditEntry> audited =
-      audit_->Commit(batch, {actor, std::move(action), agent.agent_id(), std::move(before), DescribeAgent(agent)}, now);
-  if (!audited.ok()) return audited.status();
+  RETURN_IF_ERROR(audit_->Commit(batch, {actor, std::move(action), agent.agent_id(), std::move(before),
+                      DescribeAgent(agent)}, now));
   agents_[agent.agent_id()] = agent;
   return agent;
 }
 
 absl::StatusOr<v1::Agent> AgentRegistry::Enroll(absl::string_view agent_id, absl::string_view note,
                                                 const Actor& actor, absl::Time now) {
-  if (absl::Status valid = ids::CheckAgentId("agent_id", agent_id); !valid.ok()) return valid;
+  RETURN_IF_ERROR(ids::CheckAgentId("agent_id", agent_id));
   if (note.size() > kMaxNoteLength) return absl::InvalidArgumentError("note: must be at most 256 bytes");
   absl::MutexLock lock(&mu_);
   auto it = agents_.find(agent_id);

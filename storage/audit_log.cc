@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "openssl/evp.h"
 #include "storage/keys.h"
@@ -55,19 +56,17 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* database) {
   std::unique_ptr<rocksdb::Iterator> it = database->NewIterator(ColumnFamily::kAudit, rocksdb::ReadOptions());
   it->SeekToLast();
   if (it->Valid()) {
-    absl::StatusOr<std::uint64_t> index = keys::ParseAuditKey(ToView(it->key()));
-    if (!index.ok()) return index.status();
-    absl::StatusOr<v1::AuditEntry> last = ParseEntry(it->value(), *index);
-    if (!last.ok()) return last.status();
+    ASSIGN_OR_RETURN(std::uint64_t index, keys::ParseAuditKey(ToView(it->key())));
+    ASSIGN_OR_RETURN(v1::AuditEntry last, ParseEntry(it->value(), index));
     absl::MutexLock lock(&log->mu_);
-    log->last_index_ = *index;
-    log->last_hash_ = last->hash();
-    log->last_time_ = ToAbslTime(last->time());
+    log->last_index_ = index;
+    log->last_hash_ = last.hash();
+    log->last_time_ = ToAbslTime(last.time());
   } else {
     absl::MutexLock lock(&log->mu_);
     log->last_hash_ = std::string(kHashBytes, '\0');
   }
-  if (absl::Status status = FromRocksDb(it->status(), "read audit head"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "read audit head"));
   return log;
 }
 
@@ -91,7 +90,7 @@ absl::StatusOr<v1::AuditEntry> AuditLog::Commit(rocksdb::WriteBatch& batch, cons
   rocksdb::Status staged =
       batch.Put(database_->Handle(ColumnFamily::kAudit), keys::AuditKey(entry.index()), entry.SerializeAsString());
   if (!staged.ok()) return FromRocksDb(staged, "stage audit entry");
-  if (absl::Status written = database_->Write(batch, /*sync=*/true); !written.ok()) return written;
+  RETURN_IF_ERROR(database_->Write(batch, /*sync=*/true));
   last_index_ = entry.index();
   last_hash_ = entry.hash();
   last_time_ = time;
@@ -104,21 +103,19 @@ absl::StatusOr<AuditPage> AuditLog::List(absl::Time start, absl::Time end, absl:
   std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kAudit, rocksdb::ReadOptions());
   std::uint64_t last_index = 0;
   for (it->Seek(keys::AuditKey(after_index + 1)); it->Valid(); it->Next()) {
-    absl::StatusOr<std::uint64_t> index = keys::ParseAuditKey(ToView(it->key()));
-    if (!index.ok()) return index.status();
-    absl::StatusOr<v1::AuditEntry> entry = ParseEntry(it->value(), *index);
-    if (!entry.ok()) return entry.status();
-    const absl::Time time = ToAbslTime(entry->time());
+    ASSIGN_OR_RETURN(std::uint64_t index, keys::ParseAuditKey(ToView(it->key())));
+    ASSIGN_OR_RETURN(v1::AuditEntry entry, ParseEntry(it->value(), index));
+    const absl::Time time = ToAbslTime(entry.time());
     if (time >= end) break;  // times are monotonic along the chain
-    if (time < start || (!actor.empty() && entry->actor() != actor)) continue;
+    if (time < start || (!actor.empty() && entry.actor() != actor)) continue;
     if (static_cast<int>(page.entries.size()) >= limit) {
       page.next_after_index = last_index;
       break;
     }
-    page.entries.push_back(*std::move(entry));
-    last_index = *index;
+    page.entries.push_back(std::move(entry));
+    last_index = index;
   }
-  if (absl::Status status = FromRocksDb(it->status(), "list audit"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "list audit"));
   return page;
 }
 
@@ -144,7 +141,7 @@ absl::StatusOr<v1::VerifyAuditResponse> AuditLog::Verify() const {
     if (ComputeHash(entry) != entry.hash()) return Failure(checked, expected, "the entry's hash does not verify");
     previous_hash = entry.hash();
   }
-  if (absl::Status status = FromRocksDb(it->status(), "verify audit"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "verify audit"));
   v1::VerifyAuditResponse response;
   response.set_ok(true);
   response.set_entries(expected - 1);

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "rocksdb/env.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/proto_time.h"
@@ -142,10 +143,9 @@ absl::StatusOr<v1::Backup> CreateBackup(Database& database, const std::string& d
 }
 
 absl::StatusOr<std::vector<v1::Backup>> ListBackups(const std::string& dir) {
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(dir);
-  if (!engine.ok()) return engine.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine, OpenReadOnly(dir));
   std::vector<rocksdb::BackupInfo> infos;
-  (*engine)->GetBackupInfo(&infos);
+  engine->GetBackupInfo(&infos);
   if (infos.empty()) return absl::NotFoundError(absl::StrCat("no backups in ", dir));
   std::vector<v1::Backup> backups;
   backups.reserve(infos.size());
@@ -154,9 +154,8 @@ absl::StatusOr<std::vector<v1::Backup>> ListBackups(const std::string& dir) {
 }
 
 absl::StatusOr<v1::Backup> VerifyBackup(const std::string& dir, std::uint32_t backup_id) {
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(dir);
-  if (!engine.ok()) return engine.status();
-  return VerifyWith(**engine, dir, backup_id);
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine, OpenReadOnly(dir));
+  return VerifyWith(*engine, dir, backup_id);
 }
 
 absl::StatusOr<v1::Backup> RestoreBackup(const std::string& from_dir, std::optional<std::uint32_t> backup_id,
@@ -166,29 +165,26 @@ absl::StatusOr<v1::Backup> RestoreBackup(const std::string& from_dir, std::optio
     return absl::FailedPreconditionError(
         absl::StrCat(data_dir, " is not empty; restore only into a new or empty directory"));
   }
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine = OpenReadOnly(from_dir);
-  if (!engine.ok()) return engine.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine, OpenReadOnly(from_dir));
   if (!backup_id.has_value()) {
     rocksdb::BackupInfo latest;
-    rocksdb::Status found = (*engine)->GetLatestBackupInfo(&latest);
+    rocksdb::Status found = engine->GetLatestBackupInfo(&latest);
     if (!found.ok()) return absl::NotFoundError(absl::StrCat("no intact backup in ", from_dir));
     backup_id = latest.backup_id;
   }
-  absl::StatusOr<v1::Backup> backup = VerifyWith(**engine, from_dir, *backup_id);
-  if (!backup.ok()) return backup.status();
-  if (backup->format_version() != kFormatVersion) {
+  ASSIGN_OR_RETURN(v1::Backup backup, VerifyWith(*engine, from_dir, *backup_id));
+  if (backup.format_version() != kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat("backup ", *backup_id, " holds format version ",
-                                                      backup->format_version(), "; this pumptrack reads version ",
+                                                      backup.format_version(), "; this pumptrack reads version ",
                                                       kFormatVersion));
   }
   rocksdb::IOStatus restored =
-      (*engine)->RestoreDBFromBackup(rocksdb::RestoreOptions(), *backup_id, data_dir, data_dir);
+      engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), *backup_id, data_dir, data_dir);
   if (!restored.ok()) return FromRocksDb(restored, absl::StrCat("restore into ", data_dir));
   // Open once: replays the restored WAL and checks the format version, so a restore that reports success starts.
   DatabaseOptions options;
   options.path = data_dir;
-  absl::StatusOr<std::unique_ptr<Database>> opened = Database::Open(options);
-  if (!opened.ok()) return opened.status();
+  RETURN_IF_ERROR(Database::Open(options));
   return backup;
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 
@@ -38,15 +39,14 @@ absl::StatusOr<CustodyHistoryPage> CustodyStore::History(absl::string_view asset
       page.next_after = page.events.back().index();
       break;
     }
-    absl::StatusOr<std::uint64_t> index = keys::ParseCustodyEventKey(ToView(it->key()));
-    if (!index.ok()) return index.status();
+    ASSIGN_OR_RETURN(std::uint64_t index, keys::ParseCustodyEventKey(ToView(it->key())));
     v1::CustodyEvent event;
-    if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) || event.index() != *index) {
-      return absl::DataLossError(absl::StrCat("custody event ", *index, " of ", asset_tag, " does not parse"));
+    if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) || event.index() != index) {
+      return absl::DataLossError(absl::StrCat("custody event ", index, " of ", asset_tag, " does not parse"));
     }
     page.events.push_back(std::move(event));
   }
-  if (absl::Status status = FromRocksDb(it->status(), "read custody history"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "read custody history"));
   return page;
 }
 
@@ -54,11 +54,10 @@ absl::StatusOr<std::vector<std::string>> CustodyStore::CheckedOut() const {
   std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kCheckouts, rocksdb::ReadOptions());
   std::vector<std::string> tags;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    absl::StatusOr<std::string> tag = keys::ParseDeviceKey(ToView(it->key()));
-    if (!tag.ok()) return tag.status();
-    tags.push_back(*std::move(tag));
+    ASSIGN_OR_RETURN(std::string tag, keys::ParseDeviceKey(ToView(it->key())));
+    tags.push_back(std::move(tag));
   }
-  if (absl::Status status = FromRocksDb(it->status(), "list check-outs"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "list check-outs"));
   return tags;
 }
 

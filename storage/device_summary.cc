@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "storage/keys.h"
@@ -147,14 +148,13 @@ absl::Status ForEachDeviceSummary(const Database& database,
   options.fill_cache = false;  // one pass over everything: keep the block cache for serving
   std::unique_ptr<rocksdb::Iterator> it = database.NewIterator(ColumnFamily::kDevices, options);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    absl::StatusOr<std::string> tag = keys::ParseDeviceKey(ToView(it->key()));
-    if (!tag.ok()) return tag.status();
+    ASSIGN_OR_RETURN(std::string tag, keys::ParseDeviceKey(ToView(it->key())));
     absl::StatusOr<DeviceSummary> summary = ParseDeviceSummary(ToView(it->value()));
     if (!summary.ok()) {
-      return absl::DataLossError(absl::StrCat("stored state of device ", *tag, " does not parse"));
+      return absl::DataLossError(absl::StrCat("stored state of device ", tag, " does not parse"));
     }
-    summary->asset_tag = *std::move(tag);
-    if (absl::Status status = visit(*summary); !status.ok()) return status;
+    summary->asset_tag = std::move(tag);
+    RETURN_IF_ERROR(visit(*summary));
   }
   return FromRocksDb(it->status(), "scan devices");
 }

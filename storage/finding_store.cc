@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 
@@ -87,26 +88,23 @@ absl::Status FindingStore::StageNextNumber(std::uint64_t next, rocksdb::WriteBat
 }
 
 absl::StatusOr<std::uint64_t> FindingStore::LoadNextNumber() const {
-  absl::StatusOr<std::optional<std::string>> value = database_->Get(ColumnFamily::kMeta, keys::kNextFindingKey);
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return 1;
-  absl::string_view bytes = **value;
+  ASSIGN_OR_RETURN(std::optional<std::string> value, database_->Get(ColumnFamily::kMeta, keys::kNextFindingKey));
+  if (!value.has_value()) return 1;
+  absl::string_view bytes = *value;
   std::optional<std::uint64_t> next = keys::ConsumeBigEndian64(bytes);
   if (!next || !bytes.empty()) return absl::DataLossError("stored next finding number is corrupt");
   return *next;
 }
 
 absl::StatusOr<v1::Finding> FindingStore::GetByNumber(std::uint64_t number) const {
-  absl::StatusOr<std::optional<std::string>> value = database_->Get(ColumnFamily::kFindings, keys::FindingKey(number));
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return absl::NotFoundError(absl::StrCat("finding ", FindingId(number), " not found"));
-  return ParseFinding(**value, number);
+  ASSIGN_OR_RETURN(std::optional<std::string> value, database_->Get(ColumnFamily::kFindings, keys::FindingKey(number)));
+  if (!value.has_value()) return absl::NotFoundError(absl::StrCat("finding ", FindingId(number), " not found"));
+  return ParseFinding(*value, number);
 }
 
 absl::StatusOr<v1::Finding> FindingStore::Get(absl::string_view id) const {
-  absl::StatusOr<std::uint64_t> number = ParseFindingId(id);
-  if (!number.ok()) return number.status();
-  return GetByNumber(*number);
+  ASSIGN_OR_RETURN(std::uint64_t number, ParseFindingId(id));
+  return GetByNumber(number);
 }
 
 absl::StatusOr<std::vector<v1::Finding>> FindingStore::LoadOpen() const {
@@ -116,11 +114,10 @@ absl::StatusOr<std::vector<v1::Finding>> FindingStore::LoadOpen() const {
     absl::string_view value = ToView(it->value());
     std::optional<std::uint64_t> number = keys::ConsumeBigEndian64(value);
     if (!number || !value.empty()) return absl::DataLossError("open-finding index entry is corrupt");
-    absl::StatusOr<v1::Finding> finding = GetByNumber(*number);
-    if (!finding.ok()) return finding.status();
-    findings.push_back(*std::move(finding));
+    ASSIGN_OR_RETURN(v1::Finding finding, GetByNumber(*number));
+    findings.push_back(std::move(finding));
   }
-  if (absl::Status status = FromRocksDb(it->status(), "load open findings"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "load open findings"));
   return findings;
 }
 
@@ -145,15 +142,13 @@ absl::StatusOr<FindingPage> FindingStore::List(const FindingFilter& filter, std:
       break;
     }
     ++scanned;
-    absl::StatusOr<std::uint64_t> number =
-        by_device ? keys::ParseDeviceFindingKey(ToView(it->key())) : keys::ParseFindingKey(ToView(it->key()));
-    if (!number.ok()) return number.status();
-    last_number = *number;
-    absl::StatusOr<v1::Finding> finding = by_device ? GetByNumber(*number) : ParseFinding(ToView(it->value()), *number);
-    if (!finding.ok()) return finding.status();
-    if (Matches(filter, *finding)) page.findings.push_back(*std::move(finding));
+    ASSIGN_OR_RETURN(std::uint64_t number,
+                     by_device ? keys::ParseDeviceFindingKey(ToView(it->key())) : keys::ParseFindingKey(ToView(it->key())));
+    last_number = number;
+    ASSIGN_OR_RETURN(v1::Finding finding, by_device ? GetByNumber(number) : ParseFinding(ToView(it->value()), number));
+    if (Matches(filter, finding)) page.findings.push_back(std::move(finding));
   }
-  if (absl::Status status = FromRocksDb(it->status(), "list findings"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "list findings"));
   return page;
 }
 

@@ -1,22 +1,21 @@
 #include "storage/policy_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 
 namespace pumptrack::storage {
 
 absl::StatusOr<std::optional<StoredPolicy>> PolicyStore::Load() const {
-  absl::StatusOr<std::optional<std::string>> text = database_->Get(ColumnFamily::kMeta, keys::kPolicyKey);
-  if (!text.ok()) return text.status();
-  if (!text->has_value()) return std::nullopt;
-  StoredPolicy stored{.text = **std::move(text)};
-  absl::StatusOr<std::optional<std::string>> provenance =
-      database_->Get(ColumnFamily::kMeta, keys::kPolicyProvenanceKey);
-  if (!provenance.ok()) return provenance.status();
-  if (provenance->has_value()) {
+  ASSIGN_OR_RETURN(std::optional<std::string> text, database_->Get(ColumnFamily::kMeta, keys::kPolicyKey));
+  if (!text.has_value()) return std::nullopt;
+  StoredPolicy stored{.text = *std::move(text)};
+  ASSIGN_OR_RETURN(std::optional<std::string> provenance,
+                   database_->Get(ColumnFamily::kMeta, keys::kPolicyProvenanceKey));
+  if (provenance.has_value()) {
     v1::PolicyInfo info;
-    if (!info.ParseFromString(**provenance)) {
+    if (!info.ParseFromString(*provenance)) {
       return absl::DataLossError("stored policy provenance does not parse");
     }
     stored.provenance = std::move(info);

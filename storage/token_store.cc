@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "openssl/rand.h"
 #include "storage/keys.h"
@@ -61,7 +62,7 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(Database* database,
     std::string key(ToView(it->key()));
     store->by_hash_.emplace(key.substr(1), std::move(token));
   }
-  if (absl::Status status = FromRocksDb(it->status(), "load tokens"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "load tokens"));
   return store;
 }
 
@@ -104,9 +105,7 @@ absl::StatusOr<CreatedToken> TokenStore::Create(absl::string_view name, v1::Role
   rocksdb::Status staged = batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash),
                                      token.SerializeAsString());
   if (!staged.ok()) return FromRocksDb(staged, "stage token");
-  absl::StatusOr<v1::AuditEntry> audited =
-      audit_->Commit(batch, {actor, "token.create", token.id(), "", DescribeToken(token)}, now);
-  if (!audited.ok()) return audited.status();
+  RETURN_IF_ERROR(audit_->Commit(batch, {actor, "token.create", token.id(), "", DescribeToken(token)}, now));
   by_hash_.emplace(hash, token);
   return created;
 }
@@ -144,9 +143,8 @@ absl::StatusOr<v1::Token> TokenStore::Revoke(absl::string_view id, const Actor& 
     rocksdb::Status staged = batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash),
                                        revoked.SerializeAsString());
     if (!staged.ok()) return FromRocksDb(staged, "stage token revocation");
-    absl::StatusOr<v1::AuditEntry> audited =
-        audit_->Commit(batch, {actor, "token.revoke", token.id(), DescribeToken(token), DescribeToken(revoked)}, now);
-    if (!audited.ok()) return audited.status();
+    RETURN_IF_ERROR(audit_->Commit(batch, {actor, "token.revoke", token.id(), DescribeToken(token),
+                        DescribeToken(revoked)}, now));
     token = std::move(revoked);
     return token;
   }
