@@ -56,9 +56,20 @@ absl::string_view VerdictName(Verdict verdict) {
 
 absl::StatusOr<AdvisoryMatcher> AdvisoryMatcher::Compile(v1::Advisory advisory) {
   AdvisoryMatcher matcher(std::move(advisory));
+  // Each product's statuses, in one pass over the status lists.
+  absl::flat_hash_map<absl::string_view, Candidate> statuses;
+  for (const v1::AdvisoryVulnerability& v : matcher.advisory_.vulnerabilities()) {
+    for (const std::string& id : v.product_status().known_affected()) statuses[id].affected = true;
+    for (const std::string& id : v.product_status().fixed()) statuses[id].fixed = true;
+    for (const std::string& id : v.product_status().known_not_affected()) statuses[id].not_affected = true;
+    for (const std::string& id : v.product_status().under_investigation()) statuses[id].under_investigation = true;
+  }
   for (int i = 0; i < matcher.advisory_.products_size(); ++i) {
     const v1::AdvisoryProduct& product = matcher.advisory_.products(i);
     Candidate candidate;
+    if (const auto status = statuses.find(product.product_id()); status != statuses.end()) {
+      candidate = std::move(status->second);
+    }
     candidate.product_index = i;
     if (!product.needs_review()) {
       absl::StatusOr<VersionRange> range = VersionRange::FromProto(product.range());
@@ -98,13 +109,10 @@ MatchResult AdvisoryMatcher::Match(const AdvisoryProductRef& ref, absl::string_v
 
   for (const Candidate& candidate : found->second) {
     const v1::AdvisoryProduct& product = advisory_.products(candidate.product_index);
-    bool is_affected = false, is_fixed = false, is_not_affected = false, investigating = false;
-    for (const v1::AdvisoryVulnerability& v : advisory_.vulnerabilities()) {
-      is_affected |= Lists(v.product_status().known_affected(), product.product_id());
-      is_fixed |= Lists(v.product_status().fixed(), product.product_id());
-      is_not_affected |= Lists(v.product_status().known_not_affected(), product.product_id());
-      investigating |= Lists(v.product_status().under_investigation(), product.product_id());
-    }
+    const bool is_affected = candidate.affected;
+    const bool is_fixed = candidate.fixed;
+    const bool is_not_affected = candidate.not_affected;
+    const bool investigating = candidate.under_investigation;
     const bool may_affect = is_affected || investigating;
     if (!candidate.range.has_value()) {
       if (may_affect && review == nullptr) {

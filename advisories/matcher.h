@@ -82,6 +82,11 @@ class AdvisoryMatcher {
     int product_index = 0;
     // Unset when the product needs review.
     std::optional<VersionRange> range;
+    // Whether any vulnerability lists the product in each product_status list.
+    bool affected = false;
+    bool fixed = false;
+    bool not_affected = false;
+    bool under_investigation = false;
   };
 
   explicit AdvisoryMatcher(v1::Advisory advisory) : advisory_(std::move(advisory)) {}
