@@ -17,9 +17,9 @@ namespace {
 
 using Json = nlohmann::json;
 
-#define CSAF_RETURN_IF_ERROR(expr)        \
-  do {                                    \
-    absl::Status csaf_status_ = (expr);   \
+#define CSAF_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    absl::Status csaf_status_ = (expr);          \
     if (!csaf_status_.ok()) return csaf_status_; \
   } while (false)
 
@@ -113,7 +113,7 @@ absl::Status ReadTimestamp(absl::string_view text, absl::string_view path, googl
   absl::Time time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
-    return Invalid(path, absl::StrCat("\"", text.substr(0, 64), "\" is not an RFC 3339 date"));
+    return Invalid(path, absl::StrCat("\"", Utf8Prefix(text, 64), "\" is not an RFC 3339 date"));
   }
   const absl::Duration since_epoch = time - absl::UnixEpoch();
   const int64_t seconds = absl::ToInt64Seconds(since_epoch);
@@ -154,8 +154,7 @@ class ProductTreeReader {
       absl::StatusOr<v1::AdvisoryProduct*> product = AddProduct((**names)[i], item_path);
       if (!product.ok()) return product.status();
       (*product)->set_needs_review(true);
-      (*product)->set_review_reason(
-          "defined in full_product_names, which names no vendor, product or version branch");
+      (*product)->set_review_reason("defined in full_product_names, which names no vendor, product or version branch");
     }
 
     absl::StatusOr<const Json*> relationships = OptionalArray(tree, path, "relationships");
@@ -221,8 +220,8 @@ class ProductTreeReader {
       product.set_review_reason("the product_tree names no product_version or product_version_range for it");
       return;
     }
-    absl::StatusOr<VersionRange> range = context.exact ? VersionRange::ParseExact(context.version_text)
-                                                       : VersionRange::Parse(context.version_text);
+    absl::StatusOr<VersionRange> range =
+        context.exact ? VersionRange::ParseExact(context.version_text) : VersionRange::Parse(context.version_text);
     if (range.ok()) {
       *product.mutable_range() = range->proto();
     } else {
@@ -388,8 +387,8 @@ absl::Status ReadVulnerability(const Json& item, const std::string& path,
 
 absl::StatusOr<Json> ParseJson(absl::string_view text) {
   if (text.size() > kMaxCsafBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("CSAF file: ", text.size(), " bytes, more than the limit of ",
-                                                   kMaxCsafBytes, " bytes (16 MiB)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("CSAF file: ", text.size(), " bytes, more than the limit of ", kMaxCsafBytes, " bytes (16 MiB)"));
   }
   if (NestingDepth(text, kMaxCsafNestingDepth) > kMaxCsafNestingDepth) {
     return absl::InvalidArgumentError(
@@ -418,8 +417,8 @@ absl::StatusOr<v1::Advisory> ParseCsafAdvisory(absl::string_view text) {
   if (csaf_version == nullptr) return Invalid("document.csaf_version", "missing");
   if (!csaf_version->is_string()) return Invalid("document.csaf_version", "must be a string");
   if (csaf_version->get<std::string>() != "2.0") {
-    return Invalid("document.csaf_version",
-                   absl::StrCat("\"", csaf_version->get<std::string>().substr(0, 16), "\" is not supported (only 2.0)"));
+    return Invalid("document.csaf_version", absl::StrCat("\"", Utf8Prefix(csaf_version->get<std::string>(), 16),
+                                                         "\" is not supported (only 2.0)"));
   }
   absl::StatusOr<std::string> title = RequiredString(**document, "document", "title");
   if (!title.ok()) return title.status();

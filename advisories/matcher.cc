@@ -46,10 +46,14 @@ void AddOnce(std::vector<std::string>& list, std::string item) {
 
 absl::string_view VerdictName(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kAffected: return "affected";
-    case Verdict::kFixed: return "fixed";
-    case Verdict::kNotAffected: return "not affected";
-    case Verdict::kNeedsReview: return "needs review";
+    case Verdict::kAffected:
+      return "affected";
+    case Verdict::kFixed:
+      return "fixed";
+    case Verdict::kNotAffected:
+      return "not affected";
+    case Verdict::kNeedsReview:
+      return "needs review";
   }
   return "?";
 }
@@ -74,9 +78,9 @@ absl::StatusOr<AdvisoryMatcher> AdvisoryMatcher::Compile(v1::Advisory advisory) 
     if (!product.needs_review()) {
       absl::StatusOr<VersionRange> range = VersionRange::FromProto(product.range());
       if (!range.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("advisory ", matcher.advisory_.tracking_id(), " product ", product.product_id(),
-                         ": stored range: ", range.status().message()));
+        return absl::InvalidArgumentError(absl::StrCat("advisory ", matcher.advisory_.tracking_id(), " product ",
+                                                       product.product_id(),
+                                                       ": stored range: ", range.status().message()));
       }
       candidate.range = *std::move(range);
     }

@@ -2,7 +2,6 @@
 
 #include <openssl/sha.h>
 
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -52,8 +51,8 @@ absl::Status VerifySha512Sidecar(absl::string_view content, absl::string_view fi
   }
   const std::string actual = Sha512Hex(content);
   if (actual != sidecar->hex_digest) {
-    return absl::DataLossError(absl::StrCat("SHA-512 mismatch: ", file_name, " has ", actual,
-                                            ", its sidecar says ", sidecar->hex_digest));
+    return absl::DataLossError(
+        absl::StrCat("SHA-512 mismatch: ", file_name, " has ", actual, ", its sidecar says ", sidecar->hex_digest));
   }
   return absl::OkStatus();
 }

@@ -20,9 +20,7 @@ absl::string_view DropLeadingV(absl::string_view version) {
   return version;
 }
 
-bool AllDigits(absl::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
-}
+bool AllDigits(absl::string_view text) { return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit); }
 
 // "2019-07-18", "2019.07.18", "2019_07_18": a four-digit year, a month 01–12 and a day 01–31.
 bool LooksLikeDate(absl::string_view version) {
@@ -72,7 +70,7 @@ absl::Status CheckVersionSyntax(absl::string_view version) {
   if (version.empty()) return absl::InvalidArgumentError("empty version");
   if (version.size() > kMaxVersionLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat("version \"", version.substr(0, 16), "...\" is longer than ", kMaxVersionLength, " characters"));
+        absl::StrCat("version \"", Utf8Prefix(version, 16), "...\" is longer than ", kMaxVersionLength, " characters"));
   }
   const absl::string_view body = DropLeadingV(version);
   bool group_start = true;
@@ -129,6 +127,14 @@ int CompareVersionsNaturally(absl::string_view a, absl::string_view b) {
     }
     if (c != 0) return c;
   }
+}
+
+absl::string_view Utf8Prefix(absl::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t n = max_bytes;
+  // Back off continuation bytes (10xxxxxx) and the lead byte of the cut sequence.
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
 }
 
 std::string ProductLine(absl::string_view version) {

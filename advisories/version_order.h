@@ -37,6 +37,10 @@ int CompareVersionsNaturally(absl::string_view a, absl::string_view b);
 // starts with a digit. "U61" → "U", "L81" → "L", "v22D24" → "", "12.1.3" → "".
 std::string ProductLine(absl::string_view version);
 
+// The longest prefix of `text` of at most `max_bytes` bytes that does not end inside a UTF-8 sequence, for quoting
+// long input in messages that are stored (proto strings must stay valid UTF-8).
+absl::string_view Utf8Prefix(absl::string_view text, std::size_t max_bytes);
+
 }  // namespace pumptrack::advisories
 
 #endif  // PUMPTRACK_ADVISORIES_VERSION_ORDER_H_

@@ -27,17 +27,26 @@ bool IsUpper(v1::VersionComparator c) {
 bool Satisfies(absl::string_view version, const Constraint& bound) {
   const int c = CompareVersionsNaturally(version, bound.version());
   switch (bound.comparator()) {
-    case v1::VERSION_COMPARATOR_EQUAL: return c == 0;
-    case v1::VERSION_COMPARATOR_NOT_EQUAL: return c != 0;
-    case v1::VERSION_COMPARATOR_LESS: return c < 0;
-    case v1::VERSION_COMPARATOR_LESS_OR_EQUAL: return c <= 0;
-    case v1::VERSION_COMPARATOR_GREATER: return c > 0;
-    case v1::VERSION_COMPARATOR_GREATER_OR_EQUAL: return c >= 0;
-    default: return false;
+    case v1::VERSION_COMPARATOR_EQUAL:
+      return c == 0;
+    case v1::VERSION_COMPARATOR_NOT_EQUAL:
+      return c != 0;
+    case v1::VERSION_COMPARATOR_LESS:
+      return c < 0;
+    case v1::VERSION_COMPARATOR_LESS_OR_EQUAL:
+      return c <= 0;
+    case v1::VERSION_COMPARATOR_GREATER:
+      return c > 0;
+    case v1::VERSION_COMPARATOR_GREATER_OR_EQUAL:
+      return c >= 0;
+    default:
+      return false;
   }
 }
 
-std::string Describe(const Constraint& bound) { return absl::StrCat(ComparatorSymbol(bound.comparator()), bound.version()); }
+std::string Describe(const Constraint& bound) {
+  return absl::StrCat(ComparatorSymbol(bound.comparator()), bound.version());
+}
 
 // Splits "<= 12.1.3" into its comparator and version; no comparator means EQUAL.
 absl::StatusOr<Constraint> ParseConstraint(absl::string_view text) {
@@ -82,8 +91,8 @@ absl::Status ValidateGroup(const std::vector<const Constraint*>& group) {
   });
   for (std::size_t i = 1; i < all.size(); ++i) {
     if (CompareVersionsNaturally(all[i - 1]->version(), all[i]->version()) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("constraints ", Describe(*all[i - 1]), " and ", Describe(*all[i]),
-                                                     " name the same version"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("constraints ", Describe(*all[i - 1]), " and ", Describe(*all[i]), " name the same version"));
     }
   }
   std::sort(ordered.begin(), ordered.end(), [](const Constraint* a, const Constraint* b) {
@@ -109,8 +118,28 @@ std::map<std::string, std::vector<const Constraint*>> Groups(const v1::ParsedVer
   return groups;
 }
 
+// A vers scheme: 1–32 characters from [a-z0-9.+-].
+bool IsVersScheme(absl::string_view scheme) {
+  if (scheme.empty() || scheme.size() > 32) return false;
+  return std::all_of(scheme.begin(), scheme.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) || absl::ascii_isdigit(static_cast<unsigned char>(c)) ||
+           c == '.' || c == '+' || c == '-';
+  });
+}
+
 absl::Status Validate(const v1::ParsedVersionRange& range) {
-  if (range.syntax() == v1::VERSION_RANGE_SYNTAX_UNSPECIFIED) return absl::InvalidArgumentError("no range syntax");
+  if (range.syntax() == v1::VERSION_RANGE_SYNTAX_UNSPECIFIED || !v1::VersionRangeSyntax_IsValid(range.syntax())) {
+    return absl::InvalidArgumentError("no range syntax");
+  }
+  if (range.syntax() == v1::VERSION_RANGE_SYNTAX_VERS) {
+    if (!IsVersScheme(range.vers_scheme())) return absl::InvalidArgumentError("a vers scheme is 1-32 of [a-z0-9.+-]");
+    if (!range.all_versions() && range.vers_scheme() != "generic" && range.vers_scheme() != "intdot") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("vers scheme \"", range.vers_scheme(), "\" is not supported (only generic, intdot and all)"));
+    }
+  } else if (!range.vers_scheme().empty()) {
+    return absl::InvalidArgumentError("only a vers range has a vers scheme");
+  }
   if (range.all_versions()) {
     if (range.constraints_size() != 0) return absl::InvalidArgumentError("\"*\" cannot be combined with constraints");
     return absl::OkStatus();
@@ -170,13 +199,20 @@ bool Contains(absl::string_view version, const std::vector<const Constraint*>& g
 
 absl::string_view ComparatorSymbol(v1::VersionComparator comparator) {
   switch (comparator) {
-    case v1::VERSION_COMPARATOR_EQUAL: return "=";
-    case v1::VERSION_COMPARATOR_NOT_EQUAL: return "!=";
-    case v1::VERSION_COMPARATOR_LESS: return "<";
-    case v1::VERSION_COMPARATOR_LESS_OR_EQUAL: return "<=";
-    case v1::VERSION_COMPARATOR_GREATER: return ">";
-    case v1::VERSION_COMPARATOR_GREATER_OR_EQUAL: return ">=";
-    default: return "?";
+    case v1::VERSION_COMPARATOR_EQUAL:
+      return "=";
+    case v1::VERSION_COMPARATOR_NOT_EQUAL:
+      return "!=";
+    case v1::VERSION_COMPARATOR_LESS:
+      return "<";
+    case v1::VERSION_COMPARATOR_LESS_OR_EQUAL:
+      return "<=";
+    case v1::VERSION_COMPARATOR_GREATER:
+      return ">";
+    case v1::VERSION_COMPARATOR_GREATER_OR_EQUAL:
+      return ">=";
+    default:
+      return "?";
   }
 }
 
@@ -184,9 +220,8 @@ absl::StatusOr<VersionRange> VersionRange::Parse(absl::string_view raw) {
   const absl::string_view text = absl::StripAsciiWhitespace(raw);
   if (text.empty()) return absl::InvalidArgumentError("empty version range");
   if (text.size() > kMaxRangeTextLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("version range \"", text.substr(0, 32), "...\" is longer than ", kMaxRangeTextLength,
-                     " characters"));
+    return absl::InvalidArgumentError(absl::StrCat("version range \"", Utf8Prefix(text, 32), "...\" is longer than ",
+                                                   kMaxRangeTextLength, " characters"));
   }
   v1::ParsedVersionRange range;
   std::vector<absl::string_view> parts;
@@ -196,6 +231,7 @@ absl::StatusOr<VersionRange> VersionRange::Parse(absl::string_view raw) {
     if (slash == absl::string_view::npos) return Refuse(text, "a vers range needs \"vers:<scheme>/<constraints>\"");
     const absl::string_view scheme = rest.substr(0, slash);
     const absl::string_view constraints = absl::StripAsciiWhitespace(rest.substr(slash + 1));
+    if (!IsVersScheme(scheme)) return Refuse(text, "a vers scheme is 1-32 of [a-z0-9.+-]");
     range.set_syntax(v1::VERSION_RANGE_SYNTAX_VERS);
     range.set_vers_scheme(std::string(scheme));
     if (constraints == "*") {
@@ -204,8 +240,7 @@ absl::StatusOr<VersionRange> VersionRange::Parse(absl::string_view raw) {
     }
     if (scheme == "all") return Refuse(text, "the vers scheme \"all\" takes only \"*\"");
     if (scheme != "generic" && scheme != "intdot") {
-      return Refuse(text, absl::StrCat("vers scheme \"", scheme.substr(0, 32),
-                                       "\" is not supported (only generic, intdot and all)"));
+      return Refuse(text, absl::StrCat("vers scheme \"", scheme, "\" is not supported (only generic, intdot and all)"));
     }
     parts = absl::StrSplit(constraints, '|');
   } else if (text.find_first_of("<>=!") != absl::string_view::npos) {

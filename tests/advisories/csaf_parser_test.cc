@@ -181,8 +181,8 @@ TEST(CsafParserTest, RefusesMissingTracking) {
 
 TEST(CsafParserTest, RefusesWrongTypesNamingThePath) {
   const std::string bd = ReadFixture("icsma-23-193-01.json");
-  EXPECT_EQ(Message(absl::StrReplaceAll(bd, {{"\"vulnerabilities\": [", "\"vulnerabilities\": {\"x\": ["},
-                                             {"]\n}\n", "]}\n}\n"}})),
+  EXPECT_EQ(Message(absl::StrReplaceAll(
+                bd, {{"\"vulnerabilities\": [", "\"vulnerabilities\": {\"x\": ["}, {"]\n}\n", "]}\n}\n"}})),
             "vulnerabilities: must be an array");
   EXPECT_EQ(Message(absl::StrReplaceAll(bd, {{"\"baseScore\": 8.2", "\"baseScore\": \"8.2\""}})),
             "vulnerabilities[2].scores[0].cvss_v3.baseScore: must be a number");
@@ -194,18 +194,20 @@ TEST(CsafParserTest, RefusesWrongTypesNamingThePath) {
                                               "\"fixed\"",
                                               "\"known_affected\": [\n          1\n        ],\n        \"fixed\""}})),
             "vulnerabilities[0].product_status.known_affected[0]: must be a string");
-  EXPECT_EQ(Message(absl::StrReplaceAll(bd, {{"\"title\": \"Becton", "\"title\": {\"x\": \"Becton"},
-                                             {"Suite MX\",", "Suite MX\"},"}})),
+  EXPECT_EQ(Message(absl::StrReplaceAll(
+                bd, {{"\"title\": \"Becton", "\"title\": {\"x\": \"Becton"}, {"Suite MX\",", "Suite MX\"},"}})),
             "document.title: must be a string");
 }
 
 TEST(CsafParserTest, RefusesUndefinedAndDuplicateProductIds) {
   const std::string bd = ReadFixture("icsma-23-193-01.json");
-  EXPECT_EQ(Message(absl::StrReplaceAll(bd, {{"\"product_id\": \"CSAFPID-0002\"", "\"product_id\": \"CSAFPID-0001\""}})),
-            "product_tree.branches[0].branches[0].branches[1].product.product_id: \"CSAFPID-0001\" is defined twice");
-  EXPECT_EQ(Message(absl::StrReplaceAll(bd, {{"\"product_id\": \"CSAFPID-0004\"", "\"product_id\": \"CSAFPID-0009\""}})),
-            "vulnerabilities[2].product_status.known_affected[1]: names \"CSAFPID-0004\", which the product_tree "
-            "does not define");
+  EXPECT_EQ(
+      Message(absl::StrReplaceAll(bd, {{"\"product_id\": \"CSAFPID-0002\"", "\"product_id\": \"CSAFPID-0001\""}})),
+      "product_tree.branches[0].branches[0].branches[1].product.product_id: \"CSAFPID-0001\" is defined twice");
+  EXPECT_EQ(
+      Message(absl::StrReplaceAll(bd, {{"\"product_id\": \"CSAFPID-0004\"", "\"product_id\": \"CSAFPID-0009\""}})),
+      "vulnerabilities[2].product_status.known_affected[1]: names \"CSAFPID-0004\", which the product_tree "
+      "does not define");
 }
 
 TEST(CsafParserTest, RefusesByteSizeBeforeParsing) {
@@ -215,7 +217,8 @@ TEST(CsafParserTest, RefusesByteSizeBeforeParsing) {
   ASSERT_GT(huge.size(), 100u << 20);
   const absl::Status status = ParseCsafAdvisory(huge).status();
   EXPECT_TRUE(absl::IsInvalidArgument(status));
-  EXPECT_EQ(status.message(), absl::StrCat("CSAF file: ", huge.size(), " bytes, more than the limit of 16777216 bytes "
+  EXPECT_EQ(status.message(), absl::StrCat("CSAF file: ", huge.size(),
+                                           " bytes, more than the limit of 16777216 bytes "
                                            "(16 MiB)"));
   // Just under the limit is parsed.
   std::string at_limit = ReadFixture("icsma-23-193-01.json");

@@ -115,8 +115,9 @@ TEST(MatcherTest, BBraunProseAndDateNeedReview) {
   const MatchResult station = matcher.Match({"B. Braun", "SpaceStation"}, "6.2");
   EXPECT_EQ(station.verdict, Verdict::kNeedsReview);
   EXPECT_EQ(station.product_id, "CSAFPID-0006");
-  EXPECT_EQ(station.reason, "CSAFPID-0006 \"B. Braun SpaceStation v6.x (with SpaceCom 2)\": range \"v6.x (with "
-                            "SpaceCom 2)\": \"v6.x (with SpaceCom 2)\" is not a version");
+  EXPECT_EQ(station.reason,
+            "CSAFPID-0006 \"B. Braun SpaceStation v6.x (with SpaceCom 2)\": range \"v6.x (with "
+            "SpaceCom 2)\": \"v6.x (with SpaceCom 2)\" is not a version");
   EXPECT_EQ(matcher.Match({"B. Braun", "Space Online Suite"}, "2.1").verdict, Verdict::kNeedsReview);
 }
 
@@ -157,8 +158,7 @@ TEST(MatcherTest, SmithsMedfusionRevisionTwoFixesWhatRevisionOneLeftOpen) {
   EXPECT_DOUBLE_EQ(second.Match(pump, "1.5").max_base_score, 8.1);
   EXPECT_EQ(second.Match({"Smiths Medical", "Medfusion 3500 Syringe Infusion Pump"}, "1.9").verdict,
             Verdict::kNotAffected);
-  EXPECT_EQ(second.Match({"Smiths Medical", "Medfusion 3500 Syringe Infusion Pump"}, "1.9").product_id,
-            "CSAFPID-0003");
+  EXPECT_EQ(second.Match({"Smiths Medical", "Medfusion 3500 Syringe Infusion Pump"}, "1.9").product_id, "CSAFPID-0003");
 }
 
 TEST(MatcherTest, UnderInvestigationNeedsReview) {

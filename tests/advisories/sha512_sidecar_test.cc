@@ -32,8 +32,8 @@ TEST(Sha512SidecarTest, EveryFixtureVerifiesAgainstItsSidecar) {
 TEST(Sha512SidecarTest, ParsesTheForms) {
   const std::string hex = Sha512Hex("abc");
   // CISA writes four blanks; sha512sum two, or " *" in binary mode; a bare digest; upper-case hex.
-  for (const std::string& text : {absl::StrCat(hex, "    a.json"), absl::StrCat(hex, "  a.json\n"),
-                                  absl::StrCat(hex, " *a.json\r\n")}) {
+  for (const std::string& text :
+       {absl::StrCat(hex, "    a.json"), absl::StrCat(hex, "  a.json\n"), absl::StrCat(hex, " *a.json\r\n")}) {
     absl::StatusOr<Sha512Sidecar> sidecar = ParseSha512Sidecar(text);
     ASSERT_TRUE(sidecar.ok()) << text << ": " << sidecar.status();
     EXPECT_EQ(sidecar->hex_digest, hex);

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rules/version.h"
 
@@ -50,8 +51,9 @@ TEST(NaturalOrderTest, MissingRunsCountAsZero) {
 }
 
 TEST(NaturalOrderTest, IsATotalOrderOnSamples) {
-  const std::vector<std::string> samples = {"1", "1.0.1", "1.1", "1.10", "1.2", "1.2a", "1.2b", "U61", "L81",
-                                            "v22D24", "22D19", "20D32", "3.0.7-hotfix", "4.2.0-rc1", "012U000061"};
+  const std::vector<std::string> samples = {"1",     "1.0.1", "1.1",          "1.10",      "1.2",
+                                            "1.2a",  "1.2b",  "U61",          "L81",       "v22D24",
+                                            "22D19", "20D32", "3.0.7-hotfix", "4.2.0-rc1", "012U000061"};
   for (const std::string& a : samples) {
     EXPECT_EQ(CompareVersionsNaturally(a, a), 0) << a;
     for (const std::string& b : samples) {
@@ -67,8 +69,8 @@ TEST(NaturalOrderTest, IsATotalOrderOnSamples) {
 
 // For the plain dotted numbers the policy uses today, the advisory comparator agrees with rules::CompareVersions.
 TEST(NaturalOrderTest, AgreesWithRulesOnDottedNumbers) {
-  const std::vector<std::string> samples = {"1", "1.0", "1.0.0", "1.0.1", "1.2", "1.10", "2.0", "4.2.0", "4.10.0",
-                                            "12.1.3", "12.1.2", "12.3", "8.00.01", "8.0.2"};
+  const std::vector<std::string> samples = {"1",     "1.0",    "1.0.0",  "1.0.1",  "1.2",  "1.10",    "2.0",
+                                            "4.2.0", "4.10.0", "12.1.3", "12.1.2", "12.3", "8.00.01", "8.0.2"};
   const auto sign = [](int x) { return (x > 0) - (x < 0); };
   for (const std::string& a : samples) {
     for (const std::string& b : samples) {
@@ -102,6 +104,16 @@ TEST(VersionSyntaxTest, RefusesProseDatesWildcards) {
   EXPECT_FALSE(CheckVersionSyntax(std::string(65, '1')).ok());
   EXPECT_TRUE(CheckVersionSyntax(std::string(64, '1')).ok());
   EXPECT_TRUE(absl::IsInvalidArgument(CheckVersionSyntax("prior to 8.0")));
+}
+
+TEST(Utf8PrefixTest, NeverCutsASequence) {
+  EXPECT_EQ(Utf8Prefix("abc", 16), "abc");
+  EXPECT_EQ(Utf8Prefix("abcdef", 3), "abc");
+  EXPECT_EQ(Utf8Prefix("ab\xc3\xa9z", 3), "ab");  // é is 2 bytes: not cut in half
+  EXPECT_EQ(Utf8Prefix("ab\xc3\xa9z", 4), "ab\xc3\xa9");
+  EXPECT_EQ(Utf8Prefix("a\xe2\x82\xacz", 3), "a");  // € is 3 bytes
+  EXPECT_EQ(CheckVersionSyntax(std::string(15, '1') + "\xc3\xa9" + std::string(60, '1')).message(),
+            absl::StrCat("version \"", std::string(15, '1'), "...\" is longer than 64 characters"));
 }
 
 TEST(ProductLineTest, LeadingLetters) {

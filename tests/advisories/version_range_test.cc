@@ -82,8 +82,9 @@ TEST(VersRangeTest, RefusesWhatItCannotMean) {
             "range \"vers:semver/>=1.0\": vers scheme \"semver\" is not supported (only generic, intdot and all)");
   EXPECT_EQ(reason("vers:all/>=1"), "range \"vers:all/>=1\": the vers scheme \"all\" takes only \"*\"");
   EXPECT_EQ(reason("vers:generic"), "range \"vers:generic\": a vers range needs \"vers:<scheme>/<constraints>\"");
-  EXPECT_EQ(reason("vers:generic/<=1.0|<=2.0"),
-            "range \"vers:generic/<=1.0|<=2.0\": constraints <=1.0 and <=2.0 are both upper bounds, which is ambiguous");
+  EXPECT_EQ(
+      reason("vers:generic/<=1.0|<=2.0"),
+      "range \"vers:generic/<=1.0|<=2.0\": constraints <=1.0 and <=2.0 are both upper bounds, which is ambiguous");
   EXPECT_EQ(reason("vers:generic/>=1.0|>2.0"),
             "range \"vers:generic/>=1.0|>2.0\": constraints >=1.0 and >2.0 are both lower bounds, which is ambiguous");
   EXPECT_EQ(reason("vers:generic/>=1.0|<1.0.0"),
@@ -92,6 +93,11 @@ TEST(VersRangeTest, RefusesWhatItCannotMean) {
             "range \"vers:generic/!=1.0\": it has only != constraints, which name no affected version");
   EXPECT_EQ(reason("vers:generic/>=1.0|"), "range \"vers:generic/>=1.0|\": a constraint has no version");
   EXPECT_EQ(reason(""), "empty version range");
+  EXPECT_EQ(reason("vers:Generic/*"), "range \"vers:Generic/*\": a vers scheme is 1-32 of [a-z0-9.+-]");
+  EXPECT_EQ(reason("vers:/*"), "range \"vers:/*\": a vers scheme is 1-32 of [a-z0-9.+-]");
+  EXPECT_EQ(reason("vers:\xc3\xa9/*"), "range \"vers:\xc3\xa9/*\": a vers scheme is 1-32 of [a-z0-9.+-]");
+  // Any well-formed scheme may say "every version".
+  EXPECT_TRUE(VersionRange::Parse("vers:semver/*").ok());
   EXPECT_TRUE(absl::IsInvalidArgument(VersionRange::Parse(std::string(600, '1')).status()));
 }
 
@@ -200,6 +206,13 @@ TEST(FromProtoTest, RoundTripsAndValidates) {
   bad.mutable_constraints(0)->set_comparator(v1::VERSION_COMPARATOR_UNSPECIFIED);
   EXPECT_TRUE(absl::IsInvalidArgument(VersionRange::FromProto(bad).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(VersionRange::FromProto(v1::ParsedVersionRange()).status()));
+  v1::ParsedVersionRange other_scheme = MustParse("vers:generic/>=1.1|<=1.3.2").proto();
+  other_scheme.set_vers_scheme("semver");
+  EXPECT_EQ(VersionRange::FromProto(other_scheme).status().message(),
+            "vers scheme \"semver\" is not supported (only generic, intdot and all)");
+  v1::ParsedVersionRange scheme_on_list = MustParse("<=12.1.3").proto();
+  scheme_on_list.set_vers_scheme("generic");
+  EXPECT_EQ(VersionRange::FromProto(scheme_on_list).status().message(), "only a vers range has a vers scheme");
 }
 
 }  // namespace
