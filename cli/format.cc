@@ -70,11 +70,12 @@ std::string FormatSeal(absl::string_view seal_id, v1::SealState state) {
 std::string FormatBattery(const v1::Observation& observation) {
   if (!observation.has_physical()) return std::string(kUnknown);
   const v1::Physical& physical = observation.physical();
-  std::string text = absl::StrCat(physical.battery_percent(), "%");
+  std::vector<std::string> parts;
+  if (physical.has_battery_percent()) parts.push_back(absl::StrCat(physical.battery_percent(), "%"));
   if (physical.power_source() != v1::POWER_SOURCE_UNSPECIFIED) {
-    absl::StrAppend(&text, " on ", PowerSourceName(physical.power_source()));
+    parts.push_back(absl::StrCat("on ", PowerSourceName(physical.power_source())));
   }
-  return text;
+  return parts.empty() ? std::string(kUnknown) : absl::StrJoin(parts, " ");
 }
 
 // "gw-5west-01 (version 0.1.0)"
@@ -414,6 +415,9 @@ std::string FormatLocateLine(const v1::LocateResponse& located, absl::Time now) 
   const std::string tag = OrDash(located.identity().asset_tag());
   const std::string last_seen = absl::StrCat("last seen ", FormatLastSeen(located.last_seen_at(), now));
   const std::string path = FormatLocationPath(located.location());
+  if (located.location().left_known_places()) {
+    return absl::StrCat(tag, " has left every known place (", last_seen, ")");
+  }
   if (path.empty()) return absl::StrCat(tag, " has no known location (", last_seen, ")");
 
   std::string line = absl::StrCat(tag, " is in ", path);
