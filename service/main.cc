@@ -37,8 +37,9 @@ ABSL_FLAG(std::string, ready_file, "",
           "When serving, write {\"grpc\": \"host:port\", \"metrics\": \"host:port\"} with the real ports here.");
 ABSL_FLAG(int64_t, ingest_queue, 100'000, "Observations that may wait for commit before reports are refused.");
 ABSL_FLAG(int64_t, min_free_disk_mb, 64,
-          "Free space (MiB) kept in reserve on the data volume: below it, reports are refused with RESOURCE_EXHAUSTED "
-          "and gRPC health is NOT_SERVING until space is freed; 0 disables the check.");
+          "Free space (MiB) kept in reserve on the data volume: below it, every write (reports and people's audited "
+          "changes) is refused with RESOURCE_EXHAUSTED and gRPC health is NOT_SERVING until space is freed; 0 "
+          "disables the check.");
 ABSL_FLAG(int, worker_threads, 2, "Threads running blocking request work (RocksDB reads, audited writes).");
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
