@@ -10,6 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -111,6 +113,13 @@ int RestoreCommand() {
   return 0;
 }
 
+
+// Abseil's --help lists only the flags of a file named like the program. Every flag of this program is defined in
+// this file, so --help and --helpshort list these and none of gRPC's or Abseil's (--helpfull shows everything).
+bool IsOwnFlagFile(absl::string_view file) {
+  return file == "service/main.cc" || absl::EndsWith(file, "/service/main.cc");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,6 +127,10 @@ int main(int argc, char** argv) {
       "pumptrackd --data_dir=DIR --tls_cert=PEM --tls_key=PEM --tls_client_ca=PEM [--grpc_listen=HOST:PORT] ...\n"
       "  or: pumptrackd token create --data_dir=DIR --role=ROLE --name=NAME [--ttl=DURATION]   (daemon stopped)\n"
       "  or: pumptrackd restore --from=BACKUP_DIR --data_dir=NEW_EMPTY_DIR [--backup_id=N]       (offline)");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = IsOwnFlagFile;
+  usage_config.contains_helpshort_flags = IsOwnFlagFile;
+  absl::SetFlagsUsageConfig(usage_config);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built in debug mode, where every Mutex acquisition also updates a process-wide lock graph
   // under a global lock, in the ingest writer and in every gRPC thread. The unit and integration tests keep that
