@@ -19,25 +19,8 @@ DEMO = os.path.join(SOURCE_DIR, "scripts", "demo")
 STOP_BUDGET_SECONDS = 8
 
 
-def processes_in_group(pgid):
-    """PIDs of live processes in process group `pgid` (zombies excluded)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            found.append(int(pid))
-    return found
-
-
-def processes_mentioning(text):
-    """PIDs of live processes whose command line contains `text` (zombies excluded)."""
-    found = []
+def live_processes():
+    """(pid, process group, command line) of every live process (zombies excluded)."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -45,12 +28,21 @@ def processes_mentioning(text):
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
             with open(f"/proc/{pid}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
+                fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if text in cmdline and state != "Z":
-            found.append((int(pid), cmdline))
-    return found
+        if fields[0] != "Z":
+            yield int(pid), int(fields[2]), cmdline
+
+
+def processes_in_group(pgid):
+    """PIDs of live processes in process group `pgid`."""
+    return [pid for pid, group, _ in live_processes() if group == pgid]
+
+
+def processes_mentioning(text):
+    """(pid, command line) of live processes whose command line contains `text`."""
+    return [(pid, cmdline) for pid, _, cmdline in live_processes() if text in cmdline]
 
 
 class DemoTest(unittest.TestCase):
