@@ -85,7 +85,11 @@ class DiskFullTest(unittest.TestCase):
         deadline = time.monotonic() + seconds
         status = None
         while time.monotonic() < deadline:
-            status = self.health_status()
+            try:
+                status = self.health_status()
+            except self.grpc.RpcError as error:
+                self.fail(f"health check failed ({error.code()}), pumptrackd exit status "
+                          f"{self.daemon.process.poll()}; log:\n{self.log_tail()}")
             if status == wanted:
                 return
             time.sleep(0.1)
