@@ -25,6 +25,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -306,12 +308,23 @@ void BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
+
+// Abseil's --help lists only the flags of a file named like the program. Every flag of this program is defined in
+// this file, so --help and --helpshort list these and none of gRPC's or Abseil's (--helpfull shows everything).
+bool IsOwnFlagFile(absl::string_view file) {
+  return file == "agents/main.cc" || absl::EndsWith(file, "/agents/main.cc");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   BlockStopSignals();  // before gRPC or anything else starts a thread
   absl::SetProgramUsageMessage("Reports infusion pump observations to the pumptrack service.\n"
                                "Usage: pumptrack-agent --server=HOST:PORT --tls_ca=PEM --tls_cert=PEM --tls_key=PEM [--adapter=sim] [flags]\n   or: pumptrack-agent --server=HOST:PORT --insecure --agent_id=ID ... (development only)");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = IsOwnFlagFile;
+  usage_config.contains_helpshort_flags = IsOwnFlagFile;
+  absl::SetFlagsUsageConfig(usage_config);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     std::fprintf(stderr, "pumptrack-agent: unexpected argument \"%s\"\n", positional[1]);

@@ -55,41 +55,6 @@ std::string DescribeEvent(const v1::CustodyEvent& event) {
 
 }  // namespace
 
-absl::string_view CustodyStateName(v1::CustodyState state) {
-  switch (state) {
-    case v1::CUSTODY_STATE_UNSPECIFIED:
-    case v1::CUSTODY_STATE_AVAILABLE: return "available";
-    case v1::CUSTODY_STATE_IN_TRANSIT: return "in transit";
-    case v1::CUSTODY_STATE_QUARANTINED: return "quarantined";
-    case v1::CUSTODY_STATE_IN_MAINTENANCE: return "in maintenance";
-    case v1::CUSTODY_STATE_RETIRED: return "retired";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view CustodyActionName(v1::CustodyAction action) {
-  switch (action) {
-    case v1::CUSTODY_ACTION_CHECK_OUT: return "check-out";
-    case v1::CUSTODY_ACTION_CHECK_IN: return "check-in";
-    case v1::CUSTODY_ACTION_QUARANTINE: return "quarantine";
-    case v1::CUSTODY_ACTION_RELEASE: return "release";
-    case v1::CUSTODY_ACTION_SET_MAINTENANCE: return "maintenance";
-    case v1::CUSTODY_ACTION_RETIRE: return "retire";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view ProximityName(v1::Proximity proximity) {
-  switch (proximity) {
-    case v1::PROXIMITY_SAME_UNIT: return "same unit";
-    case v1::PROXIMITY_SAME_FLOOR: return "same floor";
-    case v1::PROXIMITY_SAME_BUILDING: return "same building";
-    case v1::PROXIMITY_SAME_FACILITY: return "same facility";
-    case v1::PROXIMITY_OTHER_FACILITY: return "other facility";
-    default: return kUnknown;
-  }
-}
-
 void AddCustodyDetails(const v1::Custody& custody, absl::Time now, DetailBlock& block) {
   block.Add("Custody", std::string(CustodyStateName(custody.state())));
   if (custody.state() == v1::CUSTODY_STATE_IN_TRANSIT) {

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "cli/enum_words.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cli/table.h"
@@ -13,12 +14,7 @@
 
 namespace pumptrack::cli {
 
-// --- Names, in the words people use ("in transit", "check-in", "same floor"). Unknown values read "unknown"; an
-// unspecified custody state reads "available" (a pump nobody has recorded anything for is AVAILABLE, device.proto).
-
-absl::string_view CustodyStateName(v1::CustodyState state);
-absl::string_view CustodyActionName(v1::CustodyAction action);
-absl::string_view ProximityName(v1::Proximity proximity);
+// Enum values in people's words: cli/enum_words.h.
 
 // --- Devices ---------------------------------------------------------------------------------------------------------
 

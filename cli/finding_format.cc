@@ -33,57 +33,6 @@ std::string PolicySize(const v1::Policy& policy) {
 
 }  // namespace
 
-absl::string_view FindingKindName(v1::FindingKind kind) {
-  switch (kind) {
-    case v1::FINDING_KIND_MISSING: return "missing";
-    case v1::FINDING_KIND_MISCONFIGURED: return "misconfigured";
-    case v1::FINDING_KIND_INSECURE: return "insecure";
-    case v1::FINDING_KIND_TAMPERED: return "tampered";
-    case v1::FINDING_KIND_UNAUTHORIZED_MOVE: return "unauthorized_move";
-    case v1::FINDING_KIND_MISROUTED: return "misrouted";
-    case v1::FINDING_KIND_OVERDUE: return "overdue";
-    case v1::FINDING_KIND_PAR_LOW: return "par_low";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view SeverityName(v1::Severity severity) {
-  switch (severity) {
-    case v1::SEVERITY_LOW: return "low";
-    case v1::SEVERITY_MEDIUM: return "medium";
-    case v1::SEVERITY_HIGH: return "high";
-    case v1::SEVERITY_CRITICAL: return "critical";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view FindingStateName(v1::FindingState state) {
-  switch (state) {
-    case v1::FINDING_STATE_OPEN: return "open";
-    case v1::FINDING_STATE_ACKNOWLEDGED: return "acknowledged";
-    case v1::FINDING_STATE_RESOLVED: return "resolved";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view FindingEventTypeName(v1::FindingEvent::Type type) {
-  switch (type) {
-    case v1::FindingEvent::TYPE_OPENED: return "opened";
-    case v1::FindingEvent::TYPE_CHANGED: return "changed";
-    case v1::FindingEvent::TYPE_RESOLVED: return "resolved";
-    case v1::FindingEvent::TYPE_RESYNC: return "resync";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view HomeSourceName(v1::HomeSource source) {
-  switch (source) {
-    case v1::HOME_SOURCE_FIRST_SEEN: return "first seen";
-    case v1::HOME_SOURCE_ASSIGNED: return "assigned";
-    default: return kUnknown;
-  }
-}
-
 std::string FormatFacilityUnit(absl::string_view facility, absl::string_view unit) {
   if (!facility.empty() && !unit.empty()) return absl::StrCat(facility, "/", unit);
   return OrDash(facility.empty() ? unit : facility);

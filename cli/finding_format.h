@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "cli/enum_words.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "pumptrack/v1/device.pb.h"
@@ -13,14 +14,7 @@
 
 namespace pumptrack::cli {
 
-// --- Names, as typed on the command line ("missing", "unauthorized_move", "par_low", "high", "open"). Unspecified or
-// unknown values read "unknown".
-
-absl::string_view FindingKindName(v1::FindingKind kind);
-absl::string_view SeverityName(v1::Severity severity);
-absl::string_view FindingStateName(v1::FindingState state);
-absl::string_view FindingEventTypeName(v1::FindingEvent::Type type);
-absl::string_view HomeSourceName(v1::HomeSource source);
+// Enum values in people's words: cli/enum_words.h.
 
 // --- Findings --------------------------------------------------------------------------------------------------------
 

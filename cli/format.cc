@@ -70,11 +70,12 @@ std::string FormatSeal(absl::string_view seal_id, v1::SealState state) {
 std::string FormatBattery(const v1::Observation& observation) {
   if (!observation.has_physical()) return std::string(kUnknown);
   const v1::Physical& physical = observation.physical();
-  std::string text = absl::StrCat(physical.battery_percent(), "%");
+  std::vector<std::string> parts;
+  if (physical.has_battery_percent()) parts.push_back(absl::StrCat(physical.battery_percent(), "%"));
   if (physical.power_source() != v1::POWER_SOURCE_UNSPECIFIED) {
-    absl::StrAppend(&text, " on ", PowerSourceName(physical.power_source()));
+    parts.push_back(absl::StrCat("on ", PowerSourceName(physical.power_source())));
   }
-  return text;
+  return parts.empty() ? std::string(kUnknown) : absl::StrJoin(parts, " ");
 }
 
 // "gw-5west-01 (version 0.1.0)"
@@ -265,95 +266,6 @@ std::string FormatTimeAndAge(const google::protobuf::Timestamp& timestamp, absl:
   return absl::StrCat(FormatTimestamp(time), " (", FormatRelativeAge(time, now), ")");
 }
 
-absl::string_view OperatingStateName(v1::OperatingState state) {
-  switch (state) {
-    case v1::OPERATING_STATE_INFUSING: return "infusing";
-    case v1::OPERATING_STATE_IDLE: return "idle";
-    case v1::OPERATING_STATE_ALARM: return "alarm";
-    case v1::OPERATING_STATE_OFF: return "off";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view LocationSourceName(v1::LocationSource source) {
-  switch (source) {
-    case v1::LOCATION_SOURCE_RTLS: return "RTLS";
-    case v1::LOCATION_SOURCE_WIFI_AP: return "Wi-Fi AP";
-    case v1::LOCATION_SOURCE_GATEWAY_PORT: return "gateway port";
-    case v1::LOCATION_SOURCE_MANUAL_SCAN: return "manual scan";
-    default: return "unknown source";
-  }
-}
-
-absl::string_view WifiSecurityName(v1::WifiSecurity security) {
-  switch (security) {
-    case v1::WIFI_SECURITY_NONE: return "no Wi-Fi";
-    case v1::WIFI_SECURITY_OPEN: return "open";
-    case v1::WIFI_SECURITY_WEP: return "WEP";
-    case v1::WIFI_SECURITY_WPA_PSK: return "WPA-PSK";
-    case v1::WIFI_SECURITY_WPA2_PSK: return "WPA2-PSK";
-    case v1::WIFI_SECURITY_WPA2_ENTERPRISE: return "WPA2-Enterprise";
-    case v1::WIFI_SECURITY_WPA3_PERSONAL: return "WPA3-Personal";
-    case v1::WIFI_SECURITY_WPA3_ENTERPRISE: return "WPA3-Enterprise";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view SealStateName(v1::SealState state) {
-  switch (state) {
-    case v1::SEAL_STATE_INTACT: return "intact";
-    case v1::SEAL_STATE_BROKEN: return "broken";
-    case v1::SEAL_STATE_MISSING: return "missing";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view CaseStateName(v1::CaseState state) {
-  switch (state) {
-    case v1::CASE_STATE_NO_SENSOR: return "no sensor";
-    case v1::CASE_STATE_CLOSED: return "closed";
-    case v1::CASE_STATE_OPENED: return "opened";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view PowerSourceName(v1::PowerSource source) {
-  switch (source) {
-    case v1::POWER_SOURCE_MAINS: return "mains";
-    case v1::POWER_SOURCE_BATTERY: return "battery";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view ServiceKindName(v1::ServiceKind kind) {
-  switch (kind) {
-    case v1::SERVICE_KIND_TELNET: return "telnet";
-    case v1::SERVICE_KIND_FTP: return "ftp";
-    case v1::SERVICE_KIND_SSH: return "ssh";
-    case v1::SERVICE_KIND_HTTP_ADMIN: return "http-admin";
-    case v1::SERVICE_KIND_HTTPS_ADMIN: return "https-admin";
-    case v1::SERVICE_KIND_SNMP: return "snmp";
-    case v1::SERVICE_KIND_USB_DEBUG: return "usb-debug";
-    case v1::SERVICE_KIND_SERIAL_DEBUG: return "serial-debug";
-    case v1::SERVICE_KIND_OTHER: return "other";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view ChangeKindName(v1::ChangeKind kind) {
-  switch (kind) {
-    case v1::CHANGE_KIND_FIRST_SEEN: return "first seen";
-    case v1::CHANGE_KIND_LOCATION: return "location";
-    case v1::CHANGE_KIND_FIRMWARE: return "firmware";
-    case v1::CHANGE_KIND_DRUG_LIBRARY: return "drug library";
-    case v1::CHANGE_KIND_CONFIGURATION: return "configuration";
-    case v1::CHANGE_KIND_SECURITY: return "security";
-    case v1::CHANGE_KIND_SEAL: return "seal";
-    case v1::CHANGE_KIND_REPORTING_AGENT: return "reporting agent";
-    default: return kUnknown;
-  }
-}
-
 std::string FormatLocationPath(const v1::Location& location) {
   std::vector<std::string> levels;
   for (const std::string* level : {&location.facility(), &location.building(), &location.floor(), &location.unit()}) {
@@ -414,6 +326,9 @@ std::string FormatLocateLine(const v1::LocateResponse& located, absl::Time now) 
   const std::string tag = OrDash(located.identity().asset_tag());
   const std::string last_seen = absl::StrCat("last seen ", FormatLastSeen(located.last_seen_at(), now));
   const std::string path = FormatLocationPath(located.location());
+  if (located.location().left_known_places()) {
+    return absl::StrCat(tag, " has left every known place (", last_seen, ")");
+  }
   if (path.empty()) return absl::StrCat(tag, " has no known location (", last_seen, ")");
 
   std::string line = absl::StrCat(tag, " is in ", path);

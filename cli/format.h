@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "cli/enum_words.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/duration.pb.h"
@@ -44,17 +45,7 @@ std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp);
 // "2026-11-29 10:02:11Z (3m ago)", or "unknown" when unset.
 std::string FormatTimeAndAge(const google::protobuf::Timestamp& timestamp, absl::Time now);
 
-// --- Names of enum values, in the words asset managers use ("idle", "RTLS", "WPA2-Enterprise").
-// ----------------------- Unspecified or unknown values read "unknown".
-
-absl::string_view OperatingStateName(v1::OperatingState state);
-absl::string_view LocationSourceName(v1::LocationSource source);
-absl::string_view WifiSecurityName(v1::WifiSecurity security);
-absl::string_view SealStateName(v1::SealState state);
-absl::string_view CaseStateName(v1::CaseState state);
-absl::string_view PowerSourceName(v1::PowerSource source);
-absl::string_view ServiceKindName(v1::ServiceKind kind);
-absl::string_view ChangeKindName(v1::ChangeKind kind);
+// Enum values in people's words: cli/enum_words.h.
 
 // `text`, or "-" when it is empty (for table cells and detail values).
 std::string OrDash(absl::string_view text);

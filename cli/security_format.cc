@@ -22,35 +22,6 @@ std::string By(absl::string_view name) { return name.empty() ? "" : absl::StrCat
 
 }  // namespace
 
-absl::string_view RoleName(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_VIEWER: return "viewer";
-    case v1::ROLE_TRANSPORT: return "transport";
-    case v1::ROLE_ASSET_MANAGER: return "asset_manager";
-    case v1::ROLE_AUDITOR: return "auditor";
-    case v1::ROLE_ADMIN: return "admin";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view AgentStateName(v1::AgentState state) {
-  switch (state) {
-    case v1::AGENT_STATE_ENROLLED: return "enrolled";
-    case v1::AGENT_STATE_REVOKED: return "revoked";
-    default: return kUnknown;
-  }
-}
-
-absl::string_view ActorKindName(v1::ActorKind kind) {
-  switch (kind) {
-    case v1::ACTOR_KIND_TOKEN: return "token";
-    case v1::ACTOR_KIND_AGENT: return "agent";
-    case v1::ACTOR_KIND_OPERATOR: return "operator";
-    case v1::ACTOR_KIND_SERVICE: return "service";
-    default: return kUnknown;
-  }
-}
-
 absl::string_view TokenState(const v1::Token& token, absl::Time now) {
   if (IsSet(token.revoked_at())) return "revoked";
   if (IsSet(token.expires_at()) && ToAbslTime(token.expires_at()) <= now) return "expired";

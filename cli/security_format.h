@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "cli/enum_words.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "pumptrack/v1/agent_registry.pb.h"
@@ -13,12 +14,7 @@
 
 namespace pumptrack::cli {
 
-// --- Names, as typed on the command line ("asset_manager") or as people say them ("enrolled"). Unspecified or unknown
-// values read "unknown".
-
-absl::string_view RoleName(v1::Role role);
-absl::string_view AgentStateName(v1::AgentState state);
-absl::string_view ActorKindName(v1::ActorKind kind);
+// Enum values in people's words: cli/enum_words.h.
 
 // --- Tokens ----------------------------------------------------------------------------------------------------------
 

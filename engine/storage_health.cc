@@ -3,18 +3,27 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
 namespace pumptrack::engine {
+namespace {
+
+// How the reserve's refusal starts; ObserveWrite recognises it by this.
+constexpr absl::string_view kReserveRefusal = "storage is nearly full";
+
+}  // namespace
 
 StorageHealth::StorageHealth(storage::Database* database, StorageHealthOptions options)
     : database_(database), options_(options) {
   database_->SetBackgroundErrorHandler([this](const absl::Status& error) { MarkFailed(error); });
+  database_->SetWriteGate([this] { return AdmitWrite(); });
 }
 
 StorageHealth::~StorageHealth() {
   Stop();
+  database_->SetWriteGate(nullptr);
   database_->SetBackgroundErrorHandler(nullptr);
 }
 
@@ -34,7 +43,23 @@ void StorageHealth::Stop() {
 }
 
 void StorageHealth::ObserveWrite(const absl::Status& result) {
-  if (!result.ok()) MarkFailed(result);
+  if (result.ok()) return;
+  {
+    // The reserve's own refusal (AdmitWrite) is not a storage failure: nothing reached RocksDB.
+    absl::MutexLock lock(&mu_);
+    if (low_space_ && absl::IsResourceExhausted(result) && absl::StrContains(result.message(), kReserveRefusal)) {
+      return;
+    }
+  }
+  MarkFailed(result);
+}
+
+absl::Status StorageHealth::AdmitWrite() const {
+  absl::MutexLock lock(&mu_);
+  if (!low_space_) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(kReserveRefusal, " (", free_bytes_ >> 20, " MiB free, ",
+                                                   options_.min_free_bytes >> 20,
+                                                   " MiB kept in reserve); nothing was stored, retry later"));
 }
 
 absl::Status StorageHealth::Admit() const {
@@ -72,7 +97,7 @@ bool StorageHealth::Check() {
       const bool low = *free < options_.min_free_bytes;
       if (low != low_space_) {
         if (low) {
-          spdlog::error("data volume has {} MiB free, less than the {} MiB kept in reserve; refusing reports",
+          spdlog::error("data volume has {} MiB free, less than the {} MiB kept in reserve; refusing every write",
                         *free >> 20, options_.min_free_bytes >> 20);
         } else {
           spdlog::warn("data volume has {} MiB free again", *free >> 20);

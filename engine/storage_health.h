@@ -16,8 +16,9 @@ namespace pumptrack::engine {
 struct StorageHealthOptions {
   // How often free space is checked, and recovery attempted while storage is failing.
   absl::Duration check_interval = absl::Seconds(1);
-  // Below this many free bytes on the data volume, new reports are refused (RESOURCE_EXHAUSTED) and the service is
-  // NOT_SERVING, so that RocksDB never runs out of space in the middle of a write; 0 disables the check.
+  // Below this many free bytes on the data volume, every write is refused (RESOURCE_EXHAUSTED): reports and people's
+  // audited writes alike, through the database's write gate. The service is NOT_SERVING meanwhile, so that RocksDB
+  // never runs out of space in the middle of a write; 0 disables the check.
   std::uint64_t min_free_bytes = 64 << 20;
 };
 
@@ -32,12 +33,13 @@ struct StorageHealthOptions {
 //   RocksDB to resume. RocksDB 7.8 cannot resume after a failed WAL write (its WAL writer keeps the error), so that
 //   case lasts until the service is restarted; the kubelet's liveness probe on the health port does that.
 // While unhealthy, Admit refuses new reports at once and the listener given to Start is told (the server flips gRPC
-// health with it).
+// health with it). While the volume is below the reserve, the database's write gate (installed by the constructor)
+// also refuses every other write (policy, tokens, agents, custody, acknowledgements, audit) with RESOURCE_EXHAUSTED.
 //
 // Thread-safe.
 class StorageHealth {
  public:
-  // `database` must outlive this object. Registers for its background errors.
+  // `database` must outlive this object. Registers for its background errors and sets its write gate.
   StorageHealth(storage::Database* database, StorageHealthOptions options);
   // Stops the watcher and unregisters.
   ~StorageHealth();
@@ -61,6 +63,9 @@ class StorageHealth {
   absl::Status Admit() const;
 
   bool healthy() const;
+
+  // The database's write gate: RESOURCE_EXHAUSTED while the volume is below the reserve (at the last check), else OK.
+  absl::Status AdmitWrite() const;
 
  private:
   void MarkFailed(const absl::Status& error);

@@ -191,6 +191,8 @@ void CheckFirmware(const CompiledPolicy& policy, const EvaluationInput& input, s
     }
     return;
   }
+  // Firmware never observed (no source has reported it yet) is not judged.
+  if (firmware.empty()) return;
   const v1::FirmwarePolicy& rules = model->firmware();
   if (std::find(rules.blocked().begin(), rules.blocked().end(), firmware) != rules.blocked().end()) {
     Add(out, v1::FINDING_KIND_MISCONFIGURED, "firmware.blocked", v1::SEVERITY_CRITICAL,
@@ -235,7 +237,8 @@ void CheckFirmware(const CompiledPolicy& policy, const EvaluationInput& input, s
 
 void CheckDrugLibrary(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out) {
   const v1::ModelPolicy* model = ModelOf(policy, input);
-  if (model == nullptr) return;
+  // A drug library never observed is not judged.
+  if (model == nullptr || !Observed(input).has_drug_library()) return;
   const std::string care_area = CareArea(policy, *input.device);
   if (care_area.empty()) return;
   const v1::DrugLibraryExpectation* expected = nullptr;
@@ -279,7 +282,8 @@ void CheckDrugLibrary(const CompiledPolicy& policy, const EvaluationInput& input
 
 void CheckConfiguration(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out) {
   const v1::ModelPolicy* model = ModelOf(policy, input);
-  if (model == nullptr) return;
+  // A configuration never observed is not judged.
+  if (model == nullptr || !Observed(input).has_configuration()) return;
   const v1::Configuration& configuration = Observed(input).configuration();
   const auto& approved = model->approved_configuration_digests();
   const bool digest_approved =

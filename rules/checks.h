@@ -55,7 +55,9 @@ bool IsOneOffRule(absl::string_view rule);
 // the first-seen unit stays. The rules judge the device by this home.
 void ResolveHome(const CompiledPolicy& policy, v1::Device& device);
 
-// Every violation the device's state shows under the policy, in a stable order.
+// Every violation the device's state shows under the policy, in a stable order. The state is what is known of the
+// device (Device.last_observation carries parts a report did not observe over from earlier ones); a part never
+// observed (no location, empty firmware_version, no drug_library, no configuration) raises nothing.
 std::vector<Violation> Evaluate(const CompiledPolicy& policy, const EvaluationInput& input);
 
 // The individual checks, each appending to `out`. Exposed so each can be tested on its own.

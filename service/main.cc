@@ -10,6 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -37,8 +39,9 @@ ABSL_FLAG(std::string, ready_file, "",
           "When serving, write {\"grpc\": \"host:port\", \"metrics\": \"host:port\"} with the real ports here.");
 ABSL_FLAG(int64_t, ingest_queue, 100'000, "Observations that may wait for commit before reports are refused.");
 ABSL_FLAG(int64_t, min_free_disk_mb, 64,
-          "Free space (MiB) kept in reserve on the data volume: below it, reports are refused with RESOURCE_EXHAUSTED "
-          "and gRPC health is NOT_SERVING until space is freed; 0 disables the check.");
+          "Free space (MiB) kept in reserve on the data volume: below it, every write (reports and people's audited "
+          "changes) is refused with RESOURCE_EXHAUSTED and gRPC health is NOT_SERVING until space is freed; 0 "
+          "disables the check.");
 ABSL_FLAG(int, worker_threads, 2, "Threads running blocking request work (RocksDB reads, audited writes).");
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
@@ -110,6 +113,13 @@ int RestoreCommand() {
   return 0;
 }
 
+
+// Abseil's --help lists only the flags of a file named like the program. Every flag of this program is defined in
+// this file, so --help and --helpshort list these and none of gRPC's or Abseil's (--helpfull shows everything).
+bool IsOwnFlagFile(absl::string_view file) {
+  return file == "service/main.cc" || absl::EndsWith(file, "/service/main.cc");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,6 +127,10 @@ int main(int argc, char** argv) {
       "pumptrackd --data_dir=DIR --tls_cert=PEM --tls_key=PEM --tls_client_ca=PEM [--grpc_listen=HOST:PORT] ...\n"
       "  or: pumptrackd token create --data_dir=DIR --role=ROLE --name=NAME [--ttl=DURATION]   (daemon stopped)\n"
       "  or: pumptrackd restore --from=BACKUP_DIR --data_dir=NEW_EMPTY_DIR [--backup_id=N]       (offline)");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = IsOwnFlagFile;
+  usage_config.contains_helpshort_flags = IsOwnFlagFile;
+  absl::SetFlagsUsageConfig(usage_config);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built in debug mode, where every Mutex acquisition also updates a process-wide lock graph
   // under a global lock, in the ingest writer and in every gRPC thread. The unit and integration tests keep that

@@ -17,6 +17,8 @@ absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data
   }
   storage::DatabaseOptions options;
   options.path = data_dir;
+  // The command's stderr is its one-line error (the status below); RocksDB's own messages would only repeat it.
+  options.info_log_sink = [](rocksdb::InfoLogLevel, absl::string_view) {};
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
   if (!database.ok()) {
     if (absl::IsUnavailable(database.status()) || absl::IsUnknown(database.status())) {

@@ -169,6 +169,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   database_options.history_retention = options.history_retention;
   database_options.clock = options.clock;
   database_options.env = options.storage_env;
+  // RocksDB's own log goes to the service's log, never to a LOG file on the data volume (see DatabaseOptions).
+  database_options.info_log_sink = [](rocksdb::InfoLogLevel level, absl::string_view message) {
+    const spdlog::level::level_enum spd_level =
+        level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
+        : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+        : level >= rocksdb::InfoLogLevel::INFO_LEVEL ? spdlog::level::debug
+                                                     : spdlog::level::trace;
+    spdlog::log(spd_level, "rocksdb: {}", std::string_view(message.data(), message.size()));
+  };
   const absl::Time open_started = absl::Now();
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> database, storage::Database::Open(database_options));
   state->database = std::move(database);

@@ -88,6 +88,11 @@ void CheckLocation(Checker& c, const v1::Location& location) {
   c.Text("location.unit", location.unit(), kMaxNameLength);
   c.Text("location.room", location.room(), kMaxNameLength);
   c.KnownEnum("location.source", location.source(), v1::LocationSource_IsValid);
+  if (location.left_known_places() &&
+      !(location.facility().empty() && location.building().empty() && location.floor().empty() &&
+        location.unit().empty() && location.room().empty())) {
+    c.Fail("location.left_known_places", "must not be set together with a facility, building, floor, unit or room");
+  }
   const float confidence = location.confidence();
   if (!std::isfinite(confidence) || confidence < 0.0f || confidence > 1.0f) {
     c.Fail("location.confidence", "must be a finite number within [0, 1]");
@@ -208,7 +213,11 @@ std::optional<FieldViolation> ValidateObservation(const v1::Observation& observa
   } else {
     c.Timestamp("observed_at", observation.observed_at(), now);
   }
-  if (observation.sequence() == 0) c.Fail("sequence", "must be at least 1");
+  if (observation.sequence() == 0) {
+    c.Fail("sequence", "must be at least 1");
+  } else if (observation.sequence() > kMaxSequence) {
+    c.Fail("sequence", absl::StrCat("must be at most 2^53 (", kMaxSequence, "), got ", observation.sequence()));
+  }
   CheckLocation(c, observation.location());
   CheckSoftware(c, observation, now);
   CheckSecurity(c, observation.security(), now);

@@ -1,6 +1,7 @@
 #ifndef PUMPTRACK_SERVICE_VALIDATION_H_
 #define PUMPTRACK_SERVICE_VALIDATION_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,9 @@ absl::Status ToStatus(const FieldViolation& violation);
 // Limits a report must respect (see the field comments in device.proto).
 inline constexpr int kMaxObservationsPerBatch = 1000;
 inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
+// The largest sequence an observation may carry: 2^53, so a sequence survives every JSON reader as a number and one
+// report near 2^64 cannot put a device out of reach of every later report from its agent (see docs/SECURITY.md).
+inline constexpr std::uint64_t kMaxSequence = std::uint64_t{1} << 53;
 
 // Checks one observation against the protocol's documented limits. `now` is the service's clock; `path` prefixes
 // field names ("observation", "observations[3]"). Returns the first violation, or nullopt when valid.

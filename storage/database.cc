@@ -84,6 +84,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   // Recovered memtables stay in memory (their WAL is kept) instead of being flushed before the database opens.
   db_options.avoid_flush_during_recovery = true;
   if (options.env != nullptr) db_options.env = options.env;
+  db_options.info_log =
+      options.info_log_sink ? NewForwardingInfoLog(options.info_log_sink)
+                            : NewForwardingInfoLog(StderrInfoLogSink(), rocksdb::InfoLogLevel::WARN_LEVEL);
   database->error_listener_ = std::make_shared<ErrorListener>();
   db_options.listeners.push_back(database->error_listener_);
 
@@ -163,6 +166,12 @@ absl::Status Database::CheckOrWriteFormatVersion() {
 }
 
 absl::Status Database::Write(rocksdb::WriteBatch& batch, bool sync) {
+  {
+    absl::ReaderMutexLock lock(&gate_mu_);
+    if (write_gate_) {
+      if (absl::Status admitted = write_gate_(); !admitted.ok()) return admitted;
+    }
+  }
   rocksdb::WriteOptions options;
   options.sync = sync;
   return FromRocksDb(db_->Write(options, &batch), "write batch");
@@ -178,6 +187,11 @@ absl::StatusOr<std::optional<std::string>> Database::Get(ColumnFamily cf, absl::
 
 std::unique_ptr<rocksdb::Iterator> Database::NewIterator(ColumnFamily cf, const rocksdb::ReadOptions& options) const {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(cf)));
+}
+
+void Database::SetWriteGate(WriteGate gate) {
+  absl::MutexLock lock(&gate_mu_);
+  write_gate_ = std::move(gate);
 }
 
 void Database::SetBackgroundErrorHandler(BackgroundErrorHandler handler) { error_listener_->Set(std::move(handler)); }

@@ -11,10 +11,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "storage/column_families.h"
+#include "storage/info_log.h"
 
 namespace pumptrack::storage {
 
@@ -37,7 +39,16 @@ struct DatabaseOptions {
   // The RocksDB environment (file system, threads); the default one when null. Tests hand in one that fails writes
   // on demand. Must outlive the Database.
   rocksdb::Env* env = nullptr;
+  // Where RocksDB's informational log goes (the service hands in its own log). Never a LOG file in the data
+  // directory: on a full volume RocksDB's attempt to log the write error there can abort the process. Null: WARN
+  // and above to stderr.
+  InfoLogSink info_log_sink;
 };
+
+// Decides, before each write, whether the data volume may take it: OK lets the write go on; any other status is what
+// Write returns, without writing. Called on the writing thread for every Write: must be quick, must not block for
+// long and must not call back into the Database.
+using WriteGate = std::function<absl::Status()>;
 
 // Called on a RocksDB background thread, or the writing thread, whenever RocksDB stops accepting writes because of an
 // error (a failed WAL write or sync, flush or compaction: full or failing volume). Must be quick, must not block and
@@ -60,8 +71,13 @@ class Database {
   rocksdb::ColumnFamilyHandle* Handle(ColumnFamily cf) const { return handles_[static_cast<std::size_t>(cf)]; }
   rocksdb::DB& raw() const { return *db_; }
 
-  // Applies `batch` atomically. With `sync`, returns only after the write-ahead log is on stable storage.
+  // Applies `batch` atomically. With `sync`, returns only after the write-ahead log is on stable storage. Refused
+  // with the write gate's status, nothing written, while the gate (SetWriteGate) says no.
   absl::Status Write(rocksdb::WriteBatch& batch, bool sync);
+
+  // Sets the one gate every Write passes (replacing any earlier one; null removes it). Every write of every store goes
+  // through Write, so the gate covers reports and people's audited writes alike.
+  void SetWriteGate(WriteGate gate);
 
   // The value at `key`, or nullopt if absent.
   absl::StatusOr<std::optional<std::string>> Get(ColumnFamily cf, absl::string_view key) const;
@@ -100,6 +116,8 @@ class Database {
   std::string path_;
   std::unique_ptr<HistoryRetentionFilter> history_filter_;
   std::shared_ptr<ErrorListener> error_listener_;
+  mutable absl::Mutex gate_mu_;
+  WriteGate write_gate_ ABSL_GUARDED_BY(gate_mu_);
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kColumnFamilyCount> handles_{};
 };

@@ -14,6 +14,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/keys.h"
+#include "storage/observation_merge.h"
 #include "storage/proto_time.h"
 #include "storage/rocksdb_status.h"
 
@@ -157,8 +158,9 @@ bool IsDuplicate(const v1::Device& current, const v1::Observation& observation, 
 v1::Device* Advance(const v1::Device* current, const v1::Observation& observation, const v1::AgentInfo& agent,
                     absl::Time now, google::protobuf::Arena& arena) {
   v1::Device& next = *google::protobuf::Arena::CreateMessage<v1::Device>(&arena);
-  *next.mutable_identity() = observation.identity();
   *next.mutable_last_observation() = observation;
+  CarryOverUnobserved(current ? &current->last_observation() : nullptr, *next.mutable_last_observation());
+  *next.mutable_identity() = next.last_observation().identity();
   *next.mutable_last_seen_at() = ToProtoTimestamp(now);
   *next.mutable_last_agent() = agent;
   if (current) {
@@ -168,18 +170,17 @@ v1::Device* Advance(const v1::Device* current, const v1::Observation& observatio
     next.set_home_source(current->home_source());
     if (current->has_custody()) *next.mutable_custody() = current->custody();
     next.set_accepted_reports(current->accepted_reports() + 1);
-    *next.mutable_location_since() = SamePlace(current->last_observation().location(), observation.location())
-                                         ? current->location_since()
-                                         : observation.observed_at();
+    const bool same_place = SamePlace(current->last_observation().location(), next.last_observation().location());
+    *next.mutable_location_since() = same_place ? current->location_since() : observation.observed_at();
   } else {
     *next.mutable_first_seen_at() = ToProtoTimestamp(now);
     next.set_accepted_reports(1);
     *next.mutable_location_since() = observation.observed_at();
   }
   // A device without a home gets the first unit it is seen in.
-  if (next.home_unit().empty() && !observation.location().unit().empty()) {
-    next.set_home_facility(observation.location().facility());
-    next.set_home_unit(observation.location().unit());
+  if (next.home_unit().empty() && !next.last_observation().location().unit().empty()) {
+    next.set_home_facility(next.last_observation().location().facility());
+    next.set_home_unit(next.last_observation().location().unit());
     next.set_home_source(v1::HOME_SOURCE_FIRST_SEEN);
   }
   return &next;

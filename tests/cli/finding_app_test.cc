@@ -140,11 +140,14 @@ TEST_F(FindingAppTest, ListAcceptsTheCustodyKindsAndNamesThem) {
   const RunResult result = Run({"findings", "list", "--kind=par-low"});
   ASSERT_EQ(result.exit_code, kExitOk) << result.err;
   EXPECT_EQ(findings_.list_requests().at(0).kind(), v1::FINDING_KIND_PAR_LOW);
-  EXPECT_THAT(result.out, HasSubstr("F-9  PT-00001  par_low"));
+  EXPECT_THAT(result.out, HasSubstr("F-9  PT-00001  par low"));
   EXPECT_EQ(Run({"findings", "list", "--kind=misrouted"}).exit_code, kExitOk);
   EXPECT_EQ(findings_.list_requests().at(1).kind(), v1::FINDING_KIND_MISROUTED);
   EXPECT_EQ(Run({"findings", "list", "--kind=OVERDUE"}).exit_code, kExitOk);
   EXPECT_EQ(findings_.list_requests().at(2).kind(), v1::FINDING_KIND_OVERDUE);
+  // The word a table shows is accepted back as typed.
+  EXPECT_EQ(Run({"findings", "list", "--kind=par low"}).exit_code, kExitOk);
+  EXPECT_EQ(findings_.list_requests().at(3).kind(), v1::FINDING_KIND_PAR_LOW);
 }
 
 TEST_F(FindingAppTest, ListAcceptsUnauthorizedMoveWithAHyphen) {

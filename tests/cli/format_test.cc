@@ -269,6 +269,13 @@ TEST(FormatLocateLineTest, SaysWhenNoLocationIsKnown) {
   EXPECT_EQ(FormatLocateLine(located, TestNow()), "PT-00042 has no known location (last seen 12s ago)");
 }
 
+TEST(FormatLocateLineTest, SaysWhenThePumpLeftEveryKnownPlace) {
+  v1::LocateResponse located = Located();
+  located.clear_location();
+  located.mutable_location()->set_left_known_places(true);
+  EXPECT_EQ(FormatLocateLine(located, TestNow()), "PT-00042 has left every known place (last seen 12s ago)");
+}
+
 v1::HistoryEntry LocationAndFirmwareChange() {
   v1::HistoryEntry entry;
   *entry.mutable_observed_at() = Ago(absl::Hours(2));

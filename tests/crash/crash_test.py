@@ -31,14 +31,17 @@ BATCH = 25
 INFLIGHT = 4
 
 
-def generate_stubs(out_dir):
-    """Compiles the project's .proto files to Python in out_dir and imports them."""
+def generate_stubs(out_dir, extra_protos=()):
+    """Compiles the project's .proto files to Python in out_dir and imports them; `extra_protos` (e.g. "auth.proto")
+    are compiled too, for the caller to import."""
     proto_root = os.path.join(SOURCE_DIR, "proto")
     os.makedirs(out_dir, exist_ok=True)
     protos = [os.path.join("pumptrack", "v1", f) for f in ("device.proto", "agent_service.proto",
-                                                           "inventory_service.proto", "agent_registry.proto")]
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{proto_root}", f"--python_out={out_dir}",
-                    f"--grpc_python_out={out_dir}", *protos], check=True, cwd=proto_root)
+                                                           "inventory_service.proto", "agent_registry.proto",
+                                                           *extra_protos)]
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "common"))
+    from python_stubs import compile_protos  # noqa: E402
+    compile_protos(proto_root, out_dir, protos)
     sys.path.insert(0, out_dir)
     from pumptrack.v1 import agent_registry_pb2, agent_registry_pb2_grpc, agent_service_pb2, agent_service_pb2_grpc, \
         device_pb2, inventory_service_pb2, inventory_service_pb2_grpc  # noqa: E402

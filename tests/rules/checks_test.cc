@@ -28,6 +28,25 @@ TEST(ChecksTest, CompliantDeviceHasNoViolations) {
   EXPECT_THAT(Evaluated(device, &device), IsEmpty());
 }
 
+// Issue #14: a part no source has observed yet (no location, no firmware, no drug library, no configuration, no
+// security posture, no physical) raises nothing; the stored state carries observed parts over, so "absent" here means
+// "never observed".
+TEST(ChecksTest, PartsNeverObservedRaiseNothing) {
+  v1::Device device = CompliantDevice();
+  Obs(device).clear_location();
+  Obs(device).clear_firmware_version();
+  Obs(device).clear_drug_library();
+  Obs(device).clear_configuration();
+  Obs(device).clear_security();
+  Obs(device).clear_physical();
+  Obs(device).clear_operating_state();
+  EXPECT_THAT(Evaluated(device), IsEmpty());
+  EXPECT_THAT(Evaluated(device, &device), IsEmpty());
+  // An observed but empty configuration is still judged.
+  Obs(device).mutable_configuration();
+  EXPECT_THAT(Evaluated(device), UnorderedElementsAre("config.unapproved_digest", "config.setting.wifi.eap"));
+}
+
 TEST(ChecksTest, ExitZoneIsMissingAndUnauthorizedMove) {
   v1::Device device = CompliantDevice();
   Obs(device).mutable_location()->set_unit("biomed");

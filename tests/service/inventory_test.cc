@@ -267,6 +267,49 @@ TEST_F(ServiceTest, ListDevicesUnknownOperatingStateIsInvalidArgument) {
 
 // --- Locate -------------------------------------------------------------------------------------------------------
 
+// Issue #14: a report from a source that knows the firmware but not where the pump is (no location at all) keeps
+// the known location: Locate still answers the unit, and history records only the firmware change.
+TEST_F(ServiceTest, ReportWithoutLocationKeepsTheKnownLocation) {
+  const absl::Time t0 = BaseTime();
+  ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(1).At(t0).Room("512")), v1::REPORT_RESULT_ACCEPTED);
+  v1::Observation firmware_only = Obs("PT-1").Seq(2).At(t0 + absl::Seconds(30)).Firmware("12.2.0");
+  firmware_only.clear_location();
+  ASSERT_EQ(server().MustReport(firmware_only), v1::REPORT_RESULT_ACCEPTED);
+
+  v1::LocateResponse located;
+  ASSERT_TRUE(server().Locate(TagKey("PT-1"), &located).ok());
+  EXPECT_EQ(located.location().facility(), "general");
+  EXPECT_EQ(located.location().unit(), "5-west");
+  EXPECT_EQ(located.location().room(), "512");
+  EXPECT_EQ(FromTimestamp(located.since()), t0);
+  const std::vector<v1::HistoryEntry> history = GetAllHistory(server(), "PT-1");
+  ASSERT_EQ(history.size(), 2u);
+  ASSERT_EQ(history[0].changes_size(), 1);
+  EXPECT_EQ(history[0].changes(0), v1::CHANGE_KIND_FIRMWARE);
+
+  // Saying so explicitly clears it.
+  v1::Observation left = Obs("PT-1").Seq(3).At(t0 + absl::Seconds(60));
+  left.mutable_location()->Clear();
+  left.mutable_location()->set_left_known_places(true);
+  ASSERT_EQ(server().MustReport(left), v1::REPORT_RESULT_ACCEPTED);
+  ASSERT_TRUE(server().Locate(TagKey("PT-1"), &located).ok());
+  EXPECT_TRUE(located.location().left_known_places());
+  EXPECT_EQ(located.location().unit(), "");
+  EXPECT_EQ(GetAllHistory(server(), "PT-1").front().changes(0), v1::CHANGE_KIND_LOCATION);
+
+  // left_known_places with a place named is refused, naming the field.
+  v1::Observation contradictory = Obs("PT-1").Seq(4).At(t0 + absl::Seconds(90));
+  contradictory.mutable_location()->set_left_known_places(true);
+  v1::ReportRequest request;
+  *request.mutable_agent() = testing_util::Agent();
+  *request.mutable_observation() = contradictory;
+  v1::ReportResponse response;
+  grpc::Status status = server().agent().Report(testing_util::Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(status.error_message(), "observation.location.left_known_places: "))
+      << status.error_message();
+}
+
 TEST_F(ServiceTest, LocateSinceStaysOnConfidenceChangeAndMovesOnRoomChange) {
   const absl::Time t0 = BaseTime();
   server().clock().Set(t0 + absl::Hours(3));

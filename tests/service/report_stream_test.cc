@@ -2,6 +2,7 @@
 // batches, read-ahead, resends and ordering within a batch.
 
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,29 @@ TEST_F(ServiceTest, StreamRejectsInvalidObservationsAloneAndStoresTheRest) {
   EXPECT_EQ(ack.results(5).result(), v1::REPORT_RESULT_ACCEPTED);
 
   EXPECT_EQ(server().ListAllTags({}), (std::vector<std::string>{"PT-1", "PT-3", "PT-6"}));
+}
+
+// Issue #14: a sequence of 2^64-1 on a stream is rejected alone, naming observations[i].sequence; the device's later
+// reports from the same agent are still accepted.
+TEST_F(ServiceTest, StreamRejectsSequenceBeyond2To53AndKeepsTheDeviceReachable) {
+  StreamCall stream(server().agent());
+  ASSERT_TRUE(stream.Write(MakeBatch(
+      1, {Obs("PT-1").Seq(3), Obs("PT-1").Seq(std::numeric_limits<std::uint64_t>::max()).Room("999")}, Agent())));
+  ASSERT_TRUE(stream.Write(MakeBatch(2, {Obs("PT-1").Seq(4).Room("513")})));
+  ASSERT_TRUE(stream.WritesDone());
+  std::vector<v1::ReportBatchAck> acks = stream.ReadAll();
+  EXPECT_TRUE(stream.Finish().ok());
+  ASSERT_EQ(acks.size(), 2u);
+  ASSERT_EQ(acks[0].results_size(), 2);
+  EXPECT_EQ(acks[0].results(0).result(), v1::REPORT_RESULT_ACCEPTED);
+  EXPECT_EQ(acks[0].results(1).result(), v1::REPORT_RESULT_REJECTED);
+  EXPECT_EQ(acks[0].results(1).field(), "observations[1].sequence");
+  EXPECT_TRUE(absl::StrContains(acks[0].results(1).reason(), "at most 2^53")) << acks[0].results(1).reason();
+  ASSERT_EQ(acks[1].results_size(), 1);
+  EXPECT_EQ(acks[1].results(0).result(), v1::REPORT_RESULT_ACCEPTED);
+  const v1::Device device = server().MustGetDevice("PT-1");
+  EXPECT_EQ(device.last_observation().sequence(), 4u);
+  EXPECT_EQ(device.last_observation().location().room(), "513");
 }
 
 TEST_F(ServiceTest, StreamBatchWithOnlyInvalidObservationsIsAckedWithoutStoring) {

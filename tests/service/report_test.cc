@@ -1,5 +1,6 @@
 // Unary Report semantics, overload, restart, health, metrics and start-up errors, against the real server.
 
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,26 @@ TEST_F(ServiceTest, ReportAcceptedThenSameSequenceIsDuplicate) {
   v1::Device device = server().MustGetDevice(kTag);
   EXPECT_EQ(device.accepted_reports(), 1u);
   EXPECT_EQ(device.last_observation().sequence(), 5u);
+}
+
+// Issue #14: one report with sequence 2^64-1 must not make every later report from that agent a duplicate. It is
+// refused at the edge, nothing of it is stored, and the agent's next ordinary sequence is accepted.
+TEST_F(ServiceTest, ReportSequenceBeyond2To53IsRejectedAndDoesNotFreezeTheDevice) {
+  EXPECT_EQ(server().MustReport(Obs(kTag).Seq(5).Room("512")), v1::REPORT_RESULT_ACCEPTED);
+  v1::ReportRequest request;
+  *request.mutable_agent() = testing_util::Agent();
+  *request.mutable_observation() = Obs(kTag).Seq(std::numeric_limits<std::uint64_t>::max()).Room("999");
+  v1::ReportResponse response;
+  grpc::Status status = server().agent().Report(testing_util::Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_TRUE(absl::StartsWith(status.error_message(), "observation.sequence: ")) << status.error_message();
+
+  // Exactly 2^53 is still accepted; the next ordinary report after the refused one is not a duplicate.
+  EXPECT_EQ(server().MustReport(Obs(kTag).Seq(6).Room("513")), v1::REPORT_RESULT_ACCEPTED);
+  v1::Device device = server().MustGetDevice(kTag);
+  EXPECT_EQ(device.last_observation().sequence(), 6u);
+  EXPECT_EQ(device.last_observation().location().room(), "513");
+  EXPECT_EQ(server().MustReport(Obs(kTag).Seq(std::uint64_t{1} << 53)), v1::REPORT_RESULT_ACCEPTED);
 }
 
 TEST_F(ServiceTest, ReportLowerSequenceIsDuplicateAndDoesNotRegressState) {

@@ -93,6 +93,10 @@ std::vector<BadInput> BadInputs() {
        "observation.security.credentials_changed_at", "before 2000-01-01"},
       // Sequence.
       {"SequenceZero", [](auto& r) { O(r).set_sequence(0); }, "observation.sequence", "at least 1"},
+      {"SequenceAbove2To53", [](auto& r) { O(r).set_sequence((std::uint64_t{1} << 53) + 1); },
+       "observation.sequence", "at most 2^53"},
+      {"SequenceMaxUint64", [](auto& r) { O(r).set_sequence(std::numeric_limits<std::uint64_t>::max()); },
+       "observation.sequence", "at most 2^53"},
       // Location confidence.
       {"ConfidenceNaN", [nan](auto& r) { O(r).mutable_location()->set_confidence(nan); },
        "observation.location.confidence", "finite"},
@@ -102,6 +106,9 @@ std::vector<BadInput> BadInputs() {
        "observation.location.confidence", "[0, 1]"},
       {"ConfidenceAboveOne", [](auto& r) { O(r).mutable_location()->set_confidence(1.5f); },
        "observation.location.confidence", "[0, 1]"},
+      // A location that says the pump left every known place names none.
+      {"LeftKnownPlacesWithAPlace", [](auto& r) { O(r).mutable_location()->set_left_known_places(true); },
+       "observation.location.left_known_places", "must not be set together"},
       // Physical.
       {"BatteryAbove100", [](auto& r) { O(r).mutable_physical()->set_battery_percent(101); },
        "observation.physical.battery_percent", "0-100"},
