@@ -159,6 +159,10 @@ v1::Device* Advance(const v1::Device* current, const v1::Observation& observatio
   v1::Device& next = *google::protobuf::Arena::CreateMessage<v1::Device>(&arena);
   *next.mutable_identity() = observation.identity();
   *next.mutable_last_observation() = observation;
+  // An observation without components does not say (HL7 location messages never do): the device keeps its own.
+  if (current != nullptr && observation.components().empty()) {
+    *next.mutable_last_observation()->mutable_components() = current->last_observation().components();
+  }
   *next.mutable_last_seen_at() = ToProtoTimestamp(now);
   *next.mutable_last_agent() = agent;
   if (current) {
