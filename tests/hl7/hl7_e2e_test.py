@@ -235,6 +235,29 @@ class Hl7EndToEndTest(unittest.TestCase):
             c.get("firmwareVersion") == "4.3.0" for c in d["PT-00001"]["lastObservation"].get("components", [])))
         self.assertEqual(len(devices["PT-00001"]["lastObservation"]["components"]), 2)
 
+    def test_blocked_component_firmware_raises_a_finding(self):
+        # The policy blocks a Wi-Fi module build; findings are raised from HL7 reports as from the other adapters.
+        policy = os.path.join(self.workdir, "policy.textproto")
+        with open(policy, "w") as f:
+            f.write('revision: "hl7-e2e"\n'
+                    'components { kind: "wifi-module" model: "WLAN-7" firmware { blocked: "4.0.1" minimum: "4.2.0" } }\n')
+        self.stop_daemon()
+        self.daemon = Daemon(self.workdir, self.data_dir, self.pki,
+                             [f"--grpc_listen=127.0.0.1:{self.port}", f"--policy={policy}"])
+        self.start_agent()
+        self.assertEqual(self.send([mem_dmc("F-1", 1, wifi_firmware="4.0.1"), mem_dmc("F-2", 2)]),
+                         [("AA", "F-1"), ("AA", "F-2")])
+        deadline = time.monotonic() + 60
+        rules = []
+        while time.monotonic() < deadline:
+            findings = json.loads(self.cli("findings", "list", "--output=json"))
+            rules = sorted((f["assetTag"], f["rule"]) for f in findings if f["rule"].startswith("component."))
+            if len(rules) == 2:
+                break
+            time.sleep(0.3)
+        self.assertEqual(rules, [("PT-00001", "component.firmware.below_minimum.wifi-module.2"),
+                                 ("PT-00001", "component.firmware.blocked.wifi-module.2")])
+
     def test_no_patient_data_reaches_the_buffer_or_the_service(self):
         self.stop_daemon()  # everything stays in the buffer: its files hold exactly what was written
         agent, log_path, metrics_port = self.start_agent()
