@@ -244,10 +244,16 @@ absl::Status Buffer::Remove(std::span<const uint64_t> ids) {
     rocksdb::Status status = batch.Delete(EntryKey(id));
     if (!status.ok()) return FromRocksDb(status, "buffer: remove acknowledged entries");
   }
+  // Under the lock, so that an Append from another thread (the HL7 listener) cannot drop the same entries for
+  // overflow in between: entries below low_water_ are gone already and are not counted twice.
+  absl::MutexLock lock(&mu_);
+  const int64_t present = std::count_if(ids.begin(), ids.end(), [this](uint64_t id) {
+    mu_.AssertHeld();
+    return id >= low_water_;
+  });
   rocksdb::Status status = db_->Write(rocksdb::WriteOptions(), &batch);
   if (!status.ok()) return FromRocksDb(status, "buffer: remove acknowledged entries");
-  absl::MutexLock lock(&mu_);
-  size_ -= static_cast<int64_t>(ids.size());
+  size_ -= present;
   return absl::OkStatus();
 }
 

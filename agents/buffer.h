@@ -52,8 +52,8 @@ struct BufferDrops {
 // included) continues each device at last + 1 — no jump, no repeat — and an acknowledged entry's removal needs no
 // sync (if it is lost, the entry is resent and the service answers DUPLICATE).
 //
-// Thread-safe. Remove must only be given ids that ReadOldest returned after the last Append that dropped entries
-// (the agent reads, sends and removes between appends, on one thread, so this holds).
+// Thread-safe: appends may come from other threads than the one that reads and removes (the HL7 listener appends
+// while the agent delivers); Remove counts only the ids an overflow has not dropped meanwhile.
 class Buffer {
  public:
   // Opens or creates the buffer in options.dir, loading every device's last sequence and counting the entries.

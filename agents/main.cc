@@ -34,6 +34,8 @@
 #include "absl/time/time.h"
 #include "agents/agent.h"
 #include "agents/buffer.h"
+#include "agents/hl7/mapping.h"
+#include "agents/hl7/mllp_server.h"
 #include "agents/metrics.h"
 #include "agents/sequencer.h"
 #include "agents/sim/sim_source.h"
@@ -56,8 +58,19 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate of this agent (mutu
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of this agent's client certificate.");
 ABSL_FLAG(std::string, agent_id, "",
           "This agent's id, 1-64 characters from [A-Za-z0-9._:-]. Default: derived from the host name.");
-ABSL_FLAG(std::string, adapter, "sim", "Where observations come from: \"sim\" (a simulated hospital) or \"spool\".");
+ABSL_FLAG(std::string, adapter, "sim",
+          "Where observations come from: \"sim\" (a simulated hospital), \"spool\" or \"hl7\" (docs/HL7.md).");
 ABSL_FLAG(std::string, spool_dir, "", "spool: the directory of JSON observation files (docs/SPOOL.md).");
+ABSL_FLAG(std::string, hl7_listen, "127.0.0.1:2575",
+          "hl7: IPv4 HOST:PORT of the MLLP listener. MLLP has no TLS: keep it on loopback or the device VLAN.");
+ABSL_FLAG(std::string, hl7_allow, "127.0.0.1/32",
+          "hl7: comma-separated IPv4 CIDRs allowed to connect; any other source is closed at accept and counted.");
+ABSL_FLAG(std::string, hl7_mapping, "",
+          "hl7: text-format mapping table (agents/hl7/mapping.proto). Default: the shipped "
+          "agents/hl7/mdc-default.textproto.");
+ABSL_FLAG(int64_t, hl7_max_message_bytes, 1 << 20, "hl7: largest message accepted; bigger ones are answered AR.");
+ABSL_FLAG(absl::Duration, hl7_idle_timeout, absl::Minutes(5), "hl7: close a connection idle this long.");
+ABSL_FLAG(int32_t, hl7_max_connections, 64, "hl7: connections served at once; more are refused and counted.");
 ABSL_FLAG(std::string, buffer_dir, "",
           "Directory of the durable buffer (a small RocksDB). Default: a temporary directory removed at exit (not "
           "durable across restarts; development only).");
@@ -129,6 +142,8 @@ struct Config {
   std::string adapter;
   agents::sim::SimOptions sim;
   agents::spool::SpoolOptions spool;
+  agents::hl7::MllpOptions hl7;
+  pumptrack::hl7::MappingTable hl7_mapping;
   agents::BufferOptions buffer;
   bool temporary_buffer = false;
   std::string metrics_listen;
@@ -144,9 +159,36 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   if (config.server.empty()) return absl::InvalidArgumentError("--server must not be empty");
 
   config.adapter = absl::GetFlag(FLAGS_adapter);
-  if (config.adapter != "sim" && config.adapter != "spool") {
+  if (config.adapter != "sim" && config.adapter != "spool" && config.adapter != "hl7") {
     return absl::InvalidArgumentError(
-        absl::StrFormat("unknown --adapter \"%s\" (available: sim, spool)", config.adapter));
+        absl::StrFormat("unknown --adapter \"%s\" (available: sim, spool, hl7)", config.adapter));
+  }
+  if (config.adapter == "hl7") {
+    config.hl7.listen = absl::GetFlag(FLAGS_hl7_listen);
+    absl::StatusOr<std::vector<agents::hl7::Cidr>> allow = agents::hl7::ParseCidrList(absl::GetFlag(FLAGS_hl7_allow));
+    if (!allow.ok()) return absl::InvalidArgumentError(absl::StrCat("--hl7_allow: ", allow.status().message()));
+    if (allow->empty()) return absl::InvalidArgumentError("--hl7_allow must allow at least one source");
+    config.hl7.allow = *std::move(allow);
+    if (absl::GetFlag(FLAGS_hl7_max_message_bytes) < 64) {
+      return absl::InvalidArgumentError("--hl7_max_message_bytes must be at least 64");
+    }
+    config.hl7.max_message_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_hl7_max_message_bytes));
+    config.hl7.idle_timeout = absl::GetFlag(FLAGS_hl7_idle_timeout);
+    if (config.hl7.idle_timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--hl7_idle_timeout must be positive");
+    }
+    config.hl7.max_connections = absl::GetFlag(FLAGS_hl7_max_connections);
+    if (config.hl7.max_connections < 1) return absl::InvalidArgumentError("--hl7_max_connections must be >= 1");
+    std::string text(agents::hl7::DefaultMappingText());
+    const std::string path = absl::GetFlag(FLAGS_hl7_mapping);
+    if (!path.empty()) {
+      std::ifstream in(path);
+      if (!in) return absl::InvalidArgumentError(absl::StrFormat("--hl7_mapping: cannot read %s", path));
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    absl::StatusOr<pumptrack::hl7::MappingTable> table = agents::hl7::ParseMappingTable(text);
+    if (!table.ok()) return absl::InvalidArgumentError(absl::StrCat("--hl7_mapping: ", table.status().message()));
+    config.hl7_mapping = *std::move(table);
   }
   config.sim.pumps = absl::GetFlag(FLAGS_sim_pumps);
   config.sim.prefix = absl::GetFlag(FLAGS_sim_prefix);
@@ -340,7 +382,10 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<agents::ObservationSource> source;
   std::string fleet;
-  if (config->adapter == "spool") {
+  if (config->adapter == "hl7") {
+    fleet = absl::StrFormat("HL7 messages on %s", config->hl7.listen);
+    source = std::make_unique<agents::hl7::Hl7Source>();
+  } else if (config->adapter == "spool") {
     absl::StatusOr<std::unique_ptr<agents::spool::SpoolSource>> spool =
         agents::spool::SpoolSource::Create(config->spool);
     if (!spool.ok()) {
@@ -405,7 +450,22 @@ int main(int argc, char** argv) {
                fleet, source->name(), config->server, config->insecure ? "plaintext" : "TLS",
                absl::FormatDuration(config->agent.interval), config->buffer.dir, (*buffer)->size(),
                config->buffer.max_entries, config->buffer.sequence_base);
+  agents::Buffer& buffer_for_hl7 = **buffer;  // owned by the agent, which outlives the listener below
   agents::Agent agent(std::move(source), *std::move(buffer), *std::move(uplink), config->agent, metrics);
+  // Declared after the agent so that it stops (and no longer writes to the buffer) before the agent is destroyed.
+  std::unique_ptr<agents::hl7::Mapper> hl7_mapper;
+  std::unique_ptr<agents::hl7::MllpServer> hl7_server;
+  if (config->adapter == "hl7") {
+    hl7_mapper = std::make_unique<agents::hl7::Mapper>(config->hl7_mapping);
+    absl::StatusOr<std::unique_ptr<agents::hl7::MllpServer>> server =
+        agents::hl7::MllpServer::Start(config->hl7, *hl7_mapper, buffer_for_hl7, metrics.registry().get());
+    if (!server.ok()) {
+      std::fprintf(stderr, "pumptrack-agent: %s\n", std::string(server.status().message()).c_str());
+      return kExitFailure;
+    }
+    hl7_server = *std::move(server);
+    spdlog::info("hl7: MLLP on port {} (no TLS: keep it on loopback or the device VLAN)", hl7_server->port());
+  }
   absl::Status status;
   {
     StopSignalWatcher watcher(agent);

@@ -235,6 +235,44 @@ void CheckFirmware(const CompiledPolicy& policy, const EvaluationInput& input, s
   }
 }
 
+// The versions of each reported component against the policy of its kind and model (Policy.components).
+void CheckComponents(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out) {
+  const std::string& tag = input.device->identity().asset_tag();
+  for (const v1::Component& component : Observed(input).components()) {
+    const v1::ComponentPolicy* rules = nullptr;
+    for (const v1::ComponentPolicy& candidate : policy.proto().components()) {
+      if (candidate.kind() == component.kind() && candidate.model() == component.model()) rules = &candidate;
+    }
+    if (rules == nullptr) continue;
+    const std::string what = absl::StrCat(component.kind(), " ", component.model(), " (position ",
+                                          component.position(), ") of pump ", tag);
+    for (const auto& [name, versions, version] :
+         {std::tuple{"firmware", &rules->firmware(), &component.firmware_version()},
+          std::tuple{"software", &rules->software(), &component.software_version()}}) {
+      if (version->empty()) continue;
+      const std::string rule = absl::StrCat("component.", name, ".");
+      const std::string suffix = absl::StrCat(".", component.kind(), ".", component.position());
+      if (std::find(versions->blocked().begin(), versions->blocked().end(), *version) != versions->blocked().end()) {
+        Add(out, v1::FINDING_KIND_MISCONFIGURED, absl::StrCat(rule, "blocked", suffix), v1::SEVERITY_CRITICAL,
+            absl::StrCat("The ", what, " runs ", name, " ", *version, ", which is blocked; update the component."),
+            absl::StrCat("not ", absl::StrJoin(versions->blocked(), ", ")), *version);
+      }
+      if (!versions->allowed().empty() &&
+          std::find(versions->allowed().begin(), versions->allowed().end(), *version) == versions->allowed().end()) {
+        Add(out, v1::FINDING_KIND_MISCONFIGURED, absl::StrCat(rule, "not_allowed", suffix), v1::SEVERITY_HIGH,
+            absl::StrCat("The ", what, " runs ", name, " ", *version, ", which is not approved."),
+            absl::StrJoin(versions->allowed(), " or "), *version);
+      }
+      if (!versions->minimum().empty() && CompareVersions(*version, versions->minimum()) < 0) {
+        Add(out, v1::FINDING_KIND_MISCONFIGURED, absl::StrCat(rule, "below_minimum", suffix), v1::SEVERITY_HIGH,
+            absl::StrCat("The ", what, " runs ", name, " ", *version, ", older than the minimum ",
+                         versions->minimum(), "."),
+            absl::StrCat(">= ", versions->minimum()), *version);
+      }
+    }
+  }
+}
+
 void CheckDrugLibrary(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out) {
   const v1::ModelPolicy* model = ModelOf(policy, input);
   // A drug library never observed is not judged.
@@ -408,6 +446,7 @@ std::vector<Violation> Evaluate(const CompiledPolicy& policy, const EvaluationIn
   std::vector<Violation> out;
   CheckLocation(policy, input, out);
   CheckFirmware(policy, input, out);
+  CheckComponents(policy, input, out);
   CheckDrugLibrary(policy, input, out);
   CheckConfiguration(policy, input, out);
   CheckSecurity(policy, input, out);

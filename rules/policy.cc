@@ -157,6 +157,35 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
       }
     }
   }
+  absl::flat_hash_set<std::string> component_models;
+  for (int i = 0; i < p.components_size(); ++i) {
+    const std::string path = Indexed("components", i);
+    const v1::ComponentPolicy& component = p.components(i);
+    if (component.kind().empty() || component.kind().size() > 64) return Invalid(path + ".kind", "must be 1-64 characters");
+    if (component.model().empty() || component.model().size() > 64) {
+      return Invalid(path + ".model", "must be 1-64 characters");
+    }
+    if (!component_models.insert(absl::StrCat(component.kind(), kSeparator, component.model())).second) {
+      return Invalid(path + ".model", "duplicate kind and model");
+    }
+    for (const auto& [name, versions] : {std::pair{"firmware", &component.firmware()},
+                                         std::pair{"software", &component.software()}}) {
+      const std::string vpath = absl::StrCat(path, ".", name);
+      for (int j = 0; j < versions->allowed_size(); ++j) {
+        if (absl::Status s = CheckVersion(absl::StrCat(vpath, ".", Indexed("allowed", j)), versions->allowed(j), true);
+            !s.ok()) {
+          return s;
+        }
+      }
+      if (absl::Status s = CheckVersion(vpath + ".minimum", versions->minimum(), false); !s.ok()) return s;
+      for (int j = 0; j < versions->blocked_size(); ++j) {
+        if (absl::Status s = CheckVersion(absl::StrCat(vpath, ".", Indexed("blocked", j)), versions->blocked(j), true);
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+  }
   for (int i = 0; i < p.models_size(); ++i) {
     const std::string path = Indexed("models", i);
     const v1::ModelPolicy& model = p.models(i);

@@ -99,6 +99,26 @@ void CheckLocation(Checker& c, const v1::Location& location) {
   }
 }
 
+// Observation.components: at most 32, each with a kind from [a-z0-9._-] and its texts within 64 characters.
+void CheckComponents(Checker& c, const v1::Observation& o) {
+  if (o.components_size() > 32) c.Fail("components", "must hold at most 32 entries");
+  for (int i = 0; i < o.components_size() && i < 32; ++i) {
+    const v1::Component& component = o.components(i);
+    const std::string field = absl::StrCat("components[", i, "]");
+    const std::string& kind = component.kind();
+    bool kind_ok = !kind.empty() && kind.size() <= kMaxNameLength;
+    for (char ch : kind) kind_ok = kind_ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                                               ch == '_' || ch == '-');
+    if (!kind_ok) c.Fail(absl::StrCat(field, ".kind"), "must be 1-64 characters from [a-z0-9._-]");
+    c.Text(absl::StrCat(field, ".position"), component.position(), kMaxNameLength);
+    c.Text(absl::StrCat(field, ".model"), component.model(), kMaxNameLength);
+    c.Text(absl::StrCat(field, ".serial_number"), component.serial_number(), kMaxNameLength);
+    c.Text(absl::StrCat(field, ".hardware_version"), component.hardware_version(), kMaxNameLength);
+    c.Text(absl::StrCat(field, ".software_version"), component.software_version(), kMaxNameLength);
+    c.Text(absl::StrCat(field, ".firmware_version"), component.firmware_version(), kMaxNameLength);
+  }
+}
+
 void CheckSoftware(Checker& c, const v1::Observation& o, absl::Time now) {
   c.Text("firmware_version", o.firmware_version(), kMaxNameLength);
   const v1::DrugLibrary& library = o.drug_library();
@@ -223,6 +243,7 @@ std::optional<FieldViolation> ValidateObservation(const v1::Observation& observa
   CheckSecurity(c, observation.security(), now);
   CheckPhysical(c, observation.physical());
   c.KnownEnum("operating_state", observation.operating_state(), v1::OperatingState_IsValid);
+  CheckComponents(c, observation);
   return std::move(c).Result();
 }
 

@@ -54,6 +54,7 @@ void CarryOverUnobserved(const v1::Observation* known, v1::Observation& next) {
     CarryOverPhysical(known->physical(), *next.mutable_physical());
   }
   if (next.operating_state() == v1::OPERATING_STATE_UNSPECIFIED) next.set_operating_state(known->operating_state());
+  if (next.components().empty()) *next.mutable_components() = known->components();
 }
 
 }  // namespace pumptrack::storage

@@ -18,6 +18,7 @@ bool ObservesLocation(const v1::Observation& observation);
 //                                                     battery_percent and power_source each on their own
 //   firmware_version, identity.manufacturer/.model    empty -> known's
 //   operating_state                                   OPERATING_STATE_UNSPECIFIED -> known's
+//   components                                        none -> known's; else `next`'s list replaces known's whole
 // identity.asset_tag/serial_number, observed_at and sequence are always `next`'s. A Location that names no place
 // and does not leave is dropped from `next` when nothing is known either.
 void CarryOverUnobserved(const v1::Observation* known, v1::Observation& next);

@@ -349,6 +349,18 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   FillLocation(index, pump, moved_between_units, *observation.mutable_location());
   observation.set_firmware_version(
       std::string(pump.fault == Fault::kFirmwareNotAllowed ? model.blocked_firmware : model.firmware));
+  // Every simulated pump has a Wi-Fi module and a battery module of its manufacturer (Observation.components).
+  pumptrack::v1::Component& wifi = *observation.add_components();
+  wifi.set_kind("wifi-module");
+  wifi.set_position("2");
+  wifi.set_model(std::string(model.serial_prefix) + "-WLAN");
+  wifi.set_hardware_version("B");
+  wifi.set_firmware_version("4.2.1");
+  pumptrack::v1::Component& battery = *observation.add_components();
+  battery.set_kind("battery-module");
+  battery.set_position("3");
+  battery.set_model(std::string(model.serial_prefix) + "-BAT");
+  battery.set_software_version("2.0");
 
   pumptrack::v1::DrugLibrary& library = *observation.mutable_drug_library();
   library.set_name(std::string(home.library->name));

@@ -246,6 +246,11 @@ TEST(SimSourceTest, FleetUsesEveryModelWithItsFirmwareAndConfiguration) {
     ASSERT_NE(model, nullptr) << observation.identity().model();
     EXPECT_EQ(observation.identity().manufacturer(), model->manufacturer);
     EXPECT_EQ(observation.firmware_version(), model->firmware);
+    ASSERT_EQ(observation.components_size(), 2);
+    EXPECT_EQ(observation.components(0).kind(), "wifi-module");
+    EXPECT_EQ(observation.components(0).model(), std::string(model->serial_prefix) + "-WLAN");
+    EXPECT_EQ(observation.components(0).firmware_version(), "4.2.1");
+    EXPECT_EQ(observation.components(1).kind(), "battery-module");
     EXPECT_EQ(observation.configuration().digest(), ConfigurationDigest(*model));
     EXPECT_EQ(observation.configuration().settings_size(), static_cast<int>(model->settings.size()));
     EXPECT_EQ(observation.configuration().settings().at("wifi.eap"), "tls");

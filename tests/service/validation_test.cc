@@ -176,5 +176,25 @@ TEST(ValidationTest, AgentInfo) {
   EXPECT_EQ(ValidateAgentInfo(long_version, "agent")->field, "agent.agent_version");
 }
 
+TEST(ValidationTest, Components) {
+  v1::Observation o = Obs("PT-00042").Seq(1).At(kNow - absl::Seconds(3));
+  v1::Component& wifi = *o.add_components();
+  wifi.set_kind("wifi-module");
+  wifi.set_position("2");
+  wifi.set_model("WLAN-7");
+  wifi.set_firmware_version(std::string(64, '4'));
+  EXPECT_FALSE(ValidateObservation(o, kNow, "o").has_value());
+
+  wifi.set_firmware_version(std::string(65, '4'));
+  EXPECT_EQ(Describe(ValidateObservation(o, kNow, "o")),
+            "o.components[0].firmware_version: must be at most 64 bytes, got 65");
+  wifi.set_firmware_version("4.2.1");
+  wifi.set_kind("Wi-Fi");
+  EXPECT_EQ(Describe(ValidateObservation(o, kNow, "o")), "o.components[0].kind: must be 1-64 characters from [a-z0-9._-]");
+  wifi.set_kind("wifi-module");
+  for (int i = 0; i < 32; ++i) *o.add_components() = wifi;
+  EXPECT_EQ(Describe(ValidateObservation(o, kNow, "o")), "o.components: must hold at most 32 entries");
+}
+
 }  // namespace
 }  // namespace pumptrack::service
