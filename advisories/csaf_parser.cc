@@ -10,18 +10,13 @@
 #include "advisories/sha512_sidecar.h"
 #include "advisories/version_order.h"
 #include "advisories/version_range.h"
+#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace pumptrack::advisories {
 namespace {
 
 using Json = nlohmann::json;
-
-#define CSAF_RETURN_IF_ERROR(expr)               \
-  do {                                           \
-    absl::Status csaf_status_ = (expr);          \
-    if (!csaf_status_.ok()) return csaf_status_; \
-  } while (false)
 
 absl::Status Invalid(absl::string_view path, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
@@ -72,7 +67,7 @@ absl::Status ExpectObject(const Json& value, absl::string_view path) {
 absl::StatusOr<const Json*> RequiredObject(const Json& object, absl::string_view path, absl::string_view key) {
   const Json* value = Find(object, key);
   if (value == nullptr) return Invalid(Child(path, key), "missing");
-  CSAF_RETURN_IF_ERROR(ExpectObject(*value, Child(path, key)));
+  RETURN_IF_ERROR(ExpectObject(*value, Child(path, key)));
   return value;
 }
 
@@ -80,7 +75,7 @@ absl::StatusOr<const Json*> RequiredObject(const Json& object, absl::string_view
 absl::StatusOr<const Json*> OptionalObject(const Json& object, absl::string_view path, absl::string_view key) {
   const Json* value = Find(object, key);
   if (value == nullptr) return value;
-  CSAF_RETURN_IF_ERROR(ExpectObject(*value, Child(path, key)));
+  RETURN_IF_ERROR(ExpectObject(*value, Child(path, key)));
   return value;
 }
 
@@ -125,11 +120,10 @@ absl::Status ReadTimestamp(absl::string_view text, absl::string_view path, googl
 
 absl::Status ReadStringList(const Json& object, absl::string_view path, absl::string_view key,
                             google::protobuf::RepeatedPtrField<std::string>& out) {
-  absl::StatusOr<const Json*> array = OptionalArray(object, path, key);
-  if (!array.ok()) return array.status();
+  ASSIGN_OR_RETURN(const Json* array, OptionalArray(object, path, key));
   const std::string list_path = Child(path, key);
-  for (std::size_t i = 0; i < (*array)->size(); ++i) {
-    const Json& item = (**array)[i];
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const Json& item = (*array)[i];
     if (!item.is_string()) return Invalid(Index(list_path, i), "must be a string");
     *out.Add() = item.get<std::string>();
   }
@@ -142,25 +136,21 @@ class ProductTreeReader {
   explicit ProductTreeReader(v1::Advisory& advisory) : advisory_(advisory) {}
 
   absl::Status Read(const Json& tree, absl::string_view path) {
-    absl::StatusOr<const Json*> branches = OptionalArray(tree, path, "branches");
-    if (!branches.ok()) return branches.status();
-    CSAF_RETURN_IF_ERROR(ReadBranches(**branches, Child(path, "branches"), Context{}));
+    ASSIGN_OR_RETURN(const Json* branches, OptionalArray(tree, path, "branches"));
+    RETURN_IF_ERROR(ReadBranches(*branches, Child(path, "branches"), Context{}));
 
-    absl::StatusOr<const Json*> names = OptionalArray(tree, path, "full_product_names");
-    if (!names.ok()) return names.status();
-    for (std::size_t i = 0; i < (*names)->size(); ++i) {
+    ASSIGN_OR_RETURN(const Json* names, OptionalArray(tree, path, "full_product_names"));
+    for (std::size_t i = 0; i < names->size(); ++i) {
       const std::string item_path = Index(Child(path, "full_product_names"), i);
-      CSAF_RETURN_IF_ERROR(ExpectObject((**names)[i], item_path));
-      absl::StatusOr<v1::AdvisoryProduct*> product = AddProduct((**names)[i], item_path);
-      if (!product.ok()) return product.status();
-      (*product)->set_needs_review(true);
-      (*product)->set_review_reason("defined in full_product_names, which names no vendor, product or version branch");
+      RETURN_IF_ERROR(ExpectObject((*names)[i], item_path));
+      ASSIGN_OR_RETURN(v1::AdvisoryProduct* product, AddProduct((*names)[i], item_path));
+      product->set_needs_review(true);
+      product->set_review_reason("defined in full_product_names, which names no vendor, product or version branch");
     }
 
-    absl::StatusOr<const Json*> relationships = OptionalArray(tree, path, "relationships");
-    if (!relationships.ok()) return relationships.status();
-    for (std::size_t i = 0; i < (*relationships)->size(); ++i) {
-      CSAF_RETURN_IF_ERROR(ReadRelationship((**relationships)[i], Index(Child(path, "relationships"), i)));
+    ASSIGN_OR_RETURN(const Json* relationships, OptionalArray(tree, path, "relationships"));
+    for (std::size_t i = 0; i < relationships->size(); ++i) {
+      RETURN_IF_ERROR(ReadRelationship((*relationships)[i], Index(Child(path, "relationships"), i)));
     }
     return absl::OkStatus();
   }
@@ -179,34 +169,29 @@ class ProductTreeReader {
     for (std::size_t i = 0; i < branches.size(); ++i) {
       const std::string branch_path = Index(path, i);
       const Json& branch = branches[i];
-      CSAF_RETURN_IF_ERROR(ExpectObject(branch, branch_path));
-      absl::StatusOr<std::string> category = RequiredString(branch, branch_path, "category");
-      if (!category.ok()) return category.status();
-      absl::StatusOr<std::string> name = RequiredString(branch, branch_path, "name");
-      if (!name.ok()) return name.status();
+      RETURN_IF_ERROR(ExpectObject(branch, branch_path));
+      ASSIGN_OR_RETURN(std::string category, RequiredString(branch, branch_path, "category"));
+      ASSIGN_OR_RETURN(std::string name, RequiredString(branch, branch_path, "name"));
       Context inner = context;
-      if (*category == "vendor") {
-        inner.vendor = *name;
-      } else if (*category == "product_name") {
-        inner.product_name = *name;
-      } else if (*category == "product_version") {
-        inner.version_text = *name;
+      if (category == "vendor") {
+        inner.vendor = name;
+      } else if (category == "product_name") {
+        inner.product_name = name;
+      } else if (category == "product_version") {
+        inner.version_text = name;
         inner.exact = true;
-      } else if (*category == "product_version_range") {
-        inner.version_text = *name;
+      } else if (category == "product_version_range") {
+        inner.version_text = name;
         inner.exact = false;
       }
       // Other categories (product_family, architecture, ...) add nothing pumptrack matches on.
-      absl::StatusOr<const Json*> product = OptionalObject(branch, branch_path, "product");
-      if (!product.ok()) return product.status();
-      if (*product != nullptr) {
-        absl::StatusOr<v1::AdvisoryProduct*> added = AddProduct(**product, Child(branch_path, "product"));
-        if (!added.ok()) return added.status();
-        SetVersion(inner, **added);
+      ASSIGN_OR_RETURN(const Json* product, OptionalObject(branch, branch_path, "product"));
+      if (product != nullptr) {
+        ASSIGN_OR_RETURN(v1::AdvisoryProduct* added, AddProduct(*product, Child(branch_path, "product")));
+        SetVersion(inner, *added);
       }
-      absl::StatusOr<const Json*> children = OptionalArray(branch, branch_path, "branches");
-      if (!children.ok()) return children.status();
-      CSAF_RETURN_IF_ERROR(ReadBranches(**children, Child(branch_path, "branches"), inner));
+      ASSIGN_OR_RETURN(const Json* children, OptionalArray(branch, branch_path, "branches"));
+      RETURN_IF_ERROR(ReadBranches(*children, Child(branch_path, "branches"), inner));
     }
     return absl::OkStatus();
   }
@@ -232,53 +217,46 @@ class ProductTreeReader {
 
   // A full_product_name object: {name, product_id}.
   absl::StatusOr<v1::AdvisoryProduct*> AddProduct(const Json& object, const std::string& path) {
-    absl::StatusOr<std::string> id = RequiredString(object, path, "product_id");
-    if (!id.ok()) return id.status();
-    absl::StatusOr<std::string> name = RequiredString(object, path, "name");
-    if (!name.ok()) return name.status();
-    if (!product_ids_.insert(*id).second) {
-      return Invalid(Child(path, "product_id"), absl::StrCat("\"", *id, "\" is defined twice"));
+    ASSIGN_OR_RETURN(std::string id, RequiredString(object, path, "product_id"));
+    ASSIGN_OR_RETURN(std::string name, RequiredString(object, path, "name"));
+    if (!product_ids_.insert(id).second) {
+      return Invalid(Child(path, "product_id"), absl::StrCat("\"", id, "\" is defined twice"));
     }
     if (advisory_.products_size() >= kMaxCsafProducts) {
       return Invalid(path, absl::StrCat("more than ", kMaxCsafProducts, " products"));
     }
     v1::AdvisoryProduct* product = advisory_.add_products();
-    product->set_product_id(*id);
-    product->set_full_name(*name);
-    by_id_[*id] = advisory_.products_size() - 1;
+    product->set_product_id(id);
+    product->set_full_name(name);
+    by_id_[id] = advisory_.products_size() - 1;
     return product;
   }
 
   absl::Status ReadRelationship(const Json& relationship, const std::string& path) {
-    CSAF_RETURN_IF_ERROR(ExpectObject(relationship, path));
-    absl::StatusOr<std::string> category = RequiredString(relationship, path, "category");
-    if (!category.ok()) return category.status();
-    absl::StatusOr<std::string> reference = RequiredString(relationship, path, "product_reference");
-    if (!reference.ok()) return reference.status();
-    absl::StatusOr<std::string> relates_to = RequiredString(relationship, path, "relates_to_product_reference");
-    if (!relates_to.ok()) return relates_to.status();
-    for (const auto& [key, id] : {std::pair<const char*, const std::string*>{"product_reference", &*reference},
-                                  {"relates_to_product_reference", &*relates_to}}) {
+    RETURN_IF_ERROR(ExpectObject(relationship, path));
+    ASSIGN_OR_RETURN(std::string category, RequiredString(relationship, path, "category"));
+    ASSIGN_OR_RETURN(std::string reference, RequiredString(relationship, path, "product_reference"));
+    ASSIGN_OR_RETURN(std::string relates_to, RequiredString(relationship, path, "relates_to_product_reference"));
+    for (const auto& [key, id] : {std::pair<const char*, const std::string*>{"product_reference", &reference},
+                                  {"relates_to_product_reference", &relates_to}}) {
       if (!by_id_.contains(*id)) {
         return Invalid(Child(path, key), absl::StrCat("names \"", *id, "\", which the product_tree does not define"));
       }
     }
-    absl::StatusOr<const Json*> full_name = RequiredObject(relationship, path, "full_product_name");
-    if (!full_name.ok()) return full_name.status();
+    ASSIGN_OR_RETURN(const Json* full_name, RequiredObject(relationship, path, "full_product_name"));
     // Copied before AddProduct may reallocate the products.
-    const v1::AdvisoryProduct component = advisory_.products(by_id_.at(*reference));
-    absl::StatusOr<v1::AdvisoryProduct*> product = AddProduct(**full_name, Child(path, "full_product_name"));
-    if (!product.ok()) return product.status();
-    v1::AdvisoryProduct& added = **product;
+    const v1::AdvisoryProduct component = advisory_.products(by_id_.at(reference));
+    ASSIGN_OR_RETURN(v1::AdvisoryProduct* product, AddProduct(*full_name, Child(path, "full_product_name")));
+    v1::AdvisoryProduct& added = *product;
     added.set_vendor(component.vendor());
     added.set_product_name(component.product_name());
     added.set_version_text(component.version_text());
     if (component.has_range()) *added.mutable_range() = component.range();
     added.set_needs_review(component.needs_review());
     added.set_review_reason(component.review_reason());
-    added.set_relationship_category(*category);
-    added.set_product_reference(*reference);
-    added.set_relates_to_product_reference(*relates_to);
+    added.set_relationship_category(category);
+    added.set_product_reference(reference);
+    added.set_relates_to_product_reference(relates_to);
     return absl::OkStatus();
   }
 
@@ -299,27 +277,21 @@ absl::Status CheckProductIds(const google::protobuf::RepeatedPtrField<std::strin
 
 absl::Status ReadVulnerability(const Json& item, const std::string& path,
                                const absl::flat_hash_set<std::string>& defined, v1::AdvisoryVulnerability& out) {
-  CSAF_RETURN_IF_ERROR(ExpectObject(item, path));
-  absl::StatusOr<std::string> cve = OptionalString(item, path, "cve");
-  if (!cve.ok()) return cve.status();
-  out.set_cve(*cve);
-  absl::StatusOr<std::string> title = OptionalString(item, path, "title");
-  if (!title.ok()) return title.status();
-  out.set_title(*title);
-  absl::StatusOr<const Json*> cwe = OptionalObject(item, path, "cwe");
-  if (!cwe.ok()) return cwe.status();
-  if (*cwe != nullptr) {
-    absl::StatusOr<std::string> id = OptionalString(**cwe, Child(path, "cwe"), "id");
-    if (!id.ok()) return id.status();
-    absl::StatusOr<std::string> name = OptionalString(**cwe, Child(path, "cwe"), "name");
-    if (!name.ok()) return name.status();
-    out.set_cwe_id(*id);
-    out.set_cwe_name(*name);
+  RETURN_IF_ERROR(ExpectObject(item, path));
+  ASSIGN_OR_RETURN(std::string cve, OptionalString(item, path, "cve"));
+  out.set_cve(cve);
+  ASSIGN_OR_RETURN(std::string title, OptionalString(item, path, "title"));
+  out.set_title(title);
+  ASSIGN_OR_RETURN(const Json* cwe, OptionalObject(item, path, "cwe"));
+  if (cwe != nullptr) {
+    ASSIGN_OR_RETURN(std::string id, OptionalString(*cwe, Child(path, "cwe"), "id"));
+    ASSIGN_OR_RETURN(std::string name, OptionalString(*cwe, Child(path, "cwe"), "name"));
+    out.set_cwe_id(id);
+    out.set_cwe_name(name);
   }
 
-  absl::StatusOr<const Json*> status = OptionalObject(item, path, "product_status");
-  if (!status.ok()) return status.status();
-  if (*status != nullptr) {
+  ASSIGN_OR_RETURN(const Json* status, OptionalObject(item, path, "product_status"));
+  if (status != nullptr) {
     const std::string status_path = Child(path, "product_status");
     v1::ProductStatus& product_status = *out.mutable_product_status();
     const std::pair<const char*, google::protobuf::RepeatedPtrField<std::string>*> lists[] = {
@@ -333,54 +305,47 @@ absl::Status ReadVulnerability(const Json& item, const std::string& path,
     };
     for (const auto& [key, list] : lists) {
       google::protobuf::RepeatedPtrField<std::string> ids;
-      CSAF_RETURN_IF_ERROR(ReadStringList(**status, status_path, key, ids));
-      CSAF_RETURN_IF_ERROR(CheckProductIds(ids, Child(status_path, key), defined));
+      RETURN_IF_ERROR(ReadStringList(*status, status_path, key, ids));
+      RETURN_IF_ERROR(CheckProductIds(ids, Child(status_path, key), defined));
       for (std::string& id : ids) *list->Add() = std::move(id);
     }
   }
 
-  absl::StatusOr<const Json*> remediations = OptionalArray(item, path, "remediations");
-  if (!remediations.ok()) return remediations.status();
-  for (std::size_t i = 0; i < (*remediations)->size(); ++i) {
+  ASSIGN_OR_RETURN(const Json* remediations, OptionalArray(item, path, "remediations"));
+  for (std::size_t i = 0; i < remediations->size(); ++i) {
     const std::string r_path = Index(Child(path, "remediations"), i);
-    const Json& r = (**remediations)[i];
-    CSAF_RETURN_IF_ERROR(ExpectObject(r, r_path));
+    const Json& r = (*remediations)[i];
+    RETURN_IF_ERROR(ExpectObject(r, r_path));
     v1::Remediation& remediation = *out.add_remediations();
-    absl::StatusOr<std::string> category = RequiredString(r, r_path, "category");
-    if (!category.ok()) return category.status();
-    absl::StatusOr<std::string> details = RequiredString(r, r_path, "details");
-    if (!details.ok()) return details.status();
-    absl::StatusOr<std::string> url = OptionalString(r, r_path, "url");
-    if (!url.ok()) return url.status();
-    remediation.set_category(*category);
-    remediation.set_details(*details);
-    remediation.set_url(*url);
-    CSAF_RETURN_IF_ERROR(ReadStringList(r, r_path, "product_ids", *remediation.mutable_product_ids()));
-    CSAF_RETURN_IF_ERROR(CheckProductIds(remediation.product_ids(), Child(r_path, "product_ids"), defined));
+    ASSIGN_OR_RETURN(std::string category, RequiredString(r, r_path, "category"));
+    ASSIGN_OR_RETURN(std::string details, RequiredString(r, r_path, "details"));
+    ASSIGN_OR_RETURN(std::string url, OptionalString(r, r_path, "url"));
+    remediation.set_category(category);
+    remediation.set_details(details);
+    remediation.set_url(url);
+    RETURN_IF_ERROR(ReadStringList(r, r_path, "product_ids", *remediation.mutable_product_ids()));
+    RETURN_IF_ERROR(CheckProductIds(remediation.product_ids(), Child(r_path, "product_ids"), defined));
   }
 
-  absl::StatusOr<const Json*> scores = OptionalArray(item, path, "scores");
-  if (!scores.ok()) return scores.status();
-  for (std::size_t i = 0; i < (*scores)->size(); ++i) {
+  ASSIGN_OR_RETURN(const Json* scores, OptionalArray(item, path, "scores"));
+  for (std::size_t i = 0; i < scores->size(); ++i) {
     const std::string s_path = Index(Child(path, "scores"), i);
-    const Json& s = (**scores)[i];
-    CSAF_RETURN_IF_ERROR(ExpectObject(s, s_path));
-    absl::StatusOr<const Json*> cvss = OptionalObject(s, s_path, "cvss_v3");
-    if (!cvss.ok()) return cvss.status();
-    if (*cvss == nullptr) continue;  // cvss_v2 only: not read.
+    const Json& s = (*scores)[i];
+    RETURN_IF_ERROR(ExpectObject(s, s_path));
+    ASSIGN_OR_RETURN(const Json* cvss, OptionalObject(s, s_path, "cvss_v3"));
+    if (cvss == nullptr) continue;  // cvss_v2 only: not read.
     const std::string c_path = Child(s_path, "cvss_v3");
-    const Json* base = Find(**cvss, "baseScore");
+    const Json* base = Find(*cvss, "baseScore");
     if (base == nullptr) return Invalid(Child(c_path, "baseScore"), "missing");
     if (!base->is_number()) return Invalid(Child(c_path, "baseScore"), "must be a number");
     const double base_score = base->get<double>();
     if (!(base_score >= 0.0 && base_score <= 10.0)) return Invalid(Child(c_path, "baseScore"), "must be 0–10");
-    absl::StatusOr<std::string> vector = RequiredString(**cvss, c_path, "vectorString");
-    if (!vector.ok()) return vector.status();
+    ASSIGN_OR_RETURN(std::string vector, RequiredString(*cvss, c_path, "vectorString"));
     v1::CvssV3Score& score = *out.add_scores();
     score.set_base_score(base_score);
-    score.set_vector(*vector);
-    CSAF_RETURN_IF_ERROR(ReadStringList(s, s_path, "products", *score.mutable_product_ids()));
-    CSAF_RETURN_IF_ERROR(CheckProductIds(score.product_ids(), Child(s_path, "products"), defined));
+    score.set_vector(vector);
+    RETURN_IF_ERROR(ReadStringList(s, s_path, "products", *score.mutable_product_ids()));
+    RETURN_IF_ERROR(CheckProductIds(score.product_ids(), Child(s_path, "products"), defined));
   }
   return absl::OkStatus();
 }
@@ -405,63 +370,51 @@ absl::StatusOr<Json> ParseJson(absl::string_view text) {
 }  // namespace
 
 absl::StatusOr<v1::Advisory> ParseCsafAdvisory(absl::string_view text) {
-  absl::StatusOr<Json> parsed = ParseJson(text);
-  if (!parsed.ok()) return parsed.status();
-  const Json& root = *parsed;
+  ASSIGN_OR_RETURN(Json parsed, ParseJson(text));
+  const Json& root = parsed;
   if (!root.is_object()) return Invalid("(root)", "must be an object");
 
   v1::Advisory advisory;
-  absl::StatusOr<const Json*> document = RequiredObject(root, "", "document");
-  if (!document.ok()) return document.status();
-  const Json* csaf_version = Find(**document, "csaf_version");
+  ASSIGN_OR_RETURN(const Json* document, RequiredObject(root, "", "document"));
+  const Json* csaf_version = Find(*document, "csaf_version");
   if (csaf_version == nullptr) return Invalid("document.csaf_version", "missing");
   if (!csaf_version->is_string()) return Invalid("document.csaf_version", "must be a string");
   if (csaf_version->get<std::string>() != "2.0") {
     return Invalid("document.csaf_version", absl::StrCat("\"", Utf8Prefix(csaf_version->get<std::string>(), 16),
                                                          "\" is not supported (only 2.0)"));
   }
-  absl::StatusOr<std::string> title = RequiredString(**document, "document", "title");
-  if (!title.ok()) return title.status();
-  advisory.set_title(*title);
-  absl::StatusOr<const Json*> publisher = RequiredObject(**document, "document", "publisher");
-  if (!publisher.ok()) return publisher.status();
-  absl::StatusOr<std::string> publisher_name = RequiredString(**publisher, "document.publisher", "name");
-  if (!publisher_name.ok()) return publisher_name.status();
-  advisory.set_publisher(*publisher_name);
+  ASSIGN_OR_RETURN(std::string title, RequiredString(*document, "document", "title"));
+  advisory.set_title(title);
+  ASSIGN_OR_RETURN(const Json* publisher, RequiredObject(*document, "document", "publisher"));
+  ASSIGN_OR_RETURN(std::string publisher_name, RequiredString(*publisher, "document.publisher", "name"));
+  advisory.set_publisher(publisher_name);
 
-  absl::StatusOr<const Json*> tracking = RequiredObject(**document, "document", "tracking");
-  if (!tracking.ok()) return tracking.status();
-  absl::StatusOr<std::string> id = RequiredString(**tracking, "document.tracking", "id");
-  if (!id.ok()) return id.status();
-  if (id->size() > 128) return Invalid("document.tracking.id", "longer than 128 characters");
-  advisory.set_tracking_id(*id);
-  absl::StatusOr<std::string> version = RequiredString(**tracking, "document.tracking", "version");
-  if (!version.ok()) return version.status();
-  if (version->size() > kMaxVersionLength) return Invalid("document.tracking.version", "too long");
-  advisory.set_version(*version);
-  absl::StatusOr<std::string> current = RequiredString(**tracking, "document.tracking", "current_release_date");
-  if (!current.ok()) return current.status();
-  CSAF_RETURN_IF_ERROR(
-      ReadTimestamp(*current, "document.tracking.current_release_date", *advisory.mutable_current_release_date()));
-  absl::StatusOr<std::string> initial = OptionalString(**tracking, "document.tracking", "initial_release_date");
-  if (!initial.ok()) return initial.status();
-  if (!initial->empty()) {
-    CSAF_RETURN_IF_ERROR(
-        ReadTimestamp(*initial, "document.tracking.initial_release_date", *advisory.mutable_initial_release_date()));
+  ASSIGN_OR_RETURN(const Json* tracking, RequiredObject(*document, "document", "tracking"));
+  ASSIGN_OR_RETURN(std::string id, RequiredString(*tracking, "document.tracking", "id"));
+  if (id.size() > 128) return Invalid("document.tracking.id", "longer than 128 characters");
+  advisory.set_tracking_id(id);
+  ASSIGN_OR_RETURN(std::string version, RequiredString(*tracking, "document.tracking", "version"));
+  if (version.size() > kMaxVersionLength) return Invalid("document.tracking.version", "too long");
+  advisory.set_version(version);
+  ASSIGN_OR_RETURN(std::string current, RequiredString(*tracking, "document.tracking", "current_release_date"));
+  RETURN_IF_ERROR(
+      ReadTimestamp(current, "document.tracking.current_release_date", *advisory.mutable_current_release_date()));
+  ASSIGN_OR_RETURN(std::string initial, OptionalString(*tracking, "document.tracking", "initial_release_date"));
+  if (!initial.empty()) {
+    RETURN_IF_ERROR(
+        ReadTimestamp(initial, "document.tracking.initial_release_date", *advisory.mutable_initial_release_date()));
   }
 
   ProductTreeReader products(advisory);
-  absl::StatusOr<const Json*> tree = OptionalObject(root, "", "product_tree");
-  if (!tree.ok()) return tree.status();
-  if (*tree != nullptr) CSAF_RETURN_IF_ERROR(products.Read(**tree, "product_tree"));
+  ASSIGN_OR_RETURN(const Json* tree, OptionalObject(root, "", "product_tree"));
+  if (tree != nullptr) RETURN_IF_ERROR(products.Read(*tree, "product_tree"));
 
-  absl::StatusOr<const Json*> vulnerabilities = OptionalArray(root, "", "vulnerabilities");
-  if (!vulnerabilities.ok()) return vulnerabilities.status();
-  if (static_cast<int>((*vulnerabilities)->size()) > kMaxCsafVulnerabilities) {
+  ASSIGN_OR_RETURN(const Json* vulnerabilities, OptionalArray(root, "", "vulnerabilities"));
+  if (static_cast<int>(vulnerabilities->size()) > kMaxCsafVulnerabilities) {
     return Invalid("vulnerabilities", absl::StrCat("more than ", kMaxCsafVulnerabilities, " vulnerabilities"));
   }
-  for (std::size_t i = 0; i < (*vulnerabilities)->size(); ++i) {
-    CSAF_RETURN_IF_ERROR(ReadVulnerability((**vulnerabilities)[i], Index("vulnerabilities", i), products.product_ids(),
+  for (std::size_t i = 0; i < vulnerabilities->size(); ++i) {
+    RETURN_IF_ERROR(ReadVulnerability((*vulnerabilities)[i], Index("vulnerabilities", i), products.product_ids(),
                                            *advisory.add_vulnerabilities()));
   }
   advisory.set_sha512(Sha512Hex(text));

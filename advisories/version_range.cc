@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "advisories/version_order.h"
+#include "common/status_macros.h"
 
 namespace pumptrack::advisories {
 namespace {
@@ -66,7 +67,7 @@ absl::StatusOr<Constraint> ParseConstraint(absl::string_view text) {
     }
   }
   if (text.empty()) return absl::InvalidArgumentError("a constraint has no version");
-  if (absl::Status syntax = CheckVersionSyntax(text); !syntax.ok()) return syntax;
+  RETURN_IF_ERROR(CheckVersionSyntax(text));
   constraint.set_version(std::string(text));
   return constraint;
 }
@@ -152,13 +153,13 @@ absl::Status Validate(const v1::ParsedVersionRange& range) {
     if (c.comparator() == v1::VERSION_COMPARATOR_UNSPECIFIED || !v1::VersionComparator_IsValid(c.comparator())) {
       return absl::InvalidArgumentError(absl::StrCat("constraint on \"", c.version(), "\" has no comparator"));
     }
-    if (absl::Status syntax = CheckVersionSyntax(c.version()); !syntax.ok()) return syntax;
+    RETURN_IF_ERROR(CheckVersionSyntax(c.version()));
     if (range.syntax() == v1::VERSION_RANGE_SYNTAX_EXACT && c.comparator() != v1::VERSION_COMPARATOR_EQUAL) {
       return absl::InvalidArgumentError("an exact version list holds only = constraints");
     }
   }
   for (const auto& [line, group] : Groups(range)) {
-    if (absl::Status status = ValidateGroup(group); !status.ok()) return status;
+    RETURN_IF_ERROR(ValidateGroup(group));
   }
   return absl::OkStatus();
 }
@@ -263,7 +264,7 @@ absl::StatusOr<VersionRange> VersionRange::Parse(absl::string_view raw) {
 }
 
 absl::StatusOr<VersionRange> VersionRange::ParseExact(absl::string_view version) {
-  if (absl::Status syntax = CheckVersionSyntax(version); !syntax.ok()) return syntax;
+  RETURN_IF_ERROR(CheckVersionSyntax(version));
   v1::ParsedVersionRange range;
   range.set_syntax(v1::VERSION_RANGE_SYNTAX_EXACT);
   Constraint* c = range.add_constraints();
@@ -294,12 +295,12 @@ absl::StatusOr<VersionRange> VersionRange::FromBounds(absl::string_view introduc
     return absl::InvalidArgumentError(
         absl::StrCat("fixed \"", fixed, "\" is not after introduced \"", introduced, "\""));
   }
-  if (absl::Status status = Validate(range); !status.ok()) return status;
+  RETURN_IF_ERROR(Validate(range));
   return VersionRange(std::move(range));
 }
 
 absl::StatusOr<VersionRange> VersionRange::FromProto(const v1::ParsedVersionRange& range) {
-  if (absl::Status status = Validate(range); !status.ok()) return status;
+  RETURN_IF_ERROR(Validate(range));
   return VersionRange(range);
 }
 

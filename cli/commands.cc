@@ -7,6 +7,7 @@
 #include "cli/json.h"
 #include "cli/paging.h"
 #include "cli/table.h"
+#include "common/status_macros.h"
 
 namespace pumptrack::cli {
 
@@ -46,9 +47,8 @@ absl::StatusOr<std::vector<v1::HistoryEntry>> FetchHistory(v1::InventoryService:
 }
 
 absl::Status ListDevices(const CommandContext& context, const ListDevicesOptions& options) {
-  absl::StatusOr<std::vector<v1::Device>> devices = FetchDevices(context.stub, context.connection, options);
-  if (!devices.ok()) return devices.status();
-  return PrintList(context, *devices, "No devices found.",
+  ASSIGN_OR_RETURN(std::vector<v1::Device> devices, FetchDevices(context.stub, context.connection, options));
+  return PrintList(context, devices, "No devices found.",
                    [&](const auto& items) { PrintDeviceTable(items, context.now, context.out); });
 }
 
@@ -68,9 +68,8 @@ absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& devic
 }
 
 absl::Status ShowHistory(const CommandContext& context, const HistoryOptions& options) {
-  absl::StatusOr<std::vector<v1::HistoryEntry>> entries = FetchHistory(context.stub, context.connection, options);
-  if (!entries.ok()) return entries.status();
-  return PrintList(context, *entries, "No changes found.",
+  ASSIGN_OR_RETURN(std::vector<v1::HistoryEntry> entries, FetchHistory(context.stub, context.connection, options));
+  return PrintList(context, entries, "No changes found.",
                    [&](const auto& items) { PrintHistoryTable(items, context.out); });
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
@@ -36,18 +37,16 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 
   grpc::SslCredentialsOptions tls;
   if (!options.ca_file.empty()) {
-    absl::StatusOr<std::string> roots = ReadFile(options.ca_file);
-    if (!roots.ok()) return roots.status();
-    if (roots->empty()) return absl::InvalidArgumentError(absl::StrCat("CA file ", options.ca_file, " is empty"));
-    tls.pem_root_certs = *std::move(roots);
+    ASSIGN_OR_RETURN(std::string roots, ReadFile(options.ca_file));
+    if (roots.empty()) return absl::InvalidArgumentError(absl::StrCat("CA file ", options.ca_file, " is empty"));
+    tls.pem_root_certs = std::move(roots);
   }
   return grpc::SslCredentials(tls);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ConnectionOptions& options) {
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = MakeChannelCredentials(options);
-  if (!credentials.ok()) return credentials.status();
-  return grpc::CreateChannel(options.server, *credentials);
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials, MakeChannelCredentials(options));
+  return grpc::CreateChannel(options.server, credentials);
 }
 
 absl::Status ValidateToken(absl::string_view token) {

@@ -11,6 +11,7 @@
 #include "cli/json.h"
 #include "cli/paging.h"
 #include "cli/table.h"
+#include "common/status_macros.h"
 
 namespace pumptrack::cli {
 
@@ -109,10 +110,9 @@ absl::StatusOr<std::vector<v1::CustodyEvent>> FetchCustodyHistory(v1::CustodySer
 }
 
 absl::Status ShowCustodyHistory(const CustodyContext& context, const std::string& asset_tag) {
-  absl::StatusOr<std::vector<v1::CustodyEvent>> events =
-      FetchCustodyHistory(context.stub, context.connection, asset_tag);
-  if (!events.ok()) return events.status();
-  return PrintList(context, *events, Printable(absl::StrCat("No custody events for ", asset_tag, ".")),
+  ASSIGN_OR_RETURN(std::vector<v1::CustodyEvent> events,
+                   FetchCustodyHistory(context.stub, context.connection, asset_tag));
+  return PrintList(context, events, Printable(absl::StrCat("No custody events for ", asset_tag, ".")),
                    [&](const auto& items) { PrintCustodyHistoryTable(items, context.out); });
 }
 

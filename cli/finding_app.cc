@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "cli/cli_options.h"
 #include "cli/finding_flags.h"
+#include "common/status_macros.h"
 
 namespace pumptrack::cli {
 
@@ -104,9 +105,8 @@ void AddPolicyFileCommand(CLI::App& policy, const std::string& name, const std::
       ->check(CLI::ExistingFile);
   command->callback([&path, choose, run] {
     choose([path, run](const FindingServices& services) -> absl::StatusOr<ExitCode> {
-      absl::StatusOr<std::string> text = ReadPolicyFile(path);
-      if (!text.ok()) return text.status();
-      return Done(run(services.policy, PolicyFile{.path = path, .text = *std::move(text)}));
+      ASSIGN_OR_RETURN(std::string text, ReadPolicyFile(path));
+      return Done(run(services.policy, PolicyFile{.path = path, .text = std::move(text)}));
     });
   });
 }

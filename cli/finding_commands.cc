@@ -9,6 +9,7 @@
 #include "cli/json.h"
 #include "cli/paging.h"
 #include "cli/table.h"
+#include "common/status_macros.h"
 #include "grpc/support/time.h"
 
 namespace pumptrack::cli {
@@ -37,9 +38,8 @@ absl::StatusOr<std::vector<v1::Finding>> FetchFindings(v1::FindingService::StubI
 }
 
 absl::Status ListFindings(const FindingContext& context, const ListFindingsOptions& options) {
-  absl::StatusOr<std::vector<v1::Finding>> findings = FetchFindings(context.stub, context.connection, options);
-  if (!findings.ok()) return findings.status();
-  return PrintList(context, *findings, "No findings.",
+  ASSIGN_OR_RETURN(std::vector<v1::Finding> findings, FetchFindings(context.stub, context.connection, options));
+  return PrintList(context, findings, "No findings.",
                    [&](const auto& items) { PrintFindingTable(items, context.now, context.out); });
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 
 namespace pumptrack::cli {
@@ -37,29 +38,25 @@ absl::StatusOr<int> ParseShortEnumName(const google::protobuf::EnumDescriptor& d
 }  // namespace
 
 absl::StatusOr<v1::FindingKind> ParseFindingKind(absl::string_view text) {
-  absl::StatusOr<int> value = ParseShortEnumName(*v1::FindingKind_descriptor(), "FINDING_KIND_", "finding kind", text);
-  if (!value.ok()) return value.status();
-  return static_cast<v1::FindingKind>(*value);
+  ASSIGN_OR_RETURN(int value, ParseShortEnumName(*v1::FindingKind_descriptor(), "FINDING_KIND_", "finding kind", text));
+  return static_cast<v1::FindingKind>(value);
 }
 
 absl::StatusOr<v1::Severity> ParseSeverity(absl::string_view text) {
-  absl::StatusOr<int> value = ParseShortEnumName(*v1::Severity_descriptor(), "SEVERITY_", "severity", text);
-  if (!value.ok()) return value.status();
-  return static_cast<v1::Severity>(*value);
+  ASSIGN_OR_RETURN(int value, ParseShortEnumName(*v1::Severity_descriptor(), "SEVERITY_", "severity", text));
+  return static_cast<v1::Severity>(value);
 }
 
 absl::StatusOr<v1::FindingState> ParseFindingState(absl::string_view text) {
-  absl::StatusOr<int> value =
-      ParseShortEnumName(*v1::FindingState_descriptor(), "FINDING_STATE_", "finding state", text);
-  if (!value.ok()) return value.status();
-  return static_cast<v1::FindingState>(*value);
+  ASSIGN_OR_RETURN(int value,
+                   ParseShortEnumName(*v1::FindingState_descriptor(), "FINDING_STATE_", "finding state", text));
+  return static_cast<v1::FindingState>(value);
 }
 
 absl::StatusOr<v1::GetRiskRequest::GroupBy> ParseRiskGroupBy(absl::string_view text) {
-  absl::StatusOr<int> value =
-      ParseShortEnumName(*v1::GetRiskRequest::GroupBy_descriptor(), "GROUP_BY_", "risk grouping", text);
-  if (!value.ok()) return value.status();
-  return static_cast<v1::GetRiskRequest::GroupBy>(*value);
+  ASSIGN_OR_RETURN(int value,
+                   ParseShortEnumName(*v1::GetRiskRequest::GroupBy_descriptor(), "GROUP_BY_", "risk grouping", text));
+  return static_cast<v1::GetRiskRequest::GroupBy>(value);
 }
 
 absl::StatusOr<std::string> ReadPolicyFile(const std::string& path) {

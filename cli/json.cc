@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace pumptrack::cli {
@@ -36,9 +37,8 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) { r
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) { return Convert(message, false); }
 
 absl::Status PrintJson(const google::protobuf::Message& message, std::ostream& out) {
-  absl::StatusOr<std::string> json = ToJson(message);
-  if (!json.ok()) return json.status();
-  out << *json << '\n';
+  ASSIGN_OR_RETURN(std::string json, ToJson(message));
+  out << json << '\n';
   return absl::OkStatus();
 }
 
@@ -49,9 +49,8 @@ absl::Status PrintJsonArray(std::span<const google::protobuf::Message* const> me
   }
   std::string array = "[\n";
   for (std::size_t i = 0; i < messages.size(); ++i) {
-    absl::StatusOr<std::string> json = ToJson(*messages[i]);
-    if (!json.ok()) return json.status();
-    absl::StrAppend(&array, Indent(*json), i + 1 < messages.size() ? ",\n" : "\n");
+    ASSIGN_OR_RETURN(std::string json, ToJson(*messages[i]));
+    absl::StrAppend(&array, Indent(json), i + 1 < messages.size() ? ",\n" : "\n");
   }
   out << array << "]\n";
   return absl::OkStatus();

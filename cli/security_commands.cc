@@ -7,6 +7,7 @@
 #include "cli/json.h"
 #include "cli/paging.h"
 #include "cli/security_format.h"
+#include "common/status_macros.h"
 
 namespace pumptrack::cli {
 
@@ -115,9 +116,8 @@ absl::StatusOr<std::vector<v1::AuditEntry>> FetchAudit(v1::AuditService::StubInt
 }
 
 absl::Status ListAudit(const AuditContext& context, const AuditQuery& query) {
-  absl::StatusOr<std::vector<v1::AuditEntry>> entries = FetchAudit(context.stub, context.connection, query);
-  if (!entries.ok()) return entries.status();
-  return PrintList(context, *entries, "No audit entries found.",
+  ASSIGN_OR_RETURN(std::vector<v1::AuditEntry> entries, FetchAudit(context.stub, context.connection, query));
+  return PrintList(context, entries, "No audit entries found.",
                    [&](const auto& items) { PrintAuditTable(items, context.out); });
 }
 
@@ -127,7 +127,7 @@ absl::StatusOr<ExitCode> VerifyAudit(const AuditContext& context) {
       context.stub.VerifyAudit(NewCallContext(context.connection).get(), v1::VerifyAuditRequest(), &verdict);
   if (!status.ok()) return FromRpcStatus(status, "audit log", context.connection);
   if (context.format == OutputFormat::kJson) {
-    if (absl::Status printed = PrintJson(verdict, context.out); !printed.ok()) return printed;
+    RETURN_IF_ERROR(PrintJson(verdict, context.out));
   } else {
     context.out << FormatVerifyLine(verdict) << '\n';
   }

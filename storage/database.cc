@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/file_system.h"
@@ -130,7 +131,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   database->db_.reset(raw);
   for (std::size_t i = 0; i < handles.size(); ++i) database->handles_[i] = handles[i];
 
-  if (absl::Status format = database->CheckOrWriteFormatVersion(); !format.ok()) return format;
+  RETURN_IF_ERROR(database->CheckOrWriteFormatVersion());
   return database;
 }
 
@@ -143,10 +144,9 @@ Database::~Database() {
 }
 
 absl::Status Database::CheckOrWriteFormatVersion() {
-  absl::StatusOr<std::optional<std::string>> stored = Get(ColumnFamily::kMeta, keys::kFormatVersionKey);
-  if (!stored.ok()) return stored.status();
-  if (stored->has_value()) {
-    absl::string_view bytes = **stored;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, Get(ColumnFamily::kMeta, keys::kFormatVersionKey));
+  if (stored.has_value()) {
+    absl::string_view bytes = *stored;
     std::optional<std::uint32_t> version = keys::ConsumeBigEndian32(bytes);
     if (!version || !bytes.empty()) {
       return absl::DataLossError(absl::StrCat("data directory ", path_, " has a malformed format version"));
@@ -169,7 +169,7 @@ absl::Status Database::Write(rocksdb::WriteBatch& batch, bool sync) {
   {
     absl::ReaderMutexLock lock(&gate_mu_);
     if (write_gate_) {
-      if (absl::Status admitted = write_gate_(); !admitted.ok()) return admitted;
+      RETURN_IF_ERROR(write_gate_());
     }
   }
   rocksdb::WriteOptions options;

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -308,7 +309,7 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
     }
     v1::Device* next = Advance(device.current, *in.observation, *in.agent, now, arena);
     if (hook) {
-      if (absl::Status hooked = hook(device.current, *next, batch); !hooked.ok()) return hooked;
+      RETURN_IF_ERROR(hook(device.current, *next, batch));
     }
     if (std::optional<v1::HistoryEntry> entry = HistoryFor(device.current, *next)) {
       stage(batch.Put(database_->Handle(ColumnFamily::kHistory),
@@ -367,9 +368,9 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
     const bool claimed_in_batch = std::any_of(serials_claimed.begin(), serials_claimed.end(),
                                               [&](const auto& claim) { return claim.first == serial; });
     if (claimed_in_batch) continue;
-    absl::StatusOr<std::optional<std::string>> owner = database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial));
-    if (!owner.ok()) return owner.status();
-    if (owner->has_value() && **owner == tag) {
+    ASSIGN_OR_RETURN(std::optional<std::string> owner,
+                     database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial)));
+    if (owner.has_value() && *owner == tag) {
       stage(batch.Delete(database_->Handle(ColumnFamily::kSerialIndex), keys::SerialKey(serial)));
     }
   }
@@ -380,7 +381,7 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
   if (!staged.ok()) return FromRocksDb(staged, "stage device update");
 
   if (batch.Count() > 0) {
-    if (absl::Status written = database_->Write(batch, sync); !written.ok()) return written;
+    RETURN_IF_ERROR(database_->Write(batch, sync));
   }
   return results;
 }
@@ -395,20 +396,19 @@ absl::Status DeviceStore::StageServiceFields(const v1::Device& device, rocksdb::
 }
 
 absl::StatusOr<v1::Device> DeviceStore::GetDevice(absl::string_view asset_tag) const {
-  absl::StatusOr<std::optional<std::string>> value = database_->Get(ColumnFamily::kDevices, keys::DeviceKey(asset_tag));
-  if (!value.ok()) return value.status();
-  if (!value->has_value()) return absl::NotFoundError(absl::StrCat("device ", asset_tag, " not found"));
-  return ParseDevice(**value, asset_tag);
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   database_->Get(ColumnFamily::kDevices, keys::DeviceKey(asset_tag)));
+  if (!value.has_value()) return absl::NotFoundError(absl::StrCat("device ", asset_tag, " not found"));
+  return ParseDevice(*value, asset_tag);
 }
 
 absl::StatusOr<v1::Device> DeviceStore::GetDeviceBySerial(absl::string_view serial_number) const {
-  absl::StatusOr<std::optional<std::string>> tag =
-      database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial_number));
-  if (!tag.ok()) return tag.status();
-  if (!tag->has_value()) {
+  ASSIGN_OR_RETURN(std::optional<std::string> tag,
+                   database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial_number)));
+  if (!tag.has_value()) {
     return absl::NotFoundError(absl::StrCat("device with serial number ", serial_number, " not found"));
   }
-  return GetDevice(**tag);
+  return GetDevice(*tag);
 }
 
 absl::StatusOr<DevicePage> DeviceStore::ListDevices(const DeviceFilter& filter, absl::string_view after_tag,
@@ -438,16 +438,13 @@ absl::StatusOr<DevicePage> DeviceStore::ListDevices(const DeviceFilter& filter, 
     }
     ++scanned;
     absl::string_view key = ToView(it->key());
-    absl::StatusOr<std::string> tag =
-        index_prefix ? keys::ParseDeviceIndexKey(prefix, key) : keys::ParseDeviceKey(key);
-    if (!tag.ok()) return tag.status();
-    last_tag = *tag;
-    absl::StatusOr<v1::Device> device =
-        index_prefix ? GetDevice(*tag) : ParseDevice(ToView(it->value()), *tag);
-    if (!device.ok()) return device.status();
-    if (Matches(filter, *device)) page.devices.push_back(*std::move(device));
+    ASSIGN_OR_RETURN(std::string tag,
+                     index_prefix ? keys::ParseDeviceIndexKey(prefix, key) : keys::ParseDeviceKey(key));
+    last_tag = tag;
+    ASSIGN_OR_RETURN(v1::Device device, index_prefix ? GetDevice(tag) : ParseDevice(ToView(it->value()), tag));
+    if (Matches(filter, device)) page.devices.push_back(std::move(device));
   }
-  if (absl::Status status = FromRocksDb(it->status(), "list devices"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "list devices"));
   return page;
 }
 
@@ -488,7 +485,7 @@ absl::StatusOr<HistoryPage> DeviceStore::GetHistory(absl::string_view asset_tag,
     page.entries.push_back(std::move(entry));
     last_key.assign(it->key().data(), it->key().size());
   }
-  if (absl::Status status = FromRocksDb(it->status(), "read history"); !status.ok()) return status;
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "read history"));
   return page;
 }
 

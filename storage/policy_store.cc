@@ -10,7 +10,7 @@ namespace pumptrack::storage {
 absl::StatusOr<std::optional<StoredPolicy>> PolicyStore::Load() const {
   ASSIGN_OR_RETURN(std::optional<std::string> text, database_->Get(ColumnFamily::kMeta, keys::kPolicyKey));
   if (!text.has_value()) return std::nullopt;
-  StoredPolicy stored{.text = *std::move(text)};
+  StoredPolicy stored{.text = *std::move(text), .provenance = std::nullopt};
   ASSIGN_OR_RETURN(std::optional<std::string> provenance,
                    database_->Get(ColumnFamily::kMeta, keys::kPolicyProvenanceKey));
   if (provenance.has_value()) {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 #include "prometheus/family.h"
 #include "spdlog/spdlog.h"
 
@@ -71,9 +72,8 @@ absl::StatusOr<Cidr> ParseCidr(absl::string_view text) {
 absl::StatusOr<std::vector<Cidr>> ParseCidrList(absl::string_view text) {
   std::vector<Cidr> list;
   for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    absl::StatusOr<Cidr> cidr = ParseCidr(entry);
-    if (!cidr.ok()) return cidr.status();
-    list.push_back(*cidr);
+    ASSIGN_OR_RETURN(Cidr cidr, ParseCidr(entry));
+    list.push_back(cidr);
   }
   return list;
 }
