@@ -162,8 +162,8 @@ TEST_P(NotTakenTest, BatchIsResentAfterABackoffUnderANewId) {
 INSTANTIATE_TEST_SUITE_P(OverloadedOrUnavailable, NotTakenTest,
                          ::testing::Values(pumptrack::v1::BATCH_STATUS_OVERLOADED,
                                            pumptrack::v1::BATCH_STATUS_UNAVAILABLE),
-                         [](const ::testing::TestParamInfo<pumptrack::v1::BatchStatus>& info) {
-                           return pumptrack::v1::BatchStatus_Name(info.param);
+                         [](const ::testing::TestParamInfo<pumptrack::v1::BatchStatus>& param_info) {
+                           return pumptrack::v1::BatchStatus_Name(param_info.param);
                          });
 
 TEST(UplinkTest, RepeatedOverloadBacksOffAndStillDeliversEverything) {

@@ -16,6 +16,8 @@
 namespace pumptrack::cli {
 namespace {
 
+using ::pumptrack::cli::testing::UsageCase;
+
 using testing::FakeInventoryService;
 using ::testing::HasSubstr;
 using testing::MakeDevice;
@@ -170,11 +172,6 @@ TEST_F(AppTest, HelpPrintsUsageAndSucceeds) {
   EXPECT_EQ(list_help.exit_code, kExitOk);
   EXPECT_THAT(list_help.out, HasSubstr("--state"));
 }
-
-struct UsageCase {
-  std::vector<std::string> args;
-  std::string error;
-};
 
 class UsageErrorTest : public AppTest, public ::testing::WithParamInterface<UsageCase> {};
 

@@ -21,6 +21,8 @@
 namespace pumptrack::cli {
 namespace {
 
+using ::pumptrack::cli::testing::UsageCase;
+
 using ::testing::ElementsAre;
 using testing::FakeAuth;
 using testing::FakeCustodyService;
@@ -503,11 +505,6 @@ TEST_F(CustodyAppTest, HelpListsTheCustodyVerbsAndFindAvailable) {
   }
   EXPECT_THAT(RunOk({"custody", "checkout", "--help"}).out, HasSubstr("--due DURATION=4h"));
 }
-
-struct UsageCase {
-  std::vector<std::string> args;
-  std::string error;
-};
 
 class CustodyUsageErrorTest : public CustodyAppTest, public ::testing::WithParamInterface<UsageCase> {};
 

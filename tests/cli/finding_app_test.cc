@@ -21,6 +21,8 @@
 namespace pumptrack::cli {
 namespace {
 
+using ::pumptrack::cli::testing::UsageCase;
+
 using testing::FakeAuth;
 using testing::FakeFindingService;
 using testing::FakeInventoryService;
@@ -427,11 +429,6 @@ TEST_F(FindingAppTest, SetHomeToAnUnknownUnitExitsOneWithTheReason) {
 }
 
 // --- usage errors ----------------------------------------------------------------------------------------------------
-
-struct UsageCase {
-  std::vector<std::string> args;
-  std::string error;
-};
 
 class FindingUsageErrorTest : public FindingAppTest, public ::testing::WithParamInterface<UsageCase> {};
 

@@ -18,6 +18,8 @@
 namespace pumptrack::cli {
 namespace {
 
+using ::pumptrack::cli::testing::UsageCase;
+
 using ::testing::ElementsAre;
 using testing::FakeAgentRegistryService;
 using testing::FakeAuditService;
@@ -342,11 +344,6 @@ TEST_F(SecurityAppTest, PlaintextToARemoteServerWarnsWithoutFailing) {
 }
 
 // --- usage errors ----------------------------------------------------------------------------------------------------
-
-struct UsageCase {
-  std::vector<std::string> args;
-  std::string error;
-};
 
 class SecurityUsageErrorTest : public SecurityAppTest, public ::testing::WithParamInterface<UsageCase> {};
 

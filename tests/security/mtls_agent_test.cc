@@ -77,8 +77,8 @@ TEST_F(MtlsAgentTest, IdentityIsTheDnsSanWhenPresentElseTheCn) {
 // agent_registry.proto defines the identity as the certificate's "first DNS SAN, else CN". The authenticator takes
 // gRPC's peer identity, which is the first SAN of ANY type (IP, URI, email, DNS), so a certificate whose first SAN is
 // an IP address is identified as that address.
-// BUG (service/authenticator.cc, CertificateIdentity): it should take the first "x509_dns_san" property (gRPC sets
-// one per DNS SAN) and fall back to "x509_common_name" only when there is none.
+// An agent's identity is its certificate's first DNS SAN ("x509_dns_san"; gRPC sets one property per DNS SAN), and
+// its common name only when it has none; an IP SAN is never the identity.
 TEST_F(MtlsAgentTest, IdentityIsTheFirstDnsSanEvenWhenAnIpSanComesFirst) {
   const CertFiles cert = Pki::Shared().IssueClientCert("ip-first", "gw-ipfirst", "IP:10.0.0.5,DNS:gw-ipfirst");
   EnrollAgent("gw-ipfirst");
@@ -187,8 +187,8 @@ TEST_F(MtlsAgentTest, AgentClaimingAnotherIdOnTheFirstStreamBatchIsPermissionDen
 // certificate but never validates it, and RefuseAgent copies it into the audit entry ("claimed to be <claim>") and
 // the log line: any multi-line or multi-megabyte text lands in the tamper-evident log, whose before/after are
 // documented as one-line summaries.
-// BUG (service/authenticator.cc, AuthorizeAgent, TLS branch): validate claimed_agent_id with IsValidAgentId (as the
-// --insecure branch does) before comparing/auditing it, or escape and truncate it in the audit text.
+// Over TLS, an agent id claimed in the request is checked against the agent-id grammar before it is compared or
+// audited, so no text from the request reaches the audit log verbatim.
 TEST_F(MtlsAgentTest, ClaimedAgentIdIsNotCopiedVerbatimIntoTheAuditLog) {
   const CertFiles cert = Pki::Shared().agent("gw-5west-01");  // not even enrolled
   const std::string claim = "gw-x\n2026-01-01 agent.enroll by root.admin: gw-evil ENROLLED\n" + std::string(4'000, 'A');
@@ -263,10 +263,8 @@ TEST_F(MtlsAgentTest, RevokedAgentIsRefusedOnTheNextBatchOfAnOpenStream) {
   EXPECT_EQ(device.last_observation().sequence(), 1u) << "the refused batch must not be stored";
 }
 
-// BUG (service/report_stream_handler.cc, AcceptBatchLocked): re-authorisation runs only for a later batch WITHOUT
-// `agent`. A later batch that repeats the stream's agent (or sends an agent with an empty agent_id and the same
-// agent_version) passes the "cannot change" comparison and is stored without AuthorizeAgent, so a revoked - e.g.
-// compromised - agent keeps reporting on a stream it opened before revocation.
+// Every later batch on an open stream is re-authorised, whether it repeats the stream's agent or leaves it out, so a
+// revoked (e.g. compromised) agent cannot keep reporting on a stream it opened before its revocation.
 TEST_F(MtlsAgentTest, RevokedAgentRepeatingItsAgentOnLaterBatchesIsStillRefusedOnAnOpenStream) {
   const CertFiles cert = Pki::Shared().agent("gw-5west-01");
   EnrollAgent("gw-5west-01");

@@ -92,8 +92,8 @@ TEST_F(PumptrackdTokenCreateTest, UnknownRoleFailsWithoutCreatingAnything) {
 }
 
 // The daemon itself, with a directory given where a PEM file belongs (an easy typo: --tls_cert=/etc/pumptrack/).
-// BUG (service/server.cc, CheckPemFile): the read throws std::ios_base::failure out of Server::Start, so pumptrackd
-// aborts via std::terminate (SIGABRT, core dump) instead of exiting 1 with a one-line "--tls_cert: ..." message.
+// A TLS file that cannot be read (here a directory) makes pumptrackd exit 1 with a one-line "--tls_cert: ..."
+// message, never abort.
 TEST_F(PumptrackdTokenCreateTest, DaemonGivenADirectoryAsTlsCertExitsWithAOneLineErrorInsteadOfAborting) {
   Pki& pki = Pki::Shared();
   const CommandResult result = RunCommand(

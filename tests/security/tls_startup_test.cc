@@ -84,9 +84,8 @@ TEST_F(TlsStartupTest, MissingTlsFileFailsNamingItsFlag) {
   }
 }
 
-// BUG (service/server.cc, CheckPemFile): reading a directory with std::istreambuf_iterator makes libstdc++ throw
-// std::ios_base::failure ("basic_filebuf::underflow error reading the file: Is a directory"), so Server::Start throws
-// instead of returning INVALID_ARGUMENT (and pumptrackd dies with std::terminate). Any read error (EIO, EISDIR) does.
+// Any read error of a TLS file (EISDIR here, EIO alike) makes Server::Start return INVALID_ARGUMENT naming the flag;
+// nothing throws out of it.
 TEST_F(TlsStartupTest, DirectoryGivenAsTlsFileFailsNamingItsFlagInsteadOfThrowing) {
   const std::string directory = temp_.Sub("a-directory.pem");
   std::filesystem::create_directories(directory);

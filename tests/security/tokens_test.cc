@@ -241,6 +241,9 @@ struct RoleCase {
   std::map<Service, bool> allowed;
 };
 
+// Test names show the role, not the struct's bytes.
+void PrintTo(const RoleCase& role_case, std::ostream* os) { *os << storage::RoleName(role_case.role); }
+
 std::string RoleCaseName(const ::testing::TestParamInfo<RoleCase>& info) {
   return storage::RoleName(info.param.role);
 }

@@ -38,6 +38,9 @@ struct BadInput {
   std::string reason = "";
 };
 
+// Test names show the case's name, not the struct's bytes.
+void PrintTo(const BadInput& input, std::ostream* os) { *os << input.name; }
+
 v1::ReportRequest ValidRequest() {
   v1::ReportRequest request;
   *request.mutable_agent() = Agent();
@@ -255,7 +258,7 @@ TEST_P(ReportValidationTest, RejectedWithFieldAndNothingStored) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BadInputs, ReportValidationTest, ::testing::ValuesIn(BadInputs()),
-                         [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<BadInput>& param_info) { return param_info.param.name; });
 
 // Values exactly at each documented limit are accepted.
 TEST_F(ServiceTest, ReportAcceptsValuesAtEveryLimit) {
