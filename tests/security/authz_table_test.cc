@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
+#include "pumptrack/v1/advisory.pb.h"
 #include "pumptrack/v1/agent_registry.grpc.pb.h"
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/audit.grpc.pb.h"
@@ -38,6 +39,7 @@ std::vector<const google::protobuf::ServiceDescriptor*> PumptrackServices() {
   (void)v1::AuditEntry::descriptor();
   (void)v1::Backup::descriptor();
   (void)v1::CustodyEvent::descriptor();
+  (void)v1::Advisory::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<const google::protobuf::ServiceDescriptor*> services;
   for (absl::string_view file_name : absl::StrSplit(PUMPTRACK_V1_PROTO_FILES, ',', absl::SkipEmpty())) {
