@@ -146,7 +146,8 @@ TEST_F(StorageMetricsTest, ReadsPropertiesAuditAndAgentsAtCollection) {
   rocksdb::WriteBatch synced;
   ASSERT_TRUE(synced.Put(db_->Handle(storage::ColumnFamily::kDevices), "PT-00003", "z").ok());
   ASSERT_TRUE(db_->Write(synced, /*sync=*/true).ok());
-  const ClientMetric* later = FindMetric(FindFamily(metrics.Collect(), "pumptrack_rocksdb_wal_syncs_total"), {});
+  const std::vector<MetricFamily> later_families = metrics.Collect();  // outlives the pointers into it
+  const ClientMetric* later = FindMetric(FindFamily(later_families, "pumptrack_rocksdb_wal_syncs_total"), {});
   ASSERT_NE(later, nullptr);
   EXPECT_EQ(later->counter.value, syncs->counter.value + 1);
 }
