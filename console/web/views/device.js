@@ -75,11 +75,7 @@ export async function render(main, ctx) {
           ['Library published', when(lib.publishedAt)],
           ['Library digest', lib.digest ? h('code', {}, lib.digest.slice(0, 16)) : ''],
           ['Configuration digest', config.digest ? h('code', {}, config.digest.slice(0, 16)) : ''],
-        ]),
-        h('h3', {}, 'Configuration'),
-        Object.keys(config.settings || {}).length
-          ? facts(Object.entries(config.settings).sort().map(([k, v]) => [k, v]))
-          : h('p', {}, 'No settings reported.')),
+        ])),
       h('section', { class: 'card', 'aria-labelledby': 'security' },
         h('h2', { id: 'security' }, 'Security posture'),
         facts([
@@ -93,6 +89,14 @@ export async function render(main, ctx) {
           ['Case', caseWord(phys.caseState)],
           ['Battery', phys.batteryPercent !== undefined ? `${phys.batteryPercent} %` : ''],
         ])),
+      h('section', { class: 'card', 'aria-labelledby': 'configuration' },
+        h('h2', { id: 'configuration' }, 'Configuration'),
+        Object.keys(config.settings || {}).length
+          ? table('Settings the pump reported', [
+            { label: 'Setting', cell: ([k]) => h('code', {}, k) },
+            { label: 'Value', cell: ([, v]) => v },
+          ], Object.entries(config.settings).sort())
+          : h('p', {}, 'No settings reported.')),
       h('section', { class: 'card', 'aria-labelledby': 'custody-now' },
         h('h2', { id: 'custody-now' }, 'Custody'),
         facts([

@@ -55,7 +55,7 @@ export async function render(main, ctx) {
     const tr = h('tr', { class: fresh ? 'fresh' : '', dataset: { finding: f.id, state: f.state, tag: f.assetTag } },
       h('td', {}, h('strong', { class: `sev ${f.severity.toLowerCase()}` }, severityWord(f.severity))),
       h('td', {}, kindWord(f.kind)),
-      h('td', {}, h('a', { href: `#/device/${encodeURIComponent(f.assetTag)}` }, f.assetTag)),
+      h('td', {}, f.assetTag ? h('a', { href: `#/device/${encodeURIComponent(f.assetTag)}` }, f.assetTag) : 'the unit'),
       h('td', {}, [f.facility, f.unit].filter(Boolean).join(' › ') || '—'),
       h('td', { class: 'reason' }, f.reason,
         f.evidence && (f.evidence.expected || f.evidence.seen)

@@ -1,0 +1,182 @@
+// The browser tests' harness: the real pumptrackd (--insecure, HTTP console on 127.0.0.1 port 0, the example policy)
+// in a fresh temporary directory, a simulated fleet reported by the real pumptrack-agent, tokens of every role made
+// offline before the daemon starts, and Debian's Chromium driven by puppeteer-core (it never downloads a browser).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+function env(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (ctest sets it; see tests/browser/CMakeLists.txt)`);
+  return value;
+}
+
+export const PUMPTRACKD = env('PUMPTRACKD');
+export const AGENT = env('PUMPTRACK_AGENT');
+export const CLI = env('PUMPTRACK_CLI');
+export const SOURCE_DIR = env('PUMPTRACK_SOURCE_DIR');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// Screenshots go under the build directory (ctest gives BROWSER_OUT); never into the source tree.
+export const OUT_DIR = process.env.BROWSER_OUT || fs.mkdtempSync(path.join(os.tmpdir(), 'pumptrack-shots-'));
+
+export async function loadPuppeteer() {
+  try {
+    return (await import('puppeteer-core')).default;
+  } catch (error) {
+    throw new Error('puppeteer-core is not installed in tests/browser/node_modules: run scripts/setup ' +
+      `(npm ci in tests/browser). ${error.message}`);
+  }
+}
+
+// Waits until `check()` returns a truthy value (polled), or throws `what` after `timeoutMs`.
+export async function waitFor(check, what, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export const ROLES = ['admin', 'asset_manager', 'transport', 'viewer', 'auditor'];
+
+// pumptrackd with its console, a fleet of `pumps` simulated pumps (every 10th misbehaves) and a token per role.
+export class Fleet {
+  static async start({ pumps = 60, faults = 0.1 } = {}) {
+    const fleet = new Fleet();
+    fleet.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pumptrack-browser-'));
+    fleet.dataDir = path.join(fleet.dir, 'data');
+    fleet.bufferDir = path.join(fleet.dir, 'agent-buffer');
+    fleet.tokens = {};
+    for (const role of ROLES) {
+      const result = spawnSync(PUMPTRACKD, ['token', 'create', `--data_dir=${fleet.dataDir}`, `--role=${role}`,
+        `--name=browser-${role.replace('_', '-')}`], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`pumptrackd token create: ${result.stderr}`);
+      fleet.tokens[role] = result.stdout.trim().split('\n').pop();
+    }
+    await fleet.startDaemon();
+    fleet.cli('agents', 'enroll', 'gw-browser');
+    fleet.faults = faults;
+    fleet.report(pumps);
+    return fleet;
+  }
+
+  async startDaemon() {
+    const ready = path.join(this.dir, 'ready.json');
+    fs.rmSync(ready, { force: true });
+    this.logPath = path.join(this.dir, 'pumptrackd.log');
+    const log = fs.openSync(this.logPath, 'a');
+    this.daemon = spawn(PUMPTRACKD, [
+      `--data_dir=${this.dataDir}`, '--insecure', '--grpc_listen=127.0.0.1:0', '--metrics_listen=',
+      '--http_listen=127.0.0.1:0', `--ready_file=${ready}`,
+      `--policy=${path.join(SOURCE_DIR, 'examples', 'hospital-policy.textproto')}`,
+    ], { stdio: ['ignore', log, log] });
+    let exited = null;
+    this.daemon.on('exit', (code, signal) => { exited = { code, signal }; });
+    const info = await waitFor(() => {
+      if (exited) throw new Error(`pumptrackd exited (${JSON.stringify(exited)}):\n${this.log()}`);
+      try {
+        const parsed = JSON.parse(fs.readFileSync(ready, 'utf8'));
+        return parsed.http ? parsed : null;
+      } catch {
+        return null;
+      }
+    }, 'pumptrackd ready file with "http"');
+    fs.closeSync(log);
+    this.grpc = info.grpc;
+    this.url = `http://${info.http}`;
+  }
+
+  log() {
+    try {
+      return fs.readFileSync(this.logPath, 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  // The pumptrack CLI over gRPC (an independent path to the server's state); JSON when --output=json is given.
+  cli(...args) {
+    const result = spawnSync(CLI, ['--insecure', ...args], {
+      encoding: 'utf8', timeout: 60000,
+      env: { ...process.env, PUMPTRACK_SERVER: this.grpc, PUMPTRACK_TOKEN: this.tokens.admin },
+    });
+    if (result.status !== 0) throw new Error(`pumptrack ${args.join(' ')}: ${result.stderr}`);
+    return args.includes('--output=json') ? JSON.parse(result.stdout) : result.stdout;
+  }
+
+  // One round of the simulated fleet (pumps PT-00001 .. PT-<pumps>), delivered before it returns.
+  report(pumps) {
+    const result = spawnSync(AGENT, [
+      `--server=${this.grpc}`, '--insecure', '--agent_id=gw-browser', '--adapter=sim', `--sim_pumps=${pumps}`,
+      `--sim_faults=${this.faults}`, '--once', '--rounds=1', '--interval=100ms', '--round_timeout=30s',
+      `--buffer_dir=${this.bufferDir}`, '--metrics_listen=',
+    ], { encoding: 'utf8', timeout: 120000 });
+    if (result.status !== 0) throw new Error(`pumptrack-agent: ${result.stdout}${result.stderr}`);
+  }
+
+  async stop() {
+    if (this.daemon && this.daemon.exitCode === null) {
+      const done = new Promise((resolve) => this.daemon.once('exit', resolve));
+      this.daemon.kill('SIGTERM');
+      await done;
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// Headless Debian Chromium with a fresh profile, no network beyond the test's.
+export async function launchBrowser(dir) {
+  const puppeteer = await loadPuppeteer();
+  const profile = fs.mkdtempSync(path.join(dir || os.tmpdir(), 'chromium-'));
+  const args = [
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+    '--disable-default-apps', '--disable-extensions', `--user-data-dir=${profile}`, '--disable-dev-shm-usage',
+  ];
+  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM, headless: true, args, userDataDir: profile,
+    defaultViewport: { width: 1366, height: 900 },
+  });
+  return browser;
+}
+
+// A new tab on the console, signed in with `token` through the sign-in page, on `view` once it has rendered.
+export async function signedInPage(browser, fleet, token, { width = 1366, height = 900 } = {}) {
+  const page = await browser.newPage();
+  await page.setViewport({ width, height });
+  page.on('pageerror', (error) => { page.errors = [...(page.errors || []), error.message]; });
+  await page.goto(`${fleet.url}/`, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('body[data-ready="signin"] #token-form input[name="token"]');
+  await page.type('#token-form input[name="token"]', token);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.body.dataset.ready && document.body.dataset.ready !== 'signin');
+  return page;
+}
+
+// Goes to `hash` (e.g. '#/findings') and waits for the view to finish rendering.
+export async function show(page, hash) {
+  const view = hash.replace(/^#\//, '').split(/[/?]/)[0];
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForSelector(`body[data-ready="${view}"]`);
+}
+
+// The page's own fetch of an API method with its own token: what a person forcing a call from the console gets.
+export async function forcedCall(page, method, body) {
+  return page.evaluate(async (m, b) => {
+    const response = await fetch(`/api/v1/${m}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sessionStorage.getItem('pumptrack.token')}` },
+      body: JSON.stringify(b),
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  }, method, body);
+}
+
+export function screenshotPath(name) {
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  return path.join(OUT_DIR, `${name}.png`);
+}
