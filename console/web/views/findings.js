@@ -53,17 +53,17 @@ export async function render(main, ctx) {
 
   function row(f, fresh) {
     const tr = h('tr', { class: fresh ? 'fresh' : '', dataset: { finding: f.id, state: f.state, tag: f.assetTag } },
-      h('td', {}, h('strong', { class: `sev ${f.severity.toLowerCase()}` }, severityWord(f.severity))),
-      h('td', {}, kindWord(f.kind)),
-      h('td', {}, f.assetTag ? h('a', { href: `#/device/${encodeURIComponent(f.assetTag)}` }, f.assetTag) : 'the unit'),
-      h('td', {}, [f.facility, f.unit].filter(Boolean).join(' › ') || '—'),
-      h('td', { class: 'reason' }, f.reason,
+      h('td', { 'data-label': 'Severity' }, h('strong', { class: `sev ${f.severity.toLowerCase()}` }, severityWord(f.severity))),
+      h('td', { 'data-label': 'Kind' }, kindWord(f.kind)),
+      h('td', { 'data-label': 'Pump' }, f.assetTag ? h('a', { href: `#/device/${encodeURIComponent(f.assetTag)}` }, f.assetTag) : 'the unit'),
+      h('td', { 'data-label': 'Where' }, [f.facility, f.unit].filter(Boolean).join(' › ') || '—'),
+      h('td', { class: 'reason', 'data-label': 'Reason' }, f.reason,
         f.evidence && (f.evidence.expected || f.evidence.seen)
           ? h('small', { class: 'evidence' }, ` expected ${f.evidence.expected || '—'}, seen ${f.evidence.seen || '—'}`) : null),
-      h('td', {}, when(f.lastSeenAt)),
-      h('td', { class: 'state' }, findingStateWord(f.state),
+      h('td', { class: 'time', 'data-label': 'Last seen' }, when(f.lastSeenAt)),
+      h('td', { class: 'state', 'data-label': 'State' }, findingStateWord(f.state),
         f.acknowledgedBy ? h('small', {}, ` by ${f.acknowledgedBy}: ${f.acknowledgementNote}`) : null),
-      ctx.can('manage') ? h('td', {}, ackForm(f, ctx.can, (updated) => upsert(updated, false))) : null);
+      ctx.can('manage') ? h('td', { class: 'ack-cell', 'data-label': 'Acknowledge' }, ackForm(f, ctx.can, (updated) => upsert(updated, false))) : null);
     return tr;
   }
 
