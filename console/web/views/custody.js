@@ -4,7 +4,7 @@
 import * as api from '../api.js';
 import { h, replace, field, facts, notice, announce, table } from '../dom.js';
 import { findDevice } from '../lookup.js';
-import { place, custodyWord, when, parseDue, proximityWord, ago } from '../words.js';
+import { place, custodyWord, when, parseDue, proximityWord, ago, sealWord } from '../words.js';
 
 const AVAILABLE = new Set(['CUSTODY_STATE_AVAILABLE', 'CUSTODY_STATE_UNSPECIFIED', undefined, '']);
 
@@ -136,6 +136,7 @@ export async function render(main, ctx) {
         ['Holder', c.holder],
         ['Going to', c.destinationUnit],
         ['Due', when(c.dueAt)],
+        ['Seal on the pump', `${(obs.physical || {}).sealId || '—'} (${sealWord((obs.physical || {}).sealState)})`],
         ['Seal on record', c.recordedSealId],
         ['Quarantined for', (c.quarantineReasons || []).join('; ')],
       ]));

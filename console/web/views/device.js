@@ -24,7 +24,7 @@ function findingCard(f, ctx, refresh) {
     ackForm(f, ctx.can, refresh));
 }
 
-export async function render(main, ctx) {
+async function draw(main, ctx) {
   const tag = ctx.args[0] || '';
   const key = { assetTag: tag };
   let device;
@@ -48,7 +48,7 @@ export async function render(main, ctx) {
   const sec = obs.security || {};
   const phys = obs.physical || {};
   const cust = device.custody || {};
-  const refresh = () => render(main, ctx);
+  const refresh = () => draw(main, ctx);
   const list = findings.findings || [];
   const openFirst = [...list].sort((a, b) => (a.state === 'FINDING_STATE_OPEN' ? 0 : 1) - (b.state === 'FINDING_STATE_OPEN' ? 0 : 1));
 
@@ -141,4 +141,16 @@ export async function render(main, ctx) {
         ], custody.events))
         : h('p', {}, 'No custody events yet.')));
   return null;
+}
+
+export async function render(main, ctx) {
+  await draw(main, ctx);
+  // This pump's findings, live: a new or changed one redraws the page.
+  const tag = ctx.args[0] || '';
+  const onFinding = (event) => {
+    const f = (event.detail || {}).finding;
+    if (f && f.assetTag === tag && ctx.isCurrent()) draw(main, ctx).catch(() => {});
+  };
+  ctx.live.addEventListener('finding', onFinding);
+  return () => ctx.live.removeEventListener('finding', onFinding);
 }

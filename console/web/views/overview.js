@@ -84,7 +84,7 @@ function floorTable(floor, units, data) {
     h('tbody', {}, units.map((u) => unitRow(u, data))));
 }
 
-export async function render(main, ctx) {
+async function draw(main, ctx) {
   const data = await load();
   if (!ctx.isCurrent()) return;
   const { site } = data;
@@ -118,5 +118,22 @@ export async function render(main, ctx) {
           shortUnits.map((u) => u.name || u.id).join(', '), '.')
         : 'Every unit is above PAR.'),
     sections.length ? sections : notice('info', 'The policy names no site yet.'));
-  return null;
+}
+
+export async function render(main, ctx) {
+  await draw(main, ctx);
+  // New and changed findings (PAR low among them) redraw the overview, at most every few seconds.
+  let timer = null;
+  const onFinding = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      if (ctx.isCurrent()) draw(main, ctx).catch(() => {});
+    }, 3000);
+  };
+  ctx.live.addEventListener('finding', onFinding);
+  return () => {
+    clearTimeout(timer);
+    ctx.live.removeEventListener('finding', onFinding);
+  };
 }
