@@ -12,6 +12,15 @@ function tally(map, k, sub) {
   map.set(k, entry);
 }
 
+// Runs `work` on every item, `width` at a time.
+async function pool(items, width, work) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+}
+
 async function load() {
   const [policy, devices, findings] = await Promise.all([
     api.call('pumptrack.v1.PolicyService/GetPolicy', {}),
@@ -33,14 +42,15 @@ async function load() {
   }
   // The engine's own count of available pumps per unit (FindAvailable answers it beside the PAR level).
   const available = new Map();
-  await Promise.all((site.units || []).map(async (unit) => {
+  // At most 4 at a time, so that a large site stays well inside the server's per-client rate limit.
+  await pool(site.units || [], 4, async (unit) => {
     try {
       const answer = await api.call('pumptrack.v1.CustodyService/FindAvailable', { nearUnit: unit.id, count: 1 });
       available.set(key(unit.facility, unit.id), { available: answer.availableInUnit || 0, par: answer.parLevel || 0 });
     } catch {
       available.set(key(unit.facility, unit.id), null);
     }
-  }));
+  });
   return { site, present, open, missing, available, devices: devices.length, findings: findings.length };
 }
 
@@ -122,14 +132,14 @@ async function draw(main, ctx) {
 
 export async function render(main, ctx) {
   await draw(main, ctx);
-  // New and changed findings (PAR low among them) redraw the overview, at most every few seconds.
+  // New and changed findings (PAR low among them) redraw the overview, at most every 10 s.
   let timer = null;
   const onFinding = () => {
     if (timer) return;
     timer = setTimeout(() => {
       timer = null;
       if (ctx.isCurrent()) draw(main, ctx).catch(() => {});
-    }, 3000);
+    }, 10000);
   };
   ctx.live.addEventListener('finding', onFinding);
   return () => {
