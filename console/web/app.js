@@ -138,7 +138,10 @@ export async function route() {
     if (id !== state.renderId) return;
     replace(main, h('h1', {}, view.title), notice('error', error.message));
   }
-  if (id === state.renderId) document.body.dataset.ready = key;
+  if (id !== state.renderId) return;
+  // A screen reader or keyboard user continues in the new page, not in the navigation they left.
+  if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
+  document.body.dataset.ready = key;
 }
 
 api.setUnauthenticatedHandler(() => {
