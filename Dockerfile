@@ -29,6 +29,7 @@ RUN apt-get update -qq \
        libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libre2-9 libc-ares2 \
        librocksdb7.8 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0 zlib1g \
        libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libspdlog1.10 libfmt9 libssl3 \
+       libcpp-httplib0.11 libbrotli1 \
        ca-certificates \
        >/dev/null \
     && rm -rf /var/lib/apt/lists/* \
@@ -39,7 +40,8 @@ COPY --from=build /out/ /
 USER 10001:10001
 WORKDIR /var/lib/pumptrack
 VOLUME ["/var/lib/pumptrack"]
-# gRPC (agents and people), Prometheus /metrics, plaintext grpc.health.v1 for probes.
-EXPOSE 50051 9464 8081
+# gRPC (agents and people), Prometheus /metrics, plaintext grpc.health.v1 for probes, the web console (HTTPS).
+EXPOSE 50051 9464 8081 8443
 ENTRYPOINT ["/usr/local/bin/pumptrackd", "--data_dir=/var/lib/pumptrack/data", "--grpc_listen=0.0.0.0:50051", \
-            "--metrics_listen=0.0.0.0:9464", "--health_listen=0.0.0.0:8081"]
+            "--metrics_listen=0.0.0.0:9464", "--health_listen=0.0.0.0:8081", \
+            "--http_listen=0.0.0.0:8443"]

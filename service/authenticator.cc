@@ -49,6 +49,14 @@ Authenticator::Authenticator(const storage::TokenStore* tokens, storage::AgentRe
 
 std::string Authenticator::PeerAddress(const grpc::ServerContextBase& context) {
   std::string peer = context.peer();
+  // The web console's bridge calls over the in-process channel on behalf of HTTP clients and names each one; only
+  // the in-process transport is trusted to do so.
+  if (absl::StartsWith(peer, "inproc") || peer == "unknown") {
+    const auto& metadata = context.client_metadata();
+    auto client = metadata.find("x-pumptrack-console-client");
+    if (client != metadata.end()) return absl::StrCat("console:", absl::string_view(client->second.data(), client->second.size()));
+    return peer;
+  }
   const std::size_t colon = peer.rfind(':');
   // "ipv4:1.2.3.4:567" and "ipv6:[::1]:567" lose the port; anything else is kept whole.
   if (colon != std::string::npos && colon > peer.find(':')) peer.resize(colon);

@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "console/console_server.h"
+#include "pumptrack/v1/auth.pb.h"
 #include "service/offline_admin.h"
 #include "service/server.h"
 #include "storage/backup.h"
@@ -26,6 +28,12 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "host:port for Prometheus /metrics; port 0 picks one; empty disables.");
 ABSL_FLAG(std::string, health_listen, "",
           "host:port for a plaintext gRPC server with only grpc.health.v1 (kubelet gRPC probes); empty disables.");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:8443",
+          "host:port for the web console (HTTPS with --tls_cert/--tls_key; plain HTTP with --insecure); port 0 picks "
+          "one; empty disables.");
+ABSL_FLAG(int64_t, http_max_body_bytes, 256 << 10, "Web console: largest request body accepted (larger gets 413).");
+ABSL_FLAG(double, http_rate_limit, 50,
+          "Web console: requests per second per client address (bursts of 4x), beyond which 429.");
 ABSL_FLAG(bool, insecure, false, "Serve plaintext gRPC. For local development and tests only.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
@@ -36,7 +44,8 @@ ABSL_FLAG(std::string, role, "", "token create: viewer, transport, asset_manager
 ABSL_FLAG(std::string, name, "", "token create: who the token is for.");
 ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(), "token create: validity; 0 means no expiry.");
 ABSL_FLAG(std::string, ready_file, "",
-          "When serving, write {\"grpc\": \"host:port\", \"metrics\": \"host:port\"} with the real ports here.");
+          "When serving, write {\"grpc\": \"host:port\", \"metrics\": \"host:port\", \"http\": \"host:port\"} with "
+          "the real ports here (\"\" for a disabled one).");
 ABSL_FLAG(int64_t, ingest_queue, 100'000, "Observations that may wait for commit before reports are refused.");
 ABSL_FLAG(int64_t, min_free_disk_mb, 64,
           "Free space (MiB) kept in reserve on the data volume: below it, every write (reports and people's audited "
@@ -63,11 +72,13 @@ std::string HostOf(const std::string& listen) {
   return colon == std::string::npos ? listen : listen.substr(0, colon);
 }
 
-bool WriteReadyFile(const std::string& path, const std::string& grpc, const std::string& metrics) {
+bool WriteReadyFile(const std::string& path, const std::string& grpc, const std::string& metrics,
+                    const std::string& http) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << "{\"grpc\": \"" << grpc << "\", \"metrics\": \"" << metrics << "\"}\n";
+    out << "{\"grpc\": \"" << grpc << "\", \"metrics\": \"" << metrics << "\", \"http\": \"" << http
+        << "\"}\n";
     if (!out.flush()) return false;
   }
   return std::rename(temporary.c_str(), path.c_str()) == 0;  // readers never see a half-written file
@@ -188,12 +199,46 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // The web console: a second transport over the same gRPC services, through the server's in-process channel.
+  std::unique_ptr<pumptrack::console::Console> console;
+  const std::string http_listen = absl::GetFlag(FLAGS_http_listen);
+  if (!http_listen.empty()) {
+    pumptrack::console::ConsoleOptions console_options;
+    console_options.listen = http_listen;
+    console_options.insecure = options.insecure;
+    console_options.tls_cert = options.tls_cert;
+    console_options.tls_key = options.tls_key;
+    console_options.tls_reload_interval = options.tls_reload_interval;
+    console_options.max_body_bytes = static_cast<std::size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_http_max_body_bytes)));
+    console_options.rate_per_second = absl::GetFlag(FLAGS_http_rate_limit);
+    console_options.rate_burst = 4 * console_options.rate_per_second;
+    console_options.assets = pumptrack::console::WebAssets();
+    pumptrack::service::Server* raw = server->get();
+    absl::StatusOr<std::unique_ptr<pumptrack::console::Console>> started = pumptrack::console::Console::Start(
+        console_options, raw->InProcessChannel(),
+        [raw](absl::string_view secret) -> absl::StatusOr<pumptrack::console::Session> {
+          absl::StatusOr<pumptrack::v1::Token> token = raw->AuthenticateToken(secret);
+          if (!token.ok()) return token.status();
+          return pumptrack::console::Session{token->name(), pumptrack::v1::Role_Name(token->role())};
+        });
+    if (!started.ok()) {
+      std::fprintf(stderr, "pumptrackd: %s\n", std::string(started.status().message()).c_str());
+      (*server)->Shutdown(absl::Seconds(1));
+      return 1;
+    }
+    console = std::move(*started);
+    if (options.insecure) {
+      spdlog::warn("*** --insecure: the web console is PLAIN HTTP; bearer tokens cross the network unencrypted. ***");
+    }
+  }
+
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   if (!ready_file.empty()) {
     const std::string grpc = absl::StrCat(HostOf(options.grpc_listen), ":", (*server)->grpc_port());
     const std::string metrics =
         options.metrics_listen.empty() ? "" : absl::StrCat(HostOf(options.metrics_listen), ":", (*server)->metrics_port());
-    if (!WriteReadyFile(ready_file, grpc, metrics)) {
+    const std::string http = console ? absl::StrCat(HostOf(http_listen), ":", console->port()) : "";
+    if (!WriteReadyFile(ready_file, grpc, metrics, http)) {
       std::fprintf(stderr, "pumptrackd: cannot write --ready_file %s\n", ready_file.c_str());
       return 1;
     }
@@ -211,6 +256,7 @@ int main(int argc, char** argv) {
     }
   }
   spdlog::info("received {}, shutting down", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (console) console->Shutdown();  // ends open event streams first; they hold calls on the gRPC server
   (*server)->Shutdown(absl::Seconds(5));
   return 0;
 }

@@ -359,6 +359,18 @@ absl::Status Server::ReloadPolicy() {
   return state_->findings_runtime->ReloadPolicyFile(state_->options.policy_file).status();
 }
 
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  return state_->grpc_server->InProcessChannel(grpc::ChannelArguments());
+}
+
+absl::StatusOr<v1::Token> Server::AuthenticateToken(absl::string_view secret) {
+  absl::MutexLock lock(&state_->mu);
+  if (state_->shut_down) return absl::FailedPreconditionError("the server is shutting down");
+  absl::StatusOr<v1::Token> token = state_->tokens->Authenticate(secret, state_->options.clock());
+  if (!token.ok()) return absl::UnauthenticatedError("missing, unknown, expired or revoked token");
+  return token;
+}
+
 engine::FindingsRuntime& Server::findings() { return *state_->findings_runtime; }
 
 engine::CustodyRuntime& Server::custody() { return *state_->custody_runtime; }

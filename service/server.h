@@ -8,11 +8,20 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace rocksdb {
 class Env;
 }  // namespace rocksdb
+
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
+namespace pumptrack::v1 {
+class Token;
+}  // namespace pumptrack::v1
 
 namespace pumptrack::engine {
 class CustodyRuntime;
@@ -97,6 +106,15 @@ class Server {
   // Re-reads the policy file (SIGHUP). An invalid file is refused and the current policy stays. FAILED_PRECONDITION
   // when the server was started without --policy.
   absl::Status ReloadPolicy();
+
+  // A channel to this server that never leaves the process (the web console's bridge calls through it, so every call
+  // meets the same authentication, permission table, validation and audit as one over the network). Its calls fail
+  // with UNAVAILABLE once Shutdown has begun.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // The token a bearer secret belongs to (the console's GET /api/v1/session); UNAUTHENTICATED for a missing,
+  // unknown, expired or revoked one. FAILED_PRECONDITION after Shutdown.
+  absl::StatusOr<v1::Token> AuthenticateToken(absl::string_view secret);
 
   // Missing detection, re-evaluation and other finding work; for tests and tools.
   engine::FindingsRuntime& findings();

@@ -18,6 +18,9 @@ class Reactor : public grpc::ServerWriteReactor<v1::FindingEvent> {
     std::shared_ptr<State> state = state_;
     subscription_ = bus_.Subscribe(kind, [state] { Kick(state); });
     state_->subscription = subscription_;
+    // Initial metadata tells the client it is subscribed: every event committed from then on reaches it (the
+    // console's /api/v1/events answers its headers only after this).
+    StartSendInitialMetadata();
     Kick(state_);
   }
 

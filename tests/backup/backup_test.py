@@ -50,7 +50,7 @@ class Daemon:
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [PUMPTRACKD, f"--data_dir={data_dir}", "--insecure", "--grpc_listen=127.0.0.1:0", "--metrics_listen=",
+            [PUMPTRACKD, f"--data_dir={data_dir}", "--insecure", "--grpc_listen=127.0.0.1:0", "--metrics_listen=", "--http_listen=",
              f"--ready_file={self.ready_file}", *extra_args], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while not os.path.exists(self.ready_file):

@@ -99,7 +99,7 @@ class Daemon:
             os.remove(self.ready_file)
         self.log = open(os.path.join(workdir, "pumptrackd.log"), "ab")
         self.process = subprocess.Popen(
-            [PUMPTRACKD, f"--data_dir={data_dir}", "--insecure", f"--grpc_listen={listen}", "--metrics_listen=",
+            [PUMPTRACKD, f"--data_dir={data_dir}", "--insecure", f"--grpc_listen={listen}", "--metrics_listen=", "--http_listen=",
              f"--ready_file={self.ready_file}", "--log_level=warn", *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.started = time.monotonic()

@@ -30,6 +30,7 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [PUMPTRACKD, f"--data_dir={data_dir}", "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+             "--http_listen=127.0.0.1:0",
              f"--tls_cert={pki}/server.pem", f"--tls_key={pki}/server.key", f"--tls_client_ca={pki}/ca.pem",
              f"--ready_file={self.ready_file}", *extra_flags],
             stdout=self.log, stderr=subprocess.STDOUT)

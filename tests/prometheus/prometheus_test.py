@@ -99,6 +99,7 @@ class Fleet:
         self.health_port = free_port()
         self.daemon = self.spawn("pumptrackd", [
             PUMPTRACKD, f"--data_dir={self.data_dir}", "--grpc_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+            "--http_listen=",
             f"--health_listen=127.0.0.1:{self.health_port}",
             f"--tls_cert={self.pki}/server.pem", f"--tls_key={self.pki}/server.key",
             f"--tls_client_ca={self.pki}/ca.pem", f"--ready_file={ready_file}",
