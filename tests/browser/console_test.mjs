@@ -2,6 +2,8 @@
 // acts through the page as a person would and checks the server's state through the CLI over gRPC, a second path.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Fleet, launchBrowser, signedInPage, show, forcedCall, waitFor } from './harness.mjs';
 
 // 49 pumps: every 10th misbehaves (PT-00010 firmware, PT-00020 library, PT-00030 default credentials, PT-00040
@@ -256,6 +258,20 @@ describe('console', () => {
     assert.match(await text(page, 'main .notice'), new RegExp(`The chain verifies: ${verify.entries} entries`));
     const actions = await page.$$eval('table.audit tbody tr td:nth-child(4)', (tds) => tds.map((td) => td.innerText));
     assert.ok(actions.some((a) => a.includes('check')), actions.join(','));
+
+    // Export downloads the whole chain as JSON lines: the same entries, in order, as `pumptrack audit export`.
+    const downloads = fs.mkdtempSync(path.join(fleet.dir, 'downloads-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    await page.click('#export');
+    const file = path.join(downloads, 'pumptrack-audit.jsonl');
+    await page.waitForFunction(() => /Exported \d+ entries/.test(document.querySelector('main').innerText));
+    await waitFor(() => fs.existsSync(file), 'the downloaded pumptrack-audit.jsonl');
+    const exported = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const cli = fleet.cli('audit', 'export').trim().split('\n').map((line) => JSON.parse(line));
+    assert.ok(exported.length >= Number(verify.entries), `${exported.length} exported, ${verify.entries} verified`);
+    assert.ok(exported.every((e) => e.index && e.hash && e.action), JSON.stringify(exported[0]));
+    assert.deepEqual(exported.map((e) => [e.index, e.hash]), cli.slice(0, exported.length).map((e) => [e.index, e.hash]));
     await page.close();
   });
 });
