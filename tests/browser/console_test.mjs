@@ -210,6 +210,25 @@ describe('console', () => {
     await page.close();
   });
 
+  it('a check-out and check-in made elsewhere show on an open custody desk without reload', async () => {
+    const [pump] = fleet.cli('find-available', '--near=er', '--count=1', '--output=json').pumps;
+    const tag = pump.assetTag;
+    const seal = fleet.cli('devices', 'get', tag, '--output=json').lastObservation.physical.sealId;
+    const page = await signedInPage(browser, fleet, fleet.tokens.transport);
+    await show(page, '#/custody');
+    const loadedAt = await page.evaluate(() => performance.timeOrigin);
+    assert.equal(await page.$(`#out-now tr[data-tag="${tag}"]`), null);
+    fleet.cli('custody', 'checkout', tag, '--to=icu-1', '--reason=from another cart', '--due=1h');
+    await page.waitForSelector(`#out-now tr[data-tag="${tag}"]`, { timeout: 15000 });
+    assert.match(await text(page, `#out-now tr[data-tag="${tag}"]`), /browser-admin\s+er\s+icu-1/);
+    fleet.cli('custody', 'checkin', tag, '--at=icu-1', `--seal=${seal}`);
+    await page.waitForFunction((t) => !document.querySelector(`#out-now tr[data-tag="${t}"]`), { timeout: 15000 }, tag);
+    assert.equal(await page.evaluate(() => performance.timeOrigin), loadedAt, 'the page was not reloaded');
+    // The scan field kept the focus all along.
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'tag');
+    await page.close();
+  });
+
   it('a viewer sees no custody actions and a forced API call is refused with 403', async () => {
     const page = await signedInPage(browser, fleet, fleet.tokens.viewer);
     const nav = await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.innerText));

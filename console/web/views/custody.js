@@ -6,6 +6,7 @@ import { h, replace, field, facts, notice, announce, table } from '../dom.js';
 import { findDevice } from '../lookup.js';
 import { place, custodyWord, when, parseDue, proximityWord, ago, sealWord } from '../words.js';
 
+const POLL_MS = 5000;
 const AVAILABLE = new Set(['CUSTODY_STATE_AVAILABLE', 'CUSTODY_STATE_UNSPECIFIED', undefined, '']);
 
 // Why the gate quarantined a pump, in words for the person at the cart: the server's reasons, led by what to do.
@@ -62,6 +63,7 @@ export async function render(main, ctx) {
         replace(resultArea, notice('ok', `${tag} checked out to ${c.destinationUnit}, due ${when(c.dueAt)}. ` +
           `Seal on record: ${c.recordedSealId || 'none'}.`));
         announce(`${tag} checked out.`);
+        refreshOut();
         replace(pumpArea);
         refocus();
       } catch (error) {
@@ -103,6 +105,7 @@ export async function render(main, ctx) {
         }
         replace(pumpArea);
         refocus();
+        refreshOut();
       } catch (error) {
         replace(resultArea, notice('error', `Check-in refused: ${error.message}`));
       }
@@ -185,13 +188,48 @@ export async function render(main, ctx) {
     }
   });
 
+  // Pumps out now (ListCustody), polled: check-outs and check-ins made elsewhere (another cart, the CLI) show here
+  // without a reload. The finding stream carries no custody events, so this list asks every POLL_MS.
+  const outBody = h('tbody', {});
+  const outCount = h('span', {});
+  const outSection = h('section', { class: 'card', id: 'out-now', 'aria-labelledby': 'out-title' },
+    h('h2', { id: 'out-title' }, 'Out now ', outCount),
+    h('div', { class: 'scroll' }, h('table', { class: 'out' },
+      h('caption', { class: 'sr-only' }, 'Pumps checked out now, overdue first'),
+      h('thead', {}, h('tr', {}, ['Pump', 'Holder', 'From', 'To', 'Due', 'Where now'].map((t) => h('th', { scope: 'col' }, t)))),
+      outBody)));
+  async function refreshOut() {
+    let answer;
+    try {
+      answer = await api.call('pumptrack.v1.CustodyService/ListCustody', {});
+    } catch {
+      return;
+    }
+    const rows = [...(answer.checkouts || [])].sort((a, b) => Number(b.overdue) - Number(a.overdue) ||
+      a.assetTag.localeCompare(b.assetTag));
+    outCount.textContent = `(${rows.length})`;
+    replace(outBody, rows.map((r) => {
+      const c = r.custody || {};
+      return h('tr', { class: r.overdue ? 'overdue' : '', dataset: { tag: r.assetTag } },
+        h('td', {}, h('a', { href: `#/device/${encodeURIComponent(r.assetTag)}` }, r.assetTag)),
+        h('td', {}, c.holder || '—'),
+        h('td', {}, c.originUnit || '—'),
+        h('td', {}, c.destinationUnit || '—'),
+        h('td', {}, when(c.dueAt), r.overdue ? h('strong', { class: 'badge short' }, 'overdue') : null),
+        h('td', {}, place(r.location)));
+    }));
+  }
+  await refreshOut();
+  const timer = setInterval(() => { if (ctx.isCurrent()) refreshOut(); }, POLL_MS);
+
   replace(main,
     h('h1', {}, 'Custody desk'),
     unitList,
     scanForm,
     resultArea,
     pumpArea,
-    nearForm);
+    nearForm,
+    outSection);
   refocus();
-  return null;
+  return () => clearInterval(timer);
 }
