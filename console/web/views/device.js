@@ -149,7 +149,10 @@ export async function render(main, ctx) {
   const tag = ctx.args[0] || '';
   const onFinding = (event) => {
     const f = (event.detail || {}).finding;
-    if (f && f.assetTag === tag && ctx.isCurrent()) draw(main, ctx).catch(() => {});
+    if (!f || f.assetTag !== tag || !ctx.isCurrent()) return;
+    // Not while someone is writing an acknowledgement note: the redraw would lose it.
+    const writing = [...main.querySelectorAll('form.ack input')].some((i) => i.value || i === document.activeElement);
+    if (!writing) draw(main, ctx).catch(() => {});
   };
   ctx.live.addEventListener('finding', onFinding);
   return () => ctx.live.removeEventListener('finding', onFinding);

@@ -67,6 +67,15 @@ export async function render(main, ctx) {
     return tr;
   }
 
+  // A note being written survives the row's redraw (a finding changes on every report that still breaks the rule).
+  function keepNote(oldRow, newRow) {
+    const oldForm = oldRow.querySelector('form.ack');
+    const newForm = newRow.querySelector('form.ack');
+    if (!oldForm || !newForm) return;
+    const input = oldForm.querySelector('input');
+    if (input.value || document.activeElement === input) newForm.replaceWith(oldForm);
+  }
+
   function upsert(f, fresh) {
     const old = rows.get(f.id);
     if (!matches(f)) {
@@ -79,8 +88,12 @@ export async function render(main, ctx) {
       return;
     }
     const tr = row(f, fresh);
-    if (old) old.replaceWith(tr);
-    else tbody.prepend(tr);
+    if (old) {
+      keepNote(old, tr);
+      old.replaceWith(tr);
+    } else {
+      tbody.prepend(tr);
+    }
     rows.set(f.id, tr);
     count.textContent = `${rows.size} finding${rows.size === 1 ? '' : 's'}`;
   }
