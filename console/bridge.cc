@@ -38,12 +38,12 @@ std::string NameOf(const MethodDescriptor& method) {
 
 // Every allowed method that the linked descriptor pool knows.
 std::vector<const MethodDescriptor*> AllowedMethods() {
-  // The generated pool only holds files whose code is linked: name one message of each so it is.
-  (void)v1::InventoryService::service_full_name();
-  (void)v1::FindingService::service_full_name();
-  (void)v1::CustodyService::service_full_name();
-  (void)v1::AuditService::service_full_name();
-  (void)v1::PolicyService::service_full_name();
+  // The generated pool only holds files whose code is linked and initialised: touch one message of each.
+  (void)v1::LocateRequest::descriptor();
+  (void)v1::ListFindingsRequest::descriptor();
+  (void)v1::CheckOutRequest::descriptor();
+  (void)v1::ListAuditRequest::descriptor();
+  (void)v1::GetPolicyRequest::descriptor();
   const DescriptorPool* pool = DescriptorPool::generated_pool();
   std::vector<const MethodDescriptor*> allowed;
   for (absl::string_view name : kServices) {

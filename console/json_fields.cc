@@ -76,11 +76,13 @@ absl::Status ParseJsonRequest(absl::string_view json, google::protobuf::Message&
   const auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &message, options);
   if (!status.ok()) {
-    // protobuf 3.21 words these as "<field>: <problem>" or just "<problem>".
+    // protobuf 3.21 words a bad value "(<field path>): invalid value ..."; make it "<field path>: invalid value ...".
     std::string text(status.message());
-    const std::size_t colon = text.find(": ");
-    const bool names_field = colon != std::string::npos && colon > 0 && text.find(' ') > colon;
-    return absl::InvalidArgumentError(names_field ? text : absl::StrCat("body: ", text));
+    if (!text.empty() && text[0] == '(') {
+      const std::size_t close = text.find("): ");
+      if (close != std::string::npos) return absl::InvalidArgumentError(text.substr(1, close - 1) + text.substr(close + 1));
+    }
+    return absl::InvalidArgumentError(absl::StrCat("body: ", text));
   }
   return absl::OkStatus();
 }
