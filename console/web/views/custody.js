@@ -208,6 +208,10 @@ export async function render(main, ctx) {
     const rows = [...(answer.checkouts || [])].sort((a, b) => Number(b.overdue) - Number(a.overdue) ||
       a.assetTag.localeCompare(b.assetTag));
     outCount.textContent = `(${rows.length})`;
+    if (!rows.length) {
+      replace(outBody, h('tr', {}, h('td', { colspan: 6 }, 'No pump is checked out.')));
+      return;
+    }
     replace(outBody, rows.map((r) => {
       const c = r.custody || {};
       return h('tr', { class: r.overdue ? 'overdue' : '', dataset: { tag: r.assetTag } },
