@@ -207,6 +207,9 @@ describe('console', () => {
     await page.waitForSelector('#pump .pump');
     assert.match(await text(page, '#pump'), /quarantined[\s\S]*SL-NOT-THE-SAME/i);
     assert.equal(await page.$('#checkout-form'), null);
+    // The next scan replaces the tag in the field rather than being appended to it.
+    await page.keyboard.type(`${goodTag}\n`);
+    await page.waitForSelector(`#pump .pump[data-tag="${goodTag}"]`);
     await page.close();
   });
 

@@ -155,7 +155,13 @@ export async function render(main, ctx) {
         'releases it.');
     }
     replace(pumpArea, card, action && action.form ? action.form : action);
-    if (action && action.first) action.first.focus();
+    if (action && action.first) {
+      action.first.focus();
+    } else {
+      // Nothing to fill in: the next scan replaces this tag instead of being appended to it.
+      scan.focus();
+      scan.select();
+    }
   }
 
   scanForm.addEventListener('submit', (event) => {
