@@ -33,6 +33,8 @@ describe('console', () => {
     await page.waitForSelector('body[data-ready="signin"]');
     // The token field has focus: a person (or a password manager) types and presses Enter.
     assert.equal(await page.evaluate(() => document.activeElement.name), 'token');
+    // Signed out: neither the navigation nor a sign-out button shows.
+    assert.deepEqual(await page.$$eval('#nav, #sign-out', (els) => els.map((e) => e.getClientRects().length)), [0, 0]);
     await page.keyboard.type('not-a-token');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#token-form .notice.error');
