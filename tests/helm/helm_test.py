@@ -67,8 +67,9 @@ class ChartTest(unittest.TestCase):
         "simulator": ["-f", os.path.join(VALUES, "simulator.yaml")],
         "sizing": ["-f", os.path.join(VALUES, "sizing.yaml")],
         "backup": ["-f", os.path.join(VALUES, "backup.yaml")],
+        "console": ["-f", os.path.join(VALUES, "console.yaml")],
         "everything": ["-f", os.path.join(VALUES, "cert-manager.yaml"), "-f", os.path.join(VALUES, "monitoring.yaml"),
-                       "-f", os.path.join(VALUES, "simulator.yaml")],
+                       "-f", os.path.join(VALUES, "simulator.yaml"), "-f", os.path.join(VALUES, "console.yaml")],
     }
 
     def test_every_value_set_renders_valid_objects_and_values(self):
@@ -235,12 +236,63 @@ class ChartTest(unittest.TestCase):
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         self.assertEqual(policy["spec"]["policyTypes"], ["Ingress"])
         rules = {r["ports"][0]["port"]: r for r in policy["spec"]["ingress"]}
-        self.assertEqual(set(rules), {ports["grpc"], ports["metrics"]})
+        self.assertEqual(set(rules), {ports["grpc"], ports["metrics"], ports["console"]})
         self.assertEqual(rules[ports["grpc"]]["from"],
                          [{"podSelector": {"matchLabels": {"app.kubernetes.io/component": "agent"}}}])
         self.assertEqual(rules[ports["metrics"]]["from"][0]["namespaceSelector"]["matchLabels"],
                          {"kubernetes.io/metadata.name": "monitoring"})
         self.assertEqual(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"], "server")
+
+    def test_console_has_a_service_an_optional_ingress_and_a_network_policy_rule(self):
+        objects, notes, *_ = render()
+        _, container = server_container(objects)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        self.assertEqual(ports["console"], 8443)
+        self.assertIn("--http_listen=0.0.0.0:8443", container["args"])
+        self.assertIn("--http_rate_limit=50", container["args"])
+        service = one(objects, "Service", "pt-pumptrack-console")
+        self.assertEqual(service["spec"]["ports"], [{"name": "console", "port": 8443, "targetPort": "console",
+                                                     "protocol": "TCP", "appProtocol": "https"}])
+        self.assertEqual(service["spec"]["selector"]["app.kubernetes.io/component"], "server")
+        self.assertEqual(by_kind(objects, "Ingress"), [])
+        policy = one(objects, "NetworkPolicy")
+        rule = [r for r in policy["spec"]["ingress"] if r["ports"][0]["port"] == 8443]
+        self.assertEqual(len(rule), 1)
+        self.assertNotIn("from", rule[0])  # default: any peer may open the console (it authenticates every call)
+        self.assertIn("https://pt-pumptrack-console.clinical.svc:8443/", notes)
+
+        objects, notes, *_ = render(*self.VALUE_SETS["console"])
+        ingress = one(objects, "Ingress")
+        self.assertEqual(ingress["spec"]["ingressClassName"], "nginx")
+        self.assertEqual(ingress["spec"]["tls"], [{"hosts": ["pumptrack.hospital.example"],
+                                                   "secretName": "pumptrack-console-tls"}])
+        backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+        self.assertEqual(backend, {"name": "pt-pumptrack-console", "port": {"name": "console"}})
+        self.assertEqual(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"], "HTTPS")
+        self.assertEqual(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"], "256k")
+        self.assertEqual(one(objects, "Service", "pt-pumptrack-console")["spec"]["ports"][0]["port"], 443)
+        rule = [r for r in one(objects, "NetworkPolicy")["spec"]["ingress"] if r["ports"][0]["port"] == 8443][0]
+        self.assertEqual(rule["from"][0]["namespaceSelector"]["matchLabels"],
+                         {"kubernetes.io/metadata.name": "ingress-nginx"})
+        self.assertIn("https://pumptrack.hospital.example/", notes)
+
+        # Disabled: no port, no Service, no rule, and pumptrackd is told so.
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("console:\n  enabled: false\n  ingress:\n    enabled: true\n")
+        self.addCleanup(os.remove, f.name)
+        objects, *_ = render("-f", f.name)
+        _, container = server_container(objects)
+        self.assertIn("--http_listen=", container["args"])
+        self.assertNotIn("console", {p["name"] for p in container["ports"]})
+        self.assertEqual([s for s in by_kind(objects, "Service") if s["metadata"]["name"].endswith("-console")], [])
+        self.assertEqual(by_kind(objects, "Ingress"), [])
+        self.assertEqual(len(one(objects, "NetworkPolicy")["spec"]["ingress"]), 2)
+
+        # With cert-manager the server certificate also names the console's Service and Ingress host.
+        objects, *_ = render(*self.VALUE_SETS["everything"])
+        names = one(objects, "Certificate")["spec"]["dnsNames"]
+        self.assertIn("pt-pumptrack-console.clinical.svc", names)
+        self.assertIn("pumptrack.hospital.example", names)
 
     def test_tls_from_existing_secret_or_cert_manager(self):
         objects, *_ = render()
