@@ -320,6 +320,8 @@ absl::StatusOr<std::unique_ptr<Console>> Console::Start(ConsoleOptions options, 
   if (tls) headers.emplace("Strict-Transport-Security", "max-age=31536000");
   http.set_default_headers(std::move(headers));
   http.set_payload_max_length(options.max_body_bytes);
+  http.set_tcp_nodelay(true);  // small JSON answers must not wait for a delayed ACK (Nagle)
+  http.set_keep_alive_max_count(1000);
   http.set_keep_alive_timeout(2);  // bounds how long Shutdown waits for an idle keep-alive connection
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);

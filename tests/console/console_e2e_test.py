@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import ssl
+import subprocess
 import sys
 import time
 
@@ -258,6 +259,41 @@ class ConsoleEndToEndTest(e2e_test.EndToEndTest):
         limited = statuses[codes.index(429)]
         self.assert_error(limited, 429, "RESOURCE_EXHAUSTED")
         self.assertEqual(limited[1].get("retry-after"), "1")
+
+    def served_certificate(self):
+        connection = self.connection(timeout=10)
+        try:
+            connection.connect()
+            return connection.sock.getpeercert(binary_form=True)
+        finally:
+            connection.close()
+
+    def test_console_serves_a_rotated_certificate_without_restart(self):
+        self.start_console("--tls_reload_interval=1s")
+        before = self.served_certificate()
+        # A broken rotation (a half-written file) keeps the current certificate.
+        server_pem = os.path.join(self.pki, "server.pem")
+        with open(server_pem) as f:
+            good_pem = f.read()
+        with open(server_pem, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\ntruncated\n")
+        time.sleep(1.5)  # one reload interval must pass for the server to look at the files again
+        self.assertEqual(self.served_certificate(), before)
+        # A new certificate from the same CA (make-pki re-issues what is missing) is served from the next handshakes.
+        os.remove(server_pem)
+        os.remove(os.path.join(self.pki, "server.key"))
+        subprocess.run([e2e_test.MAKE_PKI, self.pki], check=True)
+        with open(server_pem) as f:
+            self.assertNotEqual(f.read(), good_pem)
+        deadline = time.monotonic() + 15
+        after = before
+        while after == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after = self.served_certificate()
+        self.assertNotEqual(after, before, "the rotated certificate was not served within 15 s")
+        status, headers, _ = self.request("GET", "/api/v1/session", token=self.viewer_token)
+        self.assertEqual(status, 200)
+        self.assert_security_headers(headers, "after rotation")
 
     def test_console_is_plain_http_only_with_insecure(self):
         # Without --insecure the console is HTTPS: a plain-HTTP request gets no HTTP answer.
