@@ -71,9 +71,8 @@ class Console {
   // second even with pages open. Idempotent.
   void Shutdown();
 
-  struct State;
-
  private:
+  struct State;
   explicit Console(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
