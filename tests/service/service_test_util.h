@@ -109,6 +109,14 @@ class TestClock {
     return calls_;
   }
 
+  // True once the clock has been read at least `calls` times in all (the reactor reads it once per batch it
+  // validates, so this tells that queued batches have been taken in).
+  bool WaitUntilCalls(std::int64_t calls, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, calls]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_ >= calls; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+
  private:
   absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
