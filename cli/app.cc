@@ -119,10 +119,10 @@ v1::DeviceKey RequireDeviceKey(const DeviceKeyArgs& args) {
 void AddTimeRangeOptions(CLI::App& command, TimeRangeArgs& args, const std::string& what) {
   CLI::Option* since = AddParsedOption(command, "--since", "DURATION",
                                        absl::StrCat("Only ", what, " within this long before now, e.g. 24h or 7d"),
-                                       ParsePositiveDuration, [&args](absl::Duration since) { args.since = since; });
+                                       ParsePositiveDuration, [&args](absl::Duration duration) { args.since = duration; });
   CLI::Option* start =
       AddParsedOption(command, "--start", "TIME", absl::StrCat("Only ", what, " at or after this RFC 3339 time"),
-                      ParseRfc3339, [&args](absl::Time start) { args.start = start; });
+                      ParseRfc3339, [&args](absl::Time time) { args.start = time; });
   since->excludes(start);
   AddParsedOption(command, "--end", "TIME", absl::StrCat("Only ", what, " before this RFC 3339 time"), ParseRfc3339,
                   [&args](absl::Time end) { args.end = end; });

@@ -65,12 +65,12 @@ void AddCheckOut(CLI::App& custody, CustodyBindings& bindings, const Choose& cho
       "--permanent", [&request] { request.set_permanent_transfer(true); },
       "A permanent transfer: checking it in makes the destination its home unit");
   checkout->callback([&bindings, choose] {
-    v1::CheckOutRequest request = bindings.checkout;
-    request.set_asset_tag(RequireTag(bindings.change));
-    RequireText("--to", request.destination_unit());
-    RequireText("--reason", request.reason());
-    *request.mutable_due_in() = ToProtoDuration(bindings.due.value_or(kDefaultCheckoutDue));
-    choose([request](const CustodyContext& context) { return CheckOut(context, request); });
+    v1::CheckOutRequest complete = bindings.checkout;
+    complete.set_asset_tag(RequireTag(bindings.change));
+    RequireText("--to", complete.destination_unit());
+    RequireText("--reason", complete.reason());
+    *complete.mutable_due_in() = ToProtoDuration(bindings.due.value_or(kDefaultCheckoutDue));
+    choose([complete](const CustodyContext& context) { return CheckOut(context, complete); });
   });
 }
 
@@ -89,11 +89,11 @@ void AddCheckIn(CLI::App& custody, CustodyBindings& bindings, const Choose& choo
   AddTextOption(*checkin, "--notes", "TEXT", "Optional notes, up to 1024 characters; never patient data",
                 [&request](const std::string& notes) { request.set_notes(notes); });
   checkin->callback([&bindings, choose] {
-    v1::CheckInRequest request = bindings.checkin;
-    request.set_asset_tag(RequireTag(bindings.change));
-    RequireText("--at", request.unit());
-    RequireText("--seal", request.observed_seal_id());
-    choose([request](const CustodyContext& context) { return CheckIn(context, request); });
+    v1::CheckInRequest complete = bindings.checkin;
+    complete.set_asset_tag(RequireTag(bindings.change));
+    RequireText("--at", complete.unit());
+    RequireText("--seal", complete.observed_seal_id());
+    choose([complete](const CustodyContext& context) { return CheckIn(context, complete); });
   });
 }
 

@@ -13,8 +13,6 @@ namespace pumptrack::cli {
 
 namespace {
 
-constexpr absl::string_view kUnknown = "unknown";
-
 // "in 3h", or "OVERDUE 2h" once `due` has passed.
 std::string FormatDue(const google::protobuf::Timestamp& due, absl::Time now) {
   if (!IsSet(due)) return "-";

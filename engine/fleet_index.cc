@@ -193,9 +193,12 @@ std::vector<RiskGroupSummary> FleetIndex::Risk(v1::GetRiskRequest::GroupBy group
     for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
       if (tracked_[id].risk > 0) ids.push_back(id);
     }
-    std::sort(ids.begin(), ids.end(), [&](std::uint32_t a, std::uint32_t b) {
-      if (tracked_[a].risk != tracked_[b].risk) return tracked_[a].risk > tracked_[b].risk;
-      return tags_[a] < tags_[b];
+    // The comparator runs inside std::sort, where the analysis cannot see mu_ held: it reads through references.
+    const std::vector<Tracked>& tracked = tracked_;
+    const std::vector<std::string>& tags = tags_;
+    std::sort(ids.begin(), ids.end(), [&tracked, &tags](std::uint32_t a, std::uint32_t b) {
+      if (tracked[a].risk != tracked[b].risk) return tracked[a].risk > tracked[b].risk;
+      return tags[a] < tags[b];
     });
     if (static_cast<int>(ids.size()) > limit) ids.resize(limit);
     for (std::uint32_t id : ids) {
@@ -261,10 +264,11 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
     const Tracked& device = tracked_[id];
     if (IsAvailable(device)) candidates.push_back({proximity[device.place], device.heard_s, id});
   }
-  const auto nearer = [&](const Candidate& a, const Candidate& b) {
+  const std::vector<std::string>& tags = tags_;  // read inside std::partial_sort, where mu_ is not visibly held
+  const auto nearer = [&tags](const Candidate& a, const Candidate& b) {
     if (a.proximity != b.proximity) return a.proximity < b.proximity;
     if (a.heard_s != b.heard_s) return a.heard_s > b.heard_s;
-    return tags_[a.id] < tags_[b.id];
+    return tags[a.id] < tags[b.id];
   };
   const std::size_t keep = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(std::max(count, 0)));
   std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), nearer);

@@ -366,7 +366,7 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
   }
   for (const auto& [serial, tag] : serials_released) {
     const bool claimed_in_batch = std::any_of(serials_claimed.begin(), serials_claimed.end(),
-                                              [&](const auto& claim) { return claim.first == serial; });
+                                              [&released = serial](const auto& claim) { return claim.first == released; });
     if (claimed_in_batch) continue;
     ASSIGN_OR_RETURN(std::optional<std::string> owner,
                      database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial)));

@@ -26,7 +26,9 @@ void ExpectWordsForEveryValue(const google::protobuf::EnumDescriptor& descriptor
     EXPECT_FALSE(text.empty());
     EXPECT_NE(text, "unknown");
     EXPECT_FALSE(absl::StrContains(text, value.name()));
-    if (!underscore_ok) EXPECT_FALSE(absl::StrContains(text, "_"));
+    if (!underscore_ok) {
+      EXPECT_FALSE(absl::StrContains(text, "_"));
+    }
   }
 }
 

@@ -109,7 +109,9 @@ class DiskFaultTest : public ::testing::Test {
   grpc::StatusCode ReportCode(const v1::Observation& observation) {
     v1::ReportResponse response;
     grpc::Status status = server_->Report(observation, &response);
-    if (status.ok()) EXPECT_EQ(response.result(), v1::REPORT_RESULT_ACCEPTED);
+    if (status.ok()) {
+      EXPECT_EQ(response.result(), v1::REPORT_RESULT_ACCEPTED);
+    }
     return status.error_code();
   }
 

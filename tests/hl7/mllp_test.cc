@@ -261,7 +261,9 @@ TEST_F(MllpTest, ManyConnectionsShareDurableWritesAndSequencesStayPerDevice) {
   std::map<std::string, uint64_t> last;
   for (const BufferedObservation& e : entries) {
     const std::string& tag = e.observation.identity().asset_tag();
-    if (last.count(tag) != 0) EXPECT_EQ(e.observation.sequence(), last[tag] + 1) << tag;
+    if (last.count(tag) != 0) {
+      EXPECT_EQ(e.observation.sequence(), last[tag] + 1) << tag;
+    }
     last[tag] = e.observation.sequence();
   }
   EXPECT_EQ(last.size(), static_cast<size_t>(kClients));

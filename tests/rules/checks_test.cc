@@ -184,7 +184,9 @@ TEST(ChecksTest, SealChangeAndSequenceGapCompareWithThePreviousReport) {
   std::vector<Violation> violations = Evaluate(*TestPolicy(), {.device = &after, .previous = &before, .now = kNow});
   ASSERT_THAT(Rules(violations), UnorderedElementsAre("tamper.seal_changed", "tamper.sequence_gap"));
   for (const Violation& v : violations) {
-    if (v.rule == "tamper.sequence_gap") EXPECT_THAT(v.reason, ::testing::HasSubstr("3 reports"));
+    if (v.rule == "tamper.sequence_gap") {
+      EXPECT_THAT(v.reason, ::testing::HasSubstr("3 reports"));
+    }
   }
   Obs(after).set_sequence(11);
   Obs(after).mutable_physical()->set_seal_id("S-1");

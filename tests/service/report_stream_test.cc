@@ -253,10 +253,12 @@ TEST_F(ServiceTest, StreamAckReadyEarlyWaitsBehindEarlierBatchStillCommitting) {
   server().clock().ArmGate(/*pass=*/2);
   ASSERT_TRUE(stream.Write(MakeBatch(1, {Obs("PT-1")}, Agent())));
   ASSERT_TRUE(server().clock().WaitUntilHeld(absl::Seconds(10)));
+  const std::int64_t clock_calls = server().clock().calls();
   ASSERT_TRUE(stream.Write(MakeBatch(2, {Obs("PT-2").Seq(0)})));  // all rejected: no commit needed
   ASSERT_TRUE(stream.Write(MakeBatch(3, {Obs("PT-3")})));
   ASSERT_TRUE(stream.WritesDone());
-  absl::SleepFor(absl::Milliseconds(50));
+  // Batches 2 and 3 are validated (one clock read each) while batch 1's commit is still held.
+  ASSERT_TRUE(server().clock().WaitUntilCalls(clock_calls + 2, absl::Seconds(10)));
   server().clock().Release();
 
   std::vector<v1::ReportBatchAck> acks = stream.ReadAll();

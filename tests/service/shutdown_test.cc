@@ -57,6 +57,18 @@ class ShutdownTest : public ServiceTest {
     }
   }
 
+  // Returns once gRPC has begun shutting down: from then on a new call is refused with UNAVAILABLE, while calls
+  // already in flight run on (GetDevice does not need the held writer).
+  void WaitUntilNewCallsAreRefused() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      v1::Device device;
+      if (server().GetDevice(TagKey("PT-PROBE"), &device).error_code() == grpc::StatusCode::UNAVAILABLE) return;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    ADD_FAILURE() << "the server kept accepting new calls for 10 s after Shutdown started";
+  }
+
   std::set<std::uint64_t> acked_;
 };
 
@@ -70,7 +82,7 @@ TEST_F(ShutdownTest, HalfClosedStreamIsFullyAcknowledgedAndDurable) {
   ASSERT_TRUE(stream.WritesDone());
 
   std::thread stopper([this] { server().server().Shutdown(absl::Seconds(10)); });
-  absl::SleepFor(absl::Milliseconds(100));  // Shutdown is under way with the writer still held
+  WaitUntilNewCallsAreRefused();  // Shutdown is under way with the writer still held
   server().clock().Release();
 
   for (const v1::ReportBatchAck& ack : stream.ReadAll()) {
@@ -96,13 +108,10 @@ TEST_F(ShutdownTest, OpenStreamIsCancelledAfterGraceAndAckedBatchesAreDurable) {
   const std::int64_t clock_calls = server().clock().calls();
   for (int b = 2; b < kBatches; ++b) ASSERT_TRUE(stream.Write(MakeBatch(b, BatchObservations(b))));
   // The reactor reads the clock once per batch it validates: wait until batches 2..9 are all queued.
-  for (int i = 0; i < 1000 && server().clock().calls() < clock_calls + (kBatches - 2); ++i) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  ASSERT_GE(server().clock().calls(), clock_calls + (kBatches - 2));
+  ASSERT_TRUE(server().clock().WaitUntilCalls(clock_calls + (kBatches - 2), absl::Seconds(10)));
 
   std::thread stopper([this] { server().server().Shutdown(absl::Milliseconds(500)); });
-  absl::SleepFor(absl::Milliseconds(100));
+  WaitUntilNewCallsAreRefused();
   server().clock().Release();
 
   v1::ReportBatchAck ack;
@@ -140,7 +149,7 @@ TEST_F(ShutdownTest, InFlightUnaryReportCompletesAndIsDurable) {
   ASSERT_TRUE(server().clock().WaitUntilHeld(absl::Seconds(10)));
 
   std::thread stopper([this] { server().server().Shutdown(absl::Seconds(10)); });
-  absl::SleepFor(absl::Milliseconds(100));
+  WaitUntilNewCallsAreRefused();
   EXPECT_FALSE(done.HasBeenNotified());
   server().clock().Release();
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
