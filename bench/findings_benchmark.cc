@@ -4,6 +4,12 @@
 //
 //   build/bench/pumptrack-findings-benchmark --policy=examples/hospital-policy.textproto --benchmark_min_time=1
 //   build/bench/pumptrack-findings-benchmark --policy=examples/hospital-policy.textproto --missing_devices=1000000
+//   build/bench/pumptrack-findings-benchmark --policy=examples/hospital-policy.textproto --mass_silence=100000
+//
+// --missing_devices=N: N pumps last seen evenly over the 30 minutes before the run, so their deadlines pass evenly
+// during it (a fleet reporting normally). --mass_silence=N: N pumps all last heard within the same second, threshold
+// 5 s, so all their deadlines pass within one second (a ward's network going down). Both print the lag of each flag
+// after that device's own deadline (last seen + threshold, exact: not rounded to any resolution).
 
 #include <algorithm>
 #include <atomic>
@@ -136,9 +142,10 @@ void BM_EvaluateFaultyReport(benchmark::State& state) {
 }
 BENCHMARK(BM_EvaluateFaultyReport);
 
-// Fills a store with `n` devices last seen evenly over the `window` before `t0`, then measures the engine's index
-// and the detector's lag as the deadlines (last seen + window) pass, for `run` of real time.
-int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
+// Fills a store with `n` devices last seen evenly over `spread` starting `window` before `t0`, then measures the
+// engine's index and the detector's lag as the deadlines (last seen + window, which pass evenly over `spread` from
+// t0) pass, for `run` of real time.
+int RunMissing(std::int64_t n, absl::Duration window, absl::Duration spread, absl::Duration run) {
   std::string pattern = (std::filesystem::temp_directory_path() / "pumptrack-findings-bench.XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) Die("cannot create a temporary directory");
   const std::string dir = pattern;
@@ -160,7 +167,7 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
     storage::DeviceStore devices(database->get());
 
     const absl::Time fill_started = absl::Now();
-    // Small batches: each gets its own last-seen time, so deadlines pass every window * kBatch / n.
+    // Small batches: each gets its own last-seen time, so deadlines pass every spread * kBatch / n.
     constexpr int kBatch = 100;
     v1::AgentInfo agent;
     agent.set_agent_id("gw-1");
@@ -172,8 +179,8 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
       }
       std::vector<storage::IncomingObservation> incoming;
       for (const v1::Observation& o : observations) incoming.push_back({&o, &agent});
-      // Last seen spread evenly over the window before t0: devices expire evenly over the window after t0.
-      const absl::Time seen = t0 - window + window * (static_cast<double>(start) / static_cast<double>(n));
+      // Last seen spread evenly over `spread` from t0 - window: devices expire evenly over `spread` after t0.
+      const absl::Time seen = t0 - window + spread * (static_cast<double>(start) / static_cast<double>(n));
       if (auto applied = devices.Apply(incoming, seen, /*sync=*/false); !applied.ok()) Die(applied.status().ToString());
     }
     // The fill skipped the WAL sync and left full memtables; pay for both now, not in the first flag's write.
@@ -227,8 +234,8 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
         std::int64_t index = 0;
         if (!absl::SimpleAtoi(absl::string_view(finding.asset_tag()).substr(3), &index)) Die("bad tag");
         const std::int64_t batch_start = index / 100 * 100;  // kBatch
-        const absl::Time seen = t0 - window + window * (static_cast<double>(batch_start) / static_cast<double>(n));
-        const absl::Time deadline = absl::Ceil(seen + window - absl::UnixEpoch(), absl::Seconds(1)) + absl::UnixEpoch();
+        const absl::Time seen = t0 - window + spread * (static_cast<double>(batch_start) / static_cast<double>(n));
+        const absl::Time deadline = seen + window;
         lags_ms.push_back(absl::ToDoubleMilliseconds(storage::ToAbslTime(finding.first_seen_at()) - deadline));
       }
       below = page->next_below;
@@ -244,7 +251,7 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
     std::printf("index bytes            %zu (%.1f per device)\n", (*finding_engine)->index_bytes(),
                 static_cast<double>((*finding_engine)->index_bytes()) / static_cast<double>(n));
     std::printf("flagged in %.0f s       %zu (expected about %.0f)\n", absl::ToDoubleSeconds(run), lags_ms.size(),
-                static_cast<double>(n) * absl::FDivDuration(run, window));
+                static_cast<double>(n) * std::min(1.0, absl::FDivDuration(run, spread)));
     std::printf("flag lag after deadline p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", pct(0.5), pct(0.99),
                 lags_ms.empty() ? 0.0 : lags_ms.back());
     ingest.Stop();
@@ -259,6 +266,7 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration run) {
 int main(int argc, char** argv) {
   std::string policy_path = "examples/hospital-policy.textproto";
   std::int64_t missing_devices = 0;
+  std::int64_t mass_silence = 0;
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
@@ -266,6 +274,8 @@ int main(int argc, char** argv) {
       policy_path = std::string(arg);
     } else if (absl::ConsumePrefix(&arg, "--missing_devices=")) {
       if (!absl::SimpleAtoi(arg, &missing_devices)) pumptrack::bench::Die("--missing_devices: not a number");
+    } else if (absl::ConsumePrefix(&arg, "--mass_silence=")) {
+      if (!absl::SimpleAtoi(arg, &mass_silence)) pumptrack::bench::Die("--mass_silence: not a number");
     } else {
       rest.push_back(argv[i]);
     }
@@ -278,7 +288,10 @@ int main(int argc, char** argv) {
   if (!policy.ok()) pumptrack::bench::Die(policy.status().ToString());
   pumptrack::bench::g_policy = *policy;
   if (missing_devices > 0) {
-    return pumptrack::bench::RunMissing(missing_devices, absl::Minutes(30), absl::Seconds(20));
+    return pumptrack::bench::RunMissing(missing_devices, absl::Minutes(30), absl::Minutes(30), absl::Seconds(20));
+  }
+  if (mass_silence > 0) {
+    return pumptrack::bench::RunMissing(mass_silence, absl::Seconds(5), absl::Seconds(1), absl::Seconds(10));
   }
   int bench_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&bench_argc, rest.data());
