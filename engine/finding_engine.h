@@ -87,7 +87,9 @@ class FindingEngine {
                                                rocksdb::WriteBatch& batch);
 
   // --- Thread-safe: the fleet index ---
-  std::vector<std::string> TakeExpired(absl::Time now) { return fleet_.TakeExpired(now); }
+  std::vector<std::string> TakeExpired(absl::Time now, std::size_t limit = SIZE_MAX) {
+    return fleet_.TakeExpired(now, limit);
+  }
   void RequeueAll() { fleet_.RequeueAll(); }
   std::optional<absl::Time> NextDeadline() const { return fleet_.NextDeadline(); }
   std::vector<RiskGroupSummary> Risk(v1::GetRiskRequest::GroupBy group_by, int limit) const {

@@ -1,6 +1,8 @@
 #include "engine/findings_runtime.h"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <future>
 #include <sstream>
 #include <utility>
@@ -14,8 +16,8 @@
 namespace pumptrack::engine {
 namespace {
 
-// How often the detector looks for expired deadlines: a device is flagged within this (plus one write) of its
-// deadline.
+// The longest the detector sleeps between sweeps; it wakes sooner when the earliest deadline is sooner, so a device
+// is flagged within about a millisecond (plus the writes ahead of it) of its deadline.
 constexpr absl::Duration kSweepInterval = absl::Milliseconds(200);
 // Devices re-evaluated per writer task: small enough that ingest waits at most a few milliseconds behind one.
 constexpr int kReevaluationPage = 256;
@@ -173,14 +175,17 @@ absl::StatusOr<v1::Device> FindingsRuntime::SetHome(absl::string_view asset_tag,
 // --- Missing detection -------------------------------------------------------------------------------------------------
 
 absl::Status FindingsRuntime::SweepMissing() {
-  std::vector<std::string> expired = engine_->TakeExpired(engine_->clock());
-  for (std::size_t start = 0; start < expired.size(); start += kMissingPerTask) {
-    const std::size_t end = std::min(expired.size(), start + kMissingPerTask);
+  // A chunk at a time, each taken at the clock of its own start: in a burst (a ward's network down), devices whose
+  // deadlines pass while earlier ones are being flagged join the next chunk in deadline order, and devices not yet due
+  // stay in the queue without being read.
+  while (true) {
+    const std::vector<std::string> expired = engine_->TakeExpired(engine_->clock(), kMissingPerTask);
+    if (expired.empty()) return absl::OkStatus();
     absl::Status flagged = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
       FindingTransaction transaction(engine_);
       rocksdb::WriteBatch batch;
-      for (std::size_t i = start; i < end; ++i) {
-        absl::StatusOr<v1::Device> device = devices_->GetDevice(expired[i]);
+      for (const std::string& tag : expired) {
+        absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
         if (absl::IsNotFound(device.status())) continue;
         RETURN_IF_ERROR(device.ok() ? engine_->StageMissingIfSilent(*device,
                             batch) : absl::StatusOr<bool>(device.status()));
@@ -188,24 +193,33 @@ absl::Status FindingsRuntime::SweepMissing() {
       return transaction.WriteAndCommit(*database_, batch);
     });
     if (!flagged.ok()) {
-      engine_->RequeueAll();  // nothing was flagged: try again on the next sweep
+      engine_->RequeueAll();  // nothing of this chunk was flagged: try again on the next sweep
       return flagged;
     }
   }
-  return absl::OkStatus();
 }
 
 void FindingsRuntime::DetectorLoop() {
   absl::Time last_error = absl::InfinitePast();
+  absl::Duration wait = kSweepInterval;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
       auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), kSweepInterval)) return;
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), wait)) return;
     }
-    if (absl::Status swept = SweepMissing(); !swept.ok() && absl::Now() - last_error > absl::Minutes(1)) {
+    absl::Status swept = SweepMissing();
+    if (!swept.ok() && absl::Now() - last_error > absl::Minutes(1)) {
       last_error = absl::Now();
       spdlog::warn("missing detection failed, will retry: {}", std::string(swept.message()));
+    }
+    // Wake at the next deadline (at most kSweepInterval from now, since a report can queue an earlier one at any
+    // time; at least a millisecond), or after kSweepInterval when the sweep failed.
+    wait = kSweepInterval;
+    if (swept.ok()) {
+      if (std::optional<absl::Time> next = engine_->NextDeadline(); next.has_value()) {
+        wait = std::clamp(*next - engine_->clock(), absl::Milliseconds(1), kSweepInterval);
+      }
     }
   }
 }

@@ -18,6 +18,12 @@ constexpr char kUnknown[] = "unknown";
 
 }  // namespace
 
+std::int64_t DeadlineQueue::ToMillis(absl::Time deadline) {
+  std::int64_t ms = absl::ToUnixMillis(deadline);  // rounds towards the past
+  if (absl::FromUnixMillis(ms) < deadline) ++ms;
+  return ms;
+}
+
 FleetIndex::FleetIndex(const ActivePolicy* policy, FleetMetrics* metrics, absl::Duration missing_after_override)
     : policy_(policy),
       metrics_(metrics),
@@ -86,11 +92,11 @@ bool FleetIndex::IsAvailable(const Tracked& device) {
           state == v1::OPERATING_STATE_UNSPECIFIED);
 }
 
-std::int64_t FleetIndex::DeadlineOf(const Tracked& device) const {
-  std::shared_ptr<const rules::CompiledPolicy> policy = policy_->get();
+std::int64_t FleetIndex::DeadlineOf(const Tracked& device, const rules::CompiledPolicy& policy) const {
   const absl::Duration after =
-      policy->MissingAfter(static_cast<v1::OperatingState>(device.state), missing_after_override_);
-  return device.heard_s + absl::ToInt64Seconds(absl::Ceil(after, absl::Seconds(1)));
+      policy.MissingAfter(static_cast<v1::OperatingState>(device.state), missing_after_override_);
+  // Rounded up, so a deadline in whole milliseconds is never before the real one.
+  return device.heard_ms + absl::ToInt64Milliseconds(absl::Ceil(after, absl::Milliseconds(1)));
 }
 
 void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool publish) {
@@ -129,13 +135,9 @@ void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool 
     if (update.missing) metrics_->AddMissing(update.place.facility, update.place.unit, 1);
     if (available) metrics_->AddAvailable(update.place.facility, update.place.unit, 1);
   }
-  if (update.heard) {
-    // Rounded up, so a deadline in whole seconds is never before the real one.
-    device.heard_s = absl::ToUnixSeconds(*update.heard);
-    if (absl::FromUnixSeconds(device.heard_s) < *update.heard) ++device.heard_s;
-  }
+  if (update.heard) device.heard_ms = DeadlineQueue::ToMillis(*update.heard);
   if (!device.missing && !device.queued) {
-    deadlines_.Push(DeadlineOf(device), id);
+    deadlines_.Push(DeadlineOf(device, *policy_->get()), id);
     device.queued = true;
   }
 }
@@ -144,25 +146,27 @@ void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool 
 
 void FleetIndex::RebuildDeadlines() {
   deadlines_.Clear();
+  std::shared_ptr<const rules::CompiledPolicy> policy = policy_->get();
   for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
     Tracked& device = tracked_[id];
     device.queued = !device.missing;
-    if (device.queued) deadlines_.Push(DeadlineOf(device), id);
+    if (device.queued) deadlines_.Push(DeadlineOf(device, *policy), id);
   }
 }
 
-std::vector<std::string> FleetIndex::TakeExpired(absl::Time now) {
-  const std::int64_t now_s = absl::ToUnixSeconds(now);
+std::vector<std::string> FleetIndex::TakeExpired(absl::Time now, std::size_t limit) {
+  const std::int64_t now_ms = absl::ToUnixMillis(now);  // rounded towards the past: a deadline is never taken early
   std::vector<std::string> expired;
+  std::shared_ptr<const rules::CompiledPolicy> policy = policy_->get();
   absl::MutexLock lock(&mu_);
-  while (!deadlines_.empty() && deadlines_.earliest().first <= now_s) {
+  while (expired.size() < limit && !deadlines_.empty() && deadlines_.earliest().first <= now_ms) {
     const auto [deadline, id] = deadlines_.earliest();
     deadlines_.Pop();
     Tracked& device = tracked_[id];
-    const std::int64_t current = DeadlineOf(device);
+    const std::int64_t current = DeadlineOf(device, *policy);
     if (device.missing) {
       device.queued = false;
-    } else if (current > now_s) {
+    } else if (current > now_ms) {
       deadlines_.Push(current, id);  // heard from since it was queued
     } else {
       device.queued = false;
@@ -180,7 +184,7 @@ void FleetIndex::RequeueAll() {
 std::optional<absl::Time> FleetIndex::NextDeadline() const {
   absl::MutexLock lock(&mu_);
   if (deadlines_.empty()) return std::nullopt;
-  return absl::FromUnixSeconds(deadlines_.earliest().first);
+  return DeadlineQueue::FromMillis(deadlines_.earliest().first);
 }
 
 // --- Risk aggregation ------------------------------------------------------------------------------------------------
@@ -256,18 +260,18 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
   }
   struct Candidate {
     v1::Proximity proximity;
-    std::int64_t heard_s;
+    std::int64_t heard_ms;
     std::uint32_t id;
   };
   std::vector<Candidate> candidates;
   for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
     const Tracked& device = tracked_[id];
-    if (IsAvailable(device)) candidates.push_back({proximity[device.place], device.heard_s, id});
+    if (IsAvailable(device)) candidates.push_back({proximity[device.place], device.heard_ms, id});
   }
   const std::vector<std::string>& tags = tags_;  // read inside std::partial_sort, where mu_ is not visibly held
   const auto nearer = [&tags](const Candidate& a, const Candidate& b) {
     if (a.proximity != b.proximity) return a.proximity < b.proximity;
-    if (a.heard_s != b.heard_s) return a.heard_s > b.heard_s;
+    if (a.heard_ms != b.heard_ms) return a.heard_ms > b.heard_ms;
     return tags[a.id] < tags[b.id];
   };
   const std::size_t keep = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(std::max(count, 0)));
@@ -276,7 +280,7 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
   for (std::size_t i = 0; i < keep; ++i) {
     const Candidate& c = candidates[i];
     const Place& place = places_[tracked_[c.id].place];
-    pumps.push_back({tags_[c.id], place.facility, place.unit, c.proximity, absl::FromUnixSeconds(c.heard_s)});
+    pumps.push_back({tags_[c.id], place.facility, place.unit, c.proximity, absl::FromUnixMillis(c.heard_ms)});
   }
   return pumps;
 }

@@ -2,6 +2,7 @@
 #define PUMPTRACK_ENGINE_FLEET_INDEX_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <queue>
@@ -19,6 +20,7 @@
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
+#include "rules/policy.h"
 
 namespace pumptrack::engine {
 
@@ -52,13 +54,19 @@ struct DeviceUpdate {
   bool blocked = false;
 };
 
-// The missing-deadline queue: (deadline in service-clock seconds, device id), earliest first. Not thread-safe; the
-// FleetIndex holding it guards it with its mutex.
+// The missing-deadline queue: (deadline in service-clock milliseconds since the Unix epoch, device id), earliest
+// first; equal deadlines come out in id order. Milliseconds, not seconds: a pump heard at 12:00:00.010 with a 5 s
+// threshold is due at 12:00:05.010, not rounded up to 12:00:06. Not thread-safe; the FleetIndex holding it guards it
+// with its mutex.
 class DeadlineQueue {
  public:
   using Entry = std::pair<std::int64_t, std::uint32_t>;
 
-  void Push(std::int64_t deadline_s, std::uint32_t id) { queue_.emplace(deadline_s, id); }
+  // The deadline as the queue keeps it: `deadline` rounded up to the millisecond, so it is never before the real one.
+  static std::int64_t ToMillis(absl::Time deadline);
+  static absl::Time FromMillis(std::int64_t deadline_ms) { return absl::FromUnixMillis(deadline_ms); }
+
+  void Push(std::int64_t deadline_ms, std::uint32_t id) { queue_.emplace(deadline_ms, id); }
   bool empty() const { return queue_.empty(); }
   const Entry& earliest() const { return queue_.top(); }
   void Pop() { queue_.pop(); }
@@ -90,9 +98,10 @@ class FleetIndex {
   void Apply(const absl::flat_hash_map<std::string, DeviceUpdate>& updates);
 
   // --- Missing-deadline queue ---
-  // Devices whose missing deadline has passed at `now` and that are not already missing; each is returned once until
-  // it reports again.
-  std::vector<std::string> TakeExpired(absl::Time now);
+  // Devices whose missing deadline has passed at `now` and that are not already missing, earliest deadline first, at
+  // most `limit` of them; each is returned once until it reports again. Devices not yet due stay in the queue
+  // untouched, so a burst can be drained a chunk at a time without looking at them.
+  std::vector<std::string> TakeExpired(absl::Time now, std::size_t limit = SIZE_MAX);
   // Puts every device that is not missing back into the queue, with deadlines under the current policy (after a
   // policy change, or after a failed missing sweep).
   void RequeueAll();
@@ -124,7 +133,7 @@ class FleetIndex {
  private:
   // What the index remembers of each device, compactly.
   struct Tracked {
-    std::int64_t heard_s = 0;  // service clock seconds: max(last seen, service start)
+    std::int64_t heard_ms = 0;  // service clock milliseconds, rounded up: max(last seen, service start)
     std::uint32_t place = 0;   // index into places_
     std::uint16_t open = 0;    // open findings
     std::uint8_t risk = 0;     // 0-100
@@ -155,7 +164,8 @@ class FleetIndex {
   };
 
   std::uint32_t InternPlace(const Place& place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::int64_t DeadlineOf(const Tracked& device) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::int64_t DeadlineOf(const Tracked& device, const rules::CompiledPolicy& policy) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Track(const std::string& tag, const DeviceUpdate& update, bool publish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RebuildDeadlines() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -134,6 +134,9 @@ void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
   FindingTransaction transaction(findings_);
   storage::DeviceChangeHook hook;
   if (findings_ != nullptr) {
+    // Every accepted report passes here with the device's previous state (`before`, null for a new device) and its
+    // new one (`after`), inside the group's write: the place for anything that follows a state change (findings
+    // now; e.g. an operating-state roll-up).
     hook = [this](const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch) {
       return findings_->StageReport(before, after, batch);
     };

@@ -105,6 +105,33 @@ TEST_F(FindingsEngineTest, SilentDeviceIsFlaggedMissingAndClearedByItsNextReport
   EXPECT_EQ(Gauge("pumptrack_devices_missing", {{"facility", "general"}, {"unit", "5-west"}}), 0);
 }
 
+TEST_F(FindingsEngineTest, PumpsSilentWithinOneSecondAreFlaggedEachAtItsOwnMillisecond) {
+  SetPolicy(rules::testing::kPolicyText);  // 30 minutes by default
+  // Three pumps heard 400 ms apart within the same second (a ward going silent together).
+  const absl::Time first = Now();
+  for (const char* tag : {"PT-a", "PT-b", "PT-c"}) {
+    v1::Device device = rules::testing::CompliantDevice();
+    device.mutable_identity()->set_asset_tag(tag);
+    device.mutable_identity()->set_serial_number(std::string("SN-") + tag);
+    *device.mutable_last_observation()->mutable_identity() = device.identity();
+    Report(device);
+    Advance(absl::Milliseconds(400));
+  }
+  // PT-b's deadline to the millisecond: PT-a and PT-b are flagged, PT-c (due 400 ms later) is not yet.
+  Advance(first + absl::Minutes(30) + absl::Milliseconds(400) - Now());
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  std::vector<std::string> missing;
+  for (const v1::Finding& finding : List()) missing.push_back(finding.asset_tag());
+  EXPECT_THAT(missing, UnorderedElementsAre("PT-a", "PT-b"));
+  Advance(absl::Milliseconds(399));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_EQ(List().size(), 2u);
+  Advance(absl::Milliseconds(1));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_EQ(List().size(), 3u);
+  for (const v1::Finding& finding : List()) EXPECT_EQ(finding.rule(), "missing.not_seen");
+}
+
 TEST_F(FindingsEngineTest, ThresholdFollowsTheOperatingState) {
   SetPolicy(rules::testing::kPolicyText);  // OFF: 24 hours
   v1::Device off = rules::testing::CompliantDevice();
