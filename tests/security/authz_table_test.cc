@@ -104,10 +104,26 @@ TEST(AuthzTableTest, NoRoleGrantsTheAgentPermission) {
 
 TEST(AuthzTableTest, UnspecifiedRoleGrantsNothing) {
   for (Permission permission : {Permission::kAgent, Permission::kView, Permission::kTransport,
-                                Permission::kManageAssets, Permission::kAudit, Permission::kAdminister}) {
+                                Permission::kManageAssets, Permission::kAudit, Permission::kAdminister,
+                                Permission::kRecordMaintenance}) {
     EXPECT_FALSE(RoleGrants(v1::ROLE_UNSPECIFIED, permission));
     EXPECT_FALSE(RoleGrants(static_cast<v1::Role>(99), permission)) << "an unknown role value grants something";
   }
+}
+
+TEST(AuthzTableTest, TechnicianViewsAndRecordsMaintenanceOnly) {
+  EXPECT_TRUE(RoleGrants(v1::ROLE_TECHNICIAN, Permission::kView));
+  EXPECT_TRUE(RoleGrants(v1::ROLE_TECHNICIAN, Permission::kRecordMaintenance));
+  for (Permission permission : {Permission::kAgent, Permission::kTransport, Permission::kManageAssets,
+                                Permission::kAudit, Permission::kAdminister}) {
+    EXPECT_FALSE(RoleGrants(v1::ROLE_TECHNICIAN, permission));
+  }
+  // Recording maintenance: technician, asset manager and admin; not viewer, transport or auditor.
+  EXPECT_TRUE(RoleGrants(v1::ROLE_ASSET_MANAGER, Permission::kRecordMaintenance));
+  EXPECT_TRUE(RoleGrants(v1::ROLE_ADMIN, Permission::kRecordMaintenance));
+  EXPECT_FALSE(RoleGrants(v1::ROLE_VIEWER, Permission::kRecordMaintenance));
+  EXPECT_FALSE(RoleGrants(v1::ROLE_TRANSPORT, Permission::kRecordMaintenance));
+  EXPECT_FALSE(RoleGrants(v1::ROLE_AUDITOR, Permission::kRecordMaintenance));
 }
 
 TEST(AuthzTableTest, UnknownMethodFailsClosed) {
