@@ -117,7 +117,7 @@ TEST_F(MaintenanceTest, ASilentPumpBecomesDueThenOverdueWithTimeAloneAndAPmResol
   Advance(absl::Hours(24 * 14));  // past 2027-12-04
   Sweep();
   EXPECT_THAT(MaintenanceRulesOf("PT-1"), ::testing::ElementsAre("maintenance.overdue"));
-  EXPECT_EQ(Gauge("pumptrack_findings_open", {{"kind", "MAINTENANCE_OVERDUE"}}), 1);
+  EXPECT_EQ(Gauge("pumptrack_findings_open", {{"kind", "MAINTENANCE_OVERDUE"}, {"severity", "HIGH"}}), 1);
 
   const std::uint64_t audit_before = audit_->size();
   absl::StatusOr<v1::RecordMaintenanceResponse> pm = Record("PT-1", v1::MAINTENANCE_KIND_PM, Now() - absl::Hours(1));
@@ -135,16 +135,20 @@ TEST_F(MaintenanceTest, ASilentPumpBecomesDueThenOverdueWithTimeAloneAndAPmResol
 }
 
 TEST_F(MaintenanceTest, AnOverduePumpCheckedInGoesToMaintenanceAndIsNeverOffered) {
-  // A 10-day interval, so nothing else (library age, credential rotation) goes stale meanwhile.
+  // A 10-day interval, so nothing else (library age, credential rotation) goes stale meanwhile. Each pump has its own
+  // gateway with its own consecutive sequence numbers (no tamper.sequence_gap at the gate).
   SetPolicy(PolicyText("pm_interval { seconds: 864000 } pm_warning { seconds: 172800 }"));
-  Report(Pump("PT-1"));
-  Report(Pump("PT-2"));
+  std::uint64_t next_1 = 0, next_2 = 0;
+  const auto report_1 = [&](v1::Device d) { sequence_ = next_1++; Report(std::move(d), "gw-1"); };
+  const auto report_2 = [&](v1::Device d) { sequence_ = next_2++; Report(std::move(d), "gw-2"); };
+  report_1(Pump("PT-1"));
+  report_2(Pump("PT-2"));
   absl::StatusOr<v1::FindAvailableResponse> before = custody_->FindAvailable("5-west", 10);
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_EQ(before->pumps_size(), 2);
   Advance(absl::Hours(24 * 11));  // both overdue (never maintained, first seen 11 days ago)
-  Report(Pump("PT-1"));
-  Report(Pump("PT-2"));
+  report_2(Pump("PT-2"));
+  report_1(Pump("PT-1"));
   EXPECT_THAT(MaintenanceRulesOf("PT-1"), ::testing::ElementsAre("maintenance.overdue"));
   // Neither is offered while overdue.
   absl::StatusOr<v1::FindAvailableResponse> offered = custody_->FindAvailable("5-west", 10);
@@ -156,7 +160,7 @@ TEST_F(MaintenanceTest, AnOverduePumpCheckedInGoesToMaintenanceAndIsNeverOffered
                          .reason = "ICU", .due_in = absl::Hours(2)},
                         kTransporter)
                   .ok());
-  Report(Pump("PT-1", "icu-1"));
+  report_1(Pump("PT-1", "icu-1"));
   absl::StatusOr<v1::CustodyResult> in = custody_->Act(
       {.asset_tag = "PT-1", .action = v1::CUSTODY_ACTION_CHECK_IN, .unit = "icu-1", .observed_seal_id = "S-1"},
       kTransporter);
