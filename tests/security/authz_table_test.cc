@@ -18,6 +18,7 @@
 #include "pumptrack/v1/backup.grpc.pb.h"
 #include "pumptrack/v1/custody.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "pumptrack/v1/maintenance.grpc.pb.h"
 #include "service/authz.h"
 
 #ifndef PUMPTRACK_V1_PROTO_FILES
@@ -40,6 +41,7 @@ std::vector<const google::protobuf::ServiceDescriptor*> PumptrackServices() {
   (void)v1::Backup::descriptor();
   (void)v1::CustodyEvent::descriptor();
   (void)v1::Advisory::descriptor();
+  (void)v1::MaintenanceRecord::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<const google::protobuf::ServiceDescriptor*> services;
   for (absl::string_view file_name : absl::StrSplit(PUMPTRACK_V1_PROTO_FILES, ',', absl::SkipEmpty())) {
