@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/custody_app.h"
+#include "cli/maintenance_app.h"
 #include "cli/errors.h"
 #include "cli/finding_app.h"
 #include "cli/finding_commands.h"
@@ -39,6 +40,7 @@ struct Session {
   PolicyContext policy;
   BackupContext backups;
   CustodyContext custody;
+  MaintenanceContext maintenance;
 };
 
 using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
@@ -249,7 +251,7 @@ void AddTokensCreate(CLI::App& tokens, CommandLine& line, CreateTokenOptions& op
   create->add_option("--name", options.name, "Who or what the token is for, e.g. alice.biomed or grafana")
       ->type_name("NAME")
       ->required();
-  AddParsedOption(*create, "--role", "ROLE", "viewer, transport, asset_manager, auditor or admin", ParseRole,
+  AddParsedOption(*create, "--role", "ROLE", "viewer, transport, asset_manager, auditor, admin or technician", ParseRole,
                   [&options](v1::Role role) { options.role = role; })
       ->required();
   AddParsedOption(*create, "--ttl", "DURATION", "Valid for this long, e.g. 90d or 12h (default: no expiry)",
@@ -392,6 +394,7 @@ struct Bindings {
   FindingBindings findings;
   BackupArgs backup;
   CustodyBindings custody;
+  MaintenanceBindings maintenance;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -433,6 +436,11 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   });
   AddCustodyCommands(app, bindings.custody, [&line](CustodyCommand command) {
     line.command = [command = std::move(command)](const Session& session) { return Done(command(session.custody)); };
+  });
+  AddMaintenanceCommands(app, bindings.maintenance, [&line](MaintenanceCommand command) {
+    line.command = [command = std::move(command)](const Session& session) {
+      return Done(command(session.maintenance));
+    };
   });
   CLI::App* backup = app.add_subcommand("backup", "Back up the database and check backups (role admin)");
   backup->require_subcommand(1);
@@ -497,6 +505,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
   std::unique_ptr<v1::PolicyService::Stub> policy = v1::PolicyService::NewStub(*channel);
   std::unique_ptr<v1::BackupService::Stub> backups = v1::BackupService::NewStub(*channel);
   std::unique_ptr<v1::CustodyService::Stub> custody = v1::CustodyService::NewStub(*channel);
+  std::unique_ptr<v1::MaintenanceService::Stub> maintenance = v1::MaintenanceService::NewStub(*channel);
   const Session session{
       .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
       .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
@@ -506,6 +515,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
       .policy = ContextFor<v1::PolicyService>(*policy, line, environment, out),
       .backups = ContextFor<v1::BackupService>(*backups, line, environment, out),
       .custody = ContextFor<v1::CustodyService>(*custody, line, environment, out),
+      .maintenance = ContextFor<v1::MaintenanceService>(*maintenance, line, environment, out),
   };
   const absl::StatusOr<ExitCode> exit_code = line.command(session);
   if (!exit_code.ok()) {

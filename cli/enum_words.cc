@@ -106,6 +106,8 @@ absl::string_view FindingKindName(v1::FindingKind kind) {
     case v1::FINDING_KIND_MISROUTED: return "misrouted";
     case v1::FINDING_KIND_OVERDUE: return "overdue";
     case v1::FINDING_KIND_PAR_LOW: return "par low";
+    case v1::FINDING_KIND_MAINTENANCE_DUE: return "maintenance due";
+    case v1::FINDING_KIND_MAINTENANCE_OVERDUE: return "maintenance overdue";
     default: return kUnknown;
   }
 }
@@ -190,6 +192,7 @@ absl::string_view RoleName(v1::Role role) {
     case v1::ROLE_ASSET_MANAGER: return "asset_manager";
     case v1::ROLE_AUDITOR: return "auditor";
     case v1::ROLE_ADMIN: return "admin";
+    case v1::ROLE_TECHNICIAN: return "technician";
     default: return kUnknown;
   }
 }

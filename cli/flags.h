@@ -17,7 +17,7 @@ namespace pumptrack::cli {
 // "infusing", "idle", "alarm" or "off", in any case.
 absl::StatusOr<v1::OperatingState> ParseOperatingState(absl::string_view text);
 
-// "viewer", "transport", "asset_manager" (or "asset-manager"), "auditor" or "admin", in any case.
+// "viewer", "transport", "asset_manager" (or "asset-manager"), "auditor", "admin" or "technician", in any case.
 absl::StatusOr<v1::Role> ParseRole(absl::string_view text);
 
 // An agent id as the service accepts it: 1-64 characters from [A-Za-z0-9._:-].

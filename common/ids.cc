@@ -45,7 +45,7 @@ absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
     return role;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("'", text, "' is not a role; expected viewer, transport, asset_manager, auditor or admin"));
+      absl::StrCat("'", text, "' is not a role; expected viewer, transport, asset_manager, auditor, admin or technician"));
 }
 
 }  // namespace pumptrack::ids

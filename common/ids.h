@@ -28,7 +28,7 @@ bool IsValidAssetTag(absl::string_view asset_tag);
 // The policy's ids (units, facilities, models) follow the asset-tag grammar.
 inline bool IsValidPolicyId(absl::string_view id) { return IsValidAssetTag(id); }
 
-// --- Roles: "viewer", "transport", "asset_manager", "auditor", "admin" ---
+// --- Roles: "viewer", "transport", "asset_manager", "auditor", "admin", "technician" ---
 // The role as lower-case text ("asset_manager"); "unspecified" for ROLE_UNSPECIFIED.
 std::string RoleName(v1::Role role);
 // A role's name in any case, with '-' for '_' ("Asset-Manager"). INVALID_ARGUMENT naming the five roles otherwise

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "rules/custody.h"
+#include "rules/maintenance.h"
 #include "spdlog/spdlog.h"
 #include "storage/proto_time.h"
 
@@ -152,6 +153,11 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
   }
   absl::StatusOr<v1::CustodyState> to = rules::NextCustodyState(from, request.action, gate_failures.empty());
   if (!to.ok()) return absl::FailedPreconditionError(absl::StrCat("pump ", tag, ": ", to.status().message()));
+  // A pump past its PM that passes the gate goes to clinical engineering, not back into service.
+  if (request.action == v1::CUSTODY_ACTION_CHECK_IN && *to == v1::CUSTODY_STATE_AVAILABLE &&
+      rules::ScheduleOf(*policy, device, now).phase == rules::MaintenancePhase::kOverdue) {
+    to = v1::CUSTODY_STATE_IN_MAINTENANCE;
+  }
   if (request.action == v1::CUSTODY_ACTION_RELEASE) {
     std::vector<std::string> blocking;
     for (const v1::Finding& f : open) {

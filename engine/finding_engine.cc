@@ -363,7 +363,8 @@ void FindingEngine::Summarize(const std::vector<v1::Finding>& open, DeviceUpdate
   update.open = static_cast<std::uint32_t>(open.size());
   for (const v1::Finding& f : open) {
     update.missing = update.missing || f.rule() == rules::kRuleNotSeen;
-    update.blocked = update.blocked || rules::BlocksService(f.kind());
+    // A pump past its PM is not handed out either (find-available never offers it); it is not blocked from a release.
+    update.blocked = update.blocked || rules::BlocksService(f.kind()) || f.kind() == v1::FINDING_KIND_MAINTENANCE_OVERDUE;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "rules/checks.h"
 
+#include "rules/maintenance.h"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -452,6 +454,7 @@ std::vector<Violation> Evaluate(const CompiledPolicy& policy, const EvaluationIn
   CheckSecurity(policy, input, out);
   CheckTamper(policy, input, out);
   CheckCustody(policy, input, out);
+  CheckMaintenance(policy, input, out);
   return out;
 }
 

@@ -239,6 +239,22 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
         !s.ok()) {
       return s;
     }
+    RETURN_IF_ERROR(CheckPositive(path + ".pm_interval", model.pm_interval(), model.has_pm_interval()));
+    RETURN_IF_ERROR(CheckPositive(path + ".pm_warning", model.pm_warning(), model.has_pm_warning()));
+    if (model.pm_interval_months() > 120) return Invalid(path + ".pm_interval_months", "must be 1-120");
+  }
+  for (int i = 0; i < p.components_size(); ++i) {
+    const std::string path = Indexed("components", i);
+    RETURN_IF_ERROR(CheckPositive(path + ".pm_interval", p.components(i).pm_interval(),
+                                  p.components(i).has_pm_interval()));
+    RETURN_IF_ERROR(CheckPositive(path + ".pm_warning", p.components(i).pm_warning(), p.components(i).has_pm_warning()));
+  }
+  if (!p.time_zone().empty()) {
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone(p.time_zone(), &zone)) {
+      return Invalid("time_zone", absl::StrCat("\"", p.time_zone(), "\" is not a known IANA time zone"));
+    }
+    compiled->time_zone_ = zone;
   }
   if (absl::Status s = CheckPositive("missing.default_after", p.missing().default_after(),
                                      p.missing().has_default_after());

@@ -50,6 +50,8 @@ class CompiledPolicy {
   // How long a pump last reported in `state` may stay silent. A positive `override` (pumptrackd --missing_after)
   // replaces every threshold of the policy.
   absl::Duration MissingAfter(v1::OperatingState state, absl::Duration override) const;
+  // The site's time zone (Policy.time_zone; UTC when empty).
+  const absl::TimeZone& time_zone() const { return time_zone_; }
 
  private:
   CompiledPolicy() = default;
@@ -67,6 +69,7 @@ class CompiledPolicy {
   absl::flat_hash_map<std::string, const v1::Unit*> assigned_homes_;
   absl::flat_hash_map<int, absl::Duration> missing_after_;
   absl::Duration default_missing_after_ = kDefaultMissingAfter;
+  absl::TimeZone time_zone_ = absl::UTCTimeZone();
 };
 
 }  // namespace pumptrack::rules

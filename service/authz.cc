@@ -18,7 +18,7 @@ bool RoleGrants(v1::Role role, Permission permission) {
       return false;
     case Permission::kView:
       return role == v1::ROLE_VIEWER || role == v1::ROLE_TRANSPORT || role == v1::ROLE_ASSET_MANAGER ||
-             role == v1::ROLE_ADMIN;
+             role == v1::ROLE_ADMIN || role == v1::ROLE_TECHNICIAN;
     case Permission::kTransport:
       return role == v1::ROLE_TRANSPORT || role == v1::ROLE_ASSET_MANAGER || role == v1::ROLE_ADMIN;
     case Permission::kManageAssets:
@@ -27,6 +27,8 @@ bool RoleGrants(v1::Role role, Permission permission) {
       return role == v1::ROLE_AUDITOR || role == v1::ROLE_ADMIN;
     case Permission::kAdminister:
       return role == v1::ROLE_ADMIN;
+    case Permission::kRecordMaintenance:
+      return role == v1::ROLE_TECHNICIAN || role == v1::ROLE_ASSET_MANAGER || role == v1::ROLE_ADMIN;
   }
   return false;
 }

@@ -19,6 +19,8 @@ enum class Permission {
   kManageAssets,
   kAudit,
   kAdminister,
+  // Recording maintenance work (MaintenanceService): technician, asset_manager, admin.
+  kRecordMaintenance,
 };
 
 struct MethodPermission {
@@ -64,13 +66,18 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.CustodyService/GetCustodyHistory", Permission::kView},
     MethodPermission{"/pumptrack.v1.CustodyService/ListCustody", Permission::kView},
     MethodPermission{"/pumptrack.v1.CustodyService/FindAvailable", Permission::kView},
+    MethodPermission{"/pumptrack.v1.MaintenanceService/RecordMaintenance", Permission::kRecordMaintenance},
+    MethodPermission{"/pumptrack.v1.MaintenanceService/ImportMaintenance", Permission::kRecordMaintenance},
+    MethodPermission{"/pumptrack.v1.MaintenanceService/ListMaintenance", Permission::kView},
+    MethodPermission{"/pumptrack.v1.MaintenanceService/ListDue", Permission::kView},
 };
 
 // The permission `method` needs. INTERNAL for a method missing from the table (fail closed).
 absl::StatusOr<Permission> PermissionFor(absl::string_view method);
 
-// Roles nest: viewer < transport < asset_manager < admin. Auditor grants only kAudit. Admin grants everything but
-// kAgent (agents are not people).
+// Roles nest: viewer < transport < asset_manager < admin. Auditor grants only kAudit. Technician grants kView and
+// kRecordMaintenance (which asset_manager and admin also hold). Admin grants everything but kAgent (agents are not
+// people).
 bool RoleGrants(v1::Role role, Permission permission);
 
 }  // namespace pumptrack::service

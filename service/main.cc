@@ -40,7 +40,7 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
 ABSL_FLAG(std::string, tls_client_ca, "", "PEM CA bundle that signs agents' client certificates.");
 ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
           "How often the TLS files are re-read; rotated certificates take effect without a restart.");
-ABSL_FLAG(std::string, role, "", "token create: viewer, transport, asset_manager, auditor or admin.");
+ABSL_FLAG(std::string, role, "", "token create: viewer, transport, asset_manager, auditor, admin or technician.");
 ABSL_FLAG(std::string, name, "", "token create: who the token is for.");
 ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(), "token create: validity; 0 means no expiry.");
 ABSL_FLAG(std::string, ready_file, "",
@@ -63,6 +63,9 @@ ABSL_FLAG(std::string, policy, "",
           "with `pumptrack policy set`, else none.");
 ABSL_FLAG(absl::Duration, missing_after, absl::ZeroDuration(),
           "When positive, a pump silent this long is MISSING whatever the policy's thresholds say (demos, tests).");
+ABSL_FLAG(absl::Duration, maintenance_sweep_interval, absl::Minutes(1),
+          "How often pumps whose preventive maintenance fell due or overdue with time alone are re-evaluated (a scan "
+          "of the fleet); 0 disables it (docs/MAINTENANCE.md).");
 
 namespace {
 
@@ -184,6 +187,7 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.policy_file = absl::GetFlag(FLAGS_policy);
   options.missing_after = absl::GetFlag(FLAGS_missing_after);
+  options.maintenance_sweep_interval = absl::GetFlag(FLAGS_maintenance_sweep_interval);
   if (options.data_dir.empty()) {
     std::fprintf(stderr, "pumptrackd: --data_dir is required\n");
     return 2;

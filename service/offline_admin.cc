@@ -13,7 +13,7 @@ absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data
   const absl::StatusOr<v1::Role> parsed_role = ids::ParseRole(role);
   if (!parsed_role.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--role: '", role, "' is not one of viewer, transport, asset_manager, auditor, admin"));
+        absl::StrCat("--role: '", role, "' is not one of viewer, transport, asset_manager, auditor, admin, technician"));
   }
   storage::DatabaseOptions options;
   options.path = data_dir;

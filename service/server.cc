@@ -25,6 +25,7 @@
 #include "service/authenticator.h"
 #include "engine/finding_engine.h"
 #include "engine/custody_runtime.h"
+#include "engine/maintenance_runtime.h"
 #include "engine/findings_runtime.h"
 #include "engine/fleet_metrics.h"
 #include "service/grpc_metrics.h"
@@ -67,6 +68,8 @@ struct Server::State {
   std::unique_ptr<engine::FindingsRuntime> findings_runtime;
   std::unique_ptr<storage::CustodyStore> custody;
   std::unique_ptr<engine::CustodyRuntime> custody_runtime;
+  std::unique_ptr<storage::MaintenanceStore> maintenance;
+  std::unique_ptr<engine::MaintenanceRuntime> maintenance_runtime;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<Authenticator> auth;
   ServiceContext context;
@@ -79,6 +82,7 @@ struct Server::State {
   std::unique_ptr<PolicyServiceImpl> policy_service;
   std::unique_ptr<BackupServiceImpl> backup_service;
   std::unique_ptr<CustodyServiceImpl> custody_service;
+  std::unique_ptr<MaintenanceServiceImpl> maintenance_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<grpc::Server> health_server;  // plaintext, grpc.health.v1 only; null unless health_listen is set
   int grpc_port = 0;
@@ -228,6 +232,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (absl::Status loaded = state->custody_runtime->Load(options.custody_sweep_interval); !loaded.ok()) {
     return loaded;
   }
+  state->maintenance = std::make_unique<storage::MaintenanceStore>(state->database.get());
+  state->maintenance_runtime = std::make_unique<engine::MaintenanceRuntime>(
+      state->database.get(), state->devices.get(), state->maintenance.get(), state->audit.get(),
+      state->finding_engine.get(), state->ingest.get());
+  state->maintenance_runtime->Start(options.maintenance_sweep_interval);
   state->workers = std::make_unique<WorkerPool>(options.worker_threads, /*capacity=*/4096);
   AuthenticatorOptions auth_options;
   auth_options.tls = !options.insecure;
@@ -238,7 +247,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                   state->audit.get(),   state->ingest.get(), state->workers.get(),
                                   state->auth.get(),    state->metrics.get(), options.clock,
                                   state->findings.get(), state->finding_engine.get(), state->findings_runtime.get(),
-                                  state->custody_runtime.get()};
+                                  state->custody_runtime.get(), state->maintenance_runtime.get()};
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
@@ -248,6 +257,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->policy_service = std::make_unique<PolicyServiceImpl>(state->context);
   state->backup_service = std::make_unique<BackupServiceImpl>(state->context, state->database.get());
   state->custody_service = std::make_unique<CustodyServiceImpl>(state->context);
+  state->maintenance_service = std::make_unique<MaintenanceServiceImpl>(state->context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -266,13 +276,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->policy_service.get());
   builder.RegisterService(state->backup_service.get());
   builder.RegisterService(state->custody_service.get());
+  builder.RegisterService(state->maintenance_service.get());
   // The method label is bounded by the methods served here; gRPC's health service is not in the descriptor pool.
   std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
       {v1::AgentService::service_full_name(), v1::InventoryService::service_full_name(),
        v1::TokenService::service_full_name(), v1::AgentRegistryService::service_full_name(),
        v1::AuditService::service_full_name(), v1::FindingService::service_full_name(),
        v1::PolicyService::service_full_name(), v1::BackupService::service_full_name(),
-       v1::CustodyService::service_full_name(),
+       v1::CustodyService::service_full_name(), v1::MaintenanceService::service_full_name(),
        "grpc.reflection.v1alpha.ServerReflection"});
   methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
   state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
@@ -332,6 +343,7 @@ void Server::Shutdown(absl::Duration grace) {
   state_->grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   state_->findings_runtime->Stop();
   state_->custody_runtime->Stop();
+  state_->maintenance_runtime->Stop();
   state_->ingest.reset();   // commits everything still queued
   state_->workers.reset();  // runs every queued request
   state_->grpc_server->Wait();
@@ -339,6 +351,7 @@ void Server::Shutdown(absl::Duration grace) {
   state_->auth.reset();
   state_->findings_runtime.reset();
   state_->custody_runtime.reset();
+  state_->maintenance_runtime.reset();
   state_->finding_engine.reset();
   state_->agents.reset();
   state_->tokens.reset();
@@ -374,5 +387,6 @@ absl::StatusOr<v1::Token> Server::AuthenticateToken(absl::string_view secret) {
 engine::FindingsRuntime& Server::findings() { return *state_->findings_runtime; }
 
 engine::CustodyRuntime& Server::custody() { return *state_->custody_runtime; }
+engine::MaintenanceRuntime& Server::maintenance() { return *state_->maintenance_runtime; }
 
 }  // namespace pumptrack::service

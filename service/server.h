@@ -25,6 +25,7 @@ class Token;
 
 namespace pumptrack::engine {
 class CustodyRuntime;
+class MaintenanceRuntime;
 class FindingsRuntime;
 }  // namespace pumptrack::engine
 
@@ -63,6 +64,9 @@ struct ServerOptions {
   absl::Duration missing_after = absl::ZeroDuration();
   // How often overdue check-outs and PAR levels are checked; 0 disables the sweeper (tests call Sweep).
   absl::Duration custody_sweep_interval = absl::Milliseconds(500);
+  // How often pumps whose PM fell due or overdue with time alone are re-evaluated (a fleet scan); 0 disables the
+  // sweeper (tests call Sweep).
+  absl::Duration maintenance_sweep_interval = absl::Minutes(1);
   // The service clock; absl::Now when unset. Injected by tests.
   std::function<absl::Time()> clock;
   // RocksDB's environment for the data directory; the default one when null. Injected by tests (a file system that
@@ -119,6 +123,7 @@ class Server {
   // Missing detection, re-evaluation and other finding work; for tests and tools.
   engine::FindingsRuntime& findings();
   engine::CustodyRuntime& custody();
+  engine::MaintenanceRuntime& maintenance();
 
  private:
   struct State;

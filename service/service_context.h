@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "service/authenticator.h"
 #include "engine/custody_runtime.h"
+#include "engine/maintenance_runtime.h"
 #include "engine/finding_engine.h"
 #include "engine/findings_runtime.h"
 #include "engine/ingest_pipeline.h"
@@ -35,6 +36,7 @@ struct ServiceContext {
   engine::FindingEngine* finding_engine = nullptr;
   engine::FindingsRuntime* findings_runtime = nullptr;
   engine::CustodyRuntime* custody_runtime = nullptr;
+  engine::MaintenanceRuntime* maintenance_runtime = nullptr;
 };
 
 }  // namespace pumptrack::service

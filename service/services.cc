@@ -4,6 +4,7 @@
 
 #include "service/admin_handlers.h"
 #include "service/custody_handlers.h"
+#include "service/maintenance_handlers.h"
 #include "service/finding_handlers.h"
 #include "service/backup_handlers.h"
 #include "service/inventory_handlers.h"
@@ -308,6 +309,42 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::FindAvailable(grpc::CallbackServer
                                                    const v1::FindAvailableRequest* request, v1::FindAvailableResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/FindAvailable", response, context_,
                        [request, this](const engine::Caller&) { return service::FindAvailable(*request, *context_.custody_runtime); });
+}
+
+grpc::ServerUnaryReactor* MaintenanceServiceImpl::RecordMaintenance(grpc::CallbackServerContext* context,
+                                                                   const v1::RecordMaintenanceRequest* request,
+                                                                   v1::RecordMaintenanceResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/RecordMaintenance", response, context_,
+                       [request, this](const engine::Caller& caller) {
+                         return service::RecordMaintenance(*request, caller, *context_.maintenance_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* MaintenanceServiceImpl::ImportMaintenance(grpc::CallbackServerContext* context,
+                                                                   const v1::ImportMaintenanceRequest* request,
+                                                                   v1::ImportMaintenanceResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/ImportMaintenance", response, context_,
+                       [request, this](const engine::Caller& caller) {
+                         return service::ImportMaintenance(*request, caller, *context_.maintenance_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* MaintenanceServiceImpl::ListMaintenance(grpc::CallbackServerContext* context,
+                                                                 const v1::ListMaintenanceRequest* request,
+                                                                 v1::ListMaintenanceResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/ListMaintenance", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::ListMaintenance(*request, *context_.maintenance_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* MaintenanceServiceImpl::ListDue(grpc::CallbackServerContext* context,
+                                                         const v1::ListDueRequest* request,
+                                                         v1::ListDueResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/ListDue", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::ListDue(*request, *context_.maintenance_runtime);
+                       });
 }
 
 }  // namespace pumptrack::service

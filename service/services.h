@@ -8,6 +8,7 @@
 #include "pumptrack/v1/finding.grpc.pb.h"
 #include "pumptrack/v1/backup.grpc.pb.h"
 #include "pumptrack/v1/custody.grpc.pb.h"
+#include "pumptrack/v1/maintenance.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "pumptrack/v1/policy.grpc.pb.h"
 #include "service/service_context.h"
@@ -177,6 +178,26 @@ class CustodyServiceImpl final : public v1::CustodyService::CallbackService {
   grpc::ServerUnaryReactor* FindAvailable(grpc::CallbackServerContext* context,
                                           const v1::FindAvailableRequest* request,
                                           v1::FindAvailableResponse* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class MaintenanceServiceImpl final : public v1::MaintenanceService::CallbackService {
+ public:
+  explicit MaintenanceServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* RecordMaintenance(grpc::CallbackServerContext* context,
+                                              const v1::RecordMaintenanceRequest* request,
+                                              v1::RecordMaintenanceResponse* response) override;
+  grpc::ServerUnaryReactor* ImportMaintenance(grpc::CallbackServerContext* context,
+                                              const v1::ImportMaintenanceRequest* request,
+                                              v1::ImportMaintenanceResponse* response) override;
+  grpc::ServerUnaryReactor* ListMaintenance(grpc::CallbackServerContext* context,
+                                            const v1::ListMaintenanceRequest* request,
+                                            v1::ListMaintenanceResponse* response) override;
+  grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* context, const v1::ListDueRequest* request,
+                                    v1::ListDueResponse* response) override;
 
  private:
   const ServiceContext& context_;

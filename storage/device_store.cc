@@ -170,6 +170,7 @@ v1::Device* Advance(const v1::Device* current, const v1::Observation& observatio
     next.set_home_unit(current->home_unit());
     next.set_home_source(current->home_source());
     if (current->has_custody()) *next.mutable_custody() = current->custody();
+    if (current->has_maintenance()) *next.mutable_maintenance() = current->maintenance();
     next.set_accepted_reports(current->accepted_reports() + 1);
     const bool same_place = SamePlace(current->last_observation().location(), next.last_observation().location());
     *next.mutable_location_since() = same_place ? current->location_since() : observation.observed_at();

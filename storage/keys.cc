@@ -191,6 +191,16 @@ absl::StatusOr<std::uint64_t> ParseCustodyEventKey(absl::string_view key) {
   return index;
 }
 
+std::string MaintenanceRecordKey(absl::string_view asset_tag, std::uint64_t index) {
+  return DeviceFindingKey(asset_tag, index);
+}
+
+absl::StatusOr<std::uint64_t> ParseMaintenanceRecordKey(absl::string_view key) {
+  absl::StatusOr<std::uint64_t> index = ParseDeviceFindingKey(key);
+  if (!index.ok()) return CorruptKey("maintenance record", key);
+  return index;
+}
+
 std::string TokenKey(absl::string_view secret_hash) { return DeviceKey(secret_hash); }
 
 std::string AgentKey(absl::string_view agent_id) { return DeviceKey(agent_id); }

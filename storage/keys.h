@@ -100,6 +100,11 @@ std::string OpenFindingKey(absl::string_view asset_tag, absl::string_view rule);
 std::string CustodyEventKey(absl::string_view asset_tag, std::uint64_t index);
 absl::StatusOr<std::uint64_t> ParseCustodyEventKey(absl::string_view key);
 
+// kMaintenance: (asset tag, big-endian record index), the same layout as CustodyEventKey; a pump's records sort in
+// the order they were made under HistoryPrefix(asset tag).
+std::string MaintenanceRecordKey(absl::string_view asset_tag, std::uint64_t index);
+absl::StatusOr<std::uint64_t> ParseMaintenanceRecordKey(absl::string_view key);
+
 // The smallest key greater than every key that starts with `prefix`; empty if there is none (all 0xff).
 std::string PrefixSuccessor(absl::string_view prefix);
 

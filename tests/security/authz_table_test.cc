@@ -18,6 +18,7 @@
 #include "pumptrack/v1/backup.grpc.pb.h"
 #include "pumptrack/v1/custody.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "pumptrack/v1/maintenance.grpc.pb.h"
 #include "service/authz.h"
 
 #ifndef PUMPTRACK_V1_PROTO_FILES
@@ -40,6 +41,7 @@ std::vector<const google::protobuf::ServiceDescriptor*> PumptrackServices() {
   (void)v1::Backup::descriptor();
   (void)v1::CustodyEvent::descriptor();
   (void)v1::Advisory::descriptor();
+  (void)v1::MaintenanceRecord::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<const google::protobuf::ServiceDescriptor*> services;
   for (absl::string_view file_name : absl::StrSplit(PUMPTRACK_V1_PROTO_FILES, ',', absl::SkipEmpty())) {
@@ -104,10 +106,26 @@ TEST(AuthzTableTest, NoRoleGrantsTheAgentPermission) {
 
 TEST(AuthzTableTest, UnspecifiedRoleGrantsNothing) {
   for (Permission permission : {Permission::kAgent, Permission::kView, Permission::kTransport,
-                                Permission::kManageAssets, Permission::kAudit, Permission::kAdminister}) {
+                                Permission::kManageAssets, Permission::kAudit, Permission::kAdminister,
+                                Permission::kRecordMaintenance}) {
     EXPECT_FALSE(RoleGrants(v1::ROLE_UNSPECIFIED, permission));
     EXPECT_FALSE(RoleGrants(static_cast<v1::Role>(99), permission)) << "an unknown role value grants something";
   }
+}
+
+TEST(AuthzTableTest, TechnicianViewsAndRecordsMaintenanceOnly) {
+  EXPECT_TRUE(RoleGrants(v1::ROLE_TECHNICIAN, Permission::kView));
+  EXPECT_TRUE(RoleGrants(v1::ROLE_TECHNICIAN, Permission::kRecordMaintenance));
+  for (Permission permission : {Permission::kAgent, Permission::kTransport, Permission::kManageAssets,
+                                Permission::kAudit, Permission::kAdminister}) {
+    EXPECT_FALSE(RoleGrants(v1::ROLE_TECHNICIAN, permission));
+  }
+  // Recording maintenance: technician, asset manager and admin; not viewer, transport or auditor.
+  EXPECT_TRUE(RoleGrants(v1::ROLE_ASSET_MANAGER, Permission::kRecordMaintenance));
+  EXPECT_TRUE(RoleGrants(v1::ROLE_ADMIN, Permission::kRecordMaintenance));
+  EXPECT_FALSE(RoleGrants(v1::ROLE_VIEWER, Permission::kRecordMaintenance));
+  EXPECT_FALSE(RoleGrants(v1::ROLE_TRANSPORT, Permission::kRecordMaintenance));
+  EXPECT_FALSE(RoleGrants(v1::ROLE_AUDITOR, Permission::kRecordMaintenance));
 }
 
 TEST(AuthzTableTest, UnknownMethodFailsClosed) {

@@ -297,7 +297,10 @@ INSTANTIATE_TEST_SUITE_P(
                   {Service::kAudit, true}}},
         RoleCase{v1::ROLE_ADMIN,
                  {{Service::kInventory, true}, {Service::kToken, true}, {Service::kAgentRegistry, true},
-                  {Service::kAudit, true}}}),
+                  {Service::kAudit, true}}},
+        RoleCase{v1::ROLE_TECHNICIAN,
+                 {{Service::kInventory, true}, {Service::kToken, false}, {Service::kAgentRegistry, false},
+                  {Service::kAudit, false}}}),
     RoleCaseName);
 
 // ---------------------------------------------------------------------------------------------------------------------

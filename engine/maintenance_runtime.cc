@@ -1,0 +1,289 @@
+#include "engine/maintenance_runtime.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "rules/maintenance.h"
+#include "spdlog/spdlog.h"
+#include "storage/proto_time.h"
+
+namespace pumptrack::engine {
+namespace {
+
+using storage::ToAbslTime;
+using storage::ToProtoTimestamp;
+
+constexpr int kScanPage = 1000;
+
+std::string KindWord(v1::MaintenanceKind kind) {
+  return absl::AsciiStrToLower(absl::StripPrefix(v1::MaintenanceKind_Name(kind), "MAINTENANCE_KIND_"));
+}
+
+std::string Day(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone()); }
+
+// The pump's schedule in a line for the audit log.
+std::string Describe(const rules::CompiledPolicy& policy, const v1::Device& device) {
+  const v1::MaintenanceStatus& status = device.maintenance();
+  std::string text = status.has_last_pm_at() ? absl::StrCat("last PM ", Day(ToAbslTime(status.last_pm_at())))
+                                             : std::string("no PM recorded");
+  if (std::optional<absl::Time> due = rules::NextPmDue(policy, device)) {
+    absl::StrAppend(&text, ", next due ", Day(*due), status.has_next_due_override() ? " (override)" : "");
+  }
+  absl::StrAppend(&text, ", ", status.records(), " records");
+  return text;
+}
+
+// Which maintenance rule is open for the pump, as a phase.
+rules::MaintenancePhase OpenPhase(const std::vector<v1::Finding>& open) {
+  for (const v1::Finding& f : open) {
+    if (f.kind() == v1::FINDING_KIND_MAINTENANCE_OVERDUE) return rules::MaintenancePhase::kOverdue;
+  }
+  for (const v1::Finding& f : open) {
+    if (f.kind() == v1::FINDING_KIND_MAINTENANCE_DUE) return rules::MaintenancePhase::kDue;
+  }
+  return rules::MaintenancePhase::kNone;
+}
+
+// Calls `visit` for every device in `unit` (empty: every device), in tag order.
+template <typename Visit>
+absl::Status ForEachDevice(const storage::DeviceStore& devices, absl::string_view unit, Visit visit) {
+  storage::DeviceFilter filter;
+  filter.unit = std::string(unit);
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(storage::DevicePage page, devices.ListDevices(filter, after, kScanPage));
+    for (const v1::Device& device : page.devices) RETURN_IF_ERROR(visit(device));
+    if (page.next_after_tag.empty()) return absl::OkStatus();
+    after = std::move(page.next_after_tag);
+  }
+}
+
+}  // namespace
+
+MaintenanceRuntime::MaintenanceRuntime(storage::Database* database, storage::DeviceStore* devices,
+                                       storage::MaintenanceStore* store, storage::AuditLog* audit,
+                                       FindingEngine* engine, IngestPipeline* ingest)
+    : database_(database), devices_(devices), store_(store), audit_(audit), engine_(engine), ingest_(ingest) {}
+
+MaintenanceRuntime::~MaintenanceRuntime() { Stop(); }
+
+void MaintenanceRuntime::Start(absl::Duration sweep_interval) {
+  if (sweep_interval > absl::ZeroDuration()) {
+    sweeper_ = std::thread([this, sweep_interval] { SweeperLoop(sweep_interval); });
+  }
+}
+
+void MaintenanceRuntime::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+absl::StatusOr<std::optional<v1::MaintenanceRecord>> MaintenanceRuntime::StageRecord(
+    const MaintenanceWork& work, const storage::Actor& actor, absl::Time now, v1::Device& device,
+    const std::vector<v1::MaintenanceRecord>& staged, rocksdb::WriteBatch& batch) {
+  if (work.performed_at > now) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("performed_at: ", Day(work.performed_at), " is in the future (service clock ", Day(now), ")"));
+  }
+  if (work.next_due_override && *work.next_due_override <= work.performed_at) {
+    return absl::InvalidArgumentError("next_due_override: must be after performed_at");
+  }
+  const auto same = [&](const v1::MaintenanceRecord& r) {
+    return r.asset_tag() == work.asset_tag && r.kind() == work.kind && ToAbslTime(r.performed_at()) == work.performed_at;
+  };
+  if (std::any_of(staged.begin(), staged.end(), same)) return std::nullopt;
+  ASSIGN_OR_RETURN(storage::MaintenanceHistoryPage stored, store_->History(work.asset_tag, 0, 1 << 20));
+  if (std::any_of(stored.records.begin(), stored.records.end(), same)) return std::nullopt;
+
+  v1::MaintenanceStatus& status = *device.mutable_maintenance();
+  v1::MaintenanceRecord record;
+  record.set_index(status.records() + 1);
+  record.set_asset_tag(work.asset_tag);
+  record.set_kind(work.kind);
+  *record.mutable_performed_at() = ToProtoTimestamp(work.performed_at);
+  record.set_performed_by(work.performed_by.empty() ? actor.name : work.performed_by);
+  record.set_notes(work.notes);
+  if (work.next_due_override) *record.mutable_next_due_override() = ToProtoTimestamp(*work.next_due_override);
+  record.set_recorded_by(actor.name);
+  *record.mutable_recorded_at() = ToProtoTimestamp(now);
+  status.set_records(record.index());
+  // A PM restarts the interval (an older PM entered late does not move it back); an override stands until the next
+  // PM, which clears or replaces it.
+  const bool latest_pm = work.kind == v1::MAINTENANCE_KIND_PM &&
+                         (!status.has_last_pm_at() || work.performed_at >= ToAbslTime(status.last_pm_at()));
+  if (latest_pm) {
+    *status.mutable_last_pm_at() = record.performed_at();
+    status.clear_next_due_override();
+  }
+  if (work.next_due_override && (latest_pm || work.kind != v1::MAINTENANCE_KIND_PM)) {
+    *status.mutable_next_due_override() = record.next_due_override();
+  }
+  RETURN_IF_ERROR(store_->Stage(record, batch));
+  return record;
+}
+
+absl::StatusOr<v1::RecordMaintenanceResponse> MaintenanceRuntime::Record(const MaintenanceWork& work,
+                                                                         const storage::Actor& actor) {
+  return RunOnWriter<absl::StatusOr<v1::RecordMaintenanceResponse>>(
+      *ingest_, [&]() -> absl::StatusOr<v1::RecordMaintenanceResponse> {
+        ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(work.asset_tag));
+        std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
+        const absl::Time now = engine_->clock();
+        const std::string before = Describe(*policy, device);
+        FindingTransaction transaction(engine_);
+        rocksdb::WriteBatch batch;
+        ASSIGN_OR_RETURN(std::optional<v1::MaintenanceRecord> record,
+                         StageRecord(work, actor, now, device, {}, batch));
+        if (!record) {
+          return absl::AlreadyExistsError(absl::StrCat("pump ", work.asset_tag, " already has a ", KindWord(work.kind),
+                                                       " record performed at ", Day(work.performed_at)));
+        }
+        RETURN_IF_ERROR(devices_->StageServiceFields(device, batch));
+        RETURN_IF_ERROR(engine_->StageReevaluation(device, batch));
+        RETURN_IF_ERROR(audit_->Commit(
+            batch,
+            {actor, absl::StrCat("maintenance.", KindWord(work.kind)), work.asset_tag, before,
+             Describe(*policy, device)},
+            now));
+        transaction.Commit();
+        v1::RecordMaintenanceResponse response;
+        *response.mutable_record() = *std::move(record);
+        *response.mutable_status() = device.maintenance();
+        if (std::optional<absl::Time> due = rules::NextPmDue(*policy, device)) {
+          *response.mutable_next_due_at() = ToProtoTimestamp(*due);
+        }
+        return response;
+      });
+}
+
+absl::StatusOr<v1::ImportMaintenanceResponse> MaintenanceRuntime::Import(const std::vector<MaintenanceWork>& works,
+                                                                         const storage::Actor& actor) {
+  return RunOnWriter<absl::StatusOr<v1::ImportMaintenanceResponse>>(
+      *ingest_, [&]() -> absl::StatusOr<v1::ImportMaintenanceResponse> {
+        std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
+        const absl::Time now = engine_->clock();
+        absl::flat_hash_map<std::string, v1::Device> touched;
+        std::vector<std::string> order;
+        std::vector<v1::MaintenanceRecord> staged;
+        FindingTransaction transaction(engine_);
+        rocksdb::WriteBatch batch;
+        v1::ImportMaintenanceResponse response;
+        for (std::size_t i = 0; i < works.size(); ++i) {
+          const MaintenanceWork& work = works[i];
+          auto it = touched.find(work.asset_tag);
+          if (it == touched.end()) {
+            absl::StatusOr<v1::Device> device = devices_->GetDevice(work.asset_tag);
+            if (!device.ok()) {
+              return absl::Status(device.status().code(),
+                                  absl::StrCat("records[", i, "]: ", device.status().message()));
+            }
+            it = touched.emplace(work.asset_tag, *std::move(device)).first;
+            order.push_back(work.asset_tag);
+          }
+          absl::StatusOr<std::optional<v1::MaintenanceRecord>> record =
+              StageRecord(work, actor, now, it->second, staged, batch);
+          if (!record.ok()) {
+            return absl::Status(record.status().code(), absl::StrCat("records[", i, "]: ", record.status().message()));
+          }
+          if (*record) {
+            staged.push_back(**std::move(record));
+            response.set_imported(response.imported() + 1);
+          } else {
+            response.set_skipped_duplicates(response.skipped_duplicates() + 1);
+          }
+        }
+        if (staged.empty()) return response;
+        for (const std::string& tag : order) {
+          RETURN_IF_ERROR(devices_->StageServiceFields(touched[tag], batch));
+          RETURN_IF_ERROR(engine_->StageReevaluation(touched[tag], batch));
+        }
+        RETURN_IF_ERROR(audit_->Commit(
+            batch,
+            {actor, "maintenance.import", absl::StrCat(order.size(), " pumps"), "",
+             absl::StrCat(response.imported(), " records imported, ", response.skipped_duplicates(),
+                          " duplicates skipped")},
+            now));
+        transaction.Commit();
+        return response;
+      });
+}
+
+absl::StatusOr<storage::MaintenanceHistoryPage> MaintenanceRuntime::History(absl::string_view asset_tag,
+                                                                            std::uint64_t after, int limit) const {
+  RETURN_IF_ERROR(devices_->GetDevice(asset_tag));
+  return store_->History(asset_tag, after, limit);
+}
+
+absl::StatusOr<std::vector<v1::DuePump>> MaintenanceRuntime::Due(std::optional<absl::Duration> within,
+                                                                 absl::string_view unit) const {
+  std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
+  const absl::Time now = engine_->clock();
+  std::vector<v1::DuePump> pumps;
+  RETURN_IF_ERROR(ForEachDevice(*devices_, unit, [&](const v1::Device& device) -> absl::Status {
+    const rules::MaintenanceSchedule schedule = rules::ScheduleOf(*policy, device, now);
+    if (!schedule.due_at) return absl::OkStatus();
+    const bool listed = within ? *schedule.due_at <= now + *within : schedule.phase != rules::MaintenancePhase::kNone;
+    if (!listed) return absl::OkStatus();
+    v1::DuePump& pump = pumps.emplace_back();
+    pump.set_asset_tag(device.identity().asset_tag());
+    pump.set_model(device.identity().model());
+    *pump.mutable_location() = device.last_observation().location();
+    if (device.maintenance().has_last_pm_at()) *pump.mutable_last_pm_at() = device.maintenance().last_pm_at();
+    *pump.mutable_due_at() = ToProtoTimestamp(*schedule.due_at);
+    pump.set_overdue(now >= *schedule.due_at);
+    return absl::OkStatus();
+  }));
+  std::stable_sort(pumps.begin(), pumps.end(), [](const v1::DuePump& a, const v1::DuePump& b) {
+    return ToAbslTime(a.due_at()) < ToAbslTime(b.due_at());
+  });
+  return pumps;
+}
+
+absl::Status MaintenanceRuntime::Sweep() {
+  std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
+  const absl::Time now = engine_->clock();
+  std::vector<std::string> changed;
+  RETURN_IF_ERROR(ForEachDevice(*devices_, "", [&](const v1::Device& device) -> absl::Status {
+    const std::string& tag = device.identity().asset_tag();
+    if (rules::ScheduleOf(*policy, device, now).phase != OpenPhase(engine_->OpenFindingsOf(tag))) {
+      changed.push_back(tag);
+    }
+    return absl::OkStatus();
+  }));
+  if (changed.empty()) return absl::OkStatus();
+  return RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+    FindingTransaction transaction(engine_);
+    rocksdb::WriteBatch batch;
+    for (const std::string& tag : changed) {
+      ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(tag));
+      RETURN_IF_ERROR(engine_->StageReevaluation(device, batch));
+    }
+    return transaction.WriteAndCommit(*database_, batch);
+  });
+}
+
+void MaintenanceRuntime::SweeperLoop(absl::Duration interval) {
+  absl::Time last_error_log = absl::InfinitePast();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval)) return;
+    }
+    if (absl::Status swept = Sweep(); !swept.ok() && absl::Now() - last_error_log > absl::Minutes(1)) {
+      last_error_log = absl::Now();
+      spdlog::warn("maintenance sweep failed (due and overdue pumps are re-checked next time): {}", swept.ToString());
+    }
+  }
+}
+
+}  // namespace pumptrack::engine

@@ -1,0 +1,177 @@
+// Due-date arithmetic and the maintenance rule, as pure functions: calendar months in a time zone, month ends, a pump
+// never maintained, an override, the warning window.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rules/maintenance.h"
+#include "tests/rules/rules_test_util.h"
+
+namespace pumptrack::rules {
+namespace {
+
+using testing::CompliantDevice;
+using testing::Ts;
+
+absl::Time Utc(int y, int m, int d, int hh = 0, int mm = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), absl::UTCTimeZone());
+}
+
+absl::TimeZone Zone(const std::string& name) {
+  absl::TimeZone zone;
+  EXPECT_TRUE(absl::LoadTimeZone(name, &zone)) << name;
+  return zone;
+}
+
+// The test policy with the Infusia 500 given `pm` (text inside the model) and the site in `time_zone`.
+std::shared_ptr<const CompiledPolicy> PolicyWith(const std::string& pm, const std::string& time_zone = "") {
+  std::string text = testing::kPolicyText;
+  const std::string anchor = "max_clock_drift { seconds: 300 }";
+  text.replace(text.find(anchor), anchor.size(), anchor + " " + pm);
+  if (!time_zone.empty()) text += "\ntime_zone: \"" + time_zone + "\"";
+  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompiledPolicy::FromText(text);
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  return policy.ok() ? *policy : CompiledPolicy::Empty();
+}
+
+v1::Device PumpLastPm(absl::Time last_pm) {
+  v1::Device device = CompliantDevice();
+  *device.mutable_first_seen_at() = Ts(Utc(2020, 1, 1));
+  *device.mutable_maintenance()->mutable_last_pm_at() = Ts(last_pm);
+  return device;
+}
+
+TEST(AddMonths, KeepsTheDayAndTimeOfDay) {
+  EXPECT_EQ(AddMonths(Utc(2026, 3, 15, 9, 30), 12, absl::UTCTimeZone()), Utc(2027, 3, 15, 9, 30));
+  EXPECT_EQ(AddMonths(Utc(2026, 11, 15), 3, absl::UTCTimeZone()), Utc(2027, 2, 15));
+}
+
+TEST(AddMonths, ADayTheMonthLacksBecomesItsLastDay) {
+  EXPECT_EQ(AddMonths(Utc(2026, 1, 31), 1, absl::UTCTimeZone()), Utc(2026, 2, 28));
+  EXPECT_EQ(AddMonths(Utc(2027, 1, 31), 1, absl::UTCTimeZone()), Utc(2027, 2, 28));
+  EXPECT_EQ(AddMonths(Utc(2028, 1, 31), 1, absl::UTCTimeZone()), Utc(2028, 2, 29));  // leap year
+  EXPECT_EQ(AddMonths(Utc(2026, 8, 31), 1, absl::UTCTimeZone()), Utc(2026, 9, 30));
+  EXPECT_EQ(AddMonths(Utc(2026, 5, 31), 6, absl::UTCTimeZone()), Utc(2026, 11, 30));
+}
+
+TEST(AddMonths, CountsInTheSiteTimeZone) {
+  const absl::TimeZone berlin = Zone("Europe/Berlin");
+  // 31 Jan 23:30 in Berlin is 31 Jan 22:30 UTC; one month later is 28 Feb 23:30 Berlin, not 28 Feb in UTC terms of
+  // 1 Mar.
+  const absl::Time performed = absl::FromCivil(absl::CivilSecond(2026, 1, 31, 23, 30, 0), berlin);
+  EXPECT_EQ(AddMonths(performed, 1, berlin), absl::FromCivil(absl::CivilSecond(2026, 2, 28, 23, 30, 0), berlin));
+  // Across the spring DST change the local time of day stays: 09:00 in winter, 09:00 in summer (an hour less apart).
+  const absl::Time winter = absl::FromCivil(absl::CivilSecond(2026, 3, 1, 9, 0, 0), berlin);
+  const absl::Time summer = AddMonths(winter, 1, berlin);
+  EXPECT_EQ(summer, absl::FromCivil(absl::CivilSecond(2026, 4, 1, 9, 0, 0), berlin));
+  EXPECT_EQ(summer - winter, absl::Hours(31 * 24 - 1));
+  // In UTC the same instant 31 Jan 22:30 is the 31st too, but New York's 31 Jan 20:00 is 1 Feb 01:00 UTC: the local
+  // date counts.
+  const absl::TimeZone new_york = Zone("America/New_York");
+  const absl::Time ny = absl::FromCivil(absl::CivilSecond(2026, 1, 31, 20, 0, 0), new_york);
+  EXPECT_EQ(AddMonths(ny, 1, new_york), absl::FromCivil(absl::CivilSecond(2026, 2, 28, 20, 0, 0), new_york));
+  EXPECT_EQ(AddMonths(ny, 1, absl::UTCTimeZone()), Utc(2026, 3, 1, 1, 0));
+}
+
+TEST(NextPmDue, AfterTheLastPmByTheModelsInterval) {
+  auto policy = PolicyWith("pm_interval { seconds: 31536000 }");  // 365 days
+  EXPECT_EQ(NextPmDue(*policy, PumpLastPm(Utc(2026, 3, 1))), Utc(2027, 3, 1));
+}
+
+TEST(NextPmDue, CalendarMonthsWinOverTheDuration) {
+  auto policy = PolicyWith("pm_interval { seconds: 86400 } pm_interval_months: 1");
+  EXPECT_EQ(NextPmDue(*policy, PumpLastPm(Utc(2026, 1, 31))), Utc(2026, 2, 28));
+}
+
+TEST(NextPmDue, MonthsAreReadInThePolicysTimeZone) {
+  auto policy = PolicyWith("pm_interval_months: 1", "America/New_York");
+  const absl::TimeZone ny = Zone("America/New_York");
+  const absl::Time performed = absl::FromCivil(absl::CivilSecond(2026, 1, 31, 20, 0, 0), ny);
+  EXPECT_EQ(NextPmDue(*policy, PumpLastPm(performed)), absl::FromCivil(absl::CivilSecond(2026, 2, 28, 20, 0, 0), ny));
+}
+
+TEST(NextPmDue, APumpNeverMaintainedCountsFromWhenItWasFirstSeen) {
+  auto policy = PolicyWith("pm_interval_months: 6");
+  v1::Device device = CompliantDevice();
+  *device.mutable_first_seen_at() = Ts(Utc(2026, 6, 10));
+  EXPECT_EQ(NextPmDue(*policy, device), Utc(2026, 12, 10));
+  device.clear_first_seen_at();
+  EXPECT_EQ(NextPmDue(*policy, device), std::nullopt);
+}
+
+TEST(NextPmDue, AnOverrideWinsEvenWithoutAnInterval) {
+  v1::Device device = PumpLastPm(Utc(2026, 3, 1));
+  *device.mutable_maintenance()->mutable_next_due_override() = Ts(Utc(2026, 5, 1));
+  EXPECT_EQ(NextPmDue(*PolicyWith("pm_interval_months: 12"), device), Utc(2026, 5, 1));
+  EXPECT_EQ(NextPmDue(*testing::TestPolicy(), device), Utc(2026, 5, 1));
+}
+
+TEST(NextPmDue, NoneForAModelWithoutASchedule) {
+  EXPECT_EQ(NextPmDue(*testing::TestPolicy(), PumpLastPm(Utc(2026, 3, 1))), std::nullopt);
+  v1::Device other = PumpLastPm(Utc(2026, 3, 1));
+  other.mutable_identity()->set_model("Unknown 9");
+  EXPECT_EQ(NextPmDue(*PolicyWith("pm_interval_months: 12"), other), std::nullopt);
+}
+
+TEST(ScheduleOf, WarningWindowThenOverdue) {
+  auto policy = PolicyWith("pm_interval_months: 12 pm_warning { seconds: 1209600 }");  // 14 days
+  const v1::Device device = PumpLastPm(Utc(2026, 3, 1));
+  EXPECT_EQ(ScheduleOf(*policy, device, Utc(2027, 2, 14, 23, 59)).phase, MaintenancePhase::kNone);
+  EXPECT_EQ(ScheduleOf(*policy, device, Utc(2027, 2, 15)).phase, MaintenancePhase::kDue);
+  EXPECT_EQ(ScheduleOf(*policy, device, Utc(2027, 2, 28, 23, 59)).phase, MaintenancePhase::kDue);
+  EXPECT_EQ(ScheduleOf(*policy, device, Utc(2027, 3, 1)).phase, MaintenancePhase::kOverdue);
+}
+
+TEST(ScheduleOf, TheDefaultWarningIsThirtyDays) {
+  auto policy = PolicyWith("pm_interval_months: 12");
+  const v1::Device device = PumpLastPm(Utc(2026, 3, 1));
+  EXPECT_EQ(ScheduleOf(*policy, device, Utc(2027, 1, 29, 23, 59)).phase, MaintenancePhase::kNone);
+  EXPECT_EQ(ScheduleOf(*policy, device, Utc(2027, 1, 30)).phase, MaintenancePhase::kDue);
+}
+
+TEST(ScheduleOf, ARetiredPumpIsNeverDue) {
+  auto policy = PolicyWith("pm_interval_months: 12");
+  v1::Device device = PumpLastPm(Utc(2020, 3, 1));
+  device.mutable_custody()->set_state(v1::CUSTODY_STATE_RETIRED);
+  EXPECT_EQ(ScheduleOf(*policy, device, Utc(2027, 1, 1)).phase, MaintenancePhase::kNone);
+}
+
+TEST(CheckMaintenance, RaisesDueOrOverdueWithTheDateInTheEvidence) {
+  auto policy = PolicyWith("pm_interval_months: 12");
+  const v1::Device device = PumpLastPm(Utc(2026, 3, 1));
+  std::vector<Violation> out;
+  CheckMaintenance(*policy, {.device = &device, .now = Utc(2027, 2, 20)}, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, v1::FINDING_KIND_MAINTENANCE_DUE);
+  EXPECT_EQ(out[0].rule, "maintenance.due");
+  EXPECT_EQ(out[0].evidence.expected(), "PM by 2027-03-01");
+  EXPECT_EQ(out[0].evidence.seen(), "last PM 2026-03-01");
+  out.clear();
+  CheckMaintenance(*policy, {.device = &device, .now = Utc(2027, 3, 2)}, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, v1::FINDING_KIND_MAINTENANCE_OVERDUE);
+  EXPECT_EQ(out[0].severity, v1::SEVERITY_HIGH);
+  // Evaluate runs it with the others.
+  EXPECT_THAT(Evaluate(*policy, {.device = &device, .now = Utc(2027, 3, 2)}),
+              ::testing::Contains(::testing::Field(&Violation::rule, "maintenance.overdue")));
+}
+
+TEST(PolicyValidation, RefusesBadScheduleFields) {
+  const auto refused = [](const std::string& pm, const std::string& zone, const std::string& message) {
+    std::string text = testing::kPolicyText;
+    const std::string anchor = "max_clock_drift { seconds: 300 }";
+    text.replace(text.find(anchor), anchor.size(), anchor + " " + pm);
+    if (!zone.empty()) text += "\ntime_zone: \"" + zone + "\"";
+    absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompiledPolicy::FromText(text);
+    ASSERT_FALSE(policy.ok()) << pm << zone;
+    EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(policy.status().message()), ::testing::HasSubstr(message));
+  };
+  refused("pm_interval { seconds: -5 }", "", "models[0].pm_interval: must be a positive duration");
+  refused("pm_warning { seconds: 0 }", "", "models[0].pm_warning: must be a positive duration");
+  refused("pm_interval_months: 121", "", "models[0].pm_interval_months: must be 1-120");
+  refused("", "Mars/Olympus", "time_zone: \"Mars/Olympus\" is not a known IANA time zone");
+}
+
+}  // namespace
+}  // namespace pumptrack::rules
