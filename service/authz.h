@@ -64,6 +64,9 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.CustodyService/GetCustodyHistory", Permission::kView},
     MethodPermission{"/pumptrack.v1.CustodyService/ListCustody", Permission::kView},
     MethodPermission{"/pumptrack.v1.CustodyService/FindAvailable", Permission::kView},
+    MethodPermission{"/pumptrack.v1.AdvisoryService/ImportAdvisories", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.AdvisoryService/ListAdvisories", Permission::kView},
+    MethodPermission{"/pumptrack.v1.AdvisoryService/GetAdvisory", Permission::kView},
 };
 
 // The permission `method` needs. INTERNAL for a method missing from the table (fail closed).

@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "service/authenticator.h"
+#include "engine/advisory_runtime.h"
 #include "engine/custody_runtime.h"
 #include "engine/finding_engine.h"
 #include "engine/findings_runtime.h"
@@ -35,6 +36,7 @@ struct ServiceContext {
   engine::FindingEngine* finding_engine = nullptr;
   engine::FindingsRuntime* findings_runtime = nullptr;
   engine::CustodyRuntime* custody_runtime = nullptr;
+  engine::AdvisoryRuntime* advisory_runtime = nullptr;
 };
 
 }  // namespace pumptrack::service

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "service/admin_handlers.h"
+#include "service/advisory_handlers.h"
 #include "service/custody_handlers.h"
 #include "service/finding_handlers.h"
 #include "service/backup_handlers.h"
@@ -308,6 +309,34 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::FindAvailable(grpc::CallbackServer
                                                    const v1::FindAvailableRequest* request, v1::FindAvailableResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/FindAvailable", response, context_,
                        [request, this](const engine::Caller&) { return service::FindAvailable(*request, *context_.custody_runtime); });
+}
+
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::ImportAdvisories(grpc::CallbackServerContext* context,
+                                                               const v1::ImportAdvisoriesRequest* request,
+                                                               v1::ImportAdvisoriesResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ImportAdvisories", response, context_,
+                       [request, this](const engine::Caller& caller) {
+                         return service::ImportAdvisories(*request, caller, *context_.advisory_runtime,
+                                                          context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::ListAdvisories(grpc::CallbackServerContext* context,
+                                                             const v1::ListAdvisoriesRequest* request,
+                                                             v1::ListAdvisoriesResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ListAdvisories", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::ListAdvisories(*request, *context_.advisory_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::GetAdvisory(grpc::CallbackServerContext* context,
+                                                          const v1::GetAdvisoryRequest* request,
+                                                          v1::Advisory* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/GetAdvisory", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::GetAdvisory(*request, *context_.advisory_runtime);
+                       });
 }
 
 }  // namespace pumptrack::service

@@ -24,12 +24,14 @@ enum class ColumnFamily : std::size_t {
   kOpenFindings = 11,    // (asset tag, rule) -> finding number; the open finding of each device and rule.
   kCustodyHistory = 12,  // (asset tag, big-endian event index) -> pumptrack.v1.CustodyEvent; the chain of custody.
   kCheckouts = 13,       // asset tag -> empty; the pumps checked out now (custody IN_TRANSIT).
+  kAdvisories = 14,      // tracking id -> pumptrack.v1.Advisory; the newest imported revision of each advisory.
 };
 
-inline constexpr std::array<absl::string_view, 14> kColumnFamilyNames = {
+inline constexpr std::array<absl::string_view, 15> kColumnFamilyNames = {
     "default",  "meta",          "devices",         "serial_index",    "device_index",
     "history",  "tokens",        "agents",          "audit",           "findings",
     "device_findings", "open_findings", "custody_history", "checkouts",
+    "advisories",
 };
 
 inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();
