@@ -68,11 +68,11 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const s
           after.push_back(Revision(advisory));
           summaries.push_back(advisories::Summarize(advisory));
         }
-        std::vector<std::string> targets;
-        for (const auto& [id, unused] : current) targets.push_back(id);
-        std::sort(targets.begin(), targets.end());
+        std::vector<std::string> ids;
+        for (const auto& [id, unused] : current) ids.push_back(id);
+        std::sort(ids.begin(), ids.end());
         RETURN_IF_ERROR(audit_->Commit(batch,
-                                       {actor, "advisories.import", absl::StrJoin(targets, ","),
+                                       {actor, "advisories.import", absl::StrJoin(ids, ","),
                                         absl::StrJoin(before, "; "), absl::StrJoin(after, "; ")},
                                        now)
                             .status());

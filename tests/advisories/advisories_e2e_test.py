@@ -204,7 +204,8 @@ class AdvisoriesEndToEndTest(FixedPortDaemon, unittest.TestCase):
 
     def test_bad_files_are_refused_with_a_clear_error_and_nothing_stored(self):
         self.start_daemon()
-        good = json.loads(open(self.advisory_files()[0], "rb").read())
+        with open(self.advisory_files()[0], "rb") as f:
+            good = json.load(f)
 
         def variant(name, mutate):
             document = json.loads(json.dumps(good))
