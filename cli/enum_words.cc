@@ -106,6 +106,7 @@ absl::string_view FindingKindName(v1::FindingKind kind) {
     case v1::FINDING_KIND_MISROUTED: return "misrouted";
     case v1::FINDING_KIND_OVERDUE: return "overdue";
     case v1::FINDING_KIND_PAR_LOW: return "par low";
+    case v1::FINDING_KIND_VULNERABLE: return "vulnerable";
     default: return kUnknown;
   }
 }
