@@ -44,6 +44,8 @@ void AddOnce(std::vector<std::string>& list, std::string item) {
 
 }  // namespace
 
+std::string ProductKey(absl::string_view vendor, absl::string_view product) { return Key(vendor, product); }
+
 absl::string_view VerdictName(Verdict verdict) {
   switch (verdict) {
     case Verdict::kAffected:

@@ -40,6 +40,9 @@ enum class Verdict {
 
 absl::string_view VerdictName(Verdict verdict);
 
+// The key two product names are compared by: vendor and product, ASCII case and runs of blanks ignored.
+std::string ProductKey(absl::string_view vendor, absl::string_view product);
+
 // The answer for one reported version, naming what decided it.
 struct MatchResult {
   Verdict verdict = Verdict::kNotAffected;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cli/cli_options.h"
+#include "cli/advisory_commands.h"
 #include "cli/backup_commands.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
@@ -41,6 +42,7 @@ struct Session {
   BackupContext backups;
   CustodyContext custody;
   MaintenanceContext maintenance;
+  AdvisoryContext advisories;
 };
 
 using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
@@ -341,6 +343,54 @@ void AddBackupVerify(CLI::App& backup, CommandLine& line, BackupArgs& args) {
   });
 }
 
+// --- advisories ------------------------------------------------------------------------------------------------------
+
+struct AdvisoryArgs {
+  std::vector<std::string> files;
+  std::string keyring;
+  std::string tracking_id;
+};
+
+AdvisoryServices AdvisoryServicesOf(const Session& session) {
+  return {.advisories = session.advisories,
+          .findings = session.findings,
+          .inventory = session.inventory,
+          .policy = session.policy};
+}
+
+void AddAdvisoryCommands(CLI::App& app, CommandLine& line, AdvisoryArgs& args) {
+  CLI::App* advisories =
+      app.add_subcommand("advisories", "Import security advisories (CSAF 2.0) and see which pumps they affect");
+  advisories->require_subcommand(1);
+  CLI::App* import = advisories->add_subcommand(
+      "import", "Import CSAF files, each with its FILE.sha512 sum (and FILE.asc signature with --keyring); role admin");
+  import->add_option("FILE", args.files, "CSAF 2.0 JSON files")->required();
+  import->add_option("--keyring", args.keyring, "Verify each FILE.asc with gpgv against this keyring")
+      ->type_name("KEYRING");
+  import->callback([&line, &args] {
+    line.command = [files = args.files, keyring = args.keyring](const Session& session) {
+      return Done(ImportAdvisories(session.advisories, files, keyring));
+    };
+  });
+  CLI::App* list = advisories->add_subcommand("list", "List imported advisories with their affected pumps");
+  list->callback([&line] {
+    line.command = [](const Session& session) { return Done(ListAdvisories(session.advisories)); };
+  });
+  CLI::App* show = advisories->add_subcommand(
+      "show", "Show an advisory and its affected pumps by facility and unit, with the remediation");
+  show->add_option("ID", args.tracking_id, "Tracking id, e.g. ICSMA-23-193-01")->required();
+  show->callback([&line, &args] {
+    line.command = [id = args.tracking_id](const Session& session) {
+      return Done(ShowAdvisory(AdvisoryServicesOf(session), id));
+    };
+  });
+  CLI::App* unmapped = advisories->add_subcommand(
+      "unmapped", "List imported products the policy's advisory_products maps to nothing, with look-alike models");
+  unmapped->callback([&line] {
+    line.command = [](const Session& session) { return Done(ListUnmapped(AdvisoryServicesOf(session))); };
+  });
+}
+
 // --- audit -----------------------------------------------------------------------------------------------------------
 
 void AddAuditFilters(CLI::App& command, AuditArgs& args) {
@@ -395,6 +445,7 @@ struct Bindings {
   BackupArgs backup;
   CustodyBindings custody;
   MaintenanceBindings maintenance;
+  AdvisoryArgs advisories;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -447,6 +498,7 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   AddBackupCreate(*backup, line, bindings.backup);
   AddBackupList(*backup, line, bindings.backup);
   AddBackupVerify(*backup, line, bindings.backup);
+  AddAdvisoryCommands(app, line, bindings.advisories);
 }
 
 // Surrounding whitespace (e.g. from `export PUMPTRACK_TOKEN=$(cat file)`) is dropped; anything else unusable in a
@@ -506,6 +558,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
   std::unique_ptr<v1::BackupService::Stub> backups = v1::BackupService::NewStub(*channel);
   std::unique_ptr<v1::CustodyService::Stub> custody = v1::CustodyService::NewStub(*channel);
   std::unique_ptr<v1::MaintenanceService::Stub> maintenance = v1::MaintenanceService::NewStub(*channel);
+  std::unique_ptr<v1::AdvisoryService::Stub> advisories = v1::AdvisoryService::NewStub(*channel);
   const Session session{
       .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
       .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
@@ -516,6 +569,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
       .backups = ContextFor<v1::BackupService>(*backups, line, environment, out),
       .custody = ContextFor<v1::CustodyService>(*custody, line, environment, out),
       .maintenance = ContextFor<v1::MaintenanceService>(*maintenance, line, environment, out),
+      .advisories = ContextFor<v1::AdvisoryService>(*advisories, line, environment, out),
   };
   const absl::StatusOr<ExitCode> exit_code = line.command(session);
   if (!exit_code.ok()) {

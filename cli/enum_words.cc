@@ -108,6 +108,7 @@ absl::string_view FindingKindName(v1::FindingKind kind) {
     case v1::FINDING_KIND_PAR_LOW: return "par low";
     case v1::FINDING_KIND_MAINTENANCE_DUE: return "maintenance due";
     case v1::FINDING_KIND_MAINTENANCE_OVERDUE: return "maintenance overdue";
+    case v1::FINDING_KIND_VULNERABLE: return "vulnerable";
     default: return kUnknown;
   }
 }

@@ -33,6 +33,15 @@ bool SameVerdict(const v1::Finding& finding, const rules::Violation& violation) 
          google::protobuf::util::MessageDifferencer::Equals(finding.evidence(), violation.evidence);
 }
 
+// The highest severity of the open VULNERABLE findings; UNSPECIFIED when there is none.
+v1::Severity HighestVulnerable(const std::vector<v1::Finding>& open) {
+  v1::Severity highest = v1::SEVERITY_UNSPECIFIED;
+  for (const v1::Finding& f : open) {
+    if (f.kind() == v1::FINDING_KIND_VULNERABLE && f.severity() > highest) highest = f.severity();
+  }
+  return highest;
+}
+
 }  // namespace
 
 FindingEngine::FindingEngine(storage::DeviceStore* devices, storage::FindingStore* findings, FleetMetrics* metrics,
@@ -59,6 +68,10 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     if (finding.asset_tag().empty()) engine->open_units_.insert(storage::FindingSubject(finding));
     engine->open_[storage::FindingSubject(finding)].push_back(std::move(finding));
   }
+  for (const auto& [subject, findings] : engine->open_) {
+    if (metrics != nullptr) metrics->AddVulnerableDevices(HighestVulnerable(findings), 1);
+    engine->CountAffected(nullptr, findings);
+  }
   // Metrics are added up once after the scan rather than per device.
   absl::Status scanned =
       storage::ForEachDeviceSummary(*devices->database(), [&](const storage::DeviceSummary& device) {
@@ -68,6 +81,12 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
         update.heard = std::max(device.last_seen, engine->started_);
         update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
                                                                          : device.custody;
+        if (!device.model.empty()) update.targets.push_back(rules::ModelTarget(device.model));
+        for (const std::string& component : device.component_models) {
+          update.targets.push_back(rules::ComponentTarget(component));
+        }
+        std::sort(update.targets.begin(), update.targets.end());
+        update.targets.erase(std::unique(update.targets.begin(), update.targets.end()), update.targets.end());
         auto it = engine->open_.find(device.asset_tag);
         if (it != engine->open_.end()) Summarize(it->second, update);
         engine->fleet_.Load(device.asset_tag, update);
@@ -80,8 +99,58 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
 
 void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy,
                                   const v1::PolicyInfo& provenance) {
-  policy_.Install(std::move(policy), provenance);
+  {
+    // Under the advisories' lock, so that advisories are always compiled against the policy in force.
+    absl::MutexLock lock(&advisories_mu_);
+    advisories_ = rules::CompiledAdvisories::Compile(*advisory_list_, policy->proto());
+    policy_.Install(std::move(policy), provenance);
+  }
   fleet_.RequeueAll();
+}
+
+void FindingEngine::InstallAdvisories(std::vector<v1::Advisory> advisories) {
+  auto list = std::make_shared<const std::vector<v1::Advisory>>(std::move(advisories));
+  absl::MutexLock lock(&advisories_mu_);
+  advisories_ = rules::CompiledAdvisories::Compile(*list, this->policy()->proto());
+  advisory_list_ = std::move(list);
+  if (metrics_ != nullptr) metrics_->SetAdvisoriesNeedingReview(advisories_->advisories_needing_review());
+}
+
+void FindingEngine::CountAffected(const std::vector<v1::Finding>* before, const std::vector<v1::Finding>& after) {
+  auto has_vulnerable = [](const std::vector<v1::Finding>& findings) {
+    return std::any_of(findings.begin(), findings.end(),
+                       [](const v1::Finding& f) { return f.kind() == v1::FINDING_KIND_VULNERABLE; });
+  };
+  if ((before == nullptr || !has_vulnerable(*before)) && !has_vulnerable(after)) return;
+  absl::MutexLock lock(&advisories_mu_);
+  auto count = [&](const std::vector<v1::Finding>& findings, int delta) {
+    for (const v1::Finding& f : findings) {
+      if (f.kind() != v1::FINDING_KIND_VULNERABLE) continue;
+      int& n = affected_[f.evidence().advisory()];
+      n += delta;
+      if (n <= 0) affected_.erase(f.evidence().advisory());
+    }
+  };
+  if (before != nullptr) count(*before, -1);
+  count(after, 1);
+}
+
+int FindingEngine::AffectedDevices(absl::string_view tracking_id) const {
+  absl::MutexLock lock(&advisories_mu_);
+  auto it = affected_.find(tracking_id);
+  return it == affected_.end() ? 0 : it->second;
+}
+
+std::shared_ptr<const rules::CompiledAdvisories> FindingEngine::advisories() const {
+  absl::MutexLock lock(&advisories_mu_);
+  return advisories_;
+}
+
+std::vector<rules::Violation> FindingEngine::WithAdvisories(std::vector<rules::Violation> violations,
+                                                            const v1::Device& device) const {
+  std::vector<rules::Violation> found = advisories()->Evaluate(device);
+  violations.insert(violations.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+  return violations;
 }
 
 void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by) {
@@ -200,6 +269,8 @@ void FindingEngine::StageDeviceUpdate(const v1::Device& device, bool reported) {
     findings = &committed->second;
   }
   update.custody = rules::CustodyStateOf(device);
+  update.targets = rules::TargetsOf(device);
+  std::sort(update.targets.begin(), update.targets.end());
   update.risk = 0;
   update.open = 0;
   update.missing = false;
@@ -211,7 +282,7 @@ absl::Status FindingEngine::StageReport(const v1::Device* before, const v1::Devi
   BeginStaging();
   std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
   const std::vector<rules::Violation> violations =
-      rules::Evaluate(*policy, {.device = &after, .previous = before, .now = staged_.now});
+      WithAdvisories(rules::Evaluate(*policy, {.device = &after, .previous = before, .now = staged_.now}), after);
   return Reconcile(after, violations, /*reported=*/true, batch);
 }
 
@@ -220,7 +291,7 @@ absl::Status FindingEngine::StageReevaluation(const v1::Device& device, rocksdb:
   BeginStaging();
   std::shared_ptr<const rules::CompiledPolicy> policy = this->policy();
   std::vector<rules::Violation> violations =
-      rules::Evaluate(*policy, {.device = &device, .previous = nullptr, .now = staged_.now});
+      WithAdvisories(rules::Evaluate(*policy, {.device = &device, .previous = nullptr, .now = staged_.now}), device);
   violations.insert(violations.end(), extra.begin(), extra.end());
   return Reconcile(device, violations, /*reported=*/false, batch);
 }
@@ -331,11 +402,19 @@ void FindingEngine::Commit() {
   for (auto& [tag, findings] : staged_.open) {
     auto committed = open_.find(tag);
     if (metrics_ != nullptr) {
+      v1::Severity vulnerable_before = v1::SEVERITY_UNSPECIFIED;
       if (committed != open_.end()) {
         for (const v1::Finding& f : committed->second) metrics_->AddOpenFindings(f.kind(), f.severity(), -1);
+        vulnerable_before = HighestVulnerable(committed->second);
       }
       for (const v1::Finding& f : findings) metrics_->AddOpenFindings(f.kind(), f.severity(), 1);
+      const v1::Severity vulnerable_after = HighestVulnerable(findings);
+      if (vulnerable_before != vulnerable_after) {
+        metrics_->AddVulnerableDevices(vulnerable_before, -1);
+        metrics_->AddVulnerableDevices(vulnerable_after, 1);
+      }
     }
+    CountAffected(committed != open_.end() ? &committed->second : nullptr, findings);
     const bool unit = absl::StartsWith(tag, storage::kUnitSubjectPrefix);
     if (findings.empty()) {
       if (committed != open_.end()) open_.erase(committed);

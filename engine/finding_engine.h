@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/active_policy.h"
 #include "engine/finding_events.h"
@@ -22,6 +23,7 @@
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
 #include "rocksdb/write_batch.h"
+#include "rules/advisory_check.h"
 #include "rules/checks.h"
 #include "rules/custody.h"
 #include "rules/policy.h"
@@ -67,6 +69,19 @@ class FindingEngine {
   void InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, const v1::PolicyInfo& provenance);
   // The same, applied now by `applied_by` from no particular source (tests, tools).
   void InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy, std::string applied_by);
+
+  // --- Advisories (thread-safe) ---
+  // Puts `advisories` (every stored advisory) in force for every later evaluation, compiled against the policy's
+  // advisory_products (recompiled whenever a policy is installed). Devices are re-evaluated separately (see
+  // AdvisoryRuntime).
+  void InstallAdvisories(std::vector<v1::Advisory> advisories);
+  std::shared_ptr<const rules::CompiledAdvisories> advisories() const;
+  // Devices with an open (or acknowledged) VULNERABLE finding of this advisory, as committed.
+  int AffectedDevices(absl::string_view tracking_id) const;
+  // The devices of these advisory targets (see FleetIndex::DevicesWithTargets).
+  std::vector<std::string> DevicesWithTargets(const std::vector<std::string>& targets) const {
+    return fleet_.DevicesWithTargets(targets);
+  }
 
   // --- Writer thread, inside a FindingTransaction ---
   // The hook for DeviceStore::Apply: evaluates the report and stages finding changes.
@@ -142,6 +157,11 @@ class FindingEngine {
                                 const std::string& unit, const std::vector<rules::Violation>& violations,
                                 bool reported, rocksdb::WriteBatch& batch);
   void StageDeviceUpdate(const v1::Device& device, bool reported);
+  // Moves the per-advisory affected counts from a subject's committed open findings to its new ones.
+  void CountAffected(const std::vector<v1::Finding>* before, const std::vector<v1::Finding>& after);
+  // `violations` plus the VULNERABLE ones of the advisories in force.
+  std::vector<rules::Violation> WithAdvisories(std::vector<rules::Violation> violations,
+                                               const v1::Device& device) const;
   // Risk, counts and flags of a device's open findings.
   static void Summarize(const std::vector<v1::Finding>& open, DeviceUpdate& update);
 
@@ -153,6 +173,14 @@ class FindingEngine {
 
   ActivePolicy policy_;
   FleetIndex fleet_;
+
+  mutable absl::Mutex advisories_mu_;
+  std::shared_ptr<const std::vector<v1::Advisory>> advisory_list_ ABSL_GUARDED_BY(advisories_mu_) =
+      std::make_shared<const std::vector<v1::Advisory>>();
+  std::shared_ptr<const rules::CompiledAdvisories> advisories_ ABSL_GUARDED_BY(advisories_mu_) =
+      rules::CompiledAdvisories::Empty();
+  // Tracking id -> devices with an open VULNERABLE finding of it (see AffectedDevices).
+  absl::flat_hash_map<std::string, int> affected_ ABSL_GUARDED_BY(advisories_mu_);
 
   // Writer thread only.
   absl::flat_hash_map<std::string, std::vector<v1::Finding>> open_;

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/active_policy.h"
 #include "engine/fleet_metrics.h"
 #include "rules/custody.h"
@@ -128,6 +129,21 @@ void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool 
   device.missing = update.missing;
   device.custody = static_cast<std::uint8_t>(update.custody);
   device.blocked = update.blocked;
+  std::uint32_t profile = 0;
+  if (!update.targets.empty()) {
+    const std::string key = absl::StrJoin(update.targets, "\n");
+    auto [it, inserted] = profile_ids_.try_emplace(key, static_cast<std::uint32_t>(profiles_.size()));
+    if (inserted) {
+      profiles_.push_back(Profile{update.targets, {}});
+      for (const std::string& target : update.targets) profiles_by_target_[target].push_back(it->second);
+    }
+    profile = it->second;
+  }
+  if (is_new || device.profile != profile) {
+    if (!is_new) profiles_[device.profile].devices.erase(id);
+    if (profile != 0) profiles_[profile].devices.insert(id);
+    device.profile = profile;
+  }
   const bool available = IsAvailable(device);
   if (available) ++available_[place];
   if (publish) {
@@ -290,6 +306,20 @@ std::size_t FleetIndex::tracked_devices() const {
   return tracked_.size();
 }
 
+std::vector<std::string> FleetIndex::DevicesWithTargets(const std::vector<std::string>& targets) const {
+  absl::MutexLock lock(&mu_);
+  absl::flat_hash_set<std::uint32_t> profiles;
+  for (const std::string& target : targets) {
+    auto it = profiles_by_target_.find(target);
+    if (it != profiles_by_target_.end()) profiles.insert(it->second.begin(), it->second.end());
+  }
+  std::vector<std::string> out;
+  for (std::uint32_t profile : profiles) {
+    for (std::uint32_t id : profiles_[profile].devices) out.push_back(tags_[id]);
+  }
+  return out;
+}
+
 std::size_t FleetIndex::index_bytes() const {
   absl::MutexLock lock(&mu_);
   std::size_t bytes = tags_.capacity() * sizeof(std::string) + tracked_.capacity() * sizeof(Tracked) +
@@ -297,6 +327,7 @@ std::size_t FleetIndex::index_bytes() const {
   for (const std::string& tag : tags_) {
     if (tag.capacity() > 15) bytes += tag.capacity() + 1;  // beyond the small-string buffer
   }
+  for (const Profile& profile : profiles_) bytes += profile.devices.capacity() * (sizeof(std::uint32_t) + 1);
   return bytes;
 }
 

@@ -52,6 +52,9 @@ struct DeviceUpdate {
   bool missing = false;
   v1::CustodyState custody = v1::CUSTODY_STATE_AVAILABLE;
   bool blocked = false;
+  // What advisories key devices by (rules::TargetsOf: "model:<model>", "component:<component model>"), sorted and
+  // unique.
+  std::vector<std::string> targets;
 };
 
 // The missing-deadline queue: (deadline in service-clock milliseconds since the Unix epoch, device id), earliest
@@ -126,6 +129,11 @@ class FleetIndex {
   // Up to `count` available pumps nearest `near` first, then most recently heard from, then by tag.
   std::vector<AvailablePump> FindAvailable(const v1::Unit& near, int count) const;
 
+  // --- Advisory targets ---
+  // The devices whose model or a component model is one of `targets` (rules::ModelTarget / ComponentTarget), each
+  // once, in no particular order. Visits only the devices of those targets, never the whole fleet.
+  std::vector<std::string> DevicesWithTargets(const std::vector<std::string>& targets) const;
+
   std::size_t tracked_devices() const;
   // Approximate bytes of the index (devices and deadlines), for the performance figures.
   std::size_t index_bytes() const;
@@ -142,6 +150,13 @@ class FleetIndex {
     bool queued = false;       // has an entry in deadlines_
     std::uint8_t custody = 0;  // v1::CustodyState
     bool blocked = false;      // has an open finding that keeps it out of service (rules::BlocksService)
+    std::uint32_t profile = 0;  // index into profiles_: its set of advisory targets
+  };
+  // One distinct set of advisory targets (most of a fleet shares a few: a model with its usual components) and the
+  // devices that have it.
+  struct Profile {
+    std::vector<std::string> targets;
+    absl::flat_hash_set<std::uint32_t> devices;
   };
   // Available to hand out: custody AVAILABLE, not missing, not blocked, idle or off.
   static bool IsAvailable(const Tracked& device);
@@ -181,6 +196,10 @@ class FleetIndex {
   std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(mu_);  // per place
   absl::flat_hash_map<std::string, std::uint32_t> place_ids_ ABSL_GUARDED_BY(mu_);
   DeadlineQueue deadlines_ ABSL_GUARDED_BY(mu_);
+  // profiles_[0] is the empty set of targets.
+  std::vector<Profile> profiles_ ABSL_GUARDED_BY(mu_) = std::vector<Profile>(1);
+  absl::flat_hash_map<std::string, std::uint32_t> profile_ids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::uint32_t>> profiles_by_target_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace pumptrack::engine

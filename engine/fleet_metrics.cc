@@ -48,7 +48,22 @@ FleetMetrics::FleetMetrics(prometheus::Registry& registry)
                              .Name("pumptrack_checkouts_overdue")
                              .Help("Checked-out pumps past their due time")
                              .Register(registry)
-                             .Add({})) {
+                             .Add({})),
+      devices_vulnerable_(prometheus::BuildGauge()
+                              .Name("pumptrack_devices_vulnerable")
+                              .Help("Pumps with an open VULNERABLE (advisory) finding, by the highest severity of "
+                                    "those findings")
+                              .Register(registry)),
+      advisories_needing_review_(prometheus::BuildGauge()
+                                     .Name("pumptrack_advisories_needing_review")
+                                     .Help("Imported advisories with a product whose version range pumptrack cannot "
+                                           "parse (a person must read it)")
+                                     .Register(registry)
+                                     .Add({})) {
+  for (int severity = v1::Severity_MIN + 1; severity <= v1::Severity_MAX; ++severity) {
+    vulnerable_series_[severity] =
+        &devices_vulnerable_.Add({{"severity", Label(v1::Severity_Name(severity), "SEVERITY_")}});
+  }
   for (int kind = v1::FindingKind_MIN + 1; kind <= v1::FindingKind_MAX; ++kind) {
     const std::string kind_label = Label(v1::FindingKind_Name(kind), "FINDING_KIND_");
     opened_series_[kind] = &findings_opened_.Add({{"kind", kind_label}});
@@ -125,6 +140,15 @@ void FleetMetrics::AddOpenFindings(v1::FindingKind kind, v1::Severity severity, 
 
 void FleetMetrics::CountOpened(v1::FindingKind kind) {
   if (v1::FindingKind_IsValid(kind) && opened_series_[kind] != nullptr) opened_series_[kind]->Increment();
+}
+
+void FleetMetrics::AddVulnerableDevices(v1::Severity severity, double delta) {
+  if (!v1::Severity_IsValid(severity) || vulnerable_series_[severity] == nullptr) return;
+  vulnerable_series_[severity]->Increment(delta);
+}
+
+void FleetMetrics::SetAdvisoriesNeedingReview(std::size_t count) {
+  advisories_needing_review_.Set(static_cast<double>(count));
 }
 
 }  // namespace pumptrack::engine

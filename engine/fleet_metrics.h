@@ -33,6 +33,10 @@ class FleetMetrics {
   // Every unit's PAR level from the policy's site; units with none have no series.
   void SetParLevels(const v1::Site& site);
   void SetCheckouts(std::size_t open, std::size_t overdue);
+  // Pumps with an open VULNERABLE finding, by the highest severity among them (no per-device label).
+  void AddVulnerableDevices(v1::Severity severity, double delta);
+  // Imported advisories with at least one product whose range needs review.
+  void SetAdvisoriesNeedingReview(std::size_t count);
 
  private:
   prometheus::Family<prometheus::Gauge>& devices_;
@@ -43,6 +47,9 @@ class FleetMetrics {
   prometheus::Family<prometheus::Gauge>& unit_par_level_;
   prometheus::Gauge& checkouts_open_;
   prometheus::Gauge& checkouts_overdue_;
+  prometheus::Family<prometheus::Gauge>& devices_vulnerable_;
+  prometheus::Gauge& advisories_needing_review_;
+  std::array<prometheus::Gauge*, v1::Severity_ARRAYSIZE> vulnerable_series_{};
   absl::Mutex mu_;
   // Series are created on first use of a label set and cached here, so each update is one hash lookup.
   absl::flat_hash_map<std::string, prometheus::Gauge*> device_series_ ABSL_GUARDED_BY(mu_);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "advisories/version_range.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -214,9 +215,10 @@ void CheckFirmware(const CompiledPolicy& policy, const EvaluationInput& input, s
         absl::StrCat(">= ", rules.minimum()), firmware);
   }
   for (const v1::VulnerableFirmware& range : model->vulnerable_firmware()) {
-    const bool at_or_after = range.introduced().empty() || CompareVersions(firmware, range.introduced()) >= 0;
-    const bool before_fix = range.fixed().empty() || CompareVersions(firmware, range.fixed()) < 0;
-    if (!at_or_after || !before_fix) continue;
+    // The same range check as imported advisories (advisories::VersionRange): one version matcher.
+    absl::StatusOr<advisories::VersionRange> bounds = advisories::VersionRange::FromBounds(range.introduced(),
+                                                                                          range.fixed());
+    if (!bounds.ok() || bounds->Check(firmware).answer != advisories::RangeAnswer::kInside) continue;
     Add(out, v1::FINDING_KIND_MISCONFIGURED, absl::StrCat("firmware.vulnerable.", absl::AsciiStrToLower(range.advisory())),
         range.severity(),
         absl::StrCat("Firmware ", firmware, " is affected by ", range.advisory(),

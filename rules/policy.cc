@@ -273,6 +273,37 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
       return Invalid(path + ".operating_state", "duplicate threshold for this operating state");
     }
   }
+  absl::flat_hash_set<std::string> mappings;
+  for (int i = 0; i < p.advisory_products_size(); ++i) {
+    const std::string path = Indexed("advisory_products", i);
+    const v1::AdvisoryProductMapping& mapping = p.advisory_products(i);
+    if (mapping.vendor().empty() || mapping.vendor().size() > 128) {
+      return Invalid(path + ".vendor", "must be 1-128 characters");
+    }
+    if (mapping.product().empty() || mapping.product().size() > 128) {
+      return Invalid(path + ".product", "must be 1-128 characters");
+    }
+    switch (mapping.target_case()) {
+      case v1::AdvisoryProductMapping::kModel:
+        if (compiled->FindModel(mapping.model()) == nullptr) {
+          return Invalid(path + ".model", absl::StrCat("\"", mapping.model(), "\" is not one of the policy's models"));
+        }
+        break;
+      case v1::AdvisoryProductMapping::kComponent:
+        if (mapping.component().empty() || mapping.component().size() > 64) {
+          return Invalid(path + ".component", "must be 1-64 characters");
+        }
+        break;
+      case v1::AdvisoryProductMapping::TARGET_NOT_SET:
+        return Invalid(path, "needs a model or a component");
+    }
+    if (!mappings.insert(absl::StrCat(absl::AsciiStrToLower(mapping.vendor()), kSeparator,
+                                      absl::AsciiStrToLower(mapping.product()), kSeparator, mapping.target_case(),
+                                      kSeparator, mapping.model(), mapping.component()))
+             .second) {
+      return Invalid(path, "duplicate mapping");
+    }
+  }
   return std::shared_ptr<const CompiledPolicy>(std::move(compiled));
 }
 

@@ -70,6 +70,9 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.MaintenanceService/ImportMaintenance", Permission::kRecordMaintenance},
     MethodPermission{"/pumptrack.v1.MaintenanceService/ListMaintenance", Permission::kView},
     MethodPermission{"/pumptrack.v1.MaintenanceService/ListDue", Permission::kView},
+    MethodPermission{"/pumptrack.v1.AdvisoryService/ImportAdvisories", Permission::kAdminister},
+    MethodPermission{"/pumptrack.v1.AdvisoryService/ListAdvisories", Permission::kView},
+    MethodPermission{"/pumptrack.v1.AdvisoryService/GetAdvisory", Permission::kView},
 };
 
 // The permission `method` needs. INTERNAL for a method missing from the table (fail closed).

@@ -27,6 +27,7 @@
 #include "engine/custody_runtime.h"
 #include "engine/maintenance_runtime.h"
 #include "engine/findings_runtime.h"
+#include "engine/advisory_runtime.h"
 #include "engine/fleet_metrics.h"
 #include "service/grpc_metrics.h"
 #include "engine/ingest_pipeline.h"
@@ -70,6 +71,7 @@ struct Server::State {
   std::unique_ptr<engine::CustodyRuntime> custody_runtime;
   std::unique_ptr<storage::MaintenanceStore> maintenance;
   std::unique_ptr<engine::MaintenanceRuntime> maintenance_runtime;
+  std::unique_ptr<engine::AdvisoryRuntime> advisory_runtime;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<Authenticator> auth;
   ServiceContext context;
@@ -83,6 +85,7 @@ struct Server::State {
   std::unique_ptr<BackupServiceImpl> backup_service;
   std::unique_ptr<CustodyServiceImpl> custody_service;
   std::unique_ptr<MaintenanceServiceImpl> maintenance_service;
+  std::unique_ptr<AdvisoryServiceImpl> advisory_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<grpc::Server> health_server;  // plaintext, grpc.health.v1 only; null unless health_listen is set
   int grpc_port = 0;
@@ -219,6 +222,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ingest_options.storage_health = state->storage_health.get();
   state->ingest = std::make_unique<engine::IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options,
                                                    state->finding_engine.get());
+  // Advisories are in force before the policy is loaded and the fleet re-evaluated under it.
+  state->advisory_runtime = std::make_unique<engine::AdvisoryRuntime>(
+      state->database.get(), state->devices.get(), state->audit.get(), state->finding_engine.get(), state->ingest.get());
+  RETURN_IF_ERROR(state->advisory_runtime->Load());
   state->findings_runtime =
       std::make_unique<engine::FindingsRuntime>(state->database.get(), state->devices.get(), state->audit.get(),
                                         state->finding_engine.get(), state->ingest.get());
@@ -248,6 +255,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                                   state->auth.get(),    state->metrics.get(), options.clock,
                                   state->findings.get(), state->finding_engine.get(), state->findings_runtime.get(),
                                   state->custody_runtime.get(), state->maintenance_runtime.get()};
+  state->context.advisory_runtime = state->advisory_runtime.get();
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
@@ -258,6 +266,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->backup_service = std::make_unique<BackupServiceImpl>(state->context, state->database.get());
   state->custody_service = std::make_unique<CustodyServiceImpl>(state->context);
   state->maintenance_service = std::make_unique<MaintenanceServiceImpl>(state->context);
+  state->advisory_service = std::make_unique<AdvisoryServiceImpl>(state->context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -277,6 +286,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->backup_service.get());
   builder.RegisterService(state->custody_service.get());
   builder.RegisterService(state->maintenance_service.get());
+  builder.RegisterService(state->advisory_service.get());
   // The method label is bounded by the methods served here; gRPC's health service is not in the descriptor pool.
   std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
       {v1::AgentService::service_full_name(), v1::InventoryService::service_full_name(),
@@ -352,6 +362,7 @@ void Server::Shutdown(absl::Duration grace) {
   state_->findings_runtime.reset();
   state_->custody_runtime.reset();
   state_->maintenance_runtime.reset();
+  state_->advisory_runtime.reset();
   state_->finding_engine.reset();
   state_->agents.reset();
   state_->tokens.reset();

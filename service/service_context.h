@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "service/authenticator.h"
+#include "engine/advisory_runtime.h"
 #include "engine/custody_runtime.h"
 #include "engine/maintenance_runtime.h"
 #include "engine/finding_engine.h"
@@ -37,6 +38,7 @@ struct ServiceContext {
   engine::FindingsRuntime* findings_runtime = nullptr;
   engine::CustodyRuntime* custody_runtime = nullptr;
   engine::MaintenanceRuntime* maintenance_runtime = nullptr;
+  engine::AdvisoryRuntime* advisory_runtime = nullptr;
 };
 
 }  // namespace pumptrack::service

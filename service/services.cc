@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "service/admin_handlers.h"
+#include "service/advisory_handlers.h"
 #include "service/custody_handlers.h"
 #include "service/maintenance_handlers.h"
 #include "service/finding_handlers.h"
@@ -344,6 +345,34 @@ grpc::ServerUnaryReactor* MaintenanceServiceImpl::ListDue(grpc::CallbackServerCo
   return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/ListDue", response, context_,
                        [request, this](const engine::Caller&) {
                          return service::ListDue(*request, *context_.maintenance_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::ImportAdvisories(grpc::CallbackServerContext* context,
+                                                               const v1::ImportAdvisoriesRequest* request,
+                                                               v1::ImportAdvisoriesResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ImportAdvisories", response, context_,
+                       [request, this](const engine::Caller& caller) {
+                         return service::ImportAdvisories(*request, caller, *context_.advisory_runtime,
+                                                          context_.clock());
+                       });
+}
+
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::ListAdvisories(grpc::CallbackServerContext* context,
+                                                             const v1::ListAdvisoriesRequest* request,
+                                                             v1::ListAdvisoriesResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ListAdvisories", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::ListAdvisories(*request, *context_.advisory_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::GetAdvisory(grpc::CallbackServerContext* context,
+                                                          const v1::GetAdvisoryRequest* request,
+                                                          v1::Advisory* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/GetAdvisory", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::GetAdvisory(*request, *context_.advisory_runtime);
                        });
 }
 

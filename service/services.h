@@ -1,6 +1,7 @@
 #ifndef PUMPTRACK_SERVICE_SERVICES_H_
 #define PUMPTRACK_SERVICE_SERVICES_H_
 
+#include "pumptrack/v1/advisory.grpc.pb.h"
 #include "pumptrack/v1/agent_registry.grpc.pb.h"
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/audit.grpc.pb.h"
@@ -198,6 +199,19 @@ class MaintenanceServiceImpl final : public v1::MaintenanceService::CallbackServ
                                             v1::ListMaintenanceResponse* response) override;
   grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* context, const v1::ListDueRequest* request,
                                     v1::ListDueResponse* response) override;
+
+class AdvisoryServiceImpl final : public v1::AdvisoryService::CallbackService {
+ public:
+  explicit AdvisoryServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* ImportAdvisories(grpc::CallbackServerContext* context,
+                                             const v1::ImportAdvisoriesRequest* request,
+                                             v1::ImportAdvisoriesResponse* response) override;
+  grpc::ServerUnaryReactor* ListAdvisories(grpc::CallbackServerContext* context,
+                                           const v1::ListAdvisoriesRequest* request,
+                                           v1::ListAdvisoriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetAdvisory(grpc::CallbackServerContext* context, const v1::GetAdvisoryRequest* request,
+                                        v1::Advisory* response) override;
 
  private:
   const ServiceContext& context_;

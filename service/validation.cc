@@ -3,7 +3,9 @@
 #include <cmath>
 #include <cstdint>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "advisories/csaf_parser.h"
 #include "common/ids.h"
 #include "storage/proto_time.h"
 
@@ -255,5 +257,29 @@ std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl
 }
 
 void DropUnknownFields(google::protobuf::Message& message) { message.DiscardUnknownFields(); }
+
+std::optional<FieldViolation> ValidateAdvisoryFile(const v1::AdvisoryFile& file, absl::string_view path) {
+  if (file.file_name().empty()) return FieldViolation{absl::StrCat(path, ".file_name"), "is required"};
+  if (file.file_name().size() > kMaxAdvisoryFileNameBytes || !IsCleanText(file.file_name()) ||
+      absl::StrContains(file.file_name(), '/')) {
+    return FieldViolation{absl::StrCat(path, ".file_name"),
+                          absl::StrCat("must be a base name of 1-", kMaxAdvisoryFileNameBytes,
+                                       " printable characters without '/'")};
+  }
+  if (file.content().empty()) return FieldViolation{absl::StrCat(path, ".content"), "is empty"};
+  if (file.content().size() > advisories::kMaxCsafBytes) {
+    return FieldViolation{absl::StrCat(path, ".content"),
+                          absl::StrCat(file.content().size(), " bytes, more than the limit of ",
+                                       advisories::kMaxCsafBytes, " bytes (16 MiB)")};
+  }
+  if (file.sha512_sidecar().empty()) {
+    return FieldViolation{absl::StrCat(path, ".sha512_sidecar"), "is required (the file's .sha512 sum)"};
+  }
+  if (file.sha512_sidecar().size() > kMaxSha512SidecarBytes) {
+    return FieldViolation{absl::StrCat(path, ".sha512_sidecar"),
+                          absl::StrCat("is longer than ", kMaxSha512SidecarBytes, " bytes")};
+  }
+  return std::nullopt;
+}
 
 }  // namespace pumptrack::service

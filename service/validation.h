@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "pumptrack/v1/advisory.pb.h"
 #include "pumptrack/v1/agent_service.pb.h"
 #include "pumptrack/v1/device.pb.h"
 
@@ -45,6 +46,16 @@ void DropUnknownFields(google::protobuf::Message& message);
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) without
 // control characters.
 bool IsCleanText(absl::string_view text);
+
+// Limits of AdvisoryService.ImportAdvisories (see advisory.proto): files per call, and a file name's and a sidecar's
+// length. A file's content is capped by advisories::kMaxCsafBytes.
+inline constexpr int kMaxAdvisoryFilesPerImport = 100;
+inline constexpr std::size_t kMaxAdvisoryFileNameBytes = 255;
+inline constexpr std::size_t kMaxSha512SidecarBytes = 1024;
+
+// Checks one file of an import before it is parsed: a file name (1–255 clean characters, no '/'), content of
+// 1..advisories::kMaxCsafBytes bytes, a sidecar (1–1024 bytes). `path` prefixes field names ("files[2]").
+std::optional<FieldViolation> ValidateAdvisoryFile(const v1::AdvisoryFile& file, absl::string_view path);
 
 // True when `value` is a valid asset tag: 1–64 characters from [A-Za-z0-9._-].
 bool IsValidAssetTag(absl::string_view value);

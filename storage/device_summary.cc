@@ -18,7 +18,11 @@ using google::protobuf::internal::WireFormatLite;
 using google::protobuf::io::CodedInputStream;
 
 // Field numbers, from proto/pumptrack/v1/device.proto.
+constexpr int kDeviceIdentity = 1;
 constexpr int kDeviceLastObservation = 2;
+constexpr int kIdentityModel = 4;
+constexpr int kObservationComponents = 11;
+constexpr int kComponentModel = 3;
 constexpr int kDeviceLastSeenAt = 4;
 constexpr int kDeviceCustody = 13;
 constexpr int kObservationLocation = 4;
@@ -73,6 +77,16 @@ bool ReadLocation(CodedInputStream& in, DeviceSummary& summary) {
       });
 }
 
+// Reads the string field `wanted` of a message whose fields are all strings or messages (DeviceIdentity, Component).
+bool ReadStringField(CodedInputStream& in, int wanted, std::string& out) {
+  return ForEachField(
+      in, [](int) { return kBytes; },
+      [&](int field, CodedInputStream& s) {
+        if (field == wanted) return WireFormatLite::ReadString(&s, &out);
+        return WireFormatLite::SkipField(&s, WireFormatLite::MakeTag(field, kBytes));
+      });
+}
+
 bool ReadObservation(CodedInputStream& in, DeviceSummary& summary) {
   return ForEachField(
       in,
@@ -80,6 +94,14 @@ bool ReadObservation(CodedInputStream& in, DeviceSummary& summary) {
       [&](int field, CodedInputStream& s) {
         if (field == kObservationLocation) {
           return ReadEmbedded(s, [&](CodedInputStream& m) { return ReadLocation(m, summary); });
+        }
+        if (field == kObservationComponents) {
+          std::string model;
+          if (!ReadEmbedded(s, [&](CodedInputStream& m) { return ReadStringField(m, kComponentModel, model); })) {
+            return false;
+          }
+          if (!model.empty()) summary.component_models.push_back(std::move(model));
+          return true;
         }
         if (field == kObservationOperatingState) {
           int state = 0;
@@ -128,6 +150,8 @@ absl::StatusOr<DeviceSummary> ParseDeviceSummary(absl::string_view bytes) {
       in, [](int) { return kBytes; },
       [&](int field, CodedInputStream& s) {
         switch (field) {
+          case kDeviceIdentity:
+            return ReadEmbedded(s, [&](CodedInputStream& m) { return ReadStringField(m, kIdentityModel, summary.model); });
           case kDeviceLastObservation:
             return ReadEmbedded(s, [&](CodedInputStream& m) { return ReadObservation(m, summary); });
           case kDeviceLastSeenAt:

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -23,6 +24,10 @@ struct DeviceSummary {
   // last_seen_at (service clock); InfinitePast when unset.
   absl::Time last_seen = absl::InfinitePast();
   v1::CustodyState custody = v1::CUSTODY_STATE_UNSPECIFIED;
+  // identity.model
+  std::string model;
+  // last_observation.components[].model, as stored (may repeat; empty ones left out)
+  std::vector<std::string> component_models;
 };
 
 // The summary of a serialized Device; DATA_LOSS when the bytes are not a well-formed message. Fields a newer version

@@ -205,6 +205,13 @@ std::string TokenKey(absl::string_view secret_hash) { return DeviceKey(secret_ha
 
 std::string AgentKey(absl::string_view agent_id) { return DeviceKey(agent_id); }
 
+std::string AdvisoryKey(absl::string_view tracking_id) { return DeviceKey(tracking_id); }
+
+absl::StatusOr<std::string> ParseAdvisoryKey(absl::string_view key) {
+  if (key.size() < 2 || key.front() != kKeyVersion) return CorruptKey("advisory", key);
+  return std::string(key.substr(1));
+}
+
 std::string PrefixSuccessor(absl::string_view prefix) {
   std::string successor(prefix);
   while (!successor.empty()) {

@@ -76,6 +76,10 @@ absl::StatusOr<std::uint64_t> ParseAuditKey(absl::string_view key);
 std::string TokenKey(absl::string_view secret_hash);
 std::string AgentKey(absl::string_view agent_id);
 
+// Advisories family: key version + CSAF document.tracking.id (1–128 bytes).
+std::string AdvisoryKey(absl::string_view tracking_id);
+absl::StatusOr<std::string> ParseAdvisoryKey(absl::string_view key);
+
 // Meta family: the next finding number, a big-endian uint64 value.
 inline constexpr absl::string_view kNextFindingKey = "next_finding";
 // Meta family: the policy last applied through PolicyService.SetPolicy or a SIGHUP reload, in protobuf text format

@@ -18,16 +18,13 @@ import urllib.request
 from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.environ["PUMPTRACK_SOURCE_DIR"], "tests", "e2e"))
+sys.path.insert(0, os.path.join(os.environ["PUMPTRACK_SOURCE_DIR"], "tests", "common"))
 from e2e_test import AGENT, CLI, MAKE_PKI, PUMPTRACKD, SOURCE_DIR, Daemon  # noqa: E402
+from e2e_harness import FixedPortDaemon, free_port  # noqa: E402
+import e2e_harness  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AgentEndToEndTest(unittest.TestCase):
+class AgentEndToEndTest(FixedPortDaemon, unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="pumptrack-agent-e2e-")
         self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
@@ -52,25 +49,6 @@ class AgentEndToEndTest(unittest.TestCase):
 
     # --- helpers -------------------------------------------------------------------------------------------------
 
-    def start_daemon(self):
-        # The same port every time, so that an agent started while the service is down finds it once it is up.
-        self.daemon = Daemon(self.workdir, self.data_dir, self.pki, [f"--grpc_listen=127.0.0.1:{self.port}"])
-        self.assertEqual(self.daemon.port, self.port)
-
-    def stop_daemon(self):
-        self.daemon.stop()
-        self.daemon = None
-
-    def cli(self, *args):
-        env = dict(os.environ, PUMPTRACK_SERVER=f"127.0.0.1:{self.port}", PUMPTRACK_TOKEN=self.admin_token)
-        result = subprocess.run([CLI, f"--ca={self.pki}/ca.pem", *args], capture_output=True, text=True, env=env,
-                                timeout=120)
-        self.assertEqual(result.returncode, 0, f"pumptrack {' '.join(args)}:\n{result.stderr}")
-        return result.stdout
-
-    def devices(self):
-        return {d["identity"]["assetTag"]: d for d in json.loads(self.cli("devices", "list", "--output=json"))}
-
     def agent_command(self, *flags, pki=None, agent_id="gw-a"):
         pki = pki or self.pki
         return [AGENT, f"--server=127.0.0.1:{self.port}", f"--tls_ca={pki}/ca.pem",
@@ -88,34 +66,13 @@ class AgentEndToEndTest(unittest.TestCase):
         self.agents.append(process)
         return process, log_path
 
-    @staticmethod
-    def read(path):
-        with open(path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def wait_for_log(self, path, pattern, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.read(path))
-            if match:
-                return match
-            time.sleep(0.05)
-        self.fail(f"no {pattern!r} in the agent's log within {timeout} s:\n{self.read(path)}")
+    read = staticmethod(e2e_harness.read)
 
     @staticmethod
     def base_of(log):
         return int(re.search(r"new devices are numbered from (\d+)", log).group(1))
 
-    @staticmethod
-    def scrape(port):
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            text = response.read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                values[name] = float(value)
-        return values
+    scrape = staticmethod(e2e_harness.scrape)
 
     def assert_every_round_stored_once(self, devices, base, rounds):
         for tag, device in devices.items():

@@ -21,7 +21,10 @@ import urllib.request
 import hl7.client
 
 sys.path.insert(0, os.path.join(os.environ["PUMPTRACK_SOURCE_DIR"], "tests", "e2e"))
+sys.path.insert(0, os.path.join(os.environ["PUMPTRACK_SOURCE_DIR"], "tests", "common"))
 from e2e_test import AGENT, CLI, MAKE_PKI, PUMPTRACKD, SOURCE_DIR, Daemon  # noqa: E402
+from e2e_harness import FixedPortDaemon, free_port  # noqa: E402
+import e2e_harness  # noqa: E402
 
 DEFAULT_MAPPING = os.path.join(SOURCE_DIR, "agents", "hl7", "mdc-default.textproto")
 # The ward's vendor uses private codes for its modules (as tests/hl7/pcd_messages.h).
@@ -34,11 +37,6 @@ PATIENT_NAME = "DOE^JANE"
 PATIENT_ID = "MRN-998877"
 PHI = [b"DOE", b"JANE", PATIENT_ID.encode(), b"19700101", b"PATIENT_WEIGHT"]
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def eui64(i):
@@ -88,7 +86,7 @@ def ack_code(ack):
     return (match.group(1), match.group(2)) if match else (None, None)
 
 
-class Hl7EndToEndTest(unittest.TestCase):
+class Hl7EndToEndTest(FixedPortDaemon, unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="pumptrack-hl7-e2e-")
         self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
@@ -119,23 +117,6 @@ class Hl7EndToEndTest(unittest.TestCase):
 
     # --- helpers -------------------------------------------------------------------------------------------------
 
-    def start_daemon(self):
-        self.daemon = Daemon(self.workdir, self.data_dir, self.pki, [f"--grpc_listen=127.0.0.1:{self.port}"])
-
-    def stop_daemon(self):
-        self.daemon.stop()
-        self.daemon = None
-
-    def cli(self, *args):
-        env = dict(os.environ, PUMPTRACK_SERVER=f"127.0.0.1:{self.port}", PUMPTRACK_TOKEN=self.admin_token)
-        result = subprocess.run([CLI, f"--ca={self.pki}/ca.pem", *args], capture_output=True, text=True, env=env,
-                                timeout=120)
-        self.assertEqual(result.returncode, 0, f"pumptrack {' '.join(args)}:\n{result.stderr}")
-        return result.stdout
-
-    def devices(self):
-        return {d["identity"]["assetTag"]: d for d in json.loads(self.cli("devices", "list", "--output=json"))}
-
     def start_agent(self, *flags, log_name="agent.log"):
         log_path = os.path.join(self.workdir, log_name)
         log = open(log_path, "wb")
@@ -150,32 +131,11 @@ class Hl7EndToEndTest(unittest.TestCase):
         metrics_port = int(self.wait_for_log(log_path, r"metrics on port (\d+)").group(1))
         return process, log_path, metrics_port
 
-    @staticmethod
-    def read(path):
-        with open(path, "rb") as f:
-            return f.read().decode(errors="replace")
+    read = staticmethod(e2e_harness.read)
+    scrape = staticmethod(e2e_harness.scrape)
 
     def wait_for_log(self, path, pattern, timeout=30, process=None):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.read(path))
-            if match:
-                return match
-            if process is not None and process.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.fail(f"no {pattern!r} in the agent's log within {timeout} s:\n{self.read(path)}")
-
-    @staticmethod
-    def scrape(port):
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            text = response.read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                values[name] = float(value)
-        return values
+        return FixedPortDaemon.wait_for_log(self, path, pattern, timeout=timeout, process=process)
 
     def send(self, messages):
         """Sends each message with hl7.client.MLLPClient on one connection; returns the (code, control id) pairs."""

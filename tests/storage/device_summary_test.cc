@@ -12,7 +12,14 @@ v1::Device FullDevice() {
   v1::Device device;
   device.mutable_identity()->set_asset_tag("PT-7");
   device.mutable_identity()->set_serial_number("SN-7");
+  device.mutable_identity()->set_model("Infusia 500");
   v1::Observation& o = *device.mutable_last_observation();
+  for (const char* model : {"AM5-WLAN", "", "AM5-BAT"}) {
+    v1::Component* component = o.add_components();
+    component->set_kind("battery");
+    component->set_model(model);
+    component->set_firmware_version("1.0");
+  }
   *o.mutable_identity() = device.identity();
   o.set_sequence(99);
   o.mutable_location()->set_facility("general");
@@ -43,6 +50,9 @@ TEST(DeviceSummaryTest, ReadsTheFieldsTheFleetIndexNeeds) {
   EXPECT_EQ(summary->operating_state, v1::OPERATING_STATE_INFUSING);
   EXPECT_EQ(summary->last_seen, absl::FromUnixSeconds(1764936000) + absl::Milliseconds(250));
   EXPECT_EQ(summary->custody, v1::CUSTODY_STATE_IN_TRANSIT);
+  // What advisories key devices by: the model and the component models (empty ones left out).
+  EXPECT_EQ(summary->model, "Infusia 500");
+  EXPECT_EQ(summary->component_models, (std::vector<std::string>{"AM5-WLAN", "AM5-BAT"}));
 }
 
 TEST(DeviceSummaryTest, AbsentFieldsKeepTheirDefaults) {

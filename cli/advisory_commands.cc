@@ -1,0 +1,344 @@
+#include "cli/advisory_commands.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "advisories/csaf_parser.h"
+#include "advisories/matcher.h"
+#include "advisories/sha512_sidecar.h"
+#include "cli/errors.h"
+#include "cli/format.h"
+#include "cli/json.h"
+#include "cli/table.h"
+#include "common/status_macros.h"
+#include "google/protobuf/text_format.h"
+#include "pumptrack/v1/policy.pb.h"
+
+extern char** environ;
+
+namespace pumptrack::cli {
+namespace {
+
+absl::StatusOr<std::string> ReadWhole(const std::string& path, std::uintmax_t limit) {
+  std::error_code error;
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (error) return absl::NotFoundError(absl::StrCat(path, ": ", error.message()));
+  if (size > limit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", size, " bytes, more than the limit of ", limit, " bytes (16 MiB)"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// Runs gpgv (found on PATH) on `signature` and `path` against `keyring`; its output is discarded.
+absl::Status VerifySignature(const std::string& path, const std::string& keyring) {
+  const std::string signature = absl::StrCat(path, ".asc");
+  if (!std::filesystem::exists(signature)) {
+    return absl::NotFoundError(absl::StrCat(signature, ": no signature file (needed with --keyring)"));
+  }
+  // gpgv reads a keyring name without a slash from ~/.gnupg; the operator names a file.
+  const std::string keyring_path = keyring.find('/') == std::string::npos ? absl::StrCat("./", keyring) : keyring;
+  if (!std::filesystem::exists(keyring_path)) return absl::NotFoundError(absl::StrCat(keyring, ": no such keyring"));
+  std::vector<std::string> args = {"gpgv", "--quiet", "--keyring", keyring_path, "--", signature, path};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, "gpgv", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    return absl::FailedPreconditionError("gpgv cannot be run (install Debian's gpgv package)");
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return absl::InternalError("waiting for gpgv failed");
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(signature, ": the signature of ", path, " does not verify against keyring ", keyring));
+  }
+  return absl::OkStatus();
+}
+
+std::string FormatScore(double score) { return absl::StrFormat("%.1f", score); }
+
+std::string ReleaseDate(const google::protobuf::Timestamp& timestamp) {
+  return absl::FormatTime("%Y-%m-%d", ToAbslTime(timestamp), absl::UTCTimeZone());
+}
+
+// Words of a name for likeness: lowercase runs of letters or digits of two or more characters.
+absl::flat_hash_set<std::string> Words(absl::string_view text) {
+  absl::flat_hash_set<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    if (word.size() >= 2) words.insert(word);
+    word.clear();
+  };
+  bool digits = false;
+  for (char c : text) {
+    const bool alpha = absl::ascii_isalpha(static_cast<unsigned char>(c));
+    const bool digit = absl::ascii_isdigit(static_cast<unsigned char>(c));
+    if (!alpha && !digit) {
+      flush();
+      continue;
+    }
+    if (!word.empty() && digit != digits) flush();
+    digits = digit;
+    word.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  flush();
+  return words;
+}
+
+absl::StatusOr<std::vector<v1::AdvisorySummary>> FetchSummaries(const AdvisoryContext& context) {
+  std::vector<v1::AdvisorySummary> all;
+  v1::ListAdvisoriesRequest request;
+  request.set_page_size(1000);
+  while (true) {
+    v1::ListAdvisoriesResponse page;
+    const grpc::Status status = context.stub.ListAdvisories(NewCallContext(context.connection).get(), request, &page);
+    if (!status.ok()) return FromRpcStatus(status, "advisories", context.connection);
+    all.insert(all.end(), page.advisories().begin(), page.advisories().end());
+    if (page.next_page_token().empty()) break;
+    if (page.next_page_token() == request.page_token()) return absl::InternalError("the server repeated a page token");
+    request.set_page_token(page.next_page_token());
+  }
+  return all;
+}
+
+absl::StatusOr<v1::Advisory> FetchAdvisory(const AdvisoryContext& context, const std::string& tracking_id) {
+  v1::GetAdvisoryRequest request;
+  request.set_tracking_id(tracking_id);
+  v1::Advisory advisory;
+  const grpc::Status status = context.stub.GetAdvisory(NewCallContext(context.connection).get(), request, &advisory);
+  if (!status.ok()) return FromRpcStatus(status, absl::StrCat("advisory ", tracking_id), context.connection);
+  return advisory;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::AdvisoryFile> ReadAdvisoryFile(const std::string& path, const std::string& keyring) {
+  v1::AdvisoryFile file;
+  file.set_file_name(std::filesystem::path(path).filename().string());
+  ASSIGN_OR_RETURN(std::string content, ReadWhole(path, advisories::kMaxCsafBytes));
+  ASSIGN_OR_RETURN(std::string sidecar, ReadWhole(absl::StrCat(path, ".sha512"), 4096));
+  RETURN_IF_ERROR(advisories::VerifySha512Sidecar(content, file.file_name(), sidecar));
+  if (!keyring.empty()) RETURN_IF_ERROR(VerifySignature(path, keyring));
+  file.set_content(std::move(content));
+  file.set_sha512_sidecar(std::move(sidecar));
+  return file;
+}
+
+absl::Status ImportAdvisories(const AdvisoryContext& context, const std::vector<std::string>& paths,
+                              const std::string& keyring) {
+  v1::ImportAdvisoriesRequest request;
+  for (const std::string& path : paths) {
+    ASSIGN_OR_RETURN(*request.add_files(), ReadAdvisoryFile(path, keyring));
+  }
+  v1::ImportAdvisoriesResponse response;
+  const grpc::Status status =
+      context.stub.ImportAdvisories(NewCallContext(context.connection).get(), request, &response);
+  if (!status.ok()) return FromRpcStatus(status, "import", context.connection);
+  if (context.format == OutputFormat::kJson) return PrintJson(response, context.out);
+  for (const v1::AdvisorySummary& summary : response.imported()) {
+    context.out << Printable(absl::StrCat("imported ", summary.tracking_id(), " revision ", summary.version(), " (",
+                                          ReleaseDate(summary.current_release_date()), "): ", summary.title(), "; ",
+                                          summary.affected_devices(), " pumps affected, ",
+                                          summary.needs_review_products(), " products need review"))
+                << '\n';
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ListAdvisories(const AdvisoryContext& context) {
+  ASSIGN_OR_RETURN(std::vector<v1::AdvisorySummary> summaries, FetchSummaries(context));
+  return PrintList(context, summaries, "no advisories imported", [&](const std::vector<v1::AdvisorySummary>& items) {
+    TextTable table({"ID", "REV", "RELEASED", "TITLE", "CVES", "MAX CVSS", "AFFECTED", "NEEDS REVIEW"});
+    for (const v1::AdvisorySummary& s : items) {
+      table.AddRow({s.tracking_id(), s.version(), ReleaseDate(s.current_release_date()), s.title(),
+                    s.cves().empty() ? "-" : absl::StrJoin(s.cves(), ","), FormatScore(s.max_base_score()),
+                    absl::StrCat(s.affected_devices()), absl::StrCat(s.needs_review_products())});
+    }
+    table.Print(context.out);
+  });
+}
+
+absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& tracking_id) {
+  v1::AdvisoryReport report;
+  ASSIGN_OR_RETURN(*report.mutable_advisory(), FetchAdvisory(services.advisories, tracking_id));
+  ListFindingsOptions options;
+  options.filter.set_kind(v1::FINDING_KIND_VULNERABLE);
+  ASSIGN_OR_RETURN(std::vector<v1::Finding> findings,
+                   FetchFindings(services.findings.stub, services.findings.connection, options));
+  // (facility, unit) -> devices, ordered.
+  std::map<std::pair<std::string, std::string>, std::vector<v1::AffectedDevice>> units;
+  for (const v1::Finding& finding : findings) {
+    if (finding.state() == v1::FINDING_STATE_RESOLVED || finding.evidence().advisory() != tracking_id) continue;
+    v1::GetDeviceRequest request;
+    request.mutable_device()->set_asset_tag(finding.asset_tag());
+    v1::Device device;
+    const grpc::Status status =
+        services.inventory.stub.GetDevice(NewCallContext(services.inventory.connection).get(), request, &device);
+    if (!status.ok()) {
+      return FromRpcStatus(status, absl::StrCat("device ", finding.asset_tag()), services.inventory.connection);
+    }
+    v1::AffectedDevice affected;
+    affected.set_asset_tag(finding.asset_tag());
+    *affected.mutable_location() = device.last_observation().location();
+    affected.set_custody_state(device.custody().state() == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
+                                                                                         : device.custody().state());
+    *affected.mutable_last_seen_at() = device.last_seen_at();
+    affected.set_finding_id(finding.id());
+    affected.set_severity(finding.severity());
+    affected.set_reason(finding.reason());
+    units[{affected.location().facility(), affected.location().unit()}].push_back(std::move(affected));
+  }
+  for (auto& [key, devices] : units) {
+    std::sort(devices.begin(), devices.end(),
+              [](const v1::AffectedDevice& a, const v1::AffectedDevice& b) { return a.asset_tag() < b.asset_tag(); });
+    v1::AffectedUnit* unit = report.add_units();
+    unit->set_facility(key.first);
+    unit->set_unit(key.second);
+    for (v1::AffectedDevice& device : devices) *unit->add_devices() = std::move(device);
+  }
+  std::ostream& out = services.advisories.out;
+  if (services.advisories.format == OutputFormat::kJson) return PrintJson(report, out);
+
+  const v1::Advisory& advisory = report.advisory();
+  std::vector<std::string> cves;
+  double max_score = 0;
+  std::vector<std::string> remediations;
+  for (const v1::AdvisoryVulnerability& v : advisory.vulnerabilities()) {
+    if (!v.cve().empty() && std::find(cves.begin(), cves.end(), v.cve()) == cves.end()) cves.push_back(v.cve());
+    for (const v1::CvssV3Score& score : v.scores()) max_score = std::max(max_score, score.base_score());
+    for (const v1::Remediation& r : v.remediations()) {
+      std::string line = absl::StrCat(r.category(), ": ", r.details(), r.url().empty() ? "" : absl::StrCat(" ", r.url()));
+      if (std::find(remediations.begin(), remediations.end(), line) == remediations.end()) {
+        remediations.push_back(std::move(line));
+      }
+    }
+  }
+  out << Printable(absl::StrCat(advisory.tracking_id(), ": ", advisory.title())) << '\n';
+  out << Printable(absl::StrCat("revision ", advisory.version(), " of ", ReleaseDate(advisory.current_release_date()),
+                                ", ", advisory.publisher()))
+      << '\n';
+  out << Printable(absl::StrCat("CVEs: ", cves.empty() ? "-" : absl::StrJoin(cves, ", "), "; max CVSS ",
+                                FormatScore(max_score)))
+      << '\n';
+  for (const v1::AdvisoryProduct& product : advisory.products()) {
+    if (product.needs_review()) {
+      out << Printable(absl::StrCat("needs review: ", product.full_name(), ": ", product.review_reason())) << '\n';
+    }
+  }
+  out << "remediation:\n";
+  if (remediations.empty()) out << "  none given\n";
+  for (const std::string& line : remediations) out << "  " << Printable(line) << '\n';
+  std::size_t total = 0;
+  for (const v1::AffectedUnit& unit : report.units()) total += unit.devices_size();
+  out << "affected pumps: " << total << '\n';
+  for (const v1::AffectedUnit& unit : report.units()) {
+    out << '\n' << Printable(absl::StrCat(OrDash(unit.facility()), " / ", OrDash(unit.unit()), " (",
+                                          unit.devices_size(), ")"))
+        << '\n';
+    TextTable table({"ASSET TAG", "LOCATION", "CUSTODY", "LAST SEEN", "SEVERITY", "FINDING"});
+    for (const v1::AffectedDevice& d : unit.devices()) {
+      table.AddRow({d.asset_tag(), FormatShortLocation(d.location()),
+                    std::string(absl::StripPrefix(v1::CustodyState_Name(d.custody_state()), "CUSTODY_STATE_")),
+                    FormatTimeAndAge(d.last_seen_at(), services.advisories.now),
+                    std::string(absl::StripPrefix(v1::Severity_Name(d.severity()), "SEVERITY_")), d.finding_id()});
+    }
+    table.Print(out);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> SimilarModels(const std::string& vendor, const std::string& product,
+                                       const std::vector<std::string>& models) {
+  const absl::flat_hash_set<std::string> words = Words(absl::StrCat(vendor, " ", product));
+  std::vector<std::pair<int, std::string>> scored;
+  for (const std::string& model : models) {
+    int shared = 0;
+    for (const std::string& word : Words(model)) shared += words.contains(word) ? 1 : 0;
+    if (shared > 0) scored.emplace_back(-shared, model);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> out;
+  for (auto& [unused, model] : scored) out.push_back(std::move(model));
+  return out;
+}
+
+absl::Status ListUnmapped(const AdvisoryServices& services) {
+  v1::PolicyInfo info;
+  const grpc::Status status = services.policy.stub.GetPolicy(NewCallContext(services.policy.connection).get(),
+                                                             v1::GetPolicyRequest(), &info);
+  if (!status.ok()) return FromRpcStatus(status, "policy", services.policy.connection);
+  v1::Policy policy;
+  if (!google::protobuf::TextFormat::ParseFromString(info.text(), &policy)) {
+    return absl::InternalError("the server's policy text does not parse");
+  }
+  absl::flat_hash_set<std::string> mapped;
+  for (const v1::AdvisoryProductMapping& m : policy.advisory_products()) {
+    mapped.insert(advisories::ProductKey(m.vendor(), m.product()));
+  }
+  std::vector<std::string> models;
+  for (const v1::ModelPolicy& model : policy.models()) models.push_back(model.model());
+  for (const v1::ComponentPolicy& component : policy.components()) {
+    if (std::find(models.begin(), models.end(), component.model()) == models.end()) models.push_back(component.model());
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::AdvisorySummary> summaries, FetchSummaries(services.advisories));
+  std::vector<v1::UnmappedAdvisoryProduct> unmapped;
+  for (const v1::AdvisorySummary& summary : summaries) {
+    ASSIGN_OR_RETURN(v1::Advisory advisory, FetchAdvisory(services.advisories, summary.tracking_id()));
+    absl::flat_hash_set<std::string> seen;
+    for (const v1::AdvisoryProduct& product : advisory.products()) {
+      if (product.vendor().empty() && product.product_name().empty()) continue;
+      const std::string key = advisories::ProductKey(product.vendor(), product.product_name());
+      if (mapped.contains(key) || !seen.insert(key).second) continue;
+      v1::UnmappedAdvisoryProduct entry;
+      entry.set_tracking_id(advisory.tracking_id());
+      entry.set_vendor(product.vendor());
+      entry.set_product(product.product_name());
+      for (std::string& model : SimilarModels(product.vendor(), product.product_name(), models)) {
+        entry.add_similar_models(std::move(model));
+      }
+      unmapped.push_back(std::move(entry));
+    }
+  }
+  const AdvisoryContext& context = services.advisories;
+  return PrintList(context, unmapped, "every imported product is mapped",
+                   [&](const std::vector<v1::UnmappedAdvisoryProduct>& items) {
+                     TextTable table({"ADVISORY", "VENDOR", "PRODUCT", "LOOKS LIKE"});
+                     for (const v1::UnmappedAdvisoryProduct& u : items) {
+                       table.AddRow({u.tracking_id(), OrDash(u.vendor()), OrDash(u.product()),
+                                     u.similar_models().empty() ? "-" : absl::StrJoin(u.similar_models(), ", ")});
+                     }
+                     table.Print(context.out);
+                   });
+}
+
+}  // namespace pumptrack::cli

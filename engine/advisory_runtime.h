@@ -1,0 +1,67 @@
+#ifndef PUMPTRACK_ENGINE_ADVISORY_RUNTIME_H_
+#define PUMPTRACK_ENGINE_ADVISORY_RUNTIME_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/finding_engine.h"
+#include "engine/ingest_pipeline.h"
+#include "pumptrack/v1/advisory.pb.h"
+#include "storage/advisory_store.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "storage/device_store.h"
+
+namespace pumptrack::engine {
+
+// Imported security advisories: stores new revisions (audited), puts them in force in the finding engine and
+// re-evaluates the devices they concern; answers lists and look-ups. Imports and re-evaluations run as tasks on the
+// ingest writer, the one thread that writes fleet state, so the revision check and the writes cannot race with
+// reports. Thread-safe.
+class AdvisoryRuntime {
+ public:
+  // Everything must outlive the runtime.
+  AdvisoryRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
+                  FindingEngine* engine, IngestPipeline* ingest)
+      : database_(database), devices_(devices), audit_(audit), engine_(engine), ingest_(ingest), store_(database) {}
+
+  // Puts every stored advisory in force in the finding engine (start-up: before the first evaluation, so the
+  // re-evaluation after loading the policy keeps VULNERABLE findings). DATA_LOSS if a stored advisory does not parse.
+  absl::Status Load();
+
+  // Stores `advisories` (already parsed and validated) in one write with one audit entry ("advisories.import"; target
+  // the tracking ids, before/after the replaced and new revisions): all or nothing. A revision replaces the stored
+  // revision of its tracking id only when it is newer (advisories::CompareAdvisoryRevisions); an older one is
+  // FAILED_PRECONDITION and the same revision ALREADY_EXISTS, both naming it (`what` prefixes messages per advisory,
+  // e.g. "files[1] (icsma-23-193-01.json)"), and then nothing is stored. Two revisions of one advisory in a call are
+  // ordered the same way as against the stored one. Once stored, the advisories are put in force and the devices of
+  // the models and component models their mapped products name (and those the replaced revisions named) are
+  // re-evaluated, a page at a time, before this returns; no other device is read.
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> Import(const std::vector<v1::Advisory>& advisories,
+                                                          const std::vector<std::string>& what,
+                                                          const storage::Actor& actor, absl::Time now);
+
+  // The stored revision of `tracking_id`; NOT_FOUND naming it if none.
+  absl::StatusOr<v1::Advisory> Get(absl::string_view tracking_id) const;
+  // A page of summaries after `after` (see storage::AdvisoryStore::List).
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> List(absl::string_view after, int limit,
+                                                        std::string* next_after) const;
+
+ private:
+  // Re-evaluates the devices of `targets` (FleetIndex::DevicesWithTargets), a page per writer task.
+  absl::Status Reevaluate(const std::vector<std::string>& targets);
+
+  storage::Database* const database_;
+  storage::DeviceStore* const devices_;
+  storage::AuditLog* const audit_;
+  FindingEngine* const engine_;
+  IngestPipeline* const ingest_;
+  storage::AdvisoryStore store_;
+};
+
+}  // namespace pumptrack::engine
+
+#endif  // PUMPTRACK_ENGINE_ADVISORY_RUNTIME_H_

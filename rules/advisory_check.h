@@ -1,0 +1,85 @@
+#ifndef PUMPTRACK_RULES_ADVISORY_CHECK_H_
+#define PUMPTRACK_RULES_ADVISORY_CHECK_H_
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "advisories/matcher.h"
+#include "pumptrack/v1/advisory.pb.h"
+#include "pumptrack/v1/device.pb.h"
+#include "pumptrack/v1/policy.pb.h"
+#include "rules/checks.h"
+
+namespace pumptrack::rules {
+
+// The prefix of the VULNERABLE rule of an advisory: "advisory.<tracking id>".
+inline constexpr absl::string_view kAdvisoryRulePrefix = "advisory.";
+
+// What a fleet index keys devices by for advisories: a pump model, or a component model fitted to the pump.
+std::string ModelTarget(absl::string_view model);
+std::string ComponentTarget(absl::string_view component_model);
+// Every target of `device`: its model and the models of its reported components, each once.
+std::vector<std::string> TargetsOf(const v1::Device& device);
+
+// CVSS v3 base score → severity: >= 9.0 critical, >= 7.0 high, >= 4.0 medium, else low.
+v1::Severity SeverityFromCvss(double base_score);
+
+// An advisory product no entry of the policy's advisory_products maps to the fleet.
+struct UnmappedProduct {
+  std::string tracking_id;
+  std::string vendor;
+  std::string product;
+};
+
+// The imported advisories compiled against the policy's product mapping (Policy.advisory_products): for each pump
+// model and component model of the fleet, the (advisory, CSAF product) pairs that concern it. Immutable; thread-safe
+// to share. Pure: no storage, no clock.
+class CompiledAdvisories {
+ public:
+  // Compiles every advisory (one that does not compile is skipped and its tracking id added to `skipped`, which may
+  // be null) against `policy`'s mapping.
+  static std::shared_ptr<const CompiledAdvisories> Compile(const std::vector<v1::Advisory>& advisories,
+                                                           const v1::Policy& policy,
+                                                           std::vector<std::string>* skipped = nullptr);
+  static std::shared_ptr<const CompiledAdvisories> Empty();
+
+  // One VULNERABLE violation per advisory that lists the device's firmware (for its model) or a component's
+  // firmware (software when no firmware is reported) as affected: rule "advisory.<tracking id>"; severity from the
+  // highest CVSS base score; the reason names the advisory, each product and version that matched, the CVEs, the
+  // score and the remediation. Fixed, not affected and needs-review versions raise nothing (never guessed).
+  std::vector<Violation> Evaluate(const v1::Device& device) const;
+
+  // The targets (ModelTarget / ComponentTarget) the advisory's mapped products concern; empty for an unknown id.
+  std::vector<std::string> TargetsOfAdvisory(absl::string_view tracking_id) const;
+  // Every target some advisory concerns.
+  std::vector<std::string> AllTargets() const;
+  // Products (vendor, product name) of the advisories that no mapping names, each once per advisory.
+  std::vector<UnmappedProduct> Unmapped() const;
+  // Advisories with at least one product that needs review.
+  std::size_t advisories_needing_review() const { return needing_review_; }
+  std::size_t size() const { return matchers_.size(); }
+
+ private:
+  struct Entry {
+    const advisories::AdvisoryMatcher* matcher = nullptr;
+    advisories::AdvisoryProductRef product;
+    // What the device side is called in reasons: the model or the component model.
+    std::string target_name;
+  };
+  CompiledAdvisories() = default;
+
+  std::deque<advisories::AdvisoryMatcher> matchers_;  // stable addresses
+  // Target → the entries concerning it, in advisory order.
+  absl::flat_hash_map<std::string, std::vector<Entry>> by_target_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> targets_by_advisory_;
+  std::vector<UnmappedProduct> unmapped_;
+  std::size_t needing_review_ = 0;
+};
+
+}  // namespace pumptrack::rules
+
+#endif  // PUMPTRACK_RULES_ADVISORY_CHECK_H_
