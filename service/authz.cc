@@ -27,6 +27,10 @@ bool RoleGrants(v1::Role role, Permission permission) {
       return role == v1::ROLE_AUDITOR || role == v1::ROLE_ADMIN;
     case Permission::kAdminister:
       return role == v1::ROLE_ADMIN;
+    case Permission::kAnyone:
+      return true;
+    case Permission::kAnyPerson:
+      return role != v1::ROLE_UNSPECIFIED && v1::Role_IsValid(role);
   }
   return false;
 }

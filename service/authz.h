@@ -19,6 +19,10 @@ enum class Permission {
   kManageAssets,
   kAudit,
   kAdminister,
+  // Anyone, with or without a token: only AuthService.SignIn (which is rate-limited and audited on its own).
+  kAnyone,
+  // Any valid token, whatever its role: AuthService.SignOut.
+  kAnyPerson,
 };
 
 struct MethodPermission {
@@ -64,13 +68,15 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.CustodyService/GetCustodyHistory", Permission::kView},
     MethodPermission{"/pumptrack.v1.CustodyService/ListCustody", Permission::kView},
     MethodPermission{"/pumptrack.v1.CustodyService/FindAvailable", Permission::kView},
+    MethodPermission{"/pumptrack.v1.AuthService/SignIn", Permission::kAnyone},
+    MethodPermission{"/pumptrack.v1.AuthService/SignOut", Permission::kAnyPerson},
 };
 
 // The permission `method` needs. INTERNAL for a method missing from the table (fail closed).
 absl::StatusOr<Permission> PermissionFor(absl::string_view method);
 
 // Roles nest: viewer < transport < asset_manager < admin. Auditor grants only kAudit. Admin grants everything but
-// kAgent (agents are not people).
+// kAgent (agents are not people). kAnyone is granted to every role and to no role; kAnyPerson to every role.
 bool RoleGrants(v1::Role role, Permission permission);
 
 }  // namespace pumptrack::service

@@ -9,6 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "directory/ldap_directory.h"
+#include "service/session_manager.h"
 
 namespace rocksdb {
 class Env;
@@ -63,6 +65,14 @@ struct ServerOptions {
   absl::Duration storage_check_interval = absl::Seconds(1);
   // Free bytes kept in reserve on the data volume: below this, reports are refused and health is NOT_SERVING.
   std::uint64_t storage_min_free_bytes = 64 << 20;
+  // People's sign-in with a directory account (AuthService); disabled while ldap.url is empty. allow_cleartext is
+  // taken from `insecure`.
+  directory::LdapOptions ldap;
+  // The group -> role map file (see directory::RoleMap); required with ldap.url.
+  std::string ldap_group_map;
+  SessionOptions sessions;
+  // Threads that wait on the directory (sign-ins); separate from worker_threads.
+  int directory_threads = 4;
 };
 
 // A running pumptrack service: storage, group-commit ingest, gRPC services (agents, inventory, tokens, agent

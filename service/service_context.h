@@ -5,6 +5,7 @@
 
 #include "absl/time/time.h"
 #include "service/authenticator.h"
+#include "service/session_manager.h"
 #include "engine/custody_runtime.h"
 #include "engine/finding_engine.h"
 #include "engine/findings_runtime.h"
@@ -35,6 +36,9 @@ struct ServiceContext {
   engine::FindingEngine* finding_engine = nullptr;
   engine::FindingsRuntime* findings_runtime = nullptr;
   engine::CustodyRuntime* custody_runtime = nullptr;
+  // Directory sign-in (AuthService); its blocking directory calls run on directory_workers, never on `workers`.
+  SessionManager* sessions = nullptr;
+  WorkerPool* directory_workers = nullptr;
 };
 
 }  // namespace pumptrack::service
