@@ -392,4 +392,6 @@ engine::FindingsRuntime& Server::findings() { return *state_->findings_runtime; 
 
 engine::CustodyRuntime& Server::custody() { return *state_->custody_runtime; }
 
+SessionManager& Server::sessions() { return *state_->sessions; }
+
 }  // namespace pumptrack::service

@@ -111,6 +111,8 @@ class Server {
   // Missing detection, re-evaluation and other finding work; for tests and tools.
   engine::FindingsRuntime& findings();
   engine::CustodyRuntime& custody();
+  // Directory sign-in sessions; for tests and tools.
+  SessionManager& sessions();
 
  private:
   struct State;
