@@ -137,6 +137,9 @@ absl::StatusOr<Person> LdapDirectory::Find(absl::string_view user, std::string* 
   ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &network_timeout);
   ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &operation_timeout);
   ldap_set_option(ld.get(), LDAP_OPT_CONNECT_CB, &callback);
+  // With asynchronous connect, libldap bounds the TLS handshake by LDAP_OPT_NETWORK_TIMEOUT too (tls2.c); without
+  // it, a server that accepts and never answers holds the handshake forever.
+  ldap_set_option(ld.get(), LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON);
   const int demand = LDAP_OPT_X_TLS_DEMAND;
   ldap_set_option(ld.get(), LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
   if (!options_.ca_file.empty()) ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CACERTFILE, options_.ca_file.c_str());
