@@ -30,6 +30,7 @@ RUN apt-get update -qq \
        librocksdb7.8 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0 zlib1g \
        libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libspdlog1.10 libfmt9 libssl3 \
        libcpp-httplib0.11 libbrotli1 \
+       libldap-2.5-0 \
        ca-certificates \
        >/dev/null \
     && rm -rf /var/lib/apt/lists/* \

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <iostream>
+#include <unistd.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,7 @@
 #include "cli/finding_app.h"
 #include "cli/finding_commands.h"
 #include "cli/flags.h"
+#include "cli/login_commands.h"
 #include "cli/security_commands.h"
 
 namespace pumptrack::cli {
@@ -43,6 +46,7 @@ struct Session {
   CustodyContext custody;
   MaintenanceContext maintenance;
   AdvisoryContext advisories;
+  AuthContext auth;
 };
 
 using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
@@ -433,6 +437,7 @@ void AddAuditExport(CLI::App& audit, CommandLine& line, AuditArgs& args, absl::T
 
 // Arguments bound to CLI11 options; they must outlive parsing.
 struct Bindings {
+  std::string login_user;
   ListDevicesOptions list;
   DeviceKeyArgs device;
   HistoryArgs history;
@@ -499,6 +504,20 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   AddBackupList(*backup, line, bindings.backup);
   AddBackupVerify(*backup, line, bindings.backup);
   AddAdvisoryCommands(app, line, bindings.advisories);
+
+  CLI::App* login = app.add_subcommand(
+      "login", "Sign in with your directory (hospital) account; later commands use the session by default");
+  login->add_option("USER", bindings.login_user, "Your directory user name")->required();
+  login->callback([&line, &bindings, &environment] {
+    line.command = [user = bindings.login_user, &environment](const Session& session) {
+      return Done(Login(session.auth, user, environment.session_file, std::cin, environment.stdin_is_terminal));
+    };
+  });
+  app.add_subcommand("logout", "End the session of `pumptrack login` and forget it")->callback([&line, &environment] {
+    line.command = [&environment](const Session& session) {
+      return Done(Logout(session.auth, environment.session_file));
+    };
+  });
 }
 
 // Surrounding whitespace (e.g. from `export PUMPTRACK_TOKEN=$(cat file)`) is dropped; anything else unusable in a
@@ -559,6 +578,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
   std::unique_ptr<v1::CustodyService::Stub> custody = v1::CustodyService::NewStub(*channel);
   std::unique_ptr<v1::MaintenanceService::Stub> maintenance = v1::MaintenanceService::NewStub(*channel);
   std::unique_ptr<v1::AdvisoryService::Stub> advisories = v1::AdvisoryService::NewStub(*channel);
+  std::unique_ptr<v1::AuthService::Stub> auth = v1::AuthService::NewStub(*channel);
   const Session session{
       .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
       .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
@@ -570,6 +590,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
       .custody = ContextFor<v1::CustodyService>(*custody, line, environment, out),
       .maintenance = ContextFor<v1::MaintenanceService>(*maintenance, line, environment, out),
       .advisories = ContextFor<v1::AdvisoryService>(*advisories, line, environment, out),
+      .auth = ContextFor<v1::AuthService>(*auth, line, environment, out),
   };
   const absl::StatusOr<ExitCode> exit_code = line.command(session);
   if (!exit_code.ok()) {
@@ -584,17 +605,33 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
 Environment Environment::FromProcess() {
   const char* server = std::getenv("PUMPTRACK_SERVER");
   const char* token = std::getenv("PUMPTRACK_TOKEN");
-  return Environment{
-      .server = server == nullptr ? "" : server, .token = token == nullptr ? "" : token, .now = absl::Now()};
+  const char* xdg_config_home = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  return Environment{.server = server == nullptr ? "" : server,
+                     .token = token == nullptr ? "" : token,
+                     .now = absl::Now(),
+                     .session_file = SessionFilePath(xdg_config_home == nullptr ? "" : xdg_config_home,
+                                                     home == nullptr ? "" : home),
+                     .stdin_is_terminal = isatty(STDIN_FILENO) == 1};
 }
 
 int Run(int argc, const char* const* argv, const Environment& environment, std::ostream& out, std::ostream& err) {
-  const std::vector<std::string> secrets = SecretsOf(argc, argv, environment);
+  std::vector<std::string> secrets = SecretsOf(argc, argv, environment);
   auto report = [&err, &secrets](const std::string& line) { err << RedactSecrets(line, secrets) << '\n'; };
 
   CommandLine line;
   if (!environment.server.empty()) line.connection.server = environment.server;
   line.connection.token = environment.token;
+  if (line.connection.token.empty()) {
+    // The session of `pumptrack login`, unless PUMPTRACK_TOKEN (or --token, parsed below) gives a token.
+    absl::StatusOr<std::string> session = ReadSessionToken(environment.session_file);
+    if (!session.ok()) {
+      report(absl::StrCat("pumptrack: warning: ", session.status().message()));
+    } else {
+      line.connection.token = *session;
+      secrets.push_back(*session);  // redacted like any other token
+    }
+  }
   Bindings bindings;
   CLI::App app(
       "Find and inspect hospital infusion pumps tracked by pumptrack and their findings, check them out and in, and "

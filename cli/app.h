@@ -16,6 +16,11 @@ struct Environment {
   std::string token;
   // The reference time for relative ages and --since.
   absl::Time now;
+  // Where `pumptrack login` keeps the session token (see SessionFilePath); its token is used when neither --token nor
+  // PUMPTRACK_TOKEN gives one. Empty: no session file.
+  std::string session_file;
+  // Whether stdin is a terminal (`pumptrack login` then prompts without echo; otherwise it reads one line).
+  bool stdin_is_terminal = false;
 
   // Reads the process environment and the clock.
   static Environment FromProcess();

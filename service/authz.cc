@@ -29,6 +29,10 @@ bool RoleGrants(v1::Role role, Permission permission) {
       return role == v1::ROLE_ADMIN;
     case Permission::kRecordMaintenance:
       return role == v1::ROLE_TECHNICIAN || role == v1::ROLE_ASSET_MANAGER || role == v1::ROLE_ADMIN;
+    case Permission::kAnyone:
+      return true;
+    case Permission::kAnyPerson:
+      return role != v1::ROLE_UNSPECIFIED && v1::Role_IsValid(role);
   }
   return false;
 }

@@ -21,6 +21,10 @@ enum class Permission {
   kAdminister,
   // Recording maintenance work (MaintenanceService): technician, asset_manager, admin.
   kRecordMaintenance,
+  // Anyone, with or without a token: only AuthService.SignIn (which is rate-limited and audited on its own).
+  kAnyone,
+  // Any valid token, whatever its role: AuthService.SignOut.
+  kAnyPerson,
 };
 
 struct MethodPermission {
@@ -73,6 +77,8 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.AdvisoryService/ImportAdvisories", Permission::kAdminister},
     MethodPermission{"/pumptrack.v1.AdvisoryService/ListAdvisories", Permission::kView},
     MethodPermission{"/pumptrack.v1.AdvisoryService/GetAdvisory", Permission::kView},
+    MethodPermission{"/pumptrack.v1.AuthService/SignIn", Permission::kAnyone},
+    MethodPermission{"/pumptrack.v1.AuthService/SignOut", Permission::kAnyPerson},
 };
 
 // The permission `method` needs. INTERNAL for a method missing from the table (fail closed).
@@ -80,7 +86,7 @@ absl::StatusOr<Permission> PermissionFor(absl::string_view method);
 
 // Roles nest: viewer < transport < asset_manager < admin. Auditor grants only kAudit. Technician grants kView and
 // kRecordMaintenance (which asset_manager and admin also hold). Admin grants everything but kAgent (agents are not
-// people).
+// people). kAnyone is granted to every role and to no role; kAnyPerson to every role.
 bool RoleGrants(v1::Role role, Permission permission);
 
 }  // namespace pumptrack::service

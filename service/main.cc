@@ -66,6 +66,30 @@ ABSL_FLAG(absl::Duration, missing_after, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, maintenance_sweep_interval, absl::Minutes(1),
           "How often pumps whose preventive maintenance fell due or overdue with time alone are re-evaluated (a scan "
           "of the fleet); 0 disables it (docs/MAINTENANCE.md).");
+ABSL_FLAG(std::string, ldap_url, "",
+          "People sign in with their directory account: ldaps://HOST:636, or ldap://HOST:389 with StartTLS (a "
+          "cleartext bind is refused unless --insecure). Empty: AuthService.SignIn is FAILED_PRECONDITION.");
+ABSL_FLAG(std::string, ldap_ca, "", "PEM CA bundle that verifies the directory's certificate; empty: system CAs.");
+ABSL_FLAG(std::string, ldap_bind_dn, "", "DN pumptrackd binds as to search for people; empty: anonymous search.");
+ABSL_FLAG(std::string, ldap_bind_password_file, "",
+          "File holding --ldap_bind_dn's password (one line; a trailing newline is dropped).");
+ABSL_FLAG(std::string, ldap_user_base, "", "Search base for people, e.g. OU=Staff,DC=hospital,DC=example.");
+ABSL_FLAG(std::string, ldap_user_filter, "(uid={user})",
+          "Filter that finds one person; {user} is replaced with the RFC 4515-escaped user name. "
+          "Active Directory: (sAMAccountName={user}).");
+ABSL_FLAG(std::string, ldap_group_base, "",
+          "When set, groups under this base that list the person as member/uniqueMember (OpenLDAP groupOfNames) "
+          "count too; memberOf (Active Directory) is always read.");
+ABSL_FLAG(std::string, ldap_group_map, "",
+          "File mapping directory groups to roles: one 'ROLE GROUP_DN' a line; the highest role of a person's "
+          "mapped groups wins; in none, no access. Required with --ldap_url.");
+ABSL_FLAG(absl::Duration, ldap_network_timeout, absl::Seconds(3), "Directory connect and TLS handshake timeout.");
+ABSL_FLAG(absl::Duration, ldap_timeout, absl::Seconds(5), "Limit on every directory operation (bind, search).");
+ABSL_FLAG(absl::Duration, ldap_session_ttl, absl::Hours(8), "Lifetime of a session token from a sign-in (max 24h).");
+ABSL_FLAG(absl::Duration, ldap_refresh_interval, absl::Minutes(5),
+          "How often signed-in people's groups are re-read; a person in no mapped group (or disabled, removed, or "
+          "whose role changed) loses the session then.");
+ABSL_FLAG(int, ldap_threads, 4, "Threads waiting on the directory for sign-ins (separate from --worker_threads).");
 
 namespace {
 
@@ -188,6 +212,28 @@ int main(int argc, char** argv) {
   options.policy_file = absl::GetFlag(FLAGS_policy);
   options.missing_after = absl::GetFlag(FLAGS_missing_after);
   options.maintenance_sweep_interval = absl::GetFlag(FLAGS_maintenance_sweep_interval);
+  options.ldap.url = absl::GetFlag(FLAGS_ldap_url);
+  options.ldap.ca_file = absl::GetFlag(FLAGS_ldap_ca);
+  options.ldap.bind_dn = absl::GetFlag(FLAGS_ldap_bind_dn);
+  options.ldap.user_base = absl::GetFlag(FLAGS_ldap_user_base);
+  options.ldap.user_filter = absl::GetFlag(FLAGS_ldap_user_filter);
+  options.ldap.group_base = absl::GetFlag(FLAGS_ldap_group_base);
+  options.ldap.network_timeout = absl::GetFlag(FLAGS_ldap_network_timeout);
+  options.ldap.operation_timeout = absl::GetFlag(FLAGS_ldap_timeout);
+  options.ldap_group_map = absl::GetFlag(FLAGS_ldap_group_map);
+  options.sessions.ttl = absl::GetFlag(FLAGS_ldap_session_ttl);
+  options.sessions.refresh_interval = absl::GetFlag(FLAGS_ldap_refresh_interval);
+  options.directory_threads = absl::GetFlag(FLAGS_ldap_threads);
+  if (const std::string path = absl::GetFlag(FLAGS_ldap_bind_password_file); !path.empty()) {
+    std::ifstream in(path);
+    if (!in || !std::getline(in, options.ldap.bind_password)) {
+      std::fprintf(stderr, "pumptrackd: --ldap_bind_password_file: cannot read %s\n", path.c_str());
+      return 2;
+    }
+    if (!options.ldap.bind_password.empty() && options.ldap.bind_password.back() == '\r') {
+      options.ldap.bind_password.pop_back();
+    }
+  }
   if (options.data_dir.empty()) {
     std::fprintf(stderr, "pumptrackd: --data_dir is required\n");
     return 2;

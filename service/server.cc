@@ -23,6 +23,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "service/authenticator.h"
+#include "service/auth_service.h"
 #include "engine/finding_engine.h"
 #include "engine/custody_runtime.h"
 #include "engine/maintenance_runtime.h"
@@ -74,6 +75,9 @@ struct Server::State {
   std::unique_ptr<engine::AdvisoryRuntime> advisory_runtime;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<directory::LdapDirectory> directory;
+  std::unique_ptr<SessionManager> sessions;
+  std::unique_ptr<WorkerPool> directory_workers;
   ServiceContext context;
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<InventoryServiceImpl> inventory_service;
@@ -86,6 +90,7 @@ struct Server::State {
   std::unique_ptr<CustodyServiceImpl> custody_service;
   std::unique_ptr<MaintenanceServiceImpl> maintenance_service;
   std::unique_ptr<AdvisoryServiceImpl> advisory_service;
+  std::unique_ptr<AuthServiceImpl> auth_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<grpc::Server> health_server;  // plaintext, grpc.health.v1 only; null unless health_listen is set
   int grpc_port = 0;
@@ -157,6 +162,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.worker_threads < 1) return absl::InvalidArgumentError("worker_threads: must be at least 1");
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(options));
   if (!options.clock) options.clock = [] { return absl::Now(); };
+  if (options.directory_threads < 1) return absl::InvalidArgumentError("directory_threads: must be at least 1");
+  // The directory settings are checked before anything is opened.
+  std::unique_ptr<directory::LdapDirectory> directory;
+  directory::RoleMap roles;
+  if (!options.ldap.url.empty()) {
+    if (options.ldap_group_map.empty()) return absl::InvalidArgumentError("ldap_group_map: is required with --ldap_url");
+    ASSIGN_OR_RETURN(roles, directory::RoleMap::Load(options.ldap_group_map));
+    directory::LdapOptions ldap = options.ldap;
+    ldap.allow_cleartext = options.insecure;
+    ASSIGN_OR_RETURN(directory, directory::LdapDirectory::Create(std::move(ldap)));
+  }
 
   auto state = std::make_unique<State>();
   state->options = options;
@@ -250,12 +266,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   auth_options.clock = options.clock;
   state->auth = std::make_unique<Authenticator>(state->tokens.get(), state->agents.get(), state->workers.get(),
                                                 auth_options);
+  state->directory = std::move(directory);
+  state->directory_workers = std::make_unique<WorkerPool>(options.directory_threads, /*capacity=*/256);
+  SessionOptions session_options = options.sessions;
+  session_options.clock = options.clock;
+  state->sessions = std::make_unique<SessionManager>(state->directory.get(), std::move(roles), state->tokens.get(),
+                                                     state->audit.get(), session_options);
+  state->sessions->Start();
   state->context = ServiceContext{state->devices.get(), state->tokens.get(), state->agents.get(),
                                   state->audit.get(),   state->ingest.get(), state->workers.get(),
                                   state->auth.get(),    state->metrics.get(), options.clock,
                                   state->findings.get(), state->finding_engine.get(), state->findings_runtime.get(),
                                   state->custody_runtime.get(), state->maintenance_runtime.get()};
   state->context.advisory_runtime = state->advisory_runtime.get();
+  state->context.sessions = state->sessions.get();
+  state->context.directory_workers = state->directory_workers.get();
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
@@ -267,6 +292,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->custody_service = std::make_unique<CustodyServiceImpl>(state->context);
   state->maintenance_service = std::make_unique<MaintenanceServiceImpl>(state->context);
   state->advisory_service = std::make_unique<AdvisoryServiceImpl>(state->context);
+  state->auth_service = std::make_unique<AuthServiceImpl>(state->context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -287,6 +313,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->custody_service.get());
   builder.RegisterService(state->maintenance_service.get());
   builder.RegisterService(state->advisory_service.get());
+  builder.RegisterService(state->auth_service.get());
   // The method label is bounded by the methods served here; gRPC's health service is not in the descriptor pool.
   std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
       {v1::AgentService::service_full_name(), v1::InventoryService::service_full_name(),
@@ -294,6 +321,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
        v1::AuditService::service_full_name(), v1::FindingService::service_full_name(),
        v1::PolicyService::service_full_name(), v1::BackupService::service_full_name(),
        v1::CustodyService::service_full_name(), v1::MaintenanceService::service_full_name(),
+       v1::AdvisoryService::service_full_name(), v1::AuthService::service_full_name(),
        "grpc.reflection.v1alpha.ServerReflection"});
   methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
   state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
@@ -356,9 +384,12 @@ void Server::Shutdown(absl::Duration grace) {
   state_->maintenance_runtime->Stop();
   state_->ingest.reset();   // commits everything still queued
   state_->workers.reset();  // runs every queued request
+  state_->directory_workers.reset();
   state_->grpc_server->Wait();
   state_->storage_metrics->Detach();
   state_->auth.reset();
+  state_->sessions.reset();  // stops the refresh thread
+  state_->directory.reset();
   state_->findings_runtime.reset();
   state_->custody_runtime.reset();
   state_->maintenance_runtime.reset();
@@ -399,5 +430,7 @@ engine::FindingsRuntime& Server::findings() { return *state_->findings_runtime; 
 
 engine::CustodyRuntime& Server::custody() { return *state_->custody_runtime; }
 engine::MaintenanceRuntime& Server::maintenance() { return *state_->maintenance_runtime; }
+
+SessionManager& Server::sessions() { return *state_->sessions; }
 
 }  // namespace pumptrack::service

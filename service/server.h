@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "directory/ldap_directory.h"
+#include "service/session_manager.h"
 
 namespace rocksdb {
 class Env;
@@ -76,6 +78,14 @@ struct ServerOptions {
   absl::Duration storage_check_interval = absl::Seconds(1);
   // Free bytes kept in reserve on the data volume: below this, reports are refused and health is NOT_SERVING.
   std::uint64_t storage_min_free_bytes = 64 << 20;
+  // People's sign-in with a directory account (AuthService); disabled while ldap.url is empty. allow_cleartext is
+  // taken from `insecure`.
+  directory::LdapOptions ldap;
+  // The group -> role map file (see directory::RoleMap); required with ldap.url.
+  std::string ldap_group_map;
+  SessionOptions sessions;
+  // Threads that wait on the directory (sign-ins); separate from worker_threads.
+  int directory_threads = 4;
 };
 
 // A running pumptrack service: storage, group-commit ingest, gRPC services (agents, inventory, tokens, agent
@@ -124,6 +134,8 @@ class Server {
   engine::FindingsRuntime& findings();
   engine::CustodyRuntime& custody();
   engine::MaintenanceRuntime& maintenance();
+  // Directory sign-in sessions; for tests and tools.
+  SessionManager& sessions();
 
  private:
   struct State;

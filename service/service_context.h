@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "service/authenticator.h"
 #include "engine/advisory_runtime.h"
+#include "service/session_manager.h"
 #include "engine/custody_runtime.h"
 #include "engine/maintenance_runtime.h"
 #include "engine/finding_engine.h"
@@ -39,6 +40,9 @@ struct ServiceContext {
   engine::CustodyRuntime* custody_runtime = nullptr;
   engine::MaintenanceRuntime* maintenance_runtime = nullptr;
   engine::AdvisoryRuntime* advisory_runtime = nullptr;
+  // Directory sign-in (AuthService); its blocking directory calls run on directory_workers, never on `workers`.
+  SessionManager* sessions = nullptr;
+  WorkerPool* directory_workers = nullptr;
 };
 
 }  // namespace pumptrack::service

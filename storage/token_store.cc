@@ -110,6 +110,76 @@ absl::StatusOr<CreatedToken> TokenStore::Create(absl::string_view name, v1::Role
   return created;
 }
 
+absl::StatusOr<CreatedToken> TokenStore::CreateSession(absl::string_view directory_user,
+                                                       absl::string_view display_name, v1::Role role,
+                                                       absl::Duration ttl, absl::Time now) {
+  const auto is_control = [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; };
+  if (directory_user.empty() || directory_user.size() > 256 ||
+      std::any_of(directory_user.begin(), directory_user.end(), is_control)) {
+    return absl::InvalidArgumentError("directory_user: must be 1-256 bytes without control characters");
+  }
+  if (role == v1::ROLE_UNSPECIFIED || !v1::Role_IsValid(role)) return absl::InvalidArgumentError("role: is required");
+  if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24)) {
+    return absl::InvalidArgumentError("ttl: a session lasts more than 0 and at most 24 hours");
+  }
+  ASSIGN_OR_RETURN(std::string secret_bytes, RandomBytes(kSecretBytes));
+  ASSIGN_OR_RETURN(std::string id_bytes, RandomBytes(8));
+  CreatedToken created;
+  std::string encoded;
+  absl::WebSafeBase64Escape(secret_bytes, &encoded);
+  created.secret = absl::StrCat(kSecretPrefix, encoded);
+  v1::Token& token = created.token;
+  token.set_id(absl::StrCat("ses_", absl::BytesToHexString(id_bytes)));
+  token.set_name(std::string(directory_user));
+  token.set_role(role);
+  *token.mutable_created_at() = ToProtoTimestamp(now);
+  *token.mutable_expires_at() = ToProtoTimestamp(now + ttl);
+  token.set_created_by(std::string(directory_user));
+  token.set_directory_user(std::string(directory_user));
+  std::string display(display_name.substr(0, 256));
+  std::replace_if(display.begin(), display.end(), is_control, ' ');
+  token.set_display_name(std::move(display));
+  const std::string hash = Sha256(created.secret);
+  const Actor actor{v1::ACTOR_KIND_TOKEN, token.name()};
+
+  absl::MutexLock lock(&mu_);
+  rocksdb::WriteBatch batch;
+  rocksdb::Status staged =
+      batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash), token.SerializeAsString());
+  if (!staged.ok()) return FromRocksDb(staged, "stage session");
+  RETURN_IF_ERROR(audit_->Commit(batch, {actor, "session.create", token.id(), "", DescribeToken(token)}, now));
+  by_hash_.emplace(hash, token);
+  return created;
+}
+
+std::vector<v1::Token> TokenStore::LiveSessions(absl::Time now) const {
+  std::vector<v1::Token> sessions;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [unused, token] : by_hash_) {
+    if (!token.directory_user().empty() && IsLive(token, now)) sessions.push_back(token);
+  }
+  return sessions;
+}
+
+absl::StatusOr<int> TokenStore::DeleteEndedSessions(absl::Time before) {
+  absl::MutexLock lock(&mu_);
+  rocksdb::WriteBatch batch;
+  std::vector<std::string> ended;
+  for (const auto& [hash, token] : by_hash_) {
+    if (token.directory_user().empty()) continue;
+    const bool expired = token.has_expires_at() && ToAbslTime(token.expires_at()) < before;
+    const bool revoked = token.has_revoked_at() && ToAbslTime(token.revoked_at()) < before;
+    if (!expired && !revoked) continue;
+    rocksdb::Status staged = batch.Delete(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash));
+    if (!staged.ok()) return FromRocksDb(staged, "stage session deletion");
+    ended.push_back(hash);
+  }
+  if (ended.empty()) return 0;
+  RETURN_IF_ERROR(database_->Write(batch, /*sync=*/true));
+  for (const std::string& hash : ended) by_hash_.erase(hash);
+  return static_cast<int>(ended.size());
+}
+
 absl::StatusOr<v1::Token> TokenStore::Authenticate(absl::string_view secret, absl::Time now) const {
   const absl::Status refused = absl::UnauthenticatedError("missing, unknown, expired or revoked token");
   if (!absl::StartsWith(secret, kSecretPrefix) || secret.size() > 128) return refused;

@@ -46,6 +46,18 @@ class TokenStore {
   // Revokes the token with this id (idempotent). NOT_FOUND for an unknown id.
   absl::StatusOr<v1::Token> Revoke(absl::string_view id, const Actor& actor, absl::Time now);
 
+  // A person's session token after a directory sign-in: named after `directory_user` (1-256 bytes, no control
+  // characters; several live sessions may share it), expiring after `ttl` (positive, at most a day). Audited as
+  // "session.create" with the person as actor. INVALID_ARGUMENT for a bad user, role or ttl.
+  absl::StatusOr<CreatedToken> CreateSession(absl::string_view directory_user, absl::string_view display_name,
+                                             v1::Role role, absl::Duration ttl, absl::Time now);
+
+  // Live session tokens (directory_user set, neither revoked nor expired).
+  std::vector<v1::Token> LiveSessions(absl::Time now) const;
+
+  // Deletes session tokens that expired or were revoked before `before` (their audit entries stay). Returns how many.
+  absl::StatusOr<int> DeleteEndedSessions(absl::Time before);
+
  private:
   TokenStore(Database* database, AuditLog* audit) : database_(database), audit_(audit) {}
 

@@ -68,6 +68,7 @@ class ChartTest(unittest.TestCase):
         "sizing": ["-f", os.path.join(VALUES, "sizing.yaml")],
         "backup": ["-f", os.path.join(VALUES, "backup.yaml")],
         "console": ["-f", os.path.join(VALUES, "console.yaml")],
+        "ldap": ["-f", os.path.join(VALUES, "ldap.yaml")],
         "everything": ["-f", os.path.join(VALUES, "cert-manager.yaml"), "-f", os.path.join(VALUES, "monitoring.yaml"),
                        "-f", os.path.join(VALUES, "simulator.yaml"), "-f", os.path.join(VALUES, "console.yaml")],
     }
@@ -319,6 +320,26 @@ class ChartTest(unittest.TestCase):
         _, _, _, failed = render("-f", f.name, check=False)
         self.assertNotEqual(failed.returncode, 0)
         self.assertIn("tls.existingSecret is required", failed.stderr)
+
+    def test_ldap_settings_with_the_bind_password_from_a_secret(self):
+        objects, *_ = render()
+        _, container = server_container(objects)
+        self.assertFalse([a for a in container["args"] if a.startswith("--ldap_")])
+
+        objects, *_ = render(*self.VALUE_SETS["ldap"])
+        statefulset, container = server_container(objects)
+        args = container["args"]
+        self.assertIn("--ldap_url=ldaps://dc1.hospital.example:636", args)
+        self.assertIn("--ldap_user_filter=(sAMAccountName={user})", args)
+        self.assertIn("--ldap_bind_password_file=/etc/pumptrack/ldap-bind/password", args)
+        self.assertIn("--ldap_ca=/etc/pumptrack/ldap-ca/ca.crt", args)
+        self.assertIn("--ldap_group_map=/etc/pumptrack/ldap/group-map.txt", args)
+        self.assertFalse([a for a in args if "password" in a and not a.startswith("--ldap_bind_password_file=")])
+        volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+        self.assertEqual(volumes["ldap-bind"]["secret"]["secretName"], "pumptrack-ldap")
+        self.assertEqual(volumes["ldap-ca"]["secret"]["secretName"], "hospital-ca")
+        config = one(objects, "ConfigMap", "pt-pumptrack-ldap")
+        self.assertIn("CN=Biomed,OU=Groups,DC=hospital,DC=example", config["data"]["group-map.txt"])
 
     def test_monitoring_objects_ship_the_rules_file_and_dashboard_unchanged(self):
         objects, *_ = render(*self.VALUE_SETS["monitoring"])

@@ -139,3 +139,19 @@ TEST(AuthzTableTest, UnknownMethodFailsClosed) {
 
 }  // namespace
 }  // namespace pumptrack::service
+
+namespace pumptrack::service {
+namespace {
+
+// #21: exactly one method needs no token, and it is the sign-in.
+TEST(AuthzTableTest, OnlySignInIsOpenToAnyone) {
+  for (const MethodPermission& entry : kMethodPermissions) {
+    EXPECT_EQ(entry.permission == Permission::kAnyone, entry.method == "/pumptrack.v1.AuthService/SignIn")
+        << entry.method;
+  }
+  EXPECT_FALSE(RoleGrants(v1::ROLE_UNSPECIFIED, Permission::kAnyPerson));
+  EXPECT_TRUE(RoleGrants(v1::ROLE_AUDITOR, Permission::kAnyPerson));
+}
+
+}  // namespace
+}  // namespace pumptrack::service
