@@ -143,7 +143,7 @@ class ProductTreeReader {
     for (std::size_t i = 0; i < names->size(); ++i) {
       const std::string item_path = Index(Child(path, "full_product_names"), i);
       RETURN_IF_ERROR(ExpectObject((*names)[i], item_path));
-      ASSIGN_OR_RETURN(v1::AdvisoryProduct* product, AddProduct((*names)[i], item_path));
+      ASSIGN_OR_RETURN(v1::AdvisoryProduct * product, AddProduct((*names)[i], item_path));
       product->set_needs_review(true);
       product->set_review_reason("defined in full_product_names, which names no vendor, product or version branch");
     }
@@ -187,7 +187,7 @@ class ProductTreeReader {
       // Other categories (product_family, architecture, ...) add nothing pumptrack matches on.
       ASSIGN_OR_RETURN(const Json* product, OptionalObject(branch, branch_path, "product"));
       if (product != nullptr) {
-        ASSIGN_OR_RETURN(v1::AdvisoryProduct* added, AddProduct(*product, Child(branch_path, "product")));
+        ASSIGN_OR_RETURN(v1::AdvisoryProduct * added, AddProduct(*product, Child(branch_path, "product")));
         SetVersion(inner, *added);
       }
       ASSIGN_OR_RETURN(const Json* children, OptionalArray(branch, branch_path, "branches"));
@@ -246,7 +246,7 @@ class ProductTreeReader {
     ASSIGN_OR_RETURN(const Json* full_name, RequiredObject(relationship, path, "full_product_name"));
     // Copied before AddProduct may reallocate the products.
     const v1::AdvisoryProduct component = advisory_.products(by_id_.at(reference));
-    ASSIGN_OR_RETURN(v1::AdvisoryProduct* product, AddProduct(*full_name, Child(path, "full_product_name")));
+    ASSIGN_OR_RETURN(v1::AdvisoryProduct * product, AddProduct(*full_name, Child(path, "full_product_name")));
     v1::AdvisoryProduct& added = *product;
     added.set_vendor(component.vendor());
     added.set_product_name(component.product_name());
@@ -415,7 +415,7 @@ absl::StatusOr<v1::Advisory> ParseCsafAdvisory(absl::string_view text) {
   }
   for (std::size_t i = 0; i < vulnerabilities->size(); ++i) {
     RETURN_IF_ERROR(ReadVulnerability((*vulnerabilities)[i], Index("vulnerabilities", i), products.product_ids(),
-                                           *advisory.add_vulnerabilities()));
+                                      *advisory.add_vulnerabilities()));
   }
   advisory.set_sha512(Sha512Hex(text));
   return advisory;

@@ -77,8 +77,8 @@ absl::Status Agent::Run() {
           return status;  // the buffer itself failed
         }
         if (!IsTransient(status.code()) && options_.fail_fast) {
-          return absl::Status(status.code(), absl::StrFormat("%s; %d reports undelivered", status.message(),
-                                                             buffer_->size()));
+          return absl::Status(status.code(),
+                              absl::StrFormat("%s; %d reports undelivered", status.message(), buffer_->size()));
         }
         if (!IsTransient(status.code())) backoff = options_.max_backoff;
         metrics_.AddReconnect();
@@ -98,9 +98,9 @@ absl::Status Agent::Run() {
     if (rounds_done && buffer_->size() == 0) return absl::OkStatus();
     now = absl::Now();
     if (now >= deadline) {
-      return absl::DeadlineExceededError(absl::StrFormat(
-          "%d reports undelivered after %s (kept in the buffer for the next run)", buffer_->size(),
-          absl::FormatDuration(options_.deadline)));
+      return absl::DeadlineExceededError(
+          absl::StrFormat("%d reports undelivered after %s (kept in the buffer for the next run)", buffer_->size(),
+                          absl::FormatDuration(options_.deadline)));
     }
     absl::Time wake = std::min(deadline, now + absl::Seconds(1));  // the gauges are refreshed at least every second
     if (!rounds_done) wake = std::min(wake, next_round);

@@ -70,17 +70,15 @@ class PrefixScan {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-bool IsEntryKey(const rocksdb::Slice& key) {
-  return key.size() == 10 && key[0] == kVersion && key[1] == kEntryTag;
-}
+bool IsEntryKey(const rocksdb::Slice& key) { return key.size() == 10 && key[0] == kVersion && key[1] == kEntryTag; }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Buffer>> Buffer::Open(const BufferOptions& options) {
   if (options.dir.empty()) return absl::InvalidArgumentError("the buffer needs a directory");
   if (options.max_entries < 1) {
-    return absl::InvalidArgumentError(absl::StrFormat("buffer max entries must be at least 1, got %d",
-                                                      options.max_entries));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("buffer max entries must be at least 1, got %d", options.max_entries));
   }
   rocksdb::Options db_options;
   db_options.create_if_missing = true;

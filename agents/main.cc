@@ -26,9 +26,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -54,7 +54,8 @@
 ABSL_FLAG(std::string, server, "localhost:50051", "The pumptrack service, host:port.");
 ABSL_FLAG(bool, insecure, false, "Use a plaintext channel instead of TLS (development only).");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signs the service's certificate.");
-ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate of this agent (mutual TLS); its subject is the agent's id.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate of this agent (mutual TLS); its subject is the agent's id.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of this agent's client certificate.");
 ABSL_FLAG(std::string, agent_id, "",
           "This agent's id, 1-64 characters from [A-Za-z0-9._:-]. Default: derived from the host name.");
@@ -74,8 +75,7 @@ ABSL_FLAG(int32_t, hl7_max_connections, 64, "hl7: connections served at once; mo
 ABSL_FLAG(std::string, buffer_dir, "",
           "Directory of the durable buffer (a small RocksDB). Default: a temporary directory removed at exit (not "
           "durable across restarts; development only).");
-ABSL_FLAG(int64_t, buffer_max, 1'000'000,
-          "Most observations buffered; when full the oldest are dropped and counted.");
+ABSL_FLAG(int64_t, buffer_max, 1'000'000, "Most observations buffered; when full the oldest are dropped and counted.");
 ABSL_FLAG(absl::Duration, deadline, absl::ZeroDuration(),
           "Give up when reports are still undelivered this long after start: exit 1 saying how many. 0 = none, "
           "except with --once, where 0 means 60s.");
@@ -208,16 +208,16 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
 
   if (!config.insecure) {
-    for (const auto& [flag, path, pem] :
-         {std::tuple{"--tls_ca", absl::GetFlag(FLAGS_tls_ca), &config.tls_ca},
-          std::tuple{"--tls_cert", absl::GetFlag(FLAGS_tls_cert), &config.tls_cert},
-          std::tuple{"--tls_key", absl::GetFlag(FLAGS_tls_key), &config.tls_key}}) {
+    for (const auto& [flag, path, pem] : {std::tuple{"--tls_ca", absl::GetFlag(FLAGS_tls_ca), &config.tls_ca},
+                                          std::tuple{"--tls_cert", absl::GetFlag(FLAGS_tls_cert), &config.tls_cert},
+                                          std::tuple{"--tls_key", absl::GetFlag(FLAGS_tls_key), &config.tls_key}}) {
       if (path.empty()) {
         return absl::InvalidArgumentError(
             absl::StrFormat("%s is required for mutual TLS (or pass --insecure for development only)", flag));
       }
       absl::StatusOr<std::string> contents = ReadPemFile(path);
-      if (!contents.ok()) return absl::InvalidArgumentError(absl::StrFormat("%s: %s", flag, contents.status().message()));
+      if (!contents.ok())
+        return absl::InvalidArgumentError(absl::StrFormat("%s: %s", flag, contents.status().message()));
       *pem = *std::move(contents);
     }
   }
@@ -334,8 +334,8 @@ class TemporaryDirectory {
     const char* tmp = std::getenv("TMPDIR");
     std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pumptrack-agent.XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
-      return absl::UnavailableError(absl::StrFormat("cannot create a temporary buffer directory: %s",
-                                                    std::strerror(errno)));
+      return absl::UnavailableError(
+          absl::StrFormat("cannot create a temporary buffer directory: %s", std::strerror(errno)));
     }
     path_ = pattern;
     return path_;
@@ -350,7 +350,6 @@ void BlockStopSignals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-
 // Abseil's --help lists only the flags of a file named like the program. Every flag of this program is defined in
 // this file, so --help and --helpshort list these and none of gRPC's or Abseil's (--helpfull shows everything).
 bool IsOwnFlagFile(absl::string_view file) {
@@ -361,8 +360,10 @@ bool IsOwnFlagFile(absl::string_view file) {
 
 int main(int argc, char** argv) {
   BlockStopSignals();  // before gRPC or anything else starts a thread
-  absl::SetProgramUsageMessage("Reports infusion pump observations to the pumptrack service.\n"
-                               "Usage: pumptrack-agent --server=HOST:PORT --tls_ca=PEM --tls_cert=PEM --tls_key=PEM [--adapter=sim] [flags]\n   or: pumptrack-agent --server=HOST:PORT --insecure --agent_id=ID ... (development only)");
+  absl::SetProgramUsageMessage(
+      "Reports infusion pump observations to the pumptrack service.\n"
+      "Usage: pumptrack-agent --server=HOST:PORT --tls_ca=PEM --tls_cert=PEM --tls_key=PEM [--adapter=sim] [flags]\n   "
+      "or: pumptrack-agent --server=HOST:PORT --insecure --agent_id=ID ... (development only)");
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = IsOwnFlagFile;
   usage_config.contains_helpshort_flags = IsOwnFlagFile;
@@ -443,13 +444,14 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on port {}", ports.empty() ? 0 : ports.front());
   }
 
-  spdlog::info("pumptrack-agent {} as {}: {} from the {} adapter to {} ({}), every {}; buffer {} ({} reports "
-               "waiting, at most {}; new devices are numbered from {})",
-               PUMPTRACK_VERSION,
-               config->uplink.agent_id.empty() ? std::string("<certificate subject>") : config->uplink.agent_id,
-               fleet, source->name(), config->server, config->insecure ? "plaintext" : "TLS",
-               absl::FormatDuration(config->agent.interval), config->buffer.dir, (*buffer)->size(),
-               config->buffer.max_entries, config->buffer.sequence_base);
+  spdlog::info(
+      "pumptrack-agent {} as {}: {} from the {} adapter to {} ({}), every {}; buffer {} ({} reports "
+      "waiting, at most {}; new devices are numbered from {})",
+      PUMPTRACK_VERSION,
+      config->uplink.agent_id.empty() ? std::string("<certificate subject>") : config->uplink.agent_id, fleet,
+      source->name(), config->server, config->insecure ? "plaintext" : "TLS",
+      absl::FormatDuration(config->agent.interval), config->buffer.dir, (*buffer)->size(), config->buffer.max_entries,
+      config->buffer.sequence_base);
   agents::Buffer& buffer_for_hl7 = **buffer;  // owned by the agent, which outlives the listener below
   agents::Agent agent(std::move(source), *std::move(buffer), *std::move(uplink), config->agent, metrics);
   // Declared after the agent so that it stops (and no longer writes to the buffer) before the agent is destroyed.

@@ -8,9 +8,10 @@ namespace {
 prometheus::Family<prometheus::Counter>& DroppedFamily(prometheus::Registry& registry) {
   return prometheus::BuildCounter()
       .Name("pumptrack_agent_reports_dropped_total")
-      .Help("Observations that left the buffer without being stored by the service, by reason: overflow (the "
-            "buffer was full; oldest dropped), rejected (the service refused the observation as invalid), "
-            "unencodable (could not be encoded for sending).")
+      .Help(
+          "Observations that left the buffer without being stored by the service, by reason: overflow (the "
+          "buffer was full; oldest dropped), rejected (the service refused the observation as invalid), "
+          "unencodable (could not be encoded for sending).")
       .Register(registry);
 }
 

@@ -140,14 +140,15 @@ class Uplink::Stream {
     }
     const ReportBatch& oldest = *in_flight_.front().batch;
     if (ack.batch_id() != oldest.batch_id()) {
-      return absl::InternalError(absl::StrFormat("the service acknowledged batch %d, expected batch %d",
-                                                 ack.batch_id(), oldest.batch_id()));
+      return absl::InternalError(
+          absl::StrFormat("the service acknowledged batch %d, expected batch %d", ack.batch_id(), oldest.batch_id()));
     }
     switch (ack.status()) {
       case pumptrack::v1::BATCH_STATUS_PROCESSED:
         if (ack.results_size() != oldest.observations_size()) {
-          return absl::InternalError(absl::StrFormat("the service answered batch %d with %d results for %d observations",
-                                                     ack.batch_id(), ack.results_size(), oldest.observations_size()));
+          return absl::InternalError(
+              absl::StrFormat("the service answered batch %d with %d results for %d observations", ack.batch_id(),
+                              ack.results_size(), oldest.observations_size()));
         }
         Tally(oldest, ack);
         if (on_ack_) on_ack_(in_flight_.front().ordinal * static_cast<size_t>(uplink_.options_.batch_size), ack);
@@ -222,8 +223,8 @@ class Uplink::Stream {
   bool made_progress_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-absl::StatusOr<std::unique_ptr<Uplink>> Uplink::Create(
-    std::unique_ptr<pumptrack::v1::AgentService::StubInterface> stub, UplinkOptions options) {
+absl::StatusOr<std::unique_ptr<Uplink>> Uplink::Create(std::unique_ptr<pumptrack::v1::AgentService::StubInterface> stub,
+                                                       UplinkOptions options) {
   if (stub == nullptr) return absl::InvalidArgumentError("uplink needs a stub");
   if (options.batch_size < 1 || options.batch_size > kMaxBatchSize) {
     return absl::InvalidArgumentError(
@@ -254,8 +255,7 @@ absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundRepor
   return SendRound(std::move(observations), report, AckCallback());
 }
 
-absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundReport* report,
-                               const AckCallback& on_ack) {
+absl::Status Uplink::SendRound(std::vector<Observation> observations, RoundReport* report, const AckCallback& on_ack) {
   *report = RoundReport{};
   report->observations = observations.size();
   if (observations.empty()) return absl::OkStatus();
@@ -338,8 +338,8 @@ absl::Status Uplink::RunStream(std::deque<PendingBatch>& pending, absl::Time dea
   if (!finish_status.ok()) {
     absl::Status status = FromGrpcStatus(finish_status);
     if (status.code() == absl::StatusCode::kDeadlineExceeded) {
-      return absl::DeadlineExceededError(absl::StrFormat("the round was not acknowledged within %s",
-                                                         absl::FormatDuration(options_.round_timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrFormat("the round was not acknowledged within %s", absl::FormatDuration(options_.round_timeout)));
     }
     return status;
   }

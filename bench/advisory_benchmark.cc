@@ -89,7 +89,8 @@ int Main() {
   for (int d = 0; d < devices; ++d) {
     const int m = d % models;
     engine::DeviceUpdate update;
-    update.targets = {rules::ComponentTarget(Battery(m)), rules::ComponentTarget(Wifi(m)), rules::ModelTarget(Model(m))};
+    update.targets = {rules::ComponentTarget(Battery(m)), rules::ComponentTarget(Wifi(m)),
+                      rules::ModelTarget(Model(m))};
     index.Load(absl::StrFormat("PT-%07d", d), update);
   }
   std::printf("fleet index: %d devices, %d models, loaded in %.2f s, %.1f MB\n", devices, models,
@@ -136,11 +137,12 @@ int Main() {
       for (const rules::Violation& v : next->Evaluate(device)) violations += v.rule == "advisory." + id ? 1 : 0;
     }
     const absl::Duration total = absl::Now() - start;
-    std::printf("run %d: one new advisory (%s, targets %zu) against %d devices: compile %.1f ms, %zu devices found in "
-                "%.1f ms, matched in %.1f ms, %zu VULNERABLE; total %.3f s\n",
-                run + 1, id.c_str(), targets.size(), devices, absl::ToDoubleMilliseconds(compile), tags.size(),
-                absl::ToDoubleMilliseconds(found - compile), absl::ToDoubleMilliseconds(total - found), violations,
-                absl::ToDoubleSeconds(total));
+    std::printf(
+        "run %d: one new advisory (%s, targets %zu) against %d devices: compile %.1f ms, %zu devices found in "
+        "%.1f ms, matched in %.1f ms, %zu VULNERABLE; total %.3f s\n",
+        run + 1, id.c_str(), targets.size(), devices, absl::ToDoubleMilliseconds(compile), tags.size(),
+        absl::ToDoubleMilliseconds(found - compile), absl::ToDoubleMilliseconds(total - found), violations,
+        absl::ToDoubleSeconds(total));
   }
   return 0;
 }

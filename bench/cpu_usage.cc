@@ -47,7 +47,9 @@ double StatCpuSeconds(const std::string& path, std::string* name) {
   return TicksToSeconds(utime + stime);
 }
 
-double ProcessCpuSeconds(const std::string& pid) { return StatCpuSeconds(absl::StrCat("/proc/", pid, "/stat"), nullptr); }
+double ProcessCpuSeconds(const std::string& pid) {
+  return StatCpuSeconds(absl::StrCat("/proc/", pid, "/stat"), nullptr);
+}
 
 // Thread id -> (name, CPU seconds) for every thread of `pid`.
 std::map<std::string, ThreadCpu> ThreadCpuSeconds(int pid) {

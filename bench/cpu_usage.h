@@ -17,10 +17,10 @@ struct ThreadCpu {
 // CPU used during the measurement window, in cores (CPU seconds per second: 1.0 is one core kept busy); -1 when
 // unknown. Read from /proc.
 struct CpuUse {
-  int cores = 0;        // on the machine
-  double load = -1;     // this process
-  double server = -1;   // the service's process, if its pid is known
-  double machine = -1;  // every process on the machine
+  int cores = 0;                                  // on the machine
+  double load = -1;                               // this process
+  double server = -1;                             // the service's process, if its pid is known
+  double machine = -1;                            // every process on the machine
   std::vector<ThreadCpu> busiest_server_threads;  // busiest first
 
   // What the rest of the machine used besides the load tool and the service.

@@ -11,12 +11,13 @@
 // 5 s, so all their deadlines pass within one second (a ward's network going down). Both print the lag of each flag
 // after that device's own deadline (last seen + threshold, exact: not rounded to any resolution).
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <sys/resource.h>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -27,18 +28,18 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "agents/sim/hospital.h"
 #include "benchmark/benchmark.h"
+#include "engine/finding_engine.h"
+#include "engine/findings_runtime.h"
+#include "engine/ingest_metrics.h"
+#include "engine/ingest_pipeline.h"
 #include "prometheus/registry.h"
 #include "rules/checks.h"
 #include "rules/policy.h"
-#include "engine/finding_engine.h"
-#include "engine/findings_runtime.h"
-#include "engine/ingest_pipeline.h"
-#include "engine/ingest_metrics.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
@@ -252,7 +253,8 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration spread, abs
     } while (below != 0);
     std::sort(lags_ms.begin(), lags_ms.end());
     auto pct = [&](double p) {
-      return lags_ms.empty() ? 0.0 : lags_ms[std::min(lags_ms.size() - 1, static_cast<std::size_t>(p * lags_ms.size()))];
+      return lags_ms.empty() ? 0.0
+                             : lags_ms[std::min(lags_ms.size() - 1, static_cast<std::size_t>(p * lags_ms.size()))];
     };
     std::printf("devices                %lld\n", static_cast<long long>(n));
     std::printf("fill (Apply, no sync)  %.1f s\n", absl::ToDoubleSeconds(fill));
@@ -262,9 +264,10 @@ int RunMissing(std::int64_t n, absl::Duration window, absl::Duration spread, abs
                 static_cast<double>((*finding_engine)->index_bytes()) / static_cast<double>(n));
     std::printf("flagged in %.0f s       %zu (expected about %.0f)\n", absl::ToDoubleSeconds(run), lags_ms.size(),
                 static_cast<double>(n) * std::min(1.0, absl::FDivDuration(run, spread)));
-    std::printf("process CPU from t0 until the detector stopped  %.2f s (%.1f us per flagged device)\n",
-                absl::ToDoubleSeconds(detection_cpu),
-                lags_ms.empty() ? 0.0 : absl::ToDoubleMicroseconds(detection_cpu) / static_cast<double>(lags_ms.size()));
+    std::printf(
+        "process CPU from t0 until the detector stopped  %.2f s (%.1f us per flagged device)\n",
+        absl::ToDoubleSeconds(detection_cpu),
+        lags_ms.empty() ? 0.0 : absl::ToDoubleMicroseconds(detection_cpu) / static_cast<double>(lags_ms.size()));
     std::printf("flag lag after deadline p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", pct(0.5), pct(0.99),
                 lags_ms.empty() ? 0.0 : lags_ms.back());
     ingest.Stop();

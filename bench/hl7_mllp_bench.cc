@@ -43,25 +43,27 @@ std::string Message(int connection, int i, int pumps) {
   const int pump = (connection * 7919 + i) % pumps;
   const std::string eui = absl::StrFormat("0012210000%06X", pump);
   const std::string tag = absl::StrFormat("PT-%05d", pump);
-  return absl::StrCat(
-      "\x0b", "MSH|^~\\&|PUMP_GW|ACME|PUMPTRACK|HOSP|20261206120000+0000||ORU^R01^ORU_R01|C", connection, "-", i,
-      "|P|2.6|||NE|AL\r"
-      "PID|||MRN-1^^^HOSP^MR||DOE^JANE\r"
-      "OBR|1|||69985^MDC_DEV_PUMP_INFUS_MDS^MDC\r"
-      "OBX|1||69985^MDC_DEV_PUMP_INFUS_MDS^MDC|1.0.0.0|||||||X|||||||", eui, "^EUI-64~", tag, "^ASSET\r",
-      "OBX|2|ST|67972^MDC_ATTR_SYS_ID^MDC|1.0.0.1|", eui, "||||||F\r",
-      "OBX|3|XCN|67880^MDC_ATTR_ID_MODEL^MDC|1.0.0.2|Acme Medical^Infusia 500||||||F\r"
-      "OBX|4|ST|531972^MDC_ID_PROD_SPEC_SERIAL^MDC|1.0.0.3|SN-", pump, "||||||F\r"
-      "OBX|5|ST|531976^MDC_ID_PROD_SPEC_FW^MDC|1.0.0.4|12.1.3||||||F\r"
-      "OBX|6|NM|67996^MDC_ATTR_VAL_BATT_CHARGE^MDC|1.0.0.5|87|262688^MDC_DIM_PERCENT^MDC|||||F\r"
-      "OBX|7||MDCX_PUMP_WIFI_MODULE^Wi-Fi module^MDC|1.2.0.0|||||||X\r"
-      "OBX|8|XCN|67880^MDC_ATTR_ID_MODEL^MDC|1.2.0.1|Acme Medical^WLAN-7||||||F\r"
-      "OBX|9|ST|531974^MDC_ID_PROD_SPEC_HW^MDC|1.2.0.2|B||||||F\r"
-      "OBX|10|ST|531976^MDC_ID_PROD_SPEC_FW^MDC|1.2.0.3|4.2.1||||||F\r"
-      "OBX|11||MDCX_PUMP_BATTERY_MODULE^Battery module^MDC|1.3.0.0|||||||X\r"
-      "OBX|12|ST|531975^MDC_ID_PROD_SPEC_SW^MDC|1.3.0.1|2.0||||||F\r"
-      "OBX|13|PL|MDCX_ATTR_LOC^Location^MDC|1.0.0.6|5W^512^^GENERAL^^^NORTH^3||||||F\r",
-      "\x1c\r");
+  return absl::StrCat("\x0b", "MSH|^~\\&|PUMP_GW|ACME|PUMPTRACK|HOSP|20261206120000+0000||ORU^R01^ORU_R01|C",
+                      connection, "-", i,
+                      "|P|2.6|||NE|AL\r"
+                      "PID|||MRN-1^^^HOSP^MR||DOE^JANE\r"
+                      "OBR|1|||69985^MDC_DEV_PUMP_INFUS_MDS^MDC\r"
+                      "OBX|1||69985^MDC_DEV_PUMP_INFUS_MDS^MDC|1.0.0.0|||||||X|||||||",
+                      eui, "^EUI-64~", tag, "^ASSET\r", "OBX|2|ST|67972^MDC_ATTR_SYS_ID^MDC|1.0.0.1|", eui, "||||||F\r",
+                      "OBX|3|XCN|67880^MDC_ATTR_ID_MODEL^MDC|1.0.0.2|Acme Medical^Infusia 500||||||F\r"
+                      "OBX|4|ST|531972^MDC_ID_PROD_SPEC_SERIAL^MDC|1.0.0.3|SN-",
+                      pump,
+                      "||||||F\r"
+                      "OBX|5|ST|531976^MDC_ID_PROD_SPEC_FW^MDC|1.0.0.4|12.1.3||||||F\r"
+                      "OBX|6|NM|67996^MDC_ATTR_VAL_BATT_CHARGE^MDC|1.0.0.5|87|262688^MDC_DIM_PERCENT^MDC|||||F\r"
+                      "OBX|7||MDCX_PUMP_WIFI_MODULE^Wi-Fi module^MDC|1.2.0.0|||||||X\r"
+                      "OBX|8|XCN|67880^MDC_ATTR_ID_MODEL^MDC|1.2.0.1|Acme Medical^WLAN-7||||||F\r"
+                      "OBX|9|ST|531974^MDC_ID_PROD_SPEC_HW^MDC|1.2.0.2|B||||||F\r"
+                      "OBX|10|ST|531976^MDC_ID_PROD_SPEC_FW^MDC|1.2.0.3|4.2.1||||||F\r"
+                      "OBX|11||MDCX_PUMP_BATTERY_MODULE^Battery module^MDC|1.3.0.0|||||||X\r"
+                      "OBX|12|ST|531975^MDC_ID_PROD_SPEC_SW^MDC|1.3.0.1|2.0||||||F\r"
+                      "OBX|13|PL|MDCX_ATTR_LOC^Location^MDC|1.0.0.6|5W^512^^GENERAL^^^NORTH^3||||||F\r",
+                      "\x1c\r");
 }
 
 // Sends `messages` messages, `window` at a time; returns how many were answered AA.
@@ -147,11 +149,12 @@ int main(int argc, char** argv) {
   for (std::thread& t : clients) t.join();
   const absl::Duration elapsed = absl::Now() - start;
   const hl7::MllpCounters counters = (*server)->counters();
-  std::printf("connections=%d window=%d messages=%lld accepted(AA)=%lld buffered=%lld seconds=%.2f "
-              "messages_per_second=%.0f\n",
-              connections, window, static_cast<long long>(connections) * messages,
-              static_cast<long long>(accepted.load()), static_cast<long long>((*buffer)->size()),
-              absl::ToDoubleSeconds(elapsed), static_cast<double>(accepted.load()) / absl::ToDoubleSeconds(elapsed));
+  std::printf(
+      "connections=%d window=%d messages=%lld accepted(AA)=%lld buffered=%lld seconds=%.2f "
+      "messages_per_second=%.0f\n",
+      connections, window, static_cast<long long>(connections) * messages, static_cast<long long>(accepted.load()),
+      static_cast<long long>((*buffer)->size()), absl::ToDoubleSeconds(elapsed),
+      static_cast<double>(accepted.load()) / absl::ToDoubleSeconds(elapsed));
   (void)counters;
   server->reset();
   buffer->reset();

@@ -1,8 +1,8 @@
 // pumptrack-load: plays a fleet of simulated infusion pumps against a local pumptrackd and measures durable report
 // throughput, acknowledgement latency and GetDevice latency under that load. See docs/PERFORMANCE.md.
-#include <cstdlib>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,8 +48,8 @@ struct Results {
 
 std::optional<std::string> CheckConfig(const LoadConfig& config) {
   int port = 0;
-  if (!absl::StartsWith(config.target, "127.0.0.1:") ||
-      !absl::SimpleAtoi(config.target.substr(10), &port) || port <= 0 || port > 65535) {
+  if (!absl::StartsWith(config.target, "127.0.0.1:") || !absl::SimpleAtoi(config.target.substr(10), &port) ||
+      port <= 0 || port > 65535) {
     return "--target must be 127.0.0.1:PORT (the load tool only talks to loopback)";
   }
   if (config.devices < 1 || config.devices > 99'999) return "--devices must be within 1-99999";
@@ -160,20 +160,19 @@ void PrintCpuUse(const LoadConfig& config, const Results& r) {
 void PrintSummary(const LoadConfig& config, const Results& r) {
   const ReportCounts& c = r.reports.in_window;
   absl::PrintF("pumptrack-load: %s; %s measured after %s warm-up\n", ModeLine(config),
-              absl::FormatDuration(config.duration), absl::FormatDuration(config.warmup));
-  absl::PrintF("  durable reports/s : %.0f  (%d accepted in the window)\n", PerSecond(c.accepted, config),
-              c.accepted);
+               absl::FormatDuration(config.duration), absl::FormatDuration(config.warmup));
+  absl::PrintF("  durable reports/s : %.0f  (%d accepted in the window)\n", PerSecond(c.accepted, config), c.accepted);
   absl::PrintF("  other outcomes    : duplicate %d, rejected %d, overloaded %d, unavailable %d\n", c.duplicate,
-              c.rejected, c.overloaded, c.unavailable);
+               c.rejected, c.overloaded, c.unavailable);
   absl::PrintF("  %s : %s\n", config.unary ? "Report latency   " : "batch ack latency",
-              LatencyLine(r.reports.ack_latency.Summarize()));
+               LatencyLine(r.reports.ack_latency.Summarize()));
   absl::PrintF("  whole run         : %d observations sent, %d acknowledged, %d failed calls, %d protocol errors\n",
-              r.reports.sent, r.reports.acknowledged, r.reports.failed_calls, r.reports.protocol_errors);
+               r.reports.sent, r.reports.acknowledged, r.reports.failed_calls, r.reports.protocol_errors);
   if (config.query_rate > 0) {
     const QueryStats& q = r.queries;
     absl::PrintF("  GetDevice latency : %s\n", LatencyLine(q.latency.Summarize()));
     absl::PrintF("  GetDevice answers : %d found, %d not found, %d errors, %d stale, %d skipped (target %.0f/s)\n",
-                q.found, q.not_found, q.errors, q.stale, q.skipped, config.query_rate);
+                 q.found, q.not_found, q.errors, q.stale, q.skipped, config.query_rate);
   }
   PrintCpuUse(config, r);
   if (!r.reports.first_error.empty()) absl::PrintF("  first error       : %s\n", r.reports.first_error);
@@ -193,34 +192,31 @@ std::string JsonLine(const LoadConfig& config, const Results& r) {
   return absl::StrCat(
       "{",
       absl::StrFormat(R"("mode": "%s", "devices": %d, "streams": %d, "batch": %d, "inflight": %d, )",
-                      config.unary ? "unary" : "stream", config.devices, config.streams, config.unary ? 1 : config.batch,
-                      config.inflight),
+                      config.unary ? "unary" : "stream", config.devices, config.streams,
+                      config.unary ? 1 : config.batch, config.inflight),
       absl::StrFormat(R"("duration_s": %.1f, "warmup_s": %.1f, "query_rate": %.0f, )",
-                      absl::ToDoubleSeconds(config.duration), absl::ToDoubleSeconds(config.warmup),
-                      config.query_rate),
+                      absl::ToDoubleSeconds(config.duration), absl::ToDoubleSeconds(config.warmup), config.query_rate),
       absl::StrFormat(R"("durable_reports_per_s": %.1f, "accepted": %d, "duplicate": %d, "rejected": %d, )",
                       PerSecond(c.accepted, config), c.accepted, c.duplicate, c.rejected),
       absl::StrFormat(R"("overloaded": %d, "unavailable": %d, "sent": %d, "acknowledged": %d, )", c.overloaded,
                       c.unavailable, r.reports.sent, r.reports.acknowledged),
       absl::StrFormat(R"("failed_calls": %d, "protocol_errors": %d, )", r.reports.failed_calls,
                       r.reports.protocol_errors),
-      JsonLatency("ack", r.reports.ack_latency.Summarize()), ", ",
-      JsonLatency("get_device", q.latency.Summarize()), ", ",
+      JsonLatency("ack", r.reports.ack_latency.Summarize()), ", ", JsonLatency("get_device", q.latency.Summarize()),
+      ", ",
       absl::StrFormat(R"("get_device_found": %d, "get_device_not_found": %d, "get_device_errors": %d, )", q.found,
                       q.not_found, q.errors),
       absl::StrFormat(R"("get_device_stale": %d, "cores": %d, "load_cpu_cores": %.2f, "server_cpu_cores": %.2f, )",
                       q.stale, r.cpu.cores, r.cpu.load, r.cpu.server),
       absl::StrFormat(R"("other_cpu_cores": %.2f, "server_busiest_thread_cores": %.2f, )", r.cpu.others(),
                       r.cpu.busiest_server_threads.empty() ? -1.0 : r.cpu.busiest_server_threads.front().cores),
-      absl::StrFormat(R"("server_cpu_us_per_report": %.1f)", ServerMicrosPerReport(config, r)),
-      "}");
+      absl::StrFormat(R"("server_cpu_us_per_report": %.1f)", ServerMicrosPerReport(config, r)), "}");
 }
 
 // Success means the run worked, not that it was fast: every call ended well and every answer made sense.
 bool RunWasClean(const Results& r) {
   return r.reports.failed_calls == 0 && r.reports.protocol_errors == 0 && r.reports.acknowledged == r.reports.sent &&
-         r.reports.in_window.accepted > 0 && r.queries.errors == 0 && r.queries.not_found == 0 &&
-         r.queries.stale == 0;
+         r.reports.in_window.accepted > 0 && r.queries.errors == 0 && r.queries.not_found == 0 && r.queries.stale == 0;
 }
 
 }  // namespace

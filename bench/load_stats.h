@@ -64,11 +64,11 @@ struct ReportCounts {
 
 // What one report worker (a stream, or a set of unary callers) saw.
 struct ReportStats {
-  ReportCounts in_window;       // outcomes acknowledged inside the measurement window
-  LatencySamples ack_latency;   // per batch (stream) or per call (unary), acknowledged inside the window
-  std::uint64_t sent = 0;       // observations sent over the whole run
-  std::uint64_t acknowledged = 0;  // observations with any outcome over the whole run
-  std::uint64_t failed_calls = 0;  // calls or streams that ended with a non-OK status
+  ReportCounts in_window;             // outcomes acknowledged inside the measurement window
+  LatencySamples ack_latency;         // per batch (stream) or per call (unary), acknowledged inside the window
+  std::uint64_t sent = 0;             // observations sent over the whole run
+  std::uint64_t acknowledged = 0;     // observations with any outcome over the whole run
+  std::uint64_t failed_calls = 0;     // calls or streams that ended with a non-OK status
   std::uint64_t protocol_errors = 0;  // acknowledgements out of order or with the wrong number of results
   std::string first_error;
 
@@ -80,9 +80,9 @@ struct QueryStats {
   std::uint64_t found = 0;
   std::uint64_t not_found = 0;  // the service denied a device it had acknowledged as durable
   std::uint64_t errors = 0;
-  std::uint64_t stale = 0;      // the device's sequence was below one already acknowledged as accepted
-  std::uint64_t skipped = 0;    // ticks with no reported device to ask about yet
-  LatencySamples latency;       // answers received inside the window
+  std::uint64_t stale = 0;    // the device's sequence was below one already acknowledged as accepted
+  std::uint64_t skipped = 0;  // ticks with no reported device to ask about yet
+  LatencySamples latency;     // answers received inside the window
   std::string first_error;
 };
 

@@ -88,8 +88,7 @@ class FloorReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byte
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-class FloorService final
-    : public v1::AgentService::WithRawCallbackMethod_ReportStream<v1::AgentService::Service> {
+class FloorService final : public v1::AgentService::WithRawCallbackMethod_ReportStream<v1::AgentService::Service> {
  public:
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ReportStream(
       grpc::CallbackServerContext* /*context*/) override {

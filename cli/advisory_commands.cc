@@ -237,7 +237,8 @@ absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& t
     if (!v.cve().empty() && std::find(cves.begin(), cves.end(), v.cve()) == cves.end()) cves.push_back(v.cve());
     for (const v1::CvssV3Score& score : v.scores()) max_score = std::max(max_score, score.base_score());
     for (const v1::Remediation& r : v.remediations()) {
-      std::string line = absl::StrCat(r.category(), ": ", r.details(), r.url().empty() ? "" : absl::StrCat(" ", r.url()));
+      std::string line =
+          absl::StrCat(r.category(), ": ", r.details(), r.url().empty() ? "" : absl::StrCat(" ", r.url()));
       if (std::find(remediations.begin(), remediations.end(), line) == remediations.end()) {
         remediations.push_back(std::move(line));
       }
@@ -262,8 +263,8 @@ absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& t
   for (const v1::AffectedUnit& unit : report.units()) total += unit.devices_size();
   out << "affected pumps: " << total << '\n';
   for (const v1::AffectedUnit& unit : report.units()) {
-    out << '\n' << Printable(absl::StrCat(OrDash(unit.facility()), " / ", OrDash(unit.unit()), " (",
-                                          unit.devices_size(), ")"))
+    out << '\n'
+        << Printable(absl::StrCat(OrDash(unit.facility()), " / ", OrDash(unit.unit()), " (", unit.devices_size(), ")"))
         << '\n';
     TextTable table({"ASSET TAG", "LOCATION", "CUSTODY", "LAST SEEN", "SEVERITY", "FINDING"});
     for (const v1::AffectedDevice& d : unit.devices()) {
@@ -294,8 +295,8 @@ std::vector<std::string> SimilarModels(const std::string& vendor, const std::str
 
 absl::Status ListUnmapped(const AdvisoryServices& services) {
   v1::PolicyInfo info;
-  const grpc::Status status = services.policy.stub.GetPolicy(NewCallContext(services.policy.connection).get(),
-                                                             v1::GetPolicyRequest(), &info);
+  const grpc::Status status =
+      services.policy.stub.GetPolicy(NewCallContext(services.policy.connection).get(), v1::GetPolicyRequest(), &info);
   if (!status.ok()) return FromRpcStatus(status, "policy", services.policy.connection);
   v1::Policy policy;
   if (!google::protobuf::TextFormat::ParseFromString(info.text(), &policy)) {

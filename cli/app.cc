@@ -1,10 +1,11 @@
 #include "cli/app.h"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
-#include <unistd.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,18 +17,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "cli/cli_options.h"
 #include "cli/advisory_commands.h"
 #include "cli/backup_commands.h"
+#include "cli/cli_options.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/custody_app.h"
-#include "cli/maintenance_app.h"
 #include "cli/errors.h"
 #include "cli/finding_app.h"
 #include "cli/finding_commands.h"
 #include "cli/flags.h"
 #include "cli/login_commands.h"
+#include "cli/maintenance_app.h"
 #include "cli/security_commands.h"
 
 namespace pumptrack::cli {
@@ -125,9 +126,9 @@ v1::DeviceKey RequireDeviceKey(const DeviceKeyArgs& args) {
 
 // --since, --start and --end for a command that shows `what` ("changes", "entries") within a time range.
 void AddTimeRangeOptions(CLI::App& command, TimeRangeArgs& args, const std::string& what) {
-  CLI::Option* since = AddParsedOption(command, "--since", "DURATION",
-                                       absl::StrCat("Only ", what, " within this long before now, e.g. 24h or 7d"),
-                                       ParsePositiveDuration, [&args](absl::Duration duration) { args.since = duration; });
+  CLI::Option* since = AddParsedOption(
+      command, "--since", "DURATION", absl::StrCat("Only ", what, " within this long before now, e.g. 24h or 7d"),
+      ParsePositiveDuration, [&args](absl::Duration duration) { args.since = duration; });
   CLI::Option* start =
       AddParsedOption(command, "--start", "TIME", absl::StrCat("Only ", what, " at or after this RFC 3339 time"),
                       ParseRfc3339, [&args](absl::Time time) { args.start = time; });
@@ -257,8 +258,8 @@ void AddTokensCreate(CLI::App& tokens, CommandLine& line, CreateTokenOptions& op
   create->add_option("--name", options.name, "Who or what the token is for, e.g. alice.biomed or grafana")
       ->type_name("NAME")
       ->required();
-  AddParsedOption(*create, "--role", "ROLE", "viewer, transport, asset_manager, auditor, admin or technician", ParseRole,
-                  [&options](v1::Role role) { options.role = role; })
+  AddParsedOption(*create, "--role", "ROLE", "viewer, transport, asset_manager, auditor, admin or technician",
+                  ParseRole, [&options](v1::Role role) { options.role = role; })
       ->required();
   AddParsedOption(*create, "--ttl", "DURATION", "Valid for this long, e.g. 90d or 12h (default: no expiry)",
                   ParsePositiveDuration, [&options](absl::Duration ttl) { options.ttl = ttl; });
@@ -374,26 +375,27 @@ void AddAdvisoryCommands(CLI::App& app, CommandLine& line, AdvisoryArgs& args) {
   import->callback([&line, &args] {
     line.command = [files = args.files, keyring = args.keyring](const Session& session) {
       return Done(ImportAdvisories(session.advisories, files, keyring));
-    };
-  });
-  CLI::App* list = advisories->add_subcommand("list", "List imported advisories with their affected pumps");
-  list->callback([&line] {
-    line.command = [](const Session& session) { return Done(ListAdvisories(session.advisories)); };
-  });
-  CLI::App* show = advisories->add_subcommand(
-      "show", "Show an advisory and its affected pumps by facility and unit, with the remediation");
-  show->add_option("ID", args.tracking_id, "Tracking id, e.g. ICSMA-23-193-01")->required();
-  show->callback([&line, &args] {
-    line.command = [id = args.tracking_id](const Session& session) {
-      return Done(ShowAdvisory(AdvisoryServicesOf(session), id));
-    };
-  });
-  CLI::App* unmapped = advisories->add_subcommand(
-      "unmapped", "List imported products the policy's advisory_products maps to nothing, with look-alike models");
-  unmapped->callback([&line] {
-    line.command = [](const Session& session) { return Done(ListUnmapped(AdvisoryServicesOf(session))); };
-  });
-}
+};
+}  // namespace
+);
+CLI::App* list = advisories->add_subcommand("list", "List imported advisories with their affected pumps");
+list->callback([&line] {
+  line.command = [](const Session& session) { return Done(ListAdvisories(session.advisories)); };
+});
+CLI::App* show = advisories->add_subcommand(
+    "show", "Show an advisory and its affected pumps by facility and unit, with the remediation");
+show->add_option("ID", args.tracking_id, "Tracking id, e.g. ICSMA-23-193-01")->required();
+show->callback([&line, &args] {
+  line.command = [id = args.tracking_id](const Session& session) {
+    return Done(ShowAdvisory(AdvisoryServicesOf(session), id));
+  };
+});
+CLI::App* unmapped = advisories->add_subcommand(
+    "unmapped", "List imported products the policy's advisory_products maps to nothing, with look-alike models");
+unmapped->callback([&line] {
+  line.command = [](const Session& session) { return Done(ListUnmapped(AdvisoryServicesOf(session))); };
+});
+}  // namespace pumptrack::cli
 
 // --- audit -----------------------------------------------------------------------------------------------------------
 
@@ -607,12 +609,12 @@ Environment Environment::FromProcess() {
   const char* token = std::getenv("PUMPTRACK_TOKEN");
   const char* xdg_config_home = std::getenv("XDG_CONFIG_HOME");
   const char* home = std::getenv("HOME");
-  return Environment{.server = server == nullptr ? "" : server,
-                     .token = token == nullptr ? "" : token,
-                     .now = absl::Now(),
-                     .session_file = SessionFilePath(xdg_config_home == nullptr ? "" : xdg_config_home,
-                                                     home == nullptr ? "" : home),
-                     .stdin_is_terminal = isatty(STDIN_FILENO) == 1};
+  return Environment{
+      .server = server == nullptr ? "" : server,
+      .token = token == nullptr ? "" : token,
+      .now = absl::Now(),
+      .session_file = SessionFilePath(xdg_config_home == nullptr ? "" : xdg_config_home, home == nullptr ? "" : home),
+      .stdin_is_terminal = isatty(STDIN_FILENO) == 1};
 }
 
 int Run(int argc, const char* const* argv, const Environment& environment, std::ostream& out, std::ostream& err) {

@@ -58,8 +58,8 @@ absl::Status VerifyBackup(const BackupContext& context, const std::string& dir, 
     return FromRpcStatus(status, absl::StrCat("backup ", backup_id, " in ", dir), context.connection);
   }
   if (context.format == OutputFormat::kJson) return PrintJson(backup, context.out);
-  context.out << Printable(absl::StrCat("backup ", backup.backup_id(), " in ", backup.dir(), " verified: ",
-                                        Summary(backup)))
+  context.out << Printable(
+                     absl::StrCat("backup ", backup.backup_id(), " in ", backup.dir(), " verified: ", Summary(backup)))
               << '\n';
   return absl::OkStatus();
 }

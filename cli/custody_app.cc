@@ -76,8 +76,9 @@ void AddCheckOut(CLI::App& custody, CustodyBindings& bindings, const Choose& cho
 
 void AddCheckIn(CLI::App& custody, CustodyBindings& bindings, const Choose& choose) {
   CLI::App* checkin = custody.add_subcommand(
-      "checkin", "Hand a pump over at a unit (role transport): the re-verification gate makes it available there or "
-                 "quarantines it, naming every reason");
+      "checkin",
+      "Hand a pump over at a unit (role transport): the re-verification gate makes it available there or "
+      "quarantines it, naming every reason");
   v1::CheckInRequest& request = bindings.checkin;
   AddTagArg(*checkin, bindings.change.asset_tag);
   AddTextOption(*checkin, "--at", "UNIT", "Where it is handed over: a unit of the policy's site, e.g. icu-1",
@@ -98,8 +99,8 @@ void AddCheckIn(CLI::App& custody, CustodyBindings& bindings, const Choose& choo
 }
 
 // quarantine, release, maintenance and retire: TAG and an optional free-text `text_flag`.
-void AddChange(CLI::App& custody, const std::string& name, const std::string& description,
-               const std::string& text_flag, CustodyChange& change, const Choose& choose, ChangeRun run) {
+void AddChange(CLI::App& custody, const std::string& name, const std::string& description, const std::string& text_flag,
+               CustodyChange& change, const Choose& choose, ChangeRun run) {
   CLI::App* command = custody.add_subcommand(name, description);
   AddTagArg(*command, change.asset_tag);
   command->add_option(text_flag, change.reason, "Optional, up to 1024 characters; never patient data")
@@ -129,9 +130,10 @@ void AddList(CLI::App& custody, bool& overdue_only, const Choose& choose) {
 }
 
 void AddFindAvailable(CLI::App& app, CustodyBindings& bindings, const Choose& choose) {
-  CLI::App* find = app.add_subcommand(
-      "find-available", "Find available pumps nearest a unit (same unit, floor, building, facility), freshest first, "
-                        "with the unit's PAR level");
+  CLI::App* find =
+      app.add_subcommand("find-available",
+                         "Find available pumps nearest a unit (same unit, floor, building, facility), freshest first, "
+                         "with the unit's PAR level");
   find->add_option("--near", bindings.near_unit, "A unit of the policy's site, e.g. icu-1")
       ->type_name("UNIT")
       ->required();

@@ -63,10 +63,9 @@ absl::Status CheckOut(const CustodyContext& context, const v1::CheckOutRequest& 
 }
 
 absl::Status CheckIn(const CustodyContext& context, const v1::CheckInRequest& request) {
-  return RunAction(context, &v1::CustodyService::StubInterface::CheckIn, request,
-                   [&](const v1::CustodyResult& result) {
-                     PrintCheckInOutcome(request.asset_tag(), result, context.out);
-                   });
+  return RunAction(context, &v1::CustodyService::StubInterface::CheckIn, request, [&](const v1::CustodyResult& result) {
+    PrintCheckInOutcome(request.asset_tag(), result, context.out);
+  });
 }
 
 absl::Status Quarantine(const CustodyContext& context, const CustodyChange& change) {
@@ -93,8 +92,8 @@ absl::Status Retire(const CustodyContext& context, const CustodyChange& change) 
 }
 
 absl::StatusOr<std::vector<v1::CustodyEvent>> FetchCustodyHistory(v1::CustodyService::StubInterface& stub,
-                                                                   const ConnectionOptions& connection,
-                                                                   const std::string& asset_tag) {
+                                                                  const ConnectionOptions& connection,
+                                                                  const std::string& asset_tag) {
   v1::GetCustodyHistoryRequest request;
   request.set_asset_tag(asset_tag);
   request.set_page_size(static_cast<int32_t>(kMaxPageSize));
@@ -132,8 +131,7 @@ absl::Status FindAvailable(const CustodyContext& context, const std::string& nea
   request.set_near_unit(near_unit);
   request.set_count(count);
   v1::FindAvailableResponse response;
-  const grpc::Status status =
-      context.stub.FindAvailable(NewCallContext(context.connection).get(), request, &response);
+  const grpc::Status status = context.stub.FindAvailable(NewCallContext(context.connection).get(), request, &response);
   if (!status.ok()) return FromRpcStatus(status, absl::StrCat("unit ", near_unit), context.connection);
   if (context.format == OutputFormat::kJson) return PrintJson(response, context.out);
   if (response.pumps().empty()) {

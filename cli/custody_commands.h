@@ -50,8 +50,8 @@ absl::Status Retire(const CustodyContext& context, const CustodyChange& change);
 // A pump's whole chain of custody, oldest first, following next_page_token to the last page. Fails with the first
 // failed page's error, or INTERNAL if the server repeats a page token.
 absl::StatusOr<std::vector<v1::CustodyEvent>> FetchCustodyHistory(v1::CustodyService::StubInterface& stub,
-                                                                   const ConnectionOptions& connection,
-                                                                   const std::string& asset_tag);
+                                                                  const ConnectionOptions& connection,
+                                                                  const std::string& asset_tag);
 
 // `custody history`: a table of every event, oldest first, or a JSON array of CustodyEvent.
 absl::Status ShowCustodyHistory(const CustodyContext& context, const std::string& asset_tag);

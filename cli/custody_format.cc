@@ -37,8 +37,7 @@ std::vector<std::string> GateFailures(const v1::CustodyResult& result) {
 std::string DescribeEvent(const v1::CustodyEvent& event) {
   std::vector<std::string> details;
   if (event.action() == v1::CUSTODY_ACTION_CHECK_OUT) {
-    details.push_back(
-        absl::StrCat("to ", FormatFacilityUnit(event.destination_facility(), event.destination_unit())));
+    details.push_back(absl::StrCat("to ", FormatFacilityUnit(event.destination_facility(), event.destination_unit())));
     if (IsSet(event.due_at())) details.push_back(absl::StrCat("due ", FormatTimeOrDash(event.due_at())));
     if (event.permanent_transfer()) details.emplace_back("permanent transfer");
   }
@@ -81,10 +80,10 @@ void AddCustodyDetails(const v1::Custody& custody, absl::Time now, DetailBlock& 
 
 std::string FormatCheckedOut(absl::string_view asset_tag, const v1::CustodyResult& result, absl::Time now) {
   const v1::Custody& custody = result.custody();
-  std::string line = absl::StrCat(
-      "Checked out ", asset_tag, " from ", FormatFacilityUnit(custody.origin_facility(), custody.origin_unit()),
-      " to ", FormatFacilityUnit(custody.destination_facility(), custody.destination_unit()), " (",
-      OrDash(custody.holder()), "), due ", FormatTimeAndAge(custody.due_at(), now));
+  std::string line = absl::StrCat("Checked out ", asset_tag, " from ",
+                                  FormatFacilityUnit(custody.origin_facility(), custody.origin_unit()), " to ",
+                                  FormatFacilityUnit(custody.destination_facility(), custody.destination_unit()), " (",
+                                  OrDash(custody.holder()), "), due ", FormatTimeAndAge(custody.due_at(), now));
   if (custody.permanent_transfer()) absl::StrAppend(&line, ", permanent transfer");
   return Printable(line);
 }

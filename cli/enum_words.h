@@ -11,9 +11,9 @@
 // (`--kind=unauthorized_move`, `--kind="unauthorized move"`).
 
 #include "absl/strings/string_view.h"
-#include "pumptrack/v1/auth.pb.h"
 #include "pumptrack/v1/agent_registry.pb.h"
 #include "pumptrack/v1/audit.pb.h"
+#include "pumptrack/v1/auth.pb.h"
 #include "pumptrack/v1/custody.pb.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"

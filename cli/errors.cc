@@ -33,13 +33,18 @@ std::string NotAuthenticated(const ConnectionOptions& connection) {
 std::string DescribeRpcFailure(const grpc::Status& status, absl::string_view subject,
                                const ConnectionOptions& connection) {
   switch (status.error_code()) {
-    case grpc::StatusCode::NOT_FOUND: return absl::StrCat(subject, " not found");
-    case grpc::StatusCode::UNAVAILABLE: return absl::StrCat("cannot reach ", connection.server, Detail(status));
+    case grpc::StatusCode::NOT_FOUND:
+      return absl::StrCat(subject, " not found");
+    case grpc::StatusCode::UNAVAILABLE:
+      return absl::StrCat("cannot reach ", connection.server, Detail(status));
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::StrCat("no answer from ", connection.server, " within ", absl::FormatDuration(connection.timeout));
-    case grpc::StatusCode::UNAUTHENTICATED: return NotAuthenticated(connection);
-    case grpc::StatusCode::PERMISSION_DENIED: return absl::StrCat("permission denied: ", subject, Detail(status));
-    default: return absl::StrCat(subject, Detail(status));
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return NotAuthenticated(connection);
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return absl::StrCat("permission denied: ", subject, Detail(status));
+    default:
+      return absl::StrCat(subject, Detail(status));
   }
 }
 

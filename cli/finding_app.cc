@@ -30,8 +30,8 @@ void AddFindingsList(CLI::App& findings, ListFindingsOptions& options, const Cho
   AddParsedOption(*list, "--severity", "SEVERITY", "Only this severity: low, medium, high or critical", ParseSeverity,
                   [&filter](v1::Severity severity) { filter.set_severity(severity); });
   AddParsedOption(*list, "--state", "STATE",
-                  "Only this state: open, acknowledged or resolved (default: open and acknowledged)",
-                  ParseFindingState, [&filter](v1::FindingState state) { filter.set_state(state); });
+                  "Only this state: open, acknowledged or resolved (default: open and acknowledged)", ParseFindingState,
+                  [&filter](v1::FindingState state) { filter.set_state(state); });
   list->add_option_function<std::string>(
       "--facility", [&filter](const std::string& value) { filter.set_facility(value); }, "Only this facility");
   list->add_option_function<std::string>(
@@ -67,16 +67,16 @@ void AddFindingsAck(CLI::App& findings, std::string& id, std::string& note, cons
       ->required();
   ack->callback([&id, &note, choose] {
     if (absl::StripAsciiWhitespace(note).empty()) throw CLI::ValidationError("--note", "must not be empty");
-    choose([id, note](const FindingServices& services) {
-      return Done(AcknowledgeFinding(services.findings, id, note));
-    });
+    choose(
+        [id, note](const FindingServices& services) { return Done(AcknowledgeFinding(services.findings, id, note)); });
   });
 }
 
 void AddFindingsWatch(CLI::App& findings, v1::FindingKind& kind, const Choose& choose) {
   CLI::App* watch = findings.add_subcommand(
-      "watch", "Print one line per finding opened, changed or resolved, until interrupted (JSON Lines with "
-               "--output=json)");
+      "watch",
+      "Print one line per finding opened, changed or resolved, until interrupted (JSON Lines with "
+      "--output=json)");
   AddParsedOption(*watch, "--kind", "KIND", "Only events of this kind (default: every kind)", ParseFindingKind,
                   [&kind](v1::FindingKind parsed) { kind = parsed; });
   watch->callback([&kind, choose] {
@@ -97,8 +97,8 @@ void AddRisk(CLI::App& app, RiskOptions& options, const Choose& choose) {
 
 // A policy command that reads FILE when it runs, then calls `run`.
 template <typename Run>
-void AddPolicyFileCommand(CLI::App& policy, const std::string& name, const std::string& description,
-                          std::string& path, const Choose& choose, Run run) {
+void AddPolicyFileCommand(CLI::App& policy, const std::string& name, const std::string& description, std::string& path,
+                          const Choose& choose, Run run) {
   CLI::App* command = policy.add_subcommand(name, description);
   command->add_option("FILE", path, "The policy in protobuf text format (see examples/hospital-policy.textproto)")
       ->required()
@@ -115,9 +115,8 @@ void AddPolicyCommands(CLI::App& app, std::string& path, const Choose& choose) {
   CLI::App* policy = app.add_subcommand("policy", "Read, check and change the hospital's policy");
   policy->require_subcommand(1);
   policy->add_subcommand("get", "Print the policy in protobuf text format (the PolicyInfo with --output=json)")
-      ->callback([choose] {
-        choose([](const FindingServices& services) { return Done(GetPolicy(services.policy)); });
-      });
+      ->callback(
+          [choose] { choose([](const FindingServices& services) { return Done(GetPolicy(services.policy)); }); });
   AddPolicyFileCommand(*policy, "validate", "Check a policy file without applying it; errors name the line or field",
                        path, choose, ValidatePolicy);
   AddPolicyFileCommand(*policy, "set", "Validate and apply a policy file (role admin); every device is re-evaluated",

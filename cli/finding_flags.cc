@@ -16,11 +16,12 @@ namespace pumptrack::cli {
 
 namespace {
 
-// The value of `descriptor` named `prefix` + `text` (upper-cased, '-' and ' ' read as '_'), except the zero (UNSPECIFIED)
-// value. `what` names the enum in the error, e.g. "finding kind".
+// The value of `descriptor` named `prefix` + `text` (upper-cased, '-' and ' ' read as '_'), except the zero
+// (UNSPECIFIED) value. `what` names the enum in the error, e.g. "finding kind".
 absl::StatusOr<int> ParseShortEnumName(const google::protobuf::EnumDescriptor& descriptor, absl::string_view prefix,
                                        absl::string_view what, absl::string_view text) {
-  const std::string name = absl::StrCat(prefix, absl::StrReplaceAll(absl::AsciiStrToUpper(text), {{"-", "_"}, {" ", "_"}}));
+  const std::string name =
+      absl::StrCat(prefix, absl::StrReplaceAll(absl::AsciiStrToUpper(text), {{"-", "_"}, {" ", "_"}}));
   const google::protobuf::EnumValueDescriptor* value = descriptor.FindValueByName(name);
   if (value != nullptr && value->number() != 0 && !text.empty()) return value->number();
   std::vector<std::string> accepted;

@@ -5,9 +5,9 @@
 #include <span>
 #include <string>
 
-#include "cli/enum_words.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "cli/enum_words.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"

@@ -203,11 +203,14 @@ std::string DescribeChange(v1::ChangeKind kind, const v1::HistoryEntry& entry) {
                         FormatDrugLibraryVersion(after.drug_library()));
     case v1::CHANGE_KIND_CONFIGURATION:
       return Transition("configuration", OrNone(before.configuration_digest()), OrNone(after.configuration_digest()));
-    case v1::CHANGE_KIND_SECURITY: return DescribeSecurityChange(before, after);
-    case v1::CHANGE_KIND_SEAL: return DescribeSealChange(before, after);
+    case v1::CHANGE_KIND_SECURITY:
+      return DescribeSecurityChange(before, after);
+    case v1::CHANGE_KIND_SEAL:
+      return DescribeSealChange(before, after);
     case v1::CHANGE_KIND_REPORTING_AGENT:
       return Transition("reporting agent", OrNone(entry.previous_agent_id()), OrNone(entry.agent_id()));
-    default: return absl::StrCat(ChangeKindName(kind), " change");
+    default:
+      return absl::StrCat(ChangeKindName(kind), " change");
   }
 }
 
@@ -285,9 +288,12 @@ std::string FormatShortLocation(const v1::Location& location) {
 
 std::string DescribeDevice(const v1::DeviceKey& key) {
   switch (key.key_case()) {
-    case v1::DeviceKey::kAssetTag: return absl::StrCat("device ", key.asset_tag());
-    case v1::DeviceKey::kSerialNumber: return absl::StrCat("device with serial ", key.serial_number());
-    default: return "device";
+    case v1::DeviceKey::kAssetTag:
+      return absl::StrCat("device ", key.asset_tag());
+    case v1::DeviceKey::kSerialNumber:
+      return absl::StrCat("device with serial ", key.serial_number());
+    default:
+      return "device";
   }
 }
 

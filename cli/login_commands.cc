@@ -54,7 +54,8 @@ absl::Status WriteSecretFile(const std::string& path, const std::string& secret)
   const std::filesystem::path file(path);
   std::error_code error;
   std::filesystem::create_directories(file.parent_path(), error);
-  if (error) return absl::InternalError(absl::StrCat("cannot create ", file.parent_path().string(), ": ", error.message()));
+  if (error)
+    return absl::InternalError(absl::StrCat("cannot create ", file.parent_path().string(), ": ", error.message()));
   chmod(file.parent_path().c_str(), 0700);
   const std::string temporary = path + ".tmp";
   unlink(temporary.c_str());
@@ -127,8 +128,7 @@ absl::Status Logout(const AuthContext& context, const std::string& session_file)
   ConnectionOptions with_session = context.connection;
   with_session.token = *token;
   v1::SignOutResponse response;
-  const grpc::Status status =
-      context.stub.SignOut(NewCallContext(with_session).get(), v1::SignOutRequest(), &response);
+  const grpc::Status status = context.stub.SignOut(NewCallContext(with_session).get(), v1::SignOutRequest(), &response);
   // A session the service already ended (expired, revoked) is gone either way.
   if (!status.ok() && status.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
     return FromRpcStatus(status, "sign-out", context.connection);

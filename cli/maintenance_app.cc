@@ -23,11 +23,16 @@ namespace {
 
 std::string KindWord(v1::MaintenanceKind kind) {
   switch (kind) {
-    case v1::MAINTENANCE_KIND_PM: return "pm";
-    case v1::MAINTENANCE_KIND_REPAIR: return "repair";
-    case v1::MAINTENANCE_KIND_INSPECTION: return "inspection";
-    case v1::MAINTENANCE_KIND_BATTERY_REPLACEMENT: return "battery_replacement";
-    default: return "unknown";
+    case v1::MAINTENANCE_KIND_PM:
+      return "pm";
+    case v1::MAINTENANCE_KIND_REPAIR:
+      return "repair";
+    case v1::MAINTENANCE_KIND_INSPECTION:
+      return "inspection";
+    case v1::MAINTENANCE_KIND_BATTERY_REPLACEMENT:
+      return "battery_replacement";
+    default:
+      return "unknown";
   }
 }
 
@@ -81,10 +86,10 @@ absl::Status ImportMaintenanceFile(const MaintenanceContext& context, const std:
   }
   if (!file->bad.empty() && !skip_bad_rows) {
     const BadRow& first = file->bad.front();
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, " line ", first.line, ": ", first.reason,
-        file->bad.size() > 1 ? absl::StrCat(" (and ", file->bad.size() - 1, " more bad rows)") : "",
-        "; nothing was imported (--skip-bad-rows imports the rest)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " line ", first.line, ": ", first.reason,
+                     file->bad.size() > 1 ? absl::StrCat(" (and ", file->bad.size() - 1, " more bad rows)") : "",
+                     "; nothing was imported (--skip-bad-rows imports the rest)"));
   }
   for (const BadRow& bad : file->bad) context.out << "skipped line " << bad.line << ": " << bad.reason << '\n';
   std::vector<ImportRow> rows = std::move(file->rows);
@@ -138,16 +143,15 @@ absl::Status ShowMaintenanceHistory(const MaintenanceContext& context, const std
     if (response.next_page_token() == request.page_token()) return absl::InternalError("server repeated a page token");
     request.set_page_token(response.next_page_token());
   }
-  return PrintList(context, records, absl::StrCat("No maintenance recorded for ", asset_tag, "."),
-                   [&](const auto& items) {
-                     TextTable table({"#", "KIND", "PERFORMED", "BY", "NEXT DUE OVERRIDE", "RECORDED BY", "NOTES"});
-                     for (const v1::MaintenanceRecord& r : items) {
-                       table.AddRow({absl::StrCat(r.index()), KindWord(r.kind()), Day(r.performed_at()),
-                                     OrDash(r.performed_by()), Day(r.next_due_override()), OrDash(r.recorded_by()),
-                                     OrDash(r.notes())});
-                     }
-                     table.Print(context.out);
-                   });
+  return PrintList(
+      context, records, absl::StrCat("No maintenance recorded for ", asset_tag, "."), [&](const auto& items) {
+        TextTable table({"#", "KIND", "PERFORMED", "BY", "NEXT DUE OVERRIDE", "RECORDED BY", "NOTES"});
+        for (const v1::MaintenanceRecord& r : items) {
+          table.AddRow({absl::StrCat(r.index()), KindWord(r.kind()), Day(r.performed_at()), OrDash(r.performed_by()),
+                        Day(r.next_due_override()), OrDash(r.recorded_by()), OrDash(r.notes())});
+        }
+        table.Print(context.out);
+      });
 }
 
 absl::Status ListMaintenanceDue(const MaintenanceContext& context, std::optional<absl::Duration> within,
@@ -172,8 +176,9 @@ absl::Status ListMaintenanceDue(const MaintenanceContext& context, std::optional
 void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,
                             const std::function<void(MaintenanceCommand)>& choose) {
   CLI::App* maintenance = app.add_subcommand(
-      "maintenance", "Clinical engineering: record maintenance, show a pump's history, list pumps due for PM, import "
-                     "a CMMS export");
+      "maintenance",
+      "Clinical engineering: record maintenance, show a pump's history, list pumps due for PM, import "
+      "a CMMS export");
   maintenance->require_subcommand(1);
 
   CLI::App* record = maintenance->add_subcommand(
@@ -217,8 +222,9 @@ void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,
   });
 
   CLI::App* due = maintenance->add_subcommand(
-      "due", "Pumps whose PM is overdue or falls due soon, soonest first (default: inside each model's warning "
-             "window)");
+      "due",
+      "Pumps whose PM is overdue or falls due soon, soonest first (default: inside each model's warning "
+      "window)");
   AddParsedOption(*due, "--within", "DURATION", "Also pumps due within this long, e.g. 30d", ParsePositiveDuration,
                   [&b](absl::Duration within) { b.within = within; });
   due->add_option("--unit", b.unit, "Only pumps last reported in this unit")->type_name("UNIT");
@@ -229,9 +235,11 @@ void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,
   });
 
   CLI::App* import_file = maintenance->add_subcommand(
-      "import", "Import a CMMS export (CSV with a header row), all or nothing (role technician, asset_manager or "
-                "admin)");
-  import_file->add_option("FILE", b.file, "CSV file: RFC 4180, UTF-8 (a byte order mark is fine), CRLF or LF")->required();
+      "import",
+      "Import a CMMS export (CSV with a header row), all or nothing (role technician, asset_manager or "
+      "admin)");
+  import_file->add_option("FILE", b.file, "CSV file: RFC 4180, UTF-8 (a byte order mark is fine), CRLF or LF")
+      ->required();
   import_file->add_flag("--skip-bad-rows", b.skip_bad_rows, "Report bad rows and import the rest");
   import_file->add_option("--time-zone", b.time_zone, "IANA time zone for dates without a time (default UTC)")
       ->type_name("TZ");
@@ -239,17 +247,18 @@ void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,
   import_file->add_option("--kind-column", b.columns.kind, "Header of the kind column")->type_name("NAME");
   import_file->add_option("--performed-column", b.columns.performed_at, "Header of the performed-at column")
       ->type_name("NAME");
-  import_file->add_option("--by-column", b.columns.performed_by, "Header of the performed-by column")->type_name("NAME");
+  import_file->add_option("--by-column", b.columns.performed_by, "Header of the performed-by column")
+      ->type_name("NAME");
   import_file->add_option("--notes-column", b.columns.notes, "Header of the notes column")->type_name("NAME");
   import_file->add_option("--next-due-column", b.columns.next_due, "Header of the next-due override column")
       ->type_name("NAME");
   import_file->callback([&b, choose] {
     absl::StatusOr<absl::TimeZone> zone = LoadZone(b.time_zone);
     if (!zone.ok()) throw CLI::ValidationError("--time-zone", std::string(zone.status().message()));
-    choose([file = b.file, columns = b.columns, zone = *zone, skip = b.skip_bad_rows](
-               const MaintenanceContext& context) {
-      return ImportMaintenanceFile(context, file, columns, zone, skip);
-    });
+    choose(
+        [file = b.file, columns = b.columns, zone = *zone, skip = b.skip_bad_rows](const MaintenanceContext& context) {
+          return ImportMaintenanceFile(context, file, columns, zone, skip);
+        });
   });
 }
 

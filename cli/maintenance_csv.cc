@@ -25,9 +25,7 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return out;
 }
 
-std::string Normalize(absl::string_view name) {
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(name));
-}
+std::string Normalize(absl::string_view name) { return absl::AsciiStrToLower(absl::StripAsciiWhitespace(name)); }
 
 }  // namespace
 
@@ -119,8 +117,8 @@ absl::StatusOr<absl::Time> ParseMaintenanceTime(absl::string_view text, const ab
 absl::StatusOr<ImportFile> ReadMaintenanceCsv(absl::string_view text, const CsvColumns& columns,
                                               const absl::TimeZone& zone, absl::Time now) {
   if (text.size() > kMaxImportFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("the file is ", text.size(), " bytes; at most ",
-                                                   kMaxImportFileBytes, " (split it)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the file is ", text.size(), " bytes; at most ", kMaxImportFileBytes, " (split it)"));
   }
   std::size_t total = 0;
   auto parsed = ParseCsv(text, kMaxImportRows + 1, &total);

@@ -11,7 +11,6 @@ namespace {
 
 constexpr absl::string_view kUnknown = "unknown";
 
-
 // "2026-11-29 10:05:00Z", or `unset` for an unset timestamp.
 std::string TimestampOr(const google::protobuf::Timestamp& timestamp, absl::string_view unset) {
   return IsSet(timestamp) ? FormatTimestamp(ToAbslTime(timestamp)) : std::string(unset);

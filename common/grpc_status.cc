@@ -4,9 +4,7 @@
 
 namespace pumptrack {
 
-absl::Status FromGrpcStatus(const grpc::Status& status) {
-  return FromGrpcStatus(status, status.error_message());
-}
+absl::Status FromGrpcStatus(const grpc::Status& status) { return FromGrpcStatus(status, status.error_message()); }
 
 absl::Status FromGrpcStatus(const grpc::Status& status, std::string message) {
   if (status.ok()) return absl::OkStatus();

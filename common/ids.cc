@@ -44,8 +44,8 @@ absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
       role != v1::ROLE_UNSPECIFIED) {
     return role;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", text, "' is not a role; expected viewer, transport, asset_manager, auditor, admin or technician"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", text, "' is not a role; expected viewer, transport, asset_manager, auditor, admin or technician"));
 }
 
 }  // namespace pumptrack::ids

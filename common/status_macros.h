@@ -19,12 +19,11 @@
 #define PUMPTRACK_STATUS_CONCAT_INNER(a, b) a##b
 #define PUMPTRACK_STATUS_CONCAT(a, b) PUMPTRACK_STATUS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                                                                 \
-  do {                                                                                        \
-    if (::absl::Status pumptrack_status_ = ::pumptrack::status_internal::ToStatus((expr));    \
-        !pumptrack_status_.ok()) {                                                            \
-      return pumptrack_status_;                                                               \
-    }                                                                                         \
+#define RETURN_IF_ERROR(expr)                                                                                         \
+  do {                                                                                                                \
+    if (::absl::Status pumptrack_status_ = ::pumptrack::status_internal::ToStatus((expr)); !pumptrack_status_.ok()) { \
+      return pumptrack_status_;                                                                                       \
+    }                                                                                                                 \
   } while (false)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

@@ -26,9 +26,9 @@ using google::protobuf::ServiceDescriptor;
 
 // Whole services (their unary methods), and single methods, the page may call.
 constexpr absl::string_view kServices[] = {"pumptrack.v1.InventoryService", "pumptrack.v1.FindingService",
-                                          "pumptrack.v1.CustodyService", "pumptrack.v1.AuditService"};
+                                           "pumptrack.v1.CustodyService", "pumptrack.v1.AuditService"};
 constexpr absl::string_view kMethods[] = {"pumptrack.v1.PolicyService/GetPolicy", "pumptrack.v1.AuthService/SignIn",
-                                         "pumptrack.v1.AuthService/SignOut"};
+                                          "pumptrack.v1.AuthService/SignOut"};
 
 bool Unary(const MethodDescriptor& method) { return !method.client_streaming() && !method.server_streaming(); }
 
@@ -104,11 +104,10 @@ HttpReply Bridge::Call(absl::string_view method_name, absl::string_view authoriz
   GenericStub stub(channel_);
   absl::Notification done;
   grpc::Status status;
-  stub.UnaryCall(&context, method.path, grpc::StubOptions(), request.get(), response.get(),
-                 [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
+  stub.UnaryCall(&context, method.path, grpc::StubOptions(), request.get(), response.get(), [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
   done.WaitForNotification();
   if (!status.ok()) {
     const std::string& message = status.error_message();

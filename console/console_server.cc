@@ -17,8 +17,8 @@
 #include "console/rate_limiter.h"
 #include "console/tls_identity.h"
 #include "grpcpp/client_context.h"
-#include "nlohmann/json.hpp"
 #include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "pumptrack/v1/finding.grpc.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -42,25 +42,43 @@ void SetJsonError(httplib::Response& res, int http_status, grpc::StatusCode code
 // The gRPC code named in the body of an error the HTTP layer itself produced.
 grpc::StatusCode CodeForHttp(int status) {
   switch (status) {
-    case 400: case 411: case 415: return grpc::StatusCode::INVALID_ARGUMENT;
-    case 401: return grpc::StatusCode::UNAUTHENTICATED;
-    case 403: return grpc::StatusCode::PERMISSION_DENIED;
-    case 404: case 405: return grpc::StatusCode::NOT_FOUND;
-    case 413: case 429: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case 503: return grpc::StatusCode::UNAVAILABLE;
-    default: return grpc::StatusCode::UNKNOWN;
+    case 400:
+    case 411:
+    case 415:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case 401:
+      return grpc::StatusCode::UNAUTHENTICATED;
+    case 403:
+      return grpc::StatusCode::PERMISSION_DENIED;
+    case 404:
+    case 405:
+      return grpc::StatusCode::NOT_FOUND;
+    case 413:
+    case 429:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case 503:
+      return grpc::StatusCode::UNAVAILABLE;
+    default:
+      return grpc::StatusCode::UNKNOWN;
   }
 }
 
 absl::string_view ReasonFor(int status) {
   switch (status) {
-    case 400: return "bad request";
-    case 404: return "not found";
-    case 405: return "method not allowed";
-    case 413: return "request body too large";
-    case 414: return "request URI too long";
-    case 429: return "too many requests; retry later";
-    default: return "request refused";
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request body too large";
+    case 414:
+      return "request URI too long";
+    case 429:
+      return "too many requests; retry later";
+    default:
+      return "request refused";
   }
 }
 

@@ -6,9 +6,9 @@
 #include <memory>
 #include <span>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "console/static_assets.h"
 #include "grpcpp/channel.h"

@@ -2,8 +2,8 @@
 #define PUMPTRACK_CONSOLE_HTTP_STATUS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 
 namespace pumptrack::console {

@@ -80,7 +80,8 @@ absl::Status ParseJsonRequest(absl::string_view json, google::protobuf::Message&
     std::string text(status.message());
     if (!text.empty() && text[0] == '(') {
       const std::size_t close = text.find("): ");
-      if (close != std::string::npos) return absl::InvalidArgumentError(text.substr(1, close - 1) + text.substr(close + 1));
+      if (close != std::string::npos)
+        return absl::InvalidArgumentError(text.substr(1, close - 1) + text.substr(close + 1));
     }
     return absl::InvalidArgumentError(absl::StrCat("body: ", text));
   }

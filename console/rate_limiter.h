@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/string_view.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -17,7 +17,8 @@ namespace pumptrack::console {
 // clients (forgets all of them when full, so a flood of addresses costs bounded memory). Thread-safe.
 class RateLimiter {
  public:
-  RateLimiter(double per_second, double burst, std::function<absl::Time()> clock = [] { return absl::Now(); });
+  RateLimiter(
+      double per_second, double burst, std::function<absl::Time()> clock = [] { return absl::Now(); });
 
   // True when `client` may make one more request now (and counts it).
   bool Admit(absl::string_view client);

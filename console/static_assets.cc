@@ -34,9 +34,8 @@ absl::string_view ContentTypeFor(absl::string_view path) {
 
 StaticAssets::StaticAssets(std::span<const EmbeddedAsset> assets) {
   for (const EmbeddedAsset& asset : assets) {
-    files_.emplace(asset.path,
-                   File{ContentTypeFor(asset.path),
-                        absl::string_view(reinterpret_cast<const char*>(asset.data), asset.size)});
+    files_.emplace(asset.path, File{ContentTypeFor(asset.path),
+                                    absl::string_view(reinterpret_cast<const char*>(asset.data), asset.size)});
   }
 }
 

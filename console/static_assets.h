@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 
 namespace pumptrack::console {
 

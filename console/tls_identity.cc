@@ -15,7 +15,7 @@ namespace pumptrack::console {
 
 struct TlsIdentity::Loaded {
   X509* leaf = nullptr;
-  STACK_OF(X509)* chain = nullptr;
+  STACK_OF(X509) * chain = nullptr;
   EVP_PKEY* key = nullptr;
   ~Loaded() {
     X509_free(leaf);

@@ -11,12 +11,23 @@ std::string EscapeFilterValue(absl::string_view value) {
   escaped.reserve(value.size());
   for (char ch : value) {
     switch (ch) {
-      case '*': escaped += "\\2a"; break;
-      case '(': escaped += "\\28"; break;
-      case ')': escaped += "\\29"; break;
-      case '\\': escaped += "\\5c"; break;
-      case '\0': escaped += "\\00"; break;
-      default: escaped += ch;
+      case '*':
+        escaped += "\\2a";
+        break;
+      case '(':
+        escaped += "\\28";
+        break;
+      case ')':
+        escaped += "\\29";
+        break;
+      case '\\':
+        escaped += "\\5c";
+        break;
+      case '\0':
+        escaped += "\\00";
+        break;
+      default:
+        escaped += ch;
     }
   }
   return escaped;

@@ -162,16 +162,15 @@ absl::StatusOr<Person> LdapDirectory::Find(absl::string_view user, std::string* 
   {
     berval credentials{static_cast<ber_len_t>(options_.bind_password.size()),
                        const_cast<char*>(options_.bind_password.data())};
-    code = ldap_sasl_bind_s(ld.get(), options_.bind_dn.empty() ? nullptr : options_.bind_dn.c_str(),
-                            LDAP_SASL_SIMPLE, &credentials, nullptr, nullptr, nullptr);
+    code = ldap_sasl_bind_s(ld.get(), options_.bind_dn.empty() ? nullptr : options_.bind_dn.c_str(), LDAP_SASL_SIMPLE,
+                            &credentials, nullptr, nullptr, nullptr);
     if (code != LDAP_SUCCESS) {
       if (!IsUnavailable(code)) spdlog::error("the directory refused pumptrack's bind DN: {}", ldap_err2string(code));
       return Unavailable("bind as --ldap_bind_dn", code);
     }
   }
 
-  std::vector<const char*> attributes = {"displayName", "cn", "memberOf", "pwdAccountLockedTime",
-                                         "userAccountControl"};
+  std::vector<const char*> attributes = {"displayName", "cn", "memberOf", "pwdAccountLockedTime", "userAccountControl"};
   if (!user_attribute_.empty()) attributes.push_back(user_attribute_.c_str());
   attributes.push_back(nullptr);
   LDAPMessage* raw_result = nullptr;

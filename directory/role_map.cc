@@ -32,12 +32,18 @@ std::string NormalizeDn(absl::string_view dn) {
 
 int RoleRank(v1::Role role) {
   switch (role) {
-    case v1::ROLE_VIEWER: return 1;
-    case v1::ROLE_TRANSPORT: return 2;
-    case v1::ROLE_ASSET_MANAGER: return 3;
-    case v1::ROLE_AUDITOR: return 4;
-    case v1::ROLE_ADMIN: return 5;
-    default: return 0;
+    case v1::ROLE_VIEWER:
+      return 1;
+    case v1::ROLE_TRANSPORT:
+      return 2;
+    case v1::ROLE_ASSET_MANAGER:
+      return 3;
+    case v1::ROLE_AUDITOR:
+      return 4;
+    case v1::ROLE_ADMIN:
+      return 5;
+    default:
+      return 0;
   }
 }
 
@@ -50,8 +56,7 @@ absl::StatusOr<RoleMap> RoleMap::Parse(absl::string_view text) {
     if (line.empty() || line.front() == '#') continue;
     const std::size_t space = line.find_first_of(" \t");
     if (space == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ldap_group_map: line ", line_number, ": expected ROLE GROUP_DN"));
+      return absl::InvalidArgumentError(absl::StrCat("ldap_group_map: line ", line_number, ": expected ROLE GROUP_DN"));
     }
     absl::StatusOr<v1::Role> role = ids::ParseRole(line.substr(0, space));
     if (!role.ok()) {
@@ -64,8 +69,7 @@ absl::StatusOr<RoleMap> RoleMap::Parse(absl::string_view text) {
     }
     for (const auto& [existing, unused] : map.groups_) {
       if (existing == dn) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("ldap_group_map: line ", line_number, ": group mapped twice"));
+        return absl::InvalidArgumentError(absl::StrCat("ldap_group_map: line ", line_number, ": group mapped twice"));
       }
     }
     map.groups_.emplace_back(dn, *role);

@@ -20,76 +20,75 @@ namespace pumptrack::engine {
 namespace {
 
 std::string Revision(const v1::Advisory& advisory) {
-  return absl::StrCat(advisory.tracking_id(), " revision ", advisory.version(), " of ",
-                      absl::FormatTime("%Y-%m-%d", storage::ToAbslTime(advisory.current_release_date()),
-                                       absl::UTCTimeZone()));
+  return absl::StrCat(
+      advisory.tracking_id(), " revision ", advisory.version(), " of ",
+      absl::FormatTime("%Y-%m-%d", storage::ToAbslTime(advisory.current_release_date()), absl::UTCTimeZone()));
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const std::vector<v1::Advisory>& advisories,
                                                                          const std::vector<std::string>& what,
-                                                                         const storage::Actor& actor,
-                                                                         absl::Time now) {
+                                                                         const storage::Actor& actor, absl::Time now) {
   if (advisories.empty()) return absl::InvalidArgumentError("no advisories to import");
   // The targets the replaced revisions concerned, then those of the new ones: both sets of devices may change.
   std::vector<std::string> targets;
-  absl::StatusOr<std::vector<v1::AdvisorySummary>> imported = RunOnWriter<absl::StatusOr<std::vector<v1::AdvisorySummary>>>(
-      *ingest_, [&]() -> absl::StatusOr<std::vector<v1::AdvisorySummary>> {
-        // The revision each tracking id has so far: stored, or staged earlier in this call.
-        absl::flat_hash_map<std::string, std::optional<v1::Advisory>> current;
-        std::vector<std::string> before;
-        std::vector<std::string> after;
-        std::vector<v1::AdvisorySummary> summaries;
-        rocksdb::WriteBatch batch;
-        for (std::size_t i = 0; i < advisories.size(); ++i) {
-          const v1::Advisory& advisory = advisories[i];
-          const std::string prefix = i < what.size() ? absl::StrCat(what[i], ": ") : "";
-          auto it = current.find(advisory.tracking_id());
-          if (it == current.end()) {
-            ASSIGN_OR_RETURN(std::optional<v1::Advisory> stored, store_.Get(advisory.tracking_id()));
-            if (stored.has_value()) before.push_back(Revision(*stored));
-            it = current.emplace(advisory.tracking_id(), std::move(stored)).first;
-          }
-          if (it->second.has_value()) {
-            const int order = advisories::CompareAdvisoryRevisions(advisory, *it->second);
-            if (order == 0) {
-              return absl::AlreadyExistsError(
-                  absl::StrCat(prefix, Revision(advisory), " is already imported"));
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> imported =
+      RunOnWriter<absl::StatusOr<std::vector<v1::AdvisorySummary>>>(
+          *ingest_, [&]() -> absl::StatusOr<std::vector<v1::AdvisorySummary>> {
+            // The revision each tracking id has so far: stored, or staged earlier in this call.
+            absl::flat_hash_map<std::string, std::optional<v1::Advisory>> current;
+            std::vector<std::string> before;
+            std::vector<std::string> after;
+            std::vector<v1::AdvisorySummary> summaries;
+            rocksdb::WriteBatch batch;
+            for (std::size_t i = 0; i < advisories.size(); ++i) {
+              const v1::Advisory& advisory = advisories[i];
+              const std::string prefix = i < what.size() ? absl::StrCat(what[i], ": ") : "";
+              auto it = current.find(advisory.tracking_id());
+              if (it == current.end()) {
+                ASSIGN_OR_RETURN(std::optional<v1::Advisory> stored, store_.Get(advisory.tracking_id()));
+                if (stored.has_value()) before.push_back(Revision(*stored));
+                it = current.emplace(advisory.tracking_id(), std::move(stored)).first;
+              }
+              if (it->second.has_value()) {
+                const int order = advisories::CompareAdvisoryRevisions(advisory, *it->second);
+                if (order == 0) {
+                  return absl::AlreadyExistsError(absl::StrCat(prefix, Revision(advisory), " is already imported"));
+                }
+                if (order < 0) {
+                  return absl::FailedPreconditionError(absl::StrCat(
+                      prefix, Revision(advisory), " is older than the imported ", Revision(*it->second), "; refused"));
+                }
+              }
+              RETURN_IF_ERROR(store_.Stage(advisory, batch));
+              it->second = advisory;
+              after.push_back(Revision(advisory));
+              summaries.push_back(advisories::Summarize(advisory));
             }
-            if (order < 0) {
-              return absl::FailedPreconditionError(absl::StrCat(prefix, Revision(advisory),
-                                                                " is older than the imported ",
-                                                                Revision(*it->second), "; refused"));
+            std::vector<std::string> ids;
+            for (const auto& [id, unused] : current) ids.push_back(id);
+            std::sort(ids.begin(), ids.end());
+            RETURN_IF_ERROR(audit_
+                                ->Commit(batch,
+                                         {actor, "advisories.import", absl::StrJoin(ids, ","),
+                                          absl::StrJoin(before, "; "), absl::StrJoin(after, "; ")},
+                                         now)
+                                .status());
+            spdlog::info("advisories imported by {}: {}", actor.name, absl::StrJoin(after, "; "));
+            // In force from the next evaluation on (this is the writer: no report is evaluated in between).
+            std::shared_ptr<const rules::CompiledAdvisories> previous = engine_->advisories();
+            for (const auto& [id, unused] : current) {
+              for (std::string& t : previous->TargetsOfAdvisory(id)) targets.push_back(std::move(t));
             }
-          }
-          RETURN_IF_ERROR(store_.Stage(advisory, batch));
-          it->second = advisory;
-          after.push_back(Revision(advisory));
-          summaries.push_back(advisories::Summarize(advisory));
-        }
-        std::vector<std::string> ids;
-        for (const auto& [id, unused] : current) ids.push_back(id);
-        std::sort(ids.begin(), ids.end());
-        RETURN_IF_ERROR(audit_->Commit(batch,
-                                       {actor, "advisories.import", absl::StrJoin(ids, ","),
-                                        absl::StrJoin(before, "; "), absl::StrJoin(after, "; ")},
-                                       now)
-                            .status());
-        spdlog::info("advisories imported by {}: {}", actor.name, absl::StrJoin(after, "; "));
-        // In force from the next evaluation on (this is the writer: no report is evaluated in between).
-        std::shared_ptr<const rules::CompiledAdvisories> previous = engine_->advisories();
-        for (const auto& [id, unused] : current) {
-          for (std::string& t : previous->TargetsOfAdvisory(id)) targets.push_back(std::move(t));
-        }
-        ASSIGN_OR_RETURN(std::vector<v1::Advisory> all, store_.LoadAll());
-        engine_->InstallAdvisories(std::move(all));
-        std::shared_ptr<const rules::CompiledAdvisories> installed = engine_->advisories();
-        for (const auto& [id, unused] : current) {
-          for (std::string& t : installed->TargetsOfAdvisory(id)) targets.push_back(std::move(t));
-        }
-        return summaries;
-      });
+            ASSIGN_OR_RETURN(std::vector<v1::Advisory> all, store_.LoadAll());
+            engine_->InstallAdvisories(std::move(all));
+            std::shared_ptr<const rules::CompiledAdvisories> installed = engine_->advisories();
+            for (const auto& [id, unused] : current) {
+              for (std::string& t : installed->TargetsOfAdvisory(id)) targets.push_back(std::move(t));
+            }
+            return summaries;
+          });
   if (!imported.ok()) return imported.status();
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());

@@ -66,8 +66,8 @@ void ClearTransit(v1::Custody& custody) {
 // The site's unit named `unit`, as (facility, id). Without a site policy any unit is accepted, in the pump's
 // facility.
 absl::StatusOr<std::pair<std::string, std::string>> ResolveUnit(const rules::CompiledPolicy& policy,
-                                                                 absl::string_view field, absl::string_view unit,
-                                                                 const v1::Device& device) {
+                                                                absl::string_view field, absl::string_view unit,
+                                                                const v1::Device& device) {
   if (policy.proto().site().units().empty()) {
     return std::make_pair(device.last_observation().location().facility(), std::string(unit));
   }
@@ -123,7 +123,7 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::Act(const CustodyRequest& requ
 }
 
 absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyRequest& request,
-                                                               const storage::Actor& actor) {
+                                                              const storage::Actor& actor) {
   const std::string& tag = request.asset_tag;
   ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(tag));
   std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
@@ -137,7 +137,7 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
   if (request.action == v1::CUSTODY_ACTION_CHECK_OUT || request.action == v1::CUSTODY_ACTION_CHECK_IN) {
     ASSIGN_OR_RETURN(auto resolved,
                      ResolveUnit(*policy, request.action == v1::CUSTODY_ACTION_CHECK_OUT ? "destination_unit" : "unit",
-                         request.unit, device));
+                                 request.unit, device));
     unit = std::move(resolved);
   }
   // The check-in gate, judged on the pump's state as it arrives.
@@ -287,8 +287,7 @@ absl::StatusOr<std::vector<v1::CheckedOutPump>> CustodyRuntime::ListCheckouts(bo
   return pumps;
 }
 
-absl::StatusOr<v1::FindAvailableResponse> CustodyRuntime::FindAvailable(absl::string_view near_unit,
-                                                                       int count) const {
+absl::StatusOr<v1::FindAvailableResponse> CustodyRuntime::FindAvailable(absl::string_view near_unit, int count) const {
   std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
   const v1::Unit* near = policy->FindUnitAnywhere(near_unit);
   if (near == nullptr) {

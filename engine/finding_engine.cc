@@ -73,25 +73,23 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     engine->CountAffected(nullptr, findings);
   }
   // Metrics are added up once after the scan rather than per device.
-  absl::Status scanned =
-      storage::ForEachDeviceSummary(*devices->database(), [&](const storage::DeviceSummary& device) {
-        DeviceUpdate update;
-        update.place = engine->fleet_.PlaceOf(device.facility, device.unit);
-        update.state = device.operating_state;
-        update.heard = std::max(device.last_seen, engine->started_);
-        update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
-                                                                         : device.custody;
-        if (!device.model.empty()) update.targets.push_back(rules::ModelTarget(device.model));
-        for (const std::string& component : device.component_models) {
-          update.targets.push_back(rules::ComponentTarget(component));
-        }
-        std::sort(update.targets.begin(), update.targets.end());
-        update.targets.erase(std::unique(update.targets.begin(), update.targets.end()), update.targets.end());
-        auto it = engine->open_.find(device.asset_tag);
-        if (it != engine->open_.end()) Summarize(it->second, update);
-        engine->fleet_.Load(device.asset_tag, update);
-        return absl::OkStatus();
-      });
+  absl::Status scanned = storage::ForEachDeviceSummary(*devices->database(), [&](const storage::DeviceSummary& device) {
+    DeviceUpdate update;
+    update.place = engine->fleet_.PlaceOf(device.facility, device.unit);
+    update.state = device.operating_state;
+    update.heard = std::max(device.last_seen, engine->started_);
+    update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE : device.custody;
+    if (!device.model.empty()) update.targets.push_back(rules::ModelTarget(device.model));
+    for (const std::string& component : device.component_models) {
+      update.targets.push_back(rules::ComponentTarget(component));
+    }
+    std::sort(update.targets.begin(), update.targets.end());
+    update.targets.erase(std::unique(update.targets.begin(), update.targets.end()), update.targets.end());
+    auto it = engine->open_.find(device.asset_tag);
+    if (it != engine->open_.end()) Summarize(it->second, update);
+    engine->fleet_.Load(device.asset_tag, update);
+    return absl::OkStatus();
+  });
   if (!scanned.ok()) return scanned;
   engine->fleet_.PublishLoaded();
   return engine;
@@ -239,8 +237,8 @@ absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const s
   still_open.reserve(open.size());
   for (std::size_t i = 0; i < open.size(); ++i) {
     v1::Finding& finding = open[i];
-    const bool keeps = matched[i] || rules::IsOneOffRule(finding.rule()) ||
-                       (finding.rule() == rules::kRuleNotSeen && !reported);
+    const bool keeps =
+        matched[i] || rules::IsOneOffRule(finding.rule()) || (finding.rule() == rules::kRuleNotSeen && !reported);
     if (keeps) {
       still_open.push_back(std::move(finding));
       continue;
@@ -443,7 +441,8 @@ void FindingEngine::Summarize(const std::vector<v1::Finding>& open, DeviceUpdate
   for (const v1::Finding& f : open) {
     update.missing = update.missing || f.rule() == rules::kRuleNotSeen;
     // A pump past its PM is not handed out either (find-available never offers it); it is not blocked from a release.
-    update.blocked = update.blocked || rules::BlocksService(f.kind()) || f.kind() == v1::FINDING_KIND_MAINTENANCE_OVERDUE;
+    update.blocked =
+        update.blocked || rules::BlocksService(f.kind()) || f.kind() == v1::FINDING_KIND_MAINTENANCE_OVERDUE;
   }
 }
 

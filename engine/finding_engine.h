@@ -154,8 +154,8 @@ class FindingEngine {
   // The same for the findings of one subject (storage::FindingSubject): a device, or a unit (empty asset_tag).
   // `facility` and `unit` are where the subject is.
   absl::Status ReconcileSubject(const std::string& subject, const std::string& asset_tag, const std::string& facility,
-                                const std::string& unit, const std::vector<rules::Violation>& violations,
-                                bool reported, rocksdb::WriteBatch& batch);
+                                const std::string& unit, const std::vector<rules::Violation>& violations, bool reported,
+                                rocksdb::WriteBatch& batch);
   void StageDeviceUpdate(const v1::Device& device, bool reported);
   // Moves the per-advisory affected counts from a subject's committed open findings to its new ones.
   void CountAffected(const std::vector<v1::Finding>* before, const std::vector<v1::Finding>& after);

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <optional>
 #include <future>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -49,12 +49,7 @@ std::string DescribeHome(const v1::Device& device) {
 
 FindingsRuntime::FindingsRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
                                  FindingEngine* engine, IngestPipeline* ingest)
-    : database_(database),
-      devices_(devices),
-      audit_(audit),
-      policies_(database),
-      engine_(engine),
-      ingest_(ingest) {
+    : database_(database), devices_(devices), audit_(audit), policies_(database), engine_(engine), ingest_(ingest) {
   detector_ = std::thread([this] { DetectorLoop(); });
   reevaluator_ = std::thread([this] { ReevaluatorLoop(); });
 }
@@ -78,8 +73,8 @@ absl::Status FindingsRuntime::LoadInitialPolicy(const std::string& path) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     absl::StatusOr<std::shared_ptr<const rules::CompiledPolicy>> policy = rules::CompiledPolicy::FromText(text);
     if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
-    engine_->InstallPolicy(*std::move(policy), Provenance(absl::StrCat("file:", path), engine_->clock(),
-                                                          v1::POLICY_SOURCE_FILE));
+    engine_->InstallPolicy(*std::move(policy),
+                           Provenance(absl::StrCat("file:", path), engine_->clock(), v1::POLICY_SOURCE_FILE));
   } else {
     ASSIGN_OR_RETURN(std::optional<storage::StoredPolicy> stored, policies_.Load());
     if (stored.has_value()) {
@@ -140,8 +135,10 @@ absl::StatusOr<v1::Finding> FindingsRuntime::Acknowledge(absl::string_view id, a
     FindingTransaction transaction(engine_);
     rocksdb::WriteBatch batch;
     ASSIGN_OR_RETURN(v1::Finding finding, engine_->StageAcknowledge(id, actor.name, note, batch));
-    RETURN_IF_ERROR(audit_->Commit(batch, {actor, "finding.acknowledge", std::string(id), "",
-                        absl::StrCat(v1::FindingState_Name(finding.state()), ": ", note)}, engine_->clock()));
+    RETURN_IF_ERROR(audit_->Commit(batch,
+                                   {actor, "finding.acknowledge", std::string(id), "",
+                                    absl::StrCat(v1::FindingState_Name(finding.state()), ": ", note)},
+                                   engine_->clock()));
     transaction.Commit();
     return finding;
   });
@@ -165,14 +162,15 @@ absl::StatusOr<v1::Device> FindingsRuntime::SetHome(absl::string_view asset_tag,
     absl::Status staged = devices_->StageServiceFields(device, batch);
     if (staged.ok()) staged = engine_->StageReevaluation(device, batch);
     if (!staged.ok()) return staged;
-    RETURN_IF_ERROR(audit_->Commit(batch, {actor, "device.set_home", std::string(asset_tag), before,
-                        DescribeHome(device)}, engine_->clock()));
+    RETURN_IF_ERROR(audit_->Commit(
+        batch, {actor, "device.set_home", std::string(asset_tag), before, DescribeHome(device)}, engine_->clock()));
     transaction.Commit();
     return device;
   });
 }
 
-// --- Missing detection -------------------------------------------------------------------------------------------------
+// --- Missing detection
+// -------------------------------------------------------------------------------------------------
 
 absl::Status FindingsRuntime::SweepMissing() {
   // A chunk at a time, each taken at the clock of its own start: in a burst (a ward's network down), devices whose
@@ -187,8 +185,8 @@ absl::Status FindingsRuntime::SweepMissing() {
       for (const std::string& tag : expired) {
         absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
         if (absl::IsNotFound(device.status())) continue;
-        RETURN_IF_ERROR(device.ok() ? engine_->StageMissingIfSilent(*device,
-                            batch) : absl::StatusOr<bool>(device.status()));
+        RETURN_IF_ERROR(device.ok() ? engine_->StageMissingIfSilent(*device, batch)
+                                    : absl::StatusOr<bool>(device.status()));
       }
       return transaction.WriteAndCommit(*database_, batch);
     });
@@ -224,7 +222,8 @@ void FindingsRuntime::DetectorLoop() {
   }
 }
 
-// --- Re-evaluation -----------------------------------------------------------------------------------------------------
+// --- Re-evaluation
+// -----------------------------------------------------------------------------------------------------
 
 void FindingsRuntime::ReevaluateAll() {
   absl::MutexLock lock(&mu_);

@@ -9,11 +9,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/finding_engine.h"
+#include "engine/ingest_pipeline.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
-#include "engine/finding_engine.h"
-#include "engine/ingest_pipeline.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
@@ -48,8 +48,7 @@ class FindingsRuntime {
   absl::StatusOr<v1::Finding> Acknowledge(absl::string_view id, absl::string_view note, const storage::Actor& actor);
   // The device's home becomes `unit` of the policy's site (INVALID_ARGUMENT for an unknown unit); its findings are
   // re-evaluated at once.
-  absl::StatusOr<v1::Device> SetHome(absl::string_view asset_tag, absl::string_view unit,
-                                     const storage::Actor& actor);
+  absl::StatusOr<v1::Device> SetHome(absl::string_view asset_tag, absl::string_view unit, const storage::Actor& actor);
 
   // Flags every device whose missing deadline has passed. The detector thread calls it several times a second;
   // tests call it directly.

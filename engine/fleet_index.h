@@ -1,8 +1,8 @@
 #ifndef PUMPTRACK_ENGINE_FLEET_INDEX_H_
 #define PUMPTRACK_ENGINE_FLEET_INDEX_H_
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <queue>
@@ -142,14 +142,14 @@ class FleetIndex {
   // What the index remembers of each device, compactly.
   struct Tracked {
     std::int64_t heard_ms = 0;  // service clock milliseconds, rounded up: max(last seen, service start)
-    std::uint32_t place = 0;   // index into places_
-    std::uint16_t open = 0;    // open findings
-    std::uint8_t risk = 0;     // 0-100
-    std::uint8_t state = 0;    // v1::OperatingState
-    bool missing = false;      // an open missing.not_seen finding
-    bool queued = false;       // has an entry in deadlines_
-    std::uint8_t custody = 0;  // v1::CustodyState
-    bool blocked = false;      // has an open finding that keeps it out of service (rules::BlocksService)
+    std::uint32_t place = 0;    // index into places_
+    std::uint16_t open = 0;     // open findings
+    std::uint8_t risk = 0;      // 0-100
+    std::uint8_t state = 0;     // v1::OperatingState
+    bool missing = false;       // an open missing.not_seen finding
+    bool queued = false;        // has an entry in deadlines_
+    std::uint8_t custody = 0;   // v1::CustodyState
+    bool blocked = false;       // has an open finding that keeps it out of service (rules::BlocksService)
     std::uint32_t profile = 0;  // index into profiles_: its set of advisory targets
   };
   // One distinct set of advisory targets (most of a fleet shares a few: a model with its usual components) and the

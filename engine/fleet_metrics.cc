@@ -68,8 +68,8 @@ FleetMetrics::FleetMetrics(prometheus::Registry& registry)
     const std::string kind_label = Label(v1::FindingKind_Name(kind), "FINDING_KIND_");
     opened_series_[kind] = &findings_opened_.Add({{"kind", kind_label}});
     for (int severity = v1::Severity_MIN + 1; severity <= v1::Severity_MAX; ++severity) {
-      findings_series_[kind][severity] = &findings_open_.Add(
-          {{"kind", kind_label}, {"severity", Label(v1::Severity_Name(severity), "SEVERITY_")}});
+      findings_series_[kind][severity] =
+          &findings_open_.Add({{"kind", kind_label}, {"severity", Label(v1::Severity_Name(severity), "SEVERITY_")}});
     }
   }
 }
@@ -132,7 +132,8 @@ void FleetMetrics::SetCheckouts(std::size_t open, std::size_t overdue) {
 }
 
 void FleetMetrics::AddOpenFindings(v1::FindingKind kind, v1::Severity severity, double delta) {
-  if (!v1::FindingKind_IsValid(kind) || !v1::Severity_IsValid(severity) || findings_series_[kind][severity] == nullptr) {
+  if (!v1::FindingKind_IsValid(kind) || !v1::Severity_IsValid(severity) ||
+      findings_series_[kind][severity] == nullptr) {
     return;
   }
   findings_series_[kind][severity]->Increment(delta);

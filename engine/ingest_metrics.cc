@@ -29,12 +29,12 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
                           .Help("Time from a report's arrival until it is durable.")
                           .Register(registry)
                           .Add({}, LatencyBuckets())),
-      commit_observations_(prometheus::BuildHistogram()
-                               .Name("pumptrack_commit_batch_observations")
-                               .Help("Observations per group commit (one WriteBatch, one synced write).")
-                               .Register(registry)
-                               .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 500, 1000, 2000,
-                                                                                4000, 8192})),
+      commit_observations_(
+          prometheus::BuildHistogram()
+              .Name("pumptrack_commit_batch_observations")
+              .Help("Observations per group commit (one WriteBatch, one synced write).")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 500, 1000, 2000, 4000, 8192})),
       commit_duration_(prometheus::BuildHistogram()
                            .Name("pumptrack_commit_duration_seconds")
                            .Help("Duration of one group commit including the WAL sync.")

@@ -14,11 +14,9 @@ namespace pumptrack::engine {
 
 IngestPipeline::IngestPipeline(storage::DeviceStore* store, IngestMetrics* metrics, IngestOptions options,
                                FindingEngine* findings)
-    : store_(store),
-      metrics_(metrics),
-      options_(std::move(options)),
-      findings_(findings),
-      writer_([this] { WriterLoop(); }) {}
+    : store_(store), metrics_(metrics), options_(std::move(options)), findings_(findings), writer_([this] {
+        WriterLoop();
+      }) {}
 
 IngestPipeline::~IngestPipeline() { Stop(); }
 
@@ -69,9 +67,8 @@ void IngestPipeline::WriterLoop() {
     {
       absl::MutexLock lock(&mu_);
       const absl::Condition has_work(
-          +[](IngestPipeline* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return !self->queue_.empty() || self->stopping_;
-          },
+          +[](IngestPipeline* self)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return !self->queue_.empty() || self->stopping_; },
           this);
       bool idle = false;
       if (release_at) {
@@ -90,9 +87,9 @@ void IngestPipeline::WriterLoop() {
         std::size_t taken = 0;
         // Always take at least one request, however large, so an oversized one cannot stall the queue. A task ends
         // the group: it must see every request queued before it committed.
-        while (!queue_.empty() && !queue_.front().task &&
-               (group.empty() ||
-                taken + queue_.front().request.observations.size() <= options_.max_commit_observations)) {
+        while (
+            !queue_.empty() && !queue_.front().task &&
+            (group.empty() || taken + queue_.front().request.observations.size() <= options_.max_commit_observations)) {
           taken += queue_.front().request.observations.size();
           group.push_back(std::move(queue_.front().request));
           queue_.pop_front();

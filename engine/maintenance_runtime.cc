@@ -99,7 +99,8 @@ absl::StatusOr<std::optional<v1::MaintenanceRecord>> MaintenanceRuntime::StageRe
     return absl::InvalidArgumentError("next_due_override: must be after performed_at");
   }
   const auto same = [&](const v1::MaintenanceRecord& r) {
-    return r.asset_tag() == work.asset_tag && r.kind() == work.kind && ToAbslTime(r.performed_at()) == work.performed_at;
+    return r.asset_tag() == work.asset_tag && r.kind() == work.kind &&
+           ToAbslTime(r.performed_at()) == work.performed_at;
   };
   if (std::any_of(staged.begin(), staged.end(), same)) return std::nullopt;
   ASSIGN_OR_RETURN(storage::MaintenanceHistoryPage stored, store_->History(work.asset_tag, 0, 1 << 20));
@@ -142,19 +143,17 @@ absl::StatusOr<v1::RecordMaintenanceResponse> MaintenanceRuntime::Record(const M
         const std::string before = Describe(*policy, device);
         FindingTransaction transaction(engine_);
         rocksdb::WriteBatch batch;
-        ASSIGN_OR_RETURN(std::optional<v1::MaintenanceRecord> record,
-                         StageRecord(work, actor, now, device, {}, batch));
+        ASSIGN_OR_RETURN(std::optional<v1::MaintenanceRecord> record, StageRecord(work, actor, now, device, {}, batch));
         if (!record) {
           return absl::AlreadyExistsError(absl::StrCat("pump ", work.asset_tag, " already has a ", KindWord(work.kind),
                                                        " record performed at ", Day(work.performed_at)));
         }
         RETURN_IF_ERROR(devices_->StageServiceFields(device, batch));
         RETURN_IF_ERROR(engine_->StageReevaluation(device, batch));
-        RETURN_IF_ERROR(audit_->Commit(
-            batch,
-            {actor, absl::StrCat("maintenance.", KindWord(work.kind)), work.asset_tag, before,
-             Describe(*policy, device)},
-            now));
+        RETURN_IF_ERROR(audit_->Commit(batch,
+                                       {actor, absl::StrCat("maintenance.", KindWord(work.kind)), work.asset_tag,
+                                        before, Describe(*policy, device)},
+                                       now));
         transaction.Commit();
         v1::RecordMaintenanceResponse response;
         *response.mutable_record() = *std::move(record);
@@ -207,12 +206,11 @@ absl::StatusOr<v1::ImportMaintenanceResponse> MaintenanceRuntime::Import(const s
           RETURN_IF_ERROR(devices_->StageServiceFields(touched[tag], batch));
           RETURN_IF_ERROR(engine_->StageReevaluation(touched[tag], batch));
         }
-        RETURN_IF_ERROR(audit_->Commit(
-            batch,
-            {actor, "maintenance.import", absl::StrCat(order.size(), " pumps"), "",
-             absl::StrCat(response.imported(), " records imported, ", response.skipped_duplicates(),
-                          " duplicates skipped")},
-            now));
+        RETURN_IF_ERROR(audit_->Commit(batch,
+                                       {actor, "maintenance.import", absl::StrCat(order.size(), " pumps"), "",
+                                        absl::StrCat(response.imported(), " records imported, ",
+                                                     response.skipped_duplicates(), " duplicates skipped")},
+                                       now));
         transaction.Commit();
         return response;
       });

@@ -69,8 +69,8 @@ absl::Status StorageHealth::Admit() const {
   }
   if (!failure_.ok()) return absl::UnavailableError("storage is failing; nothing was stored, retry later");
   if (low_space_) {
-    return absl::ResourceExhaustedError(absl::StrCat("storage is nearly full (", free_bytes_ >> 20,
-                                                     " MiB free); nothing was stored, retry later"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("storage is nearly full (", free_bytes_ >> 20, " MiB free); nothing was stored, retry later"));
   }
   return absl::OkStatus();
 }
@@ -126,14 +126,13 @@ void StorageHealth::WatchLoop(bool serving) {
     {
       absl::MutexLock lock(&mu_);
       // Wakes at once when something fails while serving; otherwise every check interval.
-      auto wake = [this, serving]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || (serving && !failure_.ok());
-      };
+      auto wake = [this, serving]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || (serving && !failure_.ok()); };
       mu_.AwaitWithTimeout(absl::Condition(&wake), options_.check_interval);
       if (stopping_) return;
     }
     bool now = healthy();
-    if (now) now = Check();  // free space
+    if (now) now = Check();                     // free space
     if (now == serving && !now) now = Check();  // still failing: try to recover
     if (now != serving) {
       serving = now;

@@ -77,9 +77,9 @@ class StorageHealth {
   const StorageHealthOptions options_;
 
   mutable absl::Mutex mu_;
-  absl::Status failure_ ABSL_GUARDED_BY(mu_);         // RocksDB's refusal; OK when none
-  std::uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;   // failures observed so far
-  bool low_space_ ABSL_GUARDED_BY(mu_) = false;       // below min_free_bytes at the last check
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);          // RocksDB's refusal; OK when none
+  std::uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;    // failures observed so far
+  bool low_space_ ABSL_GUARDED_BY(mu_) = false;        // below min_free_bytes at the last check
   std::uint64_t free_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // at the last check
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void(bool)> on_change_;  // set before the watcher starts, then read only by it

@@ -13,8 +13,8 @@ namespace {
 
 // What matched on one device for one advisory.
 struct Hit {
-  std::string what;     // e.g. `Alaris PCU 8015 firmware 12.1.0 is in "<=12.1.3"`
-  std::string seen;     // e.g. "PCU-8015 12.1.0"
+  std::string what;  // e.g. `Alaris PCU 8015 firmware 12.1.0 is in "<=12.1.3"`
+  std::string seen;  // e.g. "PCU-8015 12.1.0"
   advisories::MatchResult result;
 };
 
@@ -141,12 +141,12 @@ std::vector<Violation> CompiledAdvisories::Evaluate(const v1::Device& device) co
     v.kind = v1::FINDING_KIND_VULNERABLE;
     v.rule = absl::StrCat(kAdvisoryRulePrefix, advisory.tracking_id());
     v.severity = SeverityFromCvss(max_score);
-    v.reason = absl::StrCat(advisory.tracking_id(), " (", advisory.title(), "): ", absl::StrJoin(matched, "; "),
-                            "; ", cves.empty() ? "no CVE given" : absl::StrJoin(cves, ", "),
+    v.reason = absl::StrCat(advisory.tracking_id(), " (", advisory.title(), "): ", absl::StrJoin(matched, "; "), "; ",
+                            cves.empty() ? "no CVE given" : absl::StrJoin(cves, ", "),
                             absl::StrFormat("; max CVSS %.1f", max_score), "; ",
                             remediations.empty() ? "no remediation given" : absl::StrJoin(remediations, " | "));
-    v.evidence.set_expected(absl::StrCat("a version outside the ranges of ", advisory.tracking_id(),
-                                         " (or one it lists as fixed)"));
+    v.evidence.set_expected(
+        absl::StrCat("a version outside the ranges of ", advisory.tracking_id(), " (or one it lists as fixed)"));
     v.evidence.set_seen(absl::StrJoin(seen, ", "));
     v.evidence.set_advisory(advisory.tracking_id());
     out.push_back(std::move(v));

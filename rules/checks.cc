@@ -1,18 +1,17 @@
 #include "rules/checks.h"
 
-#include "rules/maintenance.h"
-
 #include <algorithm>
 #include <cstdlib>
 
-#include "advisories/version_range.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "advisories/version_range.h"
 #include "google/protobuf/util/time_util.h"
+#include "rules/maintenance.h"
 #include "rules/version.h"
 
 namespace pumptrack::rules {
@@ -33,8 +32,8 @@ std::string ShortName(const std::string& enum_name, absl::string_view prefix) {
 
 std::string Days(absl::Duration d) { return absl::StrFormat("%d days", absl::ToInt64Hours(d) / 24); }
 
-void Add(std::vector<Violation>& out, v1::FindingKind kind, std::string rule, v1::Severity severity,
-         std::string reason, std::string expected, std::string seen, std::string advisory = "") {
+void Add(std::vector<Violation>& out, v1::FindingKind kind, std::string rule, v1::Severity severity, std::string reason,
+         std::string expected, std::string seen, std::string advisory = "") {
   Violation v;
   v.kind = kind;
   v.rule = std::move(rule);
@@ -79,8 +78,7 @@ std::string CareArea(const CompiledPolicy& policy, const v1::Device& device) {
 }
 
 std::string Place(const v1::Location& location) {
-  return absl::StrCat(location.facility(), "/", location.unit(), location.room().empty() ? "" : "/",
-                      location.room());
+  return absl::StrCat(location.facility(), "/", location.unit(), location.room().empty() ? "" : "/", location.room());
 }
 
 }  // namespace
@@ -96,8 +94,7 @@ void ResolveHome(const CompiledPolicy& policy, v1::Device& device) {
 
 bool IsOneOffRule(absl::string_view rule) {
   return rule == "firmware.downgraded" || rule == "tamper.seal_changed" || rule == "tamper.sequence_gap" ||
-         rule == kRuleCheckInSealMismatch ||
-         rule == "config.unpushed_change" || rule == "drug_library.unpushed_change";
+         rule == kRuleCheckInSealMismatch || rule == "config.unpushed_change" || rule == "drug_library.unpushed_change";
 }
 
 void CheckLocation(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out) {
@@ -188,7 +185,8 @@ void CheckFirmware(const CompiledPolicy& policy, const EvaluationInput& input, s
   if (model == nullptr) {
     if (policy.has_models()) {
       Add(out, v1::FINDING_KIND_MISCONFIGURED, "firmware.unknown_model", v1::SEVERITY_MEDIUM,
-          absl::StrCat("Model \"", model_name, "\" is not in the policy, so its firmware and settings cannot be "
+          absl::StrCat("Model \"", model_name,
+                       "\" is not in the policy, so its firmware and settings cannot be "
                        "checked."),
           "a model listed in the policy", model_name);
     }
@@ -199,7 +197,8 @@ void CheckFirmware(const CompiledPolicy& policy, const EvaluationInput& input, s
   const v1::FirmwarePolicy& rules = model->firmware();
   if (std::find(rules.blocked().begin(), rules.blocked().end(), firmware) != rules.blocked().end()) {
     Add(out, v1::FINDING_KIND_MISCONFIGURED, "firmware.blocked", v1::SEVERITY_CRITICAL,
-        absl::StrCat("Firmware ", firmware, " is blocked for ", model_name, "; take the pump out of service and "
+        absl::StrCat("Firmware ", firmware, " is blocked for ", model_name,
+                     "; take the pump out of service and "
                      "update it."),
         absl::StrCat("not ", absl::StrJoin(rules.blocked(), ", ")), firmware);
   }
@@ -216,23 +215,24 @@ void CheckFirmware(const CompiledPolicy& policy, const EvaluationInput& input, s
   }
   for (const v1::VulnerableFirmware& range : model->vulnerable_firmware()) {
     // The same range check as imported advisories (advisories::VersionRange): one version matcher.
-    absl::StatusOr<advisories::VersionRange> bounds = advisories::VersionRange::FromBounds(range.introduced(),
-                                                                                          range.fixed());
+    absl::StatusOr<advisories::VersionRange> bounds =
+        advisories::VersionRange::FromBounds(range.introduced(), range.fixed());
     if (!bounds.ok() || bounds->Check(firmware).answer != advisories::RangeAnswer::kInside) continue;
-    Add(out, v1::FINDING_KIND_MISCONFIGURED, absl::StrCat("firmware.vulnerable.", absl::AsciiStrToLower(range.advisory())),
-        range.severity(),
+    Add(out, v1::FINDING_KIND_MISCONFIGURED,
+        absl::StrCat("firmware.vulnerable.", absl::AsciiStrToLower(range.advisory())), range.severity(),
         absl::StrCat("Firmware ", firmware, " is affected by ", range.advisory(),
                      range.summary().empty() ? "" : absl::StrCat(" (", range.summary(), ")"),
-                     range.fixed().empty() ? "; no fixed version is published." :
-                                             absl::StrCat("; update to ", range.fixed(), " or later.")),
-        range.fixed().empty() ? "a version outside the advisory's range" : absl::StrCat(">= ", range.fixed()),
-        firmware, range.advisory());
+                     range.fixed().empty() ? "; no fixed version is published."
+                                           : absl::StrCat("; update to ", range.fixed(), " or later.")),
+        range.fixed().empty() ? "a version outside the advisory's range" : absl::StrCat(">= ", range.fixed()), firmware,
+        range.advisory());
   }
   if (input.previous != nullptr) {
     const std::string& before = input.previous->last_observation().firmware_version();
     if (!before.empty() && before != firmware && CompareVersions(firmware, before) < 0) {
       Add(out, v1::FINDING_KIND_MISCONFIGURED, "firmware.downgraded", v1::SEVERITY_HIGH,
-          absl::StrCat("Firmware went back from ", before, " to ", firmware, "; downgrades can reopen fixed "
+          absl::StrCat("Firmware went back from ", before, " to ", firmware,
+                       "; downgrades can reopen fixed "
                        "vulnerabilities."),
           absl::StrCat(">= ", before), firmware);
     }
@@ -248,8 +248,8 @@ void CheckComponents(const CompiledPolicy& policy, const EvaluationInput& input,
       if (candidate.kind() == component.kind() && candidate.model() == component.model()) rules = &candidate;
     }
     if (rules == nullptr) continue;
-    const std::string what = absl::StrCat(component.kind(), " ", component.model(), " (position ",
-                                          component.position(), ") of pump ", tag);
+    const std::string what =
+        absl::StrCat(component.kind(), " ", component.model(), " (position ", component.position(), ") of pump ", tag);
     for (const auto& [name, versions, version] :
          {std::tuple{"firmware", &rules->firmware(), &component.firmware_version()},
           std::tuple{"software", &rules->software(), &component.software_version()}}) {
@@ -269,8 +269,8 @@ void CheckComponents(const CompiledPolicy& policy, const EvaluationInput& input,
       }
       if (!versions->minimum().empty() && CompareVersions(*version, versions->minimum()) < 0) {
         Add(out, v1::FINDING_KIND_MISCONFIGURED, absl::StrCat(rule, "below_minimum", suffix), v1::SEVERITY_HIGH,
-            absl::StrCat("The ", what, " runs ", name, " ", *version, ", older than the minimum ",
-                         versions->minimum(), "."),
+            absl::StrCat("The ", what, " runs ", name, " ", *version, ", older than the minimum ", versions->minimum(),
+                         "."),
             absl::StrCat(">= ", versions->minimum()), *version);
       }
     }
@@ -308,8 +308,8 @@ void CheckDrugLibrary(const CompiledPolicy& policy, const EvaluationInput& input
     const absl::Duration max_age = ToDuration(expected->max_age());
     if (age > max_age) {
       Add(out, v1::FINDING_KIND_MISCONFIGURED, "drug_library.stale", v1::SEVERITY_MEDIUM,
-          absl::StrCat("Drug library ", seen_text, " was published ", Days(age), " ago; the limit is ",
-                       Days(max_age), "."),
+          absl::StrCat("Drug library ", seen_text, " was published ", Days(age), " ago; the limit is ", Days(max_age),
+                       "."),
           absl::StrCat("published within ", Days(max_age)), absl::StrCat("published ", Days(age), " ago"));
     }
   }
@@ -369,8 +369,7 @@ void CheckSecurity(const CompiledPolicy& policy, const EvaluationInput& input, s
     const absl::Duration period = ToDuration(model->credential_rotation());
     if (age > period) {
       Add(out, v1::FINDING_KIND_INSECURE, "security.credentials_stale", v1::SEVERITY_MEDIUM,
-          absl::StrCat("Credentials were last changed ", Days(age), " ago; the rotation period is ", Days(period),
-                       "."),
+          absl::StrCat("Credentials were last changed ", Days(age), " ago; the rotation period is ", Days(period), "."),
           absl::StrCat("changed within ", Days(period)), absl::StrCat("changed ", Days(age), " ago"));
     }
   }
@@ -379,8 +378,8 @@ void CheckSecurity(const CompiledPolicy& policy, const EvaluationInput& input, s
       if (open.kind() != forbidden) continue;
       const std::string name = ShortName(v1::ServiceKind_Name(open.kind()), "SERVICE_KIND_");
       Add(out, v1::FINDING_KIND_INSECURE, absl::StrCat("security.forbidden_service.", name), v1::SEVERITY_HIGH,
-          absl::StrCat("Forbidden service ", name, " is open", open.port() == 0 ? "" : absl::StrCat(" on port ", open.port()),
-                       "; disable it."),
+          absl::StrCat("Forbidden service ", name, " is open",
+                       open.port() == 0 ? "" : absl::StrCat(" on port ", open.port()), "; disable it."),
           absl::StrCat(name, " closed"), open.port() == 0 ? name : absl::StrCat(name, " on port ", open.port()));
       break;
     }
@@ -469,8 +468,8 @@ Violation NotSeenViolation(const v1::Device& device, absl::Time last_heard, absl
   v.reason = absl::StrCat("No report for more than ", absl::FormatDuration(after), "; last seen at ", Place(location),
                           " at ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", last_heard, absl::UTCTimeZone()), ".");
   v.evidence.set_expected(absl::StrCat("a report at least every ", absl::FormatDuration(after)));
-  v.evidence.set_seen(absl::StrCat("last report ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", last_heard,
-                                                                      absl::UTCTimeZone())));
+  v.evidence.set_seen(
+      absl::StrCat("last report ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", last_heard, absl::UTCTimeZone())));
   return v;
 }
 

@@ -1,8 +1,8 @@
 #include "rules/custody.h"
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/algorithm/container.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 
@@ -44,8 +44,7 @@ const std::vector<CustodyTransition>& CustodyTransitions() {
   return kTable;
 }
 
-absl::StatusOr<v1::CustodyState> NextCustodyState(v1::CustodyState from, v1::CustodyAction action,
-                                                  bool passed_gate) {
+absl::StatusOr<v1::CustodyState> NextCustodyState(v1::CustodyState from, v1::CustodyAction action, bool passed_gate) {
   if (from == v1::CUSTODY_STATE_UNSPECIFIED) from = v1::CUSTODY_STATE_AVAILABLE;
   for (const CustodyTransition& row : CustodyTransitions()) {
     if (row.from != from || row.action != action) continue;
@@ -57,8 +56,8 @@ absl::StatusOr<v1::CustodyState> NextCustodyState(v1::CustodyState from, v1::Cus
     if (row.from == from) allowed.push_back(Name(row.action));
   }
   return absl::FailedPreconditionError(absl::StrCat(
-      "the pump is ", Name(from), "; ", Name(action), " is not allowed from that state (allowed: ",
-      allowed.empty() ? "nothing" : absl::StrJoin(allowed, ", "), ")"));
+      "the pump is ", Name(from), "; ", Name(action),
+      " is not allowed from that state (allowed: ", allowed.empty() ? "nothing" : absl::StrJoin(allowed, ", "), ")"));
 }
 
 bool BlocksService(v1::FindingKind kind) {
@@ -73,9 +72,9 @@ std::optional<Violation> SealMismatch(const v1::Device& device, absl::string_vie
   v.kind = v1::FINDING_KIND_TAMPERED;
   v.rule = std::string(kRuleCheckInSealMismatch);
   v.severity = v1::SEVERITY_HIGH;
-  v.reason = absl::StrCat("Pump ", device.identity().asset_tag(), " came back with seal ", observed_seal_id,
-                          ", not the seal ", recorded.empty() ? "(none)" : recorded,
-                          " it left with; inspect it before use.");
+  v.reason =
+      absl::StrCat("Pump ", device.identity().asset_tag(), " came back with seal ", observed_seal_id, ", not the seal ",
+                   recorded.empty() ? "(none)" : recorded, " it left with; inspect it before use.");
   v.evidence.set_expected(recorded);
   v.evidence.set_seen(std::string(observed_seal_id));
   return v;

@@ -26,8 +26,7 @@ absl::Time AddMonths(absl::Time from, int months, const absl::TimeZone& zone) {
   const absl::CivilMonth target = absl::CivilMonth(local.cs) + months;
   const absl::CivilDay last_day = absl::CivilDay(target + 1) - 1;
   const int day = std::min(local.cs.day(), last_day.day());
-  const absl::CivilSecond at(target.year(), target.month(), day, local.cs.hour(), local.cs.minute(),
-                             local.cs.second());
+  const absl::CivilSecond at(target.year(), target.month(), day, local.cs.hour(), local.cs.minute(), local.cs.second());
   return absl::FromCivil(at, zone) + local.subsecond;
 }
 

@@ -77,16 +77,16 @@ absl::Duration ToDuration(const google::protobuf::Duration& d) {
 
 absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::FromText(absl::string_view text) {
   if (text.size() > kMaxPolicyTextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("policy text is ", text.size(), " bytes; at most ",
-                                                   kMaxPolicyTextBytes, " are accepted"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy text is ", text.size(), " bytes; at most ", kMaxPolicyTextBytes, " are accepted"));
   }
   v1::Policy policy;
   FirstError errors;
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(std::string(text), &policy)) {
-    return absl::InvalidArgumentError(absl::StrCat("policy text: ", errors.error().empty() ? "does not parse"
-                                                                                            : errors.error()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy text: ", errors.error().empty() ? "does not parse" : errors.error()));
   }
   return Compile(std::move(policy), std::string(text));
 }
@@ -137,8 +137,8 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
       return Invalid(path + ".facility", absl::StrCat("unknown facility \"", unit.facility(), "\""));
     }
     if (!unit.building().empty() && !buildings.contains(absl::StrCat(unit.facility(), kSeparator, unit.building()))) {
-      return Invalid(path + ".building", absl::StrCat("unknown building \"", unit.building(), "\" in facility \"",
-                                                      unit.facility(), "\""));
+      return Invalid(path + ".building",
+                     absl::StrCat("unknown building \"", unit.building(), "\" in facility \"", unit.facility(), "\""));
     }
     const std::string key = absl::StrCat(unit.facility(), kSeparator, unit.id());
     if (!compiled->units_.emplace(key, &unit).second) return Invalid(path + ".id", "duplicate unit id in its facility");
@@ -161,15 +161,16 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
   for (int i = 0; i < p.components_size(); ++i) {
     const std::string path = Indexed("components", i);
     const v1::ComponentPolicy& component = p.components(i);
-    if (component.kind().empty() || component.kind().size() > 64) return Invalid(path + ".kind", "must be 1-64 characters");
+    if (component.kind().empty() || component.kind().size() > 64)
+      return Invalid(path + ".kind", "must be 1-64 characters");
     if (component.model().empty() || component.model().size() > 64) {
       return Invalid(path + ".model", "must be 1-64 characters");
     }
     if (!component_models.insert(absl::StrCat(component.kind(), kSeparator, component.model())).second) {
       return Invalid(path + ".model", "duplicate kind and model");
     }
-    for (const auto& [name, versions] : {std::pair{"firmware", &component.firmware()},
-                                         std::pair{"software", &component.software()}}) {
+    for (const auto& [name, versions] :
+         {std::pair{"firmware", &component.firmware()}, std::pair{"software", &component.software()}}) {
       const std::string vpath = absl::StrCat(path, ".", name);
       for (int j = 0; j < versions->allowed_size(); ++j) {
         if (absl::Status s = CheckVersion(absl::StrCat(vpath, ".", Indexed("allowed", j)), versions->allowed(j), true);
@@ -192,16 +193,16 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
     if (model.model().empty() || model.model().size() > 64) return Invalid(path + ".model", "must be 1-64 characters");
     if (!compiled->models_.emplace(model.model(), &model).second) return Invalid(path + ".model", "duplicate model");
     for (int j = 0; j < model.firmware().allowed_size(); ++j) {
-      if (absl::Status s = CheckVersion(absl::StrCat(path, ".firmware.", Indexed("allowed", j)),
-                                        model.firmware().allowed(j), true);
+      if (absl::Status s =
+              CheckVersion(absl::StrCat(path, ".firmware.", Indexed("allowed", j)), model.firmware().allowed(j), true);
           !s.ok()) {
         return s;
       }
     }
     RETURN_IF_ERROR(CheckVersion(path + ".firmware.minimum", model.firmware().minimum(), false));
     for (int j = 0; j < model.firmware().blocked_size(); ++j) {
-      if (absl::Status s = CheckVersion(absl::StrCat(path, ".firmware.", Indexed("blocked", j)),
-                                        model.firmware().blocked(j), true);
+      if (absl::Status s =
+              CheckVersion(absl::StrCat(path, ".firmware.", Indexed("blocked", j)), model.firmware().blocked(j), true);
           !s.ok()) {
         return s;
       }
@@ -230,8 +231,8 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
         return s;
       }
     }
-    if (absl::Status s = CheckPositive(path + ".credential_rotation", model.credential_rotation(),
-                                       model.has_credential_rotation());
+    if (absl::Status s =
+            CheckPositive(path + ".credential_rotation", model.credential_rotation(), model.has_credential_rotation());
         !s.ok()) {
       return s;
     }
@@ -245,9 +246,10 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
   }
   for (int i = 0; i < p.components_size(); ++i) {
     const std::string path = Indexed("components", i);
-    RETURN_IF_ERROR(CheckPositive(path + ".pm_interval", p.components(i).pm_interval(),
-                                  p.components(i).has_pm_interval()));
-    RETURN_IF_ERROR(CheckPositive(path + ".pm_warning", p.components(i).pm_warning(), p.components(i).has_pm_warning()));
+    RETURN_IF_ERROR(
+        CheckPositive(path + ".pm_interval", p.components(i).pm_interval(), p.components(i).has_pm_interval()));
+    RETURN_IF_ERROR(
+        CheckPositive(path + ".pm_warning", p.components(i).pm_warning(), p.components(i).has_pm_warning()));
   }
   if (!p.time_zone().empty()) {
     absl::TimeZone zone;
@@ -256,8 +258,8 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
     }
     compiled->time_zone_ = zone;
   }
-  if (absl::Status s = CheckPositive("missing.default_after", p.missing().default_after(),
-                                     p.missing().has_default_after());
+  if (absl::Status s =
+          CheckPositive("missing.default_after", p.missing().default_after(), p.missing().has_default_after());
       !s.ok()) {
     return s;
   }
@@ -297,9 +299,10 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
       case v1::AdvisoryProductMapping::TARGET_NOT_SET:
         return Invalid(path, "needs a model or a component");
     }
-    if (!mappings.insert(absl::StrCat(absl::AsciiStrToLower(mapping.vendor()), kSeparator,
-                                      absl::AsciiStrToLower(mapping.product()), kSeparator, mapping.target_case(),
-                                      kSeparator, mapping.model(), mapping.component()))
+    if (!mappings
+             .insert(absl::StrCat(absl::AsciiStrToLower(mapping.vendor()), kSeparator,
+                                  absl::AsciiStrToLower(mapping.product()), kSeparator, mapping.target_case(),
+                                  kSeparator, mapping.model(), mapping.component()))
              .second) {
       return Invalid(path, "duplicate mapping");
     }

@@ -6,10 +6,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/caller.h"
 #include "pumptrack/v1/agent_registry.pb.h"
 #include "pumptrack/v1/audit.pb.h"
 #include "pumptrack/v1/auth.pb.h"
-#include "engine/caller.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
 #include "storage/token_store.h"
@@ -30,8 +30,7 @@ absl::StatusOr<v1::Agent> EnrollAgent(const v1::EnrollAgentRequest& request, con
 absl::StatusOr<v1::Agent> RevokeAgent(const v1::RevokeAgentRequest& request, const engine::Caller& caller,
                                       storage::AgentRegistry& agents, absl::Time now);
 
-absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request,
-                                                const storage::AuditLog& audit);
+absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request, const storage::AuditLog& audit);
 absl::StatusOr<v1::VerifyAuditResponse> VerifyAudit(const v1::VerifyAuditRequest& request,
                                                     const storage::AuditLog& audit);
 

@@ -26,8 +26,7 @@ absl::StatusOr<v1::ListAdvisoriesResponse> ListAdvisories(const v1::ListAdvisori
                                                           const engine::AdvisoryRuntime& runtime);
 
 // The stored advisory. INVALID_ARGUMENT for an empty or over-long tracking id, NOT_FOUND when it is not imported.
-absl::StatusOr<v1::Advisory> GetAdvisory(const v1::GetAdvisoryRequest& request,
-                                         const engine::AdvisoryRuntime& runtime);
+absl::StatusOr<v1::Advisory> GetAdvisory(const v1::GetAdvisoryRequest& request, const engine::AdvisoryRuntime& runtime);
 
 }  // namespace pumptrack::service
 

@@ -1,7 +1,6 @@
+#include "common/ids.h"
 #include "common/status_macros.h"
 #include "service/admin_handlers.h"
-
-#include "common/ids.h"
 
 namespace pumptrack::service {
 

@@ -6,8 +6,7 @@
 #include "service/page_token.h"
 
 namespace pumptrack::service {
-absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request,
-                                                const storage::AuditLog& audit) {
+absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request, const storage::AuditLog& audit) {
   ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
   ASSIGN_OR_RETURN(TimeRange range, ResolveTimeRange(request, {absl::InfinitePast(), absl::InfiniteFuture()}));
   const absl::Time start = range.start;

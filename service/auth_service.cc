@@ -75,8 +75,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SignIn(grpc::CallbackServerContext* c
     return reactor;
   }
   auto task = std::make_shared<std::string>(std::move(password));
-  const bool queued = context_.directory_workers->TrySubmit(
-      [context, reactor, request, response, sessions, source, task] {
+  const bool queued =
+      context_.directory_workers->TrySubmit([context, reactor, request, response, sessions, source, task] {
         if (context->IsCancelled()) {
           OPENSSL_cleanse(task->data(), task->size());
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled or past its deadline"));
@@ -113,8 +113,8 @@ grpc::ServerUnaryReactor* AuthServiceImpl::SignOut(grpc::CallbackServerContext* 
     return reactor;
   }
   if (token->directory_user().empty()) {
-    reactor->Finish(ToGrpcStatus(absl::FailedPreconditionError(
-        "not a session token; revoke tokens with TokenService.RevokeToken")));
+    reactor->Finish(ToGrpcStatus(
+        absl::FailedPreconditionError("not a session token; revoke tokens with TokenService.RevokeToken")));
     return reactor;
   }
   const bool queued = context_.workers->TrySubmit([this, reactor, id = token->id(), caller = *std::move(caller)] {

@@ -54,7 +54,8 @@ std::string Authenticator::PeerAddress(const grpc::ServerContextBase& context) {
   if (absl::StartsWith(peer, "inproc") || peer == "unknown") {
     const auto& metadata = context.client_metadata();
     auto client = metadata.find("x-pumptrack-console-client");
-    if (client != metadata.end()) return absl::StrCat("console:", absl::string_view(client->second.data(), client->second.size()));
+    if (client != metadata.end())
+      return absl::StrCat("console:", absl::string_view(client->second.data(), client->second.size()));
     return peer;
   }
   const std::size_t colon = peer.rfind(':');
@@ -79,7 +80,7 @@ void Authenticator::RecordFailure(const std::string& peer, absl::Time now) {
 }
 
 absl::StatusOr<engine::Caller> Authenticator::AuthorizePerson(const grpc::ServerContextBase& context,
-                                                      absl::string_view method) {
+                                                              absl::string_view method) {
   const absl::Time now = options_.clock();
   const std::string peer = PeerAddress(context);
   if (Throttled(peer, now)) return absl::ResourceExhaustedError("too many failed attempts; retry later");
@@ -111,7 +112,7 @@ absl::StatusOr<engine::Caller> Authenticator::AuthorizePerson(const grpc::Server
 }
 
 absl::StatusOr<engine::Caller> Authenticator::AuthorizeAgent(const grpc::ServerContextBase& context,
-                                                     absl::string_view claimed_agent_id) {
+                                                             absl::string_view claimed_agent_id) {
   const absl::Time now = options_.clock();
   const std::string peer = PeerAddress(context);
   if (Throttled(peer, now)) return absl::ResourceExhaustedError("too many failed attempts; retry later");

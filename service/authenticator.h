@@ -49,7 +49,8 @@ class Authenticator {
   // An agent's call. With TLS, the identity is the client certificate's subject (first SAN, else CN) and
   // `claimed_agent_id`, if not empty, must equal it; with --insecure it is `claimed_agent_id`. The agent must be
   // enrolled and not revoked; refusals of a known identity are audited.
-  absl::StatusOr<engine::Caller> AuthorizeAgent(const grpc::ServerContextBase& context, absl::string_view claimed_agent_id);
+  absl::StatusOr<engine::Caller> AuthorizeAgent(const grpc::ServerContextBase& context,
+                                                absl::string_view claimed_agent_id);
 
   // Refusals of known agents whose audit entry was dropped because the worker queue was full (each is also logged).
   std::uint64_t unaudited_refusals() const { return unaudited_refusals_.load(std::memory_order_relaxed); }

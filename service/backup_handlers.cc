@@ -17,9 +17,11 @@ absl::StatusOr<v1::Backup> CreateBackup(const v1::CreateBackupRequest& request, 
   }
   ASSIGN_OR_RETURN(v1::Backup backup, storage::CreateBackup(database, request.dest_dir()));
   rocksdb::WriteBatch nothing_else;  // the entry is the whole change
-  RETURN_IF_ERROR(audit.Commit(nothing_else, {caller.actor, "backup.create", backup.dir(), "", absl::StrCat("backup ",
-                      backup.backup_id(), ", ", backup.file_count(), " files, ", backup.size_bytes(),
-                      " bytes, verified")}, now));
+  RETURN_IF_ERROR(audit.Commit(nothing_else,
+                               {caller.actor, "backup.create", backup.dir(), "",
+                                absl::StrCat("backup ", backup.backup_id(), ", ", backup.file_count(), " files, ",
+                                             backup.size_bytes(), " bytes, verified")},
+                               now));
   return backup;
 }
 

@@ -6,8 +6,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "pumptrack/v1/backup.pb.h"
 #include "engine/caller.h"
+#include "pumptrack/v1/backup.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 

@@ -36,8 +36,8 @@ absl::Status CheckName(absl::string_view field, absl::string_view value) {
 // Free text a person writes; never patient data, but nothing stops them, so it is at least bounded and printable.
 absl::Status CheckText(absl::string_view field, absl::string_view value, bool required) {
   if ((required && value.empty()) || value.size() > kMaxTextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be ", required ? "1" : "0", "-", kMaxTextBytes,
-                                                   " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be ", required ? "1" : "0", "-", kMaxTextBytes, " bytes"));
   }
   if (!IsCleanText(value)) return absl::InvalidArgumentError(absl::StrCat(field, ": must be printable text"));
   return absl::OkStatus();
@@ -46,8 +46,8 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, bool re
 absl::StatusOr<absl::Duration> CheckDueIn(const v1::CheckOutRequest& request) {
   if (!request.has_due_in()) return absl::InvalidArgumentError("due_in: is required");
   const google::protobuf::Duration& d = request.due_in();
-  const bool well_formed = d.nanos() > -1000000000 && d.nanos() < 1000000000 &&
-                           !(d.seconds() > 0 && d.nanos() < 0) && !(d.seconds() < 0 && d.nanos() > 0);
+  const bool well_formed = d.nanos() > -1000000000 && d.nanos() < 1000000000 && !(d.seconds() > 0 && d.nanos() < 0) &&
+                           !(d.seconds() < 0 && d.nanos() > 0);
   const absl::Duration due_in = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
   if (!well_formed || due_in < kMinDueIn || due_in > kMaxDueIn) {
     return absl::InvalidArgumentError("due_in: must be between 1 minute and 30 days");
@@ -56,7 +56,8 @@ absl::StatusOr<absl::Duration> CheckDueIn(const v1::CheckOutRequest& request) {
 }
 
 absl::StatusOr<v1::CustodyResult> Simple(v1::CustodyAction action, const std::string& tag, absl::string_view field,
-                                         const std::string& text, const engine::Caller& caller, engine::CustodyRuntime& runtime) {
+                                         const std::string& text, const engine::Caller& caller,
+                                         engine::CustodyRuntime& runtime) {
   RETURN_IF_ERROR(CheckTag(tag));
   RETURN_IF_ERROR(CheckText(field, text, /*required=*/false));
   engine::CustodyRequest request;
@@ -111,8 +112,7 @@ absl::StatusOr<v1::CustodyResult> Release(const v1::ReleaseRequest& request, con
 
 absl::StatusOr<v1::CustodyResult> SetMaintenance(const v1::SetMaintenanceRequest& request, const engine::Caller& caller,
                                                  engine::CustodyRuntime& runtime) {
-  return Simple(v1::CUSTODY_ACTION_SET_MAINTENANCE, request.asset_tag(), "reason", request.reason(), caller,
-                runtime);
+  return Simple(v1::CUSTODY_ACTION_SET_MAINTENANCE, request.asset_tag(), "reason", request.reason(), caller, runtime);
 }
 
 absl::StatusOr<v1::CustodyResult> Retire(const v1::RetireRequest& request, const engine::Caller& caller,
@@ -149,8 +149,7 @@ absl::StatusOr<v1::FindAvailableResponse> FindAvailable(const v1::FindAvailableR
   if (request.count() < 0 || request.count() > kMaxAvailableCount) {
     return absl::InvalidArgumentError(absl::StrCat("count: must be within 0-", kMaxAvailableCount));
   }
-  return runtime.FindAvailable(request.near_unit(),
-                               request.count() == 0 ? kDefaultAvailableCount : request.count());
+  return runtime.FindAvailable(request.near_unit(), request.count() == 0 ? kDefaultAvailableCount : request.count());
 }
 
 }  // namespace pumptrack::service

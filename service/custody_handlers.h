@@ -6,9 +6,9 @@
 // token, never a request field.
 
 #include "absl/status/statusor.h"
-#include "pumptrack/v1/custody.pb.h"
 #include "engine/caller.h"
 #include "engine/custody_runtime.h"
+#include "pumptrack/v1/custody.pb.h"
 
 namespace pumptrack::service {
 

@@ -14,8 +14,9 @@ absl::StatusOr<v1::GetDeviceHistoryResponse> GetDeviceHistory(const v1::GetDevic
 
   ASSIGN_OR_RETURN(v1::Device device, LookUpDevice(request.device(), devices));
   const std::string& tag = device.identity().asset_tag();
-  const std::uint64_t fingerprint = FilterFingerprint(
-      {tag, absl::StrCat(absl::ToUnixMicros(start)), request.has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : ""});
+  const std::uint64_t fingerprint =
+      FilterFingerprint({tag, absl::StrCat(absl::ToUnixMicros(start)),
+                         request.has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : ""});
   std::string cursor;
   if (!request.page_token().empty()) {
     ASSIGN_OR_RETURN(std::string decoded, DecodePageToken(request.page_token(), fingerprint));

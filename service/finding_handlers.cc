@@ -41,9 +41,9 @@ absl::StatusOr<v1::ListFindingsResponse> ListFindings(const v1::ListFindingsRequ
   if (!request.asset_tag().empty() && !IsValidAssetTag(request.asset_tag())) {
     return absl::InvalidArgumentError(absl::StrCat("asset_tag: ", ids::kAssetTagRule));
   }
-  const std::uint64_t fingerprint = FilterFingerprint(
-      {absl::StrCat(request.kind()), absl::StrCat(request.severity()), absl::StrCat(request.state()),
-       request.facility(), request.unit(), request.asset_tag()});
+  const std::uint64_t fingerprint =
+      FilterFingerprint({absl::StrCat(request.kind()), absl::StrCat(request.severity()), absl::StrCat(request.state()),
+                         request.facility(), request.unit(), request.asset_tag()});
   ASSIGN_OR_RETURN(std::uint64_t below, DecodeNumericPageToken(request.page_token(), fingerprint));
   storage::FindingFilter filter;
   filter.kind = request.kind();
@@ -65,8 +65,8 @@ absl::StatusOr<v1::Finding> GetFinding(const v1::GetFindingRequest& request, con
   return findings.Get(request.id());
 }
 
-absl::StatusOr<v1::Finding> AcknowledgeFinding(const v1::AcknowledgeFindingRequest& request, const engine::Caller& caller,
-                                               engine::FindingsRuntime& runtime) {
+absl::StatusOr<v1::Finding> AcknowledgeFinding(const v1::AcknowledgeFindingRequest& request,
+                                               const engine::Caller& caller, engine::FindingsRuntime& runtime) {
   if (absl::StatusOr<std::uint64_t> number = storage::ParseFindingId(request.id()); !number.ok()) {
     return number.status();
   }
@@ -77,7 +77,8 @@ absl::StatusOr<v1::Finding> AcknowledgeFinding(const v1::AcknowledgeFindingReque
   return runtime.Acknowledge(request.id(), request.note(), caller.actor);
 }
 
-absl::StatusOr<v1::GetRiskResponse> GetRisk(const v1::GetRiskRequest& request, const engine::FindingEngine& finding_engine) {
+absl::StatusOr<v1::GetRiskResponse> GetRisk(const v1::GetRiskRequest& request,
+                                            const engine::FindingEngine& finding_engine) {
   if (!v1::GetRiskRequest::GroupBy_IsValid(request.group_by())) {
     return absl::InvalidArgumentError("group_by: unknown value");
   }
@@ -104,7 +105,8 @@ absl::Status ValidateWatchFindings(const v1::WatchFindingsRequest& request) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::PolicyInfo> GetPolicy(const v1::GetPolicyRequest& /*request*/, const engine::FindingEngine& finding_engine) {
+absl::StatusOr<v1::PolicyInfo> GetPolicy(const v1::GetPolicyRequest& /*request*/,
+                                         const engine::FindingEngine& finding_engine) {
   return finding_engine.policy_info();
 }
 

@@ -31,8 +31,7 @@ void Loosen(DescriptorProto& message) {
   }
 }
 
-void AddLoosenedFile(const FileDescriptor* file, google::protobuf::DescriptorPool& pool,
-                     std::set<std::string>& added) {
+void AddLoosenedFile(const FileDescriptor* file, google::protobuf::DescriptorPool& pool, std::set<std::string>& added) {
   if (!added.insert(file->name()).second) return;
   for (int i = 0; i < file->dependency_count(); ++i) AddLoosenedFile(file->dependency(i), pool, added);
   FileDescriptorProto proto;

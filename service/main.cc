@@ -19,8 +19,8 @@
 #include "pumptrack/v1/auth.pb.h"
 #include "service/offline_admin.h"
 #include "service/server.h"
-#include "storage/backup.h"
 #include "spdlog/spdlog.h"
+#include "storage/backup.h"
 
 ABSL_FLAG(std::string, data_dir, "", "RocksDB data directory (created if missing). Required.");
 ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051", "host:port for gRPC (agents and people); port 0 picks one.");
@@ -104,8 +104,7 @@ bool WriteReadyFile(const std::string& path, const std::string& grpc, const std:
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << "{\"grpc\": \"" << grpc << "\", \"metrics\": \"" << metrics << "\", \"http\": \"" << http
-        << "\"}\n";
+    out << "{\"grpc\": \"" << grpc << "\", \"metrics\": \"" << metrics << "\", \"http\": \"" << http << "\"}\n";
     if (!out.flush()) return false;
   }
   return std::rename(temporary.c_str(), path.c_str()) == 0;  // readers never see a half-written file
@@ -139,8 +138,8 @@ int RestoreCommand() {
     return 2;
   }
   const uint32_t id = absl::GetFlag(FLAGS_backup_id);
-  absl::StatusOr<pumptrack::v1::Backup> restored = pumptrack::storage::RestoreBackup(
-      from, id == 0 ? std::nullopt : std::optional<uint32_t>(id), data_dir);
+  absl::StatusOr<pumptrack::v1::Backup> restored =
+      pumptrack::storage::RestoreBackup(from, id == 0 ? std::nullopt : std::optional<uint32_t>(id), data_dir);
   if (!restored.ok()) {
     std::fprintf(stderr, "pumptrackd: %s\n", std::string(restored.status().message()).c_str());
     return 1;
@@ -150,7 +149,6 @@ int RestoreCommand() {
               data_dir.c_str());
   return 0;
 }
-
 
 // Abseil's --help lists only the flags of a file named like the program. Every flag of this program is defined in
 // this file, so --help and --helpshort list these and none of gRPC's or Abseil's (--helpfull shows everything).
@@ -239,8 +237,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (options.insecure) {
-    spdlog::warn("*** --insecure: gRPC is PLAINTEXT. Reports and queries cross the network unencrypted. "
-                 "Use only for local development and tests. ***");
+    spdlog::warn(
+        "*** --insecure: gRPC is PLAINTEXT. Reports and queries cross the network unencrypted. "
+        "Use only for local development and tests. ***");
   }
 
   absl::StatusOr<std::unique_ptr<pumptrack::service::Server>> server = pumptrack::service::Server::Start(options);
@@ -259,7 +258,8 @@ int main(int argc, char** argv) {
     console_options.tls_cert = options.tls_cert;
     console_options.tls_key = options.tls_key;
     console_options.tls_reload_interval = options.tls_reload_interval;
-    console_options.max_body_bytes = static_cast<std::size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_http_max_body_bytes)));
+    console_options.max_body_bytes =
+        static_cast<std::size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_http_max_body_bytes)));
     console_options.rate_per_second = absl::GetFlag(FLAGS_http_rate_limit);
     console_options.rate_burst = 4 * console_options.rate_per_second;
     console_options.assets = pumptrack::console::WebAssets();
@@ -285,8 +285,9 @@ int main(int argc, char** argv) {
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   if (!ready_file.empty()) {
     const std::string grpc = absl::StrCat(HostOf(options.grpc_listen), ":", (*server)->grpc_port());
-    const std::string metrics =
-        options.metrics_listen.empty() ? "" : absl::StrCat(HostOf(options.metrics_listen), ":", (*server)->metrics_port());
+    const std::string metrics = options.metrics_listen.empty()
+                                    ? ""
+                                    : absl::StrCat(HostOf(options.metrics_listen), ":", (*server)->metrics_port());
     const std::string http = console ? absl::StrCat(HostOf(http_listen), ":", console->port()) : "";
     if (!WriteReadyFile(ready_file, grpc, metrics, http)) {
       std::fprintf(stderr, "pumptrackd: cannot write --ready_file %s\n", ready_file.c_str());

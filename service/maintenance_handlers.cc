@@ -47,7 +47,8 @@ absl::StatusOr<engine::MaintenanceWork> ValidateMaintenanceWork(const v1::Record
     return absl::InvalidArgumentError(
         absl::StrCat(field("kind"), ": must be pm, repair, inspection or battery_replacement"));
   }
-  if (!request.has_performed_at()) return absl::InvalidArgumentError(absl::StrCat(field("performed_at"), ": is required"));
+  if (!request.has_performed_at())
+    return absl::InvalidArgumentError(absl::StrCat(field("performed_at"), ": is required"));
   RETURN_IF_ERROR(CheckTimestamp(field("performed_at"), request.performed_at()));
   RETURN_IF_ERROR(CheckText(field("performed_by"), request.performed_by(), kMaxPerformedByBytes));
   RETURN_IF_ERROR(CheckText(field("notes"), request.notes(), kMaxNotesBytes));
@@ -79,8 +80,8 @@ absl::StatusOr<v1::ImportMaintenanceResponse> ImportMaintenance(const v1::Import
                                                                 engine::MaintenanceRuntime& runtime) {
   if (request.records_size() == 0) return absl::InvalidArgumentError("records: at least one is required");
   if (request.records_size() > kMaxImportRecords) {
-    return absl::InvalidArgumentError(absl::StrCat("records: ", request.records_size(), " records; at most ",
-                                                   kMaxImportRecords, " per import"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("records: ", request.records_size(), " records; at most ", kMaxImportRecords, " per import"));
   }
   std::vector<engine::MaintenanceWork> works;
   works.reserve(request.records_size());

@@ -6,9 +6,9 @@
 // caller's token, never a request field.
 
 #include "absl/status/statusor.h"
-#include "pumptrack/v1/maintenance.pb.h"
 #include "engine/caller.h"
 #include "engine/maintenance_runtime.h"
+#include "pumptrack/v1/maintenance.pb.h"
 
 namespace pumptrack::service {
 

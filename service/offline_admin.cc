@@ -12,8 +12,8 @@ absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data
                                                          absl::string_view role, absl::Duration ttl) {
   const absl::StatusOr<v1::Role> parsed_role = ids::ParseRole(role);
   if (!parsed_role.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--role: '", role, "' is not one of viewer, transport, asset_manager, auditor, admin, technician"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--role: '", role, "' is not one of viewer, transport, asset_manager, auditor, admin, technician"));
   }
   storage::DatabaseOptions options;
   options.path = data_dir;
@@ -22,9 +22,9 @@ absl::StatusOr<storage::CreatedToken> CreateTokenOffline(const std::string& data
   absl::StatusOr<std::unique_ptr<storage::Database>> database = storage::Database::Open(options);
   if (!database.ok()) {
     if (absl::IsUnavailable(database.status()) || absl::IsUnknown(database.status())) {
-      return absl::UnavailableError(absl::StrCat("cannot open ", data_dir,
-                                                 " (stop pumptrackd first, or use `pumptrack tokens create`): ",
-                                                 database.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot open ", data_dir,
+                       " (stop pumptrackd first, or use `pumptrack tokens create`): ", database.status().message()));
     }
     return database.status();
   }

@@ -2,8 +2,8 @@
 #define PUMPTRACK_SERVICE_REPORT_RESULTS_H_
 
 #include "absl/status/status.h"
-#include "pumptrack/v1/agent_service.pb.h"
 #include "engine/ingest_metrics.h"
+#include "pumptrack/v1/agent_service.pb.h"
 #include "storage/device_store.h"
 
 namespace pumptrack::service {

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <deque>
-#include <tuple>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -106,8 +106,8 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   absl::Status AcceptBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const Batch& batch = *incoming_->batch;
     if (batch.batch_id() <= last_batch_id_ && has_batch_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("batch_id: must increase within a stream (got ", batch.batch_id(), " after ", last_batch_id_, ")"));
+      return absl::InvalidArgumentError(absl::StrCat("batch_id: must increase within a stream (got ", batch.batch_id(),
+                                                     " after ", last_batch_id_, ")"));
     }
     if (batch.observations().empty() || batch.observations_size() > kMaxObservationsPerBatch) {
       return absl::InvalidArgumentError(absl::StrCat("observations: a batch carries 1-", kMaxObservationsPerBatch,
@@ -123,9 +123,9 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
         stored_agent_ = agent;
         DropUnknownFields(*stored_agent_);
         agent_ = std::move(agent);
-      } else if (batch.agent().agent_id().empty() ? batch.agent().agent_version() != agent_->agent_version()
-                                                  : !google::protobuf::util::MessageDifferencer::Equals(
-                                                        *agent_, batch.agent())) {
+      } else if (batch.agent().agent_id().empty()
+                     ? batch.agent().agent_version() != agent_->agent_version()
+                     : !google::protobuf::util::MessageDifferencer::Equals(*agent_, batch.agent())) {
         return absl::InvalidArgumentError("agent: cannot change within a stream");
       }
     } else if (!agent_) {
@@ -195,9 +195,9 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     };
     if (absl::Status submitted = service_.ingest->Submit(std::move(ingest)); !submitted.ok()) {
       service_.metrics->CountRejectedOverloaded(queued);
-      pending->ack = UnprocessedAck(*pending, absl::IsResourceExhausted(submitted) ? v1::BATCH_STATUS_OVERLOADED
-                                                                                     : v1::BATCH_STATUS_UNAVAILABLE,
-                                    submitted);
+      pending->ack = UnprocessedAck(
+          *pending, absl::IsResourceExhausted(submitted) ? v1::BATCH_STATUS_OVERLOADED : v1::BATCH_STATUS_UNAVAILABLE,
+          submitted);
       WriteNextLocked();
       return absl::OkStatus();
     }

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <system_error>
 #include <fstream>
 #include <iterator>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -14,6 +14,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/status_macros.h"
+#include "engine/advisory_runtime.h"
+#include "engine/custody_runtime.h"
+#include "engine/finding_engine.h"
+#include "engine/findings_runtime.h"
+#include "engine/fleet_metrics.h"
+#include "engine/ingest_metrics.h"
+#include "engine/ingest_pipeline.h"
+#include "engine/maintenance_runtime.h"
+#include "engine/storage_health.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -22,25 +31,16 @@
 #include "grpcpp/security/tls_credentials_options.h"
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
-#include "service/authenticator.h"
 #include "service/auth_service.h"
-#include "engine/finding_engine.h"
-#include "engine/custody_runtime.h"
-#include "engine/maintenance_runtime.h"
-#include "engine/findings_runtime.h"
-#include "engine/advisory_runtime.h"
-#include "engine/fleet_metrics.h"
+#include "service/authenticator.h"
 #include "service/grpc_metrics.h"
-#include "engine/ingest_pipeline.h"
-#include "engine/ingest_metrics.h"
 #include "service/services.h"
-#include "engine/storage_health.h"
 #include "service/storage_metrics.h"
 #include "service/worker_pool.h"
 #include "spdlog/spdlog.h"
-#include "storage/database.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
+#include "storage/database.h"
 #include "storage/device_store.h"
 #include "storage/finding_store.h"
 #include "storage/token_store.h"
@@ -167,7 +167,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   std::unique_ptr<directory::LdapDirectory> directory;
   directory::RoleMap roles;
   if (!options.ldap.url.empty()) {
-    if (options.ldap_group_map.empty()) return absl::InvalidArgumentError("ldap_group_map: is required with --ldap_url");
+    if (options.ldap_group_map.empty())
+      return absl::InvalidArgumentError("ldap_group_map: is required with --ldap_url");
     ASSIGN_OR_RETURN(roles, directory::RoleMap::Load(options.ldap_group_map));
     directory::LdapOptions ldap = options.ldap;
     ldap.allow_cleartext = options.insecure;
@@ -194,11 +195,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   database_options.env = options.storage_env;
   // RocksDB's own log goes to the service's log, never to a LOG file on the data volume (see DatabaseOptions).
   database_options.info_log_sink = [](rocksdb::InfoLogLevel level, absl::string_view message) {
-    const spdlog::level::level_enum spd_level =
-        level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
-        : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
-        : level >= rocksdb::InfoLogLevel::INFO_LEVEL ? spdlog::level::debug
-                                                     : spdlog::level::trace;
+    const spdlog::level::level_enum spd_level = level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
+                                                : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+                                                : level >= rocksdb::InfoLogLevel::INFO_LEVEL ? spdlog::level::debug
+                                                                                             : spdlog::level::trace;
     spdlog::log(spd_level, "rocksdb: {}", std::string_view(message.data(), message.size()));
   };
   const absl::Time open_started = absl::Now();
@@ -208,7 +208,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
                absl::ToDoubleSeconds(absl::Now() - open_started));
   state->storage_health = std::make_unique<engine::StorageHealth>(
       state->database.get(), engine::StorageHealthOptions{.check_interval = options.storage_check_interval,
-                                                  .min_free_bytes = options.storage_min_free_bytes});
+                                                          .min_free_bytes = options.storage_min_free_bytes});
   state->devices = std::make_unique<storage::DeviceStore>(state->database.get());
   ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditLog> audit, storage::AuditLog::Open(state->database.get()));
   state->audit = std::move(audit);
@@ -227,7 +227,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   const absl::Time index_started = absl::Now();
   ASSIGN_OR_RETURN(std::unique_ptr<engine::FindingEngine> created,
                    engine::FindingEngine::Create(state->devices.get(), state->findings.get(),
-                       state->fleet_metrics.get(), engine_options));
+                                                 state->fleet_metrics.get(), engine_options));
   state->finding_engine = std::move(created);
   spdlog::info("fleet index of {} devices loaded in {:.2f} s", state->finding_engine->tracked_devices(),
                absl::ToDoubleSeconds(absl::Now() - index_started));
@@ -237,14 +237,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ingest_options.clock = options.clock;
   ingest_options.storage_health = state->storage_health.get();
   state->ingest = std::make_unique<engine::IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options,
-                                                   state->finding_engine.get());
+                                                           state->finding_engine.get());
   // Advisories are in force before the policy is loaded and the fleet re-evaluated under it.
-  state->advisory_runtime = std::make_unique<engine::AdvisoryRuntime>(
-      state->database.get(), state->devices.get(), state->audit.get(), state->finding_engine.get(), state->ingest.get());
+  state->advisory_runtime =
+      std::make_unique<engine::AdvisoryRuntime>(state->database.get(), state->devices.get(), state->audit.get(),
+                                                state->finding_engine.get(), state->ingest.get());
   RETURN_IF_ERROR(state->advisory_runtime->Load());
   state->findings_runtime =
       std::make_unique<engine::FindingsRuntime>(state->database.get(), state->devices.get(), state->audit.get(),
-                                        state->finding_engine.get(), state->ingest.get());
+                                                state->finding_engine.get(), state->ingest.get());
   if (absl::Status loaded = state->findings_runtime->LoadInitialPolicy(options.policy_file); !loaded.ok()) {
     return loaded;
   }
@@ -264,8 +265,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   AuthenticatorOptions auth_options;
   auth_options.tls = !options.insecure;
   auth_options.clock = options.clock;
-  state->auth = std::make_unique<Authenticator>(state->tokens.get(), state->agents.get(), state->workers.get(),
-                                                auth_options);
+  state->auth =
+      std::make_unique<Authenticator>(state->tokens.get(), state->agents.get(), state->workers.get(), auth_options);
   state->directory = std::move(directory);
   state->directory_workers = std::make_unique<WorkerPool>(options.directory_threads, /*capacity=*/256);
   SessionOptions session_options = options.sessions;
@@ -273,11 +274,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->sessions = std::make_unique<SessionManager>(state->directory.get(), std::move(roles), state->tokens.get(),
                                                      state->audit.get(), session_options);
   state->sessions->Start();
-  state->context = ServiceContext{state->devices.get(), state->tokens.get(), state->agents.get(),
-                                  state->audit.get(),   state->ingest.get(), state->workers.get(),
-                                  state->auth.get(),    state->metrics.get(), options.clock,
-                                  state->findings.get(), state->finding_engine.get(), state->findings_runtime.get(),
-                                  state->custody_runtime.get(), state->maintenance_runtime.get()};
+  state->context = ServiceContext{state->devices.get(),
+                                  state->tokens.get(),
+                                  state->agents.get(),
+                                  state->audit.get(),
+                                  state->ingest.get(),
+                                  state->workers.get(),
+                                  state->auth.get(),
+                                  state->metrics.get(),
+                                  options.clock,
+                                  state->findings.get(),
+                                  state->finding_engine.get(),
+                                  state->findings_runtime.get(),
+                                  state->custody_runtime.get(),
+                                  state->maintenance_runtime.get()};
   state->context.advisory_runtime = state->advisory_runtime.get();
   state->context.sessions = state->sessions.get();
   state->context.directory_workers = state->directory_workers.get();
@@ -343,13 +353,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     }
   }
   // Health follows storage from here until Shutdown (which stops the watcher before going NOT_SERVING).
-  state->storage_health->Start([grpc_server = state->grpc_server.get(),
-                                health_server = state->health_server.get()](bool serving) {
-    grpc_server->GetHealthCheckService()->SetServingStatus(serving);
-    if (health_server != nullptr) health_server->GetHealthCheckService()->SetServingStatus(serving);
-  });
-  state->storage_metrics = std::make_shared<StorageMetrics>(state->database.get(), state->audit.get(),
-                                                           state->agents.get());
+  state->storage_health->Start(
+      [grpc_server = state->grpc_server.get(), health_server = state->health_server.get()](bool serving) {
+        grpc_server->GetHealthCheckService()->SetServingStatus(serving);
+        if (health_server != nullptr) health_server->GetHealthCheckService()->SetServingStatus(serving);
+      });
+  state->storage_metrics =
+      std::make_shared<StorageMetrics>(state->database.get(), state->audit.get(), state->agents.get());
   if (state->exposer) state->exposer->RegisterCollectable(state->storage_metrics);
   spdlog::info("pumptrackd serving gRPC ({}) on port {} (metrics on port {}), data in {}",
                options.insecure ? "PLAINTEXT" : "TLS", state->grpc_port, state->metrics_port, options.data_dir);

@@ -4,11 +4,11 @@
 
 #include "service/admin_handlers.h"
 #include "service/advisory_handlers.h"
-#include "service/custody_handlers.h"
-#include "service/maintenance_handlers.h"
-#include "service/finding_handlers.h"
 #include "service/backup_handlers.h"
+#include "service/custody_handlers.h"
+#include "service/finding_handlers.h"
 #include "service/inventory_handlers.h"
+#include "service/maintenance_handlers.h"
 #include "service/report_handler.h"
 #include "service/report_stream_handler.h"
 #include "service/status_mapping.h"
@@ -59,8 +59,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AgentServiceImpl::R
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::GetDevice(grpc::CallbackServerContext* context,
-                                                          const v1::GetDeviceRequest* request,
-                                                          v1::Device* response) {
+                                                          const v1::GetDeviceRequest* request, v1::Device* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/GetDevice", response, context_,
                        [request, this](const engine::Caller&) -> absl::StatusOr<v1::Device> {
                          absl::StatusOr<v1::Device> device = service::GetDevice(*request, *context_.devices);
@@ -72,13 +71,13 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::GetDevice(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* InventoryServiceImpl::ListDevices(grpc::CallbackServerContext* context,
                                                             const v1::ListDevicesRequest* request,
                                                             v1::ListDevicesResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.InventoryService/ListDevices", response, context_,
-                       [request, this](const engine::Caller&) { return service::ListDevices(*request, *context_.devices); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.InventoryService/ListDevices", response, context_,
+      [request, this](const engine::Caller&) { return service::ListDevices(*request, *context_.devices); });
 }
 
 grpc::ServerUnaryReactor* InventoryServiceImpl::Locate(grpc::CallbackServerContext* context,
-                                                       const v1::LocateRequest* request,
-                                                       v1::LocateResponse* response) {
+                                                       const v1::LocateRequest* request, v1::LocateResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.InventoryService/Locate", response, context_,
                        [request, this](const engine::Caller&) { return service::Locate(*request, *context_.devices); });
 }
@@ -106,14 +105,16 @@ grpc::ServerUnaryReactor* InventoryServiceImpl::SetHome(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* FindingServiceImpl::ListFindings(grpc::CallbackServerContext* context,
                                                            const v1::ListFindingsRequest* request,
                                                            v1::ListFindingsResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.FindingService/ListFindings", response, context_,
-                       [request, this](const engine::Caller&) { return service::ListFindings(*request, *context_.findings); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.FindingService/ListFindings", response, context_,
+      [request, this](const engine::Caller&) { return service::ListFindings(*request, *context_.findings); });
 }
 
 grpc::ServerUnaryReactor* FindingServiceImpl::GetFinding(grpc::CallbackServerContext* context,
                                                          const v1::GetFindingRequest* request, v1::Finding* response) {
-  return RunAuthorized(context, "/pumptrack.v1.FindingService/GetFinding", response, context_,
-                       [request, this](const engine::Caller&) { return service::GetFinding(*request, *context_.findings); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.FindingService/GetFinding", response, context_,
+      [request, this](const engine::Caller&) { return service::GetFinding(*request, *context_.findings); });
 }
 
 grpc::ServerUnaryReactor* FindingServiceImpl::AcknowledgeFinding(grpc::CallbackServerContext* context,
@@ -125,9 +126,10 @@ grpc::ServerUnaryReactor* FindingServiceImpl::AcknowledgeFinding(grpc::CallbackS
                        });
 }
 
-grpc::ServerWriteReactor<v1::FindingEvent>* FindingServiceImpl::WatchFindings(
-    grpc::CallbackServerContext* context, const v1::WatchFindingsRequest* request) {
-  absl::StatusOr<engine::Caller> caller = context_.auth->AuthorizePerson(*context, "/pumptrack.v1.FindingService/WatchFindings");
+grpc::ServerWriteReactor<v1::FindingEvent>* FindingServiceImpl::WatchFindings(grpc::CallbackServerContext* context,
+                                                                              const v1::WatchFindingsRequest* request) {
+  absl::StatusOr<engine::Caller> caller =
+      context_.auth->AuthorizePerson(*context, "/pumptrack.v1.FindingService/WatchFindings");
   absl::Status allowed = caller.ok() ? ValidateWatchFindings(*request) : caller.status();
   return StartWatchFindings(context_.finding_engine->events(), *request, ToGrpcStatus(allowed));
 }
@@ -135,14 +137,16 @@ grpc::ServerWriteReactor<v1::FindingEvent>* FindingServiceImpl::WatchFindings(
 grpc::ServerUnaryReactor* FindingServiceImpl::GetRisk(grpc::CallbackServerContext* context,
                                                       const v1::GetRiskRequest* request,
                                                       v1::GetRiskResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.FindingService/GetRisk", response, context_,
-                       [request, this](const engine::Caller&) { return service::GetRisk(*request, *context_.finding_engine); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.FindingService/GetRisk", response, context_,
+      [request, this](const engine::Caller&) { return service::GetRisk(*request, *context_.finding_engine); });
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::GetPolicy(grpc::CallbackServerContext* context,
                                                        const v1::GetPolicyRequest* request, v1::PolicyInfo* response) {
-  return RunAuthorized(context, "/pumptrack.v1.PolicyService/GetPolicy", response, context_,
-                       [request, this](const engine::Caller&) { return service::GetPolicy(*request, *context_.finding_engine); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.PolicyService/GetPolicy", response, context_,
+      [request, this](const engine::Caller&) { return service::GetPolicy(*request, *context_.finding_engine); });
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::ValidatePolicy(grpc::CallbackServerContext* context,
@@ -172,8 +176,9 @@ grpc::ServerUnaryReactor* TokenServiceImpl::CreateToken(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* TokenServiceImpl::ListTokens(grpc::CallbackServerContext* context,
                                                        const v1::ListTokensRequest* request,
                                                        v1::ListTokensResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.TokenService/ListTokens", response, context_,
-                       [request, this](const engine::Caller&) { return service::ListTokens(*request, *context_.tokens); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.TokenService/ListTokens", response, context_,
+      [request, this](const engine::Caller&) { return service::ListTokens(*request, *context_.tokens); });
 }
 
 grpc::ServerUnaryReactor* TokenServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
@@ -187,8 +192,9 @@ grpc::ServerUnaryReactor* TokenServiceImpl::RevokeToken(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AgentRegistryServiceImpl::ListAgents(grpc::CallbackServerContext* context,
                                                                const v1::ListAgentsRequest* request,
                                                                v1::ListAgentsResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.AgentRegistryService/ListAgents", response, context_,
-                       [request, this](const engine::Caller&) { return service::ListAgents(*request, *context_.agents); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.AgentRegistryService/ListAgents", response, context_,
+      [request, this](const engine::Caller&) { return service::ListAgents(*request, *context_.agents); });
 }
 
 grpc::ServerUnaryReactor* AgentRegistryServiceImpl::EnrollAgent(grpc::CallbackServerContext* context,
@@ -212,20 +218,22 @@ grpc::ServerUnaryReactor* AgentRegistryServiceImpl::RevokeAgent(grpc::CallbackSe
 grpc::ServerUnaryReactor* AuditServiceImpl::ListAudit(grpc::CallbackServerContext* context,
                                                       const v1::ListAuditRequest* request,
                                                       v1::ListAuditResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.AuditService/ListAudit", response, context_,
-                       [request, this](const engine::Caller&) { return service::ListAudit(*request, *context_.audit); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.AuditService/ListAudit", response, context_,
+      [request, this](const engine::Caller&) { return service::ListAudit(*request, *context_.audit); });
 }
 
 grpc::ServerUnaryReactor* AuditServiceImpl::VerifyAudit(grpc::CallbackServerContext* context,
                                                         const v1::VerifyAuditRequest* request,
                                                         v1::VerifyAuditResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.AuditService/VerifyAudit", response, context_,
-                       [request, this](const engine::Caller&) { return service::VerifyAudit(*request, *context_.audit); });
+  return RunAuthorized(
+      context, "/pumptrack.v1.AuditService/VerifyAudit", response, context_,
+      [request, this](const engine::Caller&) { return service::VerifyAudit(*request, *context_.audit); });
 }
 
 grpc::ServerUnaryReactor* BackupServiceImpl::CreateBackup(grpc::CallbackServerContext* context,
-                                                         const v1::CreateBackupRequest* request,
-                                                         v1::Backup* response) {
+                                                          const v1::CreateBackupRequest* request,
+                                                          v1::Backup* response) {
   return RunAuthorized(context, "/pumptrack.v1.BackupService/CreateBackup", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::CreateBackup(*request, caller, *database_, *context_.audit, context_.clock());
@@ -233,21 +241,22 @@ grpc::ServerUnaryReactor* BackupServiceImpl::CreateBackup(grpc::CallbackServerCo
 }
 
 grpc::ServerUnaryReactor* BackupServiceImpl::ListBackups(grpc::CallbackServerContext* context,
-                                                        const v1::ListBackupsRequest* request,
-                                                        v1::ListBackupsResponse* response) {
+                                                         const v1::ListBackupsRequest* request,
+                                                         v1::ListBackupsResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.BackupService/ListBackups", response, context_,
                        [request, this](const engine::Caller&) { return service::ListBackups(*request, *database_); });
 }
 
 grpc::ServerUnaryReactor* BackupServiceImpl::VerifyBackup(grpc::CallbackServerContext* context,
-                                                         const v1::VerifyBackupRequest* request,
-                                                         v1::Backup* response) {
+                                                          const v1::VerifyBackupRequest* request,
+                                                          v1::Backup* response) {
   return RunAuthorized(context, "/pumptrack.v1.BackupService/VerifyBackup", response, context_,
                        [request, this](const engine::Caller&) { return service::VerifyBackup(*request, *database_); });
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::CheckOut(grpc::CallbackServerContext* context,
-                                                   const v1::CheckOutRequest* request, v1::CustodyResult* response) {
+                                                       const v1::CheckOutRequest* request,
+                                                       v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/CheckOut", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::CheckOut(*request, caller, *context_.custody_runtime);
@@ -255,7 +264,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::CheckOut(grpc::CallbackServerConte
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::CheckIn(grpc::CallbackServerContext* context,
-                                                   const v1::CheckInRequest* request, v1::CustodyResult* response) {
+                                                      const v1::CheckInRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/CheckIn", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::CheckIn(*request, caller, *context_.custody_runtime);
@@ -263,7 +272,8 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::CheckIn(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::Quarantine(grpc::CallbackServerContext* context,
-                                                   const v1::QuarantineRequest* request, v1::CustodyResult* response) {
+                                                         const v1::QuarantineRequest* request,
+                                                         v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/Quarantine", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::Quarantine(*request, caller, *context_.custody_runtime);
@@ -271,7 +281,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::Quarantine(grpc::CallbackServerCon
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::Release(grpc::CallbackServerContext* context,
-                                                   const v1::ReleaseRequest* request, v1::CustodyResult* response) {
+                                                      const v1::ReleaseRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/Release", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::Release(*request, caller, *context_.custody_runtime);
@@ -279,7 +289,8 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::Release(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::SetMaintenance(grpc::CallbackServerContext* context,
-                                                   const v1::SetMaintenanceRequest* request, v1::CustodyResult* response) {
+                                                             const v1::SetMaintenanceRequest* request,
+                                                             v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/SetMaintenance", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::SetMaintenance(*request, caller, *context_.custody_runtime);
@@ -287,7 +298,7 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::SetMaintenance(grpc::CallbackServe
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::Retire(grpc::CallbackServerContext* context,
-                                                   const v1::RetireRequest* request, v1::CustodyResult* response) {
+                                                     const v1::RetireRequest* request, v1::CustodyResult* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/Retire", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::Retire(*request, caller, *context_.custody_runtime);
@@ -295,26 +306,33 @@ grpc::ServerUnaryReactor* CustodyServiceImpl::Retire(grpc::CallbackServerContext
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::GetCustodyHistory(grpc::CallbackServerContext* context,
-                                                   const v1::GetCustodyHistoryRequest* request, v1::GetCustodyHistoryResponse* response) {
+                                                                const v1::GetCustodyHistoryRequest* request,
+                                                                v1::GetCustodyHistoryResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.CustodyService/GetCustodyHistory", response, context_,
-                       [request, this](const engine::Caller&) { return service::GetCustodyHistory(*request, *context_.custody_runtime); });
+                       [request, this](const engine::Caller&) {
+                         return service::GetCustodyHistory(*request, *context_.custody_runtime);
+                       });
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::ListCustody(grpc::CallbackServerContext* context,
-                                                   const v1::ListCustodyRequest* request, v1::ListCustodyResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.CustodyService/ListCustody", response, context_,
-                       [request, this](const engine::Caller&) { return service::ListCustody(*request, *context_.custody_runtime); });
+                                                          const v1::ListCustodyRequest* request,
+                                                          v1::ListCustodyResponse* response) {
+  return RunAuthorized(
+      context, "/pumptrack.v1.CustodyService/ListCustody", response, context_,
+      [request, this](const engine::Caller&) { return service::ListCustody(*request, *context_.custody_runtime); });
 }
 
 grpc::ServerUnaryReactor* CustodyServiceImpl::FindAvailable(grpc::CallbackServerContext* context,
-                                                   const v1::FindAvailableRequest* request, v1::FindAvailableResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.CustodyService/FindAvailable", response, context_,
-                       [request, this](const engine::Caller&) { return service::FindAvailable(*request, *context_.custody_runtime); });
+                                                            const v1::FindAvailableRequest* request,
+                                                            v1::FindAvailableResponse* response) {
+  return RunAuthorized(
+      context, "/pumptrack.v1.CustodyService/FindAvailable", response, context_,
+      [request, this](const engine::Caller&) { return service::FindAvailable(*request, *context_.custody_runtime); });
 }
 
 grpc::ServerUnaryReactor* MaintenanceServiceImpl::RecordMaintenance(grpc::CallbackServerContext* context,
-                                                                   const v1::RecordMaintenanceRequest* request,
-                                                                   v1::RecordMaintenanceResponse* response) {
+                                                                    const v1::RecordMaintenanceRequest* request,
+                                                                    v1::RecordMaintenanceResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/RecordMaintenance", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::RecordMaintenance(*request, caller, *context_.maintenance_runtime);
@@ -322,8 +340,8 @@ grpc::ServerUnaryReactor* MaintenanceServiceImpl::RecordMaintenance(grpc::Callba
 }
 
 grpc::ServerUnaryReactor* MaintenanceServiceImpl::ImportMaintenance(grpc::CallbackServerContext* context,
-                                                                   const v1::ImportMaintenanceRequest* request,
-                                                                   v1::ImportMaintenanceResponse* response) {
+                                                                    const v1::ImportMaintenanceRequest* request,
+                                                                    v1::ImportMaintenanceResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/ImportMaintenance", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::ImportMaintenance(*request, caller, *context_.maintenance_runtime);
@@ -331,8 +349,8 @@ grpc::ServerUnaryReactor* MaintenanceServiceImpl::ImportMaintenance(grpc::Callba
 }
 
 grpc::ServerUnaryReactor* MaintenanceServiceImpl::ListMaintenance(grpc::CallbackServerContext* context,
-                                                                 const v1::ListMaintenanceRequest* request,
-                                                                 v1::ListMaintenanceResponse* response) {
+                                                                  const v1::ListMaintenanceRequest* request,
+                                                                  v1::ListMaintenanceResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/ListMaintenance", response, context_,
                        [request, this](const engine::Caller&) {
                          return service::ListMaintenance(*request, *context_.maintenance_runtime);
@@ -340,17 +358,16 @@ grpc::ServerUnaryReactor* MaintenanceServiceImpl::ListMaintenance(grpc::Callback
 }
 
 grpc::ServerUnaryReactor* MaintenanceServiceImpl::ListDue(grpc::CallbackServerContext* context,
-                                                         const v1::ListDueRequest* request,
-                                                         v1::ListDueResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.MaintenanceService/ListDue", response, context_,
-                       [request, this](const engine::Caller&) {
-                         return service::ListDue(*request, *context_.maintenance_runtime);
-                       });
+                                                          const v1::ListDueRequest* request,
+                                                          v1::ListDueResponse* response) {
+  return RunAuthorized(
+      context, "/pumptrack.v1.MaintenanceService/ListDue", response, context_,
+      [request, this](const engine::Caller&) { return service::ListDue(*request, *context_.maintenance_runtime); });
 }
 
 grpc::ServerUnaryReactor* AdvisoryServiceImpl::ImportAdvisories(grpc::CallbackServerContext* context,
-                                                               const v1::ImportAdvisoriesRequest* request,
-                                                               v1::ImportAdvisoriesResponse* response) {
+                                                                const v1::ImportAdvisoriesRequest* request,
+                                                                v1::ImportAdvisoriesResponse* response) {
   return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ImportAdvisories", response, context_,
                        [request, this](const engine::Caller& caller) {
                          return service::ImportAdvisories(*request, caller, *context_.advisory_runtime,
@@ -359,21 +376,19 @@ grpc::ServerUnaryReactor* AdvisoryServiceImpl::ImportAdvisories(grpc::CallbackSe
 }
 
 grpc::ServerUnaryReactor* AdvisoryServiceImpl::ListAdvisories(grpc::CallbackServerContext* context,
-                                                             const v1::ListAdvisoriesRequest* request,
-                                                             v1::ListAdvisoriesResponse* response) {
-  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ListAdvisories", response, context_,
-                       [request, this](const engine::Caller&) {
-                         return service::ListAdvisories(*request, *context_.advisory_runtime);
-                       });
+                                                              const v1::ListAdvisoriesRequest* request,
+                                                              v1::ListAdvisoriesResponse* response) {
+  return RunAuthorized(
+      context, "/pumptrack.v1.AdvisoryService/ListAdvisories", response, context_,
+      [request, this](const engine::Caller&) { return service::ListAdvisories(*request, *context_.advisory_runtime); });
 }
 
 grpc::ServerUnaryReactor* AdvisoryServiceImpl::GetAdvisory(grpc::CallbackServerContext* context,
-                                                          const v1::GetAdvisoryRequest* request,
-                                                          v1::Advisory* response) {
-  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/GetAdvisory", response, context_,
-                       [request, this](const engine::Caller&) {
-                         return service::GetAdvisory(*request, *context_.advisory_runtime);
-                       });
+                                                           const v1::GetAdvisoryRequest* request,
+                                                           v1::Advisory* response) {
+  return RunAuthorized(
+      context, "/pumptrack.v1.AdvisoryService/GetAdvisory", response, context_,
+      [request, this](const engine::Caller&) { return service::GetAdvisory(*request, *context_.advisory_runtime); });
 }
 
 }  // namespace pumptrack::service

@@ -6,11 +6,11 @@
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/audit.grpc.pb.h"
 #include "pumptrack/v1/auth.grpc.pb.h"
-#include "pumptrack/v1/finding.grpc.pb.h"
 #include "pumptrack/v1/backup.grpc.pb.h"
 #include "pumptrack/v1/custody.grpc.pb.h"
-#include "pumptrack/v1/maintenance.grpc.pb.h"
+#include "pumptrack/v1/finding.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "pumptrack/v1/maintenance.grpc.pb.h"
 #include "pumptrack/v1/policy.grpc.pb.h"
 #include "service/service_context.h"
 #include "storage/database.h"
@@ -176,8 +176,7 @@ class CustodyServiceImpl final : public v1::CustodyService::CallbackService {
                                               v1::GetCustodyHistoryResponse* response) override;
   grpc::ServerUnaryReactor* ListCustody(grpc::CallbackServerContext* context, const v1::ListCustodyRequest* request,
                                         v1::ListCustodyResponse* response) override;
-  grpc::ServerUnaryReactor* FindAvailable(grpc::CallbackServerContext* context,
-                                          const v1::FindAvailableRequest* request,
+  grpc::ServerUnaryReactor* FindAvailable(grpc::CallbackServerContext* context, const v1::FindAvailableRequest* request,
                                           v1::FindAvailableResponse* response) override;
 
  private:
@@ -200,22 +199,22 @@ class MaintenanceServiceImpl final : public v1::MaintenanceService::CallbackServ
   grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* context, const v1::ListDueRequest* request,
                                     v1::ListDueResponse* response) override;
 
-class AdvisoryServiceImpl final : public v1::AdvisoryService::CallbackService {
- public:
-  explicit AdvisoryServiceImpl(const ServiceContext& context) : context_(context) {}
+  class AdvisoryServiceImpl final : public v1::AdvisoryService::CallbackService {
+   public:
+    explicit AdvisoryServiceImpl(const ServiceContext& context) : context_(context) {}
 
-  grpc::ServerUnaryReactor* ImportAdvisories(grpc::CallbackServerContext* context,
-                                             const v1::ImportAdvisoriesRequest* request,
-                                             v1::ImportAdvisoriesResponse* response) override;
-  grpc::ServerUnaryReactor* ListAdvisories(grpc::CallbackServerContext* context,
-                                           const v1::ListAdvisoriesRequest* request,
-                                           v1::ListAdvisoriesResponse* response) override;
-  grpc::ServerUnaryReactor* GetAdvisory(grpc::CallbackServerContext* context, const v1::GetAdvisoryRequest* request,
-                                        v1::Advisory* response) override;
+    grpc::ServerUnaryReactor* ImportAdvisories(grpc::CallbackServerContext* context,
+                                               const v1::ImportAdvisoriesRequest* request,
+                                               v1::ImportAdvisoriesResponse* response) override;
+    grpc::ServerUnaryReactor* ListAdvisories(grpc::CallbackServerContext* context,
+                                             const v1::ListAdvisoriesRequest* request,
+                                             v1::ListAdvisoriesResponse* response) override;
+    grpc::ServerUnaryReactor* GetAdvisory(grpc::CallbackServerContext* context, const v1::GetAdvisoryRequest* request,
+                                          v1::Advisory* response) override;
 
- private:
-  const ServiceContext& context_;
-};
+   private:
+    const ServiceContext& context_;
+  };
 
 }  // namespace pumptrack::service
 

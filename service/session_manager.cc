@@ -63,12 +63,16 @@ bool SessionManager::Throttled(absl::string_view user, absl::string_view source)
   return limiter_.Throttled(user, source, options_.clock());
 }
 
-absl::Status SessionManager::AuditDenied(absl::string_view username, absl::string_view source,
-                                         absl::string_view reason, absl::Time now) {
+absl::Status SessionManager::AuditDenied(absl::string_view username, absl::string_view source, absl::string_view reason,
+                                         absl::Time now) {
   rocksdb::WriteBatch batch;
   return audit_
-      ->Commit(batch, {{v1::ACTOR_KIND_SERVICE, "sign-in"}, "session.denied", Printable(username), "",
-                       absl::StrCat(reason, " (from ", Printable(source), ")")},
+      ->Commit(batch,
+               {{v1::ACTOR_KIND_SERVICE, "sign-in"},
+                "session.denied",
+                Printable(username),
+                "",
+                absl::StrCat(reason, " (from ", Printable(source), ")")},
                now)
       .status();
 }

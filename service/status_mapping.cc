@@ -5,9 +5,8 @@
 namespace pumptrack::service {
 namespace {
 
-#define PUMPTRACK_SAME_CODE(absl_code, grpc_code)                                       \
-  static_assert(static_cast<int>(absl::StatusCode::absl_code) ==                        \
-                    static_cast<int>(grpc::StatusCode::grpc_code),                      \
+#define PUMPTRACK_SAME_CODE(absl_code, grpc_code)                                                               \
+  static_assert(static_cast<int>(absl::StatusCode::absl_code) == static_cast<int>(grpc::StatusCode::grpc_code), \
                 "absl::StatusCode::" #absl_code " differs from grpc::StatusCode::" #grpc_code)
 
 PUMPTRACK_SAME_CODE(kOk, OK);

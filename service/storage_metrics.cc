@@ -47,8 +47,8 @@ std::optional<std::uint64_t> WalSyncs(rocksdb::DB& db) {
 
 // "AGENT_STATE_ENROLLED" -> "enrolled".
 std::string StateLabel(int state) {
-  return absl::AsciiStrToLower(absl::StripPrefix(v1::AgentState_Name(static_cast<v1::AgentState>(state)),
-                                                 "AGENT_STATE_"));
+  return absl::AsciiStrToLower(
+      absl::StripPrefix(v1::AgentState_Name(static_cast<v1::AgentState>(state)), "AGENT_STATE_"));
 }
 
 }  // namespace
@@ -104,17 +104,17 @@ std::vector<prometheus::MetricFamily> StorageMetrics::Collect() const {
     families.push_back(std::move(errors));
   }
 
-  prometheus::MetricFamily syncs = Family("pumptrack_rocksdb_wal_syncs_total",
-                                          "Write-ahead log syncs (fsync/fdatasync) since start.",
-                                          prometheus::MetricType::Counter);
+  prometheus::MetricFamily syncs =
+      Family("pumptrack_rocksdb_wal_syncs_total", "Write-ahead log syncs (fsync/fdatasync) since start.",
+             prometheus::MetricType::Counter);
   if (std::optional<std::uint64_t> value = WalSyncs(database_->raw())) {
     AddValue(syncs, {}, static_cast<double>(*value));
     families.push_back(std::move(syncs));
   }
 
   if (audit_ != nullptr) {
-    prometheus::MetricFamily audit = Family("pumptrack_audit_log_entries",
-                                            "Entries in the hash-chained audit log.", prometheus::MetricType::Gauge);
+    prometheus::MetricFamily audit =
+        Family("pumptrack_audit_log_entries", "Entries in the hash-chained audit log.", prometheus::MetricType::Gauge);
     AddValue(audit, {}, static_cast<double>(audit_->size()));
     families.push_back(std::move(audit));
   }
@@ -126,8 +126,8 @@ std::vector<prometheus::MetricFamily> StorageMetrics::Collect() const {
       if (v1::AgentState_IsValid(state) && state != v1::AGENT_STATE_UNSPECIFIED) by_state[StateLabel(state)] = 0;
     }
     for (const v1::Agent& agent : agents_->List()) ++by_state[StateLabel(agent.state())];
-    prometheus::MetricFamily agents = Family("pumptrack_agents", "Registered agents (gateways) by state.",
-                                             prometheus::MetricType::Gauge);
+    prometheus::MetricFamily agents =
+        Family("pumptrack_agents", "Registered agents (gateways) by state.", prometheus::MetricType::Gauge);
     for (const auto& [state, count] : by_state) AddValue(agents, {{"state", state}}, count);
     families.push_back(std::move(agents));
   }

@@ -13,7 +13,7 @@ absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest
   if (!v1::Role_IsValid(request.role())) return absl::InvalidArgumentError("role: unknown enum value");
   ASSIGN_OR_RETURN(storage::CreatedToken created,
                    tokens.Create(request.name(), request.role(),
-                       absl::Seconds(ttl.seconds()) + absl::Nanoseconds(ttl.nanos()), caller.actor, now));
+                                 absl::Seconds(ttl.seconds()) + absl::Nanoseconds(ttl.nanos()), caller.actor, now));
   v1::CreateTokenResponse response;
   *response.mutable_token() = std::move(created.token);
   response.set_secret(std::move(created.secret));

@@ -23,7 +23,6 @@ constexpr std::uint32_t kMaxBatteryPercent = 100;
 const absl::Time kEarliestObservation = absl::FromCivil(absl::CivilDay(2000, 1, 1), absl::UTCTimeZone());
 constexpr absl::Duration kMaxClockOffset = absl::Hours(24 * 3653);
 
-
 // Collects the first violation; later checks are skipped once one is found.
 class Checker {
  public:
@@ -109,8 +108,9 @@ void CheckComponents(Checker& c, const v1::Observation& o) {
     const std::string field = absl::StrCat("components[", i, "]");
     const std::string& kind = component.kind();
     bool kind_ok = !kind.empty() && kind.size() <= kMaxNameLength;
-    for (char ch : kind) kind_ok = kind_ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                                               ch == '_' || ch == '-');
+    for (char ch : kind)
+      kind_ok =
+          kind_ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-');
     if (!kind_ok) c.Fail(absl::StrCat(field, ".kind"), "must be 1-64 characters from [a-z0-9._-]");
     c.Text(absl::StrCat(field, ".position"), component.position(), kMaxNameLength);
     c.Text(absl::StrCat(field, ".model"), component.model(), kMaxNameLength);
@@ -156,9 +156,9 @@ void CheckSecurity(Checker& c, const v1::SecurityPosture& security, absl::Time n
   c.KnownEnum("security.wifi_security", security.wifi_security(), v1::WifiSecurity_IsValid);
   if (security.has_clock_offset()) {
     const google::protobuf::Duration& offset = security.clock_offset();
-    const bool well_formed = offset.nanos() > -1'000'000'000 && offset.nanos() < 1'000'000'000 &&
-                             (offset.seconds() == 0 || offset.nanos() == 0 ||
-                              (offset.seconds() > 0) == (offset.nanos() > 0));
+    const bool well_formed =
+        offset.nanos() > -1'000'000'000 && offset.nanos() < 1'000'000'000 &&
+        (offset.seconds() == 0 || offset.nanos() == 0 || (offset.seconds() > 0) == (offset.nanos() > 0));
     const absl::Duration value = absl::Seconds(offset.seconds()) + absl::Nanoseconds(offset.nanos());
     if (!well_formed || absl::AbsDuration(value) > kMaxClockOffset) {
       c.Fail("security.clock_offset", "must be a valid duration within ±10 years");
@@ -262,9 +262,9 @@ std::optional<FieldViolation> ValidateAdvisoryFile(const v1::AdvisoryFile& file,
   if (file.file_name().empty()) return FieldViolation{absl::StrCat(path, ".file_name"), "is required"};
   if (file.file_name().size() > kMaxAdvisoryFileNameBytes || !IsCleanText(file.file_name()) ||
       absl::StrContains(file.file_name(), '/')) {
-    return FieldViolation{absl::StrCat(path, ".file_name"),
-                          absl::StrCat("must be a base name of 1-", kMaxAdvisoryFileNameBytes,
-                                       " printable characters without '/'")};
+    return FieldViolation{
+        absl::StrCat(path, ".file_name"),
+        absl::StrCat("must be a base name of 1-", kMaxAdvisoryFileNameBytes, " printable characters without '/'")};
   }
   if (file.content().empty()) return FieldViolation{absl::StrCat(path, ".content"), "is empty"};
   if (file.content().size() > advisories::kMaxCsafBytes) {

@@ -1,9 +1,9 @@
 #ifndef PUMPTRACK_SERVICE_WATCH_FINDINGS_REACTOR_H_
 #define PUMPTRACK_SERVICE_WATCH_FINDINGS_REACTOR_H_
 
+#include "engine/finding_events.h"
 #include "grpcpp/grpcpp.h"
 #include "pumptrack/v1/finding.pb.h"
-#include "engine/finding_events.h"
 
 namespace pumptrack::service {
 

@@ -9,8 +9,8 @@
 #include "absl/base/const_init.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
 #include "service/invalid_utf8_finder.h"
 
@@ -55,8 +55,8 @@ absl::StatusOr<grpc::ByteBuffer> SerializeMessage(const google::protobuf::Messag
   const grpc::Status serialized =
       grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(message, &buffer, &own_buffer);
   if (!serialized.ok()) {
-    return absl::InternalError(absl::StrCat("cannot serialise ", message.GetDescriptor()->full_name(), ": ",
-                                            serialized.error_message()));
+    return absl::InternalError(
+        absl::StrCat("cannot serialise ", message.GetDescriptor()->full_name(), ": ", serialized.error_message()));
   }
   return buffer;
 }

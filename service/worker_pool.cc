@@ -29,9 +29,8 @@ void WorkerPool::Run() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](WorkerPool* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return !self->tasks_.empty() || self->stopping_;
-          },
+          +[](WorkerPool* self)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return !self->tasks_.empty() || self->stopping_; },
           this));
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());

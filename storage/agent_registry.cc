@@ -19,7 +19,6 @@ using google::protobuf::util::TimeUtil;
 constexpr absl::Duration kDenialAuditInterval = absl::Minutes(1);
 constexpr std::size_t kMaxNoteLength = 256;
 
-
 }  // namespace
 
 std::string DescribeAgent(const v1::Agent& agent) {
@@ -48,14 +47,14 @@ absl::StatusOr<v1::Agent> AgentRegistry::Put(const v1::Agent& agent, std::string
   rocksdb::Status staged =
       batch.Put(database_->Handle(ColumnFamily::kAgents), keys::AgentKey(agent.agent_id()), agent.SerializeAsString());
   if (!staged.ok()) return FromRocksDb(staged, "stage agent");
-  RETURN_IF_ERROR(audit_->Commit(batch, {actor, std::move(action), agent.agent_id(), std::move(before),
-                      DescribeAgent(agent)}, now));
+  RETURN_IF_ERROR(audit_->Commit(
+      batch, {actor, std::move(action), agent.agent_id(), std::move(before), DescribeAgent(agent)}, now));
   agents_[agent.agent_id()] = agent;
   return agent;
 }
 
-absl::StatusOr<v1::Agent> AgentRegistry::Enroll(absl::string_view agent_id, absl::string_view note,
-                                                const Actor& actor, absl::Time now) {
+absl::StatusOr<v1::Agent> AgentRegistry::Enroll(absl::string_view agent_id, absl::string_view note, const Actor& actor,
+                                                absl::Time now) {
   RETURN_IF_ERROR(ids::CheckAgentId("agent_id", agent_id));
   if (note.size() > kMaxNoteLength) return absl::InvalidArgumentError("note: must be at most 256 bytes");
   absl::MutexLock lock(&mu_);
@@ -122,7 +121,8 @@ absl::Status AgentRegistry::AuditDenied(absl::string_view agent_id, absl::string
   }
   rocksdb::WriteBatch batch;
   absl::StatusOr<v1::AuditEntry> audited = audit_->Commit(
-      batch, {{v1::ACTOR_KIND_AGENT, std::string(agent_id)}, "agent.denied", std::string(agent_id), "", std::string(why)},
+      batch,
+      {{v1::ACTOR_KIND_AGENT, std::string(agent_id)}, "agent.denied", std::string(agent_id), "", std::string(why)},
       now);
   return audited.status();
 }

@@ -17,7 +17,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr std::size_t kHashBytes = 32;
 
-
 absl::StatusOr<v1::AuditEntry> ParseEntry(const rocksdb::Slice& value, std::uint64_t index) {
   v1::AuditEntry entry;
   if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -40,8 +39,7 @@ v1::VerifyAuditResponse Failure(std::uint64_t checked, std::uint64_t index, std:
 std::string Sha256(absl::string_view data) {
   std::string digest(kHashBytes, '\0');
   unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(digest.data()), &length, EVP_sha256(),
-             nullptr);
+  EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(digest.data()), &length, EVP_sha256(), nullptr);
   return digest;
 }
 
@@ -70,8 +68,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* database) {
   return log;
 }
 
-absl::StatusOr<v1::AuditEntry> AuditLog::Commit(rocksdb::WriteBatch& batch, const AuditRecord& record,
-                                                absl::Time now) {
+absl::StatusOr<v1::AuditEntry> AuditLog::Commit(rocksdb::WriteBatch& batch, const AuditRecord& record, absl::Time now) {
   absl::MutexLock lock(&mu_);
   v1::AuditEntry entry;
   entry.set_index(last_index_ + 1);

@@ -4,8 +4,8 @@
 #include <memory>
 #include <system_error>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -71,12 +71,12 @@ absl::StatusOr<v1::Backup> VerifyWith(const rocksdb::BackupEngineReadOnlyBase& e
   }
   rocksdb::IOStatus verified = engine.VerifyBackup(backup_id, /*verify_with_checksum=*/true);
   if (verified.IsNotFound()) {
-    return absl::DataLossError(absl::StrCat("backup ", backup_id, " in ", dir, " is missing a file: ",
-                                            verified.ToString()));
+    return absl::DataLossError(
+        absl::StrCat("backup ", backup_id, " in ", dir, " is missing a file: ", verified.ToString()));
   }
   if (!verified.ok()) {
-    return absl::DataLossError(absl::StrCat("backup ", backup_id, " in ", dir, " does not verify: ",
-                                            verified.ToString()));
+    return absl::DataLossError(
+        absl::StrCat("backup ", backup_id, " in ", dir, " does not verify: ", verified.ToString()));
   }
   v1::Backup backup = ToProto(dir, info);
   backup.set_verified(true);
@@ -136,8 +136,8 @@ absl::StatusOr<v1::Backup> CreateBackup(Database& database, const std::string& d
   rocksdb::CreateBackupOptions options;
   options.flush_before_backup = false;
   rocksdb::BackupID id = 0;
-  rocksdb::IOStatus created = engine->CreateNewBackupWithMetadata(
-      options, &database.raw(), absl::StrCat(kMetadataPrefix, kFormatVersion), &id);
+  rocksdb::IOStatus created =
+      engine->CreateNewBackupWithMetadata(options, &database.raw(), absl::StrCat(kMetadataPrefix, kFormatVersion), &id);
   if (!created.ok()) return FromRocksDb(created, absl::StrCat("back up into ", dest_dir));
   return VerifyWith(*engine, dest_dir, id);
 }
@@ -178,8 +178,7 @@ absl::StatusOr<v1::Backup> RestoreBackup(const std::string& from_dir, std::optio
                                                       backup.format_version(), "; this pumptrack reads version ",
                                                       kFormatVersion));
   }
-  rocksdb::IOStatus restored =
-      engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), *backup_id, data_dir, data_dir);
+  rocksdb::IOStatus restored = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), *backup_id, data_dir, data_dir);
   if (!restored.ok()) return FromRocksDb(restored, absl::StrCat("restore into ", data_dir));
   // Open once: replays the restored WAL and checks the format version, so a restore that reports success starts.
   DatabaseOptions options;

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+
 #include "absl/strings/string_view.h"
 
 namespace pumptrack::storage {
@@ -10,16 +11,16 @@ namespace pumptrack::storage {
 // The column families of a pumptrack data directory. The order and names are part of the on-disk format:
 // append new families at the end; never reorder, rename or remove one.
 enum class ColumnFamily : std::size_t {
-  kDefault = 0,      // unused by pumptrack; RocksDB requires it.
-  kMeta = 1,         // format version and other single values.
-  kDevices = 2,      // asset tag -> pumptrack.v1.Device (current state).
-  kSerialIndex = 3,  // serial number -> asset tag.
-  kDeviceIndex = 4,  // (dimension, value, asset tag) -> empty; secondary indexes for ListDevices.
-  kHistory = 5,      // (asset tag, inverted time, inverted sequence) -> pumptrack.v1.HistoryEntry.
-  kTokens = 6,       // SHA-256 of a token secret -> pumptrack.v1.Token.
-  kAgents = 7,       // agent id -> pumptrack.v1.Agent.
-  kAudit = 8,        // entry index (big-endian) -> pumptrack.v1.AuditEntry; a hash chain.
-  kFindings = 9,     // finding number (big-endian) -> pumptrack.v1.Finding, open and resolved.
+  kDefault = 0,          // unused by pumptrack; RocksDB requires it.
+  kMeta = 1,             // format version and other single values.
+  kDevices = 2,          // asset tag -> pumptrack.v1.Device (current state).
+  kSerialIndex = 3,      // serial number -> asset tag.
+  kDeviceIndex = 4,      // (dimension, value, asset tag) -> empty; secondary indexes for ListDevices.
+  kHistory = 5,          // (asset tag, inverted time, inverted sequence) -> pumptrack.v1.HistoryEntry.
+  kTokens = 6,           // SHA-256 of a token secret -> pumptrack.v1.Token.
+  kAgents = 7,           // agent id -> pumptrack.v1.Agent.
+  kAudit = 8,            // entry index (big-endian) -> pumptrack.v1.AuditEntry; a hash chain.
+  kFindings = 9,         // finding number (big-endian) -> pumptrack.v1.Finding, open and resolved.
   kDeviceFindings = 10,  // (asset tag, finding number) -> empty; every finding of a device.
   kOpenFindings = 11,    // (asset tag, rule) -> finding number; the open finding of each device and rule.
   kCustodyHistory = 12,  // (asset tag, big-endian event index) -> pumptrack.v1.CustodyEvent; the chain of custody.
@@ -29,11 +30,9 @@ enum class ColumnFamily : std::size_t {
 };
 
 inline constexpr std::array<absl::string_view, 16> kColumnFamilyNames = {
-    "default",  "meta",          "devices",         "serial_index",    "device_index",
-    "history",  "tokens",        "agents",          "audit",           "findings",
-    "device_findings", "open_findings", "custody_history", "checkouts",
-    "maintenance",
-    "advisories",
+    "default",         "meta",      "devices",     "serial_index", "device_index",    "history",
+    "tokens",          "agents",    "audit",       "findings",     "device_findings", "open_findings",
+    "custody_history", "checkouts", "maintenance", "advisories",
 };
 
 inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();

@@ -27,7 +27,7 @@ absl::Status CustodyStore::Stage(const v1::CustodyEvent& event, const v1::Custod
 }
 
 absl::StatusOr<CustodyHistoryPage> CustodyStore::History(absl::string_view asset_tag, std::uint64_t after,
-                                                          int limit) const {
+                                                         int limit) const {
   const std::string upper_bound = keys::PrefixSuccessor(keys::HistoryPrefix(asset_tag));
   rocksdb::Slice upper_bound_slice(upper_bound);
   rocksdb::ReadOptions options;

@@ -64,8 +64,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   std::error_code mkdir_error;
   std::filesystem::create_directories(options.path, mkdir_error);
   if (mkdir_error) {
-    return absl::UnavailableError(absl::StrCat("cannot create data directory ", options.path, ": ",
-                                               mkdir_error.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot create data directory ", options.path, ": ", mkdir_error.message()));
   }
   auto database = std::unique_ptr<Database>(new Database());
   database->path_ = options.path;
@@ -85,8 +85,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   // Recovered memtables stay in memory (their WAL is kept) instead of being flushed before the database opens.
   db_options.avoid_flush_during_recovery = true;
   if (options.env != nullptr) db_options.env = options.env;
-  db_options.info_log =
-      options.info_log_sink ? NewForwardingInfoLog(options.info_log_sink)
+  db_options.info_log = options.info_log_sink
+                            ? NewForwardingInfoLog(options.info_log_sink)
                             : NewForwardingInfoLog(StderrInfoLogSink(), rocksdb::InfoLogLevel::WARN_LEVEL);
   database->error_listener_ = std::make_shared<ErrorListener>();
   db_options.listeners.push_back(database->error_listener_);
@@ -118,8 +118,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
       bool known = false;
       for (absl::string_view ours : kColumnFamilyNames) known = known || name == ours;
       if (!known) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "data directory ", options.path, " has column family '", name, "' unknown to this pumptrack version"));
+        return absl::FailedPreconditionError(absl::StrCat("data directory ", options.path, " has column family '", name,
+                                                          "' unknown to this pumptrack version"));
       }
     }
   }

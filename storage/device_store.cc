@@ -28,8 +28,6 @@ using google::protobuf::util::TimeUtil;
 // Bounds the work of one ListDevices call when secondary filters reject most candidates.
 constexpr int kMaxScannedPerPage = 10'000;
 
-
-
 bool SamePlace(const v1::Location& a, const v1::Location& b) {
   return a.facility() == b.facility() && a.building() == b.building() && a.floor() == b.floor() &&
          a.unit() == b.unit() && a.room() == b.room();
@@ -64,8 +62,7 @@ std::vector<v1::ChangeKind> Changes(const v1::DeviceSnapshot& before, const v1::
   if (before.configuration_digest() != after.configuration_digest()) {
     changes.push_back(v1::CHANGE_KIND_CONFIGURATION);
   }
-  if (before.default_credentials() != after.default_credentials() ||
-      before.wifi_security() != after.wifi_security() ||
+  if (before.default_credentials() != after.default_credentials() || before.wifi_security() != after.wifi_security() ||
       before.remote_access_enabled() != after.remote_access_enabled() ||
       before.open_services() != after.open_services()) {
     changes.push_back(v1::CHANGE_KIND_SECURITY);
@@ -83,8 +80,7 @@ bool Matches(const DeviceFilter& filter, const v1::Device& device) {
          (filter.unit.empty() || o.location().unit() == filter.unit) &&
          (filter.model.empty() || o.identity().model() == filter.model) &&
          (filter.firmware_version.empty() || o.firmware_version() == filter.firmware_version) &&
-         (filter.operating_state == v1::OPERATING_STATE_UNSPECIFIED ||
-          o.operating_state() == filter.operating_state);
+         (filter.operating_state == v1::OPERATING_STATE_UNSPECIFIED || o.operating_state() == filter.operating_state);
 }
 
 // The most selective index for the filter, as a key prefix; nullopt when the filter is empty.
@@ -118,9 +114,9 @@ absl::StatusOr<v1::Device> ParseDevice(absl::string_view bytes, absl::string_vie
 
 // The secondary-index values of a device, one per dimension (empty: not indexed under it). Slot d - 1 holds
 // dimension d (see kIndexDimensions).
-constexpr keys::IndexDimension kIndexDimensions[] = {
-    keys::IndexDimension::kFacility, keys::IndexDimension::kUnit, keys::IndexDimension::kModel,
-    keys::IndexDimension::kFirmware, keys::IndexDimension::kOperatingState};
+constexpr keys::IndexDimension kIndexDimensions[] = {keys::IndexDimension::kFacility, keys::IndexDimension::kUnit,
+                                                     keys::IndexDimension::kModel, keys::IndexDimension::kFirmware,
+                                                     keys::IndexDimension::kOperatingState};
 using IndexValues = std::array<std::string, std::size(kIndexDimensions)>;
 
 IndexValues IndexValuesOf(const v1::Device& device) {
@@ -144,9 +140,9 @@ struct StoredSummary {
 
 // The state of one device while a batch is being applied. Messages live on the batch's arena.
 struct PendingDevice {
-  absl::string_view tag;             // points into the first observation of the device
+  absl::string_view tag;                // points into the first observation of the device
   std::optional<StoredSummary> stored;  // as read before the batch
-  v1::Device* current = nullptr;     // after the observations applied so far; nullptr while the device is unknown
+  v1::Device* current = nullptr;        // after the observations applied so far; nullptr while the device is unknown
 };
 
 bool IsDuplicate(const v1::Device& current, const v1::Observation& observation, const v1::AgentInfo& agent) {
@@ -245,7 +241,7 @@ constexpr std::size_t kBatchBytesPerObservation = 768;
 }  // namespace
 
 absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const IncomingObservation> observations,
-                                                             absl::Time now, bool sync, const DeviceChangeHook& hook) {
+                                                            absl::Time now, bool sync, const DeviceChangeHook& hook) {
   // Every message of the batch (parsed and advanced devices) lives on one arena: freeing it is a few block frees
   // instead of one free per string.
   google::protobuf::ArenaOptions arena_options;
@@ -326,7 +322,8 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
   std::vector<const PendingDevice*> by_tag;
   by_tag.reserve(pending.size());
   for (const PendingDevice& device : pending) by_tag.push_back(&device);
-  std::sort(by_tag.begin(), by_tag.end(), [](const PendingDevice* a, const PendingDevice* b) { return a->tag < b->tag; });
+  std::sort(by_tag.begin(), by_tag.end(),
+            [](const PendingDevice* a, const PendingDevice* b) { return a->tag < b->tag; });
 
   // Serial-index changes are applied after every device is staged: releases first, and only while the serial still
   // maps to the releasing device, so serials swapped or taken over within a batch stay indexed.
@@ -335,8 +332,8 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
   std::string value;
   for (const PendingDevice* device : by_tag) {
     const absl::string_view tag = device->tag;
-    if (!device->current || (device->stored && device->stored->accepted_reports ==
-                                                   device->current->accepted_reports())) {
+    if (!device->current ||
+        (device->stored && device->stored->accepted_reports == device->current->accepted_reports())) {
       continue;  // nothing accepted for this device
     }
     value.clear();
@@ -366,8 +363,9 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
     }
   }
   for (const auto& [serial, tag] : serials_released) {
-    const bool claimed_in_batch = std::any_of(serials_claimed.begin(), serials_claimed.end(),
-                                              [&released = serial](const auto& claim) { return claim.first == released; });
+    const bool claimed_in_batch =
+        std::any_of(serials_claimed.begin(), serials_claimed.end(),
+                    [&released = serial](const auto& claim) { return claim.first == released; });
     if (claimed_in_batch) continue;
     ASSIGN_OR_RETURN(std::optional<std::string> owner,
                      database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial)));
@@ -391,8 +389,8 @@ absl::Status DeviceStore::StageServiceFields(const v1::Device& device, rocksdb::
   v1::Device stored = device;
   stored.clear_risk_score();
   stored.clear_open_findings();
-  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kDevices), keys::DeviceKey(device.identity().asset_tag()),
-                               stored.SerializeAsString()),
+  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kDevices),
+                               keys::DeviceKey(device.identity().asset_tag()), stored.SerializeAsString()),
                      "stage device");
 }
 

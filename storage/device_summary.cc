@@ -89,8 +89,7 @@ bool ReadStringField(CodedInputStream& in, int wanted, std::string& out) {
 
 bool ReadObservation(CodedInputStream& in, DeviceSummary& summary) {
   return ForEachField(
-      in,
-      [](int field) { return field == kObservationOperatingState ? kVarint : kBytes; },
+      in, [](int field) { return field == kObservationOperatingState ? kVarint : kBytes; },
       [&](int field, CodedInputStream& s) {
         if (field == kObservationLocation) {
           return ReadEmbedded(s, [&](CodedInputStream& m) { return ReadLocation(m, summary); });
@@ -151,7 +150,8 @@ absl::StatusOr<DeviceSummary> ParseDeviceSummary(absl::string_view bytes) {
       [&](int field, CodedInputStream& s) {
         switch (field) {
           case kDeviceIdentity:
-            return ReadEmbedded(s, [&](CodedInputStream& m) { return ReadStringField(m, kIdentityModel, summary.model); });
+            return ReadEmbedded(s,
+                                [&](CodedInputStream& m) { return ReadStringField(m, kIdentityModel, summary.model); });
           case kDeviceLastObservation:
             return ReadEmbedded(s, [&](CodedInputStream& m) { return ReadObservation(m, summary); });
           case kDeviceLastSeenAt:

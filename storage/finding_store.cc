@@ -5,9 +5,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
@@ -31,8 +31,8 @@ absl::StatusOr<v1::Finding> ParseFinding(absl::string_view bytes, std::uint64_t 
 }
 
 bool Matches(const FindingFilter& filter, const v1::Finding& finding) {
-  const bool state_matches = filter.state == v1::FINDING_STATE_UNSPECIFIED ? IsActive(finding.state())
-                                                                          : finding.state() == filter.state;
+  const bool state_matches =
+      filter.state == v1::FINDING_STATE_UNSPECIFIED ? IsActive(finding.state()) : finding.state() == filter.state;
   return state_matches && (filter.kind == v1::FINDING_KIND_UNSPECIFIED || finding.kind() == filter.kind) &&
          (filter.severity == v1::SEVERITY_UNSPECIFIED || finding.severity() == filter.severity) &&
          (filter.facility.empty() || finding.facility() == filter.facility) &&
@@ -61,11 +61,11 @@ std::string FindingSubject(const v1::Finding& finding) {
 absl::Status FindingStore::Stage(const v1::Finding& finding, rocksdb::WriteBatch& batch) const {
   absl::StatusOr<std::uint64_t> number = ParseFindingId(finding.id());
   if (!number.ok()) return absl::InternalError(absl::StrCat("finding with malformed id \"", finding.id(), "\""));
-  rocksdb::Status s = batch.Put(database_->Handle(ColumnFamily::kFindings), keys::FindingKey(*number),
-                                finding.SerializeAsString());
+  rocksdb::Status s =
+      batch.Put(database_->Handle(ColumnFamily::kFindings), keys::FindingKey(*number), finding.SerializeAsString());
   if (s.ok()) {
-    s = batch.Put(database_->Handle(ColumnFamily::kDeviceFindings), keys::DeviceFindingKey(FindingSubject(finding), *number),
-                  rocksdb::Slice());
+    s = batch.Put(database_->Handle(ColumnFamily::kDeviceFindings),
+                  keys::DeviceFindingKey(FindingSubject(finding), *number), rocksdb::Slice());
   }
   if (s.ok()) {
     const std::string open_key = keys::OpenFindingKey(FindingSubject(finding), finding.rule());
@@ -125,7 +125,8 @@ absl::StatusOr<FindingPage> FindingStore::List(const FindingFilter& filter, std:
   // A device filter walks that device's index; otherwise all findings, newest first.
   const bool by_device = !filter.asset_tag.empty();
   const ColumnFamily family = by_device ? ColumnFamily::kDeviceFindings : ColumnFamily::kFindings;
-  const std::string prefix = by_device ? keys::DeviceFindingsPrefix(filter.asset_tag) : std::string(1, keys::kKeyVersion);
+  const std::string prefix =
+      by_device ? keys::DeviceFindingsPrefix(filter.asset_tag) : std::string(1, keys::kKeyVersion);
   const std::uint64_t start = below == 0 ? std::numeric_limits<std::uint64_t>::max() : below - 1;
   const std::string seek = by_device ? keys::DeviceFindingKey(filter.asset_tag, start) : keys::FindingKey(start);
   rocksdb::Slice lower_bound_slice(prefix);
@@ -142,8 +143,8 @@ absl::StatusOr<FindingPage> FindingStore::List(const FindingFilter& filter, std:
       break;
     }
     ++scanned;
-    ASSIGN_OR_RETURN(std::uint64_t number,
-                     by_device ? keys::ParseDeviceFindingKey(ToView(it->key())) : keys::ParseFindingKey(ToView(it->key())));
+    ASSIGN_OR_RETURN(std::uint64_t number, by_device ? keys::ParseDeviceFindingKey(ToView(it->key()))
+                                                     : keys::ParseFindingKey(ToView(it->key())));
     last_number = number;
     ASSIGN_OR_RETURN(v1::Finding finding, by_device ? GetByNumber(number) : ParseFinding(ToView(it->value()), number));
     if (Matches(filter, finding)) page.findings.push_back(std::move(finding));

@@ -16,8 +16,8 @@ using InfoLogSink = std::function<void(rocksdb::InfoLogLevel level, absl::string
 // A rocksdb::Logger that hands every message at or above `min_level` to `sink` instead of RocksDB's own LOG file in
 // the data directory. With the LOG file on the data volume, a full volume fails RocksDB's attempt to log the write
 // error, and an assertion in Debian's RocksDB build then aborts the process; routed here, the log needs no disk.
-std::shared_ptr<rocksdb::Logger> NewForwardingInfoLog(InfoLogSink sink,
-                                                      rocksdb::InfoLogLevel min_level = rocksdb::InfoLogLevel::INFO_LEVEL);
+std::shared_ptr<rocksdb::Logger> NewForwardingInfoLog(
+    InfoLogSink sink, rocksdb::InfoLogLevel min_level = rocksdb::InfoLogLevel::INFO_LEVEL);
 
 // The sink used when none is given: WARN and above to stderr, one line each.
 InfoLogSink StderrInfoLogSink();

@@ -14,10 +14,10 @@ absl::Status MaintenanceStore::Stage(const v1::MaintenanceRecord& record, rocksd
   if (record.asset_tag().empty() || record.index() == 0) {
     return absl::InternalError("maintenance record without asset tag or index");
   }
-  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kMaintenance),
-                               keys::MaintenanceRecordKey(record.asset_tag(), record.index()),
-                               record.SerializeAsString()),
-                     "stage maintenance record");
+  return FromRocksDb(
+      batch.Put(database_->Handle(ColumnFamily::kMaintenance),
+                keys::MaintenanceRecordKey(record.asset_tag(), record.index()), record.SerializeAsString()),
+      "stage maintenance record");
 }
 
 absl::StatusOr<MaintenanceHistoryPage> MaintenanceStore::History(absl::string_view asset_tag, std::uint64_t after,

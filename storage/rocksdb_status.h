@@ -1,9 +1,8 @@
 #ifndef PUMPTRACK_STORAGE_ROCKSDB_STATUS_H_
 #define PUMPTRACK_STORAGE_ROCKSDB_STATUS_H_
 
-
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "rocksdb/status.h"
 
 namespace pumptrack::storage {

@@ -4,8 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "openssl/rand.h"
@@ -21,7 +21,6 @@ using google::protobuf::util::TimeUtil;
 constexpr absl::string_view kSecretPrefix = "ptk_";
 constexpr int kSecretBytes = 32;
 constexpr absl::Duration kMaxTtl = absl::Hours(24 * 3653);
-
 
 absl::StatusOr<std::string> RandomBytes(int count) {
   std::string bytes(static_cast<std::size_t>(count), '\0');
@@ -102,17 +101,16 @@ absl::StatusOr<CreatedToken> TokenStore::Create(absl::string_view name, v1::Role
     }
   }
   rocksdb::WriteBatch batch;
-  rocksdb::Status staged = batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash),
-                                     token.SerializeAsString());
+  rocksdb::Status staged =
+      batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash), token.SerializeAsString());
   if (!staged.ok()) return FromRocksDb(staged, "stage token");
   RETURN_IF_ERROR(audit_->Commit(batch, {actor, "token.create", token.id(), "", DescribeToken(token)}, now));
   by_hash_.emplace(hash, token);
   return created;
 }
 
-absl::StatusOr<CreatedToken> TokenStore::CreateSession(absl::string_view directory_user,
-                                                       absl::string_view display_name, v1::Role role,
-                                                       absl::Duration ttl, absl::Time now) {
+absl::StatusOr<CreatedToken> TokenStore::CreateSession(absl::string_view directory_user, absl::string_view display_name,
+                                                       v1::Role role, absl::Duration ttl, absl::Time now) {
   const auto is_control = [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; };
   if (directory_user.empty() || directory_user.size() > 256 ||
       std::any_of(directory_user.begin(), directory_user.end(), is_control)) {
@@ -210,11 +208,11 @@ absl::StatusOr<v1::Token> TokenStore::Revoke(absl::string_view id, const Actor& 
     v1::Token revoked = token;
     *revoked.mutable_revoked_at() = ToProtoTimestamp(now);
     rocksdb::WriteBatch batch;
-    rocksdb::Status staged = batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash),
-                                       revoked.SerializeAsString());
+    rocksdb::Status staged =
+        batch.Put(database_->Handle(ColumnFamily::kTokens), keys::TokenKey(hash), revoked.SerializeAsString());
     if (!staged.ok()) return FromRocksDb(staged, "stage token revocation");
-    RETURN_IF_ERROR(audit_->Commit(batch, {actor, "token.revoke", token.id(), DescribeToken(token),
-                        DescribeToken(revoked)}, now));
+    RETURN_IF_ERROR(
+        audit_->Commit(batch, {actor, "token.revoke", token.id(), DescribeToken(token), DescribeToken(revoked)}, now));
     token = std::move(revoked);
     return token;
   }

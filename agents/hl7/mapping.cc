@@ -122,8 +122,8 @@ absl::StatusOr<MappingTable> ParseMappingTable(absl::string_view text) {
     }
     for (const auto& [value, state] : entry.states()) {
       if (!StateByName(state)) {
-        return absl::InvalidArgumentError(absl::StrCat(where, ".states[\"", value, "\"]: \"", state,
-                                                       "\" is not INFUSING, IDLE, ALARM or OFF"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ".states[\"", value, "\"]: \"", state, "\" is not INFUSING, IDLE, ALARM or OFF"));
       }
     }
   }
@@ -146,9 +146,9 @@ MappedMessage Mapper::Map(const Message& message, absl::Time received) {
     return out;
   };
   if (message.Get(msh, 9, 1) != "ORU" || message.Get(msh, 9, 2) != "R01") {
-    return reject(AckCode::kReject, "MSH", 1, 9, 200,
-                  absl::StrCat("MSH-9: only ORU^R01 is accepted, not ", message.Get(msh, 9, 1), "^",
-                               message.Get(msh, 9, 2)));
+    return reject(
+        AckCode::kReject, "MSH", 1, 9, 200,
+        absl::StrCat("MSH-9: only ORU^R01 is accepted, not ", message.Get(msh, 9, 1), "^", message.Get(msh, 9, 2)));
   }
   if (message.Get(msh, 10).empty()) return reject(AckCode::kError, "MSH", 1, 10, 101, "MSH-10: missing");
 

@@ -57,8 +57,8 @@ absl::StatusOr<Message> Message::Parse(absl::string_view text) {
   d.escape = encoding[2];
   d.subcomponent = encoding[3];
   for (char c : {d.field, d.component, d.repetition, d.escape, d.subcomponent}) {
-    if (c == '\r' || c == '\n' || (static_cast<unsigned char>(c) < 0x20) ||
-        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+    if (c == '\r' || c == '\n' || (static_cast<unsigned char>(c) < 0x20) || (c >= 'A' && c <= 'Z') ||
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
       return absl::InvalidArgumentError("MSH-2: a delimiter is a letter, digit or control character");
     }
   }
@@ -265,16 +265,15 @@ std::string BuildAck(const Message& message, const AckPlan& plan, const Rejectio
   const AckCode code = rejection == nullptr ? AckCode::kAccept : rejection->code;
   // Echoed fields are copied as received: they are already escaped for these delimiters.
   std::string trigger = message.Escape(message.Get(msh, 9, 2));
-  std::string ack = absl::StrCat(
-      "MSH", f, msh.fields.size() > 2 ? msh.fields[2] : std::string("^~\\&"), f, Message::RawField(msh, 5), f,
-      Message::RawField(msh, 6), f, Message::RawField(msh, 3), f, Message::RawField(msh, 4), f, FormatTimestamp(now),
-      f, f, "ACK", c, trigger, c, "ACK", f, message.Escape(control_id), f, Message::RawField(msh, 11), f,
-      Message::RawField(msh, 12), "\r");
+  std::string ack =
+      absl::StrCat("MSH", f, msh.fields.size() > 2 ? msh.fields[2] : std::string("^~\\&"), f, Message::RawField(msh, 5),
+                   f, Message::RawField(msh, 6), f, Message::RawField(msh, 3), f, Message::RawField(msh, 4), f,
+                   FormatTimestamp(now), f, f, "ACK", c, trigger, c, "ACK", f, message.Escape(control_id), f,
+                   Message::RawField(msh, 11), f, Message::RawField(msh, 12), "\r");
   absl::StrAppend(&ack, "MSA", f, CodeText(code, plan.commit_codes), f, Message::RawField(msh, 10), "\r");
   if (rejection != nullptr) {
-    const std::string location =
-        absl::StrCat(message.Escape(rejection->location.segment), c, rejection->location.occurrence, c,
-                     rejection->location.field);
+    const std::string location = absl::StrCat(message.Escape(rejection->location.segment), c,
+                                              rejection->location.occurrence, c, rejection->location.field);
     absl::StrAppend(&ack, "ERR", f, f, location, f, rejection->hl7_error, c, ErrorName(rejection->hl7_error), c,
                     "HL70357", f, "E", f, f, f, f, message.Escape(rejection->reason), "\r");
   }

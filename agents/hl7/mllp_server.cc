@@ -40,8 +40,9 @@ bool SendAll(int fd, absl::string_view data) {
   return true;
 }
 
-std::string Frame(absl::string_view message) { return absl::StrCat(std::string(1, kStartBlock), message,
-                                                                   std::string{kEndBlock, kCarriageReturn}); }
+std::string Frame(absl::string_view message) {
+  return absl::StrCat(std::string(1, kStartBlock), message, std::string{kEndBlock, kCarriageReturn});
+}
 
 }  // namespace
 
@@ -156,13 +157,16 @@ absl::StatusOr<std::unique_ptr<MllpServer>> MllpServer::Start(const MllpOptions&
   }
   socklen_t length = sizeof(address);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  return std::unique_ptr<MllpServer>(
-      new MllpServer(options, mapper, buffer, fd, ntohs(address.sin_port), registry));
+  return std::unique_ptr<MllpServer>(new MllpServer(options, mapper, buffer, fd, ntohs(address.sin_port), registry));
 }
 
 MllpServer::MllpServer(const MllpOptions& options, Mapper& mapper, Buffer& buffer, int listen_fd, int port,
                        prometheus::Registry* registry)
-    : options_(options), mapper_(mapper), committer_(buffer), listen_fd_(listen_fd), port_(port),
+    : options_(options),
+      mapper_(mapper),
+      committer_(buffer),
+      listen_fd_(listen_fd),
+      port_(port),
       metrics_(std::make_unique<Metrics>()) {
   if (registry != nullptr) {
     auto& messages = prometheus::BuildCounter()
@@ -368,8 +372,8 @@ bool MllpServer::HandleFrames(std::string& pending, std::string& replies) {
     patient += frame.mapped.patient_segments;
     std::optional<Rejection> rejection = frame.mapped.rejection;
     if (!rejection && !written.ok()) {
-      rejection = Rejection{AckCode::kError, FieldLocation{"MSH", 1, 0}, 207,
-                            absl::StrCat("not stored: ", written.message())};
+      rejection =
+          Rejection{AckCode::kError, FieldLocation{"MSH", 1, 0}, 207, absl::StrCat("not stored: ", written.message())};
     }
     const AckCode code = rejection ? rejection->code : AckCode::kAccept;
     if (code == AckCode::kAccept) ++accepted;

@@ -13,13 +13,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include "absl/strings/string_view.h"
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agents/adapter.h"
@@ -60,9 +60,9 @@ struct MllpCounters {
   int64_t connections = 0;
   int64_t refused_not_allowed = 0;
   int64_t refused_too_many = 0;
-  int64_t accepted = 0;   // AA/CA: written to the buffer first
-  int64_t errors = 0;     // AE/CE
-  int64_t rejected = 0;   // AR/CR (wrong message type, unparsable, too big)
+  int64_t accepted = 0;  // AA/CA: written to the buffer first
+  int64_t errors = 0;    // AE/CE
+  int64_t rejected = 0;  // AR/CR (wrong message type, unparsable, too big)
   int64_t observations = 0;
   int64_t unknown_segments = 0;
   int64_t unknown_codes = 0;
@@ -96,7 +96,7 @@ class MllpServer {
   // Binds, listens and starts accepting. `mapper` and `buffer` must outlive the server. `registry` (optional) gets
   // the pumptrack_agent_hl7_* counters. INVALID_ARGUMENT for bad options, UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<MllpServer>> Start(const MllpOptions& options, Mapper& mapper, Buffer& buffer,
-                                                            prometheus::Registry* registry = nullptr);
+                                                           prometheus::Registry* registry = nullptr);
   // Stops accepting, closes every connection and joins the threads.
   ~MllpServer();
   MllpServer(const MllpServer&) = delete;

@@ -47,8 +47,7 @@ constexpr Unit kUnits[] = {
     {"onc-4", "Oncology", "south", "4", "oncology", 3, kOnc4Rooms, {}},
     {"5-west", "5 West Medical-Surgical", "north", "5", "med-surg", 3, k5WestRooms, {}},
     {"5-east", "5 East Medical-Surgical", "north", "5", "med-surg", 3, k5EastRooms, {}},
-    {"biomed", "Clinical Engineering (Biomed) Storage", "south", "1", "storage", 0, kBiomedRooms,
-     kBiomedExitZones},
+    {"biomed", "Clinical Engineering (Biomed) Storage", "south", "1", "storage", 0, kBiomedRooms, kBiomedExitZones},
 };
 
 constexpr DrugLibraryRelease kDrugLibraries[] = {
@@ -74,31 +73,39 @@ constexpr Setting kInfusiaSettings[] = {
     {"wifi.ssid", "clinical-secure"},
 };
 constexpr Setting kFlowMaxSettings[] = {
-    {"alarm.volume", "high"},
-    {"drug_library.require_signature", "true"},
-    {"occlusion.sensitivity", "medium"},
-    {"remote_service", "disabled"},
-    {"time.ntp_server", "ntp.general.example"},
-    {"wifi.eap", "tls"},
+    {"alarm.volume", "high"},         {"drug_library.require_signature", "true"}, {"occlusion.sensitivity", "medium"},
+    {"remote_service", "disabled"},   {"time.ntp_server", "ntp.general.example"}, {"wifi.eap", "tls"},
     {"wifi.ssid", "clinical-secure"},
 };
 constexpr Setting kPcaGuardianSettings[] = {
-    {"alarm.volume", "high"},
-    {"drug_library.require_signature", "true"},
-    {"lockbox.mode", "keyed"},
-    {"remote_service", "disabled"},
-    {"time.ntp_server", "ntp.general.example"},
-    {"wifi.eap", "tls"},
+    {"alarm.volume", "high"},         {"drug_library.require_signature", "true"}, {"lockbox.mode", "keyed"},
+    {"remote_service", "disabled"},   {"time.ntp_server", "ntp.general.example"}, {"wifi.eap", "tls"},
     {"wifi.ssid", "clinical-secure"},
 };
 
 constexpr PumpModel kModels[] = {
     {"Acme Medical", "Infusia 500", "12.1.3", "11.4.0", "AM5", 55, true, WifiSecurity::WIFI_SECURITY_WPA2_ENTERPRISE,
      kHttpsAdminOnly, kInfusiaSettings},
-    {"Northwind Devices", "FlowMax LVP", "4.2.0", "4.0.1", "NWF", 30, true, WifiSecurity::WIFI_SECURITY_WPA2_ENTERPRISE,
-     {}, kFlowMaxSettings},
-    {"Contoso Health", "PCA Guardian", "3.0.7", "2.9.9", "CHG", 15, false, WifiSecurity::WIFI_SECURITY_WPA3_ENTERPRISE,
-     {}, kPcaGuardianSettings},
+    {"Northwind Devices",
+     "FlowMax LVP",
+     "4.2.0",
+     "4.0.1",
+     "NWF",
+     30,
+     true,
+     WifiSecurity::WIFI_SECURITY_WPA2_ENTERPRISE,
+     {},
+     kFlowMaxSettings},
+    {"Contoso Health",
+     "PCA Guardian",
+     "3.0.7",
+     "2.9.9",
+     "CHG",
+     15,
+     false,
+     WifiSecurity::WIFI_SECURITY_WPA3_ENTERPRISE,
+     {},
+     kPcaGuardianSettings},
 };
 
 constexpr Site kSite = {"general", "St. Example General Hospital", kBuildings, kUnits, kDrugLibraries, kModels};

@@ -42,10 +42,10 @@ struct Unit {
 
 // A drug library release published by pharmacy for one care area.
 struct DrugLibraryRelease {
-  std::string_view care_area;  // a Unit::care_area
-  std::string_view name;       // library name as the pump reports it
-  std::string_view version;    // e.g. "2026.11.2"
-  absl::CivilDay published_on; // UTC midnight of this day is the published_at timestamp
+  std::string_view care_area;   // a Unit::care_area
+  std::string_view name;        // library name as the pump reports it
+  std::string_view version;     // e.g. "2026.11.2"
+  absl::CivilDay published_on;  // UTC midnight of this day is the published_at timestamp
 };
 
 // One configuration setting the simulated pumps report.
@@ -62,12 +62,12 @@ struct ServicePort {
 
 // A fictional pump model and the approved build every simulated pump of that model runs.
 struct PumpModel {
-  std::string_view manufacturer;   // e.g. "Acme Medical"
-  std::string_view model;          // e.g. "Infusia 500"
-  std::string_view firmware;       // e.g. "12.1.3"
+  std::string_view manufacturer;      // e.g. "Acme Medical"
+  std::string_view model;             // e.g. "Infusia 500"
+  std::string_view firmware;          // e.g. "12.1.3"
   std::string_view blocked_firmware;  // an old build the site no longer allows (reported by --sim_faults pumps)
-  std::string_view serial_prefix;  // manufacturer's serial prefix, e.g. "AM5"
-  int fleet_percent;               // share of the simulated fleet; the models sum to 100
+  std::string_view serial_prefix;     // manufacturer's serial prefix, e.g. "AM5"
+  int fleet_percent;                  // share of the simulated fleet; the models sum to 100
   bool has_case_sensor;
   pumptrack::v1::WifiSecurity wifi_security;
   std::span<const ServicePort> open_services;

@@ -143,9 +143,7 @@ uint64_t SimSource::NextRandom() {
   return SplitMix64(random_state_);
 }
 
-bool SimSource::Chance(double probability) {
-  return static_cast<double>(NextRandom() >> 11) * 0x1.0p-53 < probability;
-}
+bool SimSource::Chance(double probability) { return static_cast<double>(NextRandom() >> 11) * 0x1.0p-53 < probability; }
 
 uint32_t SimSource::Below(uint32_t bound) { return static_cast<uint32_t>(NextRandom() % bound); }
 
@@ -153,9 +151,8 @@ SimSource::Pump SimSource::NewPump(int64_t index) const {
   Pump pump{};
   pump.model = static_cast<uint8_t>(
       PickWeighted(site_.models, PumpHash(index, kSaltModel), [](const PumpModel& m) { return m.fleet_percent; }));
-  pump.home_unit = home_units_[PickWeighted(home_units_, PumpHash(index, kSaltHome), [this](uint8_t unit) {
-    return site_.units[unit].home_weight;
-  })];
+  pump.home_unit = home_units_[PickWeighted(home_units_, PumpHash(index, kSaltHome),
+                                            [this](uint8_t unit) { return site_.units[unit].home_weight; })];
   pump.unit = pump.home_unit;
   pump.room = static_cast<uint8_t>(PumpHash(index, kSaltRoom) % site_.units[pump.unit].rooms.size());
   const uint64_t state_roll = PumpHash(index, kSaltState) % 100;
@@ -366,8 +363,8 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   library.set_name(std::string(home.library->name));
   if (pump.fault == Fault::kStaleDrugLibrary) {
     library.set_version(std::string(kStaleLibraryVersion));
-    *library.mutable_published_at() = ToTimestamp(absl::FromCivil(
-        absl::CivilDay(kStaleLibraryYear, kStaleLibraryMonth, kStaleLibraryDay), absl::UTCTimeZone()));
+    *library.mutable_published_at() = ToTimestamp(
+        absl::FromCivil(absl::CivilDay(kStaleLibraryYear, kStaleLibraryMonth, kStaleLibraryDay), absl::UTCTimeZone()));
     library.set_digest(Sha256Digest(absl::StrFormat("%s\n%s\n", home.library->name, kStaleLibraryVersion)));
   } else {
     library.set_version(std::string(home.library->version));
@@ -404,11 +401,12 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   pumptrack::v1::Physical& physical = *observation.mutable_physical();
   physical.set_seal_id(absl::StrFormat("SL-%08X", static_cast<uint32_t>(PumpHash(index, kSaltSeal))));
   physical.set_seal_state(pump.fault == Fault::kBrokenSeal ? pumptrack::v1::SEAL_STATE_BROKEN
-                                                            : pumptrack::v1::SEAL_STATE_INTACT);
-  physical.set_case_state(model.has_case_sensor ? pumptrack::v1::CASE_STATE_CLOSED : pumptrack::v1::CASE_STATE_NO_SENSOR);
+                                                           : pumptrack::v1::SEAL_STATE_INTACT);
+  physical.set_case_state(model.has_case_sensor ? pumptrack::v1::CASE_STATE_CLOSED
+                                                : pumptrack::v1::CASE_STATE_NO_SENSOR);
   physical.set_battery_percent(pump.battery_percent);
   physical.set_power_source((pump.flags & kOnMains) ? pumptrack::v1::POWER_SOURCE_MAINS
-                                                     : pumptrack::v1::POWER_SOURCE_BATTERY);
+                                                    : pumptrack::v1::POWER_SOURCE_BATTERY);
 
   observation.set_operating_state(static_cast<OperatingState>(pump.operating_state));
 }

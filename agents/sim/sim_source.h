@@ -114,9 +114,9 @@ class SimSource final : public ObservationSource {
   std::vector<Pump> pumps_;
   std::vector<ModelFacts> model_facts_;
   std::vector<UnitFacts> unit_facts_;
-  std::vector<uint8_t> home_units_;  // indexes of units pumps can call home
+  std::vector<uint8_t> home_units_;     // indexes of units pumps can call home
   std::vector<uint8_t> storage_units_;  // indexes of units no pump calls home (biomed)
-  int exit_unit_ = -1;  // index of the first unit with an exit zone, or -1
+  int exit_unit_ = -1;                  // index of the first unit with an exit zone, or -1
   uint64_t random_state_;
   int64_t rounds_ = 0;  // rounds produced so far
 };

@@ -90,11 +90,11 @@ TEST(CompiledAdvisories, AffectedPumpFirmwareIsOneViolationNamingEverything) {
 
 TEST(CompiledAdvisories, FixedNotAffectedAndUnmappedVersionsRaiseNothing) {
   std::shared_ptr<const CompiledAdvisories> compiled = CompileAll();
-  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "12.3.0")), IsEmpty());    // fixed
-  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "12.1.4")), IsEmpty());    // outside the range
-  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8016", "12.1.0")), IsEmpty());    // a model no mapping names
-  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "")), IsEmpty());          // no version reported
-  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "latest")), IsEmpty());    // needs review: never guessed
+  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "12.3.0")), IsEmpty());  // fixed
+  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "12.1.4")), IsEmpty());  // outside the range
+  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8016", "12.1.0")), IsEmpty());  // a model no mapping names
+  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "")), IsEmpty());        // no version reported
+  EXPECT_THAT(compiled->Evaluate(Pump("PCU-8015", "latest")), IsEmpty());  // needs review: never guessed
 }
 
 TEST(CompiledAdvisories, ComponentOfAnotherLineNeedsReviewAndRaisesNothing) {
@@ -174,9 +174,10 @@ TEST(PolicyAdvisoryProducts, ValidatedWithThePolicy) {
       CompiledPolicy::FromText(models + "advisory_products { product: \"X\" model: \"PCU-8015\" }");
   ASSERT_FALSE(no_vendor.ok());
   EXPECT_THAT(no_vendor.status().message(), HasSubstr("advisory_products[0].vendor"));
-  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> duplicate = CompiledPolicy::FromText(
-      models + "advisory_products { vendor: \"BD\" product: \"P\" model: \"PCU-8015\" }\n"
-               "advisory_products { vendor: \"bd\" product: \"p\" model: \"PCU-8015\" }");
+  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> duplicate =
+      CompiledPolicy::FromText(models +
+                               "advisory_products { vendor: \"BD\" product: \"P\" model: \"PCU-8015\" }\n"
+                               "advisory_products { vendor: \"bd\" product: \"p\" model: \"PCU-8015\" }");
   ASSERT_FALSE(duplicate.ok());
   EXPECT_THAT(duplicate.status().message(), HasSubstr("advisory_products[1]: duplicate mapping"));
 }

@@ -192,7 +192,8 @@ TEST_F(AdvisoryServiceTest, BadFilesAreRefusedNamingTheProblemAndNothingIsStored
   v1::AdvisoryFile no_sidecar = Fixture("icsma-23-193-01.json");
   no_sidecar.clear_sha512_sidecar();
   const std::vector<Case> cases = {
-      {File("x.json", "this is not json"), grpc::StatusCode::INVALID_ARGUMENT, "files[1] (x.json): CSAF file: not JSON"},
+      {File("x.json", "this is not json"), grpc::StatusCode::INVALID_ARGUMENT,
+       "files[1] (x.json): CSAF file: not JSON"},
       {File("x.json", absl::StrReplaceAll(good, {{"\"csaf_version\": \"2.0\"", "\"csaf_version\": \"1.2\""}})),
        grpc::StatusCode::INVALID_ARGUMENT, "document.csaf_version: \"1.2\" is not supported"},
       {File("x.json", absl::StrReplaceAll(good, {{"\"id\": \"ICSMA-23-193-01\"", "\"_id\": \"ICSMA-23-193-01\""}})),

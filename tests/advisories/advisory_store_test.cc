@@ -79,8 +79,8 @@ TEST(AdvisoryStore, ListsInPages) {
   AdvisoryStore store(db.get());
   absl::StatusOr<AdvisoryPage> first = store.List("", 2);
   ASSERT_TRUE(first.ok());
-  EXPECT_THAT(Ids(first->advisories), ElementsAre(::testing::StartsWith("ICSMA-21-294-01@"),
-                                                  ::testing::StartsWith("ICSMA-22-251-01@")));
+  EXPECT_THAT(Ids(first->advisories),
+              ElementsAre(::testing::StartsWith("ICSMA-21-294-01@"), ::testing::StartsWith("ICSMA-22-251-01@")));
   EXPECT_EQ(first->next_after, "ICSMA-22-251-01");
   absl::StatusOr<AdvisoryPage> second = store.List(first->next_after, 2);
   ASSERT_TRUE(second.ok());

@@ -1,5 +1,7 @@
 // The durable buffer (real RocksDB in a per-test directory) and the agent loop against a real gRPC server
 // (tests/agents/fake_agent_service.h).
+#include "agents/agent.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,7 +17,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "agents/agent.h"
 #include "agents/buffer.h"
 #include "agents/metrics.h"
 #include "agents/sim/sim_source.h"
@@ -93,9 +94,9 @@ TEST(BufferTest, NumbersEachDeviceFromTheBaseAndKeepsAppendOrder) {
   std::vector<Observation> second = {Pump(2), Pump(3), Pump(2)};
   ASSERT_TRUE(buffer->Append(second).ok());
   EXPECT_EQ(buffer->size(), 5);
-  EXPECT_EQ(Contents(*buffer), (std::vector<std::pair<std::string, uint64_t>>{
-                                   {"PT-00001", 100}, {"PT-00002", 100}, {"PT-00002", 101}, {"PT-00003", 100},
-                                   {"PT-00002", 102}}));
+  EXPECT_EQ(Contents(*buffer),
+            (std::vector<std::pair<std::string, uint64_t>>{
+                {"PT-00001", 100}, {"PT-00002", 100}, {"PT-00002", 101}, {"PT-00003", 100}, {"PT-00002", 102}}));
 }
 
 TEST(BufferTest, ReopenKeepsEntriesAndContinuesEverySequenceWithoutAJump) {
@@ -138,9 +139,9 @@ TEST(BufferTest, WhenFullTheOldestAreDroppedCountedAndLeaveASequenceGap) {
   EXPECT_EQ(buffer->size(), 5);
   EXPECT_EQ(buffer->drops().overflow, 4);
   // Rounds 0 and (pump 1 of) round 1 are gone; the rest remain in order.
-  EXPECT_EQ(Contents(*buffer), (std::vector<std::pair<std::string, uint64_t>>{
-                                   {"PT-00002", 101}, {"PT-00003", 101}, {"PT-00001", 102}, {"PT-00002", 102},
-                                   {"PT-00003", 102}}));
+  EXPECT_EQ(Contents(*buffer),
+            (std::vector<std::pair<std::string, uint64_t>>{
+                {"PT-00002", 101}, {"PT-00003", 101}, {"PT-00001", 102}, {"PT-00002", 102}, {"PT-00003", 102}}));
   // The dropped sequences stay used: pump 1's next report is 103, so the service sees 102 -> ... -> 103 after a gap
   // at 101.
   std::vector<Observation> next = {Pump(1)};
@@ -156,8 +157,7 @@ TEST(BufferTest, AnAppendLargerThanTheBufferKeepsItsNewest) {
   std::vector<Observation> observations = Round(5);
   ASSERT_TRUE(buffer->Append(observations).ok());
   EXPECT_EQ(buffer->drops().overflow, 3);
-  EXPECT_EQ(Contents(*buffer),
-            (std::vector<std::pair<std::string, uint64_t>>{{"PT-00004", 100}, {"PT-00005", 100}}));
+  EXPECT_EQ(Contents(*buffer), (std::vector<std::pair<std::string, uint64_t>>{{"PT-00004", 100}, {"PT-00005", 100}}));
 }
 
 TEST(BufferTest, AnUnencodableObservationIsDroppedAndCountedAndTheRestAreRead) {
@@ -166,8 +166,7 @@ TEST(BufferTest, AnUnencodableObservationIsDroppedAndCountedAndTheRestAreRead) {
   std::vector<Observation> observations = Round(3);
   observations[1].set_firmware_version("\xff\xfe not UTF-8");  // serializes, but no parser accepts it
   ASSERT_TRUE(buffer->Append(observations).ok());
-  EXPECT_EQ(Contents(*buffer),
-            (std::vector<std::pair<std::string, uint64_t>>{{"PT-00001", 100}, {"PT-00003", 100}}));
+  EXPECT_EQ(Contents(*buffer), (std::vector<std::pair<std::string, uint64_t>>{{"PT-00001", 100}, {"PT-00003", 100}}));
   EXPECT_EQ(buffer->drops().unencodable, 1);
   EXPECT_EQ(buffer->size(), 2);
 }

@@ -148,8 +148,8 @@ class FakeAgentService final : public pumptrack::v1::AgentService::Service {
     pumptrack::v1::ObservationResult result;
     const std::string& tag = observation.identity().asset_tag();
     const std::string& suffix = behaviour_.reject_tag_suffix;
-    if (!suffix.empty() && tag.size() >= suffix.size() && tag.compare(tag.size() - suffix.size(), suffix.size(),
-                                                                      suffix) == 0) {
+    if (!suffix.empty() && tag.size() >= suffix.size() &&
+        tag.compare(tag.size() - suffix.size(), suffix.size(), suffix) == 0) {
       result.set_result(pumptrack::v1::REPORT_RESULT_REJECTED);
       result.set_field("observation.identity.asset_tag");
       result.set_reason("The asset tag is not allowed in this test.");
@@ -209,8 +209,7 @@ class TestServer {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
   std::unique_ptr<pumptrack::v1::AgentService::StubInterface> NewStub() const {
-    return pumptrack::v1::AgentService::NewStub(
-        grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
+    return pumptrack::v1::AgentService::NewStub(grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
   }
 
  private:

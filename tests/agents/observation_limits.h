@@ -12,8 +12,7 @@
 namespace pumptrack::agents::testing {
 
 inline bool IsTagChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 // Problems with `o` against the proto's documented limits, checked as the service would at `now`. Empty when valid.
@@ -36,7 +35,8 @@ inline std::vector<std::string> ObservationProblems(const pumptrack::v1::Observa
   at_most(o.identity().model(), 64, "model");
 
   check(o.has_observed_at(), "observed_at missing");
-  const absl::Time observed = absl::FromUnixSeconds(o.observed_at().seconds()) + absl::Nanoseconds(o.observed_at().nanos());
+  const absl::Time observed =
+      absl::FromUnixSeconds(o.observed_at().seconds()) + absl::Nanoseconds(o.observed_at().nanos());
   check(observed >= absl::FromCivil(absl::CivilDay(2000, 1, 1), absl::UTCTimeZone()), "observed_at before 2000");
   check(observed <= now + absl::Minutes(5), "observed_at in the future");
   check(o.sequence() >= 1, "sequence below 1");

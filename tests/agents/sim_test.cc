@@ -1,6 +1,6 @@
 // The sim adapter, its site table and the sequencer.
-#include <google/protobuf/util/message_differencer.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -71,9 +71,9 @@ TEST(HospitalTest, UnitAndRoomIdsAreUniqueAndUnitsSitInKnownBuildings) {
     EXPECT_TRUE(unit_ids.insert(unit.id).second) << unit.id;
     EXPECT_FALSE(unit.rooms.empty()) << unit.id;
     EXPECT_FALSE(unit.floor.empty()) << unit.id;
-    EXPECT_TRUE(std::any_of(site.buildings.begin(), site.buildings.end(),
-                            [&](const Building& b) { return b.id == unit.building; }))
-        << unit.id;
+    EXPECT_TRUE(std::any_of(site.buildings.begin(), site.buildings.end(), [&](const Building& b) {
+      return b.id == unit.building;
+    })) << unit.id;
     for (std::string_view room : unit.rooms) EXPECT_TRUE(room_ids.insert(room).second) << room;
     for (std::string_view zone : unit.exit_zones) EXPECT_TRUE(room_ids.insert(zone).second) << zone;
   }
@@ -112,9 +112,9 @@ TEST(HospitalTest, ModelsShareTheWholeFleetAndListSettingsSorted) {
   int percent = 0;
   for (const PumpModel& model : ExampleGeneral().models) {
     percent += model.fleet_percent;
-    EXPECT_TRUE(std::is_sorted(model.settings.begin(), model.settings.end(),
-                               [](const Setting& a, const Setting& b) { return a.key < b.key; }))
-        << model.model;
+    EXPECT_TRUE(std::is_sorted(model.settings.begin(), model.settings.end(), [](const Setting& a, const Setting& b) {
+      return a.key < b.key;
+    })) << model.model;
   }
   EXPECT_EQ(percent, 100);
   EXPECT_EQ(ExampleGeneral().models.size(), 3u);
@@ -293,8 +293,7 @@ TEST(SimSourceTest, EveryObservationSatisfiesTheProtoLimits) {
     for (const Observation& observation : round) {
       ASSERT_THAT(testing::ObservationProblems(observation, kStart + absl::Seconds(30) * round_number), IsEmpty())
           << observation.DebugString();
-      EXPECT_EQ(absl::FromUnixSeconds(observation.observed_at().seconds()),
-                kStart + absl::Seconds(30) * round_number);
+      EXPECT_EQ(absl::FromUnixSeconds(observation.observed_at().seconds()), kStart + absl::Seconds(30) * round_number);
     }
   }
 }

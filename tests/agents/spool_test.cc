@@ -60,16 +60,16 @@ TEST(SpoolTest, ParsesProtobufJsonAndIgnoresTheSequence) {
 TEST(SpoolTest, RefusesWhatIsNotAnObservationOrLacksItsIdentity) {
   EXPECT_THAT(std::string(ParseSpoolDocument("{not json").status().message()), HasSubstr("protobuf JSON"));
   EXPECT_THAT(std::string(ParseSpoolDocument(R"({"colour": "red"})").status().message()), HasSubstr("protobuf JSON"));
-  EXPECT_THAT(std::string(ParseSpoolDocument(
-                              R"({"identity": {"serialNumber": "S"}, "observedAt": "2026-12-05T10:15:00Z"})")
-                              .status()
-                              .message()),
-              HasSubstr("assetTag"));
-  EXPECT_THAT(std::string(ParseSpoolDocument(
-                              R"({"identity": {"assetTag": "PT-1"}, "observedAt": "2026-12-05T10:15:00Z"})")
-                              .status()
-                              .message()),
-              HasSubstr("serialNumber"));
+  EXPECT_THAT(
+      std::string(ParseSpoolDocument(R"({"identity": {"serialNumber": "S"}, "observedAt": "2026-12-05T10:15:00Z"})")
+                      .status()
+                      .message()),
+      HasSubstr("assetTag"));
+  EXPECT_THAT(
+      std::string(ParseSpoolDocument(R"({"identity": {"assetTag": "PT-1"}, "observedAt": "2026-12-05T10:15:00Z"})")
+                      .status()
+                      .message()),
+      HasSubstr("serialNumber"));
   EXPECT_THAT(
       std::string(ParseSpoolDocument(R"({"identity": {"assetTag": "PT-1", "serialNumber": "S"}})").status().message()),
       HasSubstr("observedAt"));

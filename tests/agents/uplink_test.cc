@@ -1,4 +1,6 @@
 // The uplink and the agent loop against a real gRPC server (tests/agents/fake_agent_service.h).
+#include "agents/uplink.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,7 +16,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "agents/uplink.h"
 #include "tests/agents/fake_agent_service.h"
 
 namespace pumptrack::agents {
@@ -260,8 +261,7 @@ TEST(UplinkTest, UnreachableServiceFailsWithUnavailable) {
   UplinkOptions options = FastOptions();
   options.max_failed_streams = 2;
   absl::StatusOr<std::unique_ptr<Uplink>> uplink = Uplink::Create(
-      pumptrack::v1::AgentService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
-      options);
+      pumptrack::v1::AgentService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())), options);
   ASSERT_TRUE(uplink.ok());
   RoundReport report;
   EXPECT_EQ((*uplink)->SendRound(Observations(5), &report).code(), absl::StatusCode::kUnavailable);

@@ -22,12 +22,11 @@ using testing::FakeInventoryService;
 using ::testing::HasSubstr;
 using testing::MakeDevice;
 using ::testing::MatchesRegex;
-using ::testing::StartsWith;
-using testing::TestNow;
 using testing::RunCli;
 using testing::RunResult;
+using ::testing::StartsWith;
+using testing::TestNow;
 using testing::TestServer;
-
 
 class AppTest : public ::testing::Test {
  protected:

@@ -28,11 +28,11 @@ using testing::FakeAuth;
 using testing::FakeCustodyService;
 using testing::FakeInventoryService;
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::kTestToken;
 using testing::kTransportName;
 using testing::Lines;
 using testing::MakeDevice;
+using ::testing::Not;
 using testing::RunCli;
 using testing::RunResult;
 using ::testing::SizeIs;
@@ -408,11 +408,10 @@ TEST_F(FindAvailableTest, ShowsProximityPlaceLastSeenAndThePar) {
   ASSERT_THAT(custody_.find_requests(), SizeIs(1));
   EXPECT_EQ(custody_.find_requests()[0].near_unit(), "icu-1");
   EXPECT_EQ(custody_.find_requests()[0].count(), 3);
-  EXPECT_THAT(Lines(result.out),
-              ElementsAre("TAG       MODEL        PROXIMITY   FACILITY/UNIT/ROOM  LAST SEEN",
-                          "PT-00003  Infusia 500  same unit   general/icu-1/101   30s ago",
-                          "PT-00007  Infusia 500  same floor  general/5-west/512  3m ago",
-                          "icu-1: 1 available, PAR level 4 (below PAR)"));
+  EXPECT_THAT(Lines(result.out), ElementsAre("TAG       MODEL        PROXIMITY   FACILITY/UNIT/ROOM  LAST SEEN",
+                                             "PT-00003  Infusia 500  same unit   general/icu-1/101   30s ago",
+                                             "PT-00007  Infusia 500  same floor  general/5-west/512  3m ago",
+                                             "icu-1: 1 available, PAR level 4 (below PAR)"));
 }
 
 TEST_F(FindAvailableTest, CountIsTheServicesDefaultUnlessGiven) {
@@ -541,8 +540,7 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"custody", "checkin", "--at=icu-1", "--seal=S-1"}, "TAG is required"},
         UsageCase{{"custody", "checkin", "PT-1", "--at=icu-1", "--seal= "}, "--seal: must not be empty"},
         UsageCase{{"custody", "checkin", "PT-1", "--at=icu-1", "--seal="}, "--seal: 1 required ID missing"},
-        UsageCase{{"custody", "history"}, "TAG is required"},
-        UsageCase{{"custody", "quarantine"}, "TAG is required"},
+        UsageCase{{"custody", "history"}, "TAG is required"}, UsageCase{{"custody", "quarantine"}, "TAG is required"},
         UsageCase{{"custody", "retire", ""}, "TAG: must not be empty"},
         UsageCase{{"custody", "release", "PT-1", "--reason=x"}, "The following argument was not expected: --reason=x"},
         UsageCase{{"custody", "list", "PT-1"}, "The following argument was not expected: PT-1"},

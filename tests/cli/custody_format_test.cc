@@ -1,9 +1,10 @@
 // The custody renderings on their own: the cases the command-line tests do not reach.
+#include "cli/custody_format.h"
+
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "cli/custody_format.h"
 #include "cli/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -63,8 +64,8 @@ TEST(RetiredTest, SaysSoWhenNoCredentialsWipeWasRecorded) {
   result.mutable_custody()->set_state(v1::CUSTODY_STATE_RETIRED);
   std::ostringstream out;
   PrintRetired("PT-1", result, out);
-  EXPECT_THAT(Lines(out.str()), ElementsAre("PT-1 is now retired",
-                                            "The service did not record a credentials wipe for PT-1."));
+  EXPECT_THAT(Lines(out.str()),
+              ElementsAre("PT-1 is now retired", "The service did not record a credentials wipe for PT-1."));
 }
 
 TEST(CheckoutTableTest, TheServicesOverdueVerdictWinsOverTheLocalClock) {

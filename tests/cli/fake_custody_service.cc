@@ -66,7 +66,7 @@ void FakeCustodyService::SetAvailable(const v1::FindAvailableResponse& response)
   available_ = response;
 }
 
-#define PUMPTRACK_FAKE_LOG_GETTER(type, name)         \
+#define PUMPTRACK_FAKE_LOG_GETTER(type, name)          \
   std::vector<type> FakeCustodyService::name() const { \
     std::lock_guard lock(mutex_);                      \
     return name##_;                                    \
@@ -196,8 +196,7 @@ grpc::Status FakeCustodyService::Quarantine(grpc::ServerContext* context, const 
                {v1::CUSTODY_STATE_AVAILABLE, v1::CUSTODY_STATE_IN_TRANSIT, v1::CUSTODY_STATE_QUARANTINED,
                 v1::CUSTODY_STATE_IN_MAINTENANCE},
                v1::CUSTODY_STATE_QUARANTINED,
-               NewEvent(v1::CUSTODY_ACTION_QUARANTINE, request->asset_tag(), pump->unit, request->reason()),
-               *response);
+               NewEvent(v1::CUSTODY_ACTION_QUARANTINE, request->asset_tag(), pump->unit, request->reason()), *response);
 }
 
 grpc::Status FakeCustodyService::Release(grpc::ServerContext* context, const v1::ReleaseRequest* request,
@@ -210,8 +209,7 @@ grpc::Status FakeCustodyService::Release(grpc::ServerContext* context, const v1:
                NewEvent(v1::CUSTODY_ACTION_RELEASE, request->asset_tag(), pump->unit, request->notes()), *response);
 }
 
-grpc::Status FakeCustodyService::SetMaintenance(grpc::ServerContext* context,
-                                                const v1::SetMaintenanceRequest* request,
+grpc::Status FakeCustodyService::SetMaintenance(grpc::ServerContext* context, const v1::SetMaintenanceRequest* request,
                                                 v1::CustodyResult* response) {
   std::lock_guard lock(mutex_);
   Pump* pump = nullptr;

@@ -210,8 +210,8 @@ grpc::Status FakePolicyService::SetPolicy(grpc::ServerContext* context, const v1
 }
 
 v1::Finding MakeFinding(const std::string& id, const std::string& asset_tag, v1::FindingKind kind,
-                        const std::string& rule, v1::Severity severity, v1::FindingState state,
-                        const std::string& unit, absl::Duration last_seen_ago) {
+                        const std::string& rule, v1::Severity severity, v1::FindingState state, const std::string& unit,
+                        absl::Duration last_seen_ago) {
   v1::Finding finding;
   finding.set_id(id);
   finding.set_asset_tag(asset_tag);

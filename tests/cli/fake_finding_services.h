@@ -84,7 +84,7 @@ class FakePolicyService final : public v1::PolicyService::Service {
 
 // A finding with the fields the CLI shows, last seen `last_seen_ago` before TestNow().
 v1::Finding MakeFinding(const std::string& id, const std::string& asset_tag, v1::FindingKind kind,
-                        const std::string& rule, v1::Severity severity, v1::FindingState state,
-                        const std::string& unit, absl::Duration last_seen_ago);
+                        const std::string& rule, v1::Severity severity, v1::FindingState state, const std::string& unit,
+                        absl::Duration last_seen_ago);
 
 }  // namespace pumptrack::cli::testing

@@ -43,8 +43,7 @@ class FakeInventoryService final : public v1::InventoryService::Service {
                                 v1::GetDeviceHistoryResponse* response) override;
   // Units "5-west" and "icu-1" of facility "general" exist; any other is INVALID_ARGUMENT, like a unit the policy's
   // site lacks.
-  grpc::Status SetHome(grpc::ServerContext* context, const v1::SetHomeRequest* request,
-                       v1::Device* response) override;
+  grpc::Status SetHome(grpc::ServerContext* context, const v1::SetHomeRequest* request, v1::Device* response) override;
 
  private:
   // Counts the call, records its authorization header and applies the delay.

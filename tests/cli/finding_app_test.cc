@@ -28,12 +28,12 @@ using testing::FakeFindingService;
 using testing::FakeInventoryService;
 using testing::FakePolicyService;
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::kCallerName;
 using testing::kTestToken;
-using testing::MakeDevice;
 using testing::Lines;
+using testing::MakeDevice;
 using testing::MakeFinding;
+using ::testing::Not;
 using testing::RunCli;
 using testing::RunResult;
 using ::testing::SizeIs;
@@ -45,8 +45,7 @@ constexpr char kExamplePolicy[] = PUMPTRACK_SOURCE_DIR "/examples/hospital-polic
 
 std::vector<v1::Finding> ParseFindings(const std::string& json) {
   v1::ListFindingsResponse wrapper;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(absl::StrCat("{\"findings\":", json, "}"), &wrapper);
+  const auto status = google::protobuf::util::JsonStringToMessage(absl::StrCat("{\"findings\":", json, "}"), &wrapper);
   EXPECT_TRUE(status.ok()) << json;
   return {wrapper.findings().begin(), wrapper.findings().end()};
 }
@@ -180,9 +179,8 @@ TEST_F(FindingAppTest, ListLimitAsksForNoMoreThanNeededAndStops) {
 TEST_F(FindingAppTest, ListFollowsPages) {
   std::vector<v1::Finding> many;
   for (int i = 250; i > 0; --i) {
-    many.push_back(MakeFinding(absl::StrCat("F-", i), "PT-00001", v1::FINDING_KIND_INSECURE,
-                               absl::StrCat("rule.", i), v1::SEVERITY_LOW, v1::FINDING_STATE_OPEN, "5-west",
-                               absl::Seconds(i)));
+    many.push_back(MakeFinding(absl::StrCat("F-", i), "PT-00001", v1::FINDING_KIND_INSECURE, absl::StrCat("rule.", i),
+                               v1::SEVERITY_LOW, v1::FINDING_STATE_OPEN, "5-west", absl::Seconds(i)));
   }
   findings_.SetFindings(many);
   const RunResult result = Run({"findings", "list", "--output=json"});
@@ -263,17 +261,19 @@ TEST_F(FindingAppTest, WatchPrintsOneLinePerEventUntilTheStreamEnds) {
   *resolved.mutable_resolved_at() = ToProtoTimestamp(TestNow());
   v1::FindingEvent resync;
   resync.set_type(v1::FindingEvent::TYPE_RESYNC);
-  findings_.SetEvents({Event(v1::FindingEvent::TYPE_OPENED, opened), resync,
-                       Event(v1::FindingEvent::TYPE_RESOLVED, resolved)});
+  findings_.SetEvents(
+      {Event(v1::FindingEvent::TYPE_OPENED, opened), resync, Event(v1::FindingEvent::TYPE_RESOLVED, resolved)});
   const RunResult result = Run({"findings", "watch"});
   ASSERT_EQ(result.exit_code, kExitOk) << result.err;
   const std::vector<std::string> lines = Lines(result.out);
   ASSERT_THAT(lines, SizeIs(3));
-  EXPECT_EQ(lines[0], "2026-11-29 10:04:57Z opened F-4 PT-00001 missing high missing.silent: Reason for "
-                      "missing.silent.");
+  EXPECT_EQ(lines[0],
+            "2026-11-29 10:04:57Z opened F-4 PT-00001 missing high missing.silent: Reason for "
+            "missing.silent.");
   EXPECT_THAT(lines[1], HasSubstr(" resync: events were dropped; run `pumptrack findings list` to catch up"));
-  EXPECT_EQ(lines[2], "2026-11-29 10:05:00Z resolved F-4 PT-00001 missing high missing.silent: Reason for "
-                      "missing.silent.");
+  EXPECT_EQ(lines[2],
+            "2026-11-29 10:05:00Z resolved F-4 PT-00001 missing high missing.silent: Reason for "
+            "missing.silent.");
   ASSERT_THAT(findings_.watch_requests(), SizeIs(1));
   EXPECT_EQ(findings_.watch_requests()[0].kind(), v1::FINDING_KIND_UNSPECIFIED);
 }
@@ -345,8 +345,7 @@ TEST_F(FindingAppTest, RiskDefaultsToUnitsAndPrintsJson) {
   ASSERT_EQ(result.exit_code, kExitOk) << result.err;
   EXPECT_EQ(findings_.risk_requests().at(0).group_by(), v1::GetRiskRequest::GROUP_BY_UNIT);
   v1::GetRiskResponse parsed;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(absl::StrCat("{\"groups\":", result.out, "}"), &parsed).ok());
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(absl::StrCat("{\"groups\":", result.out, "}"), &parsed).ok());
   ASSERT_EQ(parsed.groups_size(), 1);
   EXPECT_EQ(parsed.groups(0).open_findings(), 7u);
 }
@@ -424,8 +423,9 @@ TEST_F(FindingAppTest, SetHomeAssignsTheUnitAndDevicesGetShowsIt) {
 TEST_F(FindingAppTest, SetHomeToAnUnknownUnitExitsOneWithTheReason) {
   const RunResult result = Run({"devices", "set-home", "--serial=SN-1", "--unit=roof"});
   EXPECT_EQ(result.exit_code, kExitFailure);
-  EXPECT_EQ(result.err, "pumptrack: device with serial SN-1: unit: \"roof\" is not a unit of the policy's site "
-                        "(INVALID_ARGUMENT)\n");
+  EXPECT_EQ(result.err,
+            "pumptrack: device with serial SN-1: unit: \"roof\" is not a unit of the policy's site "
+            "(INVALID_ARGUMENT)\n");
 }
 
 // --- usage errors ----------------------------------------------------------------------------------------------------
@@ -456,15 +456,13 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"findings", "list", "--state=closed"},
                   "--state: 'closed' is not a finding state; expected open, acknowledged or resolved"},
         UsageCase{{"findings", "list", "--limit=0"}, "--limit: '0' is not a whole number of at least 1"},
-        UsageCase{{"findings", "get"}, "ID is required"},
-        UsageCase{{"findings", "ack", "F-1"}, "--note is required"},
+        UsageCase{{"findings", "get"}, "ID is required"}, UsageCase{{"findings", "ack", "F-1"}, "--note is required"},
         UsageCase{{"findings", "ack", "F-1", "--note= "}, "--note: must not be empty"},
         UsageCase{{"findings", "watch", "--kind=all"},
                   "--kind: 'all' is not a finding kind; expected missing, misconfigured, insecure, tampered, "
                   "unauthorized_move, misrouted, overdue or par_low"},
         UsageCase{{"risk", "--by=ward"}, "--by: 'ward' is not a risk grouping; expected unit, facility or device"},
-        UsageCase{{"policy"}, "A subcommand is required"},
-        UsageCase{{"policy", "set"}, "FILE is required"},
+        UsageCase{{"policy"}, "A subcommand is required"}, UsageCase{{"policy", "set"}, "FILE is required"},
         UsageCase{{"policy", "validate", "/nonexistent/policy.textproto"},
                   "FILE: File does not exist: /nonexistent/policy.textproto"},
         UsageCase{{"devices", "set-home", "PT-1"}, "--unit is required"}));

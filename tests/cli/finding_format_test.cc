@@ -1,9 +1,10 @@
 // Names, lines and blocks of the findings, risk and policy commands, and the parsing of their flag values.
+#include "cli/finding_format.h"
+
 #include <sstream>
 #include <string>
 
 #include "cli/finding_flags.h"
-#include "cli/finding_format.h"
 #include "cli/format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -87,8 +88,9 @@ TEST(FormatPolicyTest, CountsUnitsAndModels) {
   validated.set_digest("sha256:abc");
   validated.set_units(1);
   validated.set_models(2);
-  EXPECT_EQ(FormatPolicyValidated("p.textproto", validated), "Policy p.textproto is valid: 1 unit, 2 models "
-                                                              "(sha256:abc).");
+  EXPECT_EQ(FormatPolicyValidated("p.textproto", validated),
+            "Policy p.textproto is valid: 1 unit, 2 models "
+            "(sha256:abc).");
   v1::PolicyInfo info;
   info.set_digest("sha256:def");
   info.mutable_policy()->add_models();
@@ -96,8 +98,8 @@ TEST(FormatPolicyTest, CountsUnitsAndModels) {
 }
 
 TEST(PrintFindingDetailsTest, ShowsAcknowledgementAndResolutionOnlyWhenSet) {
-  v1::Finding finding = MakeFinding("F-2", "PT-2", v1::FINDING_KIND_TAMPERED, "tamper.seal_broken",
-                                    v1::SEVERITY_HIGH, v1::FINDING_STATE_RESOLVED, "icu-1", absl::Minutes(1));
+  v1::Finding finding = MakeFinding("F-2", "PT-2", v1::FINDING_KIND_TAMPERED, "tamper.seal_broken", v1::SEVERITY_HIGH,
+                                    v1::FINDING_STATE_RESOLVED, "icu-1", absl::Minutes(1));
   *finding.mutable_resolved_at() = ToProtoTimestamp(TestNow());
   std::ostringstream out;
   PrintFindingDetails(finding, TestNow(), out);

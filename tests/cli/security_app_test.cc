@@ -28,20 +28,18 @@ using testing::FakeInventoryService;
 using testing::FakeTokenService;
 using ::testing::HasSubstr;
 using testing::kTestToken;
+using testing::Lines;
 using testing::MakeAuditEntry;
 using testing::MakeDevice;
 using ::testing::Not;
+using testing::RunCli;
+using testing::RunResult;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 using testing::TestNow;
-using testing::Lines;
-using testing::RunCli;
-using testing::RunResult;
 using testing::TestServer;
 
 const std::string kBearer = std::string("Bearer ") + kTestToken;
-
-
 
 class SecurityAppTest : public ::testing::Test {
  protected:

@@ -110,13 +110,13 @@ class FaultyFileSystem : public rocksdb::FileSystemWrapper {
       if (rocksdb::IOStatus s = fs_->Check(); !s.ok()) return s;
       return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
     }
-    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
-                                       const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset, const rocksdb::IOOptions& options,
+                                       rocksdb::IODebugContext* dbg) override {
       if (rocksdb::IOStatus s = fs_->Check(); !s.ok()) return s;
       return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, dbg);
     }
-    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
-                                       const rocksdb::IOOptions& options, const rocksdb::DataVerificationInfo& info,
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset, const rocksdb::IOOptions& options,
+                                       const rocksdb::DataVerificationInfo& info,
                                        rocksdb::IODebugContext* dbg) override {
       if (rocksdb::IOStatus s = fs_->Check(); !s.ok()) return s;
       return FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, info, dbg);

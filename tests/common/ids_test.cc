@@ -28,8 +28,8 @@ TEST(IdsTest, CheckAgentIdNamesTheField) {
 }
 
 TEST(IdsTest, RolesRoundTripAndUnspecifiedIsNotARole) {
-  for (v1::Role role : {v1::ROLE_VIEWER, v1::ROLE_TRANSPORT, v1::ROLE_ASSET_MANAGER, v1::ROLE_AUDITOR,
-                        v1::ROLE_ADMIN}) {
+  for (v1::Role role :
+       {v1::ROLE_VIEWER, v1::ROLE_TRANSPORT, v1::ROLE_ASSET_MANAGER, v1::ROLE_AUDITOR, v1::ROLE_ADMIN}) {
     EXPECT_EQ(ParseRole(RoleName(role)).value(), role);
   }
   EXPECT_EQ(ParseRole("Asset-Manager").value(), v1::ROLE_ASSET_MANAGER);

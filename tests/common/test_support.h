@@ -22,9 +22,7 @@
 namespace pumptrack::testing_support {
 
 // A fixed, realistic agent-clock origin for observations: 2026-03-02 08:00:00 UTC.
-inline absl::Time BaseTime() {
-  return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone());
-}
+inline absl::Time BaseTime() { return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone()); }
 
 inline google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
@@ -55,8 +53,8 @@ class ScopedTempDir {
       if (c == '/') c = '_';
     }
     std::random_device random;
-    root_ = TestTempRoot() /
-            absl::StrCat("pumptrack-test-", name, "-", getpid(), "-", counter.fetch_add(1), "-", random());
+    root_ =
+        TestTempRoot() / absl::StrCat("pumptrack-test-", name, "-", getpid(), "-", counter.fetch_add(1), "-", random());
     std::error_code ignored;
     std::filesystem::remove_all(root_, ignored);
   }

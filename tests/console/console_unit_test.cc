@@ -64,9 +64,10 @@ TEST(StaticAssetsTest, ServesExactlyTheEmbeddedFiles) {
 
 TEST(StaticAssetsTest, TraversalAndNearMissesFindNothing) {
   StaticAssets assets(testing::TestAssets());
-  for (const char* path : {"/../index.html", "/sub/../index.html", "/%2e%2e/index.html", "/..%2findex.html",
-                           "//index.html", "index.html", "/INDEX.HTML", "/index.html/", "/sub", "/sub/", "/.hidden",
-                           "/./index.html", "/index.html%00", "", "/../../../../etc/passwd", "/tests/console/assets/index.html"}) {
+  for (const char* path :
+       {"/../index.html", "/sub/../index.html", "/%2e%2e/index.html", "/..%2findex.html", "//index.html", "index.html",
+        "/INDEX.HTML", "/index.html/", "/sub", "/sub/", "/.hidden", "/./index.html", "/index.html%00", "",
+        "/../../../../etc/passwd", "/tests/console/assets/index.html"}) {
     EXPECT_EQ(assets.Find(path), nullptr) << path;
   }
 }
@@ -112,8 +113,9 @@ TEST(HttpStatusTest, FieldIsTheValidationPathBeforeTheColon) {
 TEST(HttpStatusTest, ErrorBodyNamesCodeStatusMessageAndField) {
   nlohmann::json with_field =
       nlohmann::json::parse(ErrorJson(grpc::StatusCode::INVALID_ARGUMENT, "note: is required", "note"));
-  EXPECT_EQ(with_field, nlohmann::json({{"code", 3}, {"status", "INVALID_ARGUMENT"},
-                                         {"message", "note: is required"}, {"field", "note"}}));
+  EXPECT_EQ(with_field,
+            nlohmann::json(
+                {{"code", 3}, {"status", "INVALID_ARGUMENT"}, {"message", "note: is required"}, {"field", "note"}}));
   nlohmann::json without = nlohmann::json::parse(ErrorJson(grpc::StatusCode::NOT_FOUND, "no such \"device\"", ""));
   EXPECT_EQ(without, nlohmann::json({{"code", 5}, {"status", "NOT_FOUND"}, {"message", "no such \"device\""}}));
   // Invalid UTF-8 in a message never breaks the body.
@@ -186,7 +188,7 @@ TEST(RateLimiterTest, BurstThenRefillPerClient) {
   EXPECT_TRUE(limiter.Admit("10.0.0.1"));
   EXPECT_FALSE(limiter.Admit("10.0.0.1"));
   EXPECT_TRUE(limiter.Admit("10.0.0.2"));  // another client has its own bucket
-  now += absl::Milliseconds(500);           // one token back
+  now += absl::Milliseconds(500);          // one token back
   EXPECT_TRUE(limiter.Admit("10.0.0.1"));
   EXPECT_FALSE(limiter.Admit("10.0.0.1"));
   now += absl::Hours(1);  // never more than the burst
@@ -196,20 +198,18 @@ TEST(RateLimiterTest, BurstThenRefillPerClient) {
 
 TEST(BridgeTest, AllowListIsTheConsolesUnaryMethods) {
   const std::vector<std::string> allowed = Bridge::AllowList();
-  for (const char* method :
-       {"pumptrack.v1.InventoryService/Locate", "pumptrack.v1.InventoryService/GetDevice",
-        "pumptrack.v1.InventoryService/SetHome", "pumptrack.v1.FindingService/ListFindings",
-        "pumptrack.v1.FindingService/AcknowledgeFinding", "pumptrack.v1.PolicyService/GetPolicy",
-        "pumptrack.v1.CustodyService/CheckOut", "pumptrack.v1.CustodyService/CheckIn",
-        "pumptrack.v1.CustodyService/FindAvailable", "pumptrack.v1.AuditService/ListAudit",
-        "pumptrack.v1.AuditService/VerifyAudit"}) {
+  for (const char* method : {"pumptrack.v1.InventoryService/Locate", "pumptrack.v1.InventoryService/GetDevice",
+                             "pumptrack.v1.InventoryService/SetHome", "pumptrack.v1.FindingService/ListFindings",
+                             "pumptrack.v1.FindingService/AcknowledgeFinding", "pumptrack.v1.PolicyService/GetPolicy",
+                             "pumptrack.v1.CustodyService/CheckOut", "pumptrack.v1.CustodyService/CheckIn",
+                             "pumptrack.v1.CustodyService/FindAvailable", "pumptrack.v1.AuditService/ListAudit",
+                             "pumptrack.v1.AuditService/VerifyAudit"}) {
     EXPECT_THAT(allowed, Contains(method));
   }
-  for (const char* method :
-       {"pumptrack.v1.FindingService/WatchFindings", "pumptrack.v1.PolicyService/SetPolicy",
-        "pumptrack.v1.PolicyService/ValidatePolicy", "pumptrack.v1.TokenService/CreateToken",
-        "pumptrack.v1.AgentService/Report", "pumptrack.v1.AgentRegistryService/EnrollAgent",
-        "pumptrack.v1.BackupService/CreateBackup"}) {
+  for (const char* method : {"pumptrack.v1.FindingService/WatchFindings", "pumptrack.v1.PolicyService/SetPolicy",
+                             "pumptrack.v1.PolicyService/ValidatePolicy", "pumptrack.v1.TokenService/CreateToken",
+                             "pumptrack.v1.AgentService/Report", "pumptrack.v1.AgentRegistryService/EnrollAgent",
+                             "pumptrack.v1.BackupService/CreateBackup"}) {
     EXPECT_THAT(allowed, Not(Contains(method)));
   }
 }

@@ -61,8 +61,7 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 // Polls until both health endpoints report `want`, for up to 10 s; true if they did.
-bool WaitForHealth(const std::shared_ptr<grpc::Channel>& main, const std::shared_ptr<grpc::Channel>& plain,
-                   int want) {
+bool WaitForHealth(const std::shared_ptr<grpc::Channel>& main, const std::shared_ptr<grpc::Channel>& plain, int want) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     if (HealthStatus(main) == want && HealthStatus(plain) == want) return true;
@@ -153,7 +152,7 @@ TEST_F(DiskFaultTest, NearlyFullVolumeRefusesReportsGoesNotServingAndRecoversWhe
     EXPECT_EQ(ReportCode(Obs("PT-1").Seq(seq)), grpc::StatusCode::RESOURCE_EXHAUSTED) << seq;
   }
   ExpectStreamBatchRefused(5);
-  ExpectStored(1);  // reads still work, and show nothing of what was refused
+  ExpectStored(1);                      // reads still work, and show nothing of what was refused
   EXPECT_EQ(fs_->refused_writes(), 0);  // refused before RocksDB ran out of space
 
   fs_->SetFreeSpace(kReserve);

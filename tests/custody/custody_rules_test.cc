@@ -12,14 +12,14 @@
 namespace pumptrack::rules {
 namespace {
 
+using testing::CompliantDevice;
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using testing::Evaluated;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
-using testing::CompliantDevice;
-using testing::Evaluated;
 using testing::kNow;
+using ::testing::Not;
 using testing::TestPolicy;
 
 using Key = std::pair<v1::CustodyState, v1::CustodyAction>;
@@ -72,8 +72,7 @@ TEST(CustodyStateTableTest, AFailedGateQuarantinesAndAnUnrecordedPumpIsAvailable
   EXPECT_EQ(*NextCustodyState(v1::CUSTODY_STATE_UNSPECIFIED, v1::CUSTODY_ACTION_CHECK_OUT),
             v1::CUSTODY_STATE_IN_TRANSIT);
   EXPECT_EQ(CustodyStateOf(CompliantDevice()), v1::CUSTODY_STATE_AVAILABLE);
-  absl::StatusOr<v1::CustodyState> refused =
-      NextCustodyState(v1::CUSTODY_STATE_RETIRED, v1::CUSTODY_ACTION_RELEASE);
+  absl::StatusOr<v1::CustodyState> refused = NextCustodyState(v1::CUSTODY_STATE_RETIRED, v1::CUSTODY_ACTION_RELEASE);
   EXPECT_THAT(refused.status().message(), HasSubstr("allowed: nothing"));
 }
 
@@ -92,8 +91,8 @@ v1::Device CheckedOut(v1::Device device, const std::string& seal = "S-1") {
 
 std::vector<std::string> Gate(const v1::Device& device, const std::string& seal,
                               const std::vector<v1::Finding>& open = {}) {
-  return GateFailures(*TestPolicy(), {.device = &device, .open_findings = &open, .observed_seal_id = seal,
-                                      .now = kNow});
+  return GateFailures(*TestPolicy(),
+                      {.device = &device, .open_findings = &open, .observed_seal_id = seal, .now = kNow});
 }
 
 TEST(CheckInGateTest, ACompliantPumpWithItsSealPasses) {
@@ -134,7 +133,8 @@ TEST(CheckInGateTest, NamesEachReason) {
   v1::Finding misrouted;
   misrouted.set_kind(v1::FINDING_KIND_MISROUTED);
   misrouted.set_rule("custody.misrouted");
-  EXPECT_THAT(Gate(pump, "S-1", {gap, misrouted}), ElementsAre("open finding F-7 tamper.sequence_gap: Reports missing."));
+  EXPECT_THAT(Gate(pump, "S-1", {gap, misrouted}),
+              ElementsAre("open finding F-7 tamper.sequence_gap: Reports missing."));
 }
 
 TEST(CustodyRulesTest, InTransitMovesAreExpectedOtherUnitsAreMisroutedAndLateIsOverdue) {

@@ -1,4 +1,6 @@
 // Custody inside the service: the real writer thread, real RocksDB, the finding engine and an injected clock.
+#include "engine/custody_runtime.h"
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -7,7 +9,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "engine/custody_runtime.h"
 #include "storage/custody_store.h"
 #include "tests/findings/engine_test_fixture.h"
 
@@ -339,11 +340,11 @@ TEST_F(CustodyTest, FindAvailableListsNearestThenFreshestAndSkipsPumpsNotAvailab
   Report(Pump("PT-A", "biomed"));  // same floor as icu-1
   Report(Pump("PT-B", "5-west"));  // same building, other floor
   Advance(absl::Seconds(5));
-  Report(Pump("PT-C", "icu-1"));  // same unit
+  Report(Pump("PT-C", "icu-1"));                                // same unit
   Report(Pump("PT-D", "icu-1", v1::OPERATING_STATE_INFUSING));  // in use
   Report(Pump("PT-E", "icu-1"));
   Advance(absl::Seconds(5));
-  Report(Pump("PT-F", "icu-1"));  // same unit, freshest
+  Report(Pump("PT-F", "icu-1"));                 // same unit, freshest
   ASSERT_TRUE(CheckOut("PT-E", "5-west").ok());  // in transit
   const v1::Unit* icu = engine_->policy()->FindUnitAnywhere("icu-1");
   ASSERT_NE(icu, nullptr);

@@ -1,6 +1,8 @@
 // The missing-deadline queue of the fleet index at millisecond resolution. Time is passed in (TakeExpired's `now`),
 // so every case is deterministic: no clock, no sleep, no thread.
 
+#include "engine/fleet_index.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -8,7 +10,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "engine/active_policy.h"
-#include "engine/fleet_index.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -97,7 +98,7 @@ TEST_F(FleetIndexDeadlineTest, ABurstIsTakenAChunkAtATimeEarliestFirstLeavingDev
 
 TEST_F(FleetIndexDeadlineTest, AReportAfterQueueingMovesTheDeadlineByMilliseconds) {
   Heard("PT-1", kNoon);
-  Heard("PT-1", kNoon + absl::Milliseconds(250));  // heard again: its queued entry is stale
+  Heard("PT-1", kNoon + absl::Milliseconds(250));                  // heard again: its queued entry is stale
   EXPECT_THAT(index_.TakeExpired(kNoon + kThreshold), IsEmpty());  // the stale entry is re-queued, not taken
   EXPECT_EQ(index_.NextDeadline(), kNoon + kThreshold + absl::Milliseconds(250));
   EXPECT_THAT(index_.TakeExpired(kNoon + kThreshold + absl::Milliseconds(249)), IsEmpty());

@@ -10,15 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "engine/finding_engine.h"
+#include "engine/findings_runtime.h"
+#include "engine/fleet_metrics.h"
+#include "engine/ingest_metrics.h"
+#include "engine/ingest_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "rules/policy.h"
-#include "engine/finding_engine.h"
-#include "engine/findings_runtime.h"
-#include "engine/fleet_metrics.h"
-#include "engine/ingest_pipeline.h"
-#include "engine/ingest_metrics.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"

@@ -67,8 +67,8 @@ TEST_F(FindingsEngineTest, AcknowledgementIsAuditedAndClosesOneOffFindings) {
     ASSERT_TRUE(acked.ok()) << acked.status();
     EXPECT_EQ(acked->acknowledged_by(), kActorName);
     EXPECT_EQ(acked->acknowledgement_note(), "biomed ticket 4711");
-    EXPECT_EQ(acked->state(), finding.rule() == "tamper.sequence_gap" ? v1::FINDING_STATE_RESOLVED
-                                                                        : v1::FINDING_STATE_ACKNOWLEDGED);
+    EXPECT_EQ(acked->state(),
+              finding.rule() == "tamper.sequence_gap" ? v1::FINDING_STATE_RESOLVED : v1::FINDING_STATE_ACKNOWLEDGED);
   }
   EXPECT_EQ(audit_->size(), audit_before + 2);
   ASSERT_THAT(OpenRules(), ElementsAre("security.forbidden_service.telnet"));
@@ -317,8 +317,9 @@ TEST_F(FindingsEngineTest, RestoredPolicyKeepsWhoAppliedItAndWhen) {
 TEST_F(FindingsEngineTest, APolicyStoredWithoutProvenanceSaysSo) {
   // As a pumptrackd older than provenance left it: the policy text alone.
   rocksdb::WriteBatch batch;
-  ASSERT_TRUE(batch.Put(db_->Handle(storage::ColumnFamily::kMeta), storage::ToSlice(storage::keys::kPolicyKey),
-                        rules::testing::kPolicyText)
+  ASSERT_TRUE(batch
+                  .Put(db_->Handle(storage::ColumnFamily::kMeta), storage::ToSlice(storage::keys::kPolicyKey),
+                       rules::testing::kPolicyText)
                   .ok());
   ASSERT_TRUE(db_->Write(batch, /*sync=*/true).ok());
   Reopen();

@@ -37,17 +37,19 @@ TEST(MappingTableTest, TheShippedDefaultParses) {
 }
 
 TEST(MappingTableTest, BadEntriesAreNamed) {
-  EXPECT_THAT(std::string(ParseMappingTable("codes { target: TARGET_MODEL }").status().message()), HasSubstr("codes[0]"));
+  EXPECT_THAT(std::string(ParseMappingTable("codes { target: TARGET_MODEL }").status().message()),
+              HasSubstr("codes[0]"));
   EXPECT_THAT(std::string(ParseMappingTable("codes { code: \"1\" }").status().message()), HasSubstr("needs a target"));
   EXPECT_THAT(std::string(ParseMappingTable("codes { code: \"1\" target: TARGET_COMPONENT component_kind: \"Wi Fi\" }")
-                  .status()
-                  .message()),
+                              .status()
+                              .message()),
               HasSubstr("component_kind"));
-  EXPECT_THAT(std::string(ParseMappingTable("codes { code: \"1\" target: TARGET_OPERATING_STATE states { key: \"3\" value: "
-                                "\"RUNNING\" } }")
-                  .status()
-                  .message()),
-              HasSubstr("RUNNING"));
+  EXPECT_THAT(
+      std::string(ParseMappingTable("codes { code: \"1\" target: TARGET_OPERATING_STATE states { key: \"3\" value: "
+                                    "\"RUNNING\" } }")
+                      .status()
+                      .message()),
+      HasSubstr("RUNNING"));
   EXPECT_EQ(ParseMappingTable("codes {").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -89,8 +91,8 @@ TEST(MapperTest, NoPatientDataReachesTheObservation) {
   std::string bytes;
   ASSERT_TRUE(out.observations[0].SerializeToString(&bytes));
   const std::string text = out.observations[0].DebugString();
-  for (const std::string& phi : {std::string("DOE"), std::string("JANE"), std::string(hl7_test::kPatientId),
-                                 std::string("19700101")}) {
+  for (const std::string& phi :
+       {std::string("DOE"), std::string("JANE"), std::string(hl7_test::kPatientId), std::string("19700101")}) {
     EXPECT_THAT(bytes, Not(HasSubstr(phi)));
     EXPECT_THAT(text, Not(HasSubstr(phi)));
   }
@@ -162,12 +164,12 @@ TEST(MapperTest, BatteryOutOfRangeIsAnErrorAndNothingIsMapped) {
 
 TEST(MapperTest, PrtSuppliesDeviceIdentifiersAndSerial) {
   Mapper mapper = TestMapper();
-  const MappedMessage out = MapText(
-      mapper,
-      "MSH|^~\\&|GW|ACME|PT|HOSP|20261206||ORU^R01^ORU_R01|P1|P|2.7\r"
-      "OBR|1\r"
-      "OBX|1|ST|531976^MDC_ID_PROD_SPEC_FW^MDC|1.0.0.1|9.9||||||F\r"
-      "PRT||UC||EQUIP^Equipment^HL70443||||||0012210000000B02^EUI-64~PT-00077^ASSET||||||||||SN-77\r");
+  const MappedMessage out =
+      MapText(mapper,
+              "MSH|^~\\&|GW|ACME|PT|HOSP|20261206||ORU^R01^ORU_R01|P1|P|2.7\r"
+              "OBR|1\r"
+              "OBX|1|ST|531976^MDC_ID_PROD_SPEC_FW^MDC|1.0.0.1|9.9||||||F\r"
+              "PRT||UC||EQUIP^Equipment^HL70443||||||0012210000000B02^EUI-64~PT-00077^ASSET||||||||||SN-77\r");
   ASSERT_FALSE(out.rejection) << out.rejection->reason;
   ASSERT_EQ(out.observations.size(), 1u);
   EXPECT_EQ(out.observations[0].identity().asset_tag(), "PT-00077");
@@ -176,23 +178,22 @@ TEST(MapperTest, PrtSuppliesDeviceIdentifiersAndSerial) {
 }
 
 TEST(MapperTest, SeveralDevicesInOneMessageAndOperatingState) {
-  absl::StatusOr<pumptrack::hl7::MappingTable> table = ParseMappingTable(absl::StrCat(
-      DefaultMappingText(),
-      "codes { code: \"MDCX_PUMP_STATE\" target: TARGET_OPERATING_STATE states { key: \"infusing\" value: "
-      "\"INFUSING\" } states { key: \"stopped\" value: \"IDLE\" } }\n"
-      "codes { code: \"MDCX_DRUG_LIB\" target: TARGET_DRUG_LIBRARY_NAME }\n"));
+  absl::StatusOr<pumptrack::hl7::MappingTable> table = ParseMappingTable(
+      absl::StrCat(DefaultMappingText(),
+                   "codes { code: \"MDCX_PUMP_STATE\" target: TARGET_OPERATING_STATE states { key: \"infusing\" value: "
+                   "\"INFUSING\" } states { key: \"stopped\" value: \"IDLE\" } }\n"
+                   "codes { code: \"MDCX_DRUG_LIB\" target: TARGET_DRUG_LIBRARY_NAME }\n"));
   ASSERT_TRUE(table.ok()) << table.status();
   Mapper mapper(*table);
-  const MappedMessage out = MapText(
-      mapper,
-      "MSH|^~\\&|GW|ACME|PT|HOSP|20261206||ORU^R01^ORU_R01|D1|P|2.6\r"
-      "OBR|1\r"
-      "OBX|1|ST|531972^MDC_ID_PROD_SPEC_SERIAL^MDC|1.0.0.1|SN-A||||||F\r"
-      "OBX|2|ST|MDCX_PUMP_STATE|1.0.0.2|infusing||||||F\r"
-      "OBX|3|ST|531972^MDC_ID_PROD_SPEC_SERIAL^MDC|2.0.0.1|SN-B||||||F\r"
-      "OBX|4|ST|MDCX_PUMP_STATE|2.0.0.2|stopped||||||F\r"
-      "OBX|5|ST|MDCX_DRUG_LIB|2.0.0.3|adult-icu||||||F\r"
-      "ZZZ|custom\r");
+  const MappedMessage out = MapText(mapper,
+                                    "MSH|^~\\&|GW|ACME|PT|HOSP|20261206||ORU^R01^ORU_R01|D1|P|2.6\r"
+                                    "OBR|1\r"
+                                    "OBX|1|ST|531972^MDC_ID_PROD_SPEC_SERIAL^MDC|1.0.0.1|SN-A||||||F\r"
+                                    "OBX|2|ST|MDCX_PUMP_STATE|1.0.0.2|infusing||||||F\r"
+                                    "OBX|3|ST|531972^MDC_ID_PROD_SPEC_SERIAL^MDC|2.0.0.1|SN-B||||||F\r"
+                                    "OBX|4|ST|MDCX_PUMP_STATE|2.0.0.2|stopped||||||F\r"
+                                    "OBX|5|ST|MDCX_DRUG_LIB|2.0.0.3|adult-icu||||||F\r"
+                                    "ZZZ|custom\r");
   ASSERT_FALSE(out.rejection) << out.rejection->reason;
   ASSERT_EQ(out.observations.size(), 2u);
   EXPECT_EQ(out.observations[0].identity().asset_tag(), "SN-A");

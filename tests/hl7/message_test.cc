@@ -76,7 +76,10 @@ TEST(MessageTest, UnescapesDelimitersAndHex) {
       "MSH|^~\\&|A|B|C|D|20261206||ORU^R01|1|P|2.6\r"
       "OBX|1|ST|X|1|a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f\\X41A2\\g\\H\\bold\\N\\\\.br\\z\\X4\\\r");
   ASSERT_TRUE(m.ok());
-  EXPECT_EQ(m->Get(m->segments()[1], 5), "a|b^c&d~e\\f" "A\xA2" "gboldz");
+  EXPECT_EQ(m->Get(m->segments()[1], 5),
+            "a|b^c&d~e\\f"
+            "A\xA2"
+            "gboldz");
 }
 
 TEST(MessageTest, UnterminatedEscapeIsKeptLiterally) {

@@ -1,6 +1,4 @@
 // The MLLP listener with real sockets on 127.0.0.1 (port 0) and a real durable buffer in a temporary directory.
-#include "agents/hl7/mllp_server.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,6 +16,7 @@
 #include "agents/buffer.h"
 #include "agents/hl7/mapping.h"
 #include "agents/hl7/message.h"
+#include "agents/hl7/mllp_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/test_support.h"
@@ -44,7 +43,9 @@ class Client {
   }
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
-  void Send(absl::string_view bytes) { ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size())); }
+  void Send(absl::string_view bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  }
   // Reads until `count` framed replies arrived (or the peer closed / 10 s passed) and returns their bodies.
   std::vector<std::string> Receive(size_t count) {
     std::vector<std::string> replies;
@@ -148,8 +149,8 @@ TEST_F(MllpTest, SeveralMessagesInOneReadAreAnsweredInOrder) {
   Client client(server_->port());
   std::string bytes;
   for (int i = 0; i < 5; ++i) {
-    bytes += Framed(hl7_test::MemDmc(absl::StrCat("B-", i), absl::StrCat("00122100000000B", i),
-                                     absl::StrCat("SN-B", i), absl::StrCat("PT-B", i)));
+    bytes += Framed(hl7_test::MemDmc(absl::StrCat("B-", i), absl::StrCat("00122100000000B", i), absl::StrCat("SN-B", i),
+                                     absl::StrCat("PT-B", i)));
   }
   client.Send(bytes);
   const std::vector<std::string> acks = client.Receive(5);
@@ -164,8 +165,8 @@ TEST_F(MllpTest, SeveralMessagesInOneReadAreAnsweredInOrder) {
 TEST_F(MllpTest, OneMessageOverManyReads) {
   StartServer();
   Client client(server_->port());
-  const std::string bytes = "garbage before the frame" +
-                            Framed(hl7_test::MemDmc("S-1", "0012210000000C01", "SN-C", "PT-C"));
+  const std::string bytes =
+      "garbage before the frame" + Framed(hl7_test::MemDmc("S-1", "0012210000000C01", "SN-C", "PT-C"));
   for (size_t i = 0; i < bytes.size(); i += 7) {
     client.Send(absl::string_view(bytes).substr(i, 7));
     if (i % 70 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -1,9 +1,8 @@
 // RFC 4515 escaping and the group -> role map: pure functions, no directory.
-#include "directory/filter.h"
-#include "directory/role_map.h"
-
 #include <string>
 
+#include "directory/filter.h"
+#include "directory/role_map.h"
 #include "gtest/gtest.h"
 
 namespace pumptrack::directory {
@@ -63,8 +62,7 @@ TEST(RoleMapTest, RefusesBadLinesNamingThem) {
   EXPECT_NE(unknown.status().message().find("line 2"), std::string::npos) << unknown.status();
   EXPECT_EQ(RoleMap::Parse("admin\n").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RoleMap::Parse("admin nodn\n").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(RoleMap::Parse("admin cn=a,dc=x\nviewer CN=A, DC=X\n").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RoleMap::Parse("admin cn=a,dc=x\nviewer CN=A, DC=X\n").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // directory::LdapDirectory against a real slapd: finding people, their groups (memberOf and groupOfNames), binds,
 // locked accounts, injection attempts, TLS, a stopped and a silent directory.
+#include "directory/ldap_directory.h"
+
 #include <string>
 
 #include "absl/time/clock.h"
-#include "directory/ldap_directory.h"
 #include "gtest/gtest.h"
 #include "tests/ldap/slapd_fixture.h"
 

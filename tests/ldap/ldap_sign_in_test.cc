@@ -87,9 +87,11 @@ TEST_F(SignInTest, EachPersonGetsTheHighestRoleOfTheirMappedGroups) {
     EXPECT_LE(ttl, absl::Hours(8));
     // The session token works with exactly the role's permissions.
     EXPECT_EQ(ListDevices(response.token()).error_code(),
-              c.role == v1::ROLE_AUDITOR ? grpc::StatusCode::PERMISSION_DENIED : grpc::StatusCode::OK) << c.user;
+              c.role == v1::ROLE_AUDITOR ? grpc::StatusCode::PERMISSION_DENIED : grpc::StatusCode::OK)
+        << c.user;
     EXPECT_EQ(ListTokens(response.token()).error_code(),
-              c.role == v1::ROLE_ADMIN ? grpc::StatusCode::OK : grpc::StatusCode::PERMISSION_DENIED) << c.user;
+              c.role == v1::ROLE_ADMIN ? grpc::StatusCode::OK : grpc::StatusCode::PERMISSION_DENIED)
+        << c.user;
   }
   // The person's directory name is the actor of the session's audit entries.
   const std::string alice = SignedIn("alice", "alice-pw");
@@ -101,11 +103,11 @@ TEST_F(SignInTest, EachPersonGetsTheHighestRoleOfTheirMappedGroups) {
   v1::CreateTokenResponse created;
   ASSERT_TRUE(v1::TokenService::NewStub(PeopleChannel())->CreateToken(&context, create, &created).ok());
   EXPECT_TRUE(WaitForAudit([](const v1::AuditEntry& entry) {
-    return entry.action() == "token.create" && entry.actor() == "alice" && entry.after().find("grafana") != std::string::npos;
+    return entry.action() == "token.create" && entry.actor() == "alice" &&
+           entry.after().find("grafana") != std::string::npos;
   }));
-  EXPECT_TRUE(WaitForAudit([](const v1::AuditEntry& entry) {
-    return entry.action() == "session.create" && entry.actor() == "alice";
-  }));
+  EXPECT_TRUE(WaitForAudit(
+      [](const v1::AuditEntry& entry) { return entry.action() == "session.create" && entry.actor() == "alice"; }));
 }
 
 TEST_F(SignInTest, EveryRefusalGetsTheSameAnswerAndIsAudited) {
@@ -133,8 +135,8 @@ TEST_F(SignInTest, EveryRefusalGetsTheSameAnswerAndIsAudited) {
 TEST_F(SignInTest, InjectionAttemptsInTheUserNameSignNobodyIn) {
   StartServer(LdapOptions());
   const grpc::Status uniform = SignIn("nobody", "alice-pw");
-  for (const std::string& user : {"*"s, "*)(uid=*"s, "alice)(uid=*"s, "al*"s, "alice)(|(uid=*"s, "(alice)"s,
-                                  "\\2a"s, "alice\\"s}) {
+  for (const std::string& user :
+       {"*"s, "*)(uid=*"s, "alice)(uid=*"s, "al*"s, "alice)(|(uid=*"s, "(alice)"s, "\\2a"s, "alice\\"s}) {
     const grpc::Status status = SignIn(user, "alice-pw");
     EXPECT_EQ(status.error_code(), uniform.error_code()) << user;
     EXPECT_EQ(status.error_message(), uniform.error_message()) << user;
@@ -183,17 +185,21 @@ TEST_F(SignInTest, PersonRemovedFromEveryMappedGroupLosesTheSessionAtTheNextRefr
   const std::string carol = SignedIn("carol", "carol-pw");
   const std::string bob = SignedIn("bob", "bob-pw");
   ASSERT_TRUE(ListDevices(carol).ok());
-  ASSERT_TRUE(slapd_.Modify(absl::StrCat("dn: ", GroupDn("nurses"), "\nchangetype: modify\ndelete: member\nmember: ",
-                                         PersonDn("carol"), "\n")).ok());
+  ASSERT_TRUE(slapd_
+                  .Modify(absl::StrCat("dn: ", GroupDn("nurses"),
+                                       "\nchangetype: modify\ndelete: member\nmember: ", PersonDn("carol"), "\n"))
+                  .ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (ListDevices(carol).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
   EXPECT_EQ(ListDevices(carol).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(ListDevices(bob).ok()) << "bob is still in his groups";
   EXPECT_EQ(SignIn("carol", "carol-pw").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   // Locking an account ends its sessions too.
-  ASSERT_TRUE(slapd_.Modify(absl::StrCat("dn: ", PersonDn("bob"),
-                                         "\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: "
-                                         "000001010000Z\n")).ok());
+  ASSERT_TRUE(slapd_
+                  .Modify(absl::StrCat("dn: ", PersonDn("bob"),
+                                       "\nchangetype: modify\nadd: pwdAccountLockedTime\npwdAccountLockedTime: "
+                                       "000001010000Z\n"))
+                  .ok());
   const absl::Time bob_deadline = absl::Now() + absl::Seconds(10);
   while (ListDevices(bob).ok() && absl::Now() < bob_deadline) absl::SleepFor(absl::Milliseconds(50));
   EXPECT_EQ(ListDevices(bob).error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -239,9 +245,9 @@ TEST_F(SignInTest, SlowDirectoryTimesOutAndTokenCallsStayFast) {
 TEST_F(SignInTest, CliLoginKeepsTheSessionInA0600FileAndUsesItByDefault) {
   StartServer(LdapOptions());
   const std::string config = temp_.Sub("config");
-  const std::string cli = absl::StrCat("env -u PUMPTRACK_TOKEN XDG_CONFIG_HOME=", security_testing::ShellQuote(config),
-                                       " ", PUMPTRACK_CLI, " --server=", Target(), " --ca=",
-                                       security_testing::ShellQuote(security_testing::Pki::Shared().ca_path()), " ");
+  const std::string cli = absl::StrCat(
+      "env -u PUMPTRACK_TOKEN XDG_CONFIG_HOME=", security_testing::ShellQuote(config), " ", PUMPTRACK_CLI,
+      " --server=", Target(), " --ca=", security_testing::ShellQuote(security_testing::Pki::Shared().ca_path()), " ");
   EXPECT_NE(security_testing::RunCommand(cli + "devices list").exit_code, 0) << "no session yet";
   security_testing::CommandResult wrong = security_testing::RunCommand("echo nope | " + cli + "login carol");
   EXPECT_NE(wrong.exit_code, 0);

@@ -55,8 +55,8 @@ void WriteFile(const std::string& path, const std::string& contents) {
 }
 
 std::string Person(const std::string& uid, const std::string& cn, const std::string& extra = "") {
-  return absl::StrCat("dn: ", PersonDn(uid), "\nobjectClass: inetOrgPerson\nuid: ", uid, "\ncn: ", cn,
-                      "\nsn: ", cn, "\ndisplayName: ", cn, "\nuserPassword: ", uid, "-pw\n", extra, "\n");
+  return absl::StrCat("dn: ", PersonDn(uid), "\nobjectClass: inetOrgPerson\nuid: ", uid, "\ncn: ", cn, "\nsn: ", cn,
+                      "\ndisplayName: ", cn, "\nuserPassword: ", uid, "-pw\n", extra, "\n");
 }
 
 std::string Group(const std::string& cn, const std::vector<std::string>& uids) {
@@ -72,10 +72,8 @@ std::string PersonDn(const std::string& uid) { return absl::StrCat("uid=", uid, 
 
 std::string GroupMapText() {
   // Spelled as Active Directory would (upper case, spaces): DNs compare normalised.
-  return absl::StrCat("# role group\n",
-                      "admin          CN=pumptrack-admins, OU=groups, DC=hospital, DC=example\n",
-                      "asset_manager  ", GroupDn("biomed"), "\n",
-                      "viewer         ", GroupDn("nurses"), "\n",
+  return absl::StrCat("# role group\n", "admin          CN=pumptrack-admins, OU=groups, DC=hospital, DC=example\n",
+                      "asset_manager  ", GroupDn("biomed"), "\n", "viewer         ", GroupDn("nurses"), "\n",
                       "auditor        ", GroupDn("auditors"), "\n");
 }
 
@@ -90,37 +88,58 @@ Slapd::Slapd(const std::string& dir) : dir_(dir) {
       "moduleload back_mdb\n"
       "moduleload ppolicy\n"
       "moduleload memberof\n"
-      "pidfile ", dir_, "/slapd.pid\n"
-      "argsfile ", dir_, "/slapd.args\n"
-      "TLSCACertificateFile ", Pki::Shared().ca_path(), "\n"
-      "TLSCertificateFile ", cert.cert_path, "\n"
-      "TLSCertificateKeyFile ", cert.key_path, "\n"
+      "pidfile ",
+      dir_,
+      "/slapd.pid\n"
+      "argsfile ",
+      dir_,
+      "/slapd.args\n"
+      "TLSCACertificateFile ",
+      Pki::Shared().ca_path(),
+      "\n"
+      "TLSCertificateFile ",
+      cert.cert_path,
+      "\n"
+      "TLSCertificateKeyFile ",
+      cert.key_path,
+      "\n"
       "database mdb\n"
       "maxsize 16777216\n"
-      "suffix \"", kSuffix, "\"\n"
-      "rootdn \"", kRootDn, "\"\n"
-      "rootpw ", kRootPassword, "\n"
-      "directory ", dir_, "/db\n"
+      "suffix \"",
+      kSuffix,
+      "\"\n"
+      "rootdn \"",
+      kRootDn,
+      "\"\n"
+      "rootpw ",
+      kRootPassword,
+      "\n"
+      "directory ",
+      dir_,
+      "/db\n"
       "overlay ppolicy\n"
       "overlay memberof\n"
       "memberof-refint TRUE\n"
-      "access to attrs=userPassword by dn.exact=\"", kServiceDn, "\" none by anonymous auth by * none\n"
-      "access to * by dn.exact=\"", kServiceDn, "\" read by self read by * none\n");
+      "access to attrs=userPassword by dn.exact=\"",
+      kServiceDn,
+      "\" none by anonymous auth by * none\n"
+      "access to * by dn.exact=\"",
+      kServiceDn, "\" read by self read by * none\n");
   WriteFile(dir_ + "/slapd.conf", conf);
   const std::string base = absl::StrCat(
       "dn: ", kSuffix, "\nobjectClass: dcObject\nobjectClass: organization\ndc: hospital\no: Hospital\n\n",
-      "dn: ou=people,", kSuffix, "\nobjectClass: organizationalUnit\nou: people\n\n",
-      "dn: ou=groups,", kSuffix, "\nobjectClass: organizationalUnit\nou: groups\n\n",
-      "dn: ou=services,", kSuffix, "\nobjectClass: organizationalUnit\nou: services\n\n",
-      "dn: ", kServiceDn, "\nobjectClass: person\ncn: pumptrack\nsn: pumptrack\nuserPassword: ", kServicePassword,
-      "\n\n", Person("alice", "Alice Admin"), Person("bob", "Bob Biomed"), Person("carol", "Carol Nurse"),
+      "dn: ou=people,", kSuffix, "\nobjectClass: organizationalUnit\nou: people\n\n", "dn: ou=groups,", kSuffix,
+      "\nobjectClass: organizationalUnit\nou: groups\n\n", "dn: ou=services,", kSuffix,
+      "\nobjectClass: organizationalUnit\nou: services\n\n", "dn: ", kServiceDn,
+      "\nobjectClass: person\ncn: pumptrack\nsn: pumptrack\nuserPassword: ", kServicePassword, "\n\n",
+      Person("alice", "Alice Admin"), Person("bob", "Bob Biomed"), Person("carol", "Carol Nurse"),
       // "zoë" in UTF-8 needs base64 in LDIF.
       "dn:: dWlkPXpvw6ssb3U9cGVvcGxlLGRjPWhvc3BpdGFsLGRjPWV4YW1wbGU=\nobjectClass: inetOrgPerson\n"
       "uid:: em/Dqw==\ncn: Zoe Auditor\nsn: Auditor\ndisplayName: Zoe Auditor\nuserPassword: zoe-pw\n\n",
       Person("dave", "Dave Locked", "pwdAccountLockedTime: 000001010000Z\n"), Person("erin", "Erin Cafeteria"));
   WriteFile(dir_ + "/base.ldif", base);
-  security_testing::CommandResult added = RunCommand(
-      absl::StrCat("/usr/sbin/slapadd -q -f ", ShellQuote(dir_ + "/slapd.conf"), " -l ", ShellQuote(dir_ + "/base.ldif")));
+  security_testing::CommandResult added = RunCommand(absl::StrCat(
+      "/usr/sbin/slapadd -q -f ", ShellQuote(dir_ + "/slapd.conf"), " -l ", ShellQuote(dir_ + "/base.ldif")));
   EXPECT_EQ(added.exit_code, 0) << added.err;
 }
 
@@ -149,17 +168,18 @@ void Slapd::Start() {
   }
   if (!first_start) return;
   // Groups are added over LDAP, so the memberof overlay writes each person's memberOf.
-  ASSERT_TRUE(Modify(absl::StrCat(
-      "dn: ", GroupDn("pumptrack-admins"), "\nchangetype: add\nobjectClass: groupOfNames\ncn: pumptrack-admins\n",
-      "member: ", PersonDn("alice"), "\nmember: ", PersonDn("dave"), "\n\n",
-      "dn: ", GroupDn("biomed"), "\nchangetype: add\nobjectClass: groupOfNames\ncn: biomed\nmember: ",
-      PersonDn("bob"), "\n\n",
-      "dn: ", GroupDn("nurses"), "\nchangetype: add\nobjectClass: groupOfNames\ncn: nurses\nmember: ",
-      PersonDn("bob"), "\nmember: ", PersonDn("carol"), "\n\n",
-      "dn: ", GroupDn("auditors"), "\nchangetype: add\nobjectClass: groupOfNames\ncn: auditors\n",
-      "member:: dWlkPXpvw6ssb3U9cGVvcGxlLGRjPWhvc3BpdGFsLGRjPWV4YW1wbGU=\n\n",
-      "dn: ", GroupDn("cafeteria"), "\nchangetype: add\nobjectClass: groupOfNames\ncn: cafeteria\nmember: ",
-      PersonDn("erin"), "\n")).ok());
+  ASSERT_TRUE(
+      Modify(absl::StrCat(
+                 "dn: ", GroupDn("pumptrack-admins"),
+                 "\nchangetype: add\nobjectClass: groupOfNames\ncn: pumptrack-admins\n", "member: ", PersonDn("alice"),
+                 "\nmember: ", PersonDn("dave"), "\n\n", "dn: ", GroupDn("biomed"),
+                 "\nchangetype: add\nobjectClass: groupOfNames\ncn: biomed\nmember: ", PersonDn("bob"), "\n\n",
+                 "dn: ", GroupDn("nurses"), "\nchangetype: add\nobjectClass: groupOfNames\ncn: nurses\nmember: ",
+                 PersonDn("bob"), "\nmember: ", PersonDn("carol"), "\n\n", "dn: ", GroupDn("auditors"),
+                 "\nchangetype: add\nobjectClass: groupOfNames\ncn: auditors\n",
+                 "member:: dWlkPXpvw6ssb3U9cGVvcGxlLGRjPWhvc3BpdGFsLGRjPWV4YW1wbGU=\n\n", "dn: ", GroupDn("cafeteria"),
+                 "\nchangetype: add\nobjectClass: groupOfNames\ncn: cafeteria\nmember: ", PersonDn("erin"), "\n"))
+          .ok());
 }
 
 void Slapd::Stop() {
@@ -180,9 +200,9 @@ absl::Status Slapd::Modify(const std::string& ldif) {
     std::ofstream out(path, std::ios::trunc);
     out << ldif;
   }
-  security_testing::CommandResult result = RunCommand(absl::StrCat(
-      "LDAPTLS_CACERT=", ShellQuote(ca_path()), " /usr/bin/ldapmodify -x -H ", ShellQuote(ldaps_url()), " -D ",
-      ShellQuote(kRootDn), " -w ", ShellQuote(kRootPassword), " -f ", ShellQuote(path)));
+  security_testing::CommandResult result = RunCommand(
+      absl::StrCat("LDAPTLS_CACERT=", ShellQuote(ca_path()), " /usr/bin/ldapmodify -x -H ", ShellQuote(ldaps_url()),
+                   " -D ", ShellQuote(kRootDn), " -w ", ShellQuote(kRootPassword), " -f ", ShellQuote(path)));
   if (result.exit_code != 0) return absl::InternalError(absl::StrCat("ldapmodify: ", result.err, result.out));
   return absl::OkStatus();
 }

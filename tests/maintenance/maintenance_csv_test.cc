@@ -1,10 +1,11 @@
 // The CMMS CSV reader of `pumptrack maintenance import`: RFC 4180 quoting, a byte order mark, CRLF, configurable
 // headers, and every kind of bad row named by its line.
+#include "cli/maintenance_csv.h"
+
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "cli/maintenance_csv.h"
 
 namespace pumptrack::cli {
 namespace {
@@ -37,7 +38,9 @@ TEST(ParseCsv, QuotedFieldsWithCommasQuotesAndLineBreaks) {
 }
 
 TEST(ParseCsv, ByteOrderMarkCrLfAndNoTrailingNewline) {
-  absl::StatusOr<std::vector<CsvRecord>> records = ParseCsv("\xEF\xBB\xBF" "a,b\r\n1,2\r\n\r\n3,4");
+  absl::StatusOr<std::vector<CsvRecord>> records = ParseCsv(
+      "\xEF\xBB\xBF"
+      "a,b\r\n1,2\r\n\r\n3,4");
   ASSERT_TRUE(records.ok()) << records.status();
   ASSERT_EQ(records->size(), 3u);
   EXPECT_THAT(Fields((*records)[0]), ElementsAre("a", "b"));
@@ -96,15 +99,15 @@ TEST(ReadMaintenanceCsv, DatesWithoutATimeAreMidnightInTheGivenZone) {
 TEST(ReadMaintenanceCsv, NamesEveryBadRowByItsLine) {
   const ImportFile file = Read(
       "asset_tag,kind,performed_at,next_due\n"
-      "PT-1,pm,2026-12-01,\n"          // 2: good
-      "PT-2,calibration,2026-12-01,\n"  // 3: unknown kind
-      "PT-3,pm,2026-13-45,\n"           // 4: bad date
-      "PT-4,pm,2027-01-01,\n"           // 5: future
-      ",pm,2026-12-01,\n"               // 6: empty tag
-      "PT-1,pm,2026-12-01,\n"           // 7: duplicate of 2
-      "PT-5,pm,2026-12-01\n"            // 8: too few fields
+      "PT-1,pm,2026-12-01,\n"            // 2: good
+      "PT-2,calibration,2026-12-01,\n"   // 3: unknown kind
+      "PT-3,pm,2026-13-45,\n"            // 4: bad date
+      "PT-4,pm,2027-01-01,\n"            // 5: future
+      ",pm,2026-12-01,\n"                // 6: empty tag
+      "PT-1,pm,2026-12-01,\n"            // 7: duplicate of 2
+      "PT-5,pm,2026-12-01\n"             // 8: too few fields
       "PT-6,pm,2026-12-01,2026-11-01\n"  // 9: next due before performed
-      "PT-7,repair,2026-12-01,\n");     // 10: good
+      "PT-7,repair,2026-12-01,\n");      // 10: good
   ASSERT_EQ(file.rows.size(), 2u);
   EXPECT_EQ(file.rows[1].line, 10);
   ASSERT_EQ(file.bad.size(), 7u);
@@ -130,7 +133,8 @@ TEST(ReadMaintenanceCsv, AFileWithTooManyRowsIsRefusedWhole) {
   absl::StatusOr<ImportFile> file = ReadMaintenanceCsv(text, {}, absl::UTCTimeZone(), kNow);
   ASSERT_FALSE(file.ok());
   EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(file.status().message()), HasSubstr("the file has 20001 rows; an import takes at most 20000"));
+  EXPECT_THAT(std::string(file.status().message()),
+              HasSubstr("the file has 20001 rows; an import takes at most 20000"));
 }
 
 TEST(ReadMaintenanceCsv, AMillionRowFileIsRefusedClearly) {

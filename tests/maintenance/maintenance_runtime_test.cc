@@ -1,15 +1,16 @@
 // Maintenance inside the service: the real writer thread, real RocksDB, the finding engine, the custody gate and an
 // injected clock. Pumps become due and overdue with time alone (the sweep), a recorded PM resolves, an overdue pump
 // checked in lands in IN_MAINTENANCE and find-available never offers it.
+#include "engine/maintenance_runtime.h"
+
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "engine/custody_runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "engine/custody_runtime.h"
-#include "engine/maintenance_runtime.h"
 #include "storage/custody_store.h"
 #include "storage/maintenance_store.h"
 #include "tests/findings/engine_test_fixture.h"
@@ -139,8 +140,14 @@ TEST_F(MaintenanceTest, AnOverduePumpCheckedInGoesToMaintenanceAndIsNeverOffered
   // gateway with its own consecutive sequence numbers (no tamper.sequence_gap at the gate).
   SetPolicy(PolicyText("pm_interval { seconds: 864000 } pm_warning { seconds: 172800 }"));
   std::uint64_t next_1 = 0, next_2 = 0;
-  const auto report_1 = [&](v1::Device d) { sequence_ = next_1++; Report(std::move(d), "gw-1"); };
-  const auto report_2 = [&](v1::Device d) { sequence_ = next_2++; Report(std::move(d), "gw-2"); };
+  const auto report_1 = [&](v1::Device d) {
+    sequence_ = next_1++;
+    Report(std::move(d), "gw-1");
+  };
+  const auto report_2 = [&](v1::Device d) {
+    sequence_ = next_2++;
+    Report(std::move(d), "gw-2");
+  };
   report_1(Pump("PT-1"));
   report_2(Pump("PT-2"));
   absl::StatusOr<v1::FindAvailableResponse> before = custody_->FindAvailable("5-west", 10);
@@ -156,8 +163,11 @@ TEST_F(MaintenanceTest, AnOverduePumpCheckedInGoesToMaintenanceAndIsNeverOffered
   EXPECT_THAT(offered->pumps(), IsEmpty());
 
   ASSERT_TRUE(custody_
-                  ->Act({.asset_tag = "PT-1", .action = v1::CUSTODY_ACTION_CHECK_OUT, .unit = "icu-1",
-                         .reason = "ICU", .due_in = absl::Hours(2)},
+                  ->Act({.asset_tag = "PT-1",
+                         .action = v1::CUSTODY_ACTION_CHECK_OUT,
+                         .unit = "icu-1",
+                         .reason = "ICU",
+                         .due_in = absl::Hours(2)},
                         kTransporter)
                   .ok());
   report_1(Pump("PT-1", "icu-1"));
@@ -179,8 +189,11 @@ TEST_F(MaintenanceTest, AnOverduePumpCheckedInGoesToMaintenanceAndIsNeverOffered
 TEST_F(MaintenanceTest, AnInTimePumpCheckedInIsAvailable) {
   Report(Pump("PT-1"));
   ASSERT_TRUE(custody_
-                  ->Act({.asset_tag = "PT-1", .action = v1::CUSTODY_ACTION_CHECK_OUT, .unit = "icu-1",
-                         .reason = "ICU", .due_in = absl::Hours(2)},
+                  ->Act({.asset_tag = "PT-1",
+                         .action = v1::CUSTODY_ACTION_CHECK_OUT,
+                         .unit = "icu-1",
+                         .reason = "ICU",
+                         .due_in = absl::Hours(2)},
                         kTransporter)
                   .ok());
   Report(Pump("PT-1", "icu-1"));
@@ -213,8 +226,7 @@ TEST_F(MaintenanceTest, RefusesUnknownPumpsFutureTimesAndDuplicatesStoringNothin
   EXPECT_EQ(future.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(future.status().message()), HasSubstr("performed_at"));
   ASSERT_TRUE(Record("PT-1", v1::MAINTENANCE_KIND_INSPECTION, Now()).ok());
-  EXPECT_EQ(Record("PT-1", v1::MAINTENANCE_KIND_INSPECTION, Now()).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Record("PT-1", v1::MAINTENANCE_KIND_INSPECTION, Now()).status().code(), absl::StatusCode::kAlreadyExists);
   absl::StatusOr<storage::MaintenanceHistoryPage> history = maintenance_->History("PT-1", 0, 100);
   ASSERT_TRUE(history.ok());
   EXPECT_EQ(history->records.size(), 1u);

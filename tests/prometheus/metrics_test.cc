@@ -127,8 +127,9 @@ TEST_F(StorageMetricsTest, ReadsPropertiesAuditAndAgentsAtCollection) {
   ASSERT_NE(memtable, nullptr);
   EXPECT_GT(memtable->gauge.value, 1000);
   EXPECT_EQ(FindFamily(families, "pumptrack_rocksdb_live_data_bytes")->metric.size(), storage::kColumnFamilyCount);
-  EXPECT_NE(FindMetric(FindFamily(families, "pumptrack_rocksdb_pending_compaction_bytes"), {{"column_family", "audit"}}),
-            nullptr);
+  EXPECT_NE(
+      FindMetric(FindFamily(families, "pumptrack_rocksdb_pending_compaction_bytes"), {{"column_family", "audit"}}),
+      nullptr);
   const ClientMetric* errors = FindMetric(FindFamily(families, "pumptrack_rocksdb_background_errors_total"), {});
   ASSERT_NE(errors, nullptr);
   EXPECT_EQ(errors->counter.value, 0);

@@ -11,8 +11,8 @@ namespace {
 using ::pumptrack::rules::testing::CompliantDevice;
 using ::pumptrack::rules::testing::Evaluated;
 using ::pumptrack::rules::testing::kNow;
-using ::pumptrack::rules::testing::TestPolicy;
 using ::pumptrack::rules::testing::Rules;
+using ::pumptrack::rules::testing::TestPolicy;
 using ::pumptrack::rules::testing::Ts;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -112,8 +112,8 @@ TEST(ChecksTest, DrugLibraryRules) {
   Obs(device).mutable_drug_library()->set_digest("sha256:other");
   EXPECT_THAT(Evaluated(device), ElementsAre("drug_library.unapproved_digest"));
   const v1::Device before = CompliantDevice();
-  EXPECT_THAT(Evaluated(device, &before), UnorderedElementsAre("drug_library.unapproved_digest",
-                                                               "drug_library.unpushed_change"));
+  EXPECT_THAT(Evaluated(device, &before),
+              UnorderedElementsAre("drug_library.unapproved_digest", "drug_library.unpushed_change"));
 
   device = CompliantDevice();
   *Obs(device).mutable_drug_library()->mutable_published_at() = Ts(kNow - absl::Hours(24 * 91));
@@ -154,10 +154,9 @@ TEST(ChecksTest, SecurityRules) {
   security.set_wifi_security(v1::WIFI_SECURITY_WPA2_PSK);
   security.set_remote_access_enabled(true);
   security.mutable_clock_offset()->set_seconds(-600);
-  EXPECT_THAT(Evaluated(device),
-              UnorderedElementsAre("security.default_credentials", "security.credentials_stale",
-                                   "security.forbidden_service.telnet", "security.wifi_weak",
-                                   "security.remote_access", "security.clock_drift"));
+  EXPECT_THAT(Evaluated(device), UnorderedElementsAre("security.default_credentials", "security.credentials_stale",
+                                                      "security.forbidden_service.telnet", "security.wifi_weak",
+                                                      "security.remote_access", "security.clock_drift"));
 }
 
 TEST(ChecksTest, NoWirelessPassesTheWifiMinimum) {

@@ -84,8 +84,11 @@ TEST(ComponentChecksTest, UnlistedComponentsAndUnreportedVersionsAreNotChecked) 
 TEST(ComponentPolicyTest, BadEntriesAreNamed) {
   const std::string duplicate = std::string(kPolicyText) + kComponents + kComponents;
   EXPECT_THAT(std::string(CompiledPolicy::FromText(duplicate).status().message()), HasSubstr("components[1].model"));
-  const std::string bad_version =
-      std::string(kPolicyText) + R"pb(components { kind: "k" model: "m" firmware { minimum: "not a version" } })pb";
+  const std::string bad_version = std::string(kPolicyText) + R"pb(components {
+                                                                    kind: "k"
+                                                                    model: "m"
+                                                                    firmware { minimum: "not a version" }
+                                                                  })pb";
   EXPECT_THAT(std::string(CompiledPolicy::FromText(bad_version).status().message()),
               HasSubstr("components[0].firmware.minimum"));
   const std::string no_model = std::string(kPolicyText) + R"pb(components { kind: "k" })pb";

@@ -30,7 +30,13 @@ inline constexpr char kPolicyText[] = R"pb(
     model: "Infusia 500"
     firmware { allowed: "12.1.3" allowed: "12.2.0" minimum: "12.0.0" blocked: "11.9.9" }
     vulnerable_firmware { advisory: "ICSMA-99-001" fixed: "12.1.0" severity: SEVERITY_CRITICAL summary: "telnet root" }
-    drug_libraries { care_area: "med-surg" name: "med-surg" version: "2026.11.1" digest: "sha256:lib" max_age { seconds: 7776000 } }
+    drug_libraries {
+      care_area: "med-surg"
+      name: "med-surg"
+      version: "2026.11.1"
+      digest: "sha256:lib"
+      max_age { seconds: 7776000 }
+    }
     approved_configuration_digests: "sha256:cfg"
     required_settings { key: "wifi.eap" value: "tls" }
     forbidden_services: SERVICE_KIND_TELNET
@@ -38,7 +44,13 @@ inline constexpr char kPolicyText[] = R"pb(
     credential_rotation { seconds: 31536000 }
     max_clock_drift { seconds: 300 }
   }
-  missing { default_after { seconds: 1800 } thresholds { operating_state: OPERATING_STATE_OFF after { seconds: 86400 } } }
+  missing {
+    default_after { seconds: 1800 }
+    thresholds {
+      operating_state: OPERATING_STATE_OFF
+      after { seconds: 86400 }
+    }
+  }
 )pb";
 
 inline const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 12, 5, 12, 0, 0), absl::UTCTimeZone());

@@ -25,13 +25,13 @@ class AuditTamperTest : public SecurityServerTest {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(StartTlsServer());
     // 1 offline token.create (before start) + these seven changes = 8 entries.
-    EnrollAgent("gw-5west-01");                                 // 2
-    EnrollAgent("gw-5west-02");                                 // 3
+    EnrollAgent("gw-5west-01");                                             // 2
+    EnrollAgent("gw-5west-02");                                             // 3
     v1::CreateTokenResponse alice = CreateToken("alice", v1::ROLE_VIEWER);  // 4
-    EnrollAgent("gw-5west-03");                                 // 5
-    RevokeAgent("gw-5west-02");                                 // 6
-    RevokeToken(alice.token().id());                            // 7
-    CreateToken("bob", v1::ROLE_AUDITOR);                       // 8
+    EnrollAgent("gw-5west-03");                                             // 5
+    RevokeAgent("gw-5west-02");                                             // 6
+    RevokeToken(alice.token().id());                                        // 7
+    CreateToken("bob", v1::ROLE_AUDITOR);                                   // 8
     ASSERT_EQ(AllAudit().size(), kEntries);
     StopServer();
   }
@@ -132,10 +132,10 @@ TEST_F(AuditTamperTest, EditedEntryWithRecomputedHashIsDetectedAtTheNextEntry) {
 
 TEST_F(AuditTamperTest, DeletedEntryIsDetectedAtItsIndex) {
   EditDataDir([](storage::Database& db) {
-    ASSERT_TRUE(db.raw()
-                    .Delete(rocksdb::WriteOptions(), db.Handle(storage::ColumnFamily::kAudit),
-                            storage::keys::AuditKey(6))
-                    .ok());
+    ASSERT_TRUE(
+        db.raw()
+            .Delete(rocksdb::WriteOptions(), db.Handle(storage::ColumnFamily::kAudit), storage::keys::AuditKey(6))
+            .ok());
   });
   ExpectTamperedAt(6);
 }

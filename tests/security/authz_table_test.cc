@@ -105,9 +105,9 @@ TEST(AuthzTableTest, NoRoleGrantsTheAgentPermission) {
 }
 
 TEST(AuthzTableTest, UnspecifiedRoleGrantsNothing) {
-  for (Permission permission : {Permission::kAgent, Permission::kView, Permission::kTransport,
-                                Permission::kManageAssets, Permission::kAudit, Permission::kAdminister,
-                                Permission::kRecordMaintenance}) {
+  for (Permission permission :
+       {Permission::kAgent, Permission::kView, Permission::kTransport, Permission::kManageAssets, Permission::kAudit,
+        Permission::kAdminister, Permission::kRecordMaintenance}) {
     EXPECT_FALSE(RoleGrants(v1::ROLE_UNSPECIFIED, permission));
     EXPECT_FALSE(RoleGrants(static_cast<v1::Role>(99), permission)) << "an unknown role value grants something";
   }
@@ -129,9 +129,9 @@ TEST(AuthzTableTest, TechnicianViewsAndRecordsMaintenanceOnly) {
 }
 
 TEST(AuthzTableTest, UnknownMethodFailsClosed) {
-  for (const char* method : {"/pumptrack.v1.AgentService/Unknown", "/pumptrack.v1.Backdoor/Open", "",
-                             "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                             "/pumptrack.v1.TokenService/ListTokens/"}) {
+  for (const char* method :
+       {"/pumptrack.v1.AgentService/Unknown", "/pumptrack.v1.Backdoor/Open", "",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", "/pumptrack.v1.TokenService/ListTokens/"}) {
     absl::StatusOr<Permission> permission = PermissionFor(method);
     EXPECT_EQ(permission.status().code(), absl::StatusCode::kInternal) << method;
   }

@@ -1,11 +1,10 @@
 // Bad inputs docs/SECURITY.md lists that no other suite covers, through the real server: oversize messages, unknown
 // fields and format-string text. Each test checks the gRPC code the table promises and what was (not) stored.
 
-#include <string>
-#include <vector>
-
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -107,8 +106,8 @@ TEST_F(ServiceTest, UnknownFieldsAreAcceptedButNeverStored) {
 
 TEST_F(ServiceTest, UnknownFieldsInAStreamAreAcceptedButNeverStored) {
   StreamCall stream(server().agent());
-  const v1::ReportBatch first =
-      MakeBatch(1, {WithUnknownFields(Obs(kTag).Seq(1)), WithUnknownFields(Obs(kTag).Seq(2))}, WithUnknownFields(Agent()));
+  const v1::ReportBatch first = MakeBatch(1, {WithUnknownFields(Obs(kTag).Seq(1)), WithUnknownFields(Obs(kTag).Seq(2))},
+                                          WithUnknownFields(Agent()));
   ASSERT_NE(first.SerializeAsString().find("John Roe"), std::string::npos);
   ASSERT_TRUE(stream.Write(first));
   // A later batch may repeat the agent exactly as the first one described it, unknown fields included.

@@ -96,10 +96,10 @@ TEST_F(PumptrackdTokenCreateTest, UnknownRoleFailsWithoutCreatingAnything) {
 // message, never abort.
 TEST_F(PumptrackdTokenCreateTest, DaemonGivenADirectoryAsTlsCertExitsWithAOneLineErrorInsteadOfAborting) {
   Pki& pki = Pki::Shared();
-  const CommandResult result = RunCommand(
-      "timeout 20 " + ShellQuote(PUMPTRACKD_PATH) + " --data_dir=" + ShellQuote(data_dir_) +
-      " --grpc_listen=127.0.0.1:0 --metrics_listen= --http_listen= --tls_cert=" + ShellQuote(temp_.path()) +
-      " --tls_key=" + ShellQuote(pki.server().key_path) + " --tls_client_ca=" + ShellQuote(pki.ca_path()));
+  const CommandResult result =
+      RunCommand("timeout 20 " + ShellQuote(PUMPTRACKD_PATH) + " --data_dir=" + ShellQuote(data_dir_) +
+                 " --grpc_listen=127.0.0.1:0 --metrics_listen= --http_listen= --tls_cert=" + ShellQuote(temp_.path()) +
+                 " --tls_key=" + ShellQuote(pki.server().key_path) + " --tls_client_ca=" + ShellQuote(pki.ca_path()));
   EXPECT_EQ(result.exit_code, 1) << "stdout: " << result.out << "\nstderr: " << result.err;
   EXPECT_THAT(result.err, ::testing::HasSubstr("--tls_cert"));
   EXPECT_THAT(result.err, ::testing::Not(::testing::HasSubstr("terminate called")));

@@ -55,12 +55,13 @@ bool MustRun(const std::string& command) {
 TempDir::TempDir(const std::string& label) {
   static std::atomic<int> counter{0};
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = label.empty() && info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : label;
+  std::string name =
+      label.empty() && info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : label;
   std::random_device random;
-  path_ = (std::filesystem::path(::testing::TempDir()) /
-           absl::StrCat("pumptrack-security-", Sanitize(name), "-", getpid(), "-", counter.fetch_add(1), "-",
-                        random() % 100000))
-              .string();
+  path_ =
+      (std::filesystem::path(::testing::TempDir()) / absl::StrCat("pumptrack-security-", Sanitize(name), "-", getpid(),
+                                                                  "-", counter.fetch_add(1), "-", random() % 100000))
+          .string();
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
   std::filesystem::create_directories(path_);
@@ -262,8 +263,9 @@ CertFiles Pki::IssueServerCert(const std::string& out_prefix) {
   std::ofstream(ext, std::ios::trunc) << "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
                                       << "basicConstraints=critical,CA:FALSE\n"
                                       << "keyUsage=critical,digitalSignature,keyEncipherment\n";
-  MustRun(absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/O=pumptrack/CN=pumptrackd'",
-                       " -keyout ", ShellQuote(files.key_path), " -out ", ShellQuote(out_prefix + ".csr")));
+  MustRun(
+      absl::StrCat("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/O=pumptrack/CN=pumptrackd'",
+                   " -keyout ", ShellQuote(files.key_path), " -out ", ShellQuote(out_prefix + ".csr")));
   MustRun(absl::StrCat("openssl x509 -req -in ", ShellQuote(out_prefix + ".csr"), " -CA ", ShellQuote(ca), " -CAkey ",
                        ShellQuote(main + "/ca.key"), " -set_serial ", 0x5000 + (++issued_), " -days 30 -extfile ",
                        ShellQuote(ext), " -out ", ShellQuote(files.cert_path)));
@@ -356,7 +358,7 @@ std::string SecurityServerTest::Target() const {
 }
 
 std::shared_ptr<grpc::ChannelCredentials> SecurityServerTest::TlsCredentials(const std::string& root_pem,
-                                                                           const CertFiles* client) {
+                                                                             const CertFiles* client) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = root_pem;
   if (client != nullptr) {
@@ -492,8 +494,7 @@ std::vector<v1::AuditEntry> SecurityServerTest::AllAudit() {
   return entries;
 }
 
-bool SecurityServerTest::WaitForAudit(const std::function<bool(const v1::AuditEntry&)>& match,
-                                      absl::Duration timeout) {
+bool SecurityServerTest::WaitForAudit(const std::function<bool(const v1::AuditEntry&)>& match, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     for (const v1::AuditEntry& entry : AllAudit()) {

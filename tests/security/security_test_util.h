@@ -160,7 +160,7 @@ class SecurityServerTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> Channel(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
                                          const grpc::ChannelArguments& extra = grpc::ChannelArguments());
   static std::shared_ptr<grpc::ChannelCredentials> TlsCredentials(const std::string& root_pem,
-                                                                   const CertFiles* client = nullptr);
+                                                                  const CertFiles* client = nullptr);
 
   // Sets a deadline and, when `secret` is not empty, "authorization: Bearer <secret>".
   static void Prepare(grpc::ClientContext& context, const std::string& secret);
@@ -172,7 +172,8 @@ class SecurityServerTest : public ::testing::Test {
   grpc::Status ListAudit(const std::string& secret, const v1::ListAuditRequest& request,
                          v1::ListAuditResponse* response);
   // Admin calls; fail the test on error.
-  v1::CreateTokenResponse CreateToken(const std::string& name, v1::Role role, absl::Duration ttl = absl::ZeroDuration());
+  v1::CreateTokenResponse CreateToken(const std::string& name, v1::Role role,
+                                      absl::Duration ttl = absl::ZeroDuration());
   v1::Token RevokeToken(const std::string& id);
   v1::Agent EnrollAgent(const std::string& agent_id);
   v1::Agent RevokeAgent(const std::string& agent_id);

@@ -142,11 +142,11 @@ TEST_F(ServerTlsTest, ServerPresentsTheConfiguredCertificate) {
   EXPECT_EQ(auth->GetPeerIdentityPropertyName(), "x509_subject_alternative_name");
   std::vector<grpc::string_ref> pem = auth->FindPropertyValues("x509_pem_cert");
   ASSERT_EQ(pem.size(), 1u);
-  EXPECT_EQ(CertSerialHex(std::string(pem[0].data(), pem[0].size())),
-            CertSerialHex(Pki::Shared().server().cert_pem()));
+  EXPECT_EQ(CertSerialHex(std::string(pem[0].data(), pem[0].size())), CertSerialHex(Pki::Shared().server().cert_pem()));
   // DNS SANs are exposed on their own as "peer_dns" (IP SANs are not).
   std::vector<std::string> dns;
-  for (const grpc::string_ref& value : auth->FindPropertyValues("peer_dns")) dns.emplace_back(value.data(), value.size());
+  for (const grpc::string_ref& value : auth->FindPropertyValues("peer_dns"))
+    dns.emplace_back(value.data(), value.size());
   EXPECT_THAT(dns, ::testing::ElementsAre("localhost"));
 }
 

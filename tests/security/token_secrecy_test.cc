@@ -90,15 +90,15 @@ TEST_F(TokenSecrecyTest, DataDirectoryHoldsOnlyTheSecretsHashes) {
       }
     }
     int stored_tokens = 0;
-    std::unique_ptr<rocksdb::Iterator> it =
-        (*db)->NewIterator(storage::ColumnFamily::kTokens, rocksdb::ReadOptions());
+    std::unique_ptr<rocksdb::Iterator> it = (*db)->NewIterator(storage::ColumnFamily::kTokens, rocksdb::ReadOptions());
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ++stored_tokens;
       EXPECT_EQ(it->key().size(), 1u + 32u) << "a token key is not [version][SHA-256]";
     }
     EXPECT_EQ(stored_tokens, static_cast<int>(secrets.size()));
     for (std::size_t cf = 0; cf < storage::kColumnFamilyCount; ++cf) {
-      ASSERT_TRUE((*db)->raw().Flush(rocksdb::FlushOptions(), (*db)->Handle(static_cast<storage::ColumnFamily>(cf))).ok());
+      ASSERT_TRUE(
+          (*db)->raw().Flush(rocksdb::FlushOptions(), (*db)->Handle(static_cast<storage::ColumnFamily>(cf))).ok());
     }
   }
   for (const std::string& secret : secrets) {
@@ -147,11 +147,11 @@ TEST_F(TokenSecrecyTest, LogsNeverContainASecret) {
   std::vector<std::string> secrets = MakeTokens();
   const std::string viewer = CreateToken("vera.viewer", v1::ROLE_VIEWER).secret();
   secrets.push_back(viewer);
-  ListTokens(viewer);                     // wrong role: logged refusal
-  ListTokens(secrets[3]);                 // revoked: logged refusal
+  ListTokens(viewer);      // wrong role: logged refusal
+  ListTokens(secrets[3]);  // revoked: logged refusal
   const std::string unknown = "ptk_" + std::string(43, 'Q');
   secrets.push_back(unknown);
-  ListTokens(unknown);                    // unknown
+  ListTokens(unknown);  // unknown
   StopServer();
 
   logger->flush();

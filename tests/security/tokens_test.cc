@@ -51,13 +51,13 @@ TEST_F(TokenTest, MissingTokenIsUnauthenticated) {
 
 TEST_F(TokenTest, MalformedAuthorizationHeaderIsUnauthenticated) {
   const std::vector<std::string> malformed = {
-      "Bearer",                        // no secret
-      "Bearer ",                       // empty secret
-      "Basic " + admin_secret_,        // wrong scheme
-      "bearer " + admin_secret_,       // scheme is case-sensitive here
-      "Token " + admin_secret_,        // wrong scheme
-      admin_secret_,                   // no scheme at all
-      "Bearer  " + admin_secret_,      // two spaces
+      "Bearer",                             // no secret
+      "Bearer ",                            // empty secret
+      "Basic " + admin_secret_,             // wrong scheme
+      "bearer " + admin_secret_,            // scheme is case-sensitive here
+      "Token " + admin_secret_,             // wrong scheme
+      admin_secret_,                        // no scheme at all
+      "Bearer  " + admin_secret_,           // two spaces
       "Bearer " + admin_secret_.substr(4),  // secret without its ptk_ prefix
   };
   for (const std::string& header : malformed) {
@@ -244,9 +244,7 @@ struct RoleCase {
 // Test names show the role, not the struct's bytes.
 void PrintTo(const RoleCase& role_case, std::ostream* os) { *os << storage::RoleName(role_case.role); }
 
-std::string RoleCaseName(const ::testing::TestParamInfo<RoleCase>& info) {
-  return storage::RoleName(info.param.role);
-}
+std::string RoleCaseName(const ::testing::TestParamInfo<RoleCase>& info) { return storage::RoleName(info.param.role); }
 
 class RoleMatrixTest : public SecurityServerTest, public ::testing::WithParamInterface<RoleCase> {
  protected:
@@ -280,28 +278,38 @@ TEST_P(RoleMatrixTest, RoleIsAllowedExactlyItsServices) {
   EXPECT_EQ(made, role_case.allowed.at(Service::kToken));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EachRole, RoleMatrixTest,
-    ::testing::Values(
-        RoleCase{v1::ROLE_VIEWER,
-                 {{Service::kInventory, true}, {Service::kToken, false}, {Service::kAgentRegistry, false},
-                  {Service::kAudit, false}}},
-        RoleCase{v1::ROLE_TRANSPORT,
-                 {{Service::kInventory, true}, {Service::kToken, false}, {Service::kAgentRegistry, false},
-                  {Service::kAudit, false}}},
-        RoleCase{v1::ROLE_ASSET_MANAGER,
-                 {{Service::kInventory, true}, {Service::kToken, false}, {Service::kAgentRegistry, false},
-                  {Service::kAudit, false}}},
-        RoleCase{v1::ROLE_AUDITOR,
-                 {{Service::kInventory, false}, {Service::kToken, false}, {Service::kAgentRegistry, false},
-                  {Service::kAudit, true}}},
-        RoleCase{v1::ROLE_ADMIN,
-                 {{Service::kInventory, true}, {Service::kToken, true}, {Service::kAgentRegistry, true},
-                  {Service::kAudit, true}}},
-        RoleCase{v1::ROLE_TECHNICIAN,
-                 {{Service::kInventory, true}, {Service::kToken, false}, {Service::kAgentRegistry, false},
-                  {Service::kAudit, false}}}),
-    RoleCaseName);
+INSTANTIATE_TEST_SUITE_P(EachRole, RoleMatrixTest,
+                         ::testing::Values(RoleCase{v1::ROLE_VIEWER,
+                                                    {{Service::kInventory, true},
+                                                     {Service::kToken, false},
+                                                     {Service::kAgentRegistry, false},
+                                                     {Service::kAudit, false}}},
+                                           RoleCase{v1::ROLE_TRANSPORT,
+                                                    {{Service::kInventory, true},
+                                                     {Service::kToken, false},
+                                                     {Service::kAgentRegistry, false},
+                                                     {Service::kAudit, false}}},
+                                           RoleCase{v1::ROLE_ASSET_MANAGER,
+                                                    {{Service::kInventory, true},
+                                                     {Service::kToken, false},
+                                                     {Service::kAgentRegistry, false},
+                                                     {Service::kAudit, false}}},
+                                           RoleCase{v1::ROLE_AUDITOR,
+                                                    {{Service::kInventory, false},
+                                                     {Service::kToken, false},
+                                                     {Service::kAgentRegistry, false},
+                                                     {Service::kAudit, true}}},
+                                           RoleCase{v1::ROLE_ADMIN,
+                                                    {{Service::kInventory, true},
+                                                     {Service::kToken, true},
+                                                     {Service::kAgentRegistry, true},
+                                                     {Service::kAudit, true}}},
+                                           RoleCase{v1::ROLE_TECHNICIAN,
+                                                    {{Service::kInventory, true},
+                                                     {Service::kToken, false},
+                                                     {Service::kAgentRegistry, false},
+                                                     {Service::kAudit, false}}}),
+                         RoleCaseName);
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Rate limiting of failed attempts per peer address.

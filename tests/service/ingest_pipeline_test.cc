@@ -2,6 +2,8 @@
 // exactly-once callback. The writer is held deterministically by making one request's callback (which runs on the
 // writer thread) wait for the test.
 
+#include "engine/ingest_pipeline.h"
+
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -9,9 +11,8 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
-#include "prometheus/registry.h"
-#include "engine/ingest_pipeline.h"
 #include "engine/ingest_metrics.h"
+#include "prometheus/registry.h"
 #include "service_test_util.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
@@ -77,7 +78,7 @@ class IngestPipelineTest : public ::testing::Test {
 
   // A request whose callback holds the writer thread until `release` is notified; `entered` fires when it starts.
   engine::IngestRequest HoldingRequest(const std::string& tag, absl::Notification* entered, absl::Notification* release,
-                               Results* results) {
+                                       Results* results) {
     return Request({tag}, [entered, release, results](Results r) {
       *results = std::move(r);
       entered->Notify();
@@ -130,10 +131,13 @@ TEST_F(IngestPipelineTest, FullQueueRefusesUntilTheWriterDrains) {
 
   absl::Notification b_done;
   Results b_results;
-  ASSERT_TRUE(pipeline_->Submit(Request({"PT-B"}, [&](Results r) {
-                b_results = std::move(r);
-                b_done.Notify();
-              })).ok());
+  ASSERT_TRUE(pipeline_
+                  ->Submit(Request({"PT-B"},
+                                   [&](Results r) {
+                                     b_results = std::move(r);
+                                     b_done.Notify();
+                                   }))
+                  .ok());
   EXPECT_EQ(pipeline_->queued_observations(), 1u);
   std::atomic<int> c_calls{0};
   absl::Status refused = pipeline_->Submit(Request({"PT-C"}, [&](Results) { ++c_calls; }));
@@ -173,10 +177,13 @@ TEST_F(IngestPipelineTest, EverythingQueuedAtStopIsCommitted) {
   ASSERT_TRUE(entered.WaitForNotificationWithTimeout(absl::Seconds(10)));
   std::atomic<int> calls{0};
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(pipeline_->Submit(Request({absl::StrCat("PT-", i)}, [&](Results r) {
-                  EXPECT_TRUE(r.ok());
-                  ++calls;
-                })).ok());
+    ASSERT_TRUE(pipeline_
+                    ->Submit(Request({absl::StrCat("PT-", i)},
+                                     [&](Results r) {
+                                       EXPECT_TRUE(r.ok());
+                                       ++calls;
+                                     }))
+                    .ok());
   }
   // Stop() waits for the held commit, so it runs on its own thread. (Refusal after Stop has its own test.)
   std::thread stopper([&] { pipeline_->Stop(); });
@@ -232,11 +239,14 @@ TEST_F(IngestPipelineTest, QueuedRequestsAreCommittedInGroups) {
   // An oversized request is still taken (alone), not stalled forever.
   std::vector<std::string> big;
   for (int i = 0; i < 6; ++i) big.push_back(absl::StrCat("PT-big-", i));
-  ASSERT_TRUE(pipeline_->Submit(Request(big, [&](Results r) {
-                EXPECT_TRUE(r.ok());
-                EXPECT_EQ(r->size(), 6u);
-                ++calls;
-              })).ok());
+  ASSERT_TRUE(pipeline_
+                  ->Submit(Request(big,
+                                   [&](Results r) {
+                                     EXPECT_TRUE(r.ok());
+                                     EXPECT_EQ(r->size(), 6u);
+                                     ++calls;
+                                   }))
+                  .ok());
   release.Notify();
   pipeline_.reset();
   EXPECT_EQ(calls.load(), 11);

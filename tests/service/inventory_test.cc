@@ -169,7 +169,7 @@ TEST_F(ListFilterTest, EachFilterMatchesExactly) {
   EXPECT_EQ(List("", "", "", "", v1::OPERATING_STATE_INFUSING), (Tags{"PT-02", "PT-03"}));
   EXPECT_EQ(List("", "", "", "", v1::OPERATING_STATE_ALARM), (Tags{"PT-04"}));
   EXPECT_EQ(List("nowhere", "", "", "", kAny), Tags{});
-  EXPECT_EQ(List("", "5-wes", "", "", kAny), Tags{});  // exact, not prefix
+  EXPECT_EQ(List("", "5-wes", "", "", kAny), Tags{});        // exact, not prefix
   EXPECT_EQ(List("", "", "infusia 500", "", kAny), Tags{});  // case-sensitive
 }
 
@@ -185,9 +185,9 @@ TEST_F(ListFilterTest, FiltersCombineAndPage) {
 }
 
 TEST_F(ListFilterTest, FiltersFollowStateChanges) {
-  ASSERT_EQ(server().MustReport(Obs("PT-01").Seq(2).Unit("4-east").Firmware("12.2.0").State(
-                v1::OPERATING_STATE_INFUSING)),
-            v1::REPORT_RESULT_ACCEPTED);
+  ASSERT_EQ(
+      server().MustReport(Obs("PT-01").Seq(2).Unit("4-east").Firmware("12.2.0").State(v1::OPERATING_STATE_INFUSING)),
+      v1::REPORT_RESULT_ACCEPTED);
   EXPECT_EQ(List("", "5-west", "", "", kAny), (Tags{"PT-02", "PT-05"}));
   EXPECT_EQ(List("", "4-east", "", "", kAny), (Tags{"PT-01", "PT-03", "PT-06"}));
   EXPECT_EQ(List("", "", "", "12.2.0", kAny), (Tags{"PT-01", "PT-02"}));
@@ -229,7 +229,8 @@ TEST_F(ListFilterTest, PageTokenReusedWithOtherFiltersIsInvalidArgument) {
 }
 
 TEST_F(ServiceTest, ListDevicesGarbagePageTokenIsInvalidArgument) {
-  for (const std::string& token : std::vector<std::string>{"garbage!!", "AAAA", "bm90IGEgdG9rZW4gYXQgYWxs", std::string("\x01\x02", 2)}) {
+  for (const std::string& token :
+       std::vector<std::string>{"garbage!!", "AAAA", "bm90IGEgdG9rZW4gYXQgYWxs", std::string("\x01\x02", 2)}) {
     SCOPED_TRACE(token);
     v1::ListDevicesRequest request;
     request.set_page_token(token);
@@ -336,8 +337,7 @@ TEST_F(ServiceTest, LocateSinceStaysOnConfidenceChangeAndMovesOnRoomChange) {
   EXPECT_EQ(FromTimestamp(located.observed_at()), t0 + absl::Hours(1));
 
   // The room changes: `since` moves to that observation.
-  ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(3).At(t0 + absl::Hours(2)).Room("514")),
-            v1::REPORT_RESULT_ACCEPTED);
+  ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(3).At(t0 + absl::Hours(2)).Room("514")), v1::REPORT_RESULT_ACCEPTED);
   ASSERT_TRUE(server().Locate(SerialKey("SN-PT-1"), &located).ok());
   EXPECT_EQ(located.location().room(), "514");
   EXPECT_EQ(FromTimestamp(located.since()), t0 + absl::Hours(2));
@@ -361,13 +361,12 @@ class HistoryTest : public ServiceTest {
     server().clock().Set(t0 + absl::Hours(5));
     // seq 1: first seen; 2: moved; 3: firmware; 4: confidence only (no entry); 5: moved + firmware.
     ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(1).At(t0).Room("512")), v1::REPORT_RESULT_ACCEPTED);
-    ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(2).At(t0 + absl::Hours(1)).Room("513")),
-              v1::REPORT_RESULT_ACCEPTED);
+    ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(2).At(t0 + absl::Hours(1)).Room("513")), v1::REPORT_RESULT_ACCEPTED);
     ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(3).At(t0 + absl::Hours(2)).Room("513").Firmware("12.2.0")),
               v1::REPORT_RESULT_ACCEPTED);
-    ASSERT_EQ(server().MustReport(
-                  Obs("PT-1").Seq(4).At(t0 + absl::Hours(3)).Room("513").Firmware("12.2.0").Confidence(0.3f)),
-              v1::REPORT_RESULT_ACCEPTED);
+    ASSERT_EQ(
+        server().MustReport(Obs("PT-1").Seq(4).At(t0 + absl::Hours(3)).Room("513").Firmware("12.2.0").Confidence(0.3f)),
+        v1::REPORT_RESULT_ACCEPTED);
     ASSERT_EQ(server().MustReport(Obs("PT-1").Seq(5).At(t0 + absl::Hours(4)).Room("514").Firmware("12.3.0")),
               v1::REPORT_RESULT_ACCEPTED);
     ASSERT_EQ(server().MustReport(Obs("PT-2").Seq(1).At(t0)), v1::REPORT_RESULT_ACCEPTED);
@@ -435,8 +434,7 @@ TEST_F(HistoryTest, TimeRangeIsStartInclusiveEndExclusive) {
   EXPECT_EQ(Sequences({response.entries().begin(), response.entries().end()}), (std::vector<std::uint64_t>{3, 2}));
 
   ASSERT_TRUE(server().History(Request(t0 + absl::Hours(1), t0 + absl::Hours(4) + absl::Seconds(1)), &response).ok());
-  EXPECT_EQ(Sequences({response.entries().begin(), response.entries().end()}),
-            (std::vector<std::uint64_t>{5, 3, 2}));
+  EXPECT_EQ(Sequences({response.entries().begin(), response.entries().end()}), (std::vector<std::uint64_t>{5, 3, 2}));
 
   ASSERT_TRUE(server().History(Request(t0 + absl::Minutes(90)), &response).ok());  // open end
   EXPECT_EQ(Sequences({response.entries().begin(), response.entries().end()}), (std::vector<std::uint64_t>{5, 3}));

@@ -1,5 +1,7 @@
 // Page tokens and filter fingerprints: pure functions.
 
+#include "service/page_token.h"
+
 #include <limits>
 #include <string>
 
@@ -8,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "service/inventory_handlers.h"
-#include "service/page_token.h"
 
 namespace pumptrack::service {
 namespace {
@@ -16,8 +17,8 @@ namespace {
 TEST(PageTokenTest, RoundTripsAnyCursor) {
   const std::uint64_t fingerprint = FilterFingerprint({"general", "5-west", "", "", "OPERATING_STATE_UNSPECIFIED"});
   // (Cursors are never empty: an empty one means "no next page" and is never encoded by the handlers.)
-  for (const std::string& cursor : {std::string("PT-00042"), std::string("x"), std::string("\0\x01\xff\x80 binary", 12),
-                                   std::string(300, 'x')}) {
+  for (const std::string& cursor :
+       {std::string("PT-00042"), std::string("x"), std::string("\0\x01\xff\x80 binary", 12), std::string(300, 'x')}) {
     SCOPED_TRACE(cursor);
     const std::string token = EncodePageToken(fingerprint, cursor);
     EXPECT_FALSE(token.empty());
@@ -49,8 +50,8 @@ TEST(PageTokenTest, MalformedTokensAreInvalidArgument) {
   std::string wrong_version;
   absl::WebSafeBase64Escape(wrong_version_raw, &wrong_version);
   const std::string valid = EncodePageToken(fingerprint, "PT-1");
-  for (const std::string& token : {std::string("!!!"), std::string("a"), std::string("AAAA"), wrong_version,
-                                  valid.substr(0, 8), valid + "*"}) {
+  for (const std::string& token :
+       {std::string("!!!"), std::string("a"), std::string("AAAA"), wrong_version, valid.substr(0, 8), valid + "*"}) {
     SCOPED_TRACE(token);
     absl::StatusOr<std::string> decoded = DecodePageToken(token, fingerprint);
     EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
@@ -68,8 +69,8 @@ TEST(PageTokenTest, NumericCursorIsNeverZero) {
     EXPECT_TRUE(absl::IsInvalidArgument(decoded.status())) << cursor;
     EXPECT_EQ(decoded.status().message(), "page_token: is malformed") << cursor;
   }
-  EXPECT_TRUE(absl::IsInvalidArgument(
-      DecodeNumericPageToken(EncodePageToken(fingerprint + 1, "42"), fingerprint).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(DecodeNumericPageToken(EncodePageToken(fingerprint + 1, "42"), fingerprint).status()));
 }
 
 TEST(PageTokenTest, FingerprintIsStableAndDelimitsParts) {

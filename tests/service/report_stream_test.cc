@@ -57,8 +57,7 @@ TEST_F(ServiceTest, StreamAcksEveryBatchInOrderWithOneResultPerObservation) {
 TEST_F(ServiceTest, StreamRejectsInvalidObservationsAloneAndStoresTheRest) {
   StreamCall stream(server().agent());
   ASSERT_TRUE(stream.Write(MakeBatch(
-      1,
-      {Obs("PT-1"), Obs("PT-2").Seq(0), Obs("PT-3"), Obs("PT 4"), Obs("PT-5").Confidence(2.0f), Obs("PT-6")},
+      1, {Obs("PT-1"), Obs("PT-2").Seq(0), Obs("PT-3"), Obs("PT 4"), Obs("PT-5").Confidence(2.0f), Obs("PT-6")},
       Agent())));
   v1::ReportBatchAck ack;
   ASSERT_TRUE(stream.Read(&ack));
@@ -313,11 +312,11 @@ TEST_F(ServiceTest, StreamResendOfAckedBatchIsDuplicate) {
 TEST_F(ServiceTest, StreamSeveralObservationsOfOnePumpInOrderAreAllApplied) {
   const absl::Time t0 = BaseTime();
   StreamCall stream(server().agent());
-  ASSERT_TRUE(stream.Write(MakeBatch(1,
-                                     {Obs("PT-1").Seq(1).At(t0).Room("501"),
-                                      Obs("PT-1").Seq(2).At(t0 + absl::Seconds(10)).Room("502"),
-                                      Obs("PT-1").Seq(3).At(t0 + absl::Seconds(20)).Room("503")},
-                                     Agent())));
+  ASSERT_TRUE(stream.Write(
+      MakeBatch(1,
+                {Obs("PT-1").Seq(1).At(t0).Room("501"), Obs("PT-1").Seq(2).At(t0 + absl::Seconds(10)).Room("502"),
+                 Obs("PT-1").Seq(3).At(t0 + absl::Seconds(20)).Room("503")},
+                Agent())));
   v1::ReportBatchAck ack;
   ASSERT_TRUE(stream.Read(&ack));
   ASSERT_TRUE(stream.WritesDone());
@@ -336,11 +335,11 @@ TEST_F(ServiceTest, StreamSeveralObservationsOfOnePumpInOrderAreAllApplied) {
 TEST_F(ServiceTest, StreamOutOfOrderSequencesInOneBatchEndAtHighestSequence) {
   const absl::Time t0 = BaseTime();
   StreamCall stream(server().agent());
-  ASSERT_TRUE(stream.Write(MakeBatch(1,
-                                     {Obs("PT-1").Seq(3).At(t0 + absl::Seconds(20)).Room("503"),
-                                      Obs("PT-1").Seq(1).At(t0).Room("501"),
-                                      Obs("PT-1").Seq(2).At(t0 + absl::Seconds(10)).Room("502")},
-                                     Agent())));
+  ASSERT_TRUE(stream.Write(
+      MakeBatch(1,
+                {Obs("PT-1").Seq(3).At(t0 + absl::Seconds(20)).Room("503"), Obs("PT-1").Seq(1).At(t0).Room("501"),
+                 Obs("PT-1").Seq(2).At(t0 + absl::Seconds(10)).Room("502")},
+                Agent())));
   v1::ReportBatchAck ack;
   ASSERT_TRUE(stream.Read(&ack));
   ASSERT_TRUE(stream.WritesDone());
@@ -358,11 +357,11 @@ TEST_F(ServiceTest, StreamOutOfOrderSequencesInOneBatchEndAtHighestSequence) {
 TEST_F(ServiceTest, StreamOutOfOrderSequencesInOneBatchAreAppliedInSequenceOrder) {
   const absl::Time t0 = BaseTime();
   StreamCall stream(server().agent());
-  ASSERT_TRUE(stream.Write(MakeBatch(1,
-                                     {Obs("PT-1").Seq(3).At(t0 + absl::Seconds(20)).Room("503"),
-                                      Obs("PT-1").Seq(1).At(t0).Room("501"),
-                                      Obs("PT-1").Seq(2).At(t0 + absl::Seconds(10)).Room("502")},
-                                     Agent())));
+  ASSERT_TRUE(stream.Write(
+      MakeBatch(1,
+                {Obs("PT-1").Seq(3).At(t0 + absl::Seconds(20)).Room("503"), Obs("PT-1").Seq(1).At(t0).Room("501"),
+                 Obs("PT-1").Seq(2).At(t0 + absl::Seconds(10)).Room("502")},
+                Agent())));
   v1::ReportBatchAck ack;
   ASSERT_TRUE(stream.Read(&ack));
   ASSERT_TRUE(stream.WritesDone());

@@ -398,4 +398,3 @@ TEST_F(MetricsTest, ReportsTotalCountsEachOutcome) {
 
 }  // namespace
 }  // namespace pumptrack::service
-

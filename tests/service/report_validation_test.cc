@@ -56,8 +56,8 @@ std::vector<BadInput> BadInputs() {
   return {
       // Identity.
       {"MissingIdentity", [](auto& r) { O(r).clear_identity(); }, "observation.identity", "is required"},
-      {"EmptyAssetTag", [](auto& r) { O(r).mutable_identity()->clear_asset_tag(); },
-       "observation.identity.asset_tag", "[A-Za-z0-9._-]"},
+      {"EmptyAssetTag", [](auto& r) { O(r).mutable_identity()->clear_asset_tag(); }, "observation.identity.asset_tag",
+       "[A-Za-z0-9._-]"},
       {"AssetTagWithSpaceAndSlash", [](auto& r) { O(r).mutable_identity()->set_asset_tag("PT 42/a"); },
        "observation.identity.asset_tag", "[A-Za-z0-9._-]"},
       {"AssetTagNonAscii", [](auto& r) { O(r).mutable_identity()->set_asset_tag("PT-\xc3\xa9"); },
@@ -72,9 +72,8 @@ std::vector<BadInput> BadInputs() {
        "observation.identity.model", "at most 64 bytes"},
       // Time.
       {"MissingObservedAt", [](auto& r) { O(r).clear_observed_at(); }, "observation.observed_at", "is required"},
-      {"ObservedAtSixMinutesAhead",
-       [](auto& r) { *O(r).mutable_observed_at() = ToTimestamp(kNow + absl::Minutes(6)); }, "observation.observed_at",
-       "in the future"},
+      {"ObservedAtSixMinutesAhead", [](auto& r) { *O(r).mutable_observed_at() = ToTimestamp(kNow + absl::Minutes(6)); },
+       "observation.observed_at", "in the future"},
       {"ObservedAtOneYearAhead",
        [](auto& r) { *O(r).mutable_observed_at() = ToTimestamp(kNow + absl::Hours(24 * 365)); },
        "observation.observed_at", "in the future"},
@@ -86,8 +85,8 @@ std::vector<BadInput> BadInputs() {
        "observation.observed_at", "before 2000-01-01"},
       {"ObservedAtZeroEpoch", [](auto& r) { O(r).mutable_observed_at()->set_seconds(0); }, "observation.observed_at",
        "before 2000-01-01"},
-      {"ObservedAtNegativeNanos", [](auto& r) { O(r).mutable_observed_at()->set_nanos(-1); },
-       "observation.observed_at", "not a valid timestamp"},
+      {"ObservedAtNegativeNanos", [](auto& r) { O(r).mutable_observed_at()->set_nanos(-1); }, "observation.observed_at",
+       "not a valid timestamp"},
       {"DrugLibraryPublishedInFuture",
        [](auto& r) { *O(r).mutable_drug_library()->mutable_published_at() = ToTimestamp(kNow + absl::Hours(1)); },
        "observation.drug_library.published_at", "in the future"},
@@ -96,8 +95,8 @@ std::vector<BadInput> BadInputs() {
        "observation.security.credentials_changed_at", "before 2000-01-01"},
       // Sequence.
       {"SequenceZero", [](auto& r) { O(r).set_sequence(0); }, "observation.sequence", "at least 1"},
-      {"SequenceAbove2To53", [](auto& r) { O(r).set_sequence((std::uint64_t{1} << 53) + 1); },
-       "observation.sequence", "at most 2^53"},
+      {"SequenceAbove2To53", [](auto& r) { O(r).set_sequence((std::uint64_t{1} << 53) + 1); }, "observation.sequence",
+       "at most 2^53"},
       {"SequenceMaxUint64", [](auto& r) { O(r).set_sequence(std::numeric_limits<std::uint64_t>::max()); },
        "observation.sequence", "at most 2^53"},
       // Location confidence.
@@ -127,8 +126,7 @@ std::vector<BadInput> BadInputs() {
       {"UnknownWifiSecurity",
        [](auto& r) { O(r).mutable_security()->set_wifi_security(static_cast<v1::WifiSecurity>(-3)); },
        "observation.security.wifi_security", "unknown enum value -3"},
-      {"UnknownSealState",
-       [](auto& r) { O(r).mutable_physical()->set_seal_state(static_cast<v1::SealState>(4)); },
+      {"UnknownSealState", [](auto& r) { O(r).mutable_physical()->set_seal_state(static_cast<v1::SealState>(4)); },
        "observation.physical.seal_state", "unknown enum value 4"},
       {"UnknownPowerSource",
        [](auto& r) { O(r).mutable_physical()->set_power_source(static_cast<v1::PowerSource>(3)); },
@@ -140,8 +138,7 @@ std::vector<BadInput> BadInputs() {
        "observation.location.facility", "at most 64 bytes"},
       {"DrugLibraryName129Bytes", [](auto& r) { O(r).mutable_drug_library()->set_name(std::string(129, 'n')); },
        "observation.drug_library.name", "at most 128 bytes"},
-      {"ConfigurationDigestTooLong",
-       [](auto& r) { O(r).mutable_configuration()->set_digest(std::string(129, 'd')); },
+      {"ConfigurationDigestTooLong", [](auto& r) { O(r).mutable_configuration()->set_digest(std::string(129, 'd')); },
        "observation.configuration.digest", "at most 128 bytes"},
       {"SettingValue300Bytes",
        [](auto& r) { (*O(r).mutable_configuration()->mutable_settings())["wifi.eap"] = std::string(300, 'v'); },
@@ -166,13 +163,18 @@ std::vector<BadInput> BadInputs() {
          }
        },
        "observation.security.open_services", "at most 64 entries"},
-      {"OpenServicePort65536",
-       [](auto& r) { O(r).mutable_security()->mutable_open_services(0)->set_port(65536); },
+      {"OpenServicePort65536", [](auto& r) { O(r).mutable_security()->mutable_open_services(0)->set_port(65536); },
        "observation.security.open_services[0].port", "at most 65535"},
       // Control characters in text (valid UTF-8, so protobuf lets them through to the validator).
       {"NewlineInModel", [](auto& r) { O(r).mutable_identity()->set_model("Infusia\n500"); },
        "observation.identity.model", "without control characters"},
-      {"NulInRoom", [](auto& r) { O(r).mutable_location()->set_room(std::string("51\0" "2", 4)); },
+      {"NulInRoom",
+       [](auto& r) {
+         O(r).mutable_location()->set_room(
+             std::string("51\0"
+                         "2",
+                         4));
+       },
        "observation.location.room", "without control characters"},
       {"DelInSealId", [](auto& r) { O(r).mutable_physical()->set_seal_id("SEAL\x7f"); }, "observation.physical.seal_id",
        "without control characters"},
@@ -268,7 +270,9 @@ TEST_F(ServiceTest, ReportAcceptsValuesAtEveryLimit) {
   o.set_firmware_version(std::string(64, '1'));
   o.mutable_security()->mutable_open_services(0)->set_port(65535);
   o.mutable_security()->mutable_clock_offset()->set_seconds(int64_t{-3653} * 86400);
-  o.mutable_identity()->set_manufacturer("Acm\xc3\xa9 M\xc3\xa9" "dical \xe2\x9c\x93 \xf0\x9f\x92\x89");  // multibyte
+  o.mutable_identity()->set_manufacturer(
+      "Acm\xc3\xa9 M\xc3\xa9"
+      "dical \xe2\x9c\x93 \xf0\x9f\x92\x89");  // multibyte
   auto& settings = *o.mutable_configuration()->mutable_settings();
   settings.clear();
   for (int i = 0; i < 255; ++i) settings[absl::StrCat("k", i)] = "v";
@@ -276,9 +280,8 @@ TEST_F(ServiceTest, ReportAcceptsValuesAtEveryLimit) {
   ASSERT_EQ(o.configuration().settings_size(), 256);
   EXPECT_EQ(server().MustReport(o), v1::REPORT_RESULT_ACCEPTED);
 
-  v1::Observation lower = Obs("PT-LOW").At(absl::FromCivil(absl::CivilDay(2000, 1, 1), absl::UTCTimeZone()))
-                              .Confidence(0.0f)
-                              .Battery(0);
+  v1::Observation lower =
+      Obs("PT-LOW").At(absl::FromCivil(absl::CivilDay(2000, 1, 1), absl::UTCTimeZone())).Confidence(0.0f).Battery(0);
   lower.mutable_security()->clear_clock_offset();
   lower.mutable_security()->mutable_open_services(0)->set_port(0);
   EXPECT_EQ(server().MustReport(lower), v1::REPORT_RESULT_ACCEPTED);
@@ -336,7 +339,9 @@ TEST_F(ServiceTest, ReportWithInvalidUtf8IsInvalidArgumentNamingTheField) {
 // (release builds only log), and the server refuses it naming the field.
 TEST_F(ServiceTest, ReportWithInvalidUtf8ViaGeneratedStubNamesTheField) {
   v1::ReportRequest request = ValidRequest();
-  request.mutable_observation()->mutable_location()->mutable_room()->assign("5\xff" "12");
+  request.mutable_observation()->mutable_location()->mutable_room()->assign(
+      "5\xff"
+      "12");
   v1::ReportResponse response;
   grpc::Status status = server().agent().Report(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -34,11 +34,11 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/support/client_interceptor.h"
 #include "gtest/gtest.h"
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
-#include "grpcpp/support/client_interceptor.h"
 #include "service/server.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
@@ -127,8 +127,8 @@ class TestClock {
   std::int64_t calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-using ::pumptrack::testing_support::ObservationBuilder;
 using ::pumptrack::testing_support::Obs;
+using ::pumptrack::testing_support::ObservationBuilder;
 
 inline constexpr absl::string_view kAgentId = "gw-5west-01";
 

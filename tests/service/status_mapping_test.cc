@@ -1,5 +1,7 @@
 // absl::Status -> grpc::Status: every code maps one to one and the message is kept.
 
+#include "service/status_mapping.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "service/report_results.h"
-#include "service/status_mapping.h"
 
 namespace pumptrack::service {
 namespace {

@@ -2,13 +2,14 @@
 // and the UTF-8 and control-character rules that gRPC clients cannot always reach (protobuf refuses invalid UTF-8
 // in proto3 strings before the service sees it).
 
+#include "service/validation.h"
+
 #include <string>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "service/validation.h"
 #include "service_test_util.h"
 
 namespace pumptrack::service {
@@ -75,9 +76,7 @@ TEST(ValidationTest, FieldPathIsPrefixedAndOnlyTheFirstViolationIsReported) {
 }
 
 TEST(ValidationTest, ObservedAtBoundaries) {
-  auto check = [](absl::Time observed_at) {
-    return ValidateObservation(Obs("PT-1").At(observed_at), kNow, "o");
-  };
+  auto check = [](absl::Time observed_at) { return ValidateObservation(Obs("PT-1").At(observed_at), kNow, "o"); };
   const absl::Time y2k = absl::FromCivil(absl::CivilDay(2000, 1, 1), absl::UTCTimeZone());
   EXPECT_FALSE(check(kNow + absl::Minutes(5)).has_value());
   EXPECT_EQ(check(kNow + absl::Minutes(5) + absl::Microseconds(1))->field, "o.observed_at");
@@ -108,17 +107,17 @@ TEST(ValidationTest, ClockOffsetBoundaries) {
 // here: every malformed sequence is rejected with the field named.
 TEST(ValidationTest, RejectsEveryKindOfInvalidUtf8) {
   const std::vector<std::string> invalid = {
-      "\x80",                  // lone continuation byte
-      "ab\xc3",                // truncated 2-byte sequence at the end
-      "\xe2\x82",              // truncated 3-byte sequence
-      "\xc3\x28",              // bad continuation
-      "\xc0\xaf",              // overlong '/' (2 bytes)
-      "\xe0\x80\xaf",          // overlong '/' (3 bytes)
-      "\xf0\x80\x80\xaf",      // overlong '/' (4 bytes)
-      "\xed\xa0\x80",          // UTF-16 surrogate U+D800
-      "\xf4\x90\x80\x80",      // above U+10FFFF
-      "\xf5\x80\x80\x80",      // invalid lead byte
-      "\xff",                  // never valid
+      "\x80",              // lone continuation byte
+      "ab\xc3",            // truncated 2-byte sequence at the end
+      "\xe2\x82",          // truncated 3-byte sequence
+      "\xc3\x28",          // bad continuation
+      "\xc0\xaf",          // overlong '/' (2 bytes)
+      "\xe0\x80\xaf",      // overlong '/' (3 bytes)
+      "\xf0\x80\x80\xaf",  // overlong '/' (4 bytes)
+      "\xed\xa0\x80",      // UTF-16 surrogate U+D800
+      "\xf4\x90\x80\x80",  // above U+10FFFF
+      "\xf5\x80\x80\x80",  // invalid lead byte
+      "\xff",              // never valid
   };
   for (const std::string& bytes : invalid) {
     SCOPED_TRACE(absl::CEscape(bytes));
@@ -137,12 +136,12 @@ TEST(ValidationTest, AcceptsMultibyteUtf8AndRejectsControlCharacters) {
     o.mutable_location()->set_room(room);
     return ValidateObservation(o, kNow, "o");
   };
-  for (const std::string ok : {"Zimmer 5\xc3\xa4", "\xe2\x82\xac", "\xf0\x9f\x92\x89", "\xc2\xa0", "\xef\xbf\xbd",
-                               "\xf4\x8f\xbf\xbf"}) {
+  for (const std::string ok :
+       {"Zimmer 5\xc3\xa4", "\xe2\x82\xac", "\xf0\x9f\x92\x89", "\xc2\xa0", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf"}) {
     EXPECT_FALSE(check_room(ok).has_value()) << absl::CEscape(ok) << ": " << Describe(check_room(ok));
   }
   for (const std::string& bad : {std::string("a\0b", 3), std::string("\x1f"), std::string("\t"), std::string("\x7f"),
-                                std::string("\xc2\x80"), std::string("\xc2\x9f")}) {
+                                 std::string("\xc2\x80"), std::string("\xc2\x9f")}) {
     SCOPED_TRACE(absl::CEscape(bad));
     std::optional<FieldViolation> violation = check_room(bad);
     ASSERT_TRUE(violation.has_value());
@@ -165,8 +164,8 @@ TEST(ValidationTest, AgentInfo) {
   EXPECT_FALSE(ValidateAgentInfo(Agent("gw-5west-01"), "agent").has_value());
   EXPECT_FALSE(ValidateAgentInfo(Agent("urn:gw:5west.01_a"), "agent").has_value());  // ':' allowed here
   EXPECT_FALSE(ValidateAgentInfo(Agent(std::string(64, 'g')), "agent").has_value());
-  for (const std::string& bad : {std::string(), std::string(65, 'g'), std::string("gw 1"), std::string("gw/1"),
-                                std::string("gw\xc3\xa9")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(65, 'g'), std::string("gw 1"), std::string("gw/1"), std::string("gw\xc3\xa9")}) {
     std::optional<FieldViolation> violation = ValidateAgentInfo(Agent(bad), "agent");
     ASSERT_TRUE(violation.has_value()) << absl::CEscape(bad);
     EXPECT_EQ(violation->field, "agent.agent_id");
@@ -190,7 +189,8 @@ TEST(ValidationTest, Components) {
             "o.components[0].firmware_version: must be at most 64 bytes, got 65");
   wifi.set_firmware_version("4.2.1");
   wifi.set_kind("Wi-Fi");
-  EXPECT_EQ(Describe(ValidateObservation(o, kNow, "o")), "o.components[0].kind: must be 1-64 characters from [a-z0-9._-]");
+  EXPECT_EQ(Describe(ValidateObservation(o, kNow, "o")),
+            "o.components[0].kind: must be 1-64 characters from [a-z0-9._-]");
   wifi.set_kind("wifi-module");
   for (int i = 0; i < 32; ++i) *o.add_components() = wifi;
   EXPECT_EQ(Describe(ValidateObservation(o, kNow, "o")), "o.components: must hold at most 32 entries");

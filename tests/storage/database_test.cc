@@ -28,8 +28,8 @@ namespace pumptrack::storage {
 namespace {
 
 using ::testing::HasSubstr;
-using testing_util::Batch;
 using testing_util::BaseTime;
+using testing_util::Batch;
 using testing_util::Obs;
 using testing_util::ScopedTempDir;
 
@@ -50,7 +50,8 @@ std::string EncodedVersion(std::uint32_t version) {
 void WriteFormatVersion(Database& db, absl::string_view value) {
   rocksdb::WriteOptions write;
   write.sync = true;
-  ASSERT_TRUE(db.raw().Put(write, db.Handle(ColumnFamily::kMeta), ToSlice(keys::kFormatVersionKey), ToSlice(value)).ok());
+  ASSERT_TRUE(
+      db.raw().Put(write, db.Handle(ColumnFamily::kMeta), ToSlice(keys::kFormatVersionKey), ToSlice(value)).ok());
 }
 
 TEST(DatabaseTest, OpenCreatesDirectoryAndWritesFormatVersion) {
@@ -79,8 +80,8 @@ TEST(DatabaseTest, OpenCreatesDirectoryAndWritesFormatVersion) {
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &families).ok());
   std::vector<std::string> expected(kColumnFamilyNames.begin(), kColumnFamilyNames.end());
   EXPECT_THAT(families, ::testing::UnorderedElementsAreArray(expected));
-  EXPECT_THAT(families, ::testing::IsSupersetOf({"default", "meta", "devices", "serial_index", "device_index",
-                                                 "history"}));
+  EXPECT_THAT(families,
+              ::testing::IsSupersetOf({"default", "meta", "devices", "serial_index", "device_index", "history"}));
 }
 
 TEST(DatabaseTest, OpenCreatesMissingParentDirectories) {
@@ -129,7 +130,8 @@ TEST(DatabaseTest, RefusesDataDirectoryWithAnotherFormatVersion) {
     // The refusal must release the directory and leave the stored version alone: a plain RocksDB can open it and
     // still sees the foreign version; restoring it makes the directory usable again.
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (absl::string_view name : kColumnFamilyNames) descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+    for (absl::string_view name : kColumnFamilyNames)
+      descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     rocksdb::Status opened = rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), descriptors, &handles, &raw);
@@ -138,9 +140,10 @@ TEST(DatabaseTest, RefusesDataDirectoryWithAnotherFormatVersion) {
     std::string stored;
     ASSERT_TRUE(plain->Get(rocksdb::ReadOptions(), handles[1], ToSlice(keys::kFormatVersionKey), &stored).ok());
     EXPECT_EQ(stored, EncodedVersion(other));
-    ASSERT_TRUE(plain->Put(rocksdb::WriteOptions(), handles[1], ToSlice(keys::kFormatVersionKey),
-                           EncodedVersion(kFormatVersion))
-                    .ok());
+    ASSERT_TRUE(
+        plain
+            ->Put(rocksdb::WriteOptions(), handles[1], ToSlice(keys::kFormatVersionKey), EncodedVersion(kFormatVersion))
+            .ok());
     for (rocksdb::ColumnFamilyHandle* handle : handles) ASSERT_TRUE(plain->DestroyColumnFamilyHandle(handle).ok());
     ASSERT_TRUE(plain->Close().ok());
   }
@@ -238,7 +241,8 @@ TEST(DatabaseTest, HistoryRetentionDropsOldEntriesOnCompaction) {
   auto compact_history = [&] {
     rocksdb::CompactRangeOptions compact;
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    rocksdb::Status status = (*db)->raw().CompactRange(compact, (*db)->Handle(ColumnFamily::kHistory), nullptr, nullptr);
+    rocksdb::Status status =
+        (*db)->raw().CompactRange(compact, (*db)->Handle(ColumnFamily::kHistory), nullptr, nullptr);
     ASSERT_TRUE(status.ok()) << status.ToString();
   };
   // Nothing is dropped before compaction.

@@ -19,8 +19,8 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing_util::Batch;
 using testing_util::BaseTime;
+using testing_util::Batch;
 using testing_util::FromTimestamp;
 using testing_util::Obs;
 using testing_util::ToTimestamp;
@@ -94,8 +94,7 @@ TEST_F(DeviceStoreApplyTest, SameAgentHigherSequenceIsAccepted) {
 }
 
 TEST_F(DeviceStoreApplyTest, OtherAgentWithOlderObservationIsSuperseded) {
-  ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(7).At(BaseTime() + absl::Minutes(10)).Room("512"), "gw-5west-01"),
-            kAccepted);
+  ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(7).At(BaseTime() + absl::Minutes(10)).Room("512"), "gw-5west-01"), kAccepted);
   const std::optional<std::string> before = RawDevice("PT-1");
 
   // Another agent with a much higher sequence but an older observation loses.
@@ -122,8 +121,7 @@ TEST_F(DeviceStoreApplyTest, OtherAgentWithNewerObservationIsAcceptedAndBecomesL
   // The first agent is no longer the last agent: its next observation is judged by time, not sequence.
   EXPECT_EQ(MustApplyOne(Obs("PT-1").Seq(8).At(BaseTime() + absl::Seconds(30)), "gw-5west-01"), kDuplicate);
   // An observation at exactly the same time from another agent is not older, so it is accepted.
-  EXPECT_EQ(MustApplyOne(Obs("PT-1").Seq(9).At(BaseTime() + absl::Minutes(1)).Room("514"), "gw-5west-01"),
-            kAccepted);
+  EXPECT_EQ(MustApplyOne(Obs("PT-1").Seq(9).At(BaseTime() + absl::Minutes(1)).Room("514"), "gw-5west-01"), kAccepted);
   device = MustGet("PT-1");
   EXPECT_EQ(device.last_agent().agent_id(), "gw-5west-01");
   EXPECT_EQ(device.last_observation().sequence(), 9u);
@@ -203,8 +201,12 @@ TEST_F(DeviceStoreApplyTest, LocationSinceIgnoresConfidenceAndSourceButFollowsTh
   ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(t0).Room("512").Source(v1::LOCATION_SOURCE_RTLS).Confidence(0.95f)),
             kAccepted);
   // Same place, weaker source and lower confidence: location_since stays, no history.
-  ASSERT_EQ(MustApplyOne(
-                Obs("PT-1").Seq(2).At(t0 + absl::Minutes(5)).Room("512").Source(v1::LOCATION_SOURCE_WIFI_AP).Confidence(0.4f)),
+  ASSERT_EQ(MustApplyOne(Obs("PT-1")
+                             .Seq(2)
+                             .At(t0 + absl::Minutes(5))
+                             .Room("512")
+                             .Source(v1::LOCATION_SOURCE_WIFI_AP)
+                             .Confidence(0.4f)),
             kAccepted);
   v1::Device device = MustGet("PT-1");
   EXPECT_EQ(FromTimestamp(device.location_since()), t0);
@@ -218,8 +220,12 @@ TEST_F(DeviceStoreApplyTest, LocationSinceIgnoresConfidenceAndSourceButFollowsTh
   EXPECT_EQ(FromTimestamp(device.location_since()), t0 + absl::Minutes(10));
 
   // And stays there while only the source changes again.
-  ASSERT_EQ(MustApplyOne(
-                Obs("PT-1").Seq(4).At(t0 + absl::Minutes(15)).Room("514").Source(v1::LOCATION_SOURCE_MANUAL_SCAN).Confidence(1.0f)),
+  ASSERT_EQ(MustApplyOne(Obs("PT-1")
+                             .Seq(4)
+                             .At(t0 + absl::Minutes(15))
+                             .Room("514")
+                             .Source(v1::LOCATION_SOURCE_MANUAL_SCAN)
+                             .Confidence(1.0f)),
             kAccepted);
   EXPECT_EQ(FromTimestamp(MustGet("PT-1").location_since()), t0 + absl::Minutes(10));
 
@@ -279,7 +285,8 @@ TEST_F(DeviceStoreApplyTest, UnknownTagAndSerialAreNotFoundWithTheKeyInTheMessag
 TEST_F(DeviceStoreApplyTest, CorruptStoredStateIsDataLossAndApplyWritesNothing) {
   ASSERT_EQ(MustApplyOne(Obs("PT-1")), kAccepted);
   rocksdb::WriteOptions write;
-  ASSERT_TRUE(db_->raw().Put(write, db_->Handle(ColumnFamily::kDevices), keys::DeviceKey("PT-1"), "\xff\xff garbage").ok());
+  ASSERT_TRUE(
+      db_->raw().Put(write, db_->Handle(ColumnFamily::kDevices), keys::DeviceKey("PT-1"), "\xff\xff garbage").ok());
 
   absl::StatusOr<v1::Device> device = store_->GetDevice("PT-1");
   EXPECT_EQ(device.status().code(), absl::StatusCode::kDataLoss);
@@ -334,8 +341,9 @@ TEST_F(DeviceStoreApplyTest, EverythingSurvivesCloseAndReopen) {
   // Deduplication state survived too: a retry is still a duplicate, the next sequence is accepted.
   EXPECT_EQ(MustApplyOne(Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(3)).Serial("AM5-1").Unit("4-east")),
             kDuplicate);
-  EXPECT_EQ(MustApplyOne(Obs("PT-1").Seq(3).At(BaseTime() + absl::Minutes(4)).Serial("AM5-1").Unit("4-east").Room("410")),
-            kAccepted);
+  EXPECT_EQ(
+      MustApplyOne(Obs("PT-1").Seq(3).At(BaseTime() + absl::Minutes(4)).Serial("AM5-1").Unit("4-east").Room("410")),
+      kAccepted);
   EXPECT_EQ(MustGet("PT-1").accepted_reports(), 3u);
 }
 

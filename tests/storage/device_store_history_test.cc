@@ -18,8 +18,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing_util::Batch;
 using testing_util::BaseTime;
+using testing_util::Batch;
 using testing_util::FromTimestamp;
 using testing_util::Obs;
 using testing_util::ObservationBuilder;
@@ -224,11 +224,15 @@ TEST_F(DeviceStoreHistoryTest, SeveralChangesInOneObservationAreOneEntry) {
 
 TEST_F(DeviceStoreHistoryTest, OperatingStateOnlyChangesCreateNoEntry) {
   ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(BaseTime()).State(v1::OPERATING_STATE_IDLE)), ApplyResult::kAccepted);
-  ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(1)).State(v1::OPERATING_STATE_INFUSING)
-                             .Battery(64)),
+  ASSERT_EQ(MustApplyOne(
+                Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(1)).State(v1::OPERATING_STATE_INFUSING).Battery(64)),
             ApplyResult::kAccepted);
-  ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(3).At(BaseTime() + absl::Minutes(2)).State(v1::OPERATING_STATE_ALARM)
-                             .Confidence(0.2f).Source(v1::LOCATION_SOURCE_WIFI_AP)),
+  ASSERT_EQ(MustApplyOne(Obs("PT-1")
+                             .Seq(3)
+                             .At(BaseTime() + absl::Minutes(2))
+                             .State(v1::OPERATING_STATE_ALARM)
+                             .Confidence(0.2f)
+                             .Source(v1::LOCATION_SOURCE_WIFI_AP)),
             ApplyResult::kAccepted);
 
   const std::vector<v1::HistoryEntry> history = AllHistory("PT-1");
@@ -340,7 +344,10 @@ TEST_F(DeviceStoreHistoryTest, CursorOfAnotherDeviceOrGarbageIsInvalidArgument) 
     EXPECT_EQ(page.status().code(), absl::StatusCode::kInvalidArgument) << other;
     EXPECT_THAT(std::string(page.status().message()), HasSubstr("does not belong"));
   }
-  for (absl::string_view garbage : {absl::string_view("not-a-cursor"), absl::string_view("\x01\x01" "A", 3),
+  for (absl::string_view garbage : {absl::string_view("not-a-cursor"),
+                                    absl::string_view("\x01\x01"
+                                                      "A",
+                                                      3),
                                     absl::string_view(first->next_cursor).substr(0, 12)}) {
     absl::StatusOr<HistoryPage> page =
         store_->GetHistory("A", absl::InfinitePast(), absl::InfiniteFuture(), garbage, 10);
@@ -404,8 +411,7 @@ TEST_F(DeviceStoreHistoryTest, SubMicrosecondRangeBoundsAreHonoured) {
   const absl::Duration half_us = absl::Nanoseconds(500);
   EXPECT_THAT(Sequences(t - absl::Seconds(1), t + half_us), ElementsAre(1))
       << "entry at T missing from [T-1s, T+500ns)";
-  EXPECT_THAT(Sequences(t + half_us, t + absl::Seconds(1)), IsEmpty())
-      << "entry at T returned for [T+500ns, T+1s)";
+  EXPECT_THAT(Sequences(t + half_us, t + absl::Seconds(1)), IsEmpty()) << "entry at T returned for [T+500ns, T+1s)";
 }
 
 }  // namespace

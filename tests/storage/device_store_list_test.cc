@@ -17,8 +17,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using testing_util::Batch;
 using testing_util::BaseTime;
+using testing_util::Batch;
 using testing_util::Obs;
 
 using Tags = std::vector<std::string>;
@@ -39,10 +39,13 @@ class DeviceStoreListTest : public testing_util::StorageTest {
     batch.Add(Obs("PT-002").Unit("4-east").Firmware("12.1.4").State(v1::OPERATING_STATE_INFUSING));
     batch.Add(Obs("PT-006").Unit("5-west").Firmware("12.1.3").State(v1::OPERATING_STATE_OFF));
     batch.Add(Obs("PT-001").Unit("5-west").Firmware("12.1.3").State(v1::OPERATING_STATE_IDLE));
-    batch.Add(Obs("PT-005").Facility("childrens").Unit("5-west").Model("Infusia 700").Firmware("12.1.3").State(
-        v1::OPERATING_STATE_IDLE));
-    batch.Add(Obs("PT-003").Unit("5-west").Model("Infusia 700").Firmware("12.1.4").State(
-        v1::OPERATING_STATE_INFUSING));
+    batch.Add(Obs("PT-005")
+                  .Facility("childrens")
+                  .Unit("5-west")
+                  .Model("Infusia 700")
+                  .Firmware("12.1.3")
+                  .State(v1::OPERATING_STATE_IDLE));
+    batch.Add(Obs("PT-003").Unit("5-west").Model("Infusia 700").Firmware("12.1.4").State(v1::OPERATING_STATE_INFUSING));
     MustApply(batch);
   }
   bool HasIndexEntry(keys::IndexDimension dimension, absl::string_view value, absl::string_view tag) const {
@@ -152,9 +155,8 @@ TEST_F(DeviceStoreListTest, CombinedFiltersMustAllMatch) {
   EXPECT_EQ(ListTags(DeviceFilter{.unit = "5-west", .operating_state = v1::OPERATING_STATE_IDLE}),
             (Tags{"PT-001", "PT-005"}));
   EXPECT_EQ(ListTags(DeviceFilter{.facility = "childrens", .model = "Infusia 500"}), (Tags{"PT-004"}));
-  EXPECT_EQ(ListTags(DeviceFilter{.model = "Infusia 500",
-                                  .firmware_version = "12.1.3",
-                                  .operating_state = v1::OPERATING_STATE_IDLE}),
+  EXPECT_EQ(ListTags(DeviceFilter{
+                .model = "Infusia 500", .firmware_version = "12.1.3", .operating_state = v1::OPERATING_STATE_IDLE}),
             (Tags{"PT-001"}));
   EXPECT_EQ(ListTags(DeviceFilter{.facility = "general",
                                   .unit = "5-west",

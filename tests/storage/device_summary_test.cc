@@ -1,9 +1,10 @@
 // The wire-format summary the finding engine reads at start-up agrees with a full parse of the same record.
+#include "storage/device_summary.h"
+
 #include <string>
 
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
-#include "storage/device_summary.h"
 
 namespace pumptrack::storage {
 namespace {

@@ -39,12 +39,13 @@ TEST(KeysTest, DeviceKeyLayoutAndRoundTrip) {
   EXPECT_EQ(*tag, "PT-00042");
 
   // Serial keys share the layout but live in their own family.
-  EXPECT_EQ(SerialKey("AM5-1234-XYZ"), std::string("\x01" "AM5-1234-XYZ"));
+  EXPECT_EQ(SerialKey("AM5-1234-XYZ"), std::string("\x01"
+                                                   "AM5-1234-XYZ"));
 }
 
 TEST(KeysTest, ParseDeviceKeyRejectsMalformedKeysWithDataLoss) {
-  for (absl::string_view bad : {absl::string_view(""), absl::string_view("\x01", 1),
-                                absl::string_view("\x02PT-1", 5), absl::string_view("PT-1")}) {
+  for (absl::string_view bad : {absl::string_view(""), absl::string_view("\x01", 1), absl::string_view("\x02PT-1", 5),
+                                absl::string_view("PT-1")}) {
     absl::StatusOr<std::string> tag = ParseDeviceKey(bad);
     EXPECT_EQ(tag.status().code(), absl::StatusCode::kDataLoss) << "key of " << bad.size() << " bytes";
     EXPECT_THAT(std::string(tag.status().message()), HasSubstr("malformed device key"));
@@ -53,7 +54,8 @@ TEST(KeysTest, ParseDeviceKeyRejectsMalformedKeysWithDataLoss) {
 
 TEST(KeysTest, DeviceIndexKeyLayoutAndRoundTrip) {
   const std::string prefix = DeviceIndexPrefix(IndexDimension::kUnit, "5-west");
-  EXPECT_EQ(prefix, std::string("\x01\x02\x06" "5-west"));
+  EXPECT_EQ(prefix, std::string("\x01\x02\x06"
+                                "5-west"));
   const std::string key = DeviceIndexKey(IndexDimension::kUnit, "5-west", "PT-00042");
   EXPECT_EQ(key, prefix + "PT-00042");
 
@@ -186,11 +188,11 @@ TEST(KeysTest, ParseHistoryKeyRejectsTruncatedAndGarbageKeysWithDataLoss) {
       "",
       std::string("\x01", 1),
       "garbage",
-      good.substr(0, good.size() - 1),   // truncated sequence
-      good.substr(0, good.size() - 8),   // missing sequence
-      good.substr(0, 10),                // prefix only
-      std::string("\x02") + good.substr(1),  // unknown key version
-      std::string("\x01\x00", 2) + good.substr(10),  // empty asset tag
+      good.substr(0, good.size() - 1),                        // truncated sequence
+      good.substr(0, good.size() - 8),                        // missing sequence
+      good.substr(0, 10),                                     // prefix only
+      std::string("\x02") + good.substr(1),                   // unknown key version
+      std::string("\x01\x00", 2) + good.substr(10),           // empty asset tag
       std::string("\x01\x40PT-00042", 10) + good.substr(10),  // length prefix beyond the key
   };
   // Inverted micros that decode to more than INT64_MAX micros.

@@ -41,9 +41,9 @@ TEST(RocksDbStatusTest, IoErrorNoSpaceMapsToResourceExhausted) {
 }
 
 TEST(RocksDbStatusTest, OtherIoErrorsMapToUnavailable) {
-  EXPECT_EQ(FromRocksDb(rocksdb::Status::IOError("While open a file for appending", "Input/output error"), "open")
-                .code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      FromRocksDb(rocksdb::Status::IOError("While open a file for appending", "Input/output error"), "open").code(),
+      absl::StatusCode::kUnavailable);
   EXPECT_EQ(FromRocksDb(rocksdb::Status::PathNotFound("/var/lib/pumptrack/CURRENT"), "open").code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(FromRocksDb(rocksdb::Status::IOError(), "open").code(), absl::StatusCode::kUnavailable);
@@ -54,8 +54,7 @@ TEST(RocksDbStatusTest, BusyAndOtherTransientConditionsMapToUnavailable) {
   EXPECT_EQ(FromRocksDb(rocksdb::Status::TimedOut(), "write batch").code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(FromRocksDb(rocksdb::Status::TryAgain(), "write batch").code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(FromRocksDb(rocksdb::Status::Incomplete(), "list devices").code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(FromRocksDb(rocksdb::Status::ShutdownInProgress(), "write batch").code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(FromRocksDb(rocksdb::Status::ShutdownInProgress(), "write batch").code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(RocksDbStatusTest, InvalidArgumentMapsToInvalidArgument) {

@@ -103,7 +103,8 @@ TEST_F(SecurityStorageTest, AuditCommitChainsEntriesAndWritesTheChangeAtomically
   EXPECT_EQ(first->before(), "off");
   EXPECT_EQ(first->after(), "on");
 
-  const v1::AuditEntry second = MustCommit({kBob, "agent.enroll", "gw-1", "", "enrolled"}, BaseTime() + absl::Minutes(1));
+  const v1::AuditEntry second =
+      MustCommit({kBob, "agent.enroll", "gw-1", "", "enrolled"}, BaseTime() + absl::Minutes(1));
   EXPECT_EQ(second.index(), 2u);
   EXPECT_EQ(second.previous_hash(), first->hash());
   // A commit with an earlier clock keeps times monotonic along the chain.
@@ -137,7 +138,8 @@ TEST_F(SecurityStorageTest, AuditChainContinuesAfterReopen) {
 TEST_F(SecurityStorageTest, AuditVerifyReportsTheFirstTamperedEntry) {
   std::vector<v1::AuditEntry> entries;
   for (int i = 0; i < 4; ++i) {
-    entries.push_back(MustCommit({kAlice, "token.create", absl::StrCat("tok_", i), "", ""}, BaseTime() + absl::Minutes(i)));
+    entries.push_back(
+        MustCommit({kAlice, "token.create", absl::StrCat("tok_", i), "", ""}, BaseTime() + absl::Minutes(i)));
   }
   // Rewriting an entry's content without fixing its hash.
   v1::AuditEntry forged = entries[1];
@@ -188,7 +190,8 @@ TEST_F(SecurityStorageTest, AuditListFiltersByTimeAndActorAndPages) {
     return out;
   };
   // [start, end): minute 2 (index 3) included, minute 6 (index 7) excluded.
-  absl::StatusOr<AuditPage> range = audit_->List(BaseTime() + absl::Minutes(2), BaseTime() + absl::Minutes(6), "", 0, 100);
+  absl::StatusOr<AuditPage> range =
+      audit_->List(BaseTime() + absl::Minutes(2), BaseTime() + absl::Minutes(6), "", 0, 100);
   ASSERT_TRUE(range.ok()) << range.status();
   EXPECT_THAT(indexes(*range), ElementsAre(3, 4, 5, 6));
   EXPECT_EQ(range->next_after_index, 0u);
@@ -214,7 +217,8 @@ TEST_F(SecurityStorageTest, AuditListFiltersByTimeAndActorAndPages) {
 
 TEST_F(SecurityStorageTest, TokenCreateAuthenticateAndRevoke) {
   const absl::Time now = BaseTime();
-  absl::StatusOr<CreatedToken> created = tokens_->Create("night-shift", v1::ROLE_VIEWER, absl::ZeroDuration(), kAlice, now);
+  absl::StatusOr<CreatedToken> created =
+      tokens_->Create("night-shift", v1::ROLE_VIEWER, absl::ZeroDuration(), kAlice, now);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_TRUE(absl::StartsWith(created->secret, "ptk_")) << created->secret;
   EXPECT_TRUE(absl::StartsWith(created->token.id(), "tok_"));
@@ -276,7 +280,8 @@ TEST_F(SecurityStorageTest, TokenValidationExpiryNamesAndPersistence) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(audit_->size(), 0u);  // refused requests are not stored or audited
 
-  absl::StatusOr<CreatedToken> hourly = tokens_->Create("ops@5west", v1::ROLE_ASSET_MANAGER, absl::Hours(1), kAlice, now);
+  absl::StatusOr<CreatedToken> hourly =
+      tokens_->Create("ops@5west", v1::ROLE_ASSET_MANAGER, absl::Hours(1), kAlice, now);
   ASSERT_TRUE(hourly.ok()) << hourly.status();
   EXPECT_EQ(FromTimestamp(hourly->token.expires_at()), now + absl::Hours(1));
   EXPECT_TRUE(tokens_->Authenticate(hourly->secret, now + absl::Minutes(59)).ok());
@@ -371,8 +376,7 @@ TEST_F(SecurityStorageTest, DeniedAgentCallsAreAuditedAtMostOncePerMinutePerAgen
 
 TEST(SecurityHelpersTest, Sha256RoleNamesAndAgentIds) {
   // FIPS 180-2 test vector.
-  EXPECT_EQ(absl::BytesToHexString(Sha256("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(absl::BytesToHexString(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(ids::RoleName(v1::ROLE_ASSET_MANAGER), "asset_manager");
   EXPECT_EQ(ids::ParseRole("asset_manager").value(), v1::ROLE_ASSET_MANAGER);
   EXPECT_EQ(ids::ParseRole("ADMIN").value(), v1::ROLE_ADMIN);

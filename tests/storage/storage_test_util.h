@@ -41,9 +41,8 @@ using ::pumptrack::testing_support::FromTimestamp;
 using ::pumptrack::testing_support::ScopedTempDir;
 using ::pumptrack::testing_support::ToTimestamp;
 
-using ::pumptrack::testing_support::ObservationBuilder;
 using ::pumptrack::testing_support::Obs;
-
+using ::pumptrack::testing_support::ObservationBuilder;
 
 inline v1::AgentInfo Agent(absl::string_view agent_id) {
   v1::AgentInfo agent;
