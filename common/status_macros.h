@@ -19,15 +19,20 @@
 #define PUMPTRACK_STATUS_CONCAT_INNER(a, b) a##b
 #define PUMPTRACK_STATUS_CONCAT(a, b) PUMPTRACK_STATUS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                                                                                         \
-  do {                                                                                                                \
-    if (::absl::Status pumptrack_status_ = ::pumptrack::status_internal::ToStatus((expr)); !pumptrack_status_.ok()) { \
-      return pumptrack_status_;                                                                                       \
-    }                                                                                                                 \
+// Each expansion names its status variable uniquely (__COUNTER__), so a RETURN_IF_ERROR inside a lambda inside
+// another one's argument does not shadow it.
+#define RETURN_IF_ERROR(expr) \
+  PUMPTRACK_RETURN_IF_ERROR_IMPL(PUMPTRACK_STATUS_CONCAT(pumptrack_status_, __COUNTER__), expr)
+
+#define PUMPTRACK_RETURN_IF_ERROR_IMPL(status, expr)                                            \
+  do {                                                                                          \
+    if (::absl::Status status = ::pumptrack::status_internal::ToStatus((expr)); !status.ok()) { \
+      return status;                                                                            \
+    }                                                                                           \
   } while (false)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  PUMPTRACK_ASSIGN_OR_RETURN_IMPL(PUMPTRACK_STATUS_CONCAT(pumptrack_statusor_, __LINE__), lhs, expr)
+  PUMPTRACK_ASSIGN_OR_RETURN_IMPL(PUMPTRACK_STATUS_CONCAT(pumptrack_statusor_, __COUNTER__), lhs, expr)
 
 #define PUMPTRACK_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \
   auto statusor = (expr);                                    \

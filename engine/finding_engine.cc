@@ -68,9 +68,9 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     if (finding.asset_tag().empty()) engine->open_units_.insert(storage::FindingSubject(finding));
     engine->open_[storage::FindingSubject(finding)].push_back(std::move(finding));
   }
-  for (const auto& [subject, findings] : engine->open_) {
-    if (metrics != nullptr) metrics->AddVulnerableDevices(HighestVulnerable(findings), 1);
-    engine->CountAffected(nullptr, findings);
+  for (const auto& [subject, subject_findings] : engine->open_) {
+    if (metrics != nullptr) metrics->AddVulnerableDevices(HighestVulnerable(subject_findings), 1);
+    engine->CountAffected(nullptr, subject_findings);
   }
   // Metrics are added up once after the scan rather than per device.
   absl::Status scanned = storage::ForEachDeviceSummary(*devices->database(), [&](const storage::DeviceSummary& device) {

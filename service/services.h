@@ -199,22 +199,26 @@ class MaintenanceServiceImpl final : public v1::MaintenanceService::CallbackServ
   grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* context, const v1::ListDueRequest* request,
                                     v1::ListDueResponse* response) override;
 
-  class AdvisoryServiceImpl final : public v1::AdvisoryService::CallbackService {
-   public:
-    explicit AdvisoryServiceImpl(const ServiceContext& context) : context_(context) {}
+ private:
+  const ServiceContext& context_;
+};
 
-    grpc::ServerUnaryReactor* ImportAdvisories(grpc::CallbackServerContext* context,
-                                               const v1::ImportAdvisoriesRequest* request,
-                                               v1::ImportAdvisoriesResponse* response) override;
-    grpc::ServerUnaryReactor* ListAdvisories(grpc::CallbackServerContext* context,
-                                             const v1::ListAdvisoriesRequest* request,
-                                             v1::ListAdvisoriesResponse* response) override;
-    grpc::ServerUnaryReactor* GetAdvisory(grpc::CallbackServerContext* context, const v1::GetAdvisoryRequest* request,
-                                          v1::Advisory* response) override;
+class AdvisoryServiceImpl final : public v1::AdvisoryService::CallbackService {
+ public:
+  explicit AdvisoryServiceImpl(const ServiceContext& context) : context_(context) {}
 
-   private:
-    const ServiceContext& context_;
-  };
+  grpc::ServerUnaryReactor* ImportAdvisories(grpc::CallbackServerContext* context,
+                                             const v1::ImportAdvisoriesRequest* request,
+                                             v1::ImportAdvisoriesResponse* response) override;
+  grpc::ServerUnaryReactor* ListAdvisories(grpc::CallbackServerContext* context,
+                                           const v1::ListAdvisoriesRequest* request,
+                                           v1::ListAdvisoriesResponse* response) override;
+  grpc::ServerUnaryReactor* GetAdvisory(grpc::CallbackServerContext* context, const v1::GetAdvisoryRequest* request,
+                                        v1::Advisory* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
 
 }  // namespace pumptrack::service
 

@@ -120,7 +120,7 @@ TEST_F(SignInTest, EveryRefusalGetsTheSameAnswerAndIsAudited) {
     EXPECT_EQ(status.error_code(), wrong.error_code()) << user;
     EXPECT_EQ(status.error_message(), wrong.error_message()) << user;
   }
-  for (const std::string& reason : {"no such user", "account locked", "in no mapped group", "wrong password"}) {
+  for (const char* reason : {"no such user", "account locked", "in no mapped group", "wrong password"}) {
     EXPECT_TRUE(WaitForAudit([&](const v1::AuditEntry& entry) {
       return entry.action() == "session.denied" && entry.after().find(reason) != std::string::npos;
     })) << reason;

@@ -59,12 +59,6 @@ std::string Person(const std::string& uid, const std::string& cn, const std::str
                       "\ndisplayName: ", cn, "\nuserPassword: ", uid, "-pw\n", extra, "\n");
 }
 
-std::string Group(const std::string& cn, const std::vector<std::string>& uids) {
-  std::string ldif = absl::StrCat("dn: ", GroupDn(cn), "\nobjectClass: groupOfNames\ncn: ", cn, "\n");
-  for (const std::string& uid : uids) absl::StrAppend(&ldif, "member: ", PersonDn(uid), "\n");
-  return ldif + "\n";
-}
-
 }  // namespace
 
 std::string GroupDn(const std::string& cn) { return absl::StrCat("cn=", cn, ",", kGroupBase); }

@@ -107,7 +107,7 @@ TEST_P(AbsentPartTest, ChangesNothingAndAddsNoHistory) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryOptionalPart, AbsentPartTest, ::testing::ValuesIn(AbsentParts()),
-                         [](const ::testing::TestParamInfo<AbsentPart>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<AbsentPart>& part) { return part.param.name; });
 
 // The same parts, observed with other values, do change state (the parameterised test above is not vacuous).
 TEST_F(ObservedPartsTest, PartsObservedWithNewValuesReplaceTheKnownOnes) {
