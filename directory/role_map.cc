@@ -36,12 +36,14 @@ int RoleRank(v1::Role role) {
       return 1;
     case v1::ROLE_TRANSPORT:
       return 2;
-    case v1::ROLE_ASSET_MANAGER:
+    case v1::ROLE_TECHNICIAN:
       return 3;
-    case v1::ROLE_AUDITOR:
+    case v1::ROLE_ASSET_MANAGER:
       return 4;
-    case v1::ROLE_ADMIN:
+    case v1::ROLE_AUDITOR:
       return 5;
+    case v1::ROLE_ADMIN:
+      return 6;
     default:
       return 0;
   }

@@ -19,8 +19,9 @@ namespace pumptrack::directory {
 //   asset_manager  CN=Biomed,OU=Groups,DC=hospital,DC=example
 //
 // DNs compare case-insensitively and ignoring spaces around ',' and '=' (AD and OpenLDAP spell them differently).
-// A person in several mapped groups gets the highest role (viewer < transport < asset_manager < auditor < admin);
-// in none, ROLE_UNSPECIFIED: no access.
+// A person in several mapped groups gets the highest role (viewer < transport < technician < asset_manager < auditor <
+// admin; a person in both a transport and a technician group gets technician, which cannot check pumps out); in none,
+// ROLE_UNSPECIFIED: no access.
 class RoleMap {
  public:
   // INVALID_ARGUMENT naming the line for an unknown role, a missing DN or a group mapped twice.

@@ -89,7 +89,8 @@ TEST(ParseRoleTest, RejectsOthersNamingTheChoices) {
   for (const char* text : {"boss", "", "ROLE_ADMIN", "unspecified", "admins"}) {
     const absl::StatusOr<v1::Role> role = ParseRole(text);
     EXPECT_EQ(role.status().code(), absl::StatusCode::kInvalidArgument) << text;
-    EXPECT_THAT(role.status().message(), HasSubstr("expected viewer, transport, asset_manager, auditor or admin"));
+    EXPECT_THAT(role.status().message(),
+                HasSubstr("expected viewer, transport, asset_manager, auditor, admin or technician"));
   }
 }
 

@@ -359,11 +359,13 @@ INSTANTIATE_TEST_SUITE_P(
     CommandLines, SecurityUsageErrorTest,
     ::testing::Values(
         UsageCase{{"tokens"}, "A subcommand is required"},
-        UsageCase{{"tokens", "create", "--name=x", "--role=boss"},
-                  "--role: 'boss' is not a role; expected viewer, transport, asset_manager, auditor or admin"},
+        UsageCase{
+            {"tokens", "create", "--name=x", "--role=boss"},
+            "--role: 'boss' is not a role; expected viewer, transport, asset_manager, auditor, admin or technician"},
         UsageCase{{"tokens", "create", "--name=x", "--role="}, "--role: 1 required ROLE missing"},
         UsageCase{{"tokens", "create", "--name=x", "--role=ROLE_ADMIN"},
-                  "--role: 'ROLE_ADMIN' is not a role; expected viewer, transport, asset_manager, auditor or admin"},
+                  "--role: 'ROLE_ADMIN' is not a role; expected viewer, transport, asset_manager, auditor, admin or "
+                  "technician"},
         UsageCase{{"tokens", "create", "--name=x"}, "--role is required"},
         UsageCase{{"tokens", "create", "--role=admin"}, "--name is required"},
         UsageCase{{"tokens", "create", "--name=x", "--role=admin", "--ttl=forever"},

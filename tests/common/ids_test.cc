@@ -37,7 +37,7 @@ TEST(IdsTest, RolesRoundTripAndUnspecifiedIsNotARole) {
   EXPECT_FALSE(ParseRole("unspecified").ok());
   EXPECT_FALSE(ParseRole("").ok());
   EXPECT_EQ(ParseRole("root").status().message(),
-            "'root' is not a role; expected viewer, transport, asset_manager, auditor or admin");
+            "'root' is not a role; expected viewer, transport, asset_manager, auditor, admin or technician");
 }
 
 }  // namespace

@@ -56,6 +56,20 @@ TEST(RoleMapTest, HighestMappedRoleWinsAndDnsCompareNormalised) {
   EXPECT_EQ(map->RoleFor({"cn=x,cn=nurses,ou=groups,dc=h,dc=example"}), v1::ROLE_UNSPECIFIED);
 }
 
+// Every role a token can carry can be granted by a group, technician (clinical engineering) included.
+TEST(RoleMapTest, TechnicianIsGrantedAndRanksBelowAssetManager) {
+  absl::StatusOr<RoleMap> map = RoleMap::Parse(
+      "transport     cn=porters,ou=groups,dc=h,dc=example\n"
+      "technician    cn=biomed,ou=groups,dc=h,dc=example\n"
+      "asset_manager cn=assets,ou=groups,dc=h,dc=example\n");
+  ASSERT_TRUE(map.ok()) << map.status();
+  EXPECT_EQ(map->RoleFor({"cn=biomed,ou=groups,dc=h,dc=example"}), v1::ROLE_TECHNICIAN);
+  EXPECT_EQ(map->RoleFor({"cn=porters,ou=groups,dc=h,dc=example", "cn=biomed,ou=groups,dc=h,dc=example"}),
+            v1::ROLE_TECHNICIAN);
+  EXPECT_EQ(map->RoleFor({"cn=biomed,ou=groups,dc=h,dc=example", "cn=assets,ou=groups,dc=h,dc=example"}),
+            v1::ROLE_ASSET_MANAGER);
+}
+
 TEST(RoleMapTest, RefusesBadLinesNamingThem) {
   absl::StatusOr<RoleMap> unknown = RoleMap::Parse("viewer cn=a,dc=x\nsuperuser cn=b,dc=x\n");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
