@@ -51,7 +51,7 @@ struct ConsoleOptions {
 
 // The web console's HTTP(S) server: the embedded pages, the JSON bridge (console/bridge.h), GET /api/v1/session and
 // the Server-Sent Events stream GET /api/v1/events (WatchFindings). Every response carries the security headers
-// (CSP, nosniff, no-referrer, HSTS over TLS); /api responses are never cached. See docs/CONSOLE-SERVER.md.
+// (CSP, nosniff, no-referrer, HSTS over TLS); /api responses are never cached. See docs/CONSOLE.md, "Server".
 class Console {
  public:
   // Binds and starts serving. INVALID_ARGUMENT naming the flag for unusable options (bad listen address, missing or
