@@ -95,6 +95,24 @@ export async function signIn(username, password) {
   return parse(response);
 }
 
+// Ends a directory session on the server (AuthService.SignOut revokes the token) before the page forgets it. A
+// hand-made token is not a session (FAILED_PRECONDITION) and a server without AuthService answers 404: both are fine,
+// the page forgets the token either way. Never goes through parse(): a 401 here must not sign out again.
+export async function signOut(value) {
+  if (!value) return;
+  try {
+    await fetch('/api/v1/pumptrack.v1.AuthService/SignOut', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${value}` },
+      body: '{}',
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+  } catch {
+    // The server is unreachable: the session ends at its TTL; the page still forgets the token.
+  }
+}
+
 // Finding events, live: calls onEvent(FindingEvent JSON) for each `event: finding` of the server-sent event stream
 // (read with fetch, since EventSource cannot send the Authorization header), reconnecting with back-off until
 // `signal` aborts. onState('live' | 'reconnecting') tells the page how the stream is doing.

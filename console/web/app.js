@@ -38,11 +38,15 @@ function home() {
   return can('view') ? '#/overview' : can('audit') ? '#/audit' : '#/signin';
 }
 
-function signOut() {
+// `revoke`: the person pressed Sign out, so a directory session is also ended on the server (not when the server has
+// already refused the token).
+async function signOut(revoke = false) {
+  const old = api.token();
   api.clearToken();
   state.session = null;
   if (state.streamAbort) state.streamAbort.abort();
   state.streamAbort = null;
+  if (revoke) await api.signOut(old);
   location.hash = '#/signin';
   route();
 }
@@ -148,7 +152,7 @@ api.setUnauthenticatedHandler(() => {
   if (state.session) signOut();
 });
 
-document.getElementById('sign-out').addEventListener('click', signOut);
+document.getElementById('sign-out').addEventListener('click', () => signOut(true));
 window.addEventListener('hashchange', () => {
   delete document.body.dataset.ready;
   route();

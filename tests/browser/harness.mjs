@@ -45,8 +45,10 @@ export const ROLES = ['admin', 'asset_manager', 'transport', 'viewer', 'auditor'
 
 // pumptrackd with its console, a fleet of `pumps` simulated pumps (every 10th misbehaves) and a token per role.
 export class Fleet {
-  static async start({ pumps = 60, faults = 0.1 } = {}) {
+  // `daemonFlags`: extra pumptrackd flags (the sign-in test's --ldap_*).
+  static async start({ pumps = 60, faults = 0.1, daemonFlags = [] } = {}) {
     const fleet = new Fleet();
+    fleet.daemonFlags = daemonFlags;
     fleet.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pumptrack-browser-'));
     fleet.dataDir = path.join(fleet.dir, 'data');
     fleet.bufferDir = path.join(fleet.dir, 'agent-buffer');
@@ -72,7 +74,7 @@ export class Fleet {
     this.daemon = spawn(PUMPTRACKD, [
       `--data_dir=${this.dataDir}`, '--insecure', '--grpc_listen=127.0.0.1:0', '--metrics_listen=',
       '--http_listen=127.0.0.1:0', `--ready_file=${ready}`,
-      `--policy=${path.join(SOURCE_DIR, 'examples', 'hospital-policy.textproto')}`,
+      `--policy=${path.join(SOURCE_DIR, 'examples', 'hospital-policy.textproto')}`, ...(this.daemonFlags || []),
     ], { stdio: ['ignore', log, log] });
     let exited = null;
     this.daemon.on('exit', (code, signal) => { exited = { code, signal }; });
@@ -122,6 +124,46 @@ export class Fleet {
     if (this.daemon && this.daemon.exitCode === null) {
       const done = new Promise((resolve) => this.daemon.once('exit', resolve));
       this.daemon.kill('SIGTERM');
+      await done;
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// The ldap tests' real slapd (TLS on a loopback port, the people and groups of tests/ldap/slapd_fixture.h) run by
+// tests/ldap's pumptrack-test-slapd; its standard input is our pipe, so it stops with us even if we die.
+export class Directory {
+  static async start() {
+    const directory = new Directory();
+    directory.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pumptrack-slapd-'));
+    const ready = path.join(directory.dir, 'ready.json');
+    directory.process = spawn(env('PUMPTRACK_TEST_SLAPD'), [`--ready_file=${ready}`, '--watch_stdin'],
+      { stdio: ['pipe', 'inherit', 'inherit'] });
+    let exited = null;
+    directory.process.on('exit', (code, signal) => { exited = { code, signal }; });
+    directory.info = await waitFor(() => {
+      if (exited) throw new Error(`pumptrack-test-slapd exited (${JSON.stringify(exited)})`);
+      try {
+        return JSON.parse(fs.readFileSync(ready, 'utf8'));
+      } catch {
+        return null;
+      }
+    }, 'pumptrack-test-slapd ready file', 60000);
+    return directory;
+  }
+
+  // pumptrackd's flags for this directory.
+  flags() {
+    const i = this.info;
+    return [`--ldap_url=${i.ldaps_url}`, `--ldap_ca=${i.ca}`, `--ldap_bind_dn=${i.bind_dn}`,
+      `--ldap_bind_password_file=${i.bind_password_file}`, `--ldap_user_base=${i.user_base}`,
+      '--ldap_user_filter=(uid={user})', `--ldap_group_base=${i.group_base}`, `--ldap_group_map=${i.group_map}`];
+  }
+
+  async stop() {
+    if (this.process && this.process.exitCode === null) {
+      const done = new Promise((resolve) => this.process.once('exit', resolve));
+      this.process.kill('SIGTERM');
       await done;
     }
     fs.rmSync(this.dir, { recursive: true, force: true });

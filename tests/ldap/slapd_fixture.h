@@ -48,6 +48,9 @@ class Slapd {
   std::string ldaps_url() const;
   std::string ldap_url() const;
   std::string ca_path() const;
+  // slapd's process id while it runs (-1 otherwise): the bench stops (SIGSTOP) or kills it to make the directory slow
+  // or down.
+  pid_t pid() const { return pid_; }
 
   // Applies an LDIF change as the root DN with ldapmodify.
   absl::Status Modify(const std::string& ldif);
