@@ -96,7 +96,8 @@ absl::StatusOr<CreatedToken> TokenStore::Create(absl::string_view name, v1::Role
 
   absl::MutexLock lock(&mu_);
   for (const auto& [unused, existing] : by_hash_) {
-    if (existing.name() == token.name() && IsLive(existing, now)) {
+    // Sessions (directory_user set) are named after the person and never clash with a hand-made token's name.
+    if (existing.directory_user().empty() && existing.name() == token.name() && IsLive(existing, now)) {
       return absl::AlreadyExistsError(absl::StrCat("name: a live token named ", name, " exists"));
     }
   }

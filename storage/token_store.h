@@ -32,7 +32,8 @@ class TokenStore {
   // Loads every token. `audit` must outlive the store.
   static absl::StatusOr<std::unique_ptr<TokenStore>> Open(Database* database, AuditLog* audit);
 
-  // INVALID_ARGUMENT for a bad name, role or ttl; ALREADY_EXISTS when a live token has the name.
+  // INVALID_ARGUMENT for a bad name, role or ttl; ALREADY_EXISTS when a live hand-made token has the name (sessions,
+  // named after their person, are not counted).
   absl::StatusOr<CreatedToken> Create(absl::string_view name, v1::Role role, absl::Duration ttl, const Actor& actor,
                                       absl::Time now);
 

@@ -307,6 +307,33 @@ TEST_F(SecurityStorageTest, TokenValidationExpiryNamesAndPersistence) {
   EXPECT_EQ(listed[1].id(), reused->token.id());
 }
 
+TEST_F(SecurityStorageTest, AHandMadeTokenMayShareANameWithALiveSessionButNotWithALiveToken) {
+  const absl::Time now = BaseTime();
+  absl::StatusOr<CreatedToken> session =
+      tokens_->CreateSession("alice", "Alice Admin", v1::ROLE_ADMIN, absl::Hours(8), now);
+  ASSERT_TRUE(session.ok()) << session.status();
+  ASSERT_TRUE(tokens_->Authenticate(session->secret, now).ok());
+  // alice's live directory session does not hold the name: `tokens create --name=alice` works.
+  absl::StatusOr<CreatedToken> token =
+      tokens_->Create("alice", v1::ROLE_VIEWER, absl::ZeroDuration(), kBob, now + absl::Minutes(1));
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_TRUE(token->token.directory_user().empty());
+  // A second hand-made token of that name still clashes with the first (the session is not what is found).
+  EXPECT_EQ(tokens_->Create("alice", v1::ROLE_VIEWER, absl::ZeroDuration(), kBob, now + absl::Minutes(2))
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  // And another sign-in of alice is not refused because of the hand-made token.
+  ASSERT_TRUE(tokens_->CreateSession("alice", "Alice Admin", v1::ROLE_ADMIN, absl::Hours(8), now + absl::Minutes(3))
+                  .ok());
+  // Every one of them authenticates as itself.
+  absl::StatusOr<v1::Token> as_session = tokens_->Authenticate(session->secret, now + absl::Minutes(4));
+  absl::StatusOr<v1::Token> as_token = tokens_->Authenticate(token->secret, now + absl::Minutes(4));
+  ASSERT_TRUE(as_session.ok() && as_token.ok());
+  EXPECT_EQ(as_session->role(), v1::ROLE_ADMIN);
+  EXPECT_EQ(as_token->role(), v1::ROLE_VIEWER);
+}
+
 TEST_F(SecurityStorageTest, AgentEnrollRevokeAndReenroll) {
   const absl::Time now = BaseTime();
   absl::StatusOr<v1::Agent> enrolled = agents_->Enroll("gw-5west-01", "5 West, rack B", kAlice, now);
