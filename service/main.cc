@@ -189,6 +189,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A peer that closes its socket under a write must give EPIPE, not end the process: libldap writes to the directory
+  // without MSG_NOSIGNAL, and a directory restarting under sign-ins killed pumptrackd with SIGPIPE (bench/run-signin).
+  std::signal(SIGPIPE, SIG_IGN);
 
   pumptrack::service::ServerOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);

@@ -152,6 +152,30 @@ export class Directory {
     return directory;
   }
 
+  readReady() {
+    return JSON.parse(fs.readFileSync(path.join(this.dir, 'ready.json'), 'utf8'));
+  }
+
+  // Hung: slapd stopped with SIGSTOP (connections are accepted, nothing answers). up() or down() resumes it.
+  slow() {
+    process.kill(this.readReady().slapd_pid, 'SIGSTOP');
+    this.stopped = true;
+  }
+
+  // Down: the helper stops slapd (SIGUSR1; a hung one is resumed first, so open connections are closed under their
+  // clients); connections are refused until up().
+  async down() {
+    this.process.kill('SIGUSR1');
+    await waitFor(() => { try { return this.readReady().slapd_pid < 0; } catch { return false; } }, 'slapd stopped');
+    this.stopped = false;
+  }
+
+  // Running again on the same port and data (SIGUSR2 to the helper; after down()).
+  async up() {
+    this.process.kill('SIGUSR2');
+    await waitFor(() => { try { return this.readReady().slapd_pid > 0; } catch { return false; } }, 'slapd started');
+  }
+
   // pumptrackd's flags for this directory.
   flags() {
     const i = this.info;

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { Directory, Fleet, CLI, launchBrowser } from './harness.mjs';
+import { Directory, Fleet, CLI, launchBrowser, waitFor } from './harness.mjs';
 
 describe('signin', () => {
   let directory;
@@ -15,7 +15,9 @@ describe('signin', () => {
 
   before(async () => {
     directory = await Directory.start();
-    fleet = await Fleet.start({ pumps: 5, daemonFlags: directory.flags() });
+    // Short directory timeouts: the last step makes the directory hang and go away.
+    fleet = await Fleet.start({ pumps: 5, daemonFlags: [...directory.flags(), '--ldap_network_timeout=1s',
+      '--ldap_timeout=1s', '--ldap_refresh_interval=1s'] });
     browser = await launchBrowser(fleet.dir);
   });
 
@@ -138,4 +140,46 @@ describe('signin', () => {
       await page.close();
     }
   });
+
+  // Last: it stops the directory (hung with sign-ins in flight, then gone, then back on the same port).
+  it('says the directory is unavailable while it is down, keeps serving tokens, and signs in again once it is back',
+    async () => {
+      const page = await signInPage();
+      // Other people keep signing in (4 at a time, through the same API) while the directory hangs and goes away.
+      await page.evaluate(() => {
+        window.others = { stop: false, answers: [] };
+        const one = async () => {
+          while (!window.others.stop) {
+            const response = await fetch('/api/v1/pumptrack.v1.AuthService/SignIn', { method: 'POST',
+              headers: { 'Content-Type': 'application/json' }, body: '{"username":"carol","password":"carol-pw"}' });
+            window.others.answers.push(response.status);
+          }
+        };
+        window.others.done = Promise.all([one(), one(), one(), one()]);
+      });
+      await waitFor(() => page.evaluate(() => window.others.answers.length >= 8), 'sign-ins by others');
+      directory.slow();
+      await submit(page, 'bob', 'bob-pw');
+      await directory.down();
+      await waitFor(() => page.evaluate(() => window.others.answers.filter((s) => s === 503).length >= 8),
+        'sign-ins by others answered 503 while the directory is down');
+      await page.evaluate(async () => { window.others.stop = true; await window.others.done; });
+      await page.waitForSelector('#password-form .notice.error', { timeout: 30000 });
+      assert.match(await page.$eval('#password-form .notice.error', (el) => el.innerText), /unavailable/i);
+      // Once more with the directory plainly down (connections refused).
+      await submit(page, 'bob', 'bob-pw');
+      await page.waitForSelector('#password-form .notice.error');
+      assert.match(await page.$eval('#password-form .notice.error', (el) => el.innerText), /unavailable/i);
+      assert.equal(fleet.daemon.exitCode, null, `pumptrackd exited:\n${fleet.log()}`);
+      assert.equal(fleet.daemon.signalCode, null, `pumptrackd was killed:\n${fleet.log()}`);
+      const withToken = cliWith(fleet.tokens.viewer, 'devices', 'list');
+      assert.equal(withToken.status, 0, withToken.stderr);
+      assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+
+      await directory.up();
+      await submit(page, 'bob', 'bob-pw');
+      await page.waitForSelector('body[data-ready="overview"]');
+      assert.match(await page.$eval('#who-name', (el) => el.innerText), /^bob \(asset_manager\)$/);
+      await page.close();
+    });
 });

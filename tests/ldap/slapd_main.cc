@@ -2,7 +2,9 @@
 // sign-in bench, which are not C++. It starts a real slapd with TLS on loopback ports in a temporary directory, loaded
 // with the fixture's people and groups, writes what pumptrackd's --ldap_* flags need as JSON to --ready_file, and
 // stops slapd (and removes its files) on SIGTERM / SIGINT or, with --watch_stdin, when its standard input closes
-// (a parent that dies without stopping it).
+// (a parent that dies without stopping it). SIGUSR1 stops slapd (the directory is down: connections refused) and
+// SIGUSR2 starts it again on the same ports and data, rewriting the ready file with the new "slapd_pid" (the sign-in
+// bench's "down" phases).
 //
 //   pumptrack-test-slapd --ready_file=PATH [--watch_stdin]
 //   → {"ldaps_url": ..., "ca": ..., "bind_dn": ..., "bind_password_file": ..., "user_base": ..., "group_base": ...,
@@ -68,7 +70,12 @@ int main(int argc, char** argv) {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGUSR1);
+    sigaddset(&stop_signals, SIGUSR2);
     sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    // slapd is spawned with our mask: it must not start with its signals blocked.
+    sigset_t none;
+    sigemptyset(&none);
     if (slapd.pid() <= 0 || kill(slapd.pid(), 0) != 0) {
       std::fprintf(stderr, "pumptrack-test-slapd: slapd did not start\n");
       return 1;
@@ -79,12 +86,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "pumptrack-test-slapd: cannot write under %s\n", temp.path().c_str());
       return 1;
     }
-    const std::string json = absl::StrCat(
+    const auto ready_json = [&] { return absl::StrCat(
         "{\"ldaps_url\": ", Quoted(slapd.ldaps_url()), ", \"ca\": ", Quoted(slapd.ca_path()),
         ", \"bind_dn\": ", Quoted(lt::kServiceDn), ", \"bind_password_file\": ", Quoted(password),
         ", \"user_base\": ", Quoted(lt::kPeopleBase), ", \"group_base\": ", Quoted(lt::kGroupBase),
-        ", \"group_map\": ", Quoted(map), ", \"slapd_pid\": ", slapd.pid(), "}\n");
-    if (!WriteFile(ready_file, json, 0644)) {
+        ", \"group_map\": ", Quoted(map), ", \"slapd_pid\": ", slapd.pid(), "}\n"); };
+    if (!WriteFile(ready_file, ready_json(), 0644)) {
       std::fprintf(stderr, "pumptrack-test-slapd: cannot write %s\n", ready_file.c_str());
       return 1;
     }
@@ -93,12 +100,24 @@ int main(int argc, char** argv) {
       const timespec tick{0, 100 * 1000 * 1000};
       const int signal = sigtimedwait(&stop_signals, nullptr, &tick);
       if (signal == SIGTERM || signal == SIGINT) break;
+      if (signal == SIGUSR1 || signal == SIGUSR2) {
+        if (slapd.pid() > 0) kill(slapd.pid(), SIGCONT);  // a stopped (SIGSTOP) slapd cannot take SIGTERM
+        slapd.Stop();
+        if (signal == SIGUSR2) {
+          sigprocmask(SIG_SETMASK, &none, nullptr);
+          slapd.Start();
+          sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+        }
+        if (!WriteFile(ready_file, ready_json(), 0644)) return 1;
+        continue;
+      }
       pollfd in{STDIN_FILENO, POLLIN, 0};
       if (watch_stdin && poll(&in, 1, 0) == 1) {
         char byte;
         if (read(STDIN_FILENO, &byte, 1) <= 0) break;
       }
     }
+    if (slapd.pid() > 0) kill(slapd.pid(), SIGCONT);  // left stopped by a bench that died: let it take SIGTERM
   }
   std::filesystem::remove(ready_file);
   return 0;
