@@ -42,7 +42,8 @@ ABSL_FLAG(int, sign_ins, 50, "Sign-ins per batch.");
 ABSL_FLAG(int, devices, 1000, "Seeded pumps, asset tags LD-00001...");
 ABSL_FLAG(int, rounds, 6, "Directory-state rounds (healthy / slow / down, the order rotating).");
 ABSL_FLAG(int, calls, 500, "Token-authenticated calls per batch (at least; see --batch_seconds).");
-ABSL_FLAG(double, batch_seconds, 3, "Each batch lasts at least this long, so it spans directory timeouts (1 s in "
+ABSL_FLAG(double, batch_seconds, 3,
+          "Each batch lasts at least this long, so it spans directory timeouts (1 s in "
           "bench/run-signin) and session refreshes (2 s).");
 ABSL_FLAG(int, background_signins, 2, "Threads signing in while the token calls are measured.");
 
@@ -182,8 +183,7 @@ int main(int argc, char** argv) {
   std::vector<std::thread> background;
   for (int t = 0; t < absl::GetFlag(FLAGS_background_signins); ++t) {
     background.emplace_back([&, t] {
-      Bench own(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_grpc), grpc::InsecureChannelCredentials(),
-                                          arguments));
+      Bench own(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_grpc), grpc::InsecureChannelCredentials(), arguments));
       while (!stop.load()) {
         auto [code, ms] = own.SignIn(t % 2 == 0 ? user_a : user_b);
         background_done.fetch_add(1);
@@ -247,16 +247,18 @@ int main(int argc, char** argv) {
   failures += measured.sign_out_failures;
   stop = true;
   for (std::thread& thread : background) thread.join();
-  std::printf("GetDevice with a hand-made token, one call at a time, %d rounds x >= %d calls and >= %.0f s per state"
-              " (order rotating), %d threads signing in meanwhile:\n",
-              absl::GetFlag(FLAGS_rounds), absl::GetFlag(FLAGS_calls), absl::GetFlag(FLAGS_batch_seconds),
-              absl::GetFlag(FLAGS_background_signins));
+  std::printf(
+      "GetDevice with a hand-made token, one call at a time, %d rounds x >= %d calls and >= %.0f s per state"
+      " (order rotating), %d threads signing in meanwhile:\n",
+      absl::GetFlag(FLAGS_rounds), absl::GetFlag(FLAGS_calls), absl::GetFlag(FLAGS_batch_seconds),
+      absl::GetFlag(FLAGS_background_signins));
   for (int s = 0; s < 3; ++s) {
-    std::printf("  directory %-15s %6zu calls  p50 %6.3f ms  p99 %6.3f ms  p99.9 %6.3f ms  (background sign-ins: %d, "
-                "%d ok)\n",
-                Name(static_cast<DirectoryState>(s)), by_state[s].size(), Percentile(by_state[s], 0.50),
-                Percentile(by_state[s], 0.99), Percentile(by_state[s], 0.999), background_by_state[s],
-                background_ok_by_state[s]);
+    std::printf(
+        "  directory %-15s %6zu calls  p50 %6.3f ms  p99 %6.3f ms  p99.9 %6.3f ms  (background sign-ins: %d, "
+        "%d ok)\n",
+        Name(static_cast<DirectoryState>(s)), by_state[s].size(), Percentile(by_state[s], 0.50),
+        Percentile(by_state[s], 0.99), Percentile(by_state[s], 0.999), background_by_state[s],
+        background_ok_by_state[s]);
   }
   std::printf("failed calls: %d\n", failures);
   return failures == 0 ? 0 : 1;

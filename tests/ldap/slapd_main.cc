@@ -86,11 +86,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "pumptrack-test-slapd: cannot write under %s\n", temp.path().c_str());
       return 1;
     }
-    const auto ready_json = [&] { return absl::StrCat(
-        "{\"ldaps_url\": ", Quoted(slapd.ldaps_url()), ", \"ca\": ", Quoted(slapd.ca_path()),
-        ", \"bind_dn\": ", Quoted(lt::kServiceDn), ", \"bind_password_file\": ", Quoted(password),
-        ", \"user_base\": ", Quoted(lt::kPeopleBase), ", \"group_base\": ", Quoted(lt::kGroupBase),
-        ", \"group_map\": ", Quoted(map), ", \"slapd_pid\": ", slapd.pid(), "}\n"); };
+    const auto ready_json = [&] {
+      return absl::StrCat("{\"ldaps_url\": ", Quoted(slapd.ldaps_url()), ", \"ca\": ", Quoted(slapd.ca_path()),
+                          ", \"bind_dn\": ", Quoted(lt::kServiceDn), ", \"bind_password_file\": ", Quoted(password),
+                          ", \"user_base\": ", Quoted(lt::kPeopleBase), ", \"group_base\": ", Quoted(lt::kGroupBase),
+                          ", \"group_map\": ", Quoted(map), ", \"slapd_pid\": ", slapd.pid(), "}\n");
+    };
     if (!WriteFile(ready_file, ready_json(), 0644)) {
       std::fprintf(stderr, "pumptrack-test-slapd: cannot write %s\n", ready_file.c_str());
       return 1;

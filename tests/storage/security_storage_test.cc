@@ -319,13 +319,12 @@ TEST_F(SecurityStorageTest, AHandMadeTokenMayShareANameWithALiveSessionButNotWit
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_TRUE(token->token.directory_user().empty());
   // A second hand-made token of that name still clashes with the first (the session is not what is found).
-  EXPECT_EQ(tokens_->Create("alice", v1::ROLE_VIEWER, absl::ZeroDuration(), kBob, now + absl::Minutes(2))
-                .status()
-                .code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      tokens_->Create("alice", v1::ROLE_VIEWER, absl::ZeroDuration(), kBob, now + absl::Minutes(2)).status().code(),
+      absl::StatusCode::kAlreadyExists);
   // And another sign-in of alice is not refused because of the hand-made token.
-  ASSERT_TRUE(tokens_->CreateSession("alice", "Alice Admin", v1::ROLE_ADMIN, absl::Hours(8), now + absl::Minutes(3))
-                  .ok());
+  ASSERT_TRUE(
+      tokens_->CreateSession("alice", "Alice Admin", v1::ROLE_ADMIN, absl::Hours(8), now + absl::Minutes(3)).ok());
   // Every one of them authenticates as itself.
   absl::StatusOr<v1::Token> as_session = tokens_->Authenticate(session->secret, now + absl::Minutes(4));
   absl::StatusOr<v1::Token> as_token = tokens_->Authenticate(token->secret, now + absl::Minutes(4));
