@@ -27,6 +27,7 @@
 #include "cli/connection.h"
 #include "cli/custody_app.h"
 #include "cli/errors.h"
+#include "cli/export_commands.h"
 #include "cli/finding_app.h"
 #include "cli/finding_commands.h"
 #include "cli/flags.h"
@@ -440,6 +441,25 @@ void AddAuditExport(CLI::App& audit, CommandLine& line, AuditArgs& args, absl::T
   });
 }
 
+// --- export --------------------------------------------------------------------------------------------------------
+
+void AddExportFhir(CLI::App& app, CommandLine& line, FhirCommandOptions& options) {
+  CLI::App* exported = app.add_subcommand("export", "Export the fleet for other systems");
+  exported->require_subcommand(1);
+  CLI::App* fhir = exported->add_subcommand(
+      "fhir", "Every pump as a FHIR R4 Bundle of Device resources, with its open critical findings (no patient data)");
+  fhir->add_option("--out", options.out_file, "Write the bundle to FILE instead of standard output")
+      ->type_name("FILE");
+  fhir->add_option("--system", options.asset_tag_system, "Identifier system of the asset tags")
+      ->type_name("URI")
+      ->default_str("urn:pumptrack:asset-tag");
+  fhir->callback([&line, &options] {
+    line.command = [options](const Session& session) {
+      return Done(ExportFhir(session.inventory, session.findings, options));
+    };
+  });
+}
+
 // Arguments bound to CLI11 options; they must outlive parsing.
 struct Bindings {
   std::string login_user;
@@ -456,6 +476,7 @@ struct Bindings {
   CustodyBindings custody;
   MaintenanceBindings maintenance;
   AdvisoryArgs advisories;
+  FhirCommandOptions fhir;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -509,6 +530,8 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   AddBackupList(*backup, line, bindings.backup);
   AddBackupVerify(*backup, line, bindings.backup);
   AddAdvisoryCommands(app, line, bindings.advisories);
+
+  AddExportFhir(app, line, bindings.fhir);
 
   CLI::App* login = app.add_subcommand(
       "login", "Sign in with your directory (hospital) account; later commands use the session by default");
