@@ -40,8 +40,7 @@ absl::Status ExportFhir(const CommandContext& inventory, const FindingContext& f
   ListFindingsOptions critical;
   critical.filter.set_severity(v1::SEVERITY_CRITICAL);
   critical.filter.set_state(v1::FINDING_STATE_OPEN);
-  ASSIGN_OR_RETURN(std::vector<v1::Finding> open_critical,
-                   FetchFindings(findings.stub, findings.connection, critical));
+  ASSIGN_OR_RETURN(std::vector<v1::Finding> open_critical, FetchFindings(findings.stub, findings.connection, critical));
   std::map<std::string, std::vector<v1::Finding>> by_tag;
   for (v1::Finding& finding : open_critical) by_tag[finding.asset_tag()].push_back(std::move(finding));
   FhirExportOptions export_options{.asset_tag_system = options.asset_tag_system, .now = inventory.now};
@@ -53,8 +52,8 @@ absl::Status ExportFhir(const CommandContext& inventory, const FindingContext& f
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(WriteFileWhole(options.out_file, bundle));
-  inventory.out << "Wrote " << devices.size() << " devices (" << open_critical.size()
-                << " open critical findings) to " << options.out_file << " as a FHIR R4 Bundle.\n";
+  inventory.out << "Wrote " << devices.size() << " devices (" << open_critical.size() << " open critical findings) to "
+                << options.out_file << " as a FHIR R4 Bundle.\n";
   return absl::OkStatus();
 }
 

@@ -50,8 +50,7 @@ Value Identifier(absl::string_view system, absl::string_view id) {
 }
 
 // Device.version: {type: MDC code, component?, value}.
-Value Version(absl::string_view code, absl::string_view display, absl::string_view value,
-              absl::string_view component) {
+Value Version(absl::string_view code, absl::string_view display, absl::string_view value, absl::string_view component) {
   Struct coding;
   SetText(coding, "system", kMdcSystem);
   SetText(coding, "code", code);
