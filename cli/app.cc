@@ -548,7 +548,7 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   });
 }
 
-// The commands that print a list, and so accept --output=csv (docs/CLI.md lists their columns).
+// The commands that print a list, and so accept --output=csv (docs/EXPORTS.md lists their columns).
 constexpr std::array<absl::string_view, 15> kCsvCommands = {
     "devices list",    "devices history",     "findings list", "risk",       "custody history",     "custody list",
     "find-available",  "tokens list",         "agents list",   "audit list", "maintenance history", "maintenance due",
@@ -571,7 +571,7 @@ void CheckOutputFormat(const CLI::App& app, OutputFormat format) {
   const std::string command = ChosenCommand(app);
   if (absl::c_linear_search(kCsvCommands, command)) return;
   throw CLI::ValidationError("--output", absl::StrCat("csv is for list commands only; '", command,
-                                                      "' prints no list (docs/CLI.md lists the ones that do)"));
+                                                      "' prints no list (docs/EXPORTS.md lists the ones that do)"));
 }
 
 // Surrounding whitespace (e.g. from `export PUMPTRACK_TOKEN=$(cat file)`) is dropped; anything else unusable in a

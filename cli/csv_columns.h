@@ -1,7 +1,7 @@
-// The columns of every list command's --output=csv, in their documented order (docs/CLI.md, "CSV columns"). Headers are
-// snake_case names; times are RFC 3339 UTC ("2026-11-29T10:02:11Z") or empty when unset; enum values are the words
-// the tables use; numbers are plain decimals; lists are joined with "; ". New columns are only ever appended, so
-// scripts that read columns by position keep working.
+// The columns of every list command's --output=csv, in their documented order (docs/EXPORTS.md, "Columns"; a test
+// checks the two agree). Headers are snake_case names; times are RFC 3339 UTC ("2026-11-29T10:02:11Z") or empty when
+// unset; enum values are the words the tables use; numbers are plain decimals; lists are joined with "; ". New columns
+// are only ever appended, so scripts that read columns by position keep working.
 #pragma once
 
 #include <vector>

@@ -19,7 +19,7 @@ namespace pumptrack::cli {
 enum class OutputFormat {
   kTable,  // aligned columns and key: value blocks, for people
   kJson,   // protobuf JSON (camelCase names, default values included); lists are JSON arrays
-  kCsv,    // list commands only: RFC 4180 CSV with a header row (cli/csv.h; columns in docs/CLI.md)
+  kCsv,    // list commands only: RFC 4180 CSV with a header row (cli/csv.h; columns in docs/EXPORTS.md)
 };
 
 // --- Times -----------------------------------------------------------------------------------------------------------

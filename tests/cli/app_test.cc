@@ -264,10 +264,10 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"--output", "yaml", "locate", "PT-1"},
                   "--output: 'yaml' is not an output format; expected table, json or csv"},
         UsageCase{{"devices", "get", "PT-1", "--output=csv"},
-                  "--output: csv is for list commands only; 'devices get' prints no list (docs/CLI.md lists the "
+                  "--output: csv is for list commands only; 'devices get' prints no list (docs/EXPORTS.md lists the "
                   "ones that do)"},
         UsageCase{{"--output", "CSV", "audit", "export"},
-                  "--output: csv is for list commands only; 'audit export' prints no list (docs/CLI.md lists the "
+                  "--output: csv is for list commands only; 'audit export' prints no list (docs/EXPORTS.md lists the "
                   "ones that do)"},
         UsageCase{{"--timeout", "0", "locate", "PT-1"}, "--timeout: duration '0' must be finite and above zero"},
         UsageCase{{"--ca", "/nonexistent/ca.pem", "locate", "PT-1"},

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/csv_columns.h"
 #include "cli/errors.h"
 #include "cli/fhir.h"
 #include "cli/format.h"
@@ -147,6 +150,39 @@ TEST(FhirTest, IdsKeepOnlyWhatFhirAllows) {
 TEST(FhirTest, AnEmptyFleetIsABundleWithoutEntries) {
   const google::protobuf::Struct bundle = Parse(*FhirDeviceBundle({}, {}, {.now = TestNow()}));
   EXPECT_EQ(Field(bundle, "entry").kind_case(), google::protobuf::Value::KIND_NOT_SET);
+}
+
+// docs/EXPORTS.md's table lists every command's columns in the order the CLI prints them.
+template <typename Item>
+std::string DocumentedRow(absl::string_view command, const std::vector<CsvColumn<Item>>& columns, bool skip_first) {
+  std::vector<std::string> names;
+  for (std::size_t i = skip_first ? 1 : 0; i < columns.size(); ++i)
+    names.push_back(absl::StrCat("`", columns[i].header, "`"));
+  return absl::StrCat("| `", command, "` | ", skip_first ? "unit / facility / asset_tag (after --by), " : "",
+                      absl::StrJoin(names, ", "), " |");
+}
+
+TEST(CsvColumnsTest, TheDocumentedColumnsAreThePrintedOnes) {
+  std::ifstream file(PUMPTRACK_SOURCE_DIR "/docs/EXPORTS.md");
+  ASSERT_TRUE(file.good());
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string doc = text.str();
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("devices list", DeviceCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("devices history", HistoryCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("findings list", FindingCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("risk", RiskCsvColumns(v1::GetRiskRequest::GROUP_BY_UNIT), true)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("custody history", CustodyEventCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("custody list", CheckoutCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("find-available", AvailablePumpCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("maintenance history", MaintenanceRecordCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("maintenance due", DuePumpCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("advisories list", AdvisoryCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("advisories unmapped", UnmappedProductCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("tokens list", TokenCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("agents list", AgentCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("audit list", AuditCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("backup list", BackupCsvColumns(), false)));
 }
 
 class ExportFhirCommandTest : public ::testing::Test {
