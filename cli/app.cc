@@ -448,8 +448,7 @@ void AddExportFhir(CLI::App& app, CommandLine& line, FhirCommandOptions& options
   exported->require_subcommand(1);
   CLI::App* fhir = exported->add_subcommand(
       "fhir", "Every pump as a FHIR R4 Bundle of Device resources, with its open critical findings (no patient data)");
-  fhir->add_option("--out", options.out_file, "Write the bundle to FILE instead of standard output")
-      ->type_name("FILE");
+  fhir->add_option("--out", options.out_file, "Write the bundle to FILE instead of standard output")->type_name("FILE");
   fhir->add_option("--system", options.asset_tag_system, "Identifier system of the asset tags")
       ->type_name("URI")
       ->default_str("urn:pumptrack:asset-tag");
