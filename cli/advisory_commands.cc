@@ -23,6 +23,7 @@
 #include "advisories/csaf_parser.h"
 #include "advisories/matcher.h"
 #include "advisories/sha512_sidecar.h"
+#include "cli/csv_columns.h"
 #include "cli/errors.h"
 #include "cli/format.h"
 #include "cli/json.h"
@@ -177,15 +178,18 @@ absl::Status ImportAdvisories(const AdvisoryContext& context, const std::vector<
 
 absl::Status ListAdvisories(const AdvisoryContext& context) {
   ASSIGN_OR_RETURN(std::vector<v1::AdvisorySummary> summaries, FetchSummaries(context));
-  return PrintList(context, summaries, "no advisories imported", [&](const std::vector<v1::AdvisorySummary>& items) {
-    TextTable table({"ID", "REV", "RELEASED", "TITLE", "CVES", "MAX CVSS", "AFFECTED", "NEEDS REVIEW"});
-    for (const v1::AdvisorySummary& s : items) {
-      table.AddRow({s.tracking_id(), s.version(), ReleaseDate(s.current_release_date()), s.title(),
-                    s.cves().empty() ? "-" : absl::StrJoin(s.cves(), ","), FormatScore(s.max_base_score()),
-                    absl::StrCat(s.affected_devices()), absl::StrCat(s.needs_review_products())});
-    }
-    table.Print(context.out);
-  });
+  return PrintList(
+      context, summaries, "no advisories imported",
+      [&](const std::vector<v1::AdvisorySummary>& items) {
+        TextTable table({"ID", "REV", "RELEASED", "TITLE", "CVES", "MAX CVSS", "AFFECTED", "NEEDS REVIEW"});
+        for (const v1::AdvisorySummary& s : items) {
+          table.AddRow({s.tracking_id(), s.version(), ReleaseDate(s.current_release_date()), s.title(),
+                        s.cves().empty() ? "-" : absl::StrJoin(s.cves(), ","), FormatScore(s.max_base_score()),
+                        absl::StrCat(s.affected_devices()), absl::StrCat(s.needs_review_products())});
+        }
+        table.Print(context.out);
+      },
+      std::span(AdvisoryCsvColumns()));
 }
 
 absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& tracking_id) {
@@ -331,15 +335,17 @@ absl::Status ListUnmapped(const AdvisoryServices& services) {
     }
   }
   const AdvisoryContext& context = services.advisories;
-  return PrintList(context, unmapped, "every imported product is mapped",
-                   [&](const std::vector<v1::UnmappedAdvisoryProduct>& items) {
-                     TextTable table({"ADVISORY", "VENDOR", "PRODUCT", "LOOKS LIKE"});
-                     for (const v1::UnmappedAdvisoryProduct& u : items) {
-                       table.AddRow({u.tracking_id(), OrDash(u.vendor()), OrDash(u.product()),
-                                     u.similar_models().empty() ? "-" : absl::StrJoin(u.similar_models(), ", ")});
-                     }
-                     table.Print(context.out);
-                   });
+  return PrintList(
+      context, unmapped, "every imported product is mapped",
+      [&](const std::vector<v1::UnmappedAdvisoryProduct>& items) {
+        TextTable table({"ADVISORY", "VENDOR", "PRODUCT", "LOOKS LIKE"});
+        for (const v1::UnmappedAdvisoryProduct& u : items) {
+          table.AddRow({u.tracking_id(), OrDash(u.vendor()), OrDash(u.product()),
+                        u.similar_models().empty() ? "-" : absl::StrJoin(u.similar_models(), ", ")});
+        }
+        table.Print(context.out);
+      },
+      std::span(UnmappedProductCsvColumns()));
 }
 
 }  // namespace pumptrack::cli

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -13,9 +14,11 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "cli/advisory_commands.h"
 #include "cli/backup_commands.h"
@@ -24,6 +27,7 @@
 #include "cli/connection.h"
 #include "cli/custody_app.h"
 #include "cli/errors.h"
+#include "cli/export_commands.h"
 #include "cli/finding_app.h"
 #include "cli/finding_commands.h"
 #include "cli/flags.h"
@@ -170,8 +174,8 @@ void AddGlobalOptions(CLI::App& app, CommandLine& line) {
          },
          "Bearer token secret sent with every call (default: $PUMPTRACK_TOKEN)")
       ->type_name("SECRET");
-  AddParsedOption(app, "--output", "table|json", "Output format: table or json", ParseOutputFormat,
-                  [&line](OutputFormat format) { line.format = format; })
+  AddParsedOption(app, "--output", "table|json|csv", "Output format: table, json, or csv (list commands)",
+                  ParseOutputFormat, [&line](OutputFormat format) { line.format = format; })
       ->default_str("table");
   AddParsedOption(app, "--timeout", "DURATION", "Deadline for each call, e.g. 10s or 500ms", ParsePositiveDuration,
                   [&line](absl::Duration timeout) { line.connection.timeout = timeout; })
@@ -437,6 +441,24 @@ void AddAuditExport(CLI::App& audit, CommandLine& line, AuditArgs& args, absl::T
   });
 }
 
+// --- export --------------------------------------------------------------------------------------------------------
+
+void AddExportFhir(CLI::App& app, CommandLine& line, FhirCommandOptions& options) {
+  CLI::App* exported = app.add_subcommand("export", "Export the fleet for other systems");
+  exported->require_subcommand(1);
+  CLI::App* fhir = exported->add_subcommand(
+      "fhir", "Every pump as a FHIR R4 Bundle of Device resources, with its open critical findings (no patient data)");
+  fhir->add_option("--out", options.out_file, "Write the bundle to FILE instead of standard output")->type_name("FILE");
+  fhir->add_option("--system", options.asset_tag_system, "Identifier system of the asset tags")
+      ->type_name("URI")
+      ->default_str("urn:pumptrack:asset-tag");
+  fhir->callback([&line, &options] {
+    line.command = [options](const Session& session) {
+      return Done(ExportFhir(session.inventory, session.findings, options));
+    };
+  });
+}
+
 // Arguments bound to CLI11 options; they must outlive parsing.
 struct Bindings {
   std::string login_user;
@@ -453,6 +475,7 @@ struct Bindings {
   CustodyBindings custody;
   MaintenanceBindings maintenance;
   AdvisoryArgs advisories;
+  FhirCommandOptions fhir;
 };
 
 void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLine& line, Bindings& bindings) {
@@ -507,6 +530,8 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
   AddBackupVerify(*backup, line, bindings.backup);
   AddAdvisoryCommands(app, line, bindings.advisories);
 
+  AddExportFhir(app, line, bindings.fhir);
+
   CLI::App* login = app.add_subcommand(
       "login", "Sign in with your directory (hospital) account; later commands use the session by default");
   login->add_option("USER", bindings.login_user, "Your directory user name")->required();
@@ -520,6 +545,32 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
       return Done(Logout(session.auth, environment.session_file));
     };
   });
+}
+
+// The commands that print a list, and so accept --output=csv (docs/EXPORTS.md lists their columns).
+constexpr std::array<absl::string_view, 15> kCsvCommands = {
+    "devices list",    "devices history",     "findings list", "risk",       "custody history",     "custody list",
+    "find-available",  "tokens list",         "agents list",   "audit list", "maintenance history", "maintenance due",
+    "advisories list", "advisories unmapped", "backup list",
+};
+
+// The chosen command's words, e.g. "devices list".
+std::string ChosenCommand(const CLI::App& app) {
+  std::vector<std::string> words;
+  for (const CLI::App* command = &app; !command->get_subcommands().empty();) {
+    command = command->get_subcommands().front();
+    words.push_back(command->get_name());
+  }
+  return absl::StrJoin(words, " ");
+}
+
+// --output=csv on a command that prints no list is a usage error.
+void CheckOutputFormat(const CLI::App& app, OutputFormat format) {
+  if (format != OutputFormat::kCsv) return;
+  const std::string command = ChosenCommand(app);
+  if (absl::c_linear_search(kCsvCommands, command)) return;
+  throw CLI::ValidationError("--output", absl::StrCat("csv is for list commands only; '", command,
+                                                      "' prints no list (docs/EXPORTS.md lists the ones that do)"));
 }
 
 // Surrounding whitespace (e.g. from `export PUMPTRACK_TOKEN=$(cat file)`) is dropped; anything else unusable in a
@@ -643,6 +694,7 @@ int Run(int argc, const char* const* argv, const Environment& environment, std::
   try {
     app.parse(argc, argv);
     CheckToken(line);
+    CheckOutputFormat(app, line.format);
   } catch (const CLI::ParseError& error) {
     // --help ends parsing with a "successful" error.
     if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(error, out, err);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/csv_columns.h"
 #include "cli/errors.h"
 #include "cli/format.h"
 #include "cli/json.h"
@@ -38,6 +39,10 @@ absl::Status ListBackups(const BackupContext& context, const std::string& dir) {
   if (!status.ok()) return FromRpcStatus(status, absl::StrCat("backups in ", dir), context.connection);
   const std::vector<v1::Backup> backups(listed.backups().begin(), listed.backups().end());
   if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(backups, context.out);
+  if (context.format == OutputFormat::kCsv) {
+    PrintCsv(std::span(BackupCsvColumns()), std::span<const v1::Backup>(backups), context.out);
+    return absl::OkStatus();
+  }
   TextTable table({"ID", "CREATED", "FILES", "BYTES", "FORMAT"});
   for (const v1::Backup& backup : backups) {
     table.AddRow({absl::StrCat(backup.backup_id()), FormatTimeAndAge(backup.created_at(), context.now),

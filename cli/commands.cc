@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "cli/csv_columns.h"
 #include "cli/errors.h"
 #include "cli/json.h"
 #include "cli/paging.h"
@@ -48,8 +49,9 @@ absl::StatusOr<std::vector<v1::HistoryEntry>> FetchHistory(v1::InventoryService:
 
 absl::Status ListDevices(const CommandContext& context, const ListDevicesOptions& options) {
   ASSIGN_OR_RETURN(std::vector<v1::Device> devices, FetchDevices(context.stub, context.connection, options));
-  return PrintList(context, devices, "No devices found.",
-                   [&](const auto& items) { PrintDeviceTable(items, context.now, context.out); });
+  return PrintList(
+      context, devices, "No devices found.",
+      [&](const auto& items) { PrintDeviceTable(items, context.now, context.out); }, std::span(DeviceCsvColumns()));
 }
 
 absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& device) {
@@ -69,8 +71,9 @@ absl::Status GetDevice(const CommandContext& context, const v1::DeviceKey& devic
 
 absl::Status ShowHistory(const CommandContext& context, const HistoryOptions& options) {
   ASSIGN_OR_RETURN(std::vector<v1::HistoryEntry> entries, FetchHistory(context.stub, context.connection, options));
-  return PrintList(context, entries, "No changes found.",
-                   [&](const auto& items) { PrintHistoryTable(items, context.out); });
+  return PrintList(
+      context, entries, "No changes found.", [&](const auto& items) { PrintHistoryTable(items, context.out); },
+      std::span(HistoryCsvColumns()));
 }
 
 absl::Status Locate(const CommandContext& context, const v1::DeviceKey& device) {

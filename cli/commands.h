@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -13,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cli/connection.h"
+#include "cli/csv.h"
 #include "cli/format.h"
 #include "cli/json.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
@@ -34,12 +36,17 @@ struct ServiceContext {
 
 using CommandContext = ServiceContext<v1::InventoryService>;
 
-// How a list command prints `items`: a JSON array with --output=json; else the line `empty` when there are none, or
-// what `print_table(items)` prints. Fails only if JSON conversion fails (then prints nothing).
+// How a list command prints `items`: a JSON array with --output=json; CSV in `csv_columns`' order with --output=csv (a
+// header row, even when there are no items); else the line `empty` when there are none, or what `print_table(items)`
+// prints. Fails only if JSON conversion fails (then prints nothing).
 template <typename Service, typename Item, typename PrintTable>
 absl::Status PrintList(const ServiceContext<Service>& context, const std::vector<Item>& items, absl::string_view empty,
-                       PrintTable print_table) {
+                       PrintTable print_table, std::span<const CsvColumn<Item>> csv_columns) {
   if (context.format == OutputFormat::kJson) return PrintJsonArrayOf(items, context.out);
+  if (context.format == OutputFormat::kCsv) {
+    PrintCsv(csv_columns, std::span<const Item>(items), context.out);
+    return absl::OkStatus();
+  }
   if (items.empty()) {
     context.out << empty << '\n';
   } else {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cli/csv_columns.h"
 #include "cli/custody_format.h"
 #include "cli/errors.h"
 #include "cli/json.h"
@@ -111,8 +112,9 @@ absl::StatusOr<std::vector<v1::CustodyEvent>> FetchCustodyHistory(v1::CustodySer
 absl::Status ShowCustodyHistory(const CustodyContext& context, const std::string& asset_tag) {
   ASSIGN_OR_RETURN(std::vector<v1::CustodyEvent> events,
                    FetchCustodyHistory(context.stub, context.connection, asset_tag));
-  return PrintList(context, events, Printable(absl::StrCat("No custody events for ", asset_tag, ".")),
-                   [&](const auto& items) { PrintCustodyHistoryTable(items, context.out); });
+  return PrintList(
+      context, events, Printable(absl::StrCat("No custody events for ", asset_tag, ".")),
+      [&](const auto& items) { PrintCustodyHistoryTable(items, context.out); }, std::span(CustodyEventCsvColumns()));
 }
 
 absl::Status ListCustody(const CustodyContext& context, bool overdue_only) {
@@ -122,8 +124,9 @@ absl::Status ListCustody(const CustodyContext& context, bool overdue_only) {
   const grpc::Status status = context.stub.ListCustody(NewCallContext(context.connection).get(), request, &response);
   if (!status.ok()) return FromRpcStatus(status, "custody list", context.connection);
   const std::vector<v1::CheckedOutPump> checkouts(response.checkouts().begin(), response.checkouts().end());
-  return PrintList(context, checkouts, overdue_only ? "No overdue check-outs." : "No pumps are checked out.",
-                   [&](const auto& items) { PrintCheckoutTable(items, context.now, context.out); });
+  return PrintList(
+      context, checkouts, overdue_only ? "No overdue check-outs." : "No pumps are checked out.",
+      [&](const auto& items) { PrintCheckoutTable(items, context.now, context.out); }, std::span(CheckoutCsvColumns()));
 }
 
 absl::Status FindAvailable(const CustodyContext& context, const std::string& near_unit, int count) {
@@ -134,6 +137,11 @@ absl::Status FindAvailable(const CustodyContext& context, const std::string& nea
   const grpc::Status status = context.stub.FindAvailable(NewCallContext(context.connection).get(), request, &response);
   if (!status.ok()) return FromRpcStatus(status, absl::StrCat("unit ", near_unit), context.connection);
   if (context.format == OutputFormat::kJson) return PrintJson(response, context.out);
+  if (context.format == OutputFormat::kCsv) {
+    const std::vector<v1::AvailablePump> pumps(response.pumps().begin(), response.pumps().end());
+    PrintCsv(std::span(AvailablePumpCsvColumns()), std::span<const v1::AvailablePump>(pumps), context.out);
+    return absl::OkStatus();
+  }
   if (response.pumps().empty()) {
     context.out << "No available pumps.\n";
   } else {

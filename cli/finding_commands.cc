@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cli/csv_columns.h"
 #include "cli/errors.h"
 #include "cli/finding_format.h"
 #include "cli/json.h"
@@ -39,8 +40,9 @@ absl::StatusOr<std::vector<v1::Finding>> FetchFindings(v1::FindingService::StubI
 
 absl::Status ListFindings(const FindingContext& context, const ListFindingsOptions& options) {
   ASSIGN_OR_RETURN(std::vector<v1::Finding> findings, FetchFindings(context.stub, context.connection, options));
-  return PrintList(context, findings, "No findings.",
-                   [&](const auto& items) { PrintFindingTable(items, context.now, context.out); });
+  return PrintList(
+      context, findings, "No findings.", [&](const auto& items) { PrintFindingTable(items, context.now, context.out); },
+      std::span(FindingCsvColumns()));
 }
 
 absl::Status GetFinding(const FindingContext& context, const std::string& id) {
@@ -101,8 +103,9 @@ absl::Status ShowRisk(const FindingContext& context, const RiskOptions& options)
   const grpc::Status status = context.stub.GetRisk(NewCallContext(context.connection).get(), request, &risk);
   if (!status.ok()) return FromRpcStatus(status, "risk", context.connection);
   const std::vector<v1::RiskGroup> groups(risk.groups().begin(), risk.groups().end());
-  return PrintList(context, groups, "No devices.",
-                   [&](const auto& items) { PrintRiskTable(items, options.group_by, context.out); });
+  return PrintList(
+      context, groups, "No devices.", [&](const auto& items) { PrintRiskTable(items, options.group_by, context.out); },
+      std::span<const CsvColumn<v1::RiskGroup>>(RiskCsvColumns(options.group_by)));
 }
 
 absl::Status GetPolicy(const PolicyContext& context) {

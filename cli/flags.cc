@@ -51,7 +51,8 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   const std::string name = absl::AsciiStrToLower(text);
   if (name == "table") return OutputFormat::kTable;
   if (name == "json") return OutputFormat::kJson;
-  return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not an output format; expected table or json"));
+  if (name == "csv") return OutputFormat::kCsv;
+  return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not an output format; expected table, json or csv"));
 }
 
 absl::StatusOr<absl::Duration> ParsePositiveDuration(absl::string_view text) {

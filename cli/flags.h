@@ -23,7 +23,7 @@ absl::StatusOr<v1::Role> ParseRole(absl::string_view text);
 // An agent id as the service accepts it: 1-64 characters from [A-Za-z0-9._:-].
 absl::Status CheckAgentId(absl::string_view agent_id);
 
-// "table" or "json", in any case.
+// "table", "json" or "csv", in any case.
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
 
 // A finite duration above zero: Go-style ("90s", "1h30m", "250ms"), whole days ("7d"), or bare seconds ("30").

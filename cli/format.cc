@@ -257,6 +257,10 @@ std::string FormatRelativeAge(absl::Time then, absl::Time now) {
   return absl::StrCat("in ", FormatAge(age));
 }
 
+std::string FormatRfc3339OrEmpty(const google::protobuf::Timestamp& timestamp) {
+  return IsSet(timestamp) ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", ToAbslTime(timestamp), absl::UTCTimeZone()) : "";
+}
+
 std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp) {
   return IsSet(timestamp) ? FormatTimestamp(ToAbslTime(timestamp)) : "-";
 }

@@ -19,6 +19,7 @@ namespace pumptrack::cli {
 enum class OutputFormat {
   kTable,  // aligned columns and key: value blocks, for people
   kJson,   // protobuf JSON (camelCase names, default values included); lists are JSON arrays
+  kCsv,    // list commands only: RFC 4180 CSV with a header row (cli/csv.h; columns in docs/EXPORTS.md)
 };
 
 // --- Times -----------------------------------------------------------------------------------------------------------
@@ -38,6 +39,9 @@ std::string FormatAge(absl::Duration age);
 
 // "12s ago" for a past time, "in 5s" for a future one (clock skew), "just now" within a second.
 std::string FormatRelativeAge(absl::Time then, absl::Time now);
+
+// RFC 3339 UTC with whole seconds, "2026-11-29T10:02:11Z"; empty when unset (for CSV cells).
+std::string FormatRfc3339OrEmpty(const google::protobuf::Timestamp& timestamp);
 
 // FormatTimestamp, or "-" when unset.
 std::string FormatTimeOrDash(const google::protobuf::Timestamp& timestamp);

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "cli/cli_options.h"
 #include "cli/connection.h"
+#include "cli/csv_columns.h"
 #include "cli/errors.h"
 #include "cli/flags.h"
 #include "cli/format.h"
@@ -144,14 +145,16 @@ absl::Status ShowMaintenanceHistory(const MaintenanceContext& context, const std
     request.set_page_token(response.next_page_token());
   }
   return PrintList(
-      context, records, absl::StrCat("No maintenance recorded for ", asset_tag, "."), [&](const auto& items) {
+      context, records, absl::StrCat("No maintenance recorded for ", asset_tag, "."),
+      [&](const auto& items) {
         TextTable table({"#", "KIND", "PERFORMED", "BY", "NEXT DUE OVERRIDE", "RECORDED BY", "NOTES"});
         for (const v1::MaintenanceRecord& r : items) {
           table.AddRow({absl::StrCat(r.index()), KindWord(r.kind()), Day(r.performed_at()), OrDash(r.performed_by()),
                         Day(r.next_due_override()), OrDash(r.recorded_by()), OrDash(r.notes())});
         }
         table.Print(context.out);
-      });
+      },
+      std::span(MaintenanceRecordCsvColumns()));
 }
 
 absl::Status ListMaintenanceDue(const MaintenanceContext& context, std::optional<absl::Duration> within,
@@ -163,14 +166,17 @@ absl::Status ListMaintenanceDue(const MaintenanceContext& context, std::optional
   const grpc::Status status = context.stub.ListDue(NewCallContext(context.connection).get(), request, &response);
   if (!status.ok()) return FromRpcStatus(status, "maintenance due", context.connection);
   const std::vector<v1::DuePump> pumps(response.pumps().begin(), response.pumps().end());
-  return PrintList(context, pumps, "No pumps are due for preventive maintenance.", [&](const auto& items) {
-    TextTable table({"TAG", "MODEL", "WHERE", "LAST PM", "DUE", "STATUS"});
-    for (const v1::DuePump& p : items) {
-      table.AddRow({p.asset_tag(), OrDash(p.model()), FormatShortLocation(p.location()), Day(p.last_pm_at()),
-                    Day(p.due_at()), p.overdue() ? "OVERDUE" : "due"});
-    }
-    table.Print(context.out);
-  });
+  return PrintList(
+      context, pumps, "No pumps are due for preventive maintenance.",
+      [&](const auto& items) {
+        TextTable table({"TAG", "MODEL", "WHERE", "LAST PM", "DUE", "STATUS"});
+        for (const v1::DuePump& p : items) {
+          table.AddRow({p.asset_tag(), OrDash(p.model()), FormatShortLocation(p.location()), Day(p.last_pm_at()),
+                        Day(p.due_at()), p.overdue() ? "OVERDUE" : "due"});
+        }
+        table.Print(context.out);
+      },
+      std::span(DuePumpCsvColumns()));
 }
 
 void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cli/csv_columns.h"
 #include "cli/json.h"
 #include "cli/paging.h"
 #include "cli/security_format.h"
@@ -56,8 +57,9 @@ absl::Status ListTokens(const TokenContext& context) {
       context.stub.ListTokens(NewCallContext(context.connection).get(), v1::ListTokensRequest(), &listed);
   if (!status.ok()) return FromRpcStatus(status, "token list", context.connection);
   const std::vector<v1::Token> tokens(listed.tokens().begin(), listed.tokens().end());
-  return PrintList(context, tokens, "No tokens found.",
-                   [&](const auto& items) { PrintTokenTable(items, context.now, context.out); });
+  return PrintList(
+      context, tokens, "No tokens found.", [&](const auto& items) { PrintTokenTable(items, context.now, context.out); },
+      std::span(TokenCsvColumns()));
 }
 
 absl::Status RevokeToken(const TokenContext& context, const std::string& id) {
@@ -77,8 +79,9 @@ absl::Status ListAgents(const AgentContext& context) {
       context.stub.ListAgents(NewCallContext(context.connection).get(), v1::ListAgentsRequest(), &listed);
   if (!status.ok()) return FromRpcStatus(status, "agent list", context.connection);
   const std::vector<v1::Agent> agents(listed.agents().begin(), listed.agents().end());
-  return PrintList(context, agents, "No agents enrolled.",
-                   [&](const auto& items) { PrintAgentTable(items, context.out); });
+  return PrintList(
+      context, agents, "No agents enrolled.", [&](const auto& items) { PrintAgentTable(items, context.out); },
+      std::span(AgentCsvColumns()));
 }
 
 absl::Status EnrollAgent(const AgentContext& context, const std::string& agent_id, const std::string& note) {
@@ -117,8 +120,9 @@ absl::StatusOr<std::vector<v1::AuditEntry>> FetchAudit(v1::AuditService::StubInt
 
 absl::Status ListAudit(const AuditContext& context, const AuditQuery& query) {
   ASSIGN_OR_RETURN(std::vector<v1::AuditEntry> entries, FetchAudit(context.stub, context.connection, query));
-  return PrintList(context, entries, "No audit entries found.",
-                   [&](const auto& items) { PrintAuditTable(items, context.out); });
+  return PrintList(
+      context, entries, "No audit entries found.", [&](const auto& items) { PrintAuditTable(items, context.out); },
+      std::span(AuditCsvColumns()));
 }
 
 absl::StatusOr<ExitCode> VerifyAudit(const AuditContext& context) {

@@ -1,11 +1,13 @@
 // The whole command line, from arguments to exit code, against a real gRPC server on 127.0.0.1.
 #include "cli/app.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/errors.h"
 #include "cli/format.h"
 #include "gmock/gmock.h"
@@ -95,6 +97,60 @@ TEST_F(AppTest, GlobalOptionsMayFollowTheSubcommand) {
   EXPECT_EQ(result.exit_code, kExitOk) << result.err;
   EXPECT_THAT(result.out, StartsWith("[\n {\n"));
   EXPECT_THAT(result.out, HasSubstr("\"assetTag\": \"PT-00003\""));
+}
+
+// --output=csv: a header row, RFC 4180 quoting, CRLF record ends, times in RFC 3339 and empty when unset.
+TEST_F(AppTest, DevicesListAsCsvHasAHeaderAndOneQuotedRecordPerDevice) {
+  v1::Device odd = MakeDevice("PT-00004", "SN-4", "Infusia \"500\", rev B", "12.1.3", "general", "5-west",
+                              "room 5\nbed 2", v1::OPERATING_STATE_ALARM, absl::Seconds(1));
+  odd.mutable_identity()->set_manufacturer("Acme Medical, Inc.");
+  odd.set_home_unit("5-west");
+  odd.set_risk_score(80);
+  odd.set_open_findings(2);
+  odd.mutable_custody()->set_state(v1::CUSTODY_STATE_QUARANTINED);
+  service_.AddDevice(odd);
+  const RunResult result = RunAgainstServer({"devices", "list", "--output=csv", "--page-size", "2"});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+  const std::vector<std::string> records = absl::StrSplit(result.out, "\r\n");
+  ASSERT_EQ(records.size(), 6u) << result.out;
+  EXPECT_EQ(records[0],
+            "asset_tag,serial_number,manufacturer,model,firmware_version,facility,building,floor,unit,room,"
+            "operating_state,custody_state,home_facility,home_unit,risk_score,open_findings,last_pm_at,"
+            "first_seen_at,last_seen_at");
+  EXPECT_EQ(records[1],
+            "PT-00001,SN-1,Acme Medical,Infusia 500,12.1.3,general,,,5-west,501,idle,available,,,0,0,,,"
+            "2026-11-29T10:04:55Z");
+  EXPECT_EQ(
+      records[4],
+      "PT-00004,SN-4,\"Acme Medical, Inc.\",\"Infusia \"\"500\"\", rev B\",12.1.3,general,,,5-west,\"room 5\nbed 2\","
+      "alarm,quarantined,,5-west,80,2,,,2026-11-29T10:04:59Z");
+  EXPECT_EQ(records[5], "");  // the output ends with CRLF
+}
+
+TEST_F(AppTest, AnEmptyListAsCsvIsTheHeaderAlone) {
+  const RunResult result = RunAgainstServer({"devices", "list", "--unit", "nowhere", "--output", "csv"});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+  EXPECT_THAT(result.out, StartsWith("asset_tag,serial_number,"));
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 1);
+}
+
+TEST_F(AppTest, DevicesHistoryAsCsvNamesTheChangesAndDescribesThem) {
+  v1::HistoryEntry entry;
+  *entry.mutable_observed_at() = ToProtoTimestamp(TestNow() - absl::Minutes(1));
+  entry.set_sequence(7);
+  entry.set_agent_id("gw-5west-01");
+  entry.add_changes(v1::CHANGE_KIND_LOCATION);
+  entry.add_changes(v1::CHANGE_KIND_FIRMWARE);
+  entry.mutable_before()->mutable_location()->set_room("511");
+  entry.mutable_after()->mutable_location()->set_room("512");
+  entry.mutable_before()->set_firmware_version("12.1.2");
+  entry.mutable_after()->set_firmware_version("12.1.3");
+  service_.SetHistory("PT-00001", {entry});
+  const RunResult result = RunAgainstServer({"devices", "history", "PT-00001", "--output=csv"});
+  EXPECT_EQ(result.exit_code, kExitOk) << result.err;
+  EXPECT_EQ(result.out,
+            "observed_at,sequence,agent_id,changes,description\r\n"
+            "2026-11-29T10:04:00Z,7,gw-5west-01,location; firmware,location 511 -> 512; firmware 12.1.2 -> 12.1.3\r\n");
 }
 
 TEST_F(AppTest, DevicesGetOfAnUnknownTagFailsWithOneLine) {
@@ -206,7 +262,13 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"devices", "history", "PT-1", "--start", "2026-11-29T00:00:00Z", "--end", "2026-11-28T00:00:00Z"},
                   "the time range is empty: its start is not before --end"},
         UsageCase{{"--output", "yaml", "locate", "PT-1"},
-                  "--output: 'yaml' is not an output format; expected table or json"},
+                  "--output: 'yaml' is not an output format; expected table, json or csv"},
+        UsageCase{{"devices", "get", "PT-1", "--output=csv"},
+                  "--output: csv is for list commands only; 'devices get' prints no list (docs/EXPORTS.md lists the "
+                  "ones that do)"},
+        UsageCase{{"--output", "CSV", "audit", "export"},
+                  "--output: csv is for list commands only; 'audit export' prints no list (docs/EXPORTS.md lists the "
+                  "ones that do)"},
         UsageCase{{"--timeout", "0", "locate", "PT-1"}, "--timeout: duration '0' must be finite and above zero"},
         UsageCase{{"--ca", "/nonexistent/ca.pem", "locate", "PT-1"},
                   "--ca: File does not exist: /nonexistent/ca.pem"}));

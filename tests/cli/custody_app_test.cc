@@ -323,6 +323,25 @@ TEST_F(CustodyAppTest, HistoryPrintsAJsonArrayOfEveryEvent) {
   EXPECT_THAT(result.out, HasSubstr("\"action\": \"CUSTODY_ACTION_RELEASE\""));
 }
 
+TEST_F(CustodyAppTest, HistoryAndListAsCsv) {
+  RunOk({"custody", "checkout", "PT-00001", "--to=icu-1", "--reason=surge, night \"shift\"", "--due=1h"});
+  const RunResult history = RunOk({"custody", "history", "PT-00001", "--output=csv"});
+  EXPECT_EQ(history.out,
+            "index,asset_tag,at,action,from_state,to_state,actor,facility,unit,destination_facility,destination_unit,"
+            "due_at,permanent_transfer,reason,gate_failures\r\n"
+            "1,PT-00001,2026-11-29T10:05:00Z,check-out,available,in transit,bob.transport,general,5-west,general,"
+            "icu-1,2026-11-29T11:05:00Z,false,\"surge, night \"\"shift\"\"\",\r\n");
+  const RunResult list = RunOk({"custody", "list", "--output=csv"});
+  EXPECT_EQ(list.out,
+            "asset_tag,holder,origin_facility,origin_unit,destination_facility,destination_unit,checked_out_at,due_at,"
+            "overdue,facility,unit,room\r\n"
+            "PT-00001,bob.transport,general,5-west,general,icu-1,2026-11-29T10:05:00Z,2026-11-29T11:05:00Z,false,"
+            "general,5-west,\r\n");
+  EXPECT_EQ(RunOk({"custody", "history", "PT-00003", "--output=csv"}).out,
+            "index,asset_tag,at,action,from_state,to_state,actor,facility,unit,destination_facility,destination_unit,"
+            "due_at,permanent_transfer,reason,gate_failures\r\n");
+}
+
 TEST_F(CustodyAppTest, HistoryOfAPumpWithoutEventsSaysSo) {
   EXPECT_EQ(RunOk({"custody", "history", "PT-00003"}).out, "No custody events for PT-00003.\n");
   EXPECT_EQ(RunOk({"custody", "history", "PT-00003", "--output=json"}).out, "[]\n");
@@ -412,6 +431,14 @@ TEST_F(FindAvailableTest, ShowsProximityPlaceLastSeenAndThePar) {
                                              "PT-00003  Infusia 500  same unit   general/icu-1/101   30s ago",
                                              "PT-00007  Infusia 500  same floor  general/5-west/512  3m ago",
                                              "icu-1: 1 available, PAR level 4 (below PAR)"));
+}
+
+TEST_F(FindAvailableTest, AsCsvListsThePumpsWithoutTheParLine) {
+  const RunResult result = RunOk({"find-available", "--near=icu-1", "--output=csv"});
+  EXPECT_EQ(result.out,
+            "asset_tag,model,proximity,facility,unit,room,last_seen_at\r\n"
+            "PT-00003,Infusia 500,same unit,general,icu-1,101,2026-11-29T10:04:30Z\r\n"
+            "PT-00007,Infusia 500,same floor,general,5-west,512,2026-11-29T10:02:00Z\r\n");
 }
 
 TEST_F(FindAvailableTest, CountIsTheServicesDefaultUnlessGiven) {

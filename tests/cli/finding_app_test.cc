@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/errors.h"
 #include "cli/format.h"
 #include "gmock/gmock.h"
@@ -117,6 +118,20 @@ TEST_F(FindingAppTest, ListPrintsOpenAndAcknowledgedFindingsAsATable) {
   EXPECT_THAT(lines[1], HasSubstr("Reason for firmware.blocked."));
   EXPECT_THAT(lines[2], HasSubstr("acknowledged"));
   EXPECT_THAT(lines[3], HasSubstr("tamper.sequence_gap"));
+}
+
+TEST_F(FindingAppTest, ListAsCsvHasEveryFindingWithItsColumns) {
+  const RunResult result = Run({"findings", "list", "--output=csv"});
+  ASSERT_EQ(result.exit_code, kExitOk) << result.err;
+  const std::vector<std::string> records = absl::StrSplit(result.out, "\r\n");
+  ASSERT_THAT(records, SizeIs(5)) << result.out;
+  EXPECT_EQ(records[0],
+            "id,asset_tag,kind,severity,state,rule,reason,facility,unit,first_seen_at,last_seen_at,acknowledged_by,"
+            "acknowledged_at,acknowledgement_note,resolved_at");
+  EXPECT_THAT(records[1], StartsWith("F-3,PT-00001,misconfigured,critical,open,firmware.blocked,"
+                                     "Reason for firmware.blocked.,"));
+  EXPECT_THAT(records[2], StartsWith("F-2,PT-00002,missing,high,acknowledged,missing.silent,"));
+  EXPECT_EQ(records[4], "");
 }
 
 TEST_F(FindingAppTest, ListSendsEveryFilterWithShortCaseInsensitiveNames) {
@@ -323,6 +338,17 @@ TEST_F(FindingAppTest, RiskByUnitIsATable) {
             "general/5-west  12       3        80         14.2        5\n"
             "general/icu-1   20       0        0          0.0         0\n");
   EXPECT_EQ(findings_.risk_requests().at(0).group_by(), v1::GetRiskRequest::GROUP_BY_UNIT);
+}
+
+TEST_F(FindingAppTest, RiskAsCsvNamesItsFirstColumnAfterTheGrouping) {
+  v1::GetRiskResponse risk;
+  *risk.add_groups() = Group("general/5-west", 12, 3, 80, 14.25, 5);
+  findings_.SetRisk(risk);
+  EXPECT_EQ(Run({"risk", "--by=unit", "--output=csv"}).out,
+            "unit,devices,devices_at_risk,max_score,mean_score,open_findings\r\n"
+            "general/5-west,12,3,80,14.2,5\r\n");
+  EXPECT_THAT(Run({"risk", "--by=facility", "--output=csv"}).out, StartsWith("facility,devices,"));
+  EXPECT_THAT(Run({"risk", "--by=device", "--output=csv"}).out, StartsWith("asset_tag,devices,"));
 }
 
 TEST_F(FindingAppTest, RiskByDeviceSendsTheLimitAndPrintsScores) {

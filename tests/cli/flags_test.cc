@@ -29,7 +29,8 @@ TEST(ParseOperatingStateTest, RejectsOthersNamingTheChoices) {
 TEST(ParseOutputFormatTest, AcceptsTableAndJson) {
   EXPECT_EQ(ParseOutputFormat("table").value(), OutputFormat::kTable);
   EXPECT_EQ(ParseOutputFormat("JSON").value(), OutputFormat::kJson);
-  EXPECT_EQ(ParseOutputFormat("yaml").status().message(), "'yaml' is not an output format; expected table or json");
+  EXPECT_EQ(ParseOutputFormat("yaml").status().message(),
+            "'yaml' is not an output format; expected table, json or csv");
 }
 
 TEST(ParsePositiveDurationTest, AcceptsGoStyleDaysAndBareSeconds) {

@@ -158,6 +158,35 @@ TEST_F(SecurityAppTest, AuditListSinceActorAndLimit) {
   EXPECT_EQ(audit_.list_requests()[1].page_token(), "1");
 }
 
+TEST_F(SecurityAppTest, TokensAgentsAndAuditListAsCsv) {
+  ASSERT_EQ(RunAgainstServer({"tokens", "create", "--name=grafana, ward 5", "--role=viewer"}).exit_code, kExitOk);
+  const RunResult tokens = RunAgainstServer({"tokens", "list", "--output=csv"});
+  ASSERT_EQ(tokens.exit_code, kExitOk) << tokens.err;
+  EXPECT_EQ(tokens.out,
+            "id,name,role,created_at,created_by,expires_at,revoked_at,directory_user\r\n"
+            "tok_0000000000000001,\"grafana, ward 5\",viewer,2026-11-29T10:05:00Z,root,,,\r\n");
+  EXPECT_THAT(tokens.out, Not(HasSubstr("ptk_")));
+
+  ASSERT_EQ(RunAgainstServer({"agents", "enroll", "gw-5west-01", "--note=5 West, \"rack B\""}).exit_code, kExitOk);
+  const RunResult agents = RunAgainstServer({"agents", "list", "--output=csv"});
+  ASSERT_EQ(agents.exit_code, kExitOk) << agents.err;
+  EXPECT_EQ(agents.out,
+            "agent_id,state,enrolled_at,enrolled_by,revoked_at,revoked_by,note\r\n"
+            "gw-5west-01,enrolled,2026-11-29T10:05:00Z,root,,,\"5 West, \"\"rack B\"\"\"\r\n");
+
+  audit_.SetEntries({
+      MakeAuditEntry(1, absl::Hours(2), v1::ACTOR_KIND_TOKEN, "root", "agent.revoke", "gw-1", "enrolled", "revoked"),
+      MakeAuditEntry(2, absl::Hours(1), v1::ACTOR_KIND_OPERATOR, "operator", "token.create", "tok_a", "", "live"),
+  });
+  audit_.SetMaxPageSize(1);
+  const RunResult audit = RunAgainstServer({"audit", "list", "--output=csv"});
+  ASSERT_EQ(audit.exit_code, kExitOk) << audit.err;
+  EXPECT_EQ(audit.out,
+            "index,time,actor_kind,actor,action,target,before,after\r\n"
+            "1,2026-11-29T08:05:00Z,token,root,agent.revoke,gw-1,enrolled,revoked\r\n"
+            "2,2026-11-29T09:05:00Z,operator,operator,token.create,tok_a,,live\r\n");
+}
+
 TEST_F(SecurityAppTest, AuditListStartAndEnd) {
   const RunResult result =
       RunAgainstServer({"audit", "list", "--start", "2026-11-28T00:00:00Z", "--end", "2026-11-29T00:00:00Z"});
