@@ -167,6 +167,10 @@ absl::string_view FindingKindName(v1::FindingKind kind) {
       return "maintenance due";
     case v1::FINDING_KIND_MAINTENANCE_OVERDUE:
       return "maintenance overdue";
+    case v1::FINDING_KIND_BATTERY_DEGRADED:
+      return "battery degraded";
+    case v1::FINDING_KIND_BATTERY_LOW_FOR_TRANSPORT:
+      return "battery low for transport";
     case v1::FINDING_KIND_VULNERABLE:
       return "vulnerable";
     default:

@@ -24,8 +24,9 @@ void AddFindingsList(CLI::App& findings, ListFindingsOptions& options, const Cho
   CLI::App* list = findings.add_subcommand("list", "List findings matching every filter, newest first");
   v1::ListFindingsRequest& filter = options.filter;
   AddParsedOption(*list, "--kind", "KIND",
-                  "Only this kind: missing, misconfigured, insecure, tampered, unauthorized_move, misrouted, overdue "
-                  "or par_low",
+                  "Only this kind: missing, misconfigured, insecure, tampered, unauthorized_move, misrouted, overdue, "
+                  "par_low, vulnerable, maintenance_due, maintenance_overdue, battery_degraded or "
+                  "battery_low_for_transport",
                   ParseFindingKind, [&filter](v1::FindingKind kind) { filter.set_kind(kind); });
   AddParsedOption(*list, "--severity", "SEVERITY", "Only this severity: low, medium, high or critical", ParseSeverity,
                   [&filter](v1::Severity severity) { filter.set_severity(severity); });

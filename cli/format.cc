@@ -66,7 +66,7 @@ std::string FormatSeal(absl::string_view seal_id, v1::SealState state) {
   return OrNone(absl::StrJoin(parts, " "));
 }
 
-// "87% on mains"
+// "87% on mains, health 91%, 312 cycles"
 std::string FormatBattery(const v1::Observation& observation) {
   if (!observation.has_physical()) return std::string(kUnknown);
   const v1::Physical& physical = observation.physical();
@@ -75,7 +75,14 @@ std::string FormatBattery(const v1::Observation& observation) {
   if (physical.power_source() != v1::POWER_SOURCE_UNSPECIFIED) {
     parts.push_back(absl::StrCat("on ", PowerSourceName(physical.power_source())));
   }
-  return parts.empty() ? std::string(kUnknown) : absl::StrJoin(parts, " ");
+  std::string charge = absl::StrJoin(parts, " ");
+  std::vector<std::string> details;
+  if (!charge.empty()) details.push_back(std::move(charge));
+  if (physical.has_battery_health_percent()) {
+    details.push_back(absl::StrCat("health ", physical.battery_health_percent(), "%"));
+  }
+  if (physical.has_battery_cycle_count()) details.push_back(absl::StrCat(physical.battery_cycle_count(), " cycles"));
+  return details.empty() ? std::string(kUnknown) : absl::StrJoin(details, ", ");
 }
 
 // "gw-5west-01 (version 0.1.0)"

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "advisories/version_range.h"
 #include "google/protobuf/util/time_util.h"
+#include "rules/battery.h"
 #include "rules/maintenance.h"
 #include "rules/version.h"
 
@@ -456,6 +457,7 @@ std::vector<Violation> Evaluate(const CompiledPolicy& policy, const EvaluationIn
   CheckTamper(policy, input, out);
   CheckCustody(policy, input, out);
   CheckMaintenance(policy, input, out);
+  CheckBattery(policy, input, out);
   return out;
 }
 

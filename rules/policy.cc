@@ -243,6 +243,9 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
     RETURN_IF_ERROR(CheckPositive(path + ".pm_interval", model.pm_interval(), model.has_pm_interval()));
     RETURN_IF_ERROR(CheckPositive(path + ".pm_warning", model.pm_warning(), model.has_pm_warning()));
     if (model.pm_interval_months() > 120) return Invalid(path + ".pm_interval_months", "must be 1-120");
+    if (model.minimum_battery_health_percent() > 100) {
+      return Invalid(path + ".minimum_battery_health_percent", "must be 1-100 (0 = not checked)");
+    }
   }
   for (int i = 0; i < p.components_size(); ++i) {
     const std::string path = Indexed("components", i);
@@ -250,6 +253,9 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
         CheckPositive(path + ".pm_interval", p.components(i).pm_interval(), p.components(i).has_pm_interval()));
     RETURN_IF_ERROR(
         CheckPositive(path + ".pm_warning", p.components(i).pm_warning(), p.components(i).has_pm_warning()));
+  }
+  if (p.transport_minimum_battery_percent() > 100) {
+    return Invalid("transport_minimum_battery_percent", "must be 1-100 (0 = not checked)");
   }
   if (!p.time_zone().empty()) {
     absl::TimeZone zone;

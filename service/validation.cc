@@ -20,6 +20,7 @@ constexpr int kMaxSettingValueLength = 256;
 constexpr int kMaxOpenServices = 64;
 constexpr std::uint32_t kMaxPort = 65535;
 constexpr std::uint32_t kMaxBatteryPercent = 100;
+constexpr std::uint32_t kMaxBatteryCycles = 100'000;
 const absl::Time kEarliestObservation = absl::FromCivil(absl::CivilDay(2000, 1, 1), absl::UTCTimeZone());
 constexpr absl::Duration kMaxClockOffset = absl::Hours(24 * 3653);
 
@@ -173,6 +174,12 @@ void CheckPhysical(Checker& c, const v1::Physical& physical) {
   c.KnownEnum("physical.power_source", physical.power_source(), v1::PowerSource_IsValid);
   if (physical.battery_percent() > kMaxBatteryPercent) {
     c.Fail("physical.battery_percent", "must be within 0-100");
+  }
+  if (physical.battery_health_percent() > kMaxBatteryPercent) {
+    c.Fail("physical.battery_health_percent", "must be within 0-100");
+  }
+  if (physical.battery_cycle_count() > kMaxBatteryCycles) {
+    c.Fail("physical.battery_cycle_count", "must be within 0-100000");
   }
 }
 

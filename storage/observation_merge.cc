@@ -19,6 +19,12 @@ void CarryOverPhysical(const v1::Physical& known, v1::Physical& next) {
   }
   if (next.case_state() == v1::CASE_STATE_UNSPECIFIED) next.set_case_state(known.case_state());
   if (!next.has_battery_percent() && known.has_battery_percent()) next.set_battery_percent(known.battery_percent());
+  if (!next.has_battery_health_percent() && known.has_battery_health_percent()) {
+    next.set_battery_health_percent(known.battery_health_percent());
+  }
+  if (!next.has_battery_cycle_count() && known.has_battery_cycle_count()) {
+    next.set_battery_cycle_count(known.battery_cycle_count());
+  }
   if (next.power_source() == v1::POWER_SOURCE_UNSPECIFIED) next.set_power_source(known.power_source());
 }
 

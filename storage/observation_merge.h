@@ -15,7 +15,8 @@ bool ObservesLocation(const v1::Observation& observation);
 // part, are documented on pumptrack.v1.Observation (proto/pumptrack/v1/device.proto):
 //   location, drug_library, configuration, security   absent (or, for location, naming no place) -> known's
 //   physical                                          absent -> known's; else seal (id + state), case_state,
-//                                                     battery_percent and power_source each on their own
+//                                                     battery_percent, battery_health_percent,
+//                                                     battery_cycle_count and power_source each on their own
 //   firmware_version, identity.manufacturer/.model    empty -> known's
 //   operating_state                                   OPERATING_STATE_UNSPECIFIED -> known's
 //   components                                        none -> known's; else `next`'s list replaces known's whole

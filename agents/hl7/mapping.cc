@@ -79,6 +79,8 @@ struct DeviceFacts {
   std::string model;
   std::string firmware;
   std::optional<uint32_t> battery;
+  std::optional<uint32_t> battery_health;
+  std::optional<uint32_t> battery_cycles;
   std::optional<v1::Location> location;
   std::optional<v1::OperatingState> state;
   std::string library_name;
@@ -327,6 +329,26 @@ MappedMessage Mapper::Map(const Message& message, absl::Time received) {
         facts.battery = static_cast<uint32_t>(percent + 0.5);
         break;
       }
+      case pumptrack::hl7::TARGET_BATTERY_HEALTH_PERCENT: {
+        if (first.empty()) break;
+        double percent = 0;
+        if (!absl::SimpleAtod(first, &percent) || !(percent >= 0 && percent <= 100)) {
+          return reject(AckCode::kError, "OBX", segment.occurrence, 5, 102,
+                        absl::StrCat("OBX-5: battery health \"", first, "\" is not a percentage 0-100"));
+        }
+        facts.battery_health = static_cast<uint32_t>(percent + 0.5);
+        break;
+      }
+      case pumptrack::hl7::TARGET_BATTERY_CYCLE_COUNT: {
+        if (first.empty()) break;
+        uint32_t cycles = 0;
+        if (!absl::SimpleAtoi(first, &cycles) || cycles > 100'000) {
+          return reject(AckCode::kError, "OBX", segment.occurrence, 5, 102,
+                        absl::StrCat("OBX-5: battery cycle count \"", first, "\" is not a whole number 0-100000"));
+        }
+        facts.battery_cycles = cycles;
+        break;
+      }
       case pumptrack::hl7::TARGET_LOCATION: {
         // PL: point of care, room, bed, facility (HD), location status, person location type, building, floor.
         v1::Location location;
@@ -427,6 +449,8 @@ MappedMessage Mapper::Map(const Message& message, absl::Time received) {
       *observation.mutable_location() = *pv1_location;
     }
     if (facts.battery) observation.mutable_physical()->set_battery_percent(*facts.battery);
+    if (facts.battery_health) observation.mutable_physical()->set_battery_health_percent(*facts.battery_health);
+    if (facts.battery_cycles) observation.mutable_physical()->set_battery_cycle_count(*facts.battery_cycles);
     if (facts.state) observation.set_operating_state(*facts.state);
     if (!facts.library_name.empty() || !facts.library_version.empty()) {
       observation.mutable_drug_library()->set_name(facts.library_name);

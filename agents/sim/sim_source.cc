@@ -42,6 +42,7 @@ enum Salt : uint64_t {
   kSaltCredentials,
   kSaltClock,
   kSaltStream,
+  kSaltBatteryCycles,
 };
 
 uint64_t SplitMix64(uint64_t x) {
@@ -405,6 +406,11 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   physical.set_case_state(model.has_case_sensor ? pumptrack::v1::CASE_STATE_CLOSED
                                                 : pumptrack::v1::CASE_STATE_NO_SENSOR);
   physical.set_battery_percent(pump.battery_percent);
+  // Battery wear (kLowestBatteryHealthPercent): 50-799 cycles, health 98-80 %.
+  const uint32_t cycles = 50 + static_cast<uint32_t>(PumpHash(index, kSaltBatteryCycles) % 750);
+  static_assert(100 - (799 + 39) / 40 == kLowestBatteryHealthPercent);
+  physical.set_battery_cycle_count(cycles);
+  physical.set_battery_health_percent(100 - (cycles + 39) / 40);
   physical.set_power_source((pump.flags & kOnMains) ? pumptrack::v1::POWER_SOURCE_MAINS
                                                     : pumptrack::v1::POWER_SOURCE_BATTERY);
 

@@ -19,6 +19,9 @@ namespace pumptrack::agents::sim {
 
 inline constexpr uint64_t kDefaultSeed = 20261129;
 inline constexpr int64_t kMaxPumps = 1'000'000;
+// Simulated battery wear is fixed per pump: 50-799 charge cycles, health falling one percent per 40 cycles, so health
+// is never below this (examples/hospital-policy.textproto's minimum_battery_health_percent must not exceed it).
+inline constexpr uint32_t kLowestBatteryHealthPercent = 80;
 
 struct SimOptions {
   // Fleet size, 1..kMaxPumps.

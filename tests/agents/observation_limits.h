@@ -80,6 +80,8 @@ inline std::vector<std::string> ObservationProblems(const pumptrack::v1::Observa
   const pumptrack::v1::Physical& physical = o.physical();
   at_most(physical.seal_id(), 64, "seal_id");
   check(physical.battery_percent() <= 100, "battery above 100");
+  check(physical.battery_health_percent() <= 100, "battery health above 100");
+  check(physical.battery_cycle_count() <= 100000, "battery cycle count above 100000");
   check(pumptrack::v1::SealState_IsValid(physical.seal_state()), "seal state");
   check(pumptrack::v1::CaseState_IsValid(physical.case_state()), "case state");
   check(pumptrack::v1::PowerSource_IsValid(physical.power_source()), "power source");

@@ -419,6 +419,32 @@ TEST(SimSourceTest, StateSourceAndBatteryVaryRealistically) {
   EXPECT_TRUE(sources.count(pumptrack::v1::LOCATION_SOURCE_MANUAL_SCAN));
 }
 
+TEST(SimSourceTest, BatteryWearIsReportedFixedPerPumpAndNeverBelowTheLowestHealth) {
+  std::unique_ptr<SimSource> source = MakeSource(Pumps(1000));
+  std::map<std::string, std::pair<uint32_t, uint32_t>> wear;  // tag -> (health, cycles) of round 0
+  std::set<uint32_t> healths;
+  for (int round_number = 0; round_number < 3; ++round_number) {
+    for (const Observation& observation : Round(*source, round_number)) {
+      const pumptrack::v1::Physical& physical = observation.physical();
+      ASSERT_TRUE(physical.has_battery_health_percent());
+      ASSERT_TRUE(physical.has_battery_cycle_count());
+      EXPECT_GE(physical.battery_health_percent(), kLowestBatteryHealthPercent);
+      EXPECT_LE(physical.battery_health_percent(), 98u);
+      EXPECT_GE(physical.battery_cycle_count(), 50u);
+      EXPECT_LT(physical.battery_cycle_count(), 800u);
+      healths.insert(physical.battery_health_percent());
+      const auto [it, inserted] = wear.try_emplace(
+          observation.identity().asset_tag(), physical.battery_health_percent(), physical.battery_cycle_count());
+      if (!inserted) {
+        EXPECT_EQ(it->second.first, physical.battery_health_percent());
+        EXPECT_EQ(it->second.second, physical.battery_cycle_count());
+      }
+    }
+  }
+  EXPECT_GE(healths.size(), 15u) << "wear varies across the fleet";
+  EXPECT_TRUE(healths.count(kLowestBatteryHealthPercent));
+}
+
 // ---- scale ----
 
 TEST(SimSourceTest, RoundOfTenThousandPumps) {

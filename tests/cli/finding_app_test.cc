@@ -473,10 +473,12 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"findings"}, "A subcommand is required"},
         UsageCase{{"findings", "list", "--kind=lost"},
                   "--kind: 'lost' is not a finding kind; expected missing, misconfigured, insecure, tampered, "
-                  "unauthorized_move, misrouted, overdue, par_low, vulnerable, maintenance_due or maintenance_overdue"},
+                  "unauthorized_move, misrouted, overdue, par_low, vulnerable, maintenance_due, maintenance_overdue, "
+                  "battery_degraded or battery_low_for_transport"},
         UsageCase{{"findings", "list", "--kind=unspecified"},
                   "--kind: 'unspecified' is not a finding kind; expected missing, misconfigured, insecure, tampered, "
-                  "unauthorized_move, misrouted, overdue, par_low, vulnerable, maintenance_due or maintenance_overdue"},
+                  "unauthorized_move, misrouted, overdue, par_low, vulnerable, maintenance_due, maintenance_overdue, "
+                  "battery_degraded or battery_low_for_transport"},
         UsageCase{{"findings", "list", "--severity=urgent"},
                   "--severity: 'urgent' is not a severity; expected low, medium, high or critical"},
         UsageCase{{"findings", "list", "--state=closed"},
@@ -486,7 +488,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"findings", "ack", "F-1", "--note= "}, "--note: must not be empty"},
         UsageCase{{"findings", "watch", "--kind=all"},
                   "--kind: 'all' is not a finding kind; expected missing, misconfigured, insecure, tampered, "
-                  "unauthorized_move, misrouted, overdue, par_low, vulnerable, maintenance_due or maintenance_overdue"},
+                  "unauthorized_move, misrouted, overdue, par_low, vulnerable, maintenance_due, maintenance_overdue, "
+                  "battery_degraded or battery_low_for_transport"},
         UsageCase{{"risk", "--by=ward"}, "--by: 'ward' is not a risk grouping; expected unit, facility or device"},
         UsageCase{{"policy"}, "A subcommand is required"}, UsageCase{{"policy", "set"}, "FILE is required"},
         UsageCase{{"policy", "validate", "/nonexistent/policy.textproto"},

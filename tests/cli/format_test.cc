@@ -240,6 +240,22 @@ TEST(PrintDeviceDetailsTest, MarksMissingFacts) {
   EXPECT_THAT(out.str(), HasSubstr("Open findings:        0\n"));
 }
 
+TEST(PrintDeviceDetailsTest, ShowsBatteryHealthAndCyclesWhenKnown) {
+  v1::Device device;
+  device.mutable_identity()->set_asset_tag("PT-00001");
+  v1::Physical& physical = *device.mutable_last_observation()->mutable_physical();
+  physical.set_battery_health_percent(83);
+  physical.set_battery_cycle_count(412);
+  std::ostringstream health_only;
+  PrintDeviceDetails(device, TestNow(), health_only);
+  EXPECT_THAT(health_only.str(), HasSubstr("Battery:              health 83%, 412 cycles\n"));
+  physical.set_battery_percent(64);
+  physical.set_power_source(v1::POWER_SOURCE_BATTERY);
+  std::ostringstream all;
+  PrintDeviceDetails(device, TestNow(), all);
+  EXPECT_THAT(all.str(), HasSubstr("Battery:              64% on battery, health 83%, 412 cycles\n"));
+}
+
 v1::LocateResponse Located() {
   v1::LocateResponse located;
   located.mutable_identity()->set_asset_tag("PT-00042");

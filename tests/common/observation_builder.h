@@ -145,6 +145,18 @@ class ObservationBuilder {
     o_.mutable_physical()->set_battery_percent(percent);
     return *this;
   }
+  ObservationBuilder& BatteryHealth(std::uint32_t percent) {
+    o_.mutable_physical()->set_battery_health_percent(percent);
+    return *this;
+  }
+  ObservationBuilder& BatteryCycles(std::uint32_t cycles) {
+    o_.mutable_physical()->set_battery_cycle_count(cycles);
+    return *this;
+  }
+  ObservationBuilder& Power(v1::PowerSource source) {
+    o_.mutable_physical()->set_power_source(source);
+    return *this;
+  }
   ObservationBuilder& State(v1::OperatingState state) {
     o_.set_operating_state(state);
     return *this;

@@ -204,5 +204,49 @@ TEST(MapperTest, SeveralDevicesInOneMessageAndOperatingState) {
   EXPECT_EQ(out.unknown_segments, 1);
 }
 
+TEST(MapperTest, BatteryHealthAndCycleCountFromAVendorsPrivateCodes) {
+  // IEEE 11073-10101 has no code for either: a site maps its vendor's (docs/BATTERY.md).
+  absl::StatusOr<pumptrack::hl7::MappingTable> table = ParseMappingTable(
+      absl::StrCat(DefaultMappingText(), "codes { code: \"MDCX_BATT_HEALTH\" target: TARGET_BATTERY_HEALTH_PERCENT }\n",
+                   "codes { code: \"MDCX_BATT_CYCLES\" target: TARGET_BATTERY_CYCLE_COUNT }\n"));
+  ASSERT_TRUE(table.ok()) << table.status();
+  Mapper mapper(*table);
+  const std::string head =
+      "MSH|^~\\&|GW|ACME|PT|HOSP|20261206||ORU^R01^ORU_R01|B1|P|2.6\r"
+      "OBR|1\r"
+      "OBX|1|ST|531972^MDC_ID_PROD_SPEC_SERIAL^MDC|1.0.0.1|SN-A||||||F\r"
+      "OBX|2|NM|67996^MDC_ATTR_VAL_BATT_CHARGE^MDC|1.0.0.5|64|262688^MDC_DIM_PERCENT^MDC|||||F\r";
+  const MappedMessage out = MapText(mapper, head +
+                                                "OBX|3|NM|MDCX_BATT_HEALTH|1.0.0.6|82.6||||||F\r"
+                                                "OBX|4|NM|MDCX_BATT_CYCLES|1.0.0.7|412||||||F\r");
+  ASSERT_FALSE(out.rejection) << out.rejection->reason;
+  ASSERT_EQ(out.observations.size(), 1u);
+  const v1::Physical& physical = out.observations[0].physical();
+  EXPECT_EQ(physical.battery_percent(), 64u);
+  EXPECT_EQ(physical.battery_health_percent(), 83u);
+  EXPECT_EQ(physical.battery_cycle_count(), 412u);
+
+  // Without them the fields stay unset ("not known"), not zero.
+  const MappedMessage charge_only = MapText(mapper, head);
+  ASSERT_FALSE(charge_only.rejection) << charge_only.rejection->reason;
+  EXPECT_FALSE(charge_only.observations[0].physical().has_battery_health_percent());
+  EXPECT_FALSE(charge_only.observations[0].physical().has_battery_cycle_count());
+
+  // Out of range: an error naming OBX-5 of that segment, nothing mapped.
+  for (const std::string& bad : {std::string("OBX|3|NM|MDCX_BATT_HEALTH|1.0.0.6|101||||||F\r"),
+                                 std::string("OBX|3|NM|MDCX_BATT_CYCLES|1.0.0.7|-3||||||F\r"),
+                                 std::string("OBX|3|NM|MDCX_BATT_CYCLES|1.0.0.7|100001||||||F\r")}) {
+    SCOPED_TRACE(bad);
+    const MappedMessage refused = MapText(mapper, head + bad);
+    ASSERT_TRUE(refused.rejection);
+    EXPECT_EQ(refused.rejection->hl7_error, 102);
+    EXPECT_EQ(refused.rejection->location.segment, "OBX");
+    EXPECT_EQ(refused.rejection->location.occurrence, 3);
+    EXPECT_EQ(refused.rejection->location.field, 5);
+    EXPECT_THAT(refused.rejection->reason, HasSubstr("battery"));
+    EXPECT_TRUE(refused.observations.empty());
+  }
+}
+
 }  // namespace
 }  // namespace pumptrack::agents::hl7

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agents/sim/hospital.h"
+#include "agents/sim/sim_source.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -255,6 +256,18 @@ TEST_F(ExamplePolicyTest, MissingThresholdsAreHalfAnHourAndADayWhenOff) {
   ASSERT_EQ(policy_.missing().thresholds_size(), 1);
   EXPECT_EQ(policy_.missing().thresholds(0).operating_state(), v1::OPERATING_STATE_OFF);
   EXPECT_EQ(policy_.missing().thresholds(0).after().seconds(), 24 * 3600);
+}
+
+TEST_F(ExamplePolicyTest, NoSimulatedBatteryIsDegradedAndTheTransportMinimumIsSet) {
+  // The simulator's healthiest-to-most-worn batteries all pass every model's minimum (no BATTERY_DEGRADED for a clean
+  // pump); the transport minimum is set so a checked-out pump low on charge raises BATTERY_LOW_FOR_TRANSPORT.
+  for (const v1::ModelPolicy& model : policy_.models()) {
+    SCOPED_TRACE(model.model());
+    EXPECT_GT(model.minimum_battery_health_percent(), 0u);
+    EXPECT_LE(model.minimum_battery_health_percent(), sim::kLowestBatteryHealthPercent);
+  }
+  EXPECT_GT(policy_.transport_minimum_battery_percent(), 0u);
+  EXPECT_LE(policy_.transport_minimum_battery_percent(), 100u);
 }
 
 }  // namespace

@@ -114,6 +114,10 @@ std::vector<BadInput> BadInputs() {
       // Physical.
       {"BatteryAbove100", [](auto& r) { O(r).mutable_physical()->set_battery_percent(101); },
        "observation.physical.battery_percent", "0-100"},
+      {"BatteryHealthAbove100", [](auto& r) { O(r).mutable_physical()->set_battery_health_percent(101); },
+       "observation.physical.battery_health_percent", "0-100"},
+      {"BatteryCyclesAbove100000", [](auto& r) { O(r).mutable_physical()->set_battery_cycle_count(100'001); },
+       "observation.physical.battery_cycle_count", "0-100000"},
       // Unknown enum values (proto3 enums are open: the wire carries them through).
       {"UnknownOperatingState", [](auto& r) { O(r).set_operating_state(static_cast<v1::OperatingState>(99)); },
        "observation.operating_state", "unknown enum value 99"},

@@ -50,6 +50,8 @@ std::vector<AbsentPart> AbsentParts() {
        }},
       {"CaseState", [](v1::Observation& o) { o.mutable_physical()->clear_case_state(); }},
       {"Battery", [](v1::Observation& o) { o.mutable_physical()->clear_battery_percent(); }},
+      {"BatteryHealth", [](v1::Observation& o) { o.mutable_physical()->clear_battery_health_percent(); }},
+      {"BatteryCycleCount", [](v1::Observation& o) { o.mutable_physical()->clear_battery_cycle_count(); }},
       {"PowerSource", [](v1::Observation& o) { o.mutable_physical()->clear_power_source(); }},
       {"OperatingState", [](v1::Observation& o) { o.clear_operating_state(); }},
       {"ModelAndManufacturer",
@@ -76,11 +78,12 @@ class ObservedPartsTest : public testing_util::StorageTest {};
 TEST_P(AbsentPartTest, ChangesNothingAndAddsNoHistory) {
   // The second report carries the first report's values for everything it observes, so only the absence is under
   // test: a part carried over compares equal, a part wrongly cleared does not.
-  const v1::Observation first = Obs("PT-1").Seq(1).At(BaseTime()).Battery(64);
+  const v1::Observation first = Obs("PT-1").Seq(1).At(BaseTime()).Battery(64).BatteryHealth(88).BatteryCycles(210);
   ASSERT_EQ(MustApplyOne(first), ApplyResult::kAccepted);
   const v1::Device before = MustGet("PT-1");
 
-  v1::Observation second = Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(1)).Battery(64);
+  v1::Observation second =
+      Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(1)).Battery(64).BatteryHealth(88).BatteryCycles(210);
   GetParam().remove(second);
   ASSERT_EQ(MustApplyOne(second), ApplyResult::kAccepted);
 
@@ -111,9 +114,16 @@ INSTANTIATE_TEST_SUITE_P(EveryOptionalPart, AbsentPartTest, ::testing::ValuesIn(
 
 // The same parts, observed with other values, do change state (the parameterised test above is not vacuous).
 TEST_F(ObservedPartsTest, PartsObservedWithNewValuesReplaceTheKnownOnes) {
-  ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(BaseTime()).Battery(64)), ApplyResult::kAccepted);
-  v1::Observation second =
-      Obs("PT-1").Seq(2).At(BaseTime() + absl::Minutes(1)).Room("514").Firmware("12.2.0").Battery(30);
+  ASSERT_EQ(MustApplyOne(Obs("PT-1").Seq(1).At(BaseTime()).Battery(64).BatteryHealth(90).BatteryCycles(100)),
+            ApplyResult::kAccepted);
+  v1::Observation second = Obs("PT-1")
+                               .Seq(2)
+                               .At(BaseTime() + absl::Minutes(1))
+                               .Room("514")
+                               .Firmware("12.2.0")
+                               .Battery(30)
+                               .BatteryHealth(71)
+                               .BatteryCycles(640);
   second.mutable_physical()->clear_seal_id();  // seal observed through its state alone
   second.mutable_physical()->set_seal_state(v1::SEAL_STATE_MISSING);
   ASSERT_EQ(MustApplyOne(second), ApplyResult::kAccepted);
@@ -122,6 +132,8 @@ TEST_F(ObservedPartsTest, PartsObservedWithNewValuesReplaceTheKnownOnes) {
   EXPECT_EQ(known.location().room(), "514");
   EXPECT_EQ(known.firmware_version(), "12.2.0");
   EXPECT_EQ(known.physical().battery_percent(), 30u);
+  EXPECT_EQ(known.physical().battery_health_percent(), 71u);
+  EXPECT_EQ(known.physical().battery_cycle_count(), 640u);
   EXPECT_EQ(known.physical().seal_state(), v1::SEAL_STATE_MISSING);
   EXPECT_EQ(known.physical().seal_id(), "");
   const std::vector<v1::HistoryEntry> history = AllHistory("PT-1");
