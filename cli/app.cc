@@ -379,9 +379,7 @@ CLI::App* show = advisories->add_subcommand(
     "show", "Show an advisory and its affected pumps by facility and unit, with the remediation");
 show->add_option("ID", args.tracking_id, "Tracking id, e.g. ICSMA-23-193-01")->required();
 show->callback([&line, &args] {
-  line.command = [id = args.tracking_id](const Session& session) {
-    return Done(ShowAdvisory(session.advisories, id));
-  };
+  line.command = [id = args.tracking_id](const Session& session) { return Done(ShowAdvisory(session.advisories, id)); };
 });
 CLI::App* unmapped = advisories->add_subcommand(
     "unmapped", "List imported products the policy's advisory_products maps to nothing, with look-alike models");

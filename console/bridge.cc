@@ -28,12 +28,10 @@ using google::protobuf::ServiceDescriptor;
 // Whole services (their unary methods), and single methods, the page may call.
 constexpr absl::string_view kServices[] = {"pumptrack.v1.InventoryService", "pumptrack.v1.FindingService",
                                            "pumptrack.v1.CustodyService", "pumptrack.v1.AuditService"};
-constexpr absl::string_view kMethods[] = {"pumptrack.v1.PolicyService/GetPolicy",
-                                          "pumptrack.v1.AuthService/SignIn",
-                                          "pumptrack.v1.AuthService/SignOut",
-                                          "pumptrack.v1.AdvisoryService/ListAdvisories",
-                                          "pumptrack.v1.AdvisoryService/GetAdvisory",
-                                          "pumptrack.v1.AdvisoryService/ListAffectedDevices"};
+constexpr absl::string_view kMethods[] = {
+    "pumptrack.v1.PolicyService/GetPolicy",     "pumptrack.v1.AuthService/SignIn",
+    "pumptrack.v1.AuthService/SignOut",         "pumptrack.v1.AdvisoryService/ListAdvisories",
+    "pumptrack.v1.AdvisoryService/GetAdvisory", "pumptrack.v1.AdvisoryService/ListAffectedDevices"};
 
 bool Unary(const MethodDescriptor& method) { return !method.client_streaming() && !method.server_streaming(); }
 

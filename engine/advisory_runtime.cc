@@ -147,9 +147,9 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::List(absl::str
 }
 
 absl::StatusOr<std::vector<v1::AffectedDevice>> AdvisoryRuntime::ListAffected(absl::string_view tracking_id,
-                                                                               absl::string_view after, int limit,
-                                                                               std::string* next_after,
-                                                                               int* total) const {
+                                                                              absl::string_view after, int limit,
+                                                                              std::string* next_after,
+                                                                              int* total) const {
   ASSIGN_OR_RETURN(std::optional<v1::Advisory> stored, store_.Get(tracking_id));
   if (!stored.has_value()) return absl::NotFoundError(absl::StrCat("advisory ", tracking_id, " is not imported"));
   bool more = false;
@@ -170,9 +170,8 @@ absl::StatusOr<std::vector<v1::AffectedDevice>> AdvisoryRuntime::ListAffected(ab
     affected.set_asset_tag(tag);
     affected.set_model(device->identity().model());
     *affected.mutable_location() = device->last_observation().location();
-    affected.set_custody_state(device->custody().state() == v1::CUSTODY_STATE_UNSPECIFIED
-                                   ? v1::CUSTODY_STATE_AVAILABLE
-                                   : device->custody().state());
+    affected.set_custody_state(device->custody().state() == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
+                                                                                          : device->custody().state());
     affected.set_custody_holder(device->custody().holder());
     *affected.mutable_last_seen_at() = device->last_seen_at();
     affected.set_finding_id(finding->id());

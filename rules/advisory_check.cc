@@ -90,7 +90,7 @@ std::shared_ptr<const CompiledAdvisories> CompiledAdvisories::Compile(const std:
 }
 
 std::vector<CompiledAdvisories::RawHit> CompiledAdvisories::Collect(const v1::Device& device,
-                                                                   absl::string_view tracking_id) const {
+                                                                    absl::string_view tracking_id) const {
   std::vector<RawHit> hits;
   auto check = [&](const std::string& target, absl::string_view kind, absl::string_view component_model,
                    absl::string_view version) {
@@ -101,8 +101,8 @@ std::vector<CompiledAdvisories::RawHit> CompiledAdvisories::Collect(const v1::De
       if (!tracking_id.empty() && entry.matcher->advisory().tracking_id() != tracking_id) continue;
       advisories::MatchResult result = entry.matcher->Match(entry.product, version);
       if (result.verdict != advisories::Verdict::kAffected) continue;
-      hits.push_back(RawHit{&entry, std::string(kind), std::string(component_model), std::string(version),
-                            std::move(result)});
+      hits.push_back(
+          RawHit{&entry, std::string(kind), std::string(component_model), std::string(version), std::move(result)});
     }
   };
   const std::string& model = device.identity().model();
@@ -147,7 +147,7 @@ std::vector<Violation> CompiledAdvisories::Evaluate(const v1::Device& device) co
     auto slot = std::find_if(hits.begin(), hits.end(), [&](const auto& h) { return h.first == matcher; });
     if (slot == hits.end()) slot = hits.insert(hits.end(), {matcher, {}});
     const std::string what = raw.component_model.empty() ? absl::StrCat(model, " firmware")
-                                                           : absl::StrCat(raw.kind, " ", raw.component_model);
+                                                         : absl::StrCat(raw.kind, " ", raw.component_model);
     Hit hit;
     hit.what = absl::StrCat(raw.entry->product.vendor, " ", raw.entry->product.product, " (", what, ") ", raw.version,
                             " is in \"", raw.result.version_text, "\"");

@@ -275,8 +275,8 @@ TEST_F(AdvisoryServiceTest, ListAffectedDevicesAnswersEachPumpWithWhereItIsAndWh
   EXPECT_THAT(wrong_token.error_message(), HasSubstr("page_token"));
 
   // An upgrade leaves the list; a restart rebuilds it from the stored findings.
-  server_.MustReport(Obs("PT-1").Model("PCU-8015").Firmware("12.3.0").Seq(2).At(testing_util::BaseTime() +
-                                                                                  absl::Seconds(2)).Build());
+  server_.MustReport(
+      Obs("PT-1").Model("PCU-8015").Firmware("12.3.0").Seq(2).At(testing_util::BaseTime() + absl::Seconds(2)).Build());
   ASSERT_TRUE(server_.Restart().ok());
   Connect();
   request.clear_page_token();
@@ -319,9 +319,8 @@ TEST_F(AdvisoryServiceTest, ListAffectedDevicesValidatesAtTheEdge) {
 }
 
 TEST_F(AdvisoryServiceTest, ListUnmappedProductsNamesLookAlikeModelsAndPages) {
-  ASSERT_TRUE(Import({Fixture("icsma-23-193-01.json"), Fixture("icsma-21-294-01.json"),
-                      Fixture("icsma-22-251-01.json")})
-                  .ok());
+  ASSERT_TRUE(
+      Import({Fixture("icsma-23-193-01.json"), Fixture("icsma-21-294-01.json"), Fixture("icsma-22-251-01.json")}).ok());
   std::vector<v1::UnmappedAdvisoryProduct> all;
   v1::ListUnmappedProductsRequest request;
   request.set_page_size(1);
