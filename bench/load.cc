@@ -23,7 +23,7 @@
 #include "bench/pump_fleet.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "pumptrackd's gRPC address; must be 127.0.0.1:PORT.");
-ABSL_FLAG(int, devices, 10'000, "Simulated pumps (asset tags LD-00001...).");
+ABSL_FLAG(int, devices, 10'000, "Simulated pumps (asset tags LD-00001... LD-1000000), at most 1,000,000.");
 ABSL_FLAG(int, streams, 4, "Concurrent ReportStreams (with --unary: concurrent unary callers), one agent each.");
 ABSL_FLAG(int, batch, 500, "Observations per ReportBatch (1-1000).");
 ABSL_FLAG(int, inflight, 8, "Unacknowledged batches per stream (with --unary: outstanding calls per caller).");
@@ -52,7 +52,7 @@ std::optional<std::string> CheckConfig(const LoadConfig& config) {
       port <= 0 || port > 65535) {
     return "--target must be 127.0.0.1:PORT (the load tool only talks to loopback)";
   }
-  if (config.devices < 1 || config.devices > 99'999) return "--devices must be within 1-99999";
+  if (config.devices < 1 || config.devices > 1'000'000) return "--devices must be within 1-1000000";
   if (config.streams < 1 || config.streams > config.devices) return "--streams must be within 1-devices";
   if (config.batch < 1 || config.batch > 1000) return "--batch must be within 1-1000";
   if (config.inflight < 1 || config.inflight > 1024) return "--inflight must be within 1-1024";

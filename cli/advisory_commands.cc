@@ -12,16 +12,12 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "advisories/csaf_parser.h"
-#include "advisories/matcher.h"
 #include "advisories/sha512_sidecar.h"
 #include "cli/csv_columns.h"
 #include "cli/errors.h"
@@ -29,8 +25,6 @@
 #include "cli/json.h"
 #include "cli/table.h"
 #include "common/status_macros.h"
-#include "google/protobuf/text_format.h"
-#include "pumptrack/v1/policy.pb.h"
 
 extern char** environ;
 
@@ -90,30 +84,6 @@ std::string FormatScore(double score) { return absl::StrFormat("%.1f", score); }
 
 std::string ReleaseDate(const google::protobuf::Timestamp& timestamp) {
   return absl::FormatTime("%Y-%m-%d", ToAbslTime(timestamp), absl::UTCTimeZone());
-}
-
-// Words of a name for likeness: lowercase runs of letters or digits of two or more characters.
-absl::flat_hash_set<std::string> Words(absl::string_view text) {
-  absl::flat_hash_set<std::string> words;
-  std::string word;
-  auto flush = [&] {
-    if (word.size() >= 2) words.insert(word);
-    word.clear();
-  };
-  bool digits = false;
-  for (char c : text) {
-    const bool alpha = absl::ascii_isalpha(static_cast<unsigned char>(c));
-    const bool digit = absl::ascii_isdigit(static_cast<unsigned char>(c));
-    if (!alpha && !digit) {
-      flush();
-      continue;
-    }
-    if (!word.empty() && digit != digits) flush();
-    digits = digit;
-    word.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
-  }
-  flush();
-  return words;
 }
 
 absl::StatusOr<std::vector<v1::AdvisorySummary>> FetchSummaries(const AdvisoryContext& context) {
@@ -192,35 +162,27 @@ absl::Status ListAdvisories(const AdvisoryContext& context) {
       std::span(AdvisoryCsvColumns()));
 }
 
-absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& tracking_id) {
+absl::Status ShowAdvisory(const AdvisoryContext& context, const std::string& tracking_id) {
   v1::AdvisoryReport report;
-  ASSIGN_OR_RETURN(*report.mutable_advisory(), FetchAdvisory(services.advisories, tracking_id));
-  ListFindingsOptions options;
-  options.filter.set_kind(v1::FINDING_KIND_VULNERABLE);
-  ASSIGN_OR_RETURN(std::vector<v1::Finding> findings,
-                   FetchFindings(services.findings.stub, services.findings.connection, options));
-  // (facility, unit) -> devices, ordered.
+  ASSIGN_OR_RETURN(*report.mutable_advisory(), FetchAdvisory(context, tracking_id));
+  // (facility, unit) -> devices, ordered; the server answers them in asset tag order, a page at a time.
   std::map<std::pair<std::string, std::string>, std::vector<v1::AffectedDevice>> units;
-  for (const v1::Finding& finding : findings) {
-    if (finding.state() == v1::FINDING_STATE_RESOLVED || finding.evidence().advisory() != tracking_id) continue;
-    v1::GetDeviceRequest request;
-    request.mutable_device()->set_asset_tag(finding.asset_tag());
-    v1::Device device;
+  v1::ListAffectedDevicesRequest request;
+  request.set_tracking_id(tracking_id);
+  request.set_page_size(1000);
+  while (true) {
+    v1::ListAffectedDevicesResponse page;
     const grpc::Status status =
-        services.inventory.stub.GetDevice(NewCallContext(services.inventory.connection).get(), request, &device);
+        context.stub.ListAffectedDevices(NewCallContext(context.connection).get(), request, &page);
     if (!status.ok()) {
-      return FromRpcStatus(status, absl::StrCat("device ", finding.asset_tag()), services.inventory.connection);
+      return FromRpcStatus(status, absl::StrCat("advisory ", tracking_id), context.connection);
     }
-    v1::AffectedDevice affected;
-    affected.set_asset_tag(finding.asset_tag());
-    *affected.mutable_location() = device.last_observation().location();
-    affected.set_custody_state(device.custody().state() == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
-                                                                                         : device.custody().state());
-    *affected.mutable_last_seen_at() = device.last_seen_at();
-    affected.set_finding_id(finding.id());
-    affected.set_severity(finding.severity());
-    affected.set_reason(finding.reason());
-    units[{affected.location().facility(), affected.location().unit()}].push_back(std::move(affected));
+    for (v1::AffectedDevice& affected : *page.mutable_devices()) {
+      units[{affected.location().facility(), affected.location().unit()}].push_back(std::move(affected));
+    }
+    if (page.next_page_token().empty()) break;
+    if (page.next_page_token() == request.page_token()) return absl::InternalError("the server repeated a page token");
+    request.set_page_token(page.next_page_token());
   }
   for (auto& [key, devices] : units) {
     std::sort(devices.begin(), devices.end(),
@@ -230,8 +192,8 @@ absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& t
     unit->set_unit(key.second);
     for (v1::AffectedDevice& device : devices) *unit->add_devices() = std::move(device);
   }
-  std::ostream& out = services.advisories.out;
-  if (services.advisories.format == OutputFormat::kJson) return PrintJson(report, out);
+  std::ostream& out = context.out;
+  if (context.format == OutputFormat::kJson) return PrintJson(report, out);
 
   const v1::Advisory& advisory = report.advisory();
   std::vector<std::string> cves;
@@ -273,8 +235,9 @@ absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& t
     TextTable table({"ASSET TAG", "LOCATION", "CUSTODY", "LAST SEEN", "SEVERITY", "FINDING"});
     for (const v1::AffectedDevice& d : unit.devices()) {
       table.AddRow({d.asset_tag(), FormatShortLocation(d.location()),
-                    std::string(absl::StripPrefix(v1::CustodyState_Name(d.custody_state()), "CUSTODY_STATE_")),
-                    FormatTimeAndAge(d.last_seen_at(), services.advisories.now),
+                    absl::StrCat(absl::StripPrefix(v1::CustodyState_Name(d.custody_state()), "CUSTODY_STATE_"),
+                                 d.custody_holder().empty() ? "" : absl::StrCat(" (", d.custody_holder(), ")")),
+                    FormatTimeAndAge(d.last_seen_at(), context.now),
                     std::string(absl::StripPrefix(v1::Severity_Name(d.severity()), "SEVERITY_")), d.finding_id()});
     }
     table.Print(out);
@@ -282,59 +245,20 @@ absl::Status ShowAdvisory(const AdvisoryServices& services, const std::string& t
   return absl::OkStatus();
 }
 
-std::vector<std::string> SimilarModels(const std::string& vendor, const std::string& product,
-                                       const std::vector<std::string>& models) {
-  const absl::flat_hash_set<std::string> words = Words(absl::StrCat(vendor, " ", product));
-  std::vector<std::pair<int, std::string>> scored;
-  for (const std::string& model : models) {
-    int shared = 0;
-    for (const std::string& word : Words(model)) shared += words.contains(word) ? 1 : 0;
-    if (shared > 0) scored.emplace_back(-shared, model);
-  }
-  std::sort(scored.begin(), scored.end());
-  std::vector<std::string> out;
-  for (auto& [unused, model] : scored) out.push_back(std::move(model));
-  return out;
-}
-
-absl::Status ListUnmapped(const AdvisoryServices& services) {
-  v1::PolicyInfo info;
-  const grpc::Status status =
-      services.policy.stub.GetPolicy(NewCallContext(services.policy.connection).get(), v1::GetPolicyRequest(), &info);
-  if (!status.ok()) return FromRpcStatus(status, "policy", services.policy.connection);
-  v1::Policy policy;
-  if (!google::protobuf::TextFormat::ParseFromString(info.text(), &policy)) {
-    return absl::InternalError("the server's policy text does not parse");
-  }
-  absl::flat_hash_set<std::string> mapped;
-  for (const v1::AdvisoryProductMapping& m : policy.advisory_products()) {
-    mapped.insert(advisories::ProductKey(m.vendor(), m.product()));
-  }
-  std::vector<std::string> models;
-  for (const v1::ModelPolicy& model : policy.models()) models.push_back(model.model());
-  for (const v1::ComponentPolicy& component : policy.components()) {
-    if (std::find(models.begin(), models.end(), component.model()) == models.end()) models.push_back(component.model());
-  }
-  ASSIGN_OR_RETURN(std::vector<v1::AdvisorySummary> summaries, FetchSummaries(services.advisories));
+absl::Status ListUnmapped(const AdvisoryContext& context) {
   std::vector<v1::UnmappedAdvisoryProduct> unmapped;
-  for (const v1::AdvisorySummary& summary : summaries) {
-    ASSIGN_OR_RETURN(v1::Advisory advisory, FetchAdvisory(services.advisories, summary.tracking_id()));
-    absl::flat_hash_set<std::string> seen;
-    for (const v1::AdvisoryProduct& product : advisory.products()) {
-      if (product.vendor().empty() && product.product_name().empty()) continue;
-      const std::string key = advisories::ProductKey(product.vendor(), product.product_name());
-      if (mapped.contains(key) || !seen.insert(key).second) continue;
-      v1::UnmappedAdvisoryProduct entry;
-      entry.set_tracking_id(advisory.tracking_id());
-      entry.set_vendor(product.vendor());
-      entry.set_product(product.product_name());
-      for (std::string& model : SimilarModels(product.vendor(), product.product_name(), models)) {
-        entry.add_similar_models(std::move(model));
-      }
-      unmapped.push_back(std::move(entry));
-    }
+  v1::ListUnmappedProductsRequest request;
+  request.set_page_size(1000);
+  while (true) {
+    v1::ListUnmappedProductsResponse page;
+    const grpc::Status status =
+        context.stub.ListUnmappedProducts(NewCallContext(context.connection).get(), request, &page);
+    if (!status.ok()) return FromRpcStatus(status, "unmapped products", context.connection);
+    unmapped.insert(unmapped.end(), page.products().begin(), page.products().end());
+    if (page.next_page_token().empty()) break;
+    if (page.next_page_token() == request.page_token()) return absl::InternalError("the server repeated a page token");
+    request.set_page_token(page.next_page_token());
   }
-  const AdvisoryContext& context = services.advisories;
   return PrintList(
       context, unmapped, "every imported product is mapped",
       [&](const std::vector<v1::UnmappedAdvisoryProduct>& items) {

@@ -360,13 +360,6 @@ struct AdvisoryArgs {
   std::string tracking_id;
 };
 
-AdvisoryServices AdvisoryServicesOf(const Session& session) {
-  return {.advisories = session.advisories,
-          .findings = session.findings,
-          .inventory = session.inventory,
-          .policy = session.policy};
-}
-
 void AddAdvisoryCommands(CLI::App& app, CommandLine& line, AdvisoryArgs& args) {
   CLI::App* advisories =
       app.add_subcommand("advisories", "Import security advisories (CSAF 2.0) and see which pumps they affect");
@@ -390,14 +383,12 @@ CLI::App* show = advisories->add_subcommand(
     "show", "Show an advisory and its affected pumps by facility and unit, with the remediation");
 show->add_option("ID", args.tracking_id, "Tracking id, e.g. ICSMA-23-193-01")->required();
 show->callback([&line, &args] {
-  line.command = [id = args.tracking_id](const Session& session) {
-    return Done(ShowAdvisory(AdvisoryServicesOf(session), id));
-  };
+  line.command = [id = args.tracking_id](const Session& session) { return Done(ShowAdvisory(session.advisories, id)); };
 });
 CLI::App* unmapped = advisories->add_subcommand(
     "unmapped", "List imported products the policy's advisory_products maps to nothing, with look-alike models");
 unmapped->callback([&line] {
-  line.command = [](const Session& session) { return Done(ListUnmapped(AdvisoryServicesOf(session))); };
+  line.command = [](const Session& session) { return Done(ListUnmapped(session.advisories)); };
 });
 }  // namespace pumptrack::cli
 

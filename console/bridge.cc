@@ -11,6 +11,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "pumptrack/v1/advisory.grpc.pb.h"
 #include "pumptrack/v1/audit.grpc.pb.h"
 #include "pumptrack/v1/custody.grpc.pb.h"
 #include "pumptrack/v1/finding.grpc.pb.h"
@@ -27,8 +28,10 @@ using google::protobuf::ServiceDescriptor;
 // Whole services (their unary methods), and single methods, the page may call.
 constexpr absl::string_view kServices[] = {"pumptrack.v1.InventoryService", "pumptrack.v1.FindingService",
                                            "pumptrack.v1.CustodyService", "pumptrack.v1.AuditService"};
-constexpr absl::string_view kMethods[] = {"pumptrack.v1.PolicyService/GetPolicy", "pumptrack.v1.AuthService/SignIn",
-                                          "pumptrack.v1.AuthService/SignOut"};
+constexpr absl::string_view kMethods[] = {
+    "pumptrack.v1.PolicyService/GetPolicy",     "pumptrack.v1.AuthService/SignIn",
+    "pumptrack.v1.AuthService/SignOut",         "pumptrack.v1.AdvisoryService/ListAdvisories",
+    "pumptrack.v1.AdvisoryService/GetAdvisory", "pumptrack.v1.AdvisoryService/ListAffectedDevices"};
 
 bool Unary(const MethodDescriptor& method) { return !method.client_streaming() && !method.server_streaming(); }
 
@@ -44,6 +47,7 @@ std::vector<const MethodDescriptor*> AllowedMethods() {
   (void)v1::CheckOutRequest::descriptor();
   (void)v1::ListAuditRequest::descriptor();
   (void)v1::GetPolicyRequest::descriptor();
+  (void)v1::ListAdvisoriesRequest::descriptor();
   const DescriptorPool* pool = DescriptorPool::generated_pool();
   std::vector<const MethodDescriptor*> allowed;
   for (absl::string_view name : kServices) {

@@ -146,4 +146,79 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::List(absl::str
   return summaries;
 }
 
+absl::StatusOr<std::vector<v1::AffectedDevice>> AdvisoryRuntime::ListAffected(absl::string_view tracking_id,
+                                                                              absl::string_view after, int limit,
+                                                                              std::string* next_after,
+                                                                              int* total) const {
+  ASSIGN_OR_RETURN(std::optional<v1::Advisory> stored, store_.Get(tracking_id));
+  if (!stored.has_value()) return absl::NotFoundError(absl::StrCat("advisory ", tracking_id, " is not imported"));
+  bool more = false;
+  const std::vector<std::pair<std::string, std::uint64_t>> page =
+      engine_->AffectedPage(tracking_id, after, limit, &more);
+  const std::shared_ptr<const rules::CompiledAdvisories> compiled = engine_->advisories();
+  std::vector<v1::AffectedDevice> out;
+  out.reserve(page.size());
+  for (const auto& [tag, number] : page) {
+    absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
+    if (absl::IsNotFound(device.status())) continue;
+    RETURN_IF_ERROR(device.status());
+    absl::StatusOr<v1::Finding> finding = findings_.Get(storage::FindingId(number));
+    if (absl::IsNotFound(finding.status())) continue;
+    RETURN_IF_ERROR(finding.status());
+    if (finding->state() == v1::FINDING_STATE_RESOLVED) continue;
+    v1::AffectedDevice affected;
+    affected.set_asset_tag(tag);
+    affected.set_model(device->identity().model());
+    *affected.mutable_location() = device->last_observation().location();
+    affected.set_custody_state(device->custody().state() == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE
+                                                                                          : device->custody().state());
+    affected.set_custody_holder(device->custody().holder());
+    *affected.mutable_last_seen_at() = device->last_seen_at();
+    affected.set_finding_id(finding->id());
+    affected.set_severity(finding->severity());
+    affected.set_reason(finding->reason());
+    for (v1::AffectedMatch& match : compiled->Matches(*device, tracking_id)) {
+      *affected.add_matches() = std::move(match);
+    }
+    out.push_back(std::move(affected));
+  }
+  if (next_after != nullptr) *next_after = more && !page.empty() ? page.back().first : "";
+  if (total != nullptr) *total = engine_->AffectedDevices(tracking_id);
+  return out;
+}
+
+std::vector<v1::UnmappedAdvisoryProduct> AdvisoryRuntime::ListUnmapped(absl::string_view after, int limit,
+                                                                       std::string* next_after) const {
+  // The cursor of a product: its sort key, fields joined by a byte no field holds (they are clean text).
+  auto cursor = [](const rules::UnmappedProduct& p) {
+    return absl::StrCat(p.tracking_id, "\x01", p.vendor, "\x01", p.product);
+  };
+  std::vector<rules::UnmappedProduct> all = engine_->advisories()->Unmapped();
+  std::vector<std::pair<std::string, const rules::UnmappedProduct*>> ordered;
+  ordered.reserve(all.size());
+  for (const rules::UnmappedProduct& p : all) {
+    std::string key = cursor(p);
+    if (key > after) ordered.emplace_back(std::move(key), &p);
+  }
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const std::vector<std::string> models = rules::PolicyModels(engine_->policy()->proto());
+  std::vector<v1::UnmappedAdvisoryProduct> out;
+  if (next_after != nullptr) next_after->clear();
+  for (const auto& [key, p] : ordered) {
+    if (static_cast<int>(out.size()) >= limit) {
+      if (next_after != nullptr) *next_after = cursor(*(ordered[out.size() - 1].second));
+      break;
+    }
+    v1::UnmappedAdvisoryProduct entry;
+    entry.set_tracking_id(p->tracking_id);
+    entry.set_vendor(p->vendor);
+    entry.set_product(p->product);
+    for (std::string& model : rules::SimilarModels(p->vendor, p->product, models)) {
+      entry.add_similar_models(std::move(model));
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace pumptrack::engine

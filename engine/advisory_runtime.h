@@ -14,6 +14,7 @@
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
+#include "storage/finding_store.h"
 
 namespace pumptrack::engine {
 
@@ -26,7 +27,13 @@ class AdvisoryRuntime {
   // Everything must outlive the runtime.
   AdvisoryRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
                   FindingEngine* engine, IngestPipeline* ingest)
-      : database_(database), devices_(devices), audit_(audit), engine_(engine), ingest_(ingest), store_(database) {}
+      : database_(database),
+        devices_(devices),
+        audit_(audit),
+        engine_(engine),
+        ingest_(ingest),
+        store_(database),
+        findings_(database) {}
 
   // Puts every stored advisory in force in the finding engine (start-up: before the first evaluation, so the
   // re-evaluation after loading the policy keeps VULNERABLE findings). DATA_LOSS if a stored advisory does not parse.
@@ -50,6 +57,19 @@ class AdvisoryRuntime {
   absl::StatusOr<std::vector<v1::AdvisorySummary>> List(absl::string_view after, int limit,
                                                         std::string* next_after) const;
 
+  // Read path (any thread, never the writer): up to `limit` pumps with an open VULNERABLE finding of `tracking_id`,
+  // in asset tag order after `after`, each with its last location, custody, finding and what matched (evaluated
+  // against the advisories in force). `next_after` is the last asset tag when more follow, else empty; `total` the
+  // number affected in all. NOT_FOUND naming the advisory when it is not imported. A pump whose finding resolves
+  // between the index read and the record read is left out of the page.
+  absl::StatusOr<std::vector<v1::AffectedDevice>> ListAffected(absl::string_view tracking_id, absl::string_view after,
+                                                               int limit, std::string* next_after, int* total) const;
+  // Read path: up to `limit` imported products no advisory_products entry of the policy in force maps, ordered by
+  // (tracking id, vendor, product) after the cursor `after` (empty: from the start), each with the policy's models
+  // that look alike (rules::SimilarModels). `next_after` is the cursor of the last one when more follow, else empty.
+  std::vector<v1::UnmappedAdvisoryProduct> ListUnmapped(absl::string_view after, int limit,
+                                                        std::string* next_after) const;
+
  private:
   // Re-evaluates the devices of `targets` (FleetIndex::DevicesWithTargets), a page per writer task.
   absl::Status Reevaluate(const std::vector<std::string>& targets);
@@ -60,6 +80,7 @@ class AdvisoryRuntime {
   FindingEngine* const engine_;
   IngestPipeline* const ingest_;
   storage::AdvisoryStore store_;
+  storage::FindingStore findings_;
 };
 
 }  // namespace pumptrack::engine

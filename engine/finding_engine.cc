@@ -121,22 +121,45 @@ void FindingEngine::CountAffected(const std::vector<v1::Finding>* before, const 
   };
   if ((before == nullptr || !has_vulnerable(*before)) && !has_vulnerable(after)) return;
   absl::MutexLock lock(&advisories_mu_);
-  auto count = [&](const std::vector<v1::Finding>& findings, int delta) {
-    for (const v1::Finding& f : findings) {
+  if (before != nullptr) {
+    for (const v1::Finding& f : *before) {
       if (f.kind() != v1::FINDING_KIND_VULNERABLE) continue;
-      int& n = affected_[f.evidence().advisory()];
-      n += delta;
-      if (n <= 0) affected_.erase(f.evidence().advisory());
+      auto it = affected_.find(f.evidence().advisory());
+      if (it == affected_.end()) continue;
+      it->second.erase(f.asset_tag());
+      if (it->second.empty()) affected_.erase(it);
     }
-  };
-  if (before != nullptr) count(*before, -1);
-  count(after, 1);
+  }
+  for (const v1::Finding& f : after) {
+    if (f.kind() != v1::FINDING_KIND_VULNERABLE) continue;
+    absl::StatusOr<std::uint64_t> number = storage::ParseFindingId(f.id());
+    affected_[f.evidence().advisory()][f.asset_tag()] = number.ok() ? *number : 0;
+  }
 }
 
 int FindingEngine::AffectedDevices(absl::string_view tracking_id) const {
   absl::MutexLock lock(&advisories_mu_);
   auto it = affected_.find(tracking_id);
-  return it == affected_.end() ? 0 : it->second;
+  return it == affected_.end() ? 0 : static_cast<int>(it->second.size());
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> FindingEngine::AffectedPage(absl::string_view tracking_id,
+                                                                               absl::string_view after, int limit,
+                                                                               bool* more) const {
+  std::vector<std::pair<std::string, std::uint64_t>> page;
+  if (more != nullptr) *more = false;
+  absl::MutexLock lock(&advisories_mu_);
+  auto devices = affected_.find(tracking_id);
+  if (devices == affected_.end()) return page;
+  auto it = after.empty() ? devices->second.begin() : devices->second.upper_bound(after);
+  for (; it != devices->second.end(); ++it) {
+    if (static_cast<int>(page.size()) >= limit) {
+      if (more != nullptr) *more = true;
+      break;
+    }
+    page.emplace_back(it->first, it->second);
+  }
+  return page;
 }
 
 std::shared_ptr<const rules::CompiledAdvisories> FindingEngine::advisories() const {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -78,6 +79,11 @@ class FindingEngine {
   std::shared_ptr<const rules::CompiledAdvisories> advisories() const;
   // Devices with an open (or acknowledged) VULNERABLE finding of this advisory, as committed.
   int AffectedDevices(absl::string_view tracking_id) const;
+  // Up to `limit` (asset tag, finding number) pairs of the devices AffectedDevices counts, in asset tag order, after
+  // `after` (empty: from the start). `more` (may be null) is set when more follow.
+  std::vector<std::pair<std::string, std::uint64_t>> AffectedPage(absl::string_view tracking_id,
+                                                                  absl::string_view after, int limit,
+                                                                  bool* more) const;
   // The devices of these advisory targets (see FleetIndex::DevicesWithTargets).
   std::vector<std::string> DevicesWithTargets(const std::vector<std::string>& targets) const {
     return fleet_.DevicesWithTargets(targets);
@@ -179,8 +185,9 @@ class FindingEngine {
       std::make_shared<const std::vector<v1::Advisory>>();
   std::shared_ptr<const rules::CompiledAdvisories> advisories_ ABSL_GUARDED_BY(advisories_mu_) =
       rules::CompiledAdvisories::Empty();
-  // Tracking id -> devices with an open VULNERABLE finding of it (see AffectedDevices).
-  absl::flat_hash_map<std::string, int> affected_ ABSL_GUARDED_BY(advisories_mu_);
+  // Tracking id -> asset tag -> number of its open VULNERABLE finding of it (see AffectedDevices, AffectedPage).
+  absl::flat_hash_map<std::string, absl::btree_map<std::string, std::uint64_t>> affected_
+      ABSL_GUARDED_BY(advisories_mu_);
 
   // Writer thread only.
   absl::flat_hash_map<std::string, std::vector<v1::Finding>> open_;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -88,37 +89,71 @@ std::shared_ptr<const CompiledAdvisories> CompiledAdvisories::Compile(const std:
   return compiled;
 }
 
-std::vector<Violation> CompiledAdvisories::Evaluate(const v1::Device& device) const {
-  if (by_target_.empty()) return {};
-  // Tracking id → hits, in the order advisories were first hit.
-  std::vector<std::pair<const advisories::AdvisoryMatcher*, std::vector<Hit>>> hits;
-  auto check = [&](const std::string& target, absl::string_view what, absl::string_view version) {
+std::vector<CompiledAdvisories::RawHit> CompiledAdvisories::Collect(const v1::Device& device,
+                                                                    absl::string_view tracking_id) const {
+  std::vector<RawHit> hits;
+  auto check = [&](const std::string& target, absl::string_view kind, absl::string_view component_model,
+                   absl::string_view version) {
     if (version.empty()) return;
     auto it = by_target_.find(target);
     if (it == by_target_.end()) return;
     for (const Entry& entry : it->second) {
+      if (!tracking_id.empty() && entry.matcher->advisory().tracking_id() != tracking_id) continue;
       advisories::MatchResult result = entry.matcher->Match(entry.product, version);
       if (result.verdict != advisories::Verdict::kAffected) continue;
-      auto slot = std::find_if(hits.begin(), hits.end(), [&](const auto& h) { return h.first == entry.matcher; });
-      if (slot == hits.end()) slot = hits.insert(hits.end(), {entry.matcher, {}});
-      Hit hit;
-      hit.what = absl::StrCat(entry.product.vendor, " ", entry.product.product, " (", what, ") ", version, " is in \"",
-                              result.version_text, "\"");
-      hit.seen = absl::StrCat(what, " ", version);
-      hit.result = std::move(result);
-      slot->second.push_back(std::move(hit));
+      hits.push_back(
+          RawHit{&entry, std::string(kind), std::string(component_model), std::string(version), std::move(result)});
     }
   };
   const std::string& model = device.identity().model();
-  if (!model.empty()) {
-    check(ModelTarget(model), absl::StrCat(model, " firmware"), device.last_observation().firmware_version());
-  }
+  if (!model.empty()) check(ModelTarget(model), "firmware", "", device.last_observation().firmware_version());
   for (const v1::Component& component : device.last_observation().components()) {
     if (component.model().empty()) continue;
     const std::string& version =
         component.firmware_version().empty() ? component.software_version() : component.firmware_version();
-    check(ComponentTarget(component.model()),
-          absl::StrCat(component.kind().empty() ? "component" : component.kind(), " ", component.model()), version);
+    check(ComponentTarget(component.model()), component.kind().empty() ? "component" : component.kind(),
+          component.model(), version);
+  }
+  return hits;
+}
+
+std::vector<v1::AffectedMatch> CompiledAdvisories::Matches(const v1::Device& device,
+                                                           absl::string_view tracking_id) const {
+  std::vector<v1::AffectedMatch> out;
+  if (tracking_id.empty()) return out;
+  for (RawHit& hit : Collect(device, tracking_id)) {
+    v1::AffectedMatch match;
+    match.set_vendor(hit.entry->product.vendor);
+    match.set_product(hit.entry->product.product);
+    match.set_component_model(hit.component_model);
+    match.set_component_kind(hit.kind);
+    match.set_matched_version(hit.version);
+    match.set_version_range(hit.result.version_text);
+    for (const std::string& cve : hit.result.cves) match.add_cves(cve);
+    match.set_max_base_score(hit.result.max_base_score);
+    for (v1::Remediation& r : hit.result.remediations) *match.add_remediations() = std::move(r);
+    out.push_back(std::move(match));
+  }
+  return out;
+}
+
+std::vector<Violation> CompiledAdvisories::Evaluate(const v1::Device& device) const {
+  if (by_target_.empty()) return {};
+  // Tracking id → hits, in the order advisories were first hit.
+  std::vector<std::pair<const advisories::AdvisoryMatcher*, std::vector<Hit>>> hits;
+  const std::string& model = device.identity().model();
+  for (RawHit& raw : Collect(device, "")) {
+    const advisories::AdvisoryMatcher* matcher = raw.entry->matcher;
+    auto slot = std::find_if(hits.begin(), hits.end(), [&](const auto& h) { return h.first == matcher; });
+    if (slot == hits.end()) slot = hits.insert(hits.end(), {matcher, {}});
+    const std::string what = raw.component_model.empty() ? absl::StrCat(model, " firmware")
+                                                         : absl::StrCat(raw.kind, " ", raw.component_model);
+    Hit hit;
+    hit.what = absl::StrCat(raw.entry->product.vendor, " ", raw.entry->product.product, " (", what, ") ", raw.version,
+                            " is in \"", raw.result.version_text, "\"");
+    hit.seen = absl::StrCat(what, " ", raw.version);
+    hit.result = std::move(raw.result);
+    slot->second.push_back(std::move(hit));
   }
   std::vector<Violation> out;
   for (const auto& [matcher, advisory_hits] : hits) {
@@ -168,5 +203,55 @@ std::vector<std::string> CompiledAdvisories::AllTargets() const {
 }
 
 std::vector<UnmappedProduct> CompiledAdvisories::Unmapped() const { return unmapped_; }
+
+namespace {
+
+// Words of a name for likeness: lowercase runs of letters or digits of two or more characters.
+absl::flat_hash_set<std::string> Words(absl::string_view text) {
+  absl::flat_hash_set<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    if (word.size() >= 2) words.insert(word);
+    word.clear();
+  };
+  bool digits = false;
+  for (char c : text) {
+    const bool alpha = absl::ascii_isalpha(static_cast<unsigned char>(c));
+    const bool digit = absl::ascii_isdigit(static_cast<unsigned char>(c));
+    if (!alpha && !digit) {
+      flush();
+      continue;
+    }
+    if (!word.empty() && digit != digits) flush();
+    digits = digit;
+    word.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  flush();
+  return words;
+}
+
+}  // namespace
+
+std::vector<std::string> SimilarModels(absl::string_view vendor, absl::string_view product,
+                                       const std::vector<std::string>& models) {
+  const absl::flat_hash_set<std::string> words = Words(absl::StrCat(vendor, " ", product));
+  std::vector<std::pair<int, std::string>> scored;
+  for (const std::string& model : models) {
+    int shared = 0;
+    for (const std::string& word : Words(model)) shared += words.contains(word) ? 1 : 0;
+    if (shared > 0) scored.emplace_back(-shared, model);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> out;
+  for (auto& [unused, model] : scored) out.push_back(std::move(model));
+  return out;
+}
+
+std::vector<std::string> PolicyModels(const v1::Policy& policy) {
+  std::vector<std::string> models;
+  for (const v1::ModelPolicy& model : policy.models()) AddUnique(models, model.model());
+  for (const v1::ComponentPolicy& component : policy.components()) AddUnique(models, component.model());
+  return models;
+}
 
 }  // namespace pumptrack::rules

@@ -52,6 +52,9 @@ class CompiledAdvisories {
   // highest CVSS base score; the reason names the advisory, each product and version that matched, the CVEs, the
   // score and the remediation. Fixed, not affected and needs-review versions raise nothing (never guessed).
   std::vector<Violation> Evaluate(const v1::Device& device) const;
+  // What of `device` the advisory `tracking_id` lists as affected: its firmware (for its model) and each component,
+  // with the range, CVEs, score and remediations; empty when nothing matches (or for an empty tracking id).
+  std::vector<v1::AffectedMatch> Matches(const v1::Device& device, absl::string_view tracking_id) const;
 
   // The targets (ModelTarget / ComponentTarget) the advisory's mapped products concern; empty for an unknown id.
   std::vector<std::string> TargetsOfAdvisory(absl::string_view tracking_id) const;
@@ -70,7 +73,17 @@ class CompiledAdvisories {
     // What the device side is called in reasons: the model or the component model.
     std::string target_name;
   };
+  // One affected verdict for one entry: the pump's firmware (kind "firmware", no component model) or a component.
+  struct RawHit {
+    const Entry* entry = nullptr;
+    std::string kind;
+    std::string component_model;
+    std::string version;
+    advisories::MatchResult result;
+  };
   CompiledAdvisories() = default;
+  // Every affected verdict for the device, of one advisory (or of all when `tracking_id` is empty), in check order.
+  std::vector<RawHit> Collect(const v1::Device& device, absl::string_view tracking_id) const;
 
   std::deque<advisories::AdvisoryMatcher> matchers_;  // stable addresses
   // Target → the entries concerning it, in advisory order.
@@ -79,6 +92,13 @@ class CompiledAdvisories {
   std::vector<UnmappedProduct> unmapped_;
   std::size_t needing_review_ = 0;
 };
+
+// The models among `models` that look like the CSAF product (share a word or a number of two or more characters,
+// case ignored), most shared words first.
+std::vector<std::string> SimilarModels(absl::string_view vendor, absl::string_view product,
+                                       const std::vector<std::string>& models);
+// The policy's pump models, then its component models, each once.
+std::vector<std::string> PolicyModels(const v1::Policy& policy);
 
 }  // namespace pumptrack::rules
 

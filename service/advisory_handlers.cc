@@ -16,7 +16,10 @@
 namespace pumptrack::service {
 namespace {
 
-constexpr std::size_t kMaxTrackingIdBytes = 128;
+absl::Status ValidateTrackingIdField(absl::string_view tracking_id) {
+  if (std::optional<FieldViolation> violation = ValidateTrackingId(tracking_id)) return ToStatus(*violation);
+  return absl::OkStatus();
+}
 
 // The same status with "<what>: " in front of its message.
 absl::Status Prefixed(const absl::Status& status, absl::string_view what) {
@@ -73,11 +76,45 @@ absl::StatusOr<v1::ListAdvisoriesResponse> ListAdvisories(const v1::ListAdvisori
 
 absl::StatusOr<v1::Advisory> GetAdvisory(const v1::GetAdvisoryRequest& request,
                                          const engine::AdvisoryRuntime& runtime) {
-  if (request.tracking_id().empty()) return ToStatus({"tracking_id", "is required"});
-  if (request.tracking_id().size() > kMaxTrackingIdBytes || !IsCleanText(request.tracking_id())) {
-    return ToStatus({"tracking_id", absl::StrCat("must be 1-", kMaxTrackingIdBytes, " printable characters")});
-  }
+  RETURN_IF_ERROR(ValidateTrackingIdField(request.tracking_id()));
   return runtime.Get(request.tracking_id());
+}
+
+absl::StatusOr<v1::ListAffectedDevicesResponse> ListAffectedDevices(const v1::ListAffectedDevicesRequest& request,
+                                                                    const engine::AdvisoryRuntime& runtime) {
+  RETURN_IF_ERROR(ValidateTrackingIdField(request.tracking_id()));
+  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  const std::uint64_t fingerprint = FilterFingerprint({"advisory-affected", request.tracking_id()});
+  std::string after;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token(), fingerprint));
+  }
+  std::string next_after;
+  int total = 0;
+  ASSIGN_OR_RETURN(std::vector<v1::AffectedDevice> devices,
+                   runtime.ListAffected(request.tracking_id(), after, page_size, &next_after, &total));
+  v1::ListAffectedDevicesResponse response;
+  for (v1::AffectedDevice& device : devices) *response.add_devices() = std::move(device);
+  response.set_total(total);
+  if (!next_after.empty()) response.set_next_page_token(EncodePageToken(fingerprint, next_after));
+  return response;
+}
+
+absl::StatusOr<v1::ListUnmappedProductsResponse> ListUnmappedProducts(const v1::ListUnmappedProductsRequest& request,
+                                                                      const engine::AdvisoryRuntime& runtime) {
+  ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  const std::uint64_t fingerprint = FilterFingerprint({"advisory-unmapped"});
+  std::string after;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token(), fingerprint));
+  }
+  std::string next_after;
+  v1::ListUnmappedProductsResponse response;
+  for (v1::UnmappedAdvisoryProduct& product : runtime.ListUnmapped(after, page_size, &next_after)) {
+    *response.add_products() = std::move(product);
+  }
+  if (!next_after.empty()) response.set_next_page_token(EncodePageToken(fingerprint, next_after));
+  return response;
 }
 
 }  // namespace pumptrack::service

@@ -28,6 +28,17 @@ absl::StatusOr<v1::ListAdvisoriesResponse> ListAdvisories(const v1::ListAdvisori
 // The stored advisory. INVALID_ARGUMENT for an empty or over-long tracking id, NOT_FOUND when it is not imported.
 absl::StatusOr<v1::Advisory> GetAdvisory(const v1::GetAdvisoryRequest& request, const engine::AdvisoryRuntime& runtime);
 
+// A page of the pumps the advisory affects now (engine::AdvisoryRuntime::ListAffected), ordered by asset tag, with the
+// total. INVALID_ARGUMENT for a bad tracking id, page size or token (a token is only good for its advisory);
+// NOT_FOUND when the advisory is not imported.
+absl::StatusOr<v1::ListAffectedDevicesResponse> ListAffectedDevices(const v1::ListAffectedDevicesRequest& request,
+                                                                    const engine::AdvisoryRuntime& runtime);
+
+// A page of the imported products the policy in force does not map (engine::AdvisoryRuntime::ListUnmapped).
+// INVALID_ARGUMENT for a bad page size or token.
+absl::StatusOr<v1::ListUnmappedProductsResponse> ListUnmappedProducts(const v1::ListUnmappedProductsRequest& request,
+                                                                      const engine::AdvisoryRuntime& runtime);
+
 }  // namespace pumptrack::service
 
 #endif  // PUMPTRACK_SERVICE_ADVISORY_HANDLERS_H_

@@ -391,4 +391,22 @@ grpc::ServerUnaryReactor* AdvisoryServiceImpl::GetAdvisory(grpc::CallbackServerC
       [request, this](const engine::Caller&) { return service::GetAdvisory(*request, *context_.advisory_runtime); });
 }
 
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::ListAffectedDevices(grpc::CallbackServerContext* context,
+                                                                   const v1::ListAffectedDevicesRequest* request,
+                                                                   v1::ListAffectedDevicesResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ListAffectedDevices", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::ListAffectedDevices(*request, *context_.advisory_runtime);
+                       });
+}
+
+grpc::ServerUnaryReactor* AdvisoryServiceImpl::ListUnmappedProducts(grpc::CallbackServerContext* context,
+                                                                    const v1::ListUnmappedProductsRequest* request,
+                                                                    v1::ListUnmappedProductsResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.AdvisoryService/ListUnmappedProducts", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::ListUnmappedProducts(*request, *context_.advisory_runtime);
+                       });
+}
+
 }  // namespace pumptrack::service

@@ -215,6 +215,12 @@ class AdvisoryServiceImpl final : public v1::AdvisoryService::CallbackService {
                                            v1::ListAdvisoriesResponse* response) override;
   grpc::ServerUnaryReactor* GetAdvisory(grpc::CallbackServerContext* context, const v1::GetAdvisoryRequest* request,
                                         v1::Advisory* response) override;
+  grpc::ServerUnaryReactor* ListAffectedDevices(grpc::CallbackServerContext* context,
+                                                const v1::ListAffectedDevicesRequest* request,
+                                                v1::ListAffectedDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* ListUnmappedProducts(grpc::CallbackServerContext* context,
+                                                 const v1::ListUnmappedProductsRequest* request,
+                                                 v1::ListUnmappedProductsResponse* response) override;
 
  private:
   const ServiceContext& context_;

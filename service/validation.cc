@@ -265,6 +265,14 @@ std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl
 
 void DropUnknownFields(google::protobuf::Message& message) { message.DiscardUnknownFields(); }
 
+std::optional<FieldViolation> ValidateTrackingId(absl::string_view tracking_id) {
+  if (tracking_id.empty()) return FieldViolation{"tracking_id", "is required"};
+  if (tracking_id.size() > kMaxTrackingIdBytes || !IsCleanText(tracking_id)) {
+    return FieldViolation{"tracking_id", absl::StrCat("must be 1-", kMaxTrackingIdBytes, " printable characters")};
+  }
+  return std::nullopt;
+}
+
 std::optional<FieldViolation> ValidateAdvisoryFile(const v1::AdvisoryFile& file, absl::string_view path) {
   if (file.file_name().empty()) return FieldViolation{absl::StrCat(path, ".file_name"), "is required"};
   if (file.file_name().size() > kMaxAdvisoryFileNameBytes || !IsCleanText(file.file_name()) ||

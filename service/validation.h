@@ -57,6 +57,10 @@ inline constexpr std::size_t kMaxSha512SidecarBytes = 1024;
 // 1..advisories::kMaxCsafBytes bytes, a sidecar (1–1024 bytes). `path` prefixes field names ("files[2]").
 std::optional<FieldViolation> ValidateAdvisoryFile(const v1::AdvisoryFile& file, absl::string_view path);
 
+// An advisory's tracking id in a request (GetAdvisory, ListAffectedDevices): 1–128 printable characters.
+inline constexpr std::size_t kMaxTrackingIdBytes = 128;
+std::optional<FieldViolation> ValidateTrackingId(absl::string_view tracking_id);
+
 // True when `value` is a valid asset tag: 1–64 characters from [A-Za-z0-9._-].
 bool IsValidAssetTag(absl::string_view value);
 

@@ -19,6 +19,7 @@ const VIEWS = {
   device: { load: () => import('./views/device.js'), title: 'Device', needs: 'view' },
   findings: { load: () => import('./views/findings.js'), title: 'Findings', needs: 'view' },
   custody: { load: () => import('./views/custody.js'), title: 'Custody desk', needs: 'view' },
+  advisories: { load: () => import('./views/advisories.js'), title: 'Advisories', needs: 'view' },
   audit: { load: () => import('./views/audit.js'), title: 'Audit', needs: 'audit' },
 };
 

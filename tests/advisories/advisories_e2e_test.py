@@ -162,12 +162,20 @@ class AdvisoriesEndToEndTest(FixedPortDaemon, unittest.TestCase):
                 self.assertEqual(devices[device["assetTag"]]["lastObservation"]["location"]["unit"], unit["unit"])
                 self.assertIn("custodyState", device)
                 self.assertIn("lastSeenAt", device)
+                # Computed by the server (ListAffectedDevices): the model and what matched, with the remediation.
+                self.assertEqual(device["model"], "FlowMax LVP")
+                [match] = device["matches"]
+                self.assertEqual((match["componentModel"], match["matchedVersion"], match["versionRange"]),
+                                 ("NWF-WLAN", "4.2.1", "vers:generic/>=4.0|<=4.2.1"))
+                self.assertEqual(match["remediations"][0]["details"], "Install Wi-Fi module firmware 4.3.0.")
                 shown.add(device["assetTag"])
         self.assertEqual(shown, flowmax)
         self.assertGreater(len(report["units"]), 1)
         text = self.cli("advisories", "show", WIFI_ADVISORY)
         self.assertIn("Install Wi-Fi module firmware 4.3.0.", text)
         self.assertIn(f"affected pumps: {len(flowmax)}", text)
+        # Every product of both advisories is mapped by the policy: `unmapped` (ListUnmappedProducts) lists none.
+        self.assertEqual(self.cli_json("advisories", "unmapped"), [])
 
         # Metrics: affected devices by severity, no per-device label.
         metrics = scrape(int(self.daemon_metrics_port()))

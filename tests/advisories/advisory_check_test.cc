@@ -182,5 +182,53 @@ TEST(PolicyAdvisoryProducts, ValidatedWithThePolicy) {
   EXPECT_THAT(duplicate.status().message(), HasSubstr("advisory_products[1]: duplicate mapping"));
 }
 
+TEST(CompiledAdvisories, MatchesNameTheComponentVersionRangeAndRemediationOfOneAdvisory) {
+  v1::Device pump = Pump("PCU-8015", "12.1.0");
+  AddComponent(pump, "WBM-2", "v22D24");
+  const std::shared_ptr<const CompiledAdvisories> compiled = CompileAll();
+  // The pump's own firmware for ICSMA-23-193-01: no component.
+  const std::vector<v1::AffectedMatch> firmware = compiled->Matches(pump, "ICSMA-23-193-01");
+  ASSERT_EQ(firmware.size(), 1u);
+  EXPECT_EQ(firmware[0].vendor(), "BD");
+  EXPECT_EQ(firmware[0].product(), "Alaris PCU 8015");
+  EXPECT_EQ(firmware[0].component_model(), "");
+  EXPECT_EQ(firmware[0].component_kind(), "firmware");
+  EXPECT_EQ(firmware[0].matched_version(), "12.1.0");
+  EXPECT_EQ(firmware[0].version_range(), "<=12.1.3");
+  EXPECT_THAT(firmware[0].cves(), UnorderedElementsAre("CVE-2023-30559", "CVE-2023-30560"));
+  EXPECT_DOUBLE_EQ(firmware[0].max_base_score(), 6.8);
+  ASSERT_FALSE(firmware[0].remediations().empty());
+  EXPECT_EQ(firmware[0].remediations(0).category(), "vendor_fix");
+
+  // The Wi-Fi battery module for the Baxter advisory: only that advisory's match, naming the component.
+  std::vector<v1::AffectedMatch> all;
+  for (const std::string& id : {std::string("ICSMA-23-193-01"), std::string("ICSMA-22-251-01")}) {
+    for (v1::AffectedMatch& m : compiled->Matches(pump, id)) all.push_back(std::move(m));
+  }
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].component_model(), "WBM-2");
+  EXPECT_EQ(all[1].component_kind(), "battery");
+  EXPECT_EQ(all[1].matched_version(), "v22D24");
+
+  EXPECT_THAT(compiled->Matches(pump, "ICSMA-21-294-01"), IsEmpty());
+  EXPECT_THAT(compiled->Matches(pump, ""), IsEmpty());
+  EXPECT_THAT(compiled->Matches(Pump("PCU-8015", "12.3.0"), "ICSMA-23-193-01"), IsEmpty());
+}
+
+TEST(SimilarModels, SharedWordsOrNumbersMostAlikeFirst) {
+  EXPECT_EQ(SimilarModels("BD", "Alaris PCU 8015", {"Infusia 500", "PCU-8015", "BD-8015-X", "PCU-8016"}),
+            (std::vector<std::string>{"BD-8015-X", "PCU-8015", "PCU-8016"}));
+  EXPECT_EQ(SimilarModels("Baxter", "Wireless Battery Module", {"WBM-2", "PCU-8015"}), std::vector<std::string>{});
+}
+
+TEST(PolicyModels, PumpModelsThenComponentModelsEachOnce) {
+  v1::Policy policy;
+  policy.add_models()->set_model("PCU-8015");
+  policy.add_models()->set_model("SPACE-LVP");
+  policy.add_components()->set_model("WBM-2");
+  policy.add_components()->set_model("PCU-8015");
+  EXPECT_THAT(PolicyModels(policy), ElementsAre("PCU-8015", "SPACE-LVP", "WBM-2"));
+}
+
 }  // namespace
 }  // namespace pumptrack::rules

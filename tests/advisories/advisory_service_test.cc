@@ -1,13 +1,14 @@
 // AdvisoryService on the real in-process server (127.0.0.1:0, fresh data directory) over gRPC: imports flag exactly
 // the affected pumps VULNERABLE, upgrades resolve, revisions replace or are refused, bad files store nothing, and a
 // restart keeps advisories and findings.
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "advisories/sha512_sidecar.h"
-#include "cli/advisory_commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pumptrack/v1/advisory.grpc.pb.h"
@@ -216,6 +217,151 @@ TEST_F(AdvisoryServiceTest, BadFilesAreRefusedNamingTheProblemAndNothingIsStored
   EXPECT_EQ(advisories_->GetAdvisory(Context().get(), get, &advisory).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(AdvisoryServiceTest, ListAffectedDevicesAnswersEachPumpWithWhereItIsAndWhatMatchedAPageAtATime) {
+  for (const char* tag : {"PT-3", "PT-1", "PT-2"}) {
+    server_.MustReport(Obs(tag)
+                           .Model("PCU-8015")
+                           .Firmware("12.1.0")
+                           .Facility("General")
+                           .Unit(std::string(tag) == "PT-2" ? "ICU" : "Ward 4")
+                           .Room("R12")
+                           .Seq(1)
+                           .At(testing_util::BaseTime() + absl::Seconds(1))
+                           .Build());
+  }
+  server_.MustReport(Pump("PT-9", "PCU-8015", "12.3.0"));  // outside the range: not affected
+  ASSERT_TRUE(Import({Fixture("icsma-23-193-01.json"), Fixture("icsma-21-294-01.json")}).ok());
+
+  v1::ListAffectedDevicesRequest request;
+  request.set_tracking_id("ICSMA-23-193-01");
+  request.set_page_size(2);
+  v1::ListAffectedDevicesResponse first;
+  grpc::Status status = advisories_->ListAffectedDevices(Context().get(), request, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(first.total(), 3);
+  ASSERT_EQ(first.devices_size(), 2);
+  EXPECT_EQ(first.devices(0).asset_tag(), "PT-1");
+  EXPECT_EQ(first.devices(1).asset_tag(), "PT-2");
+  const v1::AffectedDevice& pt2 = first.devices(1);
+  EXPECT_EQ(pt2.model(), "PCU-8015");
+  EXPECT_EQ(pt2.location().facility(), "General");
+  EXPECT_EQ(pt2.location().unit(), "ICU");
+  EXPECT_EQ(pt2.location().room(), "R12");
+  EXPECT_EQ(pt2.custody_state(), v1::CUSTODY_STATE_AVAILABLE);
+  EXPECT_EQ(pt2.severity(), v1::SEVERITY_MEDIUM);
+  EXPECT_THAT(pt2.finding_id(), ::testing::StartsWith("F-"));
+  EXPECT_THAT(pt2.reason(), HasSubstr("CVE-2023-30559"));
+  ASSERT_EQ(pt2.matches_size(), 1);
+  EXPECT_EQ(pt2.matches(0).component_kind(), "firmware");
+  EXPECT_EQ(pt2.matches(0).matched_version(), "12.1.0");
+  EXPECT_EQ(pt2.matches(0).version_range(), "<=12.1.3");
+  ASSERT_FALSE(pt2.matches(0).remediations().empty());
+  EXPECT_FALSE(pt2.matches(0).remediations(0).details().empty());
+  ASSERT_FALSE(first.next_page_token().empty());
+
+  request.set_page_token(first.next_page_token());
+  v1::ListAffectedDevicesResponse second;
+  ASSERT_TRUE(advisories_->ListAffectedDevices(Context().get(), request, &second).ok());
+  ASSERT_EQ(second.devices_size(), 1);
+  EXPECT_EQ(second.devices(0).asset_tag(), "PT-3");
+  EXPECT_TRUE(second.next_page_token().empty());
+
+  // A token is only good for its advisory.
+  v1::ListAffectedDevicesRequest other = request;
+  other.set_tracking_id("ICSMA-21-294-01");
+  v1::ListAffectedDevicesResponse ignored;
+  grpc::Status wrong_token = advisories_->ListAffectedDevices(Context().get(), other, &ignored);
+  EXPECT_EQ(wrong_token.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(wrong_token.error_message(), HasSubstr("page_token"));
+
+  // An upgrade leaves the list; a restart rebuilds it from the stored findings.
+  server_.MustReport(
+      Obs("PT-1").Model("PCU-8015").Firmware("12.3.0").Seq(2).At(testing_util::BaseTime() + absl::Seconds(2)).Build());
+  ASSERT_TRUE(server_.Restart().ok());
+  Connect();
+  request.clear_page_token();
+  request.set_page_size(0);
+  v1::ListAffectedDevicesResponse after_restart;
+  ASSERT_TRUE(advisories_->ListAffectedDevices(Context().get(), request, &after_restart).ok());
+  std::vector<std::string> tags;
+  for (const v1::AffectedDevice& d : after_restart.devices()) tags.push_back(d.asset_tag());
+  EXPECT_THAT(tags, ::testing::ElementsAre("PT-2", "PT-3"));
+  EXPECT_EQ(after_restart.total(), 2);
+}
+
+TEST_F(AdvisoryServiceTest, ListAffectedDevicesValidatesAtTheEdge) {
+  v1::ListAffectedDevicesResponse response;
+  v1::ListAffectedDevicesRequest request;
+  grpc::Status empty = advisories_->ListAffectedDevices(Context().get(), request, &response);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), HasSubstr("tracking_id"));
+  request.set_tracking_id(std::string(129, 'A'));
+  EXPECT_EQ(advisories_->ListAffectedDevices(Context().get(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_tracking_id("ICSMA-00-000-00");
+  grpc::Status unknown = advisories_->ListAffectedDevices(Context().get(), request, &response);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(unknown.error_message(), HasSubstr("ICSMA-00-000-00"));
+  ASSERT_TRUE(Import({Fixture("icsma-23-193-01.json")}).ok());
+  request.set_tracking_id("ICSMA-23-193-01");
+  request.set_page_size(1001);
+  grpc::Status big = advisories_->ListAffectedDevices(Context().get(), request, &response);
+  EXPECT_EQ(big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(big.error_message(), HasSubstr("page_size"));
+  request.set_page_size(10);
+  request.set_page_token("not-a-token");
+  EXPECT_EQ(advisories_->ListAffectedDevices(Context().get(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.clear_page_token();
+  ASSERT_TRUE(advisories_->ListAffectedDevices(Context().get(), request, &response).ok());
+  EXPECT_EQ(response.devices_size(), 0);
+  EXPECT_EQ(response.total(), 0);
+}
+
+TEST_F(AdvisoryServiceTest, ListUnmappedProductsNamesLookAlikeModelsAndPages) {
+  ASSERT_TRUE(
+      Import({Fixture("icsma-23-193-01.json"), Fixture("icsma-21-294-01.json"), Fixture("icsma-22-251-01.json")}).ok());
+  std::vector<v1::UnmappedAdvisoryProduct> all;
+  v1::ListUnmappedProductsRequest request;
+  request.set_page_size(1);
+  int pages = 0;
+  while (true) {
+    v1::ListUnmappedProductsResponse page;
+    grpc::Status status = advisories_->ListUnmappedProducts(Context().get(), request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_LE(page.products_size(), 1);
+    all.insert(all.end(), page.products().begin(), page.products().end());
+    ++pages;
+    if (page.next_page_token().empty()) break;
+    request.set_page_token(page.next_page_token());
+    ASSERT_LT(pages, 100);
+  }
+  // Each unmapped (vendor, product) once per advisory, in (tracking id, vendor, product) order; the mapped ones never.
+  ASSERT_GE(all.size(), 2u);
+  std::vector<std::string> keys;
+  for (const v1::UnmappedAdvisoryProduct& p : all) {
+    keys.push_back(absl::StrCat(p.tracking_id(), "/", p.vendor(), "/", p.product()));
+    EXPECT_NE(p.product(), "Alaris PCU 8015");
+    EXPECT_NE(p.product(), "Battery Pack SP with Wi-Fi");
+  }
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
+  // The Baxter advisory is not mapped by this policy at all; its products are listed.
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(),
+                          [](const v1::UnmappedAdvisoryProduct& p) { return p.tracking_id() == "ICSMA-22-251-01"; }));
+  // BD products that share "8015" or "PCU" with the policy's model PCU-8015 name it as a look-alike.
+  for (const v1::UnmappedAdvisoryProduct& p : all) {
+    if (absl::StrContains(p.product(), "8015")) {
+      EXPECT_THAT(p.similar_models(), ::testing::Contains("PCU-8015"));
+    }
+  }
+
+  request.set_page_size(-1);
+  v1::ListUnmappedProductsResponse ignored;
+  EXPECT_EQ(advisories_->ListUnmappedProducts(Context().get(), request, &ignored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST(ValidateAdvisoryFile, SizeAndNamesAtTheEdge) {
   v1::AdvisoryFile file = File("a.json", "{}");
   EXPECT_FALSE(ValidateAdvisoryFile(file, "files[0]").has_value());
@@ -232,15 +378,3 @@ TEST(ValidateAdvisoryFile, SizeAndNamesAtTheEdge) {
 
 }  // namespace
 }  // namespace pumptrack::service
-
-namespace pumptrack::cli {
-namespace {
-
-TEST(SimilarModels, SharedWordsOrNumbersMostAlikeFirst) {
-  EXPECT_EQ(SimilarModels("BD", "Alaris PCU 8015", {"Infusia 500", "PCU-8015", "BD-8015-X", "PCU-8016"}),
-            (std::vector<std::string>{"BD-8015-X", "PCU-8015", "PCU-8016"}));
-  EXPECT_EQ(SimilarModels("Baxter", "Wireless Battery Module", {"WBM-2", "PCU-8015"}), std::vector<std::string>{});
-}
-
-}  // namespace
-}  // namespace pumptrack::cli

@@ -198,18 +198,21 @@ TEST(RateLimiterTest, BurstThenRefillPerClient) {
 
 TEST(BridgeTest, AllowListIsTheConsolesUnaryMethods) {
   const std::vector<std::string> allowed = Bridge::AllowList();
-  for (const char* method : {"pumptrack.v1.InventoryService/Locate", "pumptrack.v1.InventoryService/GetDevice",
-                             "pumptrack.v1.InventoryService/SetHome", "pumptrack.v1.FindingService/ListFindings",
-                             "pumptrack.v1.FindingService/AcknowledgeFinding", "pumptrack.v1.PolicyService/GetPolicy",
-                             "pumptrack.v1.CustodyService/CheckOut", "pumptrack.v1.CustodyService/CheckIn",
-                             "pumptrack.v1.CustodyService/FindAvailable", "pumptrack.v1.AuditService/ListAudit",
-                             "pumptrack.v1.AuditService/VerifyAudit"}) {
+  for (const char* method :
+       {"pumptrack.v1.InventoryService/Locate", "pumptrack.v1.InventoryService/GetDevice",
+        "pumptrack.v1.InventoryService/SetHome", "pumptrack.v1.FindingService/ListFindings",
+        "pumptrack.v1.FindingService/AcknowledgeFinding", "pumptrack.v1.PolicyService/GetPolicy",
+        "pumptrack.v1.CustodyService/CheckOut", "pumptrack.v1.CustodyService/CheckIn",
+        "pumptrack.v1.CustodyService/FindAvailable", "pumptrack.v1.AuditService/ListAudit",
+        "pumptrack.v1.AuditService/VerifyAudit", "pumptrack.v1.AdvisoryService/ListAdvisories",
+        "pumptrack.v1.AdvisoryService/GetAdvisory", "pumptrack.v1.AdvisoryService/ListAffectedDevices"}) {
     EXPECT_THAT(allowed, Contains(method));
   }
-  for (const char* method : {"pumptrack.v1.FindingService/WatchFindings", "pumptrack.v1.PolicyService/SetPolicy",
-                             "pumptrack.v1.PolicyService/ValidatePolicy", "pumptrack.v1.TokenService/CreateToken",
-                             "pumptrack.v1.AgentService/Report", "pumptrack.v1.AgentRegistryService/EnrollAgent",
-                             "pumptrack.v1.BackupService/CreateBackup"}) {
+  for (const char* method :
+       {"pumptrack.v1.FindingService/WatchFindings", "pumptrack.v1.PolicyService/SetPolicy",
+        "pumptrack.v1.PolicyService/ValidatePolicy", "pumptrack.v1.TokenService/CreateToken",
+        "pumptrack.v1.AgentService/Report", "pumptrack.v1.AgentRegistryService/EnrollAgent",
+        "pumptrack.v1.BackupService/CreateBackup", "pumptrack.v1.AdvisoryService/ImportAdvisories"}) {
     EXPECT_THAT(allowed, Not(Contains(method)));
   }
 }
