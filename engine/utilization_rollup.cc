@@ -5,11 +5,11 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "engine/active_policy.h"
 #include "rules/policy.h"
 #include "storage/proto_time.h"
 
@@ -38,9 +38,9 @@ void AddTime(v1::StateTime& time, const storage::StateMillis& millis) {
 
 }  // namespace
 
-UtilizationRollup::UtilizationRollup(storage::UtilizationStore* store, const ActivePolicy* policy,
+UtilizationRollup::UtilizationRollup(storage::UtilizationStore* store, PolicyGetter policy,
                                      prometheus::Registry* registry)
-    : store_(store), policy_(policy) {
+    : store_(store), policy_(std::move(policy)) {
   if (registry != nullptr) {
     peak_family_ = &prometheus::BuildGauge()
                         .Name("pumptrack_unit_infusing_peak")
@@ -57,25 +57,16 @@ absl::Status UtilizationRollup::Load() {
   RETURN_IF_ERROR(store_->ForEachDevice([&](absl::string_view tag) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<storage::UtilizationCheckpoint> latest,
                      reader.CheckpointAt(tag, std::numeric_limits<std::int64_t>::max()));
-    if (!latest.has_value()) return absl::OkStatus();
-    if (Infusing(latest->state) && !latest->unit.empty()) {
-      UnitLevel& level = units_[UnitKey(latest->facility, latest->unit)];
-      level.facility = latest->facility;
-      level.unit = latest->unit;
-      ++level.infusing;
-    }
-    cursors_.emplace(std::string(tag), *std::move(latest));
+    if (latest.has_value()) cursors_.emplace(std::string(tag), *std::move(latest));
     return absl::OkStatus();
   }));
-  for (auto& [key, level] : units_) {
-    ASSIGN_OR_RETURN(auto latest, reader.LatestPeak(level.facility, level.unit));
-    if (latest.has_value()) {
-      level.hour = latest->first;
-      level.bucket = latest->second;
-    }
-    PublishPeak(level.facility, level.unit, level.bucket.max);
-  }
-  return absl::OkStatus();
+  return store_->ForEachUnit([&](const std::string& facility, const std::string& unit, std::int64_t hour,
+                                 const storage::PeakBucket& newest, std::int64_t infusing) -> absl::Status {
+    UnitLevel& level = units_[UnitKey(facility, unit)];
+    level = UnitLevel{.facility = facility, .unit = unit, .infusing = infusing, .hour = hour, .bucket = newest};
+    PublishPeak(level);
+    return absl::OkStatus();
+  });
 }
 
 const storage::UtilizationCheckpoint* UtilizationRollup::FindCursor(const std::string& tag) const {
@@ -102,29 +93,27 @@ absl::Status UtilizationRollup::AdjustUnit(const std::string& facility, const st
                                            std::int64_t at_millis, rocksdb::WriteBatch& batch) {
   if (unit.empty()) return absl::OkStatus();  // a pump seen in no unit has no unit to count in
   UnitLevel& level = StagedUnit(facility, unit);
-  const std::uint32_t before = level.infusing;
-  const std::uint32_t after = delta > 0 ? before + 1 : (before > 0 ? before - 1 : 0);
-  level.infusing = after;
+  level.infusing += delta;
   const std::int64_t hour = HourOf(at_millis);
+  const auto offset = static_cast<std::int32_t>(at_millis - hour * kMillisPerHour);
+  const auto change = static_cast<std::int8_t>(delta);
   if (hour >= level.hour) {
     if (hour > level.hour) {
-      // A new hour starts at the level carried in.
       level.hour = hour;
-      level.bucket.max = before;
+      level.bucket = storage::PeakBucket();
     }
-    level.bucket.max = std::max(level.bucket.max, after);
-    level.bucket.last = after;
+    level.bucket.Add(offset, change);
     return store_->StagePeak(facility, unit, hour, level.bucket, batch);
   }
-  // A report observed in an earlier hour than the unit's newest bucket (agents' clocks and buffered reports): its
-  // level counts towards that hour's peak; the level carried on is the newest bucket's.
+  // A change observed in an earlier hour than the unit's newest (agents' buffers, skewed clocks): it joins that
+  // hour's list, so the peak comes out as if it had arrived in order.
   const std::pair<std::string, std::int64_t> old_key(UnitKey(facility, unit), hour);
   auto it = staged_old_buckets_.find(old_key);
   if (it == staged_old_buckets_.end()) {
     ASSIGN_OR_RETURN(std::optional<storage::PeakBucket> stored, store_->GetPeak(facility, unit, hour));
-    it = staged_old_buckets_.emplace(old_key, stored.value_or(storage::PeakBucket{before, before})).first;
+    it = staged_old_buckets_.emplace(old_key, stored.value_or(storage::PeakBucket())).first;
   }
-  it->second.max = std::max(it->second.max, after);
+  it->second.Add(offset, change);
   return store_->StagePeak(facility, unit, hour, it->second, batch);
 }
 
@@ -167,7 +156,7 @@ absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBat
 void UtilizationRollup::Commit() {
   for (auto& [tag, cursor] : staged_cursors_) cursors_[tag] = std::move(cursor);
   for (auto& [key, level] : staged_units_) {
-    PublishPeak(level.facility, level.unit, level.bucket.max);
+    PublishPeak(level);
     units_[key] = std::move(level);
   }
   staged_cursors_.clear();
@@ -181,11 +170,12 @@ void UtilizationRollup::Abort() {
   staged_old_buckets_.clear();
 }
 
-void UtilizationRollup::PublishPeak(const std::string& facility, const std::string& unit, std::uint32_t peak) {
+void UtilizationRollup::PublishPeak(const UnitLevel& level) {
   if (peak_family_ == nullptr) return;
-  prometheus::Gauge*& gauge = peak_series_[UnitKey(facility, unit)];
-  if (gauge == nullptr) gauge = &peak_family_->Add({{"facility", facility}, {"unit", unit}});
-  gauge->Set(peak);
+  prometheus::Gauge*& gauge = peak_series_[UnitKey(level.facility, level.unit)];
+  if (gauge == nullptr) gauge = &peak_family_->Add({{"facility", level.facility}, {"unit", level.unit}});
+  const std::int64_t at_start = level.infusing - level.bucket.Net();
+  gauge->Set(static_cast<double>(std::max<std::int64_t>(0, at_start + level.bucket.MaxRise())));
 }
 
 absl::StatusOr<v1::GetUtilizationResponse> UtilizationRollup::Query(absl::Time since, absl::Time until,
@@ -235,8 +225,10 @@ absl::StatusOr<v1::GetUtilizationResponse> UtilizationRollup::Query(absl::Time s
   }));
 
   absl::flat_hash_map<std::string, std::uint32_t> par_levels;
-  if (policy_ != nullptr && group_by == v1::UTILIZATION_GROUPING_UNIT) {
-    for (const v1::Unit& unit : policy_->get()->proto().site().units()) {
+  std::shared_ptr<const rules::CompiledPolicy> policy;
+  if (policy_ && group_by == v1::UTILIZATION_GROUPING_UNIT) policy = policy_();
+  if (policy != nullptr) {
+    for (const v1::Unit& unit : policy->proto().site().units()) {
       par_levels[UnitKey(unit.facility(), unit.id())] = unit.par_level();
     }
   }

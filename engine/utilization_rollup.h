@@ -2,6 +2,8 @@
 #define PUMPTRACK_ENGINE_UTILIZATION_ROLLUP_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -16,11 +18,13 @@
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/report.pb.h"
 #include "rocksdb/write_batch.h"
+#include "rules/policy.h"
 #include "storage/utilization_store.h"
 
 namespace pumptrack::engine {
 
-class ActivePolicy;
+// The policy in force (for the units' PAR levels).
+using PolicyGetter = std::function<std::shared_ptr<const rules::CompiledPolicy>()>;
 
 // The utilization roll-up (docs/UTILIZATION.md), kept as operating-state changes are applied: on the ingest writer,
 // every accepted report passes Stage with the device's new state; a change of operating state, unit or model adds
@@ -31,9 +35,9 @@ class ActivePolicy;
 // Stage, Commit, Abort and Load run on the writer (or before it starts); Query from any thread.
 class UtilizationRollup {
  public:
-  // `store` must outlive the roll-up; `policy` (PAR levels; may be null) too. `registry`, when set, gets the
+  // `store` must outlive the roll-up; `policy` (PAR levels) may be empty. `registry`, when set, gets the
   // per-unit gauge pumptrack_unit_infusing_peak (the most pumps infusing at once in the current hour).
-  UtilizationRollup(storage::UtilizationStore* store, const ActivePolicy* policy,
+  UtilizationRollup(storage::UtilizationStore* store, PolicyGetter policy,
                     prometheus::Registry* registry = nullptr);
 
   UtilizationRollup(const UtilizationRollup&) = delete;
@@ -53,11 +57,11 @@ class UtilizationRollup {
                                                    v1::UtilizationGrouping group_by) const;
 
  private:
-  // A unit's pumps infusing now and its newest peak bucket.
+  // A unit's pumps infusing after every change so far and its newest hour's bucket.
   struct UnitLevel {
     std::string facility;
     std::string unit;
-    std::uint32_t infusing = 0;
+    std::int64_t infusing = 0;
     std::int64_t hour = -1;
     storage::PeakBucket bucket;
   };
@@ -66,10 +70,10 @@ class UtilizationRollup {
   UnitLevel& StagedUnit(const std::string& facility, const std::string& unit);
   absl::Status AdjustUnit(const std::string& facility, const std::string& unit, int delta, std::int64_t at_millis,
                           rocksdb::WriteBatch& batch);
-  void PublishPeak(const std::string& facility, const std::string& unit, std::uint32_t peak);
+  void PublishPeak(const UnitLevel& level);
 
   storage::UtilizationStore* const store_;
-  const ActivePolicy* const policy_;
+  const PolicyGetter policy_;
   prometheus::Family<prometheus::Gauge>* peak_family_ = nullptr;
 
   // Writer-only: each device's latest checkpoint and each unit's level, committed and staged in the current write.

@@ -77,6 +77,7 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.AdvisoryService/ImportAdvisories", Permission::kAdminister},
     MethodPermission{"/pumptrack.v1.AdvisoryService/ListAdvisories", Permission::kView},
     MethodPermission{"/pumptrack.v1.AdvisoryService/GetAdvisory", Permission::kView},
+    MethodPermission{"/pumptrack.v1.ReportService/GetUtilization", Permission::kView},
     MethodPermission{"/pumptrack.v1.AuthService/SignIn", Permission::kAnyone},
     MethodPermission{"/pumptrack.v1.AuthService/SignOut", Permission::kAnyPerson},
 };

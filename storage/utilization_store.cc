@@ -83,29 +83,59 @@ absl::Status UtilizationStore::StageCheckpoint(absl::string_view asset_tag, cons
                      "stage utilization checkpoint");
 }
 
-absl::Status UtilizationStore::StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
-                                         const PeakBucket& bucket, rocksdb::WriteBatch& batch) const {
-  std::string value;
-  keys::AppendBigEndian32(value, bucket.max);
-  keys::AppendBigEndian32(value, bucket.last);
-  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kUtilization),
-                               keys::UtilizationPeakKey(facility, unit, hour), value),
-                     "stage utilization peak");
+void PeakBucket::Add(std::int32_t offset_millis, std::int8_t delta) {
+  const std::pair<std::int32_t, std::int8_t> change(offset_millis, delta);
+  changes.insert(std::upper_bound(changes.begin(), changes.end(), change), change);
 }
 
-namespace {
-absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value) {
-  PeakBucket bucket;
-  const std::optional<std::uint32_t> max = keys::ConsumeBigEndian32(value);
-  const std::optional<std::uint32_t> last = keys::ConsumeBigEndian32(value);
-  if (!max.has_value() || !last.has_value() || !value.empty()) {
-    return absl::DataLossError("malformed utilization peak bucket");
+std::int64_t PeakBucket::Net() const {
+  std::int64_t net = 0;
+  for (const auto& change : changes) net += change.second;
+  return net;
+}
+
+std::int64_t PeakBucket::MaxRise() const {
+  std::int64_t level = 0;
+  std::int64_t rise = 0;
+  for (const auto& change : changes) {  // sorted by time, -1 before +1 at the same millisecond
+    level += change.second;
+    rise = std::max(rise, level);
   }
-  bucket.max = *max;
-  bucket.last = *last;
+  return rise;
+}
+
+std::string EncodePeak(const PeakBucket& bucket) {
+  std::string value;
+  value.reserve(5 * bucket.changes.size());
+  for (const auto& [offset, delta] : bucket.changes) {
+    keys::AppendBigEndian32(value, static_cast<std::uint32_t>(offset));
+    value.push_back(static_cast<char>(delta));
+  }
+  return value;
+}
+
+absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value) {
+  if (value.size() % 5 != 0) return absl::DataLossError("malformed utilization peak bucket");
+  PeakBucket bucket;
+  bucket.changes.reserve(value.size() / 5);
+  while (!value.empty()) {
+    const std::optional<std::uint32_t> offset = keys::ConsumeBigEndian32(value);
+    const auto delta = static_cast<std::int8_t>(value.front());
+    value.remove_prefix(1);
+    if (!offset.has_value() || (delta != 1 && delta != -1)) {
+      return absl::DataLossError("malformed utilization peak bucket");
+    }
+    bucket.changes.emplace_back(static_cast<std::int32_t>(*offset), delta);
+  }
   return bucket;
 }
-}  // namespace
+
+absl::Status UtilizationStore::StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
+                                         const PeakBucket& bucket, rocksdb::WriteBatch& batch) const {
+  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kUtilization),
+                               keys::UtilizationPeakKey(facility, unit, hour), EncodePeak(bucket)),
+                     "stage utilization peak");
+}
 
 absl::StatusOr<std::optional<PeakBucket>> UtilizationStore::GetPeak(absl::string_view facility,
                                                                     absl::string_view unit, std::int64_t hour) const {
@@ -113,7 +143,45 @@ absl::StatusOr<std::optional<PeakBucket>> UtilizationStore::GetPeak(absl::string
                    database_->Get(ColumnFamily::kUtilization, keys::UtilizationPeakKey(facility, unit, hour)));
   if (!value.has_value()) return std::optional<PeakBucket>();
   ASSIGN_OR_RETURN(PeakBucket bucket, DecodePeak(*value));
-  return std::optional<PeakBucket>(bucket);
+  return std::optional<PeakBucket>(std::move(bucket));
+}
+
+absl::Status UtilizationStore::ForEachUnit(
+    const std::function<absl::Status(const std::string& facility, const std::string& unit, std::int64_t hour,
+                                     const PeakBucket& newest, std::int64_t level)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  const std::string all(std::string(1, keys::kKeyVersion) + "p");
+  std::string current;  // the unit's key prefix
+  std::string facility;
+  std::string unit;
+  std::int64_t level = 0;
+  std::int64_t hour = 0;
+  PeakBucket newest;
+  auto flush = [&]() -> absl::Status {
+    if (current.empty()) return absl::OkStatus();
+    return visit(facility, unit, hour, newest, level);
+  };
+  for (it->Seek(all); it->Valid() && StartsWith(it->key(), all); it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (key.size() < all.size() + 8) return absl::DataLossError("malformed utilization peak key");
+    absl::string_view prefix = key.substr(0, key.size() - 8);
+    if (prefix != current) {
+      RETURN_IF_ERROR(flush());
+      current = std::string(prefix);
+      absl::string_view rest = prefix.substr(all.size());
+      std::optional<std::string> f = ConsumeShortString(rest);
+      std::optional<std::string> u = f ? ConsumeShortString(rest) : std::nullopt;
+      if (!u.has_value() || !rest.empty()) return absl::DataLossError("malformed utilization peak key");
+      facility = *std::move(f);
+      unit = *std::move(u);
+      level = 0;
+    }
+    ASSIGN_OR_RETURN(hour, keys::ParseUtilizationPeakHour(key));
+    ASSIGN_OR_RETURN(newest, DecodePeak(absl::string_view(it->value().data(), it->value().size())));
+    level += newest.Net();
+  }
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "list utilization units"));
+  return flush();
 }
 
 UtilizationStore::Reader UtilizationStore::NewReader() const {
@@ -141,42 +209,26 @@ absl::StatusOr<std::optional<UtilizationCheckpoint>> UtilizationStore::Reader::C
 absl::StatusOr<std::uint32_t> UtilizationStore::Reader::PeakIn(absl::string_view facility, absl::string_view unit,
                                                                std::int64_t from_hour, std::int64_t to_hour) {
   const std::string prefix = keys::UtilizationPeakPrefix(facility, unit);
-  std::uint32_t peak = 0;
-  // The level carried in: the last bucket before the window.
-  iterator_->SeekForPrev(keys::UtilizationPeakKey(facility, unit, from_hour - 1));
-  if (iterator_->Valid() && StartsWith(iterator_->key(), prefix) && iterator_->key().size() == prefix.size() + 8) {
-    ASSIGN_OR_RETURN(PeakBucket before,
-                     DecodePeak(absl::string_view(iterator_->value().data(), iterator_->value().size())));
-    peak = before.last;
-  }
-  RETURN_IF_ERROR(FromRocksDb(iterator_->status(), "read utilization peaks"));
   const std::string end = keys::UtilizationPeakKey(facility, unit, to_hour);
-  for (iterator_->Seek(keys::UtilizationPeakKey(facility, unit, from_hour)); iterator_->Valid(); iterator_->Next()) {
+  std::int64_t level = 0;  // pumps infusing at the start of the hour being read
+  std::int64_t peak = 0;
+  bool in_window = false;
+  for (iterator_->Seek(prefix); iterator_->Valid(); iterator_->Next()) {
     const rocksdb::Slice key = iterator_->key();
     if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8 || key.compare(end) > 0) break;
+    ASSIGN_OR_RETURN(std::int64_t hour, keys::ParseUtilizationPeakHour(absl::string_view(key.data(), key.size())));
+    if (hour >= from_hour && !in_window) {
+      in_window = true;
+      peak = std::max<std::int64_t>(peak, level);  // carried in
+    }
     ASSIGN_OR_RETURN(PeakBucket bucket,
                      DecodePeak(absl::string_view(iterator_->value().data(), iterator_->value().size())));
-    peak = std::max(peak, bucket.max);
+    if (in_window) peak = std::max(peak, level + bucket.MaxRise());
+    level += bucket.Net();
   }
   RETURN_IF_ERROR(FromRocksDb(iterator_->status(), "read utilization peaks"));
-  return peak;
-}
-
-absl::StatusOr<std::optional<std::pair<std::int64_t, PeakBucket>>> UtilizationStore::Reader::LatestPeak(
-    absl::string_view facility, absl::string_view unit) {
-  using Result = std::optional<std::pair<std::int64_t, PeakBucket>>;
-  const std::string prefix = keys::UtilizationPeakPrefix(facility, unit);
-  iterator_->SeekForPrev(keys::PrefixSuccessor(prefix));
-  if (!iterator_->Valid()) {
-    RETURN_IF_ERROR(FromRocksDb(iterator_->status(), "read utilization peaks"));
-    return Result();
-  }
-  const rocksdb::Slice key = iterator_->key();
-  if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8) return Result();
-  ASSIGN_OR_RETURN(std::int64_t hour, keys::ParseUtilizationPeakHour(absl::string_view(key.data(), key.size())));
-  ASSIGN_OR_RETURN(PeakBucket bucket,
-                   DecodePeak(absl::string_view(iterator_->value().data(), iterator_->value().size())));
-  return Result(std::make_pair(hour, bucket));
+  if (!in_window) peak = std::max<std::int64_t>(peak, level);  // no change inside the window
+  return static_cast<std::uint32_t>(std::max<std::int64_t>(peak, 0));
 }
 
 absl::Status UtilizationStore::ForEachDevice(

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -37,12 +38,20 @@ struct UtilizationCheckpoint {
   StateMillis CumulativeAt(std::int64_t millis) const;
 };
 
-// A unit's pumps infusing at once within one hour: the most at any moment of it, and how many at its end (the level
-// carried into the following hours until the next change).
+// A unit's changes in the number of its pumps infusing within one hour: +1 when one starts (or arrives infusing), -1
+// when one stops (or leaves), at milliseconds into the hour. Kept as the list of changes, not as a running count, so
+// reports arriving out of time order (agents' buffers, skewed clocks) still give the true peak.
 struct PeakBucket {
-  std::uint32_t max = 0;
-  std::uint32_t last = 0;
+  std::vector<std::pair<std::int32_t, std::int8_t>> changes;  // (milliseconds into the hour, +1 or -1)
+
+  void Add(std::int32_t offset_millis, std::int8_t delta);
+  // The hour's net change, and the highest level reached relative to the level at its start (at least 0). Changes
+  // at the same millisecond count stops first.
+  std::int64_t Net() const;
+  std::int64_t MaxRise() const;
 };
+std::string EncodePeak(const PeakBucket& bucket);
+absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value);
 
 // The "utilization" column family: per-device operating-state checkpoints and per-unit hourly peak-use buckets
 // (docs/UTILIZATION.md). Stages into the caller's batch (the writer's, with the state change itself); reads from any
@@ -67,12 +76,9 @@ class UtilizationStore {
     absl::StatusOr<std::optional<UtilizationCheckpoint>> CheckpointAt(absl::string_view asset_tag,
                                                                       std::int64_t millis);
     // The most pumps of the unit infusing at once within hours [from_hour, to_hour], counting those infusing since
-    // before from_hour.
+    // before from_hour (the sum of every earlier hour's net change).
     absl::StatusOr<std::uint32_t> PeakIn(absl::string_view facility, absl::string_view unit, std::int64_t from_hour,
                                          std::int64_t to_hour);
-    // The unit's newest bucket and its hour; nullopt when it has none.
-    absl::StatusOr<std::optional<std::pair<std::int64_t, PeakBucket>>> LatestPeak(absl::string_view facility,
-                                                                                   absl::string_view unit);
 
    private:
     friend class UtilizationStore;
@@ -80,6 +86,12 @@ class UtilizationStore {
     std::unique_ptr<rocksdb::Iterator> iterator_;
   };
   Reader NewReader() const;
+
+  // Calls `visit` with each unit that has peak buckets, its newest hour, that hour's bucket and the level (pumps
+  // infusing) after it.
+  absl::Status ForEachUnit(const std::function<absl::Status(const std::string& facility, const std::string& unit,
+                                                            std::int64_t hour, const PeakBucket& newest,
+                                                            std::int64_t level)>& visit) const;
 
   // Calls `visit` with the asset tag of every device that has a checkpoint, in asset-tag order; stops at its first
   // error and returns it.

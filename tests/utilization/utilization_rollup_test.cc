@@ -255,8 +255,36 @@ TEST_F(UtilizationRollupTest, AMoveBetweenUnitsWhileInfusingMovesItsCount) {
   absl::StatusOr<std::optional<storage::PeakBucket>> bucket =
       utilization_store_->GetPeak("general", "5-west", absl::ToUnixMillis(At(11)) / 3'600'000);
   ASSERT_TRUE(bucket.ok() && bucket->has_value());
-  EXPECT_EQ((*bucket)->max, 1u);
-  EXPECT_EQ((*bucket)->last, 0u);
+  EXPECT_EQ((*bucket)->Net(), -1);
+  EXPECT_EQ((*bucket)->MaxRise(), 0);
+}
+
+TEST_F(UtilizationRollupTest, PeakIsTheSameWhenReportsArriveOutOfTimeOrder) {
+  // Everything of B first (as an agent flushing its buffer might send it), then A: A infuses 10:30-12:15, B
+  // 11:00-11:30, so two pumps infused at once from 11:00 to 11:30 although they never did in arrival order.
+  State("B", v1::OPERATING_STATE_IDLE, At(10));
+  State("B", v1::OPERATING_STATE_INFUSING, At(11));
+  State("B", v1::OPERATING_STATE_OFF, At(11, 30));
+  State("A", v1::OPERATING_STATE_IDLE, At(10));
+  State("A", v1::OPERATING_STATE_INFUSING, At(10, 30));
+  State("A", v1::OPERATING_STATE_IDLE, At(12, 15));
+  EXPECT_EQ(Row(Query(At(10), At(13), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 2u);
+  EXPECT_EQ(Row(Query(At(10), At(11), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 1u);
+  EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 1u);
+  EXPECT_EQ(Row(Query(At(13), At(14), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 0u);
+}
+
+TEST(PeakBucketTest, StopsCountBeforeStartsAtTheSameMillisecond) {
+  storage::PeakBucket bucket;
+  bucket.Add(500, +1);
+  bucket.Add(100, +1);
+  bucket.Add(500, -1);  // one stops as another starts: never two at once from these two
+  EXPECT_EQ(bucket.MaxRise(), 1);
+  EXPECT_EQ(bucket.Net(), 1);
+  absl::StatusOr<storage::PeakBucket> decoded = storage::DecodePeak(storage::EncodePeak(bucket));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->changes, bucket.changes);
+  EXPECT_EQ(storage::DecodePeak("abc").status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(UtilizationRollupTest, GroupsByModel) {
