@@ -33,6 +33,7 @@
 #include "cli/flags.h"
 #include "cli/login_commands.h"
 #include "cli/maintenance_app.h"
+#include "cli/report_app.h"
 #include "cli/security_commands.h"
 
 namespace pumptrack::cli {
@@ -52,6 +53,7 @@ struct Session {
   MaintenanceContext maintenance;
   AdvisoryContext advisories;
   AuthContext auth;
+  ReportContext reports;
 };
 
 using Command = std::function<absl::StatusOr<ExitCode>(const Session&)>;
@@ -465,6 +467,7 @@ struct Bindings {
   BackupArgs backup;
   CustodyBindings custody;
   MaintenanceBindings maintenance;
+  ReportBindings reports;
   AdvisoryArgs advisories;
   FhirCommandOptions fhir;
 };
@@ -513,6 +516,9 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
     line.command = [command = std::move(command)](const Session& session) {
       return Done(command(session.maintenance));
     };
+  });
+  AddReportCommands(app, bindings.reports, [&line](ReportCommand command) {
+    line.command = [command = std::move(command)](const Session& session) { return Done(command(session.reports)); };
   });
   CLI::App* backup = app.add_subcommand("backup", "Back up the database and check backups (role admin)");
   backup->require_subcommand(1);
@@ -623,6 +629,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
   std::unique_ptr<v1::MaintenanceService::Stub> maintenance = v1::MaintenanceService::NewStub(*channel);
   std::unique_ptr<v1::AdvisoryService::Stub> advisories = v1::AdvisoryService::NewStub(*channel);
   std::unique_ptr<v1::AuthService::Stub> auth = v1::AuthService::NewStub(*channel);
+  std::unique_ptr<v1::ReportService::Stub> reports = v1::ReportService::NewStub(*channel);
   const Session session{
       .inventory = ContextFor<v1::InventoryService>(*inventory, line, environment, out),
       .tokens = ContextFor<v1::TokenService>(*tokens, line, environment, out),
@@ -635,6 +642,7 @@ int Execute(const CommandLine& line, const Environment& environment, std::ostrea
       .maintenance = ContextFor<v1::MaintenanceService>(*maintenance, line, environment, out),
       .advisories = ContextFor<v1::AdvisoryService>(*advisories, line, environment, out),
       .auth = ContextFor<v1::AuthService>(*auth, line, environment, out),
+      .reports = ContextFor<v1::ReportService>(*reports, line, environment, out),
   };
   const absl::StatusOr<ExitCode> exit_code = line.command(session);
   if (!exit_code.ok()) {

@@ -9,6 +9,7 @@
 #include "engine/finding_engine.h"
 #include "engine/ingest_metrics.h"
 #include "engine/storage_health.h"
+#include "engine/utilization_rollup.h"
 
 namespace pumptrack::engine {
 
@@ -130,16 +131,25 @@ void IngestPipeline::CommitGroup(std::vector<IngestRequest> group) {
   const absl::Time started = absl::Now();
   FindingTransaction transaction(findings_);
   storage::DeviceChangeHook hook;
-  if (findings_ != nullptr) {
+  UtilizationRollup* const utilization = options_.utilization;
+  if (findings_ != nullptr || utilization != nullptr) {
     // Every accepted report passes here with the device's previous state (`before`, null for a new device) and its
     // new one (`after`), inside the group's write: the place for anything that follows a state change (findings
-    // now; e.g. an operating-state roll-up).
-    hook = [this](const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch) {
-      return findings_->StageReport(before, after, batch);
+    // and the utilization roll-up).
+    hook = [this, utilization](const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch) {
+      if (utilization != nullptr) RETURN_IF_ERROR(utilization->Stage(after, batch));
+      return findings_ != nullptr ? findings_->StageReport(before, after, batch) : absl::OkStatus();
     };
   }
   absl::StatusOr<std::vector<storage::ApplyResult>> results = store_->Apply(all, options_.clock(), true, hook);
   if (results.ok()) transaction.Commit();
+  if (utilization != nullptr) {
+    if (results.ok()) {
+      utilization->Commit();
+    } else {
+      utilization->Abort();
+    }
+  }
   metrics_->ObserveCommit(all.size(), absl::Now() - started, results.status());
   if (options_.storage_health != nullptr) options_.storage_health->ObserveWrite(results.status());
 

@@ -21,6 +21,7 @@ namespace pumptrack::engine {
 class FindingEngine;
 class IngestMetrics;
 class StorageHealth;
+class UtilizationRollup;
 
 // Work that must run on the writer thread, between commits: anything else that changes device state or findings
 // (missing detection, re-evaluation, acknowledgements, new homes). It stages and writes its own batch.
@@ -53,6 +54,9 @@ struct IngestOptions {
   absl::Duration release_memory_after_idle = absl::Seconds(1);
   // Gives free heap memory back to the system; glibc's malloc_trim(0) when unset.
   std::function<void()> release_memory;
+  // When set (it must outlive the pipeline), every accepted report is staged into it in the group's write and it is
+  // committed or aborted with the write (docs/UTILIZATION.md).
+  UtilizationRollup* utilization = nullptr;
 };
 
 // Group commit: request handlers submit validated observations; one writer thread takes everything waiting, applies

@@ -79,6 +79,7 @@ inline constexpr std::array kMethodPermissions = {
     MethodPermission{"/pumptrack.v1.AdvisoryService/GetAdvisory", Permission::kView},
     MethodPermission{"/pumptrack.v1.AdvisoryService/ListAffectedDevices", Permission::kView},
     MethodPermission{"/pumptrack.v1.AdvisoryService/ListUnmappedProducts", Permission::kView},
+    MethodPermission{"/pumptrack.v1.ReportService/GetUtilization", Permission::kView},
     MethodPermission{"/pumptrack.v1.AuthService/SignIn", Permission::kAnyone},
     MethodPermission{"/pumptrack.v1.AuthService/SignOut", Permission::kAnyPerson},
 };

@@ -23,6 +23,7 @@
 #include "engine/ingest_pipeline.h"
 #include "engine/maintenance_runtime.h"
 #include "engine/storage_health.h"
+#include "engine/utilization_rollup.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -44,6 +45,7 @@
 #include "storage/device_store.h"
 #include "storage/finding_store.h"
 #include "storage/token_store.h"
+#include "storage/utilization_store.h"
 
 namespace pumptrack::service {
 
@@ -66,6 +68,8 @@ struct Server::State {
   std::unique_ptr<engine::FleetMetrics> fleet_metrics;
   std::unique_ptr<storage::FindingStore> findings;
   std::unique_ptr<engine::FindingEngine> finding_engine;
+  std::unique_ptr<storage::UtilizationStore> utilization_store;
+  std::unique_ptr<engine::UtilizationRollup> utilization;
   std::unique_ptr<engine::IngestPipeline> ingest;
   std::unique_ptr<engine::FindingsRuntime> findings_runtime;
   std::unique_ptr<storage::CustodyStore> custody;
@@ -90,6 +94,7 @@ struct Server::State {
   std::unique_ptr<CustodyServiceImpl> custody_service;
   std::unique_ptr<MaintenanceServiceImpl> maintenance_service;
   std::unique_ptr<AdvisoryServiceImpl> advisory_service;
+  std::unique_ptr<ReportServiceImpl> report_service;
   std::unique_ptr<AuthServiceImpl> auth_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<grpc::Server> health_server;  // plaintext, grpc.health.v1 only; null unless health_listen is set
@@ -232,7 +237,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   spdlog::info("fleet index of {} devices loaded in {:.2f} s", state->finding_engine->tracked_devices(),
                absl::ToDoubleSeconds(absl::Now() - index_started));
 
+  state->utilization_store = std::make_unique<storage::UtilizationStore>(state->database.get());
+  state->utilization = std::make_unique<engine::UtilizationRollup>(
+      state->utilization_store.get(), [engine = state->finding_engine.get()] { return engine->policy(); },
+      state->registry.get());
+  RETURN_IF_ERROR(state->utilization->Load());
+
   engine::IngestOptions ingest_options;
+  ingest_options.utilization = state->utilization.get();
   ingest_options.queue_capacity = options.ingest_queue_capacity;
   ingest_options.clock = options.clock;
   ingest_options.storage_health = state->storage_health.get();
@@ -291,6 +303,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->context.advisory_runtime = state->advisory_runtime.get();
   state->context.sessions = state->sessions.get();
   state->context.directory_workers = state->directory_workers.get();
+  state->context.utilization = state->utilization.get();
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
@@ -302,6 +315,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->custody_service = std::make_unique<CustodyServiceImpl>(state->context);
   state->maintenance_service = std::make_unique<MaintenanceServiceImpl>(state->context);
   state->advisory_service = std::make_unique<AdvisoryServiceImpl>(state->context);
+  state->report_service = std::make_unique<ReportServiceImpl>(state->context);
   state->auth_service = std::make_unique<AuthServiceImpl>(state->context);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -323,6 +337,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   builder.RegisterService(state->custody_service.get());
   builder.RegisterService(state->maintenance_service.get());
   builder.RegisterService(state->advisory_service.get());
+  builder.RegisterService(state->report_service.get());
   builder.RegisterService(state->auth_service.get());
   // The method label is bounded by the methods served here; gRPC's health service is not in the descriptor pool.
   std::vector<std::string> methods = GrpcMetrics::MethodsOfServices(
@@ -332,6 +347,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
        v1::PolicyService::service_full_name(), v1::BackupService::service_full_name(),
        v1::CustodyService::service_full_name(), v1::MaintenanceService::service_full_name(),
        v1::AdvisoryService::service_full_name(), v1::AuthService::service_full_name(),
+       v1::ReportService::service_full_name(),
        "grpc.reflection.v1alpha.ServerReflection"});
   methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
   state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
@@ -404,6 +420,8 @@ void Server::Shutdown(absl::Duration grace) {
   state_->custody_runtime.reset();
   state_->maintenance_runtime.reset();
   state_->advisory_runtime.reset();
+  state_->utilization.reset();
+  state_->utilization_store.reset();
   state_->finding_engine.reset();
   state_->agents.reset();
   state_->tokens.reset();

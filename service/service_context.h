@@ -11,6 +11,7 @@
 #include "engine/ingest_metrics.h"
 #include "engine/ingest_pipeline.h"
 #include "engine/maintenance_runtime.h"
+#include "engine/utilization_rollup.h"
 #include "service/authenticator.h"
 #include "service/session_manager.h"
 #include "service/worker_pool.h"
@@ -43,6 +44,8 @@ struct ServiceContext {
   // Directory sign-in (AuthService); its blocking directory calls run on directory_workers, never on `workers`.
   SessionManager* sessions = nullptr;
   WorkerPool* directory_workers = nullptr;
+  // ReportService.GetUtilization reads it (docs/UTILIZATION.md).
+  engine::UtilizationRollup* utilization = nullptr;
 };
 
 }  // namespace pumptrack::service

@@ -12,6 +12,7 @@
 #include "service/report_handler.h"
 #include "service/report_stream_handler.h"
 #include "service/status_mapping.h"
+#include "service/utilization_handlers.h"
 #include "service/watch_findings_reactor.h"
 
 namespace pumptrack::service {
@@ -363,6 +364,15 @@ grpc::ServerUnaryReactor* MaintenanceServiceImpl::ListDue(grpc::CallbackServerCo
   return RunAuthorized(
       context, "/pumptrack.v1.MaintenanceService/ListDue", response, context_,
       [request, this](const engine::Caller&) { return service::ListDue(*request, *context_.maintenance_runtime); });
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::GetUtilization(grpc::CallbackServerContext* context,
+                                                            const v1::GetUtilizationRequest* request,
+                                                            v1::GetUtilizationResponse* response) {
+  return RunAuthorized(context, "/pumptrack.v1.ReportService/GetUtilization", response, context_,
+                       [request, this](const engine::Caller&) {
+                         return service::GetUtilization(*request, *context_.utilization, context_.clock());
+                       });
 }
 
 grpc::ServerUnaryReactor* AdvisoryServiceImpl::ImportAdvisories(grpc::CallbackServerContext* context,

@@ -12,6 +12,7 @@
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
 #include "pumptrack/v1/maintenance.grpc.pb.h"
 #include "pumptrack/v1/policy.grpc.pb.h"
+#include "pumptrack/v1/report.grpc.pb.h"
 #include "service/service_context.h"
 #include "storage/database.h"
 
@@ -198,6 +199,18 @@ class MaintenanceServiceImpl final : public v1::MaintenanceService::CallbackServ
                                             v1::ListMaintenanceResponse* response) override;
   grpc::ServerUnaryReactor* ListDue(grpc::CallbackServerContext* context, const v1::ListDueRequest* request,
                                     v1::ListDueResponse* response) override;
+
+ private:
+  const ServiceContext& context_;
+};
+
+class ReportServiceImpl final : public v1::ReportService::CallbackService {
+ public:
+  explicit ReportServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* GetUtilization(grpc::CallbackServerContext* context,
+                                           const v1::GetUtilizationRequest* request,
+                                           v1::GetUtilizationResponse* response) override;
 
  private:
   const ServiceContext& context_;

@@ -27,12 +27,14 @@ enum class ColumnFamily : std::size_t {
   kCheckouts = 13,       // asset tag -> empty; the pumps checked out now (custody IN_TRANSIT).
   kMaintenance = 14,     // (asset tag, big-endian record index) -> pumptrack.v1.MaintenanceRecord.
   kAdvisories = 15,      // tracking id -> pumptrack.v1.Advisory; the newest imported revision of each advisory.
+  kUtilization = 16,     // operating-state checkpoints per device and peak-use buckets per unit (UtilizationStore).
 };
 
-inline constexpr std::array<absl::string_view, 16> kColumnFamilyNames = {
+inline constexpr std::array<absl::string_view, 17> kColumnFamilyNames = {
     "default",         "meta",      "devices",     "serial_index", "device_index",    "history",
     "tokens",          "agents",    "audit",       "findings",     "device_findings", "open_findings",
     "custody_history", "checkouts", "maintenance", "advisories",
+    "utilization",
 };
 
 inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();

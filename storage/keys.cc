@@ -212,6 +212,49 @@ absl::StatusOr<std::string> ParseAdvisoryKey(absl::string_view key) {
   return std::string(key.substr(1));
 }
 
+std::string UtilizationCheckpointPrefix(absl::string_view asset_tag) {
+  std::string key(1, kKeyVersion);
+  key.push_back('c');
+  AppendLengthPrefixed(key, asset_tag);
+  return key;
+}
+
+std::string UtilizationCheckpointKey(absl::string_view asset_tag, std::int64_t unix_millis) {
+  std::string key = UtilizationCheckpointPrefix(asset_tag);
+  AppendBigEndian64(key, unix_millis < 0 ? 0 : static_cast<std::uint64_t>(unix_millis));
+  return key;
+}
+
+absl::StatusOr<std::int64_t> ParseUtilizationCheckpointTime(absl::string_view key) {
+  if (key.size() < 10 || key[0] != kKeyVersion || key[1] != 'c') return CorruptKey("utilization checkpoint", key);
+  absl::string_view rest = key.substr(key.size() - 8);
+  const std::optional<std::uint64_t> millis = ConsumeBigEndian64(rest);
+  if (!millis.has_value()) return CorruptKey("utilization checkpoint", key);
+  return static_cast<std::int64_t>(*millis);
+}
+
+std::string UtilizationPeakPrefix(absl::string_view facility, absl::string_view unit) {
+  std::string key(1, kKeyVersion);
+  key.push_back('p');
+  AppendLengthPrefixed(key, facility);
+  AppendLengthPrefixed(key, unit);
+  return key;
+}
+
+std::string UtilizationPeakKey(absl::string_view facility, absl::string_view unit, std::int64_t hour) {
+  std::string key = UtilizationPeakPrefix(facility, unit);
+  AppendBigEndian64(key, hour < 0 ? 0 : static_cast<std::uint64_t>(hour));
+  return key;
+}
+
+absl::StatusOr<std::int64_t> ParseUtilizationPeakHour(absl::string_view key) {
+  if (key.size() < 12 || key[0] != kKeyVersion || key[1] != 'p') return CorruptKey("utilization peak", key);
+  absl::string_view rest = key.substr(key.size() - 8);
+  const std::optional<std::uint64_t> hour = ConsumeBigEndian64(rest);
+  if (!hour.has_value()) return CorruptKey("utilization peak", key);
+  return static_cast<std::int64_t>(*hour);
+}
+
 std::string PrefixSuccessor(absl::string_view prefix) {
   std::string successor(prefix);
   while (!successor.empty()) {

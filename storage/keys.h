@@ -109,6 +109,16 @@ absl::StatusOr<std::uint64_t> ParseCustodyEventKey(absl::string_view key);
 std::string MaintenanceRecordKey(absl::string_view asset_tag, std::uint64_t index);
 absl::StatusOr<std::uint64_t> ParseMaintenanceRecordKey(absl::string_view key);
 
+// kUtilization: a device's operating-state checkpoints, [version]['c'][len][asset tag][big-endian milliseconds since
+// the epoch], and a unit's hourly peak-use buckets, [version]['p'][len][facility][len][unit][big-endian hour since
+// the epoch]. Times before the epoch are clamped to it.
+std::string UtilizationCheckpointPrefix(absl::string_view asset_tag);
+std::string UtilizationCheckpointKey(absl::string_view asset_tag, std::int64_t unix_millis);
+absl::StatusOr<std::int64_t> ParseUtilizationCheckpointTime(absl::string_view key);
+std::string UtilizationPeakPrefix(absl::string_view facility, absl::string_view unit);
+std::string UtilizationPeakKey(absl::string_view facility, absl::string_view unit, std::int64_t hour);
+absl::StatusOr<std::int64_t> ParseUtilizationPeakHour(absl::string_view key);
+
 // The smallest key greater than every key that starts with `prefix`; empty if there is none (all 0xff).
 std::string PrefixSuccessor(absl::string_view prefix);
 

@@ -1,0 +1,242 @@
+// pumptrack-utilization-benchmark: the utilization roll-up (docs/UTILIZATION.md) at fleet scale, with real RocksDB.
+//
+// 1. Builds the roll-up for --pumps pumps over --days days, each pump changing operating state --changes_per_day
+//    times a day through a fixed cycle (infusing, idle, alarm, off: a known 25 % duty cycle each), staged and written
+//    in batches as the ingest writer does; then times GetUtilization's query over the whole window by unit, model and
+//    device, and checks the infusing share against the known duty cycle.
+// 2. Writer CPU per report with and without the roll-up: DeviceStore::Apply of the same kind of batches (one report in
+//    --change_every changes the pump's state), alternating A (no roll-up) and B (roll-up) --rounds times, timed with
+//    the writer thread's CPU clock.
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "engine/utilization_rollup.h"
+#include "google/protobuf/util/time_util.h"
+#include "pumptrack/v1/device.pb.h"
+#include "storage/database.h"
+#include "storage/device_store.h"
+#include "storage/utilization_store.h"
+
+ABSL_FLAG(int, pumps, 100'000, "Pumps in the fleet.");
+ABSL_FLAG(int, days, 30, "Days of state changes.");
+ABSL_FLAG(int, changes_per_day, 8, "State changes per pump per day.");
+ABSL_FLAG(int, units, 200, "Units the pumps are spread over.");
+ABSL_FLAG(std::string, dir, "/tmp", "Where to create the temporary data directory.");
+ABSL_FLAG(int, ab_pumps, 10'000, "Pumps in the writer CPU A/B.");
+ABSL_FLAG(int, ab_reports, 400'000, "Reports per A/B round.");
+ABSL_FLAG(int, change_every, 120,
+          "In the A/B, one report in this many changes the pump's operating state (120: a pump reporting every 30 s "
+          "changes state once an hour).");
+ABSL_FLAG(int, rounds, 4, "A/B rounds (each runs A then B, alternating which goes first).");
+
+namespace pumptrack {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+v1::OperatingState CycleState(int step) { return static_cast<v1::OperatingState>(step % 4 + 1); }
+
+std::string Tag(int pump) { return absl::StrFormat("PT-%06d", pump); }
+std::string UnitOf(int pump, int units) { return absl::StrCat("unit-", pump % units); }
+
+void Die(const absl::Status& status, const char* what) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "%s: %s\n", what, std::string(status.message()).c_str());
+  std::exit(1);
+}
+
+void BuildAndQuery(const std::string& path) {
+  const int pumps = absl::GetFlag(FLAGS_pumps);
+  const int days = absl::GetFlag(FLAGS_days);
+  const int per_day = absl::GetFlag(FLAGS_changes_per_day);
+  const int units = absl::GetFlag(FLAGS_units);
+  storage::DatabaseOptions options;
+  options.path = path;
+  options.block_cache_bytes = 256 << 20;
+  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
+  Die(db.status(), "open");
+  storage::UtilizationStore store(db->get());
+  engine::UtilizationRollup rollup(&store, nullptr);
+  Die(rollup.Load(), "load");
+
+  const absl::Time start = absl::FromCivil(absl::CivilDay(2026, 11, 1), absl::UTCTimeZone());
+  const absl::Duration slot = absl::Hours(24) / per_day;
+  v1::Device device;
+  device.mutable_identity()->set_model("Infusia 500");
+  v1::Observation& o = *device.mutable_last_observation();
+  o.mutable_location()->set_facility("general");
+  const absl::Time build_started = absl::Now();
+  double stage_cpu = 0;
+  long long changes = 0;
+  rocksdb::WriteBatch batch;
+  const int total_slots = days * per_day;
+  for (int s = 0; s < total_slots; ++s) {
+    for (int p = 0; p < pumps; ++p) {
+      device.mutable_identity()->set_asset_tag(Tag(p));
+      o.mutable_location()->set_unit(UnitOf(p, units));
+      o.set_operating_state(CycleState(p + s));
+      // Pumps change at different moments of the slot.
+      const absl::Time at = start + slot * s + absl::Milliseconds((static_cast<long long>(p) * 7919) % 600'000);
+      *o.mutable_observed_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(at));
+      const double before = ThreadCpuSeconds();
+      Die(rollup.Stage(device, batch), "stage");
+      stage_cpu += ThreadCpuSeconds() - before;
+      ++changes;
+      if (batch.Count() >= 20'000) {
+        Die((*db)->Write(batch, /*sync=*/false), "write");
+        rollup.Commit();
+        batch.Clear();
+      }
+    }
+  }
+  Die((*db)->Write(batch, false), "write");
+  rollup.Commit();
+  const double build_s = absl::ToDoubleSeconds(absl::Now() - build_started);
+  std::printf("built: %d pumps x %d days x %d changes/day = %lld changes in %.1f s (Stage: %.2f us CPU per change)\n",
+              pumps, days, per_day, changes, build_s, stage_cpu * 1e6 / static_cast<double>(changes));
+  (*db)->raw().Flush(rocksdb::FlushOptions(), (*db)->Handle(storage::ColumnFamily::kUtilization));
+
+  const absl::Time end = start + absl::Hours(24) * days;
+  for (v1::UtilizationGrouping by :
+       {v1::UTILIZATION_GROUPING_UNIT, v1::UTILIZATION_GROUPING_MODEL, v1::UTILIZATION_GROUPING_DEVICE}) {
+    for (int run = 0; run < 2; ++run) {
+      const absl::Time started = absl::Now();
+      absl::StatusOr<v1::GetUtilizationResponse> response = rollup.Query(start, end, end, by);
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
+      Die(response.status(), "query");
+      double infusing = 0;
+      double known = 0;
+      std::uint32_t peak = 0;
+      for (const v1::UtilizationRow& row : response->rows()) {
+        const v1::StateTime& t = row.time();
+        infusing += static_cast<double>(t.infusing_ms());
+        known += static_cast<double>(t.infusing_ms() + t.idle_ms() + t.alarm_ms() + t.off_ms());
+        peak = std::max(peak, row.peak_infusing());
+      }
+      std::printf("query 30-day window by %-6s run %d: %6.3f s, %6d rows, infusing share %.4f (known duty 0.25)%s\n",
+                  by == v1::UTILIZATION_GROUPING_UNIT    ? "unit"
+                  : by == v1::UTILIZATION_GROUPING_MODEL ? "model"
+                                                         : "device",
+                  run + 1, seconds, response->rows_size(), known > 0 ? infusing / known : 0.0,
+                  by == v1::UTILIZATION_GROUPING_UNIT ? absl::StrCat(", highest unit peak ", peak).c_str() : "");
+    }
+  }
+}
+
+// Writer CPU per report of DeviceStore::Apply, without (A) and with (B) the roll-up in its hook.
+void WriterAb(const std::string& path) {
+  const int pumps = absl::GetFlag(FLAGS_ab_pumps);
+  const int reports = absl::GetFlag(FLAGS_ab_reports);
+  const int change_every = absl::GetFlag(FLAGS_change_every);
+  storage::DatabaseOptions options;
+  options.path = path;
+  options.block_cache_bytes = 256 << 20;
+  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
+  Die(db.status(), "open");
+  storage::DeviceStore devices(db->get());
+  storage::UtilizationStore store(db->get());
+  engine::UtilizationRollup rollup(&store, nullptr);
+  Die(rollup.Load(), "load");
+
+  std::vector<std::uint64_t> sequence(pumps, 0);
+  std::vector<int> state_step(pumps, 0);
+  v1::AgentInfo agent;
+  agent.set_agent_id("gw-bench");
+  absl::Time clock = absl::FromCivil(absl::CivilDay(2026, 11, 1), absl::UTCTimeZone());
+  long long counter = 0;
+  auto run = [&](bool with_rollup) {
+    double cpu = 0;
+    std::deque<v1::Observation> observations;
+    std::vector<storage::IncomingObservation> incoming;
+    for (int done = 0; done < reports;) {
+      observations.clear();
+      incoming.clear();
+      for (int i = 0; i < 1000 && done < reports; ++i, ++done, ++counter) {
+        const int p = static_cast<int>(counter % pumps);
+        if (counter % change_every == 0) ++state_step[p];
+        clock += absl::Milliseconds(3);  // 333 reports a second: 10,000 pumps every 30 s
+        v1::Observation& o = observations.emplace_back();
+        o.mutable_identity()->set_asset_tag(Tag(p));
+        o.mutable_identity()->set_serial_number(absl::StrCat("SN-", p));
+        o.mutable_identity()->set_model("Infusia 500");
+        *o.mutable_observed_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(clock));
+        o.set_sequence(++sequence[p]);
+        o.mutable_location()->set_facility("general");
+        o.mutable_location()->set_unit(UnitOf(p, 50));
+        o.mutable_location()->set_room("101");
+        o.set_firmware_version("12.1.3");
+        o.set_operating_state(CycleState(state_step[p]));
+      }
+      for (const v1::Observation& o : observations) incoming.push_back({&o, &agent});
+      storage::DeviceChangeHook hook;
+      if (with_rollup) {
+        hook = [&rollup](const v1::Device*, const v1::Device& after, rocksdb::WriteBatch& batch) {
+          return rollup.Stage(after, batch);
+        };
+      }
+      const double before = ThreadCpuSeconds();
+      absl::StatusOr<std::vector<storage::ApplyResult>> results = devices.Apply(incoming, clock, /*sync=*/false, hook);
+      if (with_rollup) {
+        if (results.ok()) {
+          rollup.Commit();
+        } else {
+          rollup.Abort();
+        }
+      }
+      cpu += ThreadCpuSeconds() - before;
+      Die(results.status(), "apply");
+    }
+    return cpu * 1e6 / reports;
+  };
+  run(true);  // warm-up: every pump known, the roll-up's cursors in place
+  std::vector<double> a;
+  std::vector<double> b;
+  for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
+    if (r % 2 == 0) {
+      a.push_back(run(false));
+      b.push_back(run(true));
+    } else {
+      b.push_back(run(true));
+      a.push_back(run(false));
+    }
+    std::printf("A/B round %d: without roll-up %.2f us/report, with %.2f us/report\n", r + 1, a.back(), b.back());
+  }
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  std::printf("writer CPU per report (median of %zu, one report in %d changes state): without %.2f us, with %.2f us, "
+              "roll-up adds %.2f us\n",
+              a.size(), change_every, a[a.size() / 2], b[b.size() / 2], b[b.size() / 2] - a[a.size() / 2]);
+}
+
+}  // namespace
+}  // namespace pumptrack
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const std::string base = absl::StrCat(absl::GetFlag(FLAGS_dir), "/pumptrack-utilization-bench-", getpid());
+  std::filesystem::create_directories(base);
+  pumptrack::WriterAb(base + "/ab");
+  pumptrack::BuildAndQuery(base + "/rollup");
+  std::filesystem::remove_all(base);
+  return 0;
+}

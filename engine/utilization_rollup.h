@@ -1,0 +1,91 @@
+#ifndef PUMPTRACK_ENGINE_UTILIZATION_ROLLUP_H_
+#define PUMPTRACK_ENGINE_UTILIZATION_ROLLUP_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "pumptrack/v1/device.pb.h"
+#include "pumptrack/v1/report.pb.h"
+#include "rocksdb/write_batch.h"
+#include "rules/policy.h"
+#include "storage/utilization_store.h"
+
+namespace pumptrack::engine {
+
+// The policy in force (for the units' PAR levels).
+using PolicyGetter = std::function<std::shared_ptr<const rules::CompiledPolicy>()>;
+
+// The utilization roll-up (docs/UTILIZATION.md), kept as operating-state changes are applied: on the ingest writer,
+// every accepted report passes Stage with the device's new state; a change of operating state, unit or model adds
+// one checkpoint (the time the pump has spent in each state so far) and, when the number of the unit's pumps
+// infusing changes, updates the unit's peak for that hour, in the report's own write batch. A report that changes
+// none of these costs one hash lookup. Queries read the checkpoints, two per device, whatever the window.
+//
+// Stage, Commit, Abort and Load run on the writer (or before it starts); Query from any thread.
+class UtilizationRollup {
+ public:
+  // `store` must outlive the roll-up; `policy` (PAR levels) may be empty. `registry`, when set, gets the
+  // per-unit gauge pumptrack_unit_infusing_peak (the most pumps infusing at once in the current hour).
+  UtilizationRollup(storage::UtilizationStore* store, PolicyGetter policy,
+                    prometheus::Registry* registry = nullptr);
+
+  UtilizationRollup(const UtilizationRollup&) = delete;
+  UtilizationRollup& operator=(const UtilizationRollup&) = delete;
+
+  // Reads each device's latest checkpoint and each unit's latest peak. Call once before the writer starts.
+  absl::Status Load();
+
+  // Writer: stages what the change from the device's previous state to `after` adds to the roll-up.
+  absl::Status Stage(const v1::Device& after, rocksdb::WriteBatch& batch);
+  // Writer: the staged changes are durable / were not written.
+  void Commit();
+  void Abort();
+
+  // Time per state over [since, until) (until clamped to `now`), grouped. Any thread.
+  absl::StatusOr<v1::GetUtilizationResponse> Query(absl::Time since, absl::Time until, absl::Time now,
+                                                   v1::UtilizationGrouping group_by) const;
+
+ private:
+  // A unit's pumps infusing after every change so far and its newest hour's bucket.
+  struct UnitLevel {
+    std::string facility;
+    std::string unit;
+    std::int64_t infusing = 0;
+    std::int64_t hour = -1;
+    storage::PeakBucket bucket;
+  };
+
+  const storage::UtilizationCheckpoint* FindCursor(const std::string& tag) const;
+  UnitLevel& StagedUnit(const std::string& facility, const std::string& unit);
+  absl::Status AdjustUnit(const std::string& facility, const std::string& unit, int delta, std::int64_t at_millis,
+                          rocksdb::WriteBatch& batch);
+  void PublishPeak(const UnitLevel& level);
+
+  storage::UtilizationStore* const store_;
+  const PolicyGetter policy_;
+  prometheus::Family<prometheus::Gauge>* peak_family_ = nullptr;
+
+  // Writer-only: each device's latest checkpoint and each unit's level, committed and staged in the current write.
+  absl::flat_hash_map<std::string, storage::UtilizationCheckpoint> cursors_;
+  absl::flat_hash_map<std::string, storage::UtilizationCheckpoint> staged_cursors_;
+  absl::flat_hash_map<std::string, UnitLevel> units_;
+  absl::flat_hash_map<std::string, UnitLevel> staged_units_;
+  // Buckets of earlier hours updated by out-of-order reports in the current write, by (unit key, hour).
+  absl::flat_hash_map<std::pair<std::string, std::int64_t>, storage::PeakBucket> staged_old_buckets_;
+  absl::flat_hash_map<std::string, prometheus::Gauge*> peak_series_;
+};
+
+}  // namespace pumptrack::engine
+
+#endif  // PUMPTRACK_ENGINE_UTILIZATION_ROLLUP_H_

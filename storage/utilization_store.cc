@@ -1,0 +1,251 @@
+#include "storage/utilization_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_status.h"
+
+namespace pumptrack::storage {
+namespace {
+
+// Checkpoint value: [state byte][5 x big-endian cumulative millis][len][facility][len][unit][len][model].
+void AppendShortString(std::string& out, absl::string_view value) {
+  const absl::string_view clipped = value.substr(0, 255);
+  out.push_back(static_cast<char>(static_cast<std::uint8_t>(clipped.size())));
+  out.append(clipped.data(), clipped.size());
+}
+
+std::optional<std::string> ConsumeShortString(absl::string_view& in) {
+  if (in.empty()) return std::nullopt;
+  const std::size_t length = static_cast<std::uint8_t>(in.front());
+  if (in.size() < 1 + length) return std::nullopt;
+  std::string value(in.substr(1, length));
+  in.remove_prefix(1 + length);
+  return value;
+}
+
+bool StartsWith(const rocksdb::Slice& key, absl::string_view prefix) {
+  return key.size() >= prefix.size() && absl::string_view(key.data(), prefix.size()) == prefix;
+}
+
+}  // namespace
+
+StateMillis UtilizationCheckpoint::CumulativeAt(std::int64_t millis) const {
+  StateMillis result = cumulative;
+  if (millis > at_millis && state >= 0 && state < static_cast<int>(result.size())) result[state] += millis - at_millis;
+  return result;
+}
+
+std::string EncodeCheckpoint(const UtilizationCheckpoint& checkpoint) {
+  std::string value;
+  value.reserve(1 + 8 * checkpoint.cumulative.size() + 3 + checkpoint.facility.size() + checkpoint.unit.size() +
+                checkpoint.model.size());
+  value.push_back(static_cast<char>(checkpoint.state));
+  for (std::int64_t millis : checkpoint.cumulative) keys::AppendBigEndian64(value, static_cast<std::uint64_t>(millis));
+  AppendShortString(value, checkpoint.facility);
+  AppendShortString(value, checkpoint.unit);
+  AppendShortString(value, checkpoint.model);
+  return value;
+}
+
+absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, absl::string_view value) {
+  UtilizationCheckpoint checkpoint;
+  checkpoint.at_millis = at_millis;
+  auto corrupt = [&] { return absl::DataLossError(absl::StrCat("malformed utilization checkpoint (", value.size(),
+                                                               " bytes)")); };
+  absl::string_view in = value;
+  if (in.empty()) return corrupt();
+  checkpoint.state = static_cast<std::uint8_t>(in.front());
+  in.remove_prefix(1);
+  for (std::int64_t& millis : checkpoint.cumulative) {
+    const std::optional<std::uint64_t> read = keys::ConsumeBigEndian64(in);
+    if (!read.has_value()) return corrupt();
+    millis = static_cast<std::int64_t>(*read);
+  }
+  std::optional<std::string> facility = ConsumeShortString(in);
+  std::optional<std::string> unit = facility ? ConsumeShortString(in) : std::nullopt;
+  std::optional<std::string> model = unit ? ConsumeShortString(in) : std::nullopt;
+  if (!model.has_value() || !in.empty()) return corrupt();
+  checkpoint.facility = *std::move(facility);
+  checkpoint.unit = *std::move(unit);
+  checkpoint.model = *std::move(model);
+  return checkpoint;
+}
+
+absl::Status UtilizationStore::StageCheckpoint(absl::string_view asset_tag, const UtilizationCheckpoint& checkpoint,
+                                               rocksdb::WriteBatch& batch) const {
+  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kUtilization),
+                               keys::UtilizationCheckpointKey(asset_tag, checkpoint.at_millis),
+                               EncodeCheckpoint(checkpoint)),
+                     "stage utilization checkpoint");
+}
+
+void PeakBucket::Add(std::int32_t offset_millis, std::int8_t delta) {
+  const std::pair<std::int32_t, std::int8_t> change(offset_millis, delta);
+  changes.insert(std::upper_bound(changes.begin(), changes.end(), change), change);
+}
+
+std::int64_t PeakBucket::Net() const {
+  std::int64_t net = 0;
+  for (const auto& change : changes) net += change.second;
+  return net;
+}
+
+std::int64_t PeakBucket::MaxRise() const {
+  std::int64_t level = 0;
+  std::int64_t rise = 0;
+  for (const auto& change : changes) {  // sorted by time, -1 before +1 at the same millisecond
+    level += change.second;
+    rise = std::max(rise, level);
+  }
+  return rise;
+}
+
+std::string EncodePeak(const PeakBucket& bucket) {
+  std::string value;
+  value.reserve(5 * bucket.changes.size());
+  for (const auto& [offset, delta] : bucket.changes) {
+    keys::AppendBigEndian32(value, static_cast<std::uint32_t>(offset));
+    value.push_back(static_cast<char>(delta));
+  }
+  return value;
+}
+
+absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value) {
+  if (value.size() % 5 != 0) return absl::DataLossError("malformed utilization peak bucket");
+  PeakBucket bucket;
+  bucket.changes.reserve(value.size() / 5);
+  while (!value.empty()) {
+    const std::optional<std::uint32_t> offset = keys::ConsumeBigEndian32(value);
+    const auto delta = static_cast<std::int8_t>(value.front());
+    value.remove_prefix(1);
+    if (!offset.has_value() || (delta != 1 && delta != -1)) {
+      return absl::DataLossError("malformed utilization peak bucket");
+    }
+    bucket.changes.emplace_back(static_cast<std::int32_t>(*offset), delta);
+  }
+  return bucket;
+}
+
+absl::Status UtilizationStore::StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
+                                         const PeakBucket& bucket, rocksdb::WriteBatch& batch) const {
+  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kUtilization),
+                               keys::UtilizationPeakKey(facility, unit, hour), EncodePeak(bucket)),
+                     "stage utilization peak");
+}
+
+absl::StatusOr<std::optional<PeakBucket>> UtilizationStore::GetPeak(absl::string_view facility,
+                                                                    absl::string_view unit, std::int64_t hour) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   database_->Get(ColumnFamily::kUtilization, keys::UtilizationPeakKey(facility, unit, hour)));
+  if (!value.has_value()) return std::optional<PeakBucket>();
+  ASSIGN_OR_RETURN(PeakBucket bucket, DecodePeak(*value));
+  return std::optional<PeakBucket>(std::move(bucket));
+}
+
+absl::Status UtilizationStore::ForEachUnit(
+    const std::function<absl::Status(const std::string& facility, const std::string& unit, std::int64_t hour,
+                                     const PeakBucket& newest, std::int64_t level)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  const std::string all(std::string(1, keys::kKeyVersion) + "p");
+  std::string current;  // the unit's key prefix
+  std::string facility;
+  std::string unit;
+  std::int64_t level = 0;
+  std::int64_t hour = 0;
+  PeakBucket newest;
+  auto flush = [&]() -> absl::Status {
+    if (current.empty()) return absl::OkStatus();
+    return visit(facility, unit, hour, newest, level);
+  };
+  for (it->Seek(all); it->Valid() && StartsWith(it->key(), all); it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (key.size() < all.size() + 8) return absl::DataLossError("malformed utilization peak key");
+    absl::string_view prefix = key.substr(0, key.size() - 8);
+    if (prefix != current) {
+      RETURN_IF_ERROR(flush());
+      current = std::string(prefix);
+      absl::string_view rest = prefix.substr(all.size());
+      std::optional<std::string> f = ConsumeShortString(rest);
+      std::optional<std::string> u = f ? ConsumeShortString(rest) : std::nullopt;
+      if (!u.has_value() || !rest.empty()) return absl::DataLossError("malformed utilization peak key");
+      facility = *std::move(f);
+      unit = *std::move(u);
+      level = 0;
+    }
+    ASSIGN_OR_RETURN(hour, keys::ParseUtilizationPeakHour(key));
+    ASSIGN_OR_RETURN(newest, DecodePeak(absl::string_view(it->value().data(), it->value().size())));
+    level += newest.Net();
+  }
+  RETURN_IF_ERROR(FromRocksDb(it->status(), "list utilization units"));
+  return flush();
+}
+
+UtilizationStore::Reader UtilizationStore::NewReader() const {
+  rocksdb::ReadOptions options;
+  options.fill_cache = true;
+  return Reader(database_->NewIterator(ColumnFamily::kUtilization, options));
+}
+
+absl::StatusOr<std::optional<UtilizationCheckpoint>> UtilizationStore::Reader::CheckpointAt(
+    absl::string_view asset_tag, std::int64_t millis) {
+  const std::string prefix = keys::UtilizationCheckpointPrefix(asset_tag);
+  iterator_->SeekForPrev(keys::UtilizationCheckpointKey(asset_tag, millis));
+  if (!iterator_->Valid()) {
+    RETURN_IF_ERROR(FromRocksDb(iterator_->status(), "read utilization checkpoint"));
+    return std::optional<UtilizationCheckpoint>();
+  }
+  const rocksdb::Slice key = iterator_->key();
+  if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8) return std::optional<UtilizationCheckpoint>();
+  ASSIGN_OR_RETURN(std::int64_t at, keys::ParseUtilizationCheckpointTime(absl::string_view(key.data(), key.size())));
+  const rocksdb::Slice value = iterator_->value();
+  ASSIGN_OR_RETURN(UtilizationCheckpoint checkpoint, DecodeCheckpoint(at, absl::string_view(value.data(), value.size())));
+  return std::optional<UtilizationCheckpoint>(std::move(checkpoint));
+}
+
+absl::StatusOr<std::uint32_t> UtilizationStore::Reader::PeakIn(absl::string_view facility, absl::string_view unit,
+                                                               std::int64_t from_hour, std::int64_t to_hour) {
+  const std::string prefix = keys::UtilizationPeakPrefix(facility, unit);
+  const std::string end = keys::UtilizationPeakKey(facility, unit, to_hour);
+  std::int64_t level = 0;  // pumps infusing at the start of the hour being read
+  std::int64_t peak = 0;
+  bool in_window = false;
+  for (iterator_->Seek(prefix); iterator_->Valid(); iterator_->Next()) {
+    const rocksdb::Slice key = iterator_->key();
+    if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8 || key.compare(end) > 0) break;
+    ASSIGN_OR_RETURN(std::int64_t hour, keys::ParseUtilizationPeakHour(absl::string_view(key.data(), key.size())));
+    if (hour >= from_hour && !in_window) {
+      in_window = true;
+      peak = std::max<std::int64_t>(peak, level);  // carried in
+    }
+    ASSIGN_OR_RETURN(PeakBucket bucket,
+                     DecodePeak(absl::string_view(iterator_->value().data(), iterator_->value().size())));
+    if (in_window) peak = std::max(peak, level + bucket.MaxRise());
+    level += bucket.Net();
+  }
+  RETURN_IF_ERROR(FromRocksDb(iterator_->status(), "read utilization peaks"));
+  if (!in_window) peak = std::max<std::int64_t>(peak, level);  // no change inside the window
+  return static_cast<std::uint32_t>(std::max<std::int64_t>(peak, 0));
+}
+
+absl::Status UtilizationStore::ForEachDevice(
+    const std::function<absl::Status(absl::string_view asset_tag)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  const std::string all(std::string(1, keys::kKeyVersion) + "c");
+  it->Seek(all);
+  while (it->Valid() && StartsWith(it->key(), all)) {
+    absl::string_view rest(it->key().data() + all.size(), it->key().size() - all.size());
+    if (rest.empty() || rest.size() < 1u + static_cast<std::uint8_t>(rest.front())) {
+      return absl::DataLossError("malformed utilization checkpoint key");
+    }
+    const std::string tag(rest.substr(1, static_cast<std::uint8_t>(rest.front())));
+    RETURN_IF_ERROR(visit(tag));
+    it->Seek(keys::PrefixSuccessor(keys::UtilizationCheckpointPrefix(tag)));
+  }
+  return FromRocksDb(it->status(), "list utilization devices");
+}
+
+}  // namespace pumptrack::storage

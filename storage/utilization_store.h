@@ -1,0 +1,110 @@
+#ifndef PUMPTRACK_STORAGE_UTILIZATION_STORE_H_
+#define PUMPTRACK_STORAGE_UTILIZATION_STORE_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/write_batch.h"
+#include "storage/database.h"
+
+namespace pumptrack::storage {
+
+// Time per operating state, indexed by the pumptrack.v1.OperatingState number (0 = not reported, 1 infusing,
+// 2 idle, 3 alarm, 4 off), in milliseconds.
+using StateMillis = std::array<std::int64_t, 5>;
+
+// A device's utilization at one of its operating-state (or unit, or model) changes: the state it entered at `at`,
+// where it was, and the time it had spent in each state before, since it was first seen. The time in a window is the
+// difference of two such cumulative readings, so a query costs two lookups per device whatever the window.
+struct UtilizationCheckpoint {
+  std::int64_t at_millis = 0;  // Unix milliseconds (agent clock: the observation's observed_at)
+  int state = 0;               // the v1::OperatingState entered at `at_millis`
+  StateMillis cumulative{};    // time per state before `at_millis`
+  std::string facility;
+  std::string unit;
+  std::string model;
+
+  // The cumulative time per state at `millis` (>= at_millis): the checkpoint's plus the time since in `state`.
+  StateMillis CumulativeAt(std::int64_t millis) const;
+};
+
+// A unit's changes in the number of its pumps infusing within one hour: +1 when one starts (or arrives infusing), -1
+// when one stops (or leaves), at milliseconds into the hour. Kept as the list of changes, not as a running count, so
+// reports arriving out of time order (agents' buffers, skewed clocks) still give the true peak.
+struct PeakBucket {
+  std::vector<std::pair<std::int32_t, std::int8_t>> changes;  // (milliseconds into the hour, +1 or -1)
+
+  void Add(std::int32_t offset_millis, std::int8_t delta);
+  // The hour's net change, and the highest level reached relative to the level at its start (at least 0). Changes
+  // at the same millisecond count stops first.
+  std::int64_t Net() const;
+  std::int64_t MaxRise() const;
+};
+std::string EncodePeak(const PeakBucket& bucket);
+absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value);
+
+// The "utilization" column family: per-device operating-state checkpoints and per-unit hourly peak-use buckets
+// (docs/UTILIZATION.md). Stages into the caller's batch (the writer's, with the state change itself); reads from any
+// thread.
+class UtilizationStore {
+ public:
+  explicit UtilizationStore(Database* database) : database_(database) {}
+
+  absl::Status StageCheckpoint(absl::string_view asset_tag, const UtilizationCheckpoint& checkpoint,
+                               rocksdb::WriteBatch& batch) const;
+  absl::Status StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
+                         const PeakBucket& bucket, rocksdb::WriteBatch& batch) const;
+
+  // The bucket stored for (facility, unit, hour), if any.
+  absl::StatusOr<std::optional<PeakBucket>> GetPeak(absl::string_view facility, absl::string_view unit,
+                                                    std::int64_t hour) const;
+
+  // Reads with one iterator (one consistent snapshot): use one per query, from one thread.
+  class Reader {
+   public:
+    // The device's latest checkpoint at or before `millis`; nullopt when it has none that early.
+    absl::StatusOr<std::optional<UtilizationCheckpoint>> CheckpointAt(absl::string_view asset_tag,
+                                                                      std::int64_t millis);
+    // The most pumps of the unit infusing at once within hours [from_hour, to_hour], counting those infusing since
+    // before from_hour (the sum of every earlier hour's net change).
+    absl::StatusOr<std::uint32_t> PeakIn(absl::string_view facility, absl::string_view unit, std::int64_t from_hour,
+                                         std::int64_t to_hour);
+
+   private:
+    friend class UtilizationStore;
+    explicit Reader(std::unique_ptr<rocksdb::Iterator> iterator) : iterator_(std::move(iterator)) {}
+    std::unique_ptr<rocksdb::Iterator> iterator_;
+  };
+  Reader NewReader() const;
+
+  // Calls `visit` with each unit that has peak buckets, its newest hour, that hour's bucket and the level (pumps
+  // infusing) after it.
+  absl::Status ForEachUnit(const std::function<absl::Status(const std::string& facility, const std::string& unit,
+                                                            std::int64_t hour, const PeakBucket& newest,
+                                                            std::int64_t level)>& visit) const;
+
+  // Calls `visit` with the asset tag of every device that has a checkpoint, in asset-tag order; stops at its first
+  // error and returns it.
+  absl::Status ForEachDevice(const std::function<absl::Status(absl::string_view asset_tag)>& visit) const;
+
+ private:
+  Database* database_;
+};
+
+// Value encodings, exposed for the tests.
+std::string EncodeCheckpoint(const UtilizationCheckpoint& checkpoint);
+absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, absl::string_view value);
+
+}  // namespace pumptrack::storage
+
+#endif  // PUMPTRACK_STORAGE_UTILIZATION_STORE_H_

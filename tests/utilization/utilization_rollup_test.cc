@@ -1,0 +1,354 @@
+// The utilization roll-up against hand-computed histories: every report goes through the real DeviceStore::Apply
+// with the roll-up staged in its write batch, committed after the write as the ingest writer does.
+#include "engine/utilization_rollup.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "pumptrack/v1/report.pb.h"
+#include "storage/keys.h"
+#include "storage/proto_time.h"
+#include "storage/utilization_store.h"
+#include "tests/storage/storage_test_util.h"
+
+namespace pumptrack::engine {
+namespace {
+
+using storage::testing_util::BaseTime;
+using storage::testing_util::Batch;
+using storage::testing_util::Obs;
+using storage::testing_util::ToTimestamp;
+
+constexpr std::int64_t kMinute = 60'000;
+
+// 08:00 + h hours + m minutes on the test day.
+absl::Time At(int hours, int minutes = 0) { return BaseTime() + absl::Hours(hours - 8) + absl::Minutes(minutes); }
+
+class UtilizationRollupTest : public storage::testing_util::StorageTest {
+ protected:
+  void SetUp() override {
+    StorageTest::SetUp();
+    MakeRollup();
+  }
+
+  void MakeRollup() {
+    utilization_store_ = std::make_unique<storage::UtilizationStore>(db_.get());
+    rollup_ = std::make_unique<UtilizationRollup>(utilization_store_.get(), nullptr, &registry_);
+    ASSERT_TRUE(rollup_->Load().ok());
+  }
+
+  void ReopenAll() {
+    rollup_.reset();
+    utilization_store_.reset();
+    Reopen();
+    MakeRollup();
+  }
+
+  // Applies `batch` as the ingest writer does: the roll-up stages into the write and commits after it.
+  std::vector<storage::ApplyResult> Report(const Batch& batch) {
+    absl::StatusOr<std::vector<storage::ApplyResult>> results = store_->Apply(
+        batch.span(), Now(), true,
+        [&](const v1::Device*, const v1::Device& after, rocksdb::WriteBatch& write) {
+          return rollup_->Stage(after, write);
+        });
+    EXPECT_TRUE(results.ok()) << results.status();
+    if (!results.ok()) {
+      rollup_->Abort();
+      return {};
+    }
+    rollup_->Commit();
+    return *results;
+  }
+
+  // One report of `tag` in `state` at `at`, in `unit`, with the next sequence of that tag.
+  storage::ApplyResult State(const std::string& tag, v1::OperatingState state, absl::Time at,
+                             const std::string& unit = "5-west", const std::string& model = "Infusia 500") {
+    Batch batch;
+    batch.Add(Obs(tag).Seq(++sequences_[tag]).At(at).Unit(unit).Model(model).State(state).Build());
+    std::vector<storage::ApplyResult> results = Report(batch);
+    return results.empty() ? storage::ApplyResult::kDuplicate : results.front();
+  }
+
+  v1::GetUtilizationResponse Query(absl::Time since, absl::Time until, v1::UtilizationGrouping by,
+                                   absl::Time now = At(23)) {
+    absl::StatusOr<v1::GetUtilizationResponse> response = rollup_->Query(since, until, now, by);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::GetUtilizationResponse();
+  }
+
+  // The row of one device (by asset tag) or unit (by unit id); fails the test when absent.
+  static v1::UtilizationRow Row(const v1::GetUtilizationResponse& response, const std::string& key) {
+    for (const v1::UtilizationRow& row : response.rows()) {
+      if (row.asset_tag() == key || (row.asset_tag().empty() && row.unit() == key) ||
+          (row.unit().empty() && row.model() == key)) {
+        return row;
+      }
+    }
+    ADD_FAILURE() << "no row " << key << " in " << response.DebugString();
+    return v1::UtilizationRow();
+  }
+
+  prometheus::Registry registry_;
+  std::unique_ptr<storage::UtilizationStore> utilization_store_;
+  std::unique_ptr<UtilizationRollup> rollup_;
+  absl::flat_hash_map<std::string, std::uint64_t> sequences_;
+};
+
+// Pump A: idle 10:00, infusing 10:30, idle 12:15, off 13:00.
+TEST_F(UtilizationRollupTest, WindowsSumTheTimeInEachStateIncludingPartialHours) {
+  ASSERT_EQ(State("A", v1::OPERATING_STATE_IDLE, At(10)), storage::ApplyResult::kAccepted);
+  State("A", v1::OPERATING_STATE_INFUSING, At(10, 30));
+  State("A", v1::OPERATING_STATE_IDLE, At(12, 15));
+  State("A", v1::OPERATING_STATE_OFF, At(13));
+
+  v1::UtilizationRow whole = Row(Query(At(10), At(14), v1::UTILIZATION_GROUPING_DEVICE), "A");
+  EXPECT_EQ(whole.time().idle_ms(), 75 * kMinute);
+  EXPECT_EQ(whole.time().infusing_ms(), 105 * kMinute);
+  EXPECT_EQ(whole.time().off_ms(), 60 * kMinute);
+  EXPECT_EQ(whole.time().alarm_ms(), 0);
+  EXPECT_EQ(whole.time().unknown_ms(), 0);
+  EXPECT_DOUBLE_EQ(whole.infusing_share(), 105.0 / 240.0);
+  EXPECT_EQ(whole.unit(), "5-west");
+  EXPECT_EQ(whole.model(), "Infusia 500");
+
+  // A window starting and ending inside the hours and inside the states: 11:10–12:40.
+  v1::UtilizationRow inner = Row(Query(At(11, 10), At(12, 40), v1::UTILIZATION_GROUPING_DEVICE), "A");
+  EXPECT_EQ(inner.time().infusing_ms(), 65 * kMinute);
+  EXPECT_EQ(inner.time().idle_ms(), 25 * kMinute);
+  EXPECT_EQ(inner.time().off_ms(), 0);
+
+  // Before the first report nothing is counted: 09:00–11:00 holds 30 min idle and 30 min infusing only.
+  v1::UtilizationRow early = Row(Query(At(9), At(11), v1::UTILIZATION_GROUPING_DEVICE), "A");
+  EXPECT_EQ(early.time().idle_ms(), 30 * kMinute);
+  EXPECT_EQ(early.time().infusing_ms(), 30 * kMinute);
+
+  // After the last change the pump stays in its last state up to the window's end, and a window is clamped to now.
+  v1::GetUtilizationResponse late = Query(At(13), At(20), v1::UTILIZATION_GROUPING_DEVICE, /*now=*/At(15, 30));
+  EXPECT_EQ(Row(late, "A").time().off_ms(), 150 * kMinute);
+  EXPECT_EQ(storage::ToAbslTime(late.until()), At(15, 30));
+
+  // A window wholly before the pump was first seen has no row for it.
+  EXPECT_EQ(Query(At(8), At(9, 59), v1::UTILIZATION_GROUPING_DEVICE).rows_size(), 0);
+}
+
+TEST_F(UtilizationRollupTest, ReportsThatChangeNothingCountedAddNoCheckpoint) {
+  State("A", v1::OPERATING_STATE_INFUSING, At(10));
+  for (int minute = 1; minute < 60; ++minute) State("A", v1::OPERATING_STATE_INFUSING, At(10, minute));
+  State("A", v1::OPERATING_STATE_IDLE, At(11));
+  std::unique_ptr<rocksdb::Iterator> it =
+      db_->NewIterator(storage::ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  int checkpoints = 0;
+  const std::string prefix = storage::keys::UtilizationCheckpointPrefix("A");
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++checkpoints;
+  EXPECT_EQ(checkpoints, 2);
+  EXPECT_EQ(Row(Query(At(10), At(12), v1::UTILIZATION_GROUPING_DEVICE), "A").time().infusing_ms(), 60 * kMinute);
+}
+
+TEST_F(UtilizationRollupTest, APumpThatNeverReportsAStateCountsAsUnknown) {
+  Batch batch;
+  v1::Observation silent = Obs("S").At(At(10)).Build();
+  silent.set_operating_state(v1::OPERATING_STATE_UNSPECIFIED);
+  batch.Add(silent);
+  Report(batch);
+  State("A", v1::OPERATING_STATE_INFUSING, At(10));
+  v1::GetUtilizationResponse devices = Query(At(10), At(12), v1::UTILIZATION_GROUPING_DEVICE);
+  v1::UtilizationRow s = Row(devices, "S");
+  EXPECT_EQ(s.time().unknown_ms(), 120 * kMinute);
+  EXPECT_EQ(s.infusing_share(), 0.0);
+  // The unit's share counts known time only: A infused all along, S's unknown time does not dilute it.
+  v1::UtilizationRow unit = Row(Query(At(10), At(12), v1::UTILIZATION_GROUPING_UNIT), "5-west");
+  EXPECT_EQ(unit.devices(), 2u);
+  EXPECT_DOUBLE_EQ(unit.infusing_share(), 1.0);
+}
+
+TEST_F(UtilizationRollupTest, OutOfOrderReportsAreHandledAsThePipelineDoes) {
+  State("A", v1::OPERATING_STATE_IDLE, At(10), "5-west");
+  State("A", v1::OPERATING_STATE_INFUSING, At(11), "5-west");
+  // From the same agent with a higher sequence but stamped earlier (a skewed clock): the pipeline accepts it as the
+  // newest; it takes effect at the last change, never rewriting time already counted.
+  ASSERT_EQ(State("A", v1::OPERATING_STATE_ALARM, At(10, 30)), storage::ApplyResult::kAccepted);
+  // From another agent and older than the device's state: superseded, a duplicate; the roll-up ignores it.
+  Batch stale;
+  stale.Add(Obs("A").Seq(1).At(At(10, 15)).State(v1::OPERATING_STATE_OFF).Build(), "gw-other");
+  ASSERT_EQ(Report(stale).front(), storage::ApplyResult::kDuplicate);
+
+  v1::UtilizationRow row = Row(Query(At(10), At(12), v1::UTILIZATION_GROUPING_DEVICE), "A");
+  EXPECT_EQ(row.time().idle_ms(), 60 * kMinute);
+  EXPECT_EQ(row.time().infusing_ms(), 0);
+  EXPECT_EQ(row.time().alarm_ms(), 60 * kMinute);
+  EXPECT_EQ(row.time().off_ms(), 0);
+}
+
+TEST_F(UtilizationRollupTest, SeveralChangesOfOnePumpInOneWriteAreEachCounted) {
+  Batch batch;
+  batch.Add(Obs("A").Seq(1).At(At(10)).State(v1::OPERATING_STATE_IDLE).Build());
+  batch.Add(Obs("A").Seq(2).At(At(10, 20)).State(v1::OPERATING_STATE_INFUSING).Build());
+  batch.Add(Obs("A").Seq(3).At(At(10, 50)).State(v1::OPERATING_STATE_ALARM).Build());
+  batch.Add(Obs("A").Seq(4).At(At(10, 55)).State(v1::OPERATING_STATE_IDLE).Build());
+  Report(batch);
+  v1::UtilizationRow row = Row(Query(At(10), At(11), v1::UTILIZATION_GROUPING_DEVICE), "A");
+  EXPECT_EQ(row.time().idle_ms(), 25 * kMinute);
+  EXPECT_EQ(row.time().infusing_ms(), 30 * kMinute);
+  EXPECT_EQ(row.time().alarm_ms(), 5 * kMinute);
+}
+
+TEST_F(UtilizationRollupTest, PeakConcurrentUseIsKeptPerUnitAndHour) {
+  // A infuses 10:30–12:15; B 11:00–11:30 and 12:00–13:00; C in another unit 11:00–14:00.
+  State("A", v1::OPERATING_STATE_IDLE, At(9));
+  State("B", v1::OPERATING_STATE_IDLE, At(9));
+  State("A", v1::OPERATING_STATE_INFUSING, At(10, 30));
+  State("B", v1::OPERATING_STATE_INFUSING, At(11));
+  State("C", v1::OPERATING_STATE_INFUSING, At(11), "6-east");
+  State("B", v1::OPERATING_STATE_IDLE, At(11, 30));
+  State("B", v1::OPERATING_STATE_INFUSING, At(12));
+  State("A", v1::OPERATING_STATE_IDLE, At(12, 15));
+  State("B", v1::OPERATING_STATE_OFF, At(13));
+  State("C", v1::OPERATING_STATE_IDLE, At(14), "6-east");
+
+  auto peak = [&](absl::Time since, absl::Time until, const std::string& unit) {
+    return Row(Query(since, until, v1::UTILIZATION_GROUPING_UNIT), unit).peak_infusing();
+  };
+  EXPECT_EQ(peak(At(9), At(15), "5-west"), 2u);
+  EXPECT_EQ(peak(At(10), At(11), "5-west"), 1u);
+  // 13:00–14:00: A idle, B off at 13:00; one pump (B) was infusing at the start of the hour.
+  EXPECT_EQ(peak(At(13), At(14), "5-west"), 1u);
+  EXPECT_EQ(peak(At(14), At(15), "5-west"), 0u);
+  // C infused alone in its unit through 12:00–13:00, an hour with no change in 6-east: the level carries in.
+  EXPECT_EQ(peak(At(12), At(13), "6-east"), 1u);
+  EXPECT_EQ(peak(At(9), At(15), "6-east"), 1u);
+
+  // The unit's time: A 105 min infusing, B 90 min, within 09:00–15:00 (2 pumps x 6 h).
+  v1::UtilizationRow unit = Row(Query(At(9), At(15), v1::UTILIZATION_GROUPING_UNIT), "5-west");
+  EXPECT_EQ(unit.devices(), 2u);
+  EXPECT_EQ(unit.time().infusing_ms(), 195 * kMinute);
+  EXPECT_EQ(unit.time().infusing_ms() + unit.time().idle_ms() + unit.time().off_ms(), 720 * kMinute);
+
+  // The Prometheus gauge holds the current hour's peak per unit.
+  bool found = false;
+  for (const prometheus::MetricFamily& family : registry_.Collect()) {
+    if (family.name != "pumptrack_unit_infusing_peak") continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      for (const prometheus::ClientMetric::Label& label : metric.label) {
+        if (label.name == "unit" && label.value == "5-west") {
+          found = true;
+          EXPECT_EQ(metric.gauge.value, 1.0);  // hour 13: one infusing at its start
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(UtilizationRollupTest, AMoveBetweenUnitsWhileInfusingMovesItsCount) {
+  State("A", v1::OPERATING_STATE_INFUSING, At(10), "5-west");
+  State("A", v1::OPERATING_STATE_INFUSING, At(11, 30), "6-east");
+  State("B", v1::OPERATING_STATE_INFUSING, At(12, 10), "6-east");
+  EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT), "6-east").peak_infusing(), 2u);
+  EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_DEVICE), "A").unit(), "6-east");
+  // 5-west's bucket for 11:00 saw A leave: nothing infusing there afterwards.
+  absl::StatusOr<std::optional<storage::PeakBucket>> bucket =
+      utilization_store_->GetPeak("general", "5-west", absl::ToUnixMillis(At(11)) / 3'600'000);
+  ASSERT_TRUE(bucket.ok() && bucket->has_value());
+  EXPECT_EQ((*bucket)->Net(), -1);
+  EXPECT_EQ((*bucket)->MaxRise(), 0);
+}
+
+TEST_F(UtilizationRollupTest, PeakIsTheSameWhenReportsArriveOutOfTimeOrder) {
+  // Everything of B first (as an agent flushing its buffer might send it), then A: A infuses 10:30-12:15, B
+  // 11:00-11:30, so two pumps infused at once from 11:00 to 11:30 although they never did in arrival order.
+  State("B", v1::OPERATING_STATE_IDLE, At(10));
+  State("B", v1::OPERATING_STATE_INFUSING, At(11));
+  State("B", v1::OPERATING_STATE_OFF, At(11, 30));
+  State("A", v1::OPERATING_STATE_IDLE, At(10));
+  State("A", v1::OPERATING_STATE_INFUSING, At(10, 30));
+  State("A", v1::OPERATING_STATE_IDLE, At(12, 15));
+  EXPECT_EQ(Row(Query(At(10), At(13), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 2u);
+  EXPECT_EQ(Row(Query(At(10), At(11), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 1u);
+  EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 1u);
+  EXPECT_EQ(Row(Query(At(13), At(14), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 0u);
+}
+
+TEST(PeakBucketTest, StopsCountBeforeStartsAtTheSameMillisecond) {
+  storage::PeakBucket bucket;
+  bucket.Add(500, +1);
+  bucket.Add(100, +1);
+  bucket.Add(500, -1);  // one stops as another starts: never two at once from these two
+  EXPECT_EQ(bucket.MaxRise(), 1);
+  EXPECT_EQ(bucket.Net(), 1);
+  absl::StatusOr<storage::PeakBucket> decoded = storage::DecodePeak(storage::EncodePeak(bucket));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->changes, bucket.changes);
+  EXPECT_EQ(storage::DecodePeak("abc").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(UtilizationRollupTest, GroupsByModel) {
+  State("A", v1::OPERATING_STATE_INFUSING, At(10), "5-west", "Infusia 500");
+  State("B", v1::OPERATING_STATE_IDLE, At(10), "6-east", "Infusia 500");
+  State("C", v1::OPERATING_STATE_INFUSING, At(10), "6-east", "Volu 9");
+  v1::GetUtilizationResponse models = Query(At(10), At(12), v1::UTILIZATION_GROUPING_MODEL);
+  ASSERT_EQ(models.rows_size(), 2);
+  EXPECT_EQ(Row(models, "Infusia 500").devices(), 2u);
+  EXPECT_DOUBLE_EQ(Row(models, "Infusia 500").infusing_share(), 0.5);
+  EXPECT_DOUBLE_EQ(Row(models, "Volu 9").infusing_share(), 1.0);
+  EXPECT_EQ(Row(models, "Volu 9").peak_infusing(), 0u);  // peaks are per unit only
+}
+
+TEST_F(UtilizationRollupTest, SurvivesARestart) {
+  State("A", v1::OPERATING_STATE_IDLE, At(10));
+  State("A", v1::OPERATING_STATE_INFUSING, At(10, 30));
+  State("B", v1::OPERATING_STATE_INFUSING, At(10, 40));
+  ReopenAll();
+  // The cursor is back: the next change continues the cumulative counts; the unit's level is back: the peak in
+  // 11:00 counts A and B infusing plus C.
+  State("C", v1::OPERATING_STATE_INFUSING, At(11, 10));
+  State("A", v1::OPERATING_STATE_IDLE, At(11, 30));
+  v1::UtilizationRow a = Row(Query(At(10), At(12), v1::UTILIZATION_GROUPING_DEVICE), "A");
+  EXPECT_EQ(a.time().idle_ms(), 60 * kMinute);
+  EXPECT_EQ(a.time().infusing_ms(), 60 * kMinute);
+  EXPECT_EQ(Row(Query(At(11), At(12), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 3u);
+}
+
+TEST_F(UtilizationRollupTest, AnAbortedWriteLeavesNothingBehind) {
+  State("A", v1::OPERATING_STATE_IDLE, At(10));
+  rocksdb::WriteBatch discarded;
+  v1::Device device = MustGet("A");
+  device.mutable_last_observation()->set_operating_state(v1::OPERATING_STATE_INFUSING);
+  *device.mutable_last_observation()->mutable_observed_at() = ToTimestamp(At(10, 30));
+  ASSERT_TRUE(rollup_->Stage(device, discarded).ok());
+  rollup_->Abort();  // the write failed: `discarded` is never written
+  State("A", v1::OPERATING_STATE_ALARM, At(11));
+  v1::UtilizationRow a = Row(Query(At(10), At(12), v1::UTILIZATION_GROUPING_DEVICE), "A");
+  EXPECT_EQ(a.time().idle_ms(), 60 * kMinute);
+  EXPECT_EQ(a.time().infusing_ms(), 0);
+  EXPECT_EQ(a.time().alarm_ms(), 60 * kMinute);
+  EXPECT_EQ(Row(Query(At(10), At(12), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 0u);
+}
+
+TEST(UtilizationCheckpointTest, EncodingRoundTripsAndRefusesTruncation) {
+  storage::UtilizationCheckpoint checkpoint;
+  checkpoint.at_millis = 1'700'000'000'000;
+  checkpoint.state = v1::OPERATING_STATE_ALARM;
+  checkpoint.cumulative = {1, 2, 3, 4, 5};
+  checkpoint.facility = "general";
+  checkpoint.unit = "5-west";
+  checkpoint.model = "Infusia 500";
+  const std::string value = storage::EncodeCheckpoint(checkpoint);
+  absl::StatusOr<storage::UtilizationCheckpoint> decoded = storage::DecodeCheckpoint(checkpoint.at_millis, value);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->state, checkpoint.state);
+  EXPECT_EQ(decoded->cumulative, checkpoint.cumulative);
+  EXPECT_EQ(decoded->unit, "5-west");
+  EXPECT_EQ(decoded->model, "Infusia 500");
+  EXPECT_EQ(decoded->CumulativeAt(checkpoint.at_millis + 10)[v1::OPERATING_STATE_ALARM], 14);
+  EXPECT_EQ(storage::DecodeCheckpoint(0, value.substr(0, value.size() - 1)).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace pumptrack::engine
