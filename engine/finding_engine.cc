@@ -121,14 +121,15 @@ void FindingEngine::CountAffected(const std::vector<v1::Finding>* before, const 
   };
   if ((before == nullptr || !has_vulnerable(*before)) && !has_vulnerable(after)) return;
   absl::MutexLock lock(&advisories_mu_);
-  auto count = [&](const std::vector<v1::Finding>& findings, int delta) {
-    for (const v1::Finding& f : findings) {
-      if (f.kind() != v1::FINDING_KIND_VULNERABLE) continue;
-      int& n = affected_[f.evidence().advisory()];
-      n += delta;
-      if (n <= 0) affected_.erase(f.evidence().advisory());
-    }
-  };
+  auto count = [this](const std::vector<v1::Finding>& findings, int delta)
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(advisories_mu_) {
+                     for (const v1::Finding& f : findings) {
+                       if (f.kind() != v1::FINDING_KIND_VULNERABLE) continue;
+                       int& n = affected_[f.evidence().advisory()];
+                       n += delta;
+                       if (n <= 0) affected_.erase(f.evidence().advisory());
+                     }
+                   };
   if (before != nullptr) count(*before, -1);
   count(after, 1);
 }
