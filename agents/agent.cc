@@ -36,11 +36,11 @@ void Agent::RequestStop() {
 
 void Agent::UpdateGauges() {
   metrics_.SetBuffered(buffer_->size());
-  metrics_.UpdateLastAckAge(absl::Now());
+  metrics_.UpdateLastAckAge(options_.clock->Now());
 }
 
 absl::Status Agent::Run() {
-  const absl::Time started = absl::Now();
+  const absl::Time started = options_.clock->Now();
   const absl::Time deadline =
       options_.deadline == absl::InfiniteDuration() ? absl::InfiniteFuture() : started + options_.deadline;
   int64_t rounds_run = 0;
@@ -52,11 +52,11 @@ absl::Status Agent::Run() {
   UpdateGauges();
 
   while (!stop_.HasBeenNotified()) {
-    absl::Time now = absl::Now();
+    absl::Time now = options_.clock->Now();
     const bool rounds_done = options_.rounds != 0 && rounds_run >= options_.rounds;
     if (!rounds_done && now >= next_round) {
       RETURN_IF_ERROR(RunRound(++rounds_run));
-      next_round = std::max(next_round + options_.interval, absl::Now());
+      next_round = std::max(next_round + options_.interval, options_.clock->Now());
       UpdateGauges();
       continue;
     }
@@ -84,19 +84,19 @@ absl::Status Agent::Run() {
         metrics_.AddReconnect();
         ++failures_since_log;
         const absl::Duration wait = Jittered(backoff);
-        if (absl::Now() - last_reconnect_log >= options_.reconnect_log_period) {
+        if (options_.clock->Now() - last_reconnect_log >= options_.reconnect_log_period) {
           spdlog::warn("delivery failed ({}); {} reports buffered; reconnecting in {} ({} failed attempts)",
                        status.ToString(), buffer_->size(), absl::FormatDuration(wait), failures_since_log);
-          last_reconnect_log = absl::Now();
+          last_reconnect_log = options_.clock->Now();
         }
-        retry_at = absl::Now() + wait;
+        retry_at = options_.clock->Now() + wait;
         backoff = std::min(backoff * 2, options_.max_backoff);
       }
       continue;
     }
 
     if (rounds_done && buffer_->size() == 0) return absl::OkStatus();
-    now = absl::Now();
+    now = options_.clock->Now();
     if (now >= deadline) {
       return absl::DeadlineExceededError(
           absl::StrFormat("%d reports undelivered after %s (kept in the buffer for the next run)", buffer_->size(),
@@ -105,7 +105,7 @@ absl::Status Agent::Run() {
     absl::Time wake = std::min(deadline, now + absl::Seconds(1));  // the gauges are refreshed at least every second
     if (!rounds_done) wake = std::min(wake, next_round);
     if (buffer_->size() > 0) wake = std::min(wake, retry_at);
-    stop_.WaitForNotificationWithDeadline(wake);
+    options_.clock->WaitUntil(wake, stop_);
     UpdateGauges();
   }
 
@@ -116,8 +116,9 @@ absl::Status Agent::Run() {
 }
 
 absl::Status Agent::RunRound(int64_t number) {
-  const absl::Time started = absl::Now();
-  absl::StatusOr<std::vector<pumptrack::v1::Observation>> round = source_->NextRound(started);
+  // Durations logged below are measured on the system clock; the round's time is the agent's.
+  const absl::Time observe_started = absl::Now();
+  absl::StatusOr<std::vector<pumptrack::v1::Observation>> round = source_->NextRound(options_.clock->Now());
   if (!round.ok()) {
     // The feed is unreadable for now; the next round tries again.
     spdlog::error("round {}: the {} adapter failed: {}", number, source_->name(), round.status().ToString());
@@ -139,13 +140,13 @@ absl::Status Agent::RunRound(int64_t number) {
     spdlog::warn("round {}: the buffer is full; dropped the {} oldest reports", number, overflow);
   }
   spdlog::info("round {}: observed={} buffered={} observe_ms={:.0f} buffer_write_ms={:.0f}", number, observed,
-               buffer_->size(), absl::ToDoubleMilliseconds(append_started - started),
+               buffer_->size(), absl::ToDoubleMilliseconds(append_started - observe_started),
                absl::ToDoubleMilliseconds(append_time));
   return absl::OkStatus();
 }
 
 absl::Status Agent::Deliver(absl::Time until) {
-  const absl::Time started = absl::Now();
+  const absl::Time started = absl::Now();  // for the log line's duration
   RoundReport total;
   absl::Status status;
   while (!stop_.HasBeenNotified() && buffer_->size() > 0) {
@@ -183,7 +184,7 @@ absl::Status Agent::Deliver(absl::Time until) {
       }
       absl::Status removed = buffer_->Remove(std::span<const uint64_t>(ids).subspan(first, ack.results_size()));
       if (!removed.ok() && remove_status.ok()) remove_status = removed;
-      metrics_.AddAcknowledged(acknowledged, absl::Now());
+      metrics_.AddAcknowledged(acknowledged, options_.clock->Now());
       if (rejected > 0) metrics_.AddDroppedRejected(rejected);
       metrics_.SetBuffered(buffer_->size());
     };
@@ -195,7 +196,7 @@ absl::Status Agent::Deliver(absl::Time until) {
     total.rejected += report.rejected;
     total.resent_batches += report.resent_batches;
     if (!remove_status.ok()) return remove_status;
-    if (!status.ok() || absl::Now() >= until) break;
+    if (!status.ok() || options_.clock->Now() >= until) break;
   }
   if (total.acknowledged() > 0) {
     spdlog::info("delivered: accepted={} duplicates={} rejected={} resent_batches={} buffered={} ms={:.0f}",

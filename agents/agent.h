@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "agents/adapter.h"
 #include "agents/buffer.h"
+#include "agents/clock.h"
 #include "agents/metrics.h"
 #include "agents/uplink.h"
 
@@ -36,6 +37,8 @@ struct AgentOptions {
   absl::Duration max_backoff = absl::Seconds(30);
   // At most one reconnect warning per this period; the others are counted in the next one.
   absl::Duration reconnect_log_period = absl::Seconds(30);
+  // The agent's time (see AgentClock); must outlive the agent.
+  AgentClock* clock = &SystemAgentClock();
 };
 
 class Agent {

@@ -213,12 +213,10 @@ std::vector<RiskGroupSummary> FleetIndex::Risk(v1::GetRiskRequest::GroupBy group
     for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
       if (tracked_[id].risk > 0) ids.push_back(id);
     }
-    // The comparator runs inside std::sort, where the analysis cannot see mu_ held: it reads through references.
-    const std::vector<Tracked>& tracked = tracked_;
-    const std::vector<std::string>& tags = tags_;
-    std::sort(ids.begin(), ids.end(), [&tracked, &tags](std::uint32_t a, std::uint32_t b) {
-      if (tracked[a].risk != tracked[b].risk) return tracked[a].risk > tracked[b].risk;
-      return tags[a] < tags[b];
+    // Runs inside std::sort, called with mu_ held.
+    std::sort(ids.begin(), ids.end(), [this](std::uint32_t a, std::uint32_t b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (tracked_[a].risk != tracked_[b].risk) return tracked_[a].risk > tracked_[b].risk;
+      return tags_[a] < tags_[b];
     });
     if (static_cast<int>(ids.size()) > limit) ids.resize(limit);
     for (std::uint32_t id : ids) {
@@ -284,11 +282,11 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
     const Tracked& device = tracked_[id];
     if (IsAvailable(device)) candidates.push_back({proximity[device.place], device.heard_ms, id});
   }
-  const std::vector<std::string>& tags = tags_;  // read inside std::partial_sort, where mu_ is not visibly held
-  const auto nearer = [&tags](const Candidate& a, const Candidate& b) {
+  // Runs inside std::partial_sort, called with mu_ held.
+  const auto nearer = [this](const Candidate& a, const Candidate& b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (a.proximity != b.proximity) return a.proximity < b.proximity;
     if (a.heard_ms != b.heard_ms) return a.heard_ms > b.heard_ms;
-    return tags[a.id] < tags[b.id];
+    return tags_[a.id] < tags_[b.id];
   };
   const std::size_t keep = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(std::max(count, 0)));
   std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), nearer);

@@ -71,16 +71,20 @@ void IngestPipeline::WriterLoop() {
           +[](IngestPipeline* self)
                ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return !self->queue_.empty() || self->stopping_; },
           this);
-      bool idle = false;
       if (release_at) {
-        idle = !mu_.AwaitWithDeadline(has_work, *release_at);
+        const absl::Duration left = *release_at - options_.idle_clock();
+        if (left > absl::ZeroDuration()) mu_.AwaitWithTimeout(has_work, left);
       } else {
         mu_.Await(has_work);
       }
+      // Idle: the time has run out and no report is waiting (a queued task does not count as activity).
+      const bool idle =
+          release_at && options_.idle_clock() >= *release_at && (queue_.empty() || queue_.front().task != nullptr);
       if (idle) {
         // Nothing arrived since the last commit: memory is released below.
       } else if (queue_.empty()) {
-        return;  // stopping, and everything queued has been committed
+        if (stopping_) return;  // everything queued has been committed
+        continue;               // the timer ran out before the idle clock reached release_at: wait again
       } else if (queue_.front().task) {
         task = std::move(queue_.front().task);
         queue_.pop_front();
@@ -104,7 +108,7 @@ void IngestPipeline::WriterLoop() {
     } else if (!group.empty()) {
       CommitGroup(std::move(group));
       if (options_.release_memory_after_idle > absl::ZeroDuration()) {
-        release_at = absl::Now() + options_.release_memory_after_idle;
+        release_at = options_.idle_clock() + options_.release_memory_after_idle;
       }
     } else {
       ReleaseMemory();

@@ -54,6 +54,10 @@ struct IngestOptions {
   absl::Duration release_memory_after_idle = absl::Seconds(1);
   // Gives free heap memory back to the system; glibc's malloc_trim(0) when unset.
   std::function<void()> release_memory;
+  // Clock that measures the idle time above (kept apart from `clock`, whose reads tests count). The writer checks it
+  // whenever it wakes: when its timer runs out, and before each writer task, so a test that moves this clock forward
+  // and then runs a task sees the release happen before the task.
+  std::function<absl::Time()> idle_clock = [] { return absl::Now(); };
   // When set (it must outlive the pipeline), every accepted report is staged into it in the group's write and it is
   // committed or aborted with the write (docs/UTILIZATION.md).
   UtilizationRollup* utilization = nullptr;

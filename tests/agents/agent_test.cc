@@ -15,9 +15,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "agents/buffer.h"
+#include "agents/clock.h"
 #include "agents/metrics.h"
 #include "agents/sim/sim_source.h"
 #include "agents/uplink.h"
@@ -173,11 +176,14 @@ TEST(BufferTest, AnUnencodableObservationIsDroppedAndCountedAndTheRestAreRead) {
 
 // ---- the agent loop ----
 
+// The same observations every round, stamped with the round's time. `round_times`, when given, collects those times.
 class FixedSource final : public ObservationSource {
  public:
-  explicit FixedSource(std::vector<Observation> round) : round_(std::move(round)) {}
+  explicit FixedSource(std::vector<Observation> round, std::vector<absl::Time>* round_times = nullptr)
+      : round_(std::move(round)), round_times_(round_times) {}
   std::string_view name() const override { return "fixed"; }
   absl::StatusOr<std::vector<Observation>> NextRound(absl::Time now) override {
+    if (round_times_ != nullptr) round_times_->push_back(now);
     std::vector<Observation> round = round_;
     for (Observation& observation : round) {
       *observation.mutable_observed_at() = pumptrack::testing_support::ToTimestamp(now);
@@ -187,6 +193,35 @@ class FixedSource final : public ObservationSource {
 
  private:
   std::vector<Observation> round_;
+  std::vector<absl::Time>* round_times_;
+};
+
+// Simulated time: waiting jumps the clock to the deadline at once, so an agent's minutes of schedule and backoff run
+// in milliseconds. Records every wait's length.
+class SimulatedClock final : public AgentClock {
+ public:
+  explicit SimulatedClock(absl::Time start) : now_(start) {}
+  absl::Time Now() override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void WaitUntil(absl::Time deadline, absl::Notification& stop) override {
+    if (stop.HasBeenNotified()) return;
+    absl::MutexLock lock(&mu_);
+    if (deadline > now_) {
+      waits_.push_back(deadline - now_);
+      now_ = deadline;
+    }
+  }
+  std::vector<absl::Duration> waits() {
+    absl::MutexLock lock(&mu_);
+    return waits_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Duration> waits_ ABSL_GUARDED_BY(mu_);
 };
 
 std::unique_ptr<ObservationSource> SimFleet(int64_t pumps) {
@@ -315,6 +350,54 @@ TEST_F(AgentTest, FailFastReturnsWhenTheServiceRefusesTheAgent) {
   const absl::Status status = MakeAgent(SimFleet(10), server.address())->Run();
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("reports undelivered"));
+}
+
+// Rounds start `interval` apart on the agent's clock, and each round is observed at its start.
+TEST_F(AgentTest, RoundsRunOnTheAgentsClock) {
+  FakeAgentService service;
+  TestServer server(&service);
+  const absl::Time start = absl::FromUnixSeconds(1'800'000'000);
+  SimulatedClock clock(start);
+  std::vector<absl::Time> round_times;
+  options_.clock = &clock;
+  options_.interval = absl::Minutes(5);
+  options_.rounds = 4;
+  ASSERT_TRUE(MakeAgent(std::make_unique<FixedSource>(Round(3), &round_times), server.address())->Run().ok());
+  EXPECT_EQ(round_times, (std::vector<absl::Time>{start, start + absl::Minutes(5), start + absl::Minutes(10),
+                                                  start + absl::Minutes(15)}));
+  EXPECT_EQ(service.stored().size(), 12u);
+  EXPECT_EQ(clock.Now(), start + absl::Minutes(15)) << "the run ends once the last round is delivered";
+}
+
+// With the service unreachable, the wait before each retry doubles from the initial backoff to the maximum (each
+// jittered to between half and all of it), and the run gives up at its deadline with everything still buffered.
+TEST_F(AgentTest, FailedDeliveriesBackOffOnTheAgentsClockUntilTheDeadline) {
+  const absl::Time start = absl::FromUnixSeconds(1'800'000'000);
+  SimulatedClock clock(start);
+  options_.clock = &clock;
+  options_.rounds = 1;
+  options_.initial_backoff = absl::Seconds(1);
+  options_.max_backoff = absl::Seconds(8);
+  options_.deadline = absl::Minutes(2);
+  const absl::Status status = MakeAgent(std::make_unique<FixedSource>(Round(5)), kNoService)->Run();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("5 reports undelivered after 2m"));
+  EXPECT_EQ(clock.Now(), start + absl::Minutes(2));
+  EXPECT_EQ(metrics_.buffered(), 5);
+
+  // Between attempts the agent waits in steps of at most a second (it refreshes its gauges every second); sum the
+  // steps between attempts. An attempt's wait ends where the next nominal backoff would start.
+  const std::vector<absl::Duration> waits = clock.waits();
+  ASSERT_FALSE(waits.empty());
+  absl::Duration total;
+  for (absl::Duration wait : waits) {
+    EXPECT_LE(wait, absl::Seconds(1));
+    total += wait;
+  }
+  EXPECT_EQ(total, absl::Minutes(2));
+  // Two minutes at backoffs of 0.5–1, 1–2, 2–4, then 4–8 s is between 16 and 35 attempts.
+  EXPECT_GE(metrics_.reconnects(), 16);
+  EXPECT_LE(metrics_.reconnects(), 35);
 }
 
 TEST_F(AgentTest, RequestStopEndsAnOpenEndedRunCleanly) {

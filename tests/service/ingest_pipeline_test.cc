@@ -55,6 +55,10 @@ class IngestPipelineTest : public ::testing::Test {
     options.clock = [] { return BaseTime() + absl::Minutes(1); };
     options.release_memory_after_idle = release_memory_after_idle;
     options.release_memory = [this] { ++memory_releases_; };
+    options.idle_clock = [this] {
+      absl::MutexLock lock(&idle_clock_mu_);
+      return idle_now_;
+    };
     pipeline_ = std::make_unique<engine::IngestPipeline>(store_.get(), metrics_.get(), options);
   }
 
@@ -86,6 +90,20 @@ class IngestPipelineTest : public ::testing::Test {
     });
   }
 
+  // Moves the writer's idle clock forward (the idle time before memory is released is measured on it).
+  void AdvanceIdleClock(absl::Duration by) {
+    absl::MutexLock lock(&idle_clock_mu_);
+    idle_now_ += by;
+  }
+
+  // Runs a no-op task on the writer and waits for it. The writer checks the idle clock before each task, so a release
+  // that is due has happened when this returns.
+  void RunWriterTask() {
+    absl::Notification ran;
+    ASSERT_TRUE(pipeline_->SubmitTask([&ran] { ran.Notify(); }).ok());
+    ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  }
+
   bool Stored(const std::string& tag) { return store_->GetDevice(tag).ok(); }
 
   std::uint64_t Commits() const {
@@ -105,6 +123,8 @@ class IngestPipelineTest : public ::testing::Test {
   std::deque<v1::Observation> observations_;
   v1::AgentInfo agent_ = Agent();
   std::atomic<int> memory_releases_{0};
+  absl::Mutex idle_clock_mu_;
+  absl::Time idle_now_ ABSL_GUARDED_BY(idle_clock_mu_) = BaseTime();
   std::unique_ptr<engine::IngestPipeline> pipeline_;
 };
 
@@ -316,38 +336,60 @@ TEST_F(IngestPipelineTest, CallbackCalledExactlyOncePerRequest) {
 }
 
 // Memory is handed back once per burst: after the writer has been idle for the set time following a commit, never
-// while requests keep coming, and not again until another commit.
+// while requests keep coming, and not again until another commit. The idle time runs on a clock the test moves.
 TEST_F(IngestPipelineTest, MemoryIsReleasedOnceAfterABurstWhenIdle) {
   StartPipeline(100, 8'192, /*release_memory_after_idle=*/absl::Seconds(1));
-  absl::SleepFor(absl::Milliseconds(300));
+  AdvanceIdleClock(absl::Hours(1));
+  RunWriterTask();
   EXPECT_EQ(memory_releases_.load(), 0) << "released without a commit";
 
-  // Requests 20 ms apart keep the writer from ever being idle for a second.
+  // Requests 200 ms apart keep the writer from ever being idle for a second.
   for (int i = 0; i < 10; ++i) {
     Commit({absl::StrCat("PT-", i)});
-    absl::SleepFor(absl::Milliseconds(20));
+    RunWriterTask();  // the commit has set its release time
+    AdvanceIdleClock(absl::Milliseconds(200));
+    RunWriterTask();
   }
   EXPECT_EQ(memory_releases_.load(), 0) << "released while busy";
 
-  // Writer tasks (the service's sweeps run every few hundred milliseconds) do not postpone the release.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (memory_releases_.load() == 0 && absl::Now() < deadline) {
-    ASSERT_TRUE(pipeline_->SubmitTask([] {}).ok());
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  // Writer tasks (the service's sweeps run every few hundred milliseconds) do not postpone the release: it is due one
+  // second after the last commit, not one second after the last task.
+  AdvanceIdleClock(absl::Milliseconds(799));
+  RunWriterTask();
+  EXPECT_EQ(memory_releases_.load(), 0) << "released before a full second of idle time";
+  AdvanceIdleClock(absl::Milliseconds(1));
+  RunWriterTask();
   EXPECT_EQ(memory_releases_.load(), 1);
-  absl::SleepFor(absl::Milliseconds(1500));
+
+  AdvanceIdleClock(absl::Hours(1));
+  RunWriterTask();
   EXPECT_EQ(memory_releases_.load(), 1) << "released again without a commit";
 
   Commit({"PT-again"});
-  while (memory_releases_.load() == 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  RunWriterTask();
+  AdvanceIdleClock(absl::Seconds(1));
+  RunWriterTask();
   EXPECT_EQ(memory_releases_.load(), 2);
+}
+
+// No task wakes the writer here: its own timer does, and it finds the idle clock (moved on in real-time steps) past
+// the release time.
+TEST_F(IngestPipelineTest, TheWriterTimerReleasesMemoryOnItsOwn) {
+  StartPipeline(100, 8'192, /*release_memory_after_idle=*/absl::Milliseconds(50));
+  Commit({"PT-1"});
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (memory_releases_.load() == 0 && absl::Now() < deadline) {
+    AdvanceIdleClock(absl::Milliseconds(10));
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(memory_releases_.load(), 1);
 }
 
 TEST_F(IngestPipelineTest, ZeroIdleTimeNeverReleasesMemory) {
   StartPipeline(100, 8'192, /*release_memory_after_idle=*/absl::ZeroDuration());
   Commit({"PT-1"});
-  absl::SleepFor(absl::Milliseconds(300));
+  AdvanceIdleClock(absl::Hours(1));
+  RunWriterTask();
   pipeline_.reset();
   EXPECT_EQ(memory_releases_.load(), 0);
 }
