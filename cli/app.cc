@@ -545,10 +545,11 @@ void DefineCommandLine(CLI::App& app, const Environment& environment, CommandLin
 }
 
 // The commands that print a list, and so accept --output=csv (docs/EXPORTS.md lists their columns).
-constexpr std::array<absl::string_view, 15> kCsvCommands = {
-    "devices list",    "devices history",     "findings list", "risk",       "custody history",     "custody list",
-    "find-available",  "tokens list",         "agents list",   "audit list", "maintenance history", "maintenance due",
-    "advisories list", "advisories unmapped", "backup list",
+constexpr std::array<absl::string_view, 16> kCsvCommands = {
+    "devices list",    "devices history",     "findings list",       "risk",
+    "custody history", "custody list",        "find-available",      "tokens list",
+    "agents list",     "audit list",          "maintenance history", "maintenance due",
+    "advisories list", "advisories unmapped", "backup list",         "report utilization",
 };
 
 // The chosen command's words, e.g. "devices list".

@@ -283,4 +283,24 @@ const std::vector<CsvColumn<v1::Backup>>& BackupCsvColumns() {
   return *columns;
 }
 
+const std::vector<CsvColumn<v1::UtilizationRow>>& UtilizationCsvColumns() {
+  using U = v1::UtilizationRow;
+  static const auto* const columns = new std::vector<CsvColumn<U>>{
+      {"facility", [](const U& u) { return u.facility(); }},
+      {"unit", [](const U& u) { return u.unit(); }},
+      {"model", [](const U& u) { return u.model(); }},
+      {"asset_tag", [](const U& u) { return u.asset_tag(); }},
+      {"devices", [](const U& u) { return absl::StrCat(u.devices()); }},
+      {"infusing_ms", [](const U& u) { return absl::StrCat(u.time().infusing_ms()); }},
+      {"idle_ms", [](const U& u) { return absl::StrCat(u.time().idle_ms()); }},
+      {"alarm_ms", [](const U& u) { return absl::StrCat(u.time().alarm_ms()); }},
+      {"off_ms", [](const U& u) { return absl::StrCat(u.time().off_ms()); }},
+      {"unknown_ms", [](const U& u) { return absl::StrCat(u.time().unknown_ms()); }},
+      {"infusing_share", [](const U& u) { return absl::StrFormat("%.4f", u.infusing_share()); }},
+      {"peak_infusing", [](const U& u) { return absl::StrCat(u.peak_infusing()); }},
+      {"par_level", [](const U& u) { return absl::StrCat(u.par_level()); }},
+  };
+  return *columns;
+}
+
 }  // namespace pumptrack::cli

@@ -17,6 +17,7 @@
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/inventory_service.pb.h"
 #include "pumptrack/v1/maintenance.pb.h"
+#include "pumptrack/v1/report.pb.h"
 
 namespace pumptrack::cli {
 
@@ -51,5 +52,7 @@ const std::vector<CsvColumn<v1::AdvisorySummary>>& AdvisoryCsvColumns();
 const std::vector<CsvColumn<v1::UnmappedAdvisoryProduct>>& UnmappedProductCsvColumns();
 // `backup list`.
 const std::vector<CsvColumn<v1::Backup>>& BackupCsvColumns();
+// `report utilization`: one set for every --by; a column the grouping does not fill is empty.
+const std::vector<CsvColumn<v1::UtilizationRow>>& UtilizationCsvColumns();
 
 }  // namespace pumptrack::cli

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/connection.h"
+#include "cli/csv_columns.h"
 #include "cli/errors.h"
 #include "cli/flags.h"
 #include "cli/table.h"
@@ -52,54 +53,56 @@ std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; 
 
 absl::Status ShowUtilization(const ReportContext& context, const v1::GetUtilizationRequest& request) {
   v1::GetUtilizationResponse response;
-  const grpc::Status status =
-      context.stub.GetUtilization(NewCallContext(context.connection).get(), request, &response);
+  const grpc::Status status = context.stub.GetUtilization(NewCallContext(context.connection).get(), request, &response);
   if (!status.ok()) return FromRpcStatus(status, "report utilization", context.connection);
   const std::vector<v1::UtilizationRow> rows(response.rows().begin(), response.rows().end());
   const absl::Time since = FromTimestamp(response.since());
   const absl::Time until = FromTimestamp(response.until());
-  return PrintList(context, rows, "No pump reported in that window.", [&](const auto& items) {
-    context.out << "Utilization " << absl::FormatTime("%Y-%m-%d %H:%M", since, absl::UTCTimeZone()) << " – "
-                << absl::FormatTime("%Y-%m-%d %H:%M UTC", until, absl::UTCTimeZone()) << " (share of known time)\n";
-    const v1::UtilizationGrouping by = request.group_by();
-    std::vector<std::string> header;
-    if (by == v1::UTILIZATION_GROUPING_DEVICE) {
-      header = {"TAG", "MODEL", "UNIT"};
-    } else if (by == v1::UTILIZATION_GROUPING_MODEL) {
-      header = {"MODEL", "PUMPS"};
-    } else {
-      header = {"FACILITY", "UNIT", "PUMPS"};
-    }
-    for (const char* column : {"INFUSING", "IDLE", "ALARM", "OFF", "UNKNOWN H"}) header.emplace_back(column);
-    const bool units = by != v1::UTILIZATION_GROUPING_DEVICE && by != v1::UTILIZATION_GROUPING_MODEL;
-    if (units) {
-      header.emplace_back("PEAK IN USE");
-      header.emplace_back("PAR");
-    }
-    TextTable table(header);
-    for (const v1::UtilizationRow& row : items) {
-      const v1::StateTime& t = row.time();
-      const std::int64_t known = t.infusing_ms() + t.idle_ms() + t.alarm_ms() + t.off_ms();
-      std::vector<std::string> cells;
-      if (by == v1::UTILIZATION_GROUPING_DEVICE) {
-        cells = {row.asset_tag(), OrDash(row.model()), OrDash(row.unit())};
-      } else if (by == v1::UTILIZATION_GROUPING_MODEL) {
-        cells = {OrDash(row.model()), absl::StrCat(row.devices())};
-      } else {
-        cells = {OrDash(row.facility()), OrDash(row.unit()), absl::StrCat(row.devices())};
-      }
-      for (std::int64_t part : {t.infusing_ms(), t.idle_ms(), t.alarm_ms(), t.off_ms()}) {
-        cells.push_back(Percent(part, known));
-      }
-      cells.push_back(Hours(t.unknown_ms()));
-      if (units) {
-        cells.push_back(row.unit().empty() ? "-" : absl::StrCat(row.peak_infusing()));
-        cells.push_back(row.par_level() == 0 ? "-" : absl::StrCat(row.par_level()));
-      }
-      table.AddRow(cells);
-    }
-    table.Print(context.out);
-  });
+  return PrintList(
+      context, rows, "No pump reported in that window.",
+      [&](const auto& items) {
+        context.out << "Utilization " << absl::FormatTime("%Y-%m-%d %H:%M", since, absl::UTCTimeZone()) << " – "
+                    << absl::FormatTime("%Y-%m-%d %H:%M UTC", until, absl::UTCTimeZone()) << " (share of known time)\n";
+        const v1::UtilizationGrouping by = request.group_by();
+        std::vector<std::string> header;
+        if (by == v1::UTILIZATION_GROUPING_DEVICE) {
+          header = {"TAG", "MODEL", "UNIT"};
+        } else if (by == v1::UTILIZATION_GROUPING_MODEL) {
+          header = {"MODEL", "PUMPS"};
+        } else {
+          header = {"FACILITY", "UNIT", "PUMPS"};
+        }
+        for (const char* column : {"INFUSING", "IDLE", "ALARM", "OFF", "UNKNOWN H"}) header.emplace_back(column);
+        const bool units = by != v1::UTILIZATION_GROUPING_DEVICE && by != v1::UTILIZATION_GROUPING_MODEL;
+        if (units) {
+          header.emplace_back("PEAK IN USE");
+          header.emplace_back("PAR");
+        }
+        TextTable table(header);
+        for (const v1::UtilizationRow& row : items) {
+          const v1::StateTime& t = row.time();
+          const std::int64_t known = t.infusing_ms() + t.idle_ms() + t.alarm_ms() + t.off_ms();
+          std::vector<std::string> cells;
+          if (by == v1::UTILIZATION_GROUPING_DEVICE) {
+            cells = {row.asset_tag(), OrDash(row.model()), OrDash(row.unit())};
+          } else if (by == v1::UTILIZATION_GROUPING_MODEL) {
+            cells = {OrDash(row.model()), absl::StrCat(row.devices())};
+          } else {
+            cells = {OrDash(row.facility()), OrDash(row.unit()), absl::StrCat(row.devices())};
+          }
+          for (std::int64_t part : {t.infusing_ms(), t.idle_ms(), t.alarm_ms(), t.off_ms()}) {
+            cells.push_back(Percent(part, known));
+          }
+          cells.push_back(Hours(t.unknown_ms()));
+          if (units) {
+            cells.push_back(row.unit().empty() ? "-" : absl::StrCat(row.peak_infusing()));
+            cells.push_back(row.par_level() == 0 ? "-" : absl::StrCat(row.par_level()));
+          }
+          table.AddRow(cells);
+        }
+        table.Print(context.out);
+      },
+      std::span(UtilizationCsvColumns()));
 }
 
 void AddReportCommands(CLI::App& app, ReportBindings& b, const std::function<void(ReportCommand)>& choose) {

@@ -183,6 +183,7 @@ TEST(CsvColumnsTest, TheDocumentedColumnsAreThePrintedOnes) {
   EXPECT_THAT(doc, HasSubstr(DocumentedRow("agents list", AgentCsvColumns(), false)));
   EXPECT_THAT(doc, HasSubstr(DocumentedRow("audit list", AuditCsvColumns(), false)));
   EXPECT_THAT(doc, HasSubstr(DocumentedRow("backup list", BackupCsvColumns(), false)));
+  EXPECT_THAT(doc, HasSubstr(DocumentedRow("report utilization", UtilizationCsvColumns(), false)));
 }
 
 class ExportFhirCommandTest : public ::testing::Test {
