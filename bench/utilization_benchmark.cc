@@ -222,9 +222,10 @@ void WriterAb(const std::string& path) {
   }
   std::sort(a.begin(), a.end());
   std::sort(b.begin(), b.end());
-  std::printf("writer CPU per report (median of %zu, one report in %d changes state): without %.2f us, with %.2f us, "
-              "roll-up adds %.2f us\n",
-              a.size(), change_every, a[a.size() / 2], b[b.size() / 2], b[b.size() / 2] - a[a.size() / 2]);
+  std::printf(
+      "writer CPU per report (median of %zu, one report in %d changes state): without %.2f us, with %.2f us, "
+      "roll-up adds %.2f us\n",
+      a.size(), change_every, a[a.size() / 2], b[b.size() / 2], b[b.size() / 2] - a[a.size() / 2]);
 }
 
 }  // namespace

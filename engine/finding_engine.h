@@ -82,8 +82,7 @@ class FindingEngine {
   // Up to `limit` (asset tag, finding number) pairs of the devices AffectedDevices counts, in asset tag order, after
   // `after` (empty: from the start). `more` (may be null) is set when more follow.
   std::vector<std::pair<std::string, std::uint64_t>> AffectedPage(absl::string_view tracking_id,
-                                                                  absl::string_view after, int limit,
-                                                                  bool* more) const;
+                                                                  absl::string_view after, int limit, bool* more) const;
   // The devices of these advisory targets (see FleetIndex::DevicesWithTargets).
   std::vector<std::string> DevicesWithTargets(const std::vector<std::string>& targets) const {
     return fleet_.DevicesWithTargets(targets);

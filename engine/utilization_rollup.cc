@@ -44,8 +44,9 @@ UtilizationRollup::UtilizationRollup(storage::UtilizationStore* store, PolicyGet
   if (registry != nullptr) {
     peak_family_ = &prometheus::BuildGauge()
                         .Name("pumptrack_unit_infusing_peak")
-                        .Help("The most pumps of a unit infusing at once in the current hour (the figure a PAR level "
-                              "is set from; see docs/UTILIZATION.md)")
+                        .Help(
+                            "The most pumps of a unit infusing at once in the current hour (the figure a PAR level "
+                            "is set from; see docs/UTILIZATION.md)")
                         .Register(*registry);
   }
 }
@@ -178,8 +179,7 @@ void UtilizationRollup::PublishPeak(const UnitLevel& level) {
   gauge->Set(static_cast<double>(std::max<std::int64_t>(0, at_start + level.bucket.MaxRise())));
 }
 
-absl::StatusOr<v1::GetUtilizationResponse> UtilizationRollup::Query(absl::Time since, absl::Time until,
-                                                                    absl::Time now,
+absl::StatusOr<v1::GetUtilizationResponse> UtilizationRollup::Query(absl::Time since, absl::Time until, absl::Time now,
                                                                     v1::UtilizationGrouping group_by) const {
   if (group_by == v1::UTILIZATION_GROUPING_UNSPECIFIED) group_by = v1::UTILIZATION_GROUPING_UNIT;
   until = std::min(until, now);

@@ -37,8 +37,7 @@ class UtilizationRollup {
  public:
   // `store` must outlive the roll-up; `policy` (PAR levels) may be empty. `registry`, when set, gets the
   // per-unit gauge pumptrack_unit_infusing_peak (the most pumps infusing at once in the current hour).
-  UtilizationRollup(storage::UtilizationStore* store, PolicyGetter policy,
-                    prometheus::Registry* registry = nullptr);
+  UtilizationRollup(storage::UtilizationStore* store, PolicyGetter policy, prometheus::Registry* registry = nullptr);
 
   UtilizationRollup(const UtilizationRollup&) = delete;
   UtilizationRollup& operator=(const UtilizationRollup&) = delete;

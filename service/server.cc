@@ -347,8 +347,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
        v1::PolicyService::service_full_name(), v1::BackupService::service_full_name(),
        v1::CustodyService::service_full_name(), v1::MaintenanceService::service_full_name(),
        v1::AdvisoryService::service_full_name(), v1::AuthService::service_full_name(),
-       v1::ReportService::service_full_name(),
-       "grpc.reflection.v1alpha.ServerReflection"});
+       v1::ReportService::service_full_name(), "grpc.reflection.v1alpha.ServerReflection"});
   methods.insert(methods.end(), {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"});
   state->grpc_metrics = std::make_unique<GrpcMetrics>(*state->registry, methods);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;

@@ -33,8 +33,7 @@ enum class ColumnFamily : std::size_t {
 inline constexpr std::array<absl::string_view, 17> kColumnFamilyNames = {
     "default",         "meta",      "devices",     "serial_index", "device_index",    "history",
     "tokens",          "agents",    "audit",       "findings",     "device_findings", "open_findings",
-    "custody_history", "checkouts", "maintenance", "advisories",
-    "utilization",
+    "custody_history", "checkouts", "maintenance", "advisories",   "utilization",
 };
 
 inline constexpr std::size_t kColumnFamilyCount = kColumnFamilyNames.size();

@@ -54,8 +54,9 @@ std::string EncodeCheckpoint(const UtilizationCheckpoint& checkpoint) {
 absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, absl::string_view value) {
   UtilizationCheckpoint checkpoint;
   checkpoint.at_millis = at_millis;
-  auto corrupt = [&] { return absl::DataLossError(absl::StrCat("malformed utilization checkpoint (", value.size(),
-                                                               " bytes)")); };
+  auto corrupt = [&] {
+    return absl::DataLossError(absl::StrCat("malformed utilization checkpoint (", value.size(), " bytes)"));
+  };
   absl::string_view in = value;
   if (in.empty()) return corrupt();
   checkpoint.state = static_cast<std::uint8_t>(in.front());
@@ -77,10 +78,10 @@ absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, a
 
 absl::Status UtilizationStore::StageCheckpoint(absl::string_view asset_tag, const UtilizationCheckpoint& checkpoint,
                                                rocksdb::WriteBatch& batch) const {
-  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kUtilization),
-                               keys::UtilizationCheckpointKey(asset_tag, checkpoint.at_millis),
-                               EncodeCheckpoint(checkpoint)),
-                     "stage utilization checkpoint");
+  return FromRocksDb(
+      batch.Put(database_->Handle(ColumnFamily::kUtilization),
+                keys::UtilizationCheckpointKey(asset_tag, checkpoint.at_millis), EncodeCheckpoint(checkpoint)),
+      "stage utilization checkpoint");
 }
 
 void PeakBucket::Add(std::int32_t offset_millis, std::int8_t delta) {
@@ -137,8 +138,8 @@ absl::Status UtilizationStore::StagePeak(absl::string_view facility, absl::strin
                      "stage utilization peak");
 }
 
-absl::StatusOr<std::optional<PeakBucket>> UtilizationStore::GetPeak(absl::string_view facility,
-                                                                    absl::string_view unit, std::int64_t hour) const {
+absl::StatusOr<std::optional<PeakBucket>> UtilizationStore::GetPeak(absl::string_view facility, absl::string_view unit,
+                                                                    std::int64_t hour) const {
   ASSIGN_OR_RETURN(std::optional<std::string> value,
                    database_->Get(ColumnFamily::kUtilization, keys::UtilizationPeakKey(facility, unit, hour)));
   if (!value.has_value()) return std::optional<PeakBucket>();
@@ -190,8 +191,8 @@ UtilizationStore::Reader UtilizationStore::NewReader() const {
   return Reader(database_->NewIterator(ColumnFamily::kUtilization, options));
 }
 
-absl::StatusOr<std::optional<UtilizationCheckpoint>> UtilizationStore::Reader::CheckpointAt(
-    absl::string_view asset_tag, std::int64_t millis) {
+absl::StatusOr<std::optional<UtilizationCheckpoint>> UtilizationStore::Reader::CheckpointAt(absl::string_view asset_tag,
+                                                                                            std::int64_t millis) {
   const std::string prefix = keys::UtilizationCheckpointPrefix(asset_tag);
   iterator_->SeekForPrev(keys::UtilizationCheckpointKey(asset_tag, millis));
   if (!iterator_->Valid()) {
@@ -202,7 +203,8 @@ absl::StatusOr<std::optional<UtilizationCheckpoint>> UtilizationStore::Reader::C
   if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8) return std::optional<UtilizationCheckpoint>();
   ASSIGN_OR_RETURN(std::int64_t at, keys::ParseUtilizationCheckpointTime(absl::string_view(key.data(), key.size())));
   const rocksdb::Slice value = iterator_->value();
-  ASSIGN_OR_RETURN(UtilizationCheckpoint checkpoint, DecodeCheckpoint(at, absl::string_view(value.data(), value.size())));
+  ASSIGN_OR_RETURN(UtilizationCheckpoint checkpoint,
+                   DecodeCheckpoint(at, absl::string_view(value.data(), value.size())));
   return std::optional<UtilizationCheckpoint>(std::move(checkpoint));
 }
 

@@ -73,8 +73,7 @@ class UtilizationStore {
   class Reader {
    public:
     // The device's latest checkpoint at or before `millis`; nullopt when it has none that early.
-    absl::StatusOr<std::optional<UtilizationCheckpoint>> CheckpointAt(absl::string_view asset_tag,
-                                                                      std::int64_t millis);
+    absl::StatusOr<std::optional<UtilizationCheckpoint>> CheckpointAt(absl::string_view asset_tag, std::int64_t millis);
     // The most pumps of the unit infusing at once within hours [from_hour, to_hour], counting those infusing since
     // before from_hour (the sum of every earlier hour's net change).
     absl::StatusOr<std::uint32_t> PeakIn(absl::string_view facility, absl::string_view unit, std::int64_t from_hour,
@@ -89,9 +88,9 @@ class UtilizationStore {
 
   // Calls `visit` with each unit that has peak buckets, its newest hour, that hour's bucket and the level (pumps
   // infusing) after it.
-  absl::Status ForEachUnit(const std::function<absl::Status(const std::string& facility, const std::string& unit,
-                                                            std::int64_t hour, const PeakBucket& newest,
-                                                            std::int64_t level)>& visit) const;
+  absl::Status ForEachUnit(
+      const std::function<absl::Status(const std::string& facility, const std::string& unit, std::int64_t hour,
+                                       const PeakBucket& newest, std::int64_t level)>& visit) const;
 
   // Calls `visit` with the asset tag of every device that has a checkpoint, in asset-tag order; stops at its first
   // error and returns it.

@@ -433,8 +433,8 @@ TEST(SimSourceTest, BatteryWearIsReportedFixedPerPumpAndNeverBelowTheLowestHealt
       EXPECT_GE(physical.battery_cycle_count(), 50u);
       EXPECT_LT(physical.battery_cycle_count(), 800u);
       healths.insert(physical.battery_health_percent());
-      const auto [it, inserted] = wear.try_emplace(
-          observation.identity().asset_tag(), physical.battery_health_percent(), physical.battery_cycle_count());
+      const auto [it, inserted] = wear.try_emplace(observation.identity().asset_tag(),
+                                                   physical.battery_health_percent(), physical.battery_cycle_count());
       if (!inserted) {
         EXPECT_EQ(it->second.first, physical.battery_health_percent());
         EXPECT_EQ(it->second.second, physical.battery_cycle_count());

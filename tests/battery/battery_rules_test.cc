@@ -12,9 +12,9 @@
 namespace pumptrack::rules {
 namespace {
 
+using testing::CompliantDevice;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::CompliantDevice;
 using testing::kNow;
 
 // The test policy with the Infusia 500's minimum battery health and the site's transport minimum.

@@ -53,8 +53,7 @@ class UtilizationRollupTest : public storage::testing_util::StorageTest {
   // Applies `batch` as the ingest writer does: the roll-up stages into the write and commits after it.
   std::vector<storage::ApplyResult> Report(const Batch& batch) {
     absl::StatusOr<std::vector<storage::ApplyResult>> results = store_->Apply(
-        batch.span(), Now(), true,
-        [&](const v1::Device*, const v1::Device& after, rocksdb::WriteBatch& write) {
+        batch.span(), Now(), true, [&](const v1::Device*, const v1::Device& after, rocksdb::WriteBatch& write) {
           return rollup_->Stage(after, write);
         });
     EXPECT_TRUE(results.ok()) << results.status();
@@ -141,8 +140,7 @@ TEST_F(UtilizationRollupTest, ReportsThatChangeNothingCountedAddNoCheckpoint) {
   State("A", v1::OPERATING_STATE_INFUSING, At(10));
   for (int minute = 1; minute < 60; ++minute) State("A", v1::OPERATING_STATE_INFUSING, At(10, minute));
   State("A", v1::OPERATING_STATE_IDLE, At(11));
-  std::unique_ptr<rocksdb::Iterator> it =
-      db_->NewIterator(storage::ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(storage::ColumnFamily::kUtilization, rocksdb::ReadOptions());
   int checkpoints = 0;
   const std::string prefix = storage::keys::UtilizationCheckpointPrefix("A");
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++checkpoints;
