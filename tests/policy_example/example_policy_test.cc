@@ -225,7 +225,7 @@ TEST_F(ExamplePolicyTest, ApprovesEveryModelsConfigurationAndItsSettingsMeetTheR
     EXPECT_EQ(policy->required_settings().at("drug_library.require_signature"), "true");
     for (const auto& [key, value] : policy->required_settings()) {
       const auto setting = std::find_if(model.settings.begin(), model.settings.end(),
-                                        [&key](const sim::Setting& s) { return s.key == key; });
+                                        [&key = key](const sim::Setting& s) { return s.key == key; });
       ASSERT_NE(setting, model.settings.end()) << key;
       EXPECT_EQ(S(setting->value), value) << key;
     }
