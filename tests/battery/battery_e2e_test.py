@@ -4,10 +4,8 @@ with its battery minimums raised so that the simulator's worn batteries and part
 
 Reuses tests/e2e's harness (its Daemon, PKI and token set-up).
 """
-import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.environ["PUMPTRACK_SOURCE_DIR"], "tests", "e2e"))
 import e2e_test  # noqa: E402  (the harness: Daemon, tokens, cli(), run_agent())
@@ -38,27 +36,14 @@ class BatteryEndToEndTest(e2e_test.EndToEndTest):
         self.start_daemon(f"--policy={self.policy}")
         self.fleet("gw-a", 40, 1)
 
-    def as_json(self, *args, token=None):
-        return json.loads(self.cli(*args, "--output=json", token=token).stdout)
-
     def open_tags(self, kind):
-        return {f["assetTag"] for f in self.as_json("findings", "list", f"--kind={kind}")
+        return {f["assetTag"] for f in self.cli_json("findings", "list", f"--kind={kind}")
                 if f.get("state") in ("FINDING_STATE_OPEN", "FINDING_STATE_ACKNOWLEDGED")}
 
-    def wait_for(self, predicate, what, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                self.fail(f"timed out waiting for {what}")
-            time.sleep(0.2)
-
     def test_battery_degraded_pumps_and_a_low_pump_checked_out_for_transport(self):
-        tags = sorted(d["identity"]["assetTag"] for d in self.as_json("devices", "list"))
+        tags = sorted(d["identity"]["assetTag"] for d in self.cli_json("devices", "list"))
         self.assertEqual(len(tags), 40)
-        physical = {tag: self.as_json("devices", "get", tag)["lastObservation"]["physical"] for tag in tags}
+        physical = {tag: self.cli_json("devices", "get", tag)["lastObservation"]["physical"] for tag in tags}
         for tag, p in physical.items():
             self.assertTrue(80 <= p["batteryHealthPercent"] <= 98, (tag, p))
             self.assertTrue(50 <= p["batteryCycleCount"] < 800, (tag, p))
@@ -71,7 +56,7 @@ class BatteryEndToEndTest(e2e_test.EndToEndTest):
         shown = self.cli("devices", "get", tag).stdout
         self.assertIn(f"health {physical[tag]['batteryHealthPercent']}%, {physical[tag]['batteryCycleCount']} cycles",
                       shown)
-        finding = [f for f in self.as_json("findings", "list", "--kind=battery_degraded", f"--device={tag}")][0]
+        finding = [f for f in self.cli_json("findings", "list", "--kind=battery_degraded", f"--device={tag}")][0]
         self.assertEqual(finding["rule"], "battery.degraded")
         self.assertEqual(finding["evidence"]["expected"], f"health at least {MINIMUM_HEALTH}%")
 
@@ -84,7 +69,7 @@ class BatteryEndToEndTest(e2e_test.EndToEndTest):
         seal = physical[low]["sealId"]
         self.cli("custody", "checkin", low, "--at=icu-1", f"--seal={seal}", token=self.transport)
         self.assertEqual(self.open_tags("battery_low_for_transport"), set())
-        resolved = self.as_json("findings", "list", "--kind=battery_low_for_transport", "--state=resolved")
+        resolved = self.cli_json("findings", "list", "--kind=battery_low_for_transport", "--state=resolved")
         self.assertEqual([(f["assetTag"], f["rule"]) for f in resolved], [(low, "battery.low_for_transport")])
 
 

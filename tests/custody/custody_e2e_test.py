@@ -3,7 +3,6 @@ through the real pumptrack-agent over mutual TLS under examples/hospital-policy.
 
 Reuses tests/e2e's harness (its Daemon, PKI and token set-up).
 """
-import json
 import os
 import sys
 import time
@@ -25,17 +24,14 @@ class CustodyEndToEndTest(e2e_test.EndToEndTest):
         self.start_daemon(f"--policy={EXAMPLE_POLICY}")
         self.fleet("gw-a", 40, 1)
 
-    def as_json(self, *args, token=None):
-        return json.loads(self.cli(*args, "--output=json", token=token).stdout)
-
     def seal_of(self, tag):
-        return self.as_json("devices", "get", tag)["lastObservation"]["physical"]["sealId"]
+        return self.cli_json("devices", "get", tag)["lastObservation"]["physical"]["sealId"]
 
     def available_near(self, unit, count):
         """Available pumps near `unit`, waiting for the fleet's reports to be evaluated."""
         deadline = time.monotonic() + 20
         while True:
-            found = self.as_json("find-available", f"--near={unit}", f"--count={count}")
+            found = self.cli_json("find-available", f"--near={unit}", f"--count={count}")
             if len(found.get("pumps", [])) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)
@@ -55,7 +51,7 @@ class CustodyEndToEndTest(e2e_test.EndToEndTest):
                            check=False)
         self.assertNotEqual(refused.returncode, 0)
         self.assertIn("permission denied", refused.stderr)
-        out = self.as_json("custody", "checkout", good, "--to=5-west", "--reason=loan to 5-west", "--due=2h",
+        out = self.cli_json("custody", "checkout", good, "--to=5-west", "--reason=loan to 5-west", "--due=2h",
                            token=self.transport)
         self.assertEqual(out["custody"]["state"], "CUSTODY_STATE_IN_TRANSIT")
         self.assertEqual(out["custody"]["holder"], "tom.transport")
@@ -64,9 +60,9 @@ class CustodyEndToEndTest(e2e_test.EndToEndTest):
         self.assertNotEqual(again.returncode, 0)
         self.assertIn("IN_TRANSIT", again.stderr)
 
-        listed = self.as_json("custody", "list")
+        listed = self.cli_json("custody", "list")
         self.assertEqual([c["assetTag"] for c in listed], [good])
-        self.assertEqual(self.as_json("custody", "list", "--overdue"), [])
+        self.assertEqual(self.cli_json("custody", "list", "--overdue"), [])
         shown = self.cli("devices", "get", good).stdout
         self.assertIn("in transit", shown)
         self.assertIn("tom.transport", shown)
@@ -74,8 +70,8 @@ class CustodyEndToEndTest(e2e_test.EndToEndTest):
         checked_in = self.cli("custody", "checkin", good, "--at=5-west", f"--seal={self.seal_of(good)}",
                               "--notes=delivered", token=self.transport).stdout
         self.assertIn("PASSED", checked_in)
-        self.assertEqual(self.as_json("custody", "list"), [])
-        history = self.as_json("custody", "history", good)
+        self.assertEqual(self.cli_json("custody", "list"), [])
+        history = self.cli_json("custody", "history", good)
         self.assertEqual([(e["index"], e["action"], e["actor"]) for e in history],
                          [("1", "CUSTODY_ACTION_CHECK_OUT", "tom.transport"),
                           ("2", "CUSTODY_ACTION_CHECK_IN", "tom.transport")])
@@ -85,8 +81,8 @@ class CustodyEndToEndTest(e2e_test.EndToEndTest):
         gate = self.cli("custody", "checkin", bad, "--at=icu-1", "--seal=SL-NOT-THE-SAME", token=self.transport)
         self.assertIn("FAILED", gate.stdout)
         self.assertIn("SL-NOT-THE-SAME", gate.stdout)
-        self.assertEqual(self.as_json("devices", "get", bad)["custody"]["state"], "CUSTODY_STATE_QUARANTINED")
-        tampered = [f for f in self.as_json("findings", "list", f"--device={bad}")
+        self.assertEqual(self.cli_json("devices", "get", bad)["custody"]["state"], "CUSTODY_STATE_QUARANTINED")
+        tampered = [f for f in self.cli_json("findings", "list", f"--device={bad}")
                     if f["rule"] == "custody.seal_mismatch"]
         self.assertEqual(len(tampered), 1)
         self.assertEqual(tampered[0]["kind"], "FINDING_KIND_TAMPERED")
@@ -97,18 +93,18 @@ class CustodyEndToEndTest(e2e_test.EndToEndTest):
         self.assertIn("custody.seal_mismatch", blocked.stderr)
         self.cli("findings", "ack", tampered[0]["id"], "--note=resealed after inspection", token=self.manager)
         self.cli("custody", "release", bad, "--notes=inspected", token=self.manager)
-        self.assertEqual(self.as_json("devices", "get", bad)["custody"]["state"], "CUSTODY_STATE_AVAILABLE")
+        self.assertEqual(self.cli_json("devices", "get", bad)["custody"]["state"], "CUSTODY_STATE_AVAILABLE")
 
         # Retirement is an admin's; the asset manager may quarantine.
         self.assertNotEqual(self.cli("custody", "retire", spare, token=self.manager, check=False).returncode, 0)
         self.cli("custody", "quarantine", spare, "--reason=cracked housing", token=self.manager)
-        retired = self.as_json("custody", "retire", spare, "--reason=end of life")
+        retired = self.cli_json("custody", "retire", spare, "--reason=end of life")
         self.assertTrue(retired["event"]["credentialsWiped"])
         self.assertNotEqual(self.cli("custody", "checkout", spare, "--to=icu-1", "--reason=x", token=self.transport,
                                      check=False).returncode, 0)
 
         # Every custody action is in the audit log, and the chain verifies.
-        actions = [e["action"] for e in self.as_json("audit", "list") if e["action"].startswith("custody.")]
+        actions = [e["action"] for e in self.cli_json("audit", "list") if e["action"].startswith("custody.")]
         self.assertEqual(actions, ["custody.check_out", "custody.check_in", "custody.check_out", "custody.check_in",
                                    "custody.release", "custody.quarantine", "custody.retire"])
         self.assertIn("ok", self.cli("audit", "verify").stdout.lower())
@@ -118,9 +114,9 @@ class CustodyEndToEndTest(e2e_test.EndToEndTest):
         self.cli("custody", "checkout", tag, "--to=icu-1", "--reason=transfer", token=self.transport)
         # The same pumps report again: none of them, checked out or not, gets a custody finding.
         self.fleet("gw-a", 40, 1)
-        rules = {f["rule"] for f in self.as_json("findings", "list", f"--device={tag}")}
+        rules = {f["rule"] for f in self.cli_json("findings", "list", f"--device={tag}")}
         self.assertFalse({"move.outside_home_unit", "custody.misrouted", "custody.overdue"} & rules, rules)
-        shown = self.as_json("devices", "get", tag)
+        shown = self.cli_json("devices", "get", tag)
         self.assertEqual(shown["custody"]["destinationUnit"], "icu-1")
 
 

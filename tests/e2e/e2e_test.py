@@ -93,8 +93,19 @@ class EndToEndTest(unittest.TestCase):
             self.assertEqual(result.returncode, 0, f"pumptrack {' '.join(args)}:\n{result.stderr}")
         return result
 
-    def cli_json(self, *args):
-        return json.loads(self.cli(*args, "--output=json").stdout)
+    def cli_json(self, *args, token=None):
+        return json.loads(self.cli(*args, "--output=json", token=token).stdout)
+
+    def wait_for(self, predicate, what, timeout=30):
+        """Polls `predicate` every 0.2 s until it returns something true, which is returned; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                self.fail(f"timed out waiting for {what}")
+            time.sleep(0.2)
 
     def run_agent(self, agent_id, *flags, check=True):
         result = subprocess.run(

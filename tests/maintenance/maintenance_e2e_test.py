@@ -6,7 +6,6 @@ maintenance sweep, not with a faked clock).
 Reuses tests/e2e's harness (its Daemon, PKI and token set-up).
 """
 import datetime
-import json
 import os
 import sys
 import time
@@ -42,27 +41,14 @@ class MaintenanceEndToEndTest(e2e_test.EndToEndTest):
             f.write(text)
         self.start_daemon(f"--policy={self.policy}", "--maintenance_sweep_interval=200ms")
 
-    def as_json(self, *args, token=None):
-        return json.loads(self.cli(*args, "--output=json", token=token).stdout)
-
     def open_rules(self, tag):
-        return {f["rule"] for f in self.as_json("findings", "list", f"--device={tag}")
+        return {f["rule"] for f in self.cli_json("findings", "list", f"--device={tag}")
                 if f.get("state") in ("FINDING_STATE_OPEN", "FINDING_STATE_ACKNOWLEDGED")}
-
-    def wait_for(self, predicate, what, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                self.fail(f"timed out waiting for {what}")
-            time.sleep(0.2)
 
     def test_maintenance_due_overdue_gate_and_a_recorded_pm(self):
         self.fleet("gw-a", 12, 1)
         first_seen = time.monotonic()
-        found = self.wait_for(lambda: self.as_json("find-available", "--near=icu-1", "--count=3").get("pumps"),
+        found = self.wait_for(lambda: self.cli_json("find-available", "--near=icu-1", "--count=3").get("pumps"),
                               "available pumps")
         self.assertGreaterEqual(len(found), 2, found)
         kept, gated = found[0]["assetTag"], found[1]["assetTag"]
@@ -78,20 +64,20 @@ class MaintenanceEndToEndTest(e2e_test.EndToEndTest):
         self.assertLess(time.monotonic() - first_seen, WARNING_S, "the set-up took longer than the warning window")
 
         # With time alone (no further reports) every pump becomes due, then overdue.
-        due = self.wait_for(lambda: [p for p in self.as_json("maintenance", "due") if p["assetTag"] == gated],
+        due = self.wait_for(lambda: [p for p in self.cli_json("maintenance", "due") if p["assetTag"] == gated],
                             "gated pump due")
         self.wait_for(lambda: "maintenance.overdue" in self.open_rules(gated), "gated pump overdue")
         self.assertNotIn("maintenance.due", self.open_rules(gated))
-        overdue = self.as_json("maintenance", "due", "--within=1d")
+        overdue = self.cli_json("maintenance", "due", "--within=1d")
         self.assertTrue(any(p["assetTag"] == gated and p.get("overdue") for p in overdue), overdue)
         self.assertIn("OVERDUE", self.cli("maintenance", "due").stdout)
         # find-available never offers an overdue pump.
-        self.assertEqual(self.as_json("find-available", "--near=icu-1", "--count=20").get("pumps", []), [])
+        self.assertEqual(self.cli_json("find-available", "--near=icu-1", "--count=20").get("pumps", []), [])
 
         # The overdue pump passes the gate but lands in maintenance, not back in service.
-        seal = self.as_json("devices", "get", gated)["lastObservation"]["physical"]["sealId"]
+        seal = self.cli_json("devices", "get", gated)["lastObservation"]["physical"]["sealId"]
         self.cli("custody", "checkin", gated, "--at=5-west", f"--seal={seal}", token=self.transport)
-        self.assertEqual(self.as_json("devices", "get", gated)["custody"]["state"], "CUSTODY_STATE_IN_MAINTENANCE")
+        self.assertEqual(self.cli_json("devices", "get", gated)["custody"]["state"], "CUSTODY_STATE_IN_MAINTENANCE")
 
         # A recorded PM resolves the finding; the technician's record is in the history and the audit log.
         performed = utc_now().isoformat().replace("+00:00", "Z")
@@ -99,16 +85,16 @@ class MaintenanceEndToEndTest(e2e_test.EndToEndTest):
                             "--notes=annual PM, door seal replaced", token=self.technician).stdout
         self.assertIn("Recorded pm #1", recorded)
         self.assertNotIn("maintenance.overdue", self.open_rules(kept))
-        history = self.as_json("maintenance", "history", kept)
+        history = self.cli_json("maintenance", "history", kept)
         self.assertEqual([(r["kind"], r["recordedBy"], r["notes"]) for r in history],
                          [("MAINTENANCE_KIND_PM", "bob.biomed", "annual PM, door seal replaced")])
-        actions = [e["action"] for e in self.as_json("audit", "list") if e["action"].startswith("maintenance.")]
+        actions = [e["action"] for e in self.cli_json("audit", "list") if e["action"].startswith("maintenance.")]
         self.assertEqual(actions, ["maintenance.pm"])
         self.assertIn("ok", self.cli("audit", "verify").stdout.lower())
 
     def test_maintenance_import_is_all_or_nothing(self):
         self.fleet("gw-a", 4, 1)
-        tags = [d["identity"]["assetTag"] for d in self.as_json("devices", "list")]
+        tags = [d["identity"]["assetTag"] for d in self.cli_json("devices", "list")]
         self.assertEqual(len(tags), 4)
         today = utc_now().strftime("%Y-%m-%d")
         future = (utc_now() + datetime.timedelta(days=30)).strftime("%Y-%m-%d")
@@ -126,18 +112,18 @@ class MaintenanceEndToEndTest(e2e_test.EndToEndTest):
         self.assertIn("line 4", refused.stderr)
         self.assertIn("in the future", refused.stderr)
         self.assertIn("nothing was imported", refused.stderr)
-        self.assertEqual(self.as_json("maintenance", "history", tags[0]), [])
+        self.assertEqual(self.cli_json("maintenance", "history", tags[0]), [])
 
         skipped = self.cli("maintenance", "import", path, *columns, "--skip-bad-rows", token=self.technician).stdout
         self.assertIn("skipped line 4", skipped)
         self.assertIn("skipped line 5", skipped)
         self.assertIn("Imported 2 records", skipped)
-        first = self.as_json("maintenance", "history", tags[0])
+        first = self.cli_json("maintenance", "history", tags[0])
         self.assertEqual([(r["performedBy"], r["notes"]) for r in first], [("Vendor, Inc.", "said \"ok\"")])
         # Importing it again changes nothing.
         again = self.cli("maintenance", "import", path, *columns, "--skip-bad-rows", token=self.technician).stdout
         self.assertIn("Imported 0 records", again)
-        self.assertEqual(len(self.as_json("maintenance", "history", tags[0])), 1)
+        self.assertEqual(len(self.cli_json("maintenance", "history", tags[0])), 1)
 
 
 if __name__ == "__main__":
