@@ -1,4 +1,4 @@
-"""scripts/demo stops on Ctrl-C (issue #14, item 1).
+"""scripts/demo stops on Ctrl-C (issue #14, item 1) and shows the second wave's features.
 
 Runs the real scripts/demo against the binaries ctest built (DEMO_SKIP_BUILD=1, a small fleet, its own DEMO_VAR),
 waits until it is serving and refreshing, sends SIGINT the way a terminal's Ctrl-C does (to the whole foreground
@@ -6,6 +6,7 @@ process group) or to the script alone, and checks that the demo exits within a f
 no pumptrackd or pumptrack-agent of that run is left.
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -104,8 +105,29 @@ class DemoTest(unittest.TestCase):
         self.start_demo_and_wait_for_a_refresh()
         os.killpg(self.demo.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
         self.expect_prompt_clean_exit()
+        out = self.output()
         # Item 7: the findings table of the demo reads in words, not enum names.
-        self.assertNotIn("FINDING_KIND_", self.output())
+        self.assertNotIn("FINDING_KIND_", out)
+        self.assert_engineering_round_shown(out)
+
+    def assert_engineering_round_shown(self, out):
+        """The demo shows the second wave too: an advisory, a CMMS import, a PM, a FHIR export, utilization."""
+        self.assertNotIn("round failed", out)
+        self.assertIn("imported PUMPTRACK-DEMO-2026-001 revision 1", out)
+        affected = re.search(r"imported PUMPTRACK-DEMO-2026-001 revision 1 .*; (\d+) pumps affected", out)
+        self.assertIsNotNone(affected, out)
+        self.assertGreater(int(affected.group(1)), 0, "the demo advisory matched no simulated FlowMax pump")
+        self.assertIn("Imported 8 records", out)
+        self.assertRegex(out, r"Recorded pm #2 for PT-00002")
+        self.assertRegex(out, r"PT-00003 .* OVERDUE")
+        self.assertRegex(out, r": [1-9]\d* Device resources")
+        findings = out.split("=== open findings by kind", 1)[1].split("=== riskiest units", 1)[0]
+        # At least the pumps matched at import (a FlowMax pump first heard after it is flagged when it reports).
+        vulnerable = re.search(r"\nvulnerable +(\d+) ", findings)
+        self.assertIsNotNone(vulnerable, findings)
+        self.assertGreaterEqual(int(vulnerable.group(1)), int(affected.group(1)))
+        self.assertRegex(findings, r"\nmaintenance overdue +\d+ ")
+        self.assertRegex(out, r"PUMPS +INFUSING +IDLE +ALARM +OFF")
 
     def test_sigint_to_the_script_alone_stops_it(self):
         self.start_demo_and_wait_for_a_refresh()
