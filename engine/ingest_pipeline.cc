@@ -1,6 +1,7 @@
 #include "engine/ingest_pipeline.h"
 
 #include <malloc.h>
+#include <pthread.h>
 
 #include <optional>
 #include <utility>
@@ -16,6 +17,7 @@ namespace pumptrack::engine {
 IngestPipeline::IngestPipeline(storage::DeviceStore* store, IngestMetrics* metrics, IngestOptions options,
                                FindingEngine* findings)
     : store_(store), metrics_(metrics), options_(std::move(options)), findings_(findings), writer_([this] {
+        pthread_setname_np(pthread_self(), kWriterThreadName);
         WriterLoop();
       }) {}
 

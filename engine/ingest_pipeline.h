@@ -70,6 +70,9 @@ struct IngestOptions {
 // WriterTasks in queue order.
 class IngestPipeline {
  public:
+  // The writer thread's name, as `top -H`, `perf` and gdb show it (Linux allows 15 characters).
+  static constexpr char kWriterThreadName[] = "pt-writer";
+
   // `store`, `metrics` and `findings` (which may be null) must outlive the pipeline. Starts the writer thread.
   IngestPipeline(storage::DeviceStore* store, IngestMetrics* metrics, IngestOptions options,
                  FindingEngine* findings = nullptr);

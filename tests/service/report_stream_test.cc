@@ -249,7 +249,7 @@ TEST_F(ServiceTest, StreamManyBatchesInFlightAreAllAcknowledgedInOrder) {
 // first.
 TEST_F(ServiceTest, StreamAckReadyEarlyWaitsBehindEarlierBatchStillCommitting) {
   StreamCall stream(server().agent());
-  server().clock().ArmGate(/*pass=*/2);
+  server().clock().HoldNextWriterRead();
   ASSERT_TRUE(stream.Write(MakeBatch(1, {Obs("PT-1")}, Agent())));
   ASSERT_TRUE(server().clock().WaitUntilHeld(absl::Seconds(10)));
   const std::int64_t clock_calls = server().clock().calls();

@@ -164,9 +164,8 @@ class TinyQueueTest : public ServiceTest {
 // Capacity 1 and a busy writer: the group-commit writer is held inside its commit (it reads the service clock once
 // per commit; the test clock's gate holds exactly that call), one report waits in the queue, and the next is refused.
 TEST_F(TinyQueueTest, FullQueueRefusesUnaryAndStreamUntilTheWriterDrains) {
-  // Report A: the handler reads the clock twice (agent authorisation, validation), then the writer reads it to commit
-  // A: hold that call.
-  server().clock().ArmGate(/*pass=*/2);
+  // Report A: hold the writer's read of the clock as it commits A.
+  server().clock().HoldNextWriterRead();
   grpc::ClientContext context_a, context_b;
   context_a.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
   context_b.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));

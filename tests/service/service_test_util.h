@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -31,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "engine/ingest_pipeline.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
@@ -56,8 +59,8 @@ using ::pumptrack::testing_support::TestTempRoot;
 using ::pumptrack::testing_support::ToTimestamp;
 
 // The service clock handed to ServerOptions::clock / IngestOptions::clock. Settable, and with a one-shot gate that
-// can hold exactly one call (used to hold the group-commit writer, which reads the clock once per commit, so the
-// ingest queue fills up deterministically).
+// holds the group-commit writer's next read (it reads the clock once per commit), so the ingest queue fills up
+// deterministically.
 class TestClock {
  public:
   explicit TestClock(absl::Time now) : now_(now) {}
@@ -65,15 +68,11 @@ class TestClock {
   absl::Time Now() {
     absl::MutexLock lock(&mu_);
     ++calls_;
-    if (armed_) {
-      if (pass_ > 0) {
-        --pass_;
-      } else {
-        armed_ = false;  // only this call is held; later calls pass
-        blocked_ = true;
-        mu_.Await(absl::Condition(&released_));
-        blocked_ = false;
-      }
+    if (armed_ && OnTheWriterThread()) {
+      armed_ = false;  // only this call is held; later calls pass
+      blocked_ = true;
+      mu_.Await(absl::Condition(&released_));
+      blocked_ = false;
     }
     return now_;
   }
@@ -83,12 +82,13 @@ class TestClock {
     now_ = now;
   }
 
-  // Lets `pass` further calls through, then holds the next one until Release().
-  void ArmGate(int pass) {
+  // Holds the ingest writer's next read of the clock (it reads it once per commit, so the next commit waits) until
+  // Release(). Reads on other threads (request handlers, the missing detector, the custody sweeper) pass: which
+  // thread reads first does not matter, however slowly the server runs (e.g. under ThreadSanitizer).
+  void HoldNextWriterRead() {
     absl::MutexLock lock(&mu_);
     armed_ = true;
     released_ = false;
-    pass_ = pass;
   }
 
   // True once a call is being held.
@@ -118,10 +118,15 @@ class TestClock {
   }
 
  private:
+  static bool OnTheWriterThread() {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    return std::string_view(name) == engine::IngestPipeline::kWriterThreadName;
+  }
+
   absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   bool armed_ ABSL_GUARDED_BY(mu_) = false;
-  int pass_ ABSL_GUARDED_BY(mu_) = 0;
   bool blocked_ ABSL_GUARDED_BY(mu_) = false;
   bool released_ ABSL_GUARDED_BY(mu_) = true;
   std::int64_t calls_ ABSL_GUARDED_BY(mu_) = 0;

@@ -38,9 +38,8 @@ class ShutdownTest : public ServiceTest {
     ASSERT_TRUE(stream.Read(&ack));
     ASSERT_EQ(ack.status(), v1::BATCH_STATUS_PROCESSED);
     acked_.insert(ack.batch_id());
-    // Batch 1: the reactor reads the clock twice (agent authorisation, validation), then the writer reads it to
-    // commit: hold that call.
-    server().clock().ArmGate(/*pass=*/2);
+    // Batch 1: hold the writer's read of the clock as it commits the batch.
+    server().clock().HoldNextWriterRead();
     ASSERT_TRUE(stream.Write(MakeBatch(1, BatchObservations(1))));
     ASSERT_TRUE(server().clock().WaitUntilHeld(absl::Seconds(10)));
   }
@@ -132,8 +131,8 @@ TEST_F(ShutdownTest, OpenStreamIsCancelledAfterGraceAndAckedBatchesAreDurable) {
 
 // A unary report whose commit is in progress when Shutdown starts completes OK and is durable.
 TEST_F(ShutdownTest, InFlightUnaryReportCompletesAndIsDurable) {
-  // The handler reads the clock twice (agent authorisation, validation); the third read is the writer's commit.
-  server().clock().ArmGate(/*pass=*/2);
+  // Hold the writer's read of the clock as it commits the report.
+  server().clock().HoldNextWriterRead();
   v1::ReportRequest request;
   *request.mutable_agent() = Agent();
   *request.mutable_observation() = Obs("PT-INFLIGHT").Seq(3);
