@@ -66,10 +66,11 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
       FinishLocked(ToGrpcStatus(status));
       return;
     }
-    if (pending_.size() < kMaxBatchesInFlightPerStream) {
+    if (HasRoomLocked()) {
       StartRead(&incoming_bytes_);
     } else {
       reading_paused_ = true;
+      service_.metrics->CountStreamReadPause();
     }
   }
 
@@ -143,6 +144,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
 
     std::shared_ptr<PendingBatch> pending = std::move(incoming_);
     pending_.push_back(pending);
+    pending_observations_ += static_cast<std::size_t>(batch.observations_size());
 
     Ack ack;
     ack.set_batch_id(batch_id_of(*pending));
@@ -242,13 +244,21 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
       }
       writing_ = true;
       outgoing_ = *std::move(serialized);
+      pending_observations_ -= static_cast<std::size_t>(pending_.front()->batch->observations_size());
       pending_.pop_front();
       StartWrite(&outgoing_);
     }
-    if (reading_paused_ && pending_.size() < kMaxBatchesInFlightPerStream) {
+    if (reading_paused_ && HasRoomLocked()) {
       reading_paused_ = false;
       StartRead(&incoming_bytes_);
     }
+  }
+
+  // Whether another batch may be read: the batches read and not yet acknowledged are below both bounds. The
+  // observation bound is checked before a read, so a stream may exceed it by at most one batch.
+  bool HasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return pending_.size() < kMaxBatchesInFlightPerStream &&
+           pending_observations_ < service_.max_stream_inflight_observations;
   }
 
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -267,6 +277,8 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   grpc::ByteBuffer incoming_bytes_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<PendingBatch> incoming_ ABSL_GUARDED_BY(mu_);
   std::deque<std::shared_ptr<PendingBatch>> pending_ ABSL_GUARDED_BY(mu_);
+  // Observations of the batches in pending_ (read, acknowledgement not yet written).
+  std::size_t pending_observations_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ByteBuffer outgoing_ ABSL_GUARDED_BY(mu_);
   // The stream's agent as its first batch described it (later batches must match it), and as it is stored.
   std::optional<v1::AgentInfo> agent_ ABSL_GUARDED_BY(mu_);

@@ -165,6 +165,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: is required");
   if (options.worker_threads < 1) return absl::InvalidArgumentError("worker_threads: must be at least 1");
+  if (options.max_stream_inflight_observations < 1) {
+    return absl::InvalidArgumentError("max_stream_inflight_observations: must be at least 1");
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(options));
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (options.directory_threads < 1) return absl::InvalidArgumentError("directory_threads: must be at least 1");
@@ -304,6 +307,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->context.sessions = state->sessions.get();
   state->context.directory_workers = state->directory_workers.get();
   state->context.utilization = state->utilization.get();
+  state->context.max_stream_inflight_observations = options.max_stream_inflight_observations;
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
