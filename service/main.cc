@@ -56,6 +56,9 @@ ABSL_FLAG(int64_t, max_stream_inflight_observations,
           static_cast<int64_t>(pumptrack::service::kDefaultMaxStreamInflightObservations),
           "Observations one agent stream may have read but not yet acknowledged; beyond it the stream is not read "
           "until acknowledgements catch up, so queries never wait behind one agent's backlog (docs/FLOW_CONTROL.md).");
+ABSL_FLAG(int, stream_threads, 2,
+          "Threads that parse and validate agents' report batches off gRPC's threads, so people's queries do not wait "
+          "behind them; 0: on gRPC's threads (docs/FLOW_CONTROL.md).");
 ABSL_FLAG(int, worker_threads, 2, "Threads running blocking request work (RocksDB reads, audited writes).");
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
@@ -214,6 +217,7 @@ int main(int argc, char** argv) {
   }
   options.max_stream_inflight_observations =
       static_cast<std::size_t>(absl::GetFlag(FLAGS_max_stream_inflight_observations));
+  options.stream_threads = absl::GetFlag(FLAGS_stream_threads);
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);

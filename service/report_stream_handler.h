@@ -8,7 +8,8 @@
 
 namespace pumptrack::service {
 
-// AgentService.ReportStream, on raw bytes (see wire.h): reads and parses batches, validates each observation,
+// AgentService.ReportStream, on raw bytes (see wire.h): reads batches and parses them (on service.stream_workers
+// when set, so gRPC's threads stay free for people's queries), validates each observation,
 // queues the valid ones for group commit and writes one acknowledgement per batch, in batch order, once it is
 // durable. While the batches read and not yet acknowledged hold service.max_stream_inflight_observations
 // observations or more (or kMaxBatchesInFlightPerStream batches), the stream is not read: HTTP/2 flow control then

@@ -60,6 +60,9 @@ struct ServerOptions {
   // stream (HTTP/2 flow control then holds the agent back), so no agent's backlog queues ahead of everyone else's
   // work. A stream always has at least one batch read. docs/FLOW_CONTROL.md.
   std::size_t max_stream_inflight_observations = kDefaultMaxStreamInflightObservations;
+  // Threads that parse and validate ReportStream batches, so gRPC's threads stay free for queries; 0 does it on
+  // gRPC's threads. docs/FLOW_CONTROL.md.
+  int stream_threads = 2;
   // Threads running blocking request work (RocksDB reads, audited writes).
   int worker_threads = 2;
   std::size_t block_cache_bytes = 64 << 20;

@@ -51,6 +51,8 @@ struct ServiceContext {
   // ReportStream stops reading a stream while this many of its observations are read but not yet acknowledged
   // (ServerOptions::max_stream_inflight_observations).
   std::size_t max_stream_inflight_observations = kDefaultMaxStreamInflightObservations;
+  // Parses and validates ReportStream batches off gRPC's threads (null: on them).
+  WorkerPool* stream_workers = nullptr;
 };
 
 }  // namespace pumptrack::service
