@@ -92,9 +92,11 @@ ABSL_FLAG(int64_t, rounds, 0, "Rounds to send; 0 = until stopped (with --once: d
 ABSL_FLAG(bool, once, false,
           "Observe --rounds rounds (default 1), deliver everything buffered and exit 0; exit 1 when the --deadline "
           "passes first or the service refuses the agent.");
-ABSL_FLAG(int32_t, batch_size, 1000, "Observations per ReportBatch, 1-1000.");
-ABSL_FLAG(int32_t, batches_in_flight, 16,
-          "ReportBatches sent but not yet acknowledged, at least 1 (the service reads 16 ahead per stream).");
+ABSL_FLAG(int32_t, batch_size, pumptrack::agents::kDefaultBatchSize, "Observations per ReportBatch, 1-1000.");
+ABSL_FLAG(int32_t, batches_in_flight, pumptrack::agents::kDefaultBatchesInFlight,
+          "ReportBatches sent but not yet acknowledged, at least 1. The default window (200 x 3) was measured to keep "
+          "throughput while queries stay fast (docs/FLOW_CONTROL.md); the service reads at most "
+          "--max_stream_inflight_observations of a stream ahead anyway.");
 ABSL_FLAG(absl::Duration, round_timeout, absl::Seconds(60),
           "Deadline of each ReportStream call (one chunk of the buffer, up to 50,000 observations).");
 

@@ -30,6 +30,9 @@ ABSL_FLAG(int, inflight, 8, "Unacknowledged batches per stream (with --unary: ou
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(20), "Measured duration, after the warm-up.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(3), "Load before measuring starts (not counted).");
 ABSL_FLAG(double, query_rate, 200, "GetDevice queries per second during the load; 0 disables.");
+ABSL_FLAG(bool, query_locate, false, "Make every other query InventoryService.Locate (latencies reported apart).");
+ABSL_FLAG(double, rate, 0,
+          "Reports per second over all streams, paced batch by batch; 0 sends as fast as acknowledgements allow.");
 ABSL_FLAG(bool, unary, false, "Report one observation per AgentService.Report call instead of ReportStream.");
 ABSL_FLAG(int, server_pid, 0, "pumptrackd's pid, to report its CPU use during the window; 0 to skip.");
 ABSL_FLAG(bool, json, false, "Also print one JSON line with every figure.");
@@ -63,6 +66,8 @@ std::optional<std::string> CheckConfig(const LoadConfig& config) {
     return "--warmup must be within [0, 10m]";
   }
   if (config.query_rate < 0 || config.query_rate > 100'000) return "--query_rate must be within 0-100000";
+  if (config.rate < 0 || config.rate > 10'000'000) return "--rate must be within 0-10000000";
+  if (config.rate > 0 && config.unary) return "--rate applies to streams only, not with --unary";
   return std::nullopt;
 }
 
@@ -78,6 +83,8 @@ LoadConfig ConfigFromFlags() {
   config.duration = absl::GetFlag(FLAGS_duration);
   config.warmup = absl::GetFlag(FLAGS_warmup);
   config.query_rate = absl::GetFlag(FLAGS_query_rate);
+  config.query_locate = absl::GetFlag(FLAGS_query_locate);
+  config.rate = absl::GetFlag(FLAGS_rate);
   config.unary = absl::GetFlag(FLAGS_unary);
   return config;
 }
@@ -129,8 +136,9 @@ std::string ModeLine(const LoadConfig& config) {
     return absl::StrFormat("unary Report, %d pumps, %d callers x %d calls outstanding", config.devices, config.streams,
                            config.inflight);
   }
-  return absl::StrFormat("ReportStream, %d pumps, %d streams x batch %d, %d batches in flight per stream",
-                         config.devices, config.streams, config.batch, config.inflight);
+  return absl::StrCat(absl::StrFormat("ReportStream, %d pumps, %d streams x batch %d, %d batches in flight per stream",
+                                      config.devices, config.streams, config.batch, config.inflight),
+                      config.rate > 0 ? absl::StrFormat(", paced at %.0f reports/s", config.rate) : "");
 }
 
 std::string LatencyLine(const LatencySummary& s) {
@@ -171,6 +179,7 @@ void PrintSummary(const LoadConfig& config, const Results& r) {
   if (config.query_rate > 0) {
     const QueryStats& q = r.queries;
     absl::PrintF("  GetDevice latency : %s\n", LatencyLine(q.latency.Summarize()));
+    if (config.query_locate) absl::PrintF("  Locate latency    : %s\n", LatencyLine(q.locate_latency.Summarize()));
     absl::PrintF("  GetDevice answers : %d found, %d not found, %d errors, %d stale, %d skipped (target %.0f/s)\n",
                  q.found, q.not_found, q.errors, q.stale, q.skipped, config.query_rate);
   }
@@ -203,7 +212,8 @@ std::string JsonLine(const LoadConfig& config, const Results& r) {
       absl::StrFormat(R"("failed_calls": %d, "protocol_errors": %d, )", r.reports.failed_calls,
                       r.reports.protocol_errors),
       JsonLatency("ack", r.reports.ack_latency.Summarize()), ", ", JsonLatency("get_device", q.latency.Summarize()),
-      ", ",
+      ", ", JsonLatency("locate", q.locate_latency.Summarize()), ", ",
+      absl::StrFormat(R"("rate": %.0f, )", config.rate),
       absl::StrFormat(R"("get_device_found": %d, "get_device_not_found": %d, "get_device_errors": %d, )", q.found,
                       q.not_found, q.errors),
       absl::StrFormat(R"("get_device_stale": %d, "cores": %d, "load_cpu_cores": %.2f, "server_cpu_cores": %.2f, )",

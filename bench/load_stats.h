@@ -80,9 +80,10 @@ struct QueryStats {
   std::uint64_t found = 0;
   std::uint64_t not_found = 0;  // the service denied a device it had acknowledged as durable
   std::uint64_t errors = 0;
-  std::uint64_t stale = 0;    // the device's sequence was below one already acknowledged as accepted
-  std::uint64_t skipped = 0;  // ticks with no reported device to ask about yet
-  LatencySamples latency;     // answers received inside the window
+  std::uint64_t stale = 0;        // the device's sequence was below one already acknowledged as accepted
+  std::uint64_t skipped = 0;      // ticks with no reported device to ask about yet
+  LatencySamples latency;         // GetDevice answers received inside the window
+  LatencySamples locate_latency;  // Locate answers received inside the window (--query_locate)
   std::string first_error;
 };
 

@@ -79,7 +79,18 @@ void StreamWorker::Run() {
 
 void StreamWorker::WriteBatches(Stream& stream) {
   v1::ReportBatch batch;  // reused: its observations keep their memory from batch to batch
+  const absl::Time start = absl::Now();
+  // With --rate, batch k of this stream leaves no earlier than start + k batch intervals (open loop: a late batch
+  // does not shift the ones after it).
+  const double stream_rate = context_.config->rate / context_.config->streams;
+  const absl::Duration batch_interval =
+      stream_rate > 0 ? absl::Seconds(context_.config->batch / stream_rate) : absl::ZeroDuration();
   for (std::uint64_t batch_id = 1; WaitForSlot(); ++batch_id) {
+    if (batch_interval > absl::ZeroDuration()) {
+      const absl::Time due = start + batch_interval * static_cast<double>(batch_id - 1);
+      if (due >= context_.window->end()) break;
+      absl::SleepFor(due - absl::Now());
+    }
     SentBatch sent;
     FillBatch(batch_id, batch, sent);
     sent.sent_at = absl::Now();
@@ -276,9 +287,11 @@ void QueryWorker::Run() {
   if (context_.config->query_rate <= 0) return;
   const absl::Duration interval = absl::Seconds(1) / context_.config->query_rate;
   // Open loop: queries follow a fixed schedule and a slow answer does not postpone the next ones.
+  bool locate = false;
   for (absl::Time next = absl::Now() + interval; next < context_.window->end(); next += interval) {
     absl::SleepFor(next - absl::Now());
-    QueryOnce();
+    QueryOnce(locate);
+    locate = context_.config->query_locate && !locate;
   }
 }
 
@@ -291,33 +304,48 @@ int QueryWorker::PickReportedPump() {
   return -1;
 }
 
-void QueryWorker::QueryOnce() {
+void QueryWorker::QueryOnce(bool locate) {
   const int pump = PickReportedPump();
   if (pump < 0) {
     ++stats_.skipped;
     return;
   }
   const std::uint64_t durable_sequence = context_.durable->Get(pump);
-  v1::GetDeviceRequest request;
-  request.mutable_device()->set_asset_tag(AssetTag(pump));
-  v1::Device device;
+  v1::DeviceKey key;
+  key.set_asset_tag(AssetTag(pump));
   grpc::ClientContext call;
   const absl::Time sent_at = absl::Now();
   call.set_deadline(absl::ToChronoTime(sent_at + context_.config->query_timeout));
   call.AddMetadata("authorization", "Bearer " + context_.config->token);
-  const grpc::Status status = stub_->GetDevice(&call, request, &device);
+  grpc::Status status;
+  std::uint64_t sequence = 0;
+  if (locate) {
+    v1::LocateRequest request;
+    *request.mutable_device() = key;
+    v1::LocateResponse response;
+    status = stub_->Locate(&call, request, &response);
+    sequence = durable_sequence;  // Locate carries no sequence: its freshness is GetDevice's
+  } else {
+    v1::GetDeviceRequest request;
+    *request.mutable_device() = key;
+    v1::Device device;
+    status = stub_->GetDevice(&call, request, &device);
+    sequence = device.last_observation().sequence();
+  }
   const absl::Time received = absl::Now();
   if (!context_.window->Contains(received)) return;
 
   if (status.ok()) {
     ++stats_.found;
-    stats_.latency.Record(received - sent_at);
-    if (device.last_observation().sequence() < durable_sequence) ++stats_.stale;
+    (locate ? stats_.locate_latency : stats_.latency).Record(received - sent_at);
+    if (sequence < durable_sequence) ++stats_.stale;
   } else if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     ++stats_.not_found;
   } else {
     ++stats_.errors;
-    if (stats_.first_error.empty()) stats_.first_error = absl::StrCat("GetDevice: ", Describe(status));
+    if (stats_.first_error.empty()) {
+      stats_.first_error = absl::StrCat(locate ? "Locate: " : "GetDevice: ", Describe(status));
+    }
   }
 }
 

@@ -31,6 +31,10 @@ struct LoadConfig {
   // After the window: how long outstanding acknowledgements may take before calls are cancelled.
   absl::Duration drain_timeout = absl::Seconds(30);
   double query_rate = 200;  // GetDevice calls per second; 0 disables
+  // Every other query is InventoryService.Locate instead of GetDevice (latencies kept apart).
+  bool query_locate = false;
+  // Reports per second over all streams, paced batch by batch (0: as fast as the window allows).
+  double rate = 0;
   absl::Duration query_timeout = absl::Seconds(1);
   bool unary = false;
   // Bearer token for the GetDevice queries (role viewer or above); the reporting agents load-gw-0... must be
@@ -138,7 +142,7 @@ class QueryWorker {
  private:
   // A random pump with an accepted report, or -1 if none was found quickly.
   int PickReportedPump();
-  void QueryOnce();
+  void QueryOnce(bool locate);
 
   const LoadContext context_;
   absl::InsecureBitGen random_;

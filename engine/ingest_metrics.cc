@@ -54,7 +54,13 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
                         .Name("pumptrack_agent_streams")
                         .Help("Open ReportStream calls (connected agents).")
                         .Register(registry)
-                        .Add({})) {}
+                        .Add({})),
+      stream_read_pauses_(prometheus::BuildCounter()
+                              .Name("pumptrack_report_stream_read_pauses_total")
+                              .Help("Times a ReportStream stopped reading because its unacknowledged observations "
+                                    "reached --max_stream_inflight_observations (or its batches reached 16).")
+                              .Register(registry)
+                              .Add({})) {}
 
 void IngestMetrics::ObserveCommit(std::size_t observations, absl::Duration duration, const absl::Status& status) {
   commit_observations_.Observe(static_cast<double>(observations));

@@ -32,6 +32,8 @@ class IngestMetrics {
   void ObserveCommit(std::size_t observations, absl::Duration duration, const absl::Status& status);
   void SetIngestQueueDepth(std::size_t observations) { queue_depth_.Set(static_cast<double>(observations)); }
   void AddStreams(int delta) { open_streams_.Increment(delta); }
+  // A ReportStream stopped reading because its unacknowledged observations reached the per-stream bound.
+  void CountStreamReadPause() { stream_read_pauses_.Increment(); }
 
  private:
   prometheus::Counter& accepted_;
@@ -45,6 +47,7 @@ class IngestMetrics {
   prometheus::Counter& commit_errors_;
   prometheus::Gauge& queue_depth_;
   prometheus::Gauge& open_streams_;
+  prometheus::Counter& stream_read_pauses_;
 };
 
 }  // namespace pumptrack::engine

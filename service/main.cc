@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "console/console_server.h"
 #include "pumptrack/v1/auth.pb.h"
+#include "service/flow_control.h"
 #include "service/offline_admin.h"
 #include "service/server.h"
 #include "spdlog/spdlog.h"
@@ -51,6 +52,13 @@ ABSL_FLAG(int64_t, min_free_disk_mb, 64,
           "Free space (MiB) kept in reserve on the data volume: below it, every write (reports and people's audited "
           "changes) is refused with RESOURCE_EXHAUSTED and gRPC health is NOT_SERVING until space is freed; 0 "
           "disables the check.");
+ABSL_FLAG(int64_t, max_stream_inflight_observations,
+          static_cast<int64_t>(pumptrack::service::kDefaultMaxStreamInflightObservations),
+          "Observations one agent stream may have read but not yet acknowledged; beyond it the stream is not read "
+          "until acknowledgements catch up, so queries never wait behind one agent's backlog (docs/FLOW_CONTROL.md).");
+ABSL_FLAG(int, stream_threads, 2,
+          "Threads that parse and validate agents' report batches off gRPC's threads, so people's queries do not wait "
+          "behind them; 0: on gRPC's threads (docs/FLOW_CONTROL.md).");
 ABSL_FLAG(int, worker_threads, 2, "Threads running blocking request work (RocksDB reads, audited writes).");
 ABSL_FLAG(int64_t, block_cache_mb, 64, "RocksDB block cache size in MiB.");
 ABSL_FLAG(absl::Duration, history_retention, absl::Hours(24 * 400), "How long device history is kept.");
@@ -203,6 +211,13 @@ int main(int argc, char** argv) {
   options.storage_min_free_bytes =
       static_cast<std::uint64_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_min_free_disk_mb))) << 20;
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  if (absl::GetFlag(FLAGS_max_stream_inflight_observations) < 1) {
+    std::fprintf(stderr, "pumptrackd: --max_stream_inflight_observations must be at least 1\n");
+    return 2;
+  }
+  options.max_stream_inflight_observations =
+      static_cast<std::size_t>(absl::GetFlag(FLAGS_max_stream_inflight_observations));
+  options.stream_threads = absl::GetFlag(FLAGS_stream_threads);
   options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);

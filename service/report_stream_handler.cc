@@ -51,25 +51,23 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   }
 
   void OnReadDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    if (!ok) {  // the agent half-closed (or the call broke): acknowledge what is pending, then finish
-      reads_done_ = true;
-      MaybeFinishLocked();
-      return;
+    auto bytes = std::make_shared<grpc::ByteBuffer>();
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      if (!ok) {  // the agent half-closed (or the call broke): acknowledge what is pending, then finish
+        reads_done_ = true;
+        MaybeFinishLocked();
+        return;
+      }
+      bytes->Swap(&incoming_bytes_);
+      ++outstanding_tasks_;
     }
-    incoming_ = std::make_shared<PendingBatch>();
-    absl::Status status = ParseMessage(incoming_bytes_, *incoming_->batch);
-    incoming_bytes_.Clear();
-    if (status.ok()) status = AcceptBatchLocked();
-    if (!status.ok()) {
-      FinishLocked(ToGrpcStatus(status));
-      return;
-    }
-    if (pending_.size() < kMaxBatchesInFlightPerStream) {
-      StartRead(&incoming_bytes_);
-    } else {
-      reading_paused_ = true;
+    // Parsing and validating a batch (up to 1,000 observations) runs on the stream workers, so gRPC's own threads
+    // stay free to take people's queries; inline only when there are none or their queue is full.
+    if (service_.stream_workers == nullptr ||
+        !service_.stream_workers->TrySubmit([this, bytes] { TakeBatch(*bytes); })) {
+      TakeBatch(*bytes);
     }
   }
 
@@ -95,7 +93,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     {
       absl::MutexLock lock(&mu_);
       done_ = true;
-      last = outstanding_commits_ == 0;
+      last = DeletableLocked();
     }
     if (last) delete this;
   }
@@ -143,6 +141,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
 
     std::shared_ptr<PendingBatch> pending = std::move(incoming_);
     pending_.push_back(pending);
+    pending_observations_ += static_cast<std::size_t>(batch.observations_size());
 
     Ack ack;
     ack.set_batch_id(batch_id_of(*pending));
@@ -225,9 +224,40 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
       if (!finished_) {
         WriteNextLocked();
       }
-      delete_now = done_ && outstanding_commits_ == 0;
+      delete_now = DeletableLocked();
     }
     if (delete_now) delete this;
+  }
+
+  // Parses the batch just read (without the lock: the writer's acknowledgements need it), then accepts it and reads
+  // the next one if the stream has room. May delete the reactor.
+  void TakeBatch(const grpc::ByteBuffer& bytes) {
+    auto incoming = std::make_shared<PendingBatch>();
+    absl::Status status = ParseMessage(bytes, *incoming->batch);
+    bool delete_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      --outstanding_tasks_;
+      if (!finished_) {
+        incoming_ = std::move(incoming);
+        if (status.ok()) status = AcceptBatchLocked();
+        if (!status.ok()) {
+          FinishLocked(ToGrpcStatus(status));
+        } else if (HasRoomLocked()) {
+          StartRead(&incoming_bytes_);
+        } else {
+          reading_paused_ = true;
+          service_.metrics->CountStreamReadPause();
+        }
+      }
+      delete_now = DeletableLocked();
+    }
+    if (delete_now) delete this;
+  }
+
+  // Nothing references the reactor any more: gRPC is done with the call, and no commit or batch is outstanding.
+  bool DeletableLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return done_ && outstanding_commits_ == 0 && outstanding_tasks_ == 0;
   }
 
   // Writes the oldest pending acknowledgement if it is ready and no write is in progress; resumes reading when the
@@ -242,13 +272,21 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
       }
       writing_ = true;
       outgoing_ = *std::move(serialized);
+      pending_observations_ -= static_cast<std::size_t>(pending_.front()->batch->observations_size());
       pending_.pop_front();
       StartWrite(&outgoing_);
     }
-    if (reading_paused_ && pending_.size() < kMaxBatchesInFlightPerStream) {
+    if (reading_paused_ && HasRoomLocked()) {
       reading_paused_ = false;
       StartRead(&incoming_bytes_);
     }
+  }
+
+  // Whether another batch may be read: the batches read and not yet acknowledged are below both bounds. The
+  // observation bound is checked before a read, so a stream may exceed it by at most one batch.
+  bool HasRoomLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return pending_.size() < kMaxBatchesInFlightPerStream &&
+           pending_observations_ < service_.max_stream_inflight_observations;
   }
 
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -267,6 +305,8 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   grpc::ByteBuffer incoming_bytes_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<PendingBatch> incoming_ ABSL_GUARDED_BY(mu_);
   std::deque<std::shared_ptr<PendingBatch>> pending_ ABSL_GUARDED_BY(mu_);
+  // Observations of the batches in pending_ (read, acknowledgement not yet written).
+  std::size_t pending_observations_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ByteBuffer outgoing_ ABSL_GUARDED_BY(mu_);
   // The stream's agent as its first batch described it (later batches must match it), and as it is stored.
   std::optional<v1::AgentInfo> agent_ ABSL_GUARDED_BY(mu_);
@@ -279,6 +319,7 @@ class ReportStreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   int outstanding_commits_ ABSL_GUARDED_BY(mu_) = 0;
+  int outstanding_tasks_ ABSL_GUARDED_BY(mu_) = 0;  // batches read and not yet taken (TakeBatch)
 };
 
 }  // namespace

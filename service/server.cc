@@ -78,6 +78,7 @@ struct Server::State {
   std::unique_ptr<engine::MaintenanceRuntime> maintenance_runtime;
   std::unique_ptr<engine::AdvisoryRuntime> advisory_runtime;
   std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<WorkerPool> stream_workers;  // ReportStream batches; emptied in Shutdown before the ingest pipeline
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<directory::LdapDirectory> directory;
   std::unique_ptr<SessionManager> sessions;
@@ -165,6 +166,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const S
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: is required");
   if (options.worker_threads < 1) return absl::InvalidArgumentError("worker_threads: must be at least 1");
+  if (options.stream_threads < 0) return absl::InvalidArgumentError("stream_threads: must be at least 0");
+  if (options.max_stream_inflight_observations < 1) {
+    return absl::InvalidArgumentError("max_stream_inflight_observations: must be at least 1");
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, MakeCredentials(options));
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (options.directory_threads < 1) return absl::InvalidArgumentError("directory_threads: must be at least 1");
@@ -304,6 +309,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   state->context.sessions = state->sessions.get();
   state->context.directory_workers = state->directory_workers.get();
   state->context.utilization = state->utilization.get();
+  state->context.max_stream_inflight_observations = options.max_stream_inflight_observations;
+  if (options.stream_threads > 0) {
+    state->stream_workers = std::make_unique<WorkerPool>(options.stream_threads, /*capacity=*/4096);
+    state->context.stream_workers = state->stream_workers.get();
+  }
   state->agent_service = std::make_unique<AgentServiceImpl>(state->context);
   state->inventory_service = std::make_unique<InventoryServiceImpl>(state->context);
   state->token_service = std::make_unique<TokenServiceImpl>(state->context);
@@ -407,8 +417,9 @@ void Server::Shutdown(absl::Duration grace) {
   state_->findings_runtime->Stop();
   state_->custody_runtime->Stop();
   state_->maintenance_runtime->Stop();
-  state_->ingest.reset();   // commits everything still queued
-  state_->workers.reset();  // runs every queued request
+  state_->stream_workers.reset();  // takes every batch already read (into the ingest queue)
+  state_->ingest.reset();          // commits everything still queued
+  state_->workers.reset();         // runs every queued request
   state_->directory_workers.reset();
   state_->grpc_server->Wait();
   state_->storage_metrics->Detach();

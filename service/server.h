@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "directory/ldap_directory.h"
+#include "service/flow_control.h"
 #include "service/session_manager.h"
 
 namespace rocksdb {
@@ -55,6 +56,13 @@ struct ServerOptions {
   int max_receive_message_bytes = 4 << 20;
   // Observations that may wait for the group-commit writer before reports are refused with RESOURCE_EXHAUSTED.
   std::size_t ingest_queue_capacity = 100'000;
+  // Observations one ReportStream may have read but not yet acknowledged; beyond it the service stops reading that
+  // stream (HTTP/2 flow control then holds the agent back), so no agent's backlog queues ahead of everyone else's
+  // work. A stream always has at least one batch read. docs/FLOW_CONTROL.md.
+  std::size_t max_stream_inflight_observations = kDefaultMaxStreamInflightObservations;
+  // Threads that parse and validate ReportStream batches, so gRPC's threads stay free for queries; 0 does it on
+  // gRPC's threads. docs/FLOW_CONTROL.md.
+  int stream_threads = 2;
   // Threads running blocking request work (RocksDB reads, audited writes).
   int worker_threads = 2;
   std::size_t block_cache_bytes = 64 << 20;

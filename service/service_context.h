@@ -1,6 +1,7 @@
 #ifndef PUMPTRACK_SERVICE_SERVICE_CONTEXT_H_
 #define PUMPTRACK_SERVICE_SERVICE_CONTEXT_H_
 
+#include <cstddef>
 #include <functional>
 
 #include "absl/time/time.h"
@@ -13,6 +14,7 @@
 #include "engine/maintenance_runtime.h"
 #include "engine/utilization_rollup.h"
 #include "service/authenticator.h"
+#include "service/flow_control.h"
 #include "service/session_manager.h"
 #include "service/worker_pool.h"
 #include "storage/agent_registry.h"
@@ -46,6 +48,11 @@ struct ServiceContext {
   WorkerPool* directory_workers = nullptr;
   // ReportService.GetUtilization reads it (docs/UTILIZATION.md).
   engine::UtilizationRollup* utilization = nullptr;
+  // ReportStream stops reading a stream while this many of its observations are read but not yet acknowledged
+  // (ServerOptions::max_stream_inflight_observations).
+  std::size_t max_stream_inflight_observations = kDefaultMaxStreamInflightObservations;
+  // Parses and validates ReportStream batches off gRPC's threads (null: on them).
+  WorkerPool* stream_workers = nullptr;
 };
 
 }  // namespace pumptrack::service

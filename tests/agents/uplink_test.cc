@@ -290,8 +290,10 @@ TEST(UplinkTest, KeepsSeveralBatchesInFlight) {
   behaviour.hold_until_batches = 4;
   FakeAgentService service(behaviour);
   TestServer server(&service);
+  UplinkOptions options = FastOptions();
+  options.max_batches_in_flight = 4;  // above the default window of 3
   RoundReport report;
-  ASSERT_TRUE(MakeUplink(server)->SendRound(Observations(800), &report).ok());
+  ASSERT_TRUE(MakeUplink(server, options)->SendRound(Observations(800), &report).ok());
   EXPECT_EQ(report.accepted, 800u);
 }
 

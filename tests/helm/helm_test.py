@@ -204,6 +204,7 @@ class ChartTest(unittest.TestCase):
                                                   "limits": {"cpu": "4", "memory": "8Gi"}})
         self.assertIn("--ingest_queue=500000", container["args"])
         self.assertIn("--worker_threads=8", container["args"])
+        self.assertIn("--max_stream_inflight_observations=4000", container["args"])
         self.assertIn("--max_message_bytes=16777216", container["args"])  # not 1.6777216e+07
         # tls.enabled=false is plaintext (--insecure) with no TLS flags or volume.
         self.assertIn("--insecure", container["args"])

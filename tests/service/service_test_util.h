@@ -42,6 +42,7 @@
 #include "pumptrack/v1/agent_service.grpc.pb.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "service/flow_control.h"
 #include "service/server.h"
 #include "storage/agent_registry.h"
 #include "storage/audit_log.h"
@@ -235,6 +236,8 @@ struct TestServerConfig {
   rocksdb::Env* storage_env = nullptr;
   absl::Duration storage_check_interval = absl::Seconds(1);
   std::uint64_t storage_min_free_bytes = 0;
+  // ServerOptions::max_stream_inflight_observations (flow-control tests).
+  std::size_t max_stream_inflight_observations = kDefaultMaxStreamInflightObservations;
 };
 
 // Adds "authorization: Bearer <token>" to every call on a channel, the way a person's client does.
@@ -326,6 +329,7 @@ class TestServer {
     options.storage_check_interval = config_.storage_check_interval;
     options.storage_min_free_bytes = config_.storage_min_free_bytes;
     options.worker_threads = 2;
+    options.max_stream_inflight_observations = config_.max_stream_inflight_observations;
     options.block_cache_bytes = 1 << 20;
     std::shared_ptr<TestClock> clock = clock_;
     options.clock = [clock] { return clock->Now(); };
