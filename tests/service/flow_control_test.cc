@@ -74,8 +74,8 @@ class FlowControlTest : public ServiceTest {
   }
 };
 
-// The writer is held on batch 2's commit (the reactor reads the clock twice per batch, to authorise the agent and to
-// validate; the writer once per commit). Batch 3 still fits under the bound of 10 (6 observations unacknowledged) and
+// The writer is held on batch 2's commit (it reads the clock once per commit; the reactor reads it twice per batch, to
+// authorise the agent and to validate). Batch 3 still fits under the bound of 10 (6 observations unacknowledged) and
 // is read; then 12 are unacknowledged and batch 4 is not read (not even validated) until batch 2 and 3 are durable.
 // A GetDevice is answered while the stream waits.
 TEST_F(FlowControlTest, StreamOverTheBoundIsNotReadUntilAcknowledgedAndQueriesAreAnswered) {
@@ -85,7 +85,7 @@ TEST_F(FlowControlTest, StreamOverTheBoundIsNotReadUntilAcknowledgedAndQueriesAr
   ASSERT_TRUE(stream.Read(&first));
   EXPECT_EQ(Pauses(server()), 0);  // 6 unacknowledged, then none: never at the bound
 
-  server().clock().ArmGate(/*pass=*/2);
+  server().clock().HoldNextWriterRead();
   ASSERT_TRUE(stream.Write(Batch(2, 6, 6)));
   ASSERT_TRUE(server().clock().WaitUntilHeld(absl::Seconds(10)));
   const std::int64_t clock_calls = server().clock().calls();
