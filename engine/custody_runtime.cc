@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "rules/custody.h"
 #include "rules/maintenance.h"
 #include "spdlog/spdlog.h"
@@ -104,7 +105,10 @@ absl::Status CustodyRuntime::Load(absl::Duration sweep_interval) {
     PublishCheckoutMetrics();
   }
   if (sweep_interval > absl::ZeroDuration()) {
-    sweeper_ = std::thread([this, sweep_interval] { SweeperLoop(sweep_interval); });
+    sweeper_ = std::thread([this, sweep_interval] {
+      NameThisThread("pt-custody");
+      SweeperLoop(sweep_interval);
+    });
   }
   return absl::OkStatus();
 }

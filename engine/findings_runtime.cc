@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "spdlog/spdlog.h"
 #include "storage/proto_time.h"
 
@@ -50,8 +51,14 @@ std::string DescribeHome(const v1::Device& device) {
 FindingsRuntime::FindingsRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
                                  FindingEngine* engine, IngestPipeline* ingest)
     : database_(database), devices_(devices), audit_(audit), policies_(database), engine_(engine), ingest_(ingest) {
-  detector_ = std::thread([this] { DetectorLoop(); });
-  reevaluator_ = std::thread([this] { ReevaluatorLoop(); });
+  detector_ = std::thread([this] {
+    NameThisThread("pt-missing");
+    DetectorLoop();
+  });
+  reevaluator_ = std::thread([this] {
+    NameThisThread("pt-reevaluator");
+    ReevaluatorLoop();
+  });
 }
 
 FindingsRuntime::~FindingsRuntime() { Stop(); }

@@ -1,12 +1,12 @@
 #include "engine/ingest_pipeline.h"
 
 #include <malloc.h>
-#include <pthread.h>
 
 #include <optional>
 #include <utility>
 
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "engine/finding_engine.h"
 #include "engine/ingest_metrics.h"
 #include "engine/storage_health.h"
@@ -17,7 +17,7 @@ namespace pumptrack::engine {
 IngestPipeline::IngestPipeline(storage::DeviceStore* store, IngestMetrics* metrics, IngestOptions options,
                                FindingEngine* findings)
     : store_(store), metrics_(metrics), options_(std::move(options)), findings_(findings), writer_([this] {
-        pthread_setname_np(pthread_self(), kWriterThreadName);
+        NameThisThread(kWriterThreadName);
         WriterLoop();
       }) {}
 

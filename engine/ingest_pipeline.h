@@ -70,7 +70,7 @@ struct IngestOptions {
 // WriterTasks in queue order.
 class IngestPipeline {
  public:
-  // The writer thread's name, as `top -H`, `perf` and gdb show it (Linux allows 15 characters).
+  // The writer thread's name (common/thread_name.h).
   static constexpr char kWriterThreadName[] = "pt-writer";
 
   // `store`, `metrics` and `findings` (which may be null) must outlive the pipeline. Starts the writer thread.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "rules/maintenance.h"
 #include "spdlog/spdlog.h"
 #include "storage/proto_time.h"
@@ -76,7 +77,10 @@ MaintenanceRuntime::~MaintenanceRuntime() { Stop(); }
 
 void MaintenanceRuntime::Start(absl::Duration sweep_interval) {
   if (sweep_interval > absl::ZeroDuration()) {
-    sweeper_ = std::thread([this, sweep_interval] { SweeperLoop(sweep_interval); });
+    sweeper_ = std::thread([this, sweep_interval] {
+      NameThisThread("pt-maintenance");
+      SweeperLoop(sweep_interval);
+    });
   }
 }
 

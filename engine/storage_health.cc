@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/thread_name.h"
 #include "spdlog/spdlog.h"
 
 namespace pumptrack::engine {
@@ -31,7 +32,10 @@ void StorageHealth::Start(std::function<void(bool)> on_change) {
   on_change_ = std::move(on_change);
   const bool serving = Check();
   on_change_(serving);
-  watcher_ = std::thread([this, serving] { WatchLoop(serving); });
+  watcher_ = std::thread([this, serving] {
+    NameThisThread("pt-storage");
+    WatchLoop(serving);
+  });
 }
 
 void StorageHealth::Stop() {
