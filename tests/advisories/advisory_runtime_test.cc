@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rules/policy.h"
+#include "storage/keys.h"
 #include "tests/advisories/fixtures.h"
 #include "tests/findings/engine_test_fixture.h"
 
@@ -167,6 +168,35 @@ TEST_F(AdvisoryRuntimeTest, ChunkedImportFlagsEveryPumpOnceWhateverTheChunkSize)
   std::vector<std::string> expected;
   for (const std::string& tag : tags) expected.push_back(absl::StrCat(tag, " ", kRule));
   EXPECT_THAT(Open(), ElementsAreArray(expected));
+}
+
+// The read an import's chunk makes (storage::DeviceStore::GetDevices, one MultiGet): the devices in the order asked,
+// null for one never reported, and a stored state that does not parse is DATA_LOSS naming the device.
+TEST_F(AdvisoryRuntimeTest, GetDevicesReadsAChunkInOrderWithAbsentOnesNull) {
+  Report(Pump("PT-1", "PCU-8015", "12.1.0"));
+  Report(Pump("PT-2", "SPACE-LVP", "686E"));
+  google::protobuf::Arena arena;
+  absl::StatusOr<std::vector<v1::Device*>> read = devices_->GetDevices({"PT-2", "PT-404", "PT-1", "PT-2"}, arena);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 4u);
+  ASSERT_NE((*read)[0], nullptr);
+  EXPECT_EQ((*read)[0]->identity().model(), "SPACE-LVP");
+  EXPECT_EQ((*read)[1], nullptr);
+  ASSERT_NE((*read)[2], nullptr);
+  EXPECT_EQ((*read)[2]->last_observation().firmware_version(), "12.1.0");
+  ASSERT_NE((*read)[3], nullptr);
+  EXPECT_EQ((*read)[3]->identity().asset_tag(), "PT-2");
+  absl::StatusOr<std::vector<v1::Device*>> none = devices_->GetDevices({}, arena);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_THAT(*none, IsEmpty());
+
+  ASSERT_TRUE(db_->raw()
+                  .Put(rocksdb::WriteOptions(), db_->Handle(storage::ColumnFamily::kDevices),
+                       storage::keys::DeviceKey("PT-1"), "\xff\xff garbage")
+                  .ok());
+  absl::StatusOr<std::vector<v1::Device*>> corrupt = devices_->GetDevices({"PT-2", "PT-1"}, arena);
+  EXPECT_EQ(corrupt.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(corrupt.status().message()), ::testing::HasSubstr("PT-1"));
 }
 
 }  // namespace
