@@ -213,7 +213,8 @@ absl::Status FindingEngine::Reconcile(const v1::Device& device, const std::vecto
 absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const std::string& asset_tag,
                                              const std::string& facility, const std::string& unit,
                                              const std::vector<rules::Violation>& violations, bool reported,
-                                             rocksdb::WriteBatch& batch) {
+                                             rocksdb::WriteBatch& batch,
+                                             std::optional<absl::FunctionRef<bool(const v1::Finding&)>> scope) {
   const absl::Time now = staged_.now;
   std::vector<v1::Finding>& open = StagedOpen(subject);
   std::vector<bool> matched(open.size(), false);
@@ -260,8 +261,8 @@ absl::Status FindingEngine::ReconcileSubject(const std::string& subject, const s
   still_open.reserve(open.size());
   for (std::size_t i = 0; i < open.size(); ++i) {
     v1::Finding& finding = open[i];
-    const bool keeps =
-        matched[i] || rules::IsOneOffRule(finding.rule()) || (finding.rule() == rules::kRuleNotSeen && !reported);
+    const bool keeps = matched[i] || (scope.has_value() && !(*scope)(finding)) || rules::IsOneOffRule(finding.rule()) ||
+                       (finding.rule() == rules::kRuleNotSeen && !reported);
     if (keeps) {
       still_open.push_back(std::move(finding));
       continue;
@@ -315,6 +316,34 @@ absl::Status FindingEngine::StageReevaluation(const v1::Device& device, rocksdb:
       WithAdvisories(rules::Evaluate(*policy, {.device = &device, .previous = nullptr, .now = staged_.now}), device);
   violations.insert(violations.end(), extra.begin(), extra.end());
   return Reconcile(device, violations, /*reported=*/false, batch);
+}
+
+absl::Status FindingEngine::StageAdvisoryReevaluation(const v1::Device& device,
+                                                      const absl::flat_hash_set<std::string>& tracking_ids,
+                                                      rocksdb::WriteBatch& batch) {
+  BeginStaging();
+  const std::vector<rules::Violation> violations = advisories()->Evaluate(device, tracking_ids);
+  auto in_scope = [&](const v1::Finding& f) {
+    return f.kind() == v1::FINDING_KIND_VULNERABLE && absl::StartsWith(f.rule(), rules::kAdvisoryRulePrefix) &&
+           tracking_ids.contains(absl::string_view(f.rule()).substr(rules::kAdvisoryRulePrefix.size()));
+  };
+  const std::string& tag = device.identity().asset_tag();
+  if (violations.empty()) {
+    // Nothing to open: only a finding of these advisories left open needs resolving.
+    auto staged = staged_.open.find(tag);
+    const std::vector<v1::Finding>* open = nullptr;
+    if (staged != staged_.open.end()) {
+      open = &staged->second;
+    } else if (auto committed = open_.find(tag); committed != open_.end()) {
+      open = &committed->second;
+    }
+    if (open == nullptr || std::none_of(open->begin(), open->end(), in_scope)) return absl::OkStatus();
+  }
+  const v1::Location& location = device.last_observation().location();
+  RETURN_IF_ERROR(ReconcileSubject(tag, tag, location.facility(), location.unit(), violations, /*reported=*/false,
+                                   batch, in_scope));
+  StageDeviceUpdate(device, /*reported=*/false);
+  return absl::OkStatus();
 }
 
 absl::Status FindingEngine::StageParLevels(rocksdb::WriteBatch& batch) {

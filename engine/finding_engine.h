@@ -12,6 +12,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -91,6 +92,11 @@ class FindingEngine {
   // --- Writer thread, inside a FindingTransaction ---
   // The hook for DeviceStore::Apply: evaluates the report and stages finding changes.
   absl::Status StageReport(const v1::Device* before, const v1::Device& after, rocksdb::WriteBatch& batch);
+  // Re-evaluates a stored device against the advisories of `tracking_ids` only (an import: no other rule can have
+  // changed): opens, refreshes or resolves their VULNERABLE findings and leaves every other finding as it is. Stages
+  // nothing for a device that has none of their findings and matches none of them.
+  absl::Status StageAdvisoryReevaluation(const v1::Device& device, const absl::flat_hash_set<std::string>& tracking_ids,
+                                         rocksdb::WriteBatch& batch);
   // Re-evaluates a stored device under the current policy (one-off rules and missing are left as they are), adding
   // `extra` violations found outside the rules (a check-in's seal mismatch).
   absl::Status StageReevaluation(const v1::Device& device, rocksdb::WriteBatch& batch,
@@ -158,9 +164,11 @@ class FindingEngine {
                          rocksdb::WriteBatch& batch);
   // The same for the findings of one subject (storage::FindingSubject): a device, or a unit (empty asset_tag).
   // `facility` and `unit` are where the subject is.
+  // When `scope` is set, only findings it accepts are opened, refreshed or resolved; the others are left as they are.
   absl::Status ReconcileSubject(const std::string& subject, const std::string& asset_tag, const std::string& facility,
                                 const std::string& unit, const std::vector<rules::Violation>& violations, bool reported,
-                                rocksdb::WriteBatch& batch);
+                                rocksdb::WriteBatch& batch,
+                                std::optional<absl::FunctionRef<bool(const v1::Finding&)>> scope = std::nullopt);
   void StageDeviceUpdate(const v1::Device& device, bool reported);
   // Moves the per-advisory affected counts from a subject's committed open findings to its new ones.
   void CountAffected(const std::vector<v1::Finding>* before, const std::vector<v1::Finding>& after);

@@ -89,8 +89,8 @@ std::shared_ptr<const CompiledAdvisories> CompiledAdvisories::Compile(const std:
   return compiled;
 }
 
-std::vector<CompiledAdvisories::RawHit> CompiledAdvisories::Collect(const v1::Device& device,
-                                                                    absl::string_view tracking_id) const {
+std::vector<CompiledAdvisories::RawHit> CompiledAdvisories::Collect(
+    const v1::Device& device, absl::FunctionRef<bool(const std::string&)> wanted) const {
   std::vector<RawHit> hits;
   auto check = [&](const std::string& target, absl::string_view kind, absl::string_view component_model,
                    absl::string_view version) {
@@ -98,7 +98,7 @@ std::vector<CompiledAdvisories::RawHit> CompiledAdvisories::Collect(const v1::De
     auto it = by_target_.find(target);
     if (it == by_target_.end()) return;
     for (const Entry& entry : it->second) {
-      if (!tracking_id.empty() && entry.matcher->advisory().tracking_id() != tracking_id) continue;
+      if (!wanted(entry.matcher->advisory().tracking_id())) continue;
       advisories::MatchResult result = entry.matcher->Match(entry.product, version);
       if (result.verdict != advisories::Verdict::kAffected) continue;
       hits.push_back(
@@ -121,7 +121,7 @@ std::vector<v1::AffectedMatch> CompiledAdvisories::Matches(const v1::Device& dev
                                                            absl::string_view tracking_id) const {
   std::vector<v1::AffectedMatch> out;
   if (tracking_id.empty()) return out;
-  for (RawHit& hit : Collect(device, tracking_id)) {
+  for (RawHit& hit : Collect(device, [&](const std::string& id) { return id == tracking_id; })) {
     v1::AffectedMatch match;
     match.set_vendor(hit.entry->product.vendor);
     match.set_product(hit.entry->product.product);
@@ -139,10 +139,20 @@ std::vector<v1::AffectedMatch> CompiledAdvisories::Matches(const v1::Device& dev
 
 std::vector<Violation> CompiledAdvisories::Evaluate(const v1::Device& device) const {
   if (by_target_.empty()) return {};
+  return Violations(device, Collect(device, [](const std::string&) { return true; }));
+}
+
+std::vector<Violation> CompiledAdvisories::Evaluate(const v1::Device& device,
+                                                    const absl::flat_hash_set<std::string>& tracking_ids) const {
+  if (by_target_.empty() || tracking_ids.empty()) return {};
+  return Violations(device, Collect(device, [&](const std::string& id) { return tracking_ids.contains(id); }));
+}
+
+std::vector<Violation> CompiledAdvisories::Violations(const v1::Device& device, std::vector<RawHit> raw_hits) const {
   // Tracking id → hits, in the order advisories were first hit.
   std::vector<std::pair<const advisories::AdvisoryMatcher*, std::vector<Hit>>> hits;
   const std::string& model = device.identity().model();
-  for (RawHit& raw : Collect(device, "")) {
+  for (RawHit& raw : raw_hits) {
     const advisories::AdvisoryMatcher* matcher = raw.entry->matcher;
     auto slot = std::find_if(hits.begin(), hits.end(), [&](const auto& h) { return h.first == matcher; });
     if (slot == hits.end()) slot = hits.insert(hits.end(), {matcher, {}});

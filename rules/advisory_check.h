@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "advisories/matcher.h"
 #include "pumptrack/v1/advisory.pb.h"
@@ -52,6 +54,8 @@ class CompiledAdvisories {
   // highest CVSS base score; the reason names the advisory, each product and version that matched, the CVEs, the
   // score and the remediation. Fixed, not affected and needs-review versions raise nothing (never guessed).
   std::vector<Violation> Evaluate(const v1::Device& device) const;
+  // The same for the advisories of `tracking_ids` only (an import re-evaluates just the rules it can change).
+  std::vector<Violation> Evaluate(const v1::Device& device, const absl::flat_hash_set<std::string>& tracking_ids) const;
   // What of `device` the advisory `tracking_id` lists as affected: its firmware (for its model) and each component,
   // with the range, CVEs, score and remediations; empty when nothing matches (or for an empty tracking id).
   std::vector<v1::AffectedMatch> Matches(const v1::Device& device, absl::string_view tracking_id) const;
@@ -82,8 +86,10 @@ class CompiledAdvisories {
     advisories::MatchResult result;
   };
   CompiledAdvisories() = default;
-  // Every affected verdict for the device, of one advisory (or of all when `tracking_id` is empty), in check order.
-  std::vector<RawHit> Collect(const v1::Device& device, absl::string_view tracking_id) const;
+  // Every affected verdict for the device of the advisories `wanted` accepts (by tracking id), in check order.
+  std::vector<RawHit> Collect(const v1::Device& device, absl::FunctionRef<bool(const std::string&)> wanted) const;
+  // One violation per advisory among `hits` (see Evaluate).
+  std::vector<Violation> Violations(const v1::Device& device, std::vector<RawHit> hits) const;
 
   std::deque<advisories::AdvisoryMatcher> matchers_;  // stable addresses
   // Target → the entries concerning it, in advisory order.

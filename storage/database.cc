@@ -185,6 +185,27 @@ absl::StatusOr<std::optional<std::string>> Database::Get(ColumnFamily cf, absl::
   return value;
 }
 
+absl::Status Database::MultiGet(
+    ColumnFamily cf, const std::vector<std::string>& keys,
+    absl::FunctionRef<absl::Status(std::size_t, std::optional<absl::string_view>)> each) const {
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& key : keys) slices.emplace_back(key);
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), Handle(cf), slices.size(), slices.data(), values.data(), statuses.data(),
+                /*sorted_input=*/false);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      RETURN_IF_ERROR(each(i, std::nullopt));
+      continue;
+    }
+    if (!statuses[i].ok()) return FromRocksDb(statuses[i], absl::StrCat("multi-get from ", ColumnFamilyName(cf)));
+    RETURN_IF_ERROR(each(i, absl::string_view(values[i].data(), values[i].size())));
+  }
+  return absl::OkStatus();
+}
+
 std::unique_ptr<rocksdb::Iterator> Database::NewIterator(ColumnFamily cf, const rocksdb::ReadOptions& options) const {
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, Handle(cf)));
 }

@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -81,6 +83,11 @@ class Database {
 
   // The value at `key`, or nullopt if absent.
   absl::StatusOr<std::optional<std::string>> Get(ColumnFamily cf, absl::string_view key) const;
+  // Reads the values at `keys` with one RocksDB MultiGet (sorted keys share block look-ups) and calls `each` with the
+  // index of each key and its value (nullopt when absent; valid only during the call), in the order of `keys`. The
+  // first read error, or the first error `each` returns, ends the call with that error.
+  absl::Status MultiGet(ColumnFamily cf, const std::vector<std::string>& keys,
+                        absl::FunctionRef<absl::Status(std::size_t, std::optional<absl::string_view>)> each) const;
 
   // An iterator over `cf`; the caller checks status() after the loop.
   std::unique_ptr<rocksdb::Iterator> NewIterator(ColumnFamily cf, const rocksdb::ReadOptions& options) const;

@@ -401,6 +401,25 @@ absl::StatusOr<v1::Device> DeviceStore::GetDevice(absl::string_view asset_tag) c
   return ParseDevice(*value, asset_tag);
 }
 
+absl::StatusOr<std::vector<v1::Device*>> DeviceStore::GetDevices(const std::vector<std::string>& asset_tags,
+                                                                 google::protobuf::Arena& arena) const {
+  std::vector<std::string> keys;
+  keys.reserve(asset_tags.size());
+  for (const std::string& tag : asset_tags) keys.push_back(keys::DeviceKey(tag));
+  std::vector<v1::Device*> devices(asset_tags.size(), nullptr);
+  RETURN_IF_ERROR(database_->MultiGet(
+      ColumnFamily::kDevices, keys, [&](std::size_t i, std::optional<absl::string_view> value) -> absl::Status {
+        if (!value.has_value()) return absl::OkStatus();
+        v1::Device* device = google::protobuf::Arena::CreateMessage<v1::Device>(&arena);
+        if (!device->ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+          return absl::DataLossError(absl::StrCat("stored state of device ", asset_tags[i], " does not parse"));
+        }
+        devices[i] = device;
+        return absl::OkStatus();
+      }));
+  return devices;
+}
+
 absl::StatusOr<v1::Device> DeviceStore::GetDeviceBySerial(absl::string_view serial_number) const {
   ASSIGN_OR_RETURN(std::optional<std::string> tag,
                    database_->Get(ColumnFamily::kSerialIndex, keys::SerialKey(serial_number)));

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/arena.h"
 #include "pumptrack/v1/device.pb.h"
 #include "rocksdb/write_batch.h"
 #include "storage/database.h"
@@ -84,6 +85,10 @@ class DeviceStore {
 
   // NOT_FOUND if no observation of the device was ever accepted.
   absl::StatusOr<v1::Device> GetDevice(absl::string_view asset_tag) const;
+  // The devices of `asset_tags` in their order, read with one MultiGet and parsed on `arena` (null for a device never
+  // reported).
+  absl::StatusOr<std::vector<v1::Device*>> GetDevices(const std::vector<std::string>& asset_tags,
+                                                      google::protobuf::Arena& arena) const;
   absl::StatusOr<v1::Device> GetDeviceBySerial(absl::string_view serial_number) const;
 
   // Up to `limit` devices matching `filter` with asset tag > `after_tag`, in asset-tag order. A page may hold fewer
