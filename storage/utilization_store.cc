@@ -95,52 +95,114 @@ absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, a
   return checkpoint;
 }
 
-GroupWindow FoldGroup(const StateMillis& level_at_start, std::int64_t start_millis, std::vector<GroupChange> changes,
-                      std::int64_t from, std::int64_t to) {
-  constexpr std::size_t kInfusing = 1;
-  std::sort(changes.begin(), changes.end(), [](const GroupChange& a, const GroupChange& b) {
-    if (a.at_millis != b.at_millis) return a.at_millis < b.at_millis;
-    return InfusingDelta(a) < InfusingDelta(b);  // stops before starts at the same millisecond
-  });
-  GroupWindow window;
-  StateMillis level = level_at_start;
-  const std::int64_t peak_from = FloorDiv(from, kMillisPerHour) * kMillisPerHour;
-  const std::int64_t peak_to = (FloorDiv(to - 1, kMillisPerHour) + 1) * kMillisPerHour;
-  std::int64_t t = std::max(start_millis, from);  // time is counted from here
-  bool peak_started = false;
-  bool devices_counted = false;
-  auto accrue = [&](std::int64_t until) {
-    const std::int64_t end = std::min(until, to);
-    if (end <= t) return;
-    for (std::size_t s = 0; s < level.size(); ++s) window.time[s] += std::max<std::int64_t>(level[s], 0) * (end - t);
-    t = end;
-  };
-  auto present = [&] {
-    std::int64_t sum = 0;
-    for (std::int64_t pumps : level) sum += pumps;
-    return sum;
-  };
-  for (const GroupChange& change : changes) {
-    if (change.at_millis >= peak_to) break;
-    if (!peak_started && change.at_millis >= peak_from) {
-      window.peak_infusing = level[kInfusing];
-      peak_started = true;
+namespace {
+
+// Folds a group's transitions hour by hour, in hour order. An hour wholly inside the window needs no order within it
+// when no peak is asked for: its time is the level at its start times the hour plus, per transition, the rest of the
+// hour in the state entered minus the same in the state left. Other hours (the window's edges, and every hour when
+// the peak is asked for) are walked in time order.
+class GroupFold {
+ public:
+  GroupFold(const StateMillis& level, std::int64_t start_millis, std::int64_t from, std::int64_t to, bool peak)
+      : level_(level),
+        from_(from),
+        to_(to),
+        peak_(peak),
+        peak_from_(FloorDiv(from, kMillisPerHour) * kMillisPerHour),
+        peak_to_((FloorDiv(to - 1, kMillisPerHour) + 1) * kMillisPerHour),
+        t_(std::max(start_millis, from)) {}
+
+  // `changes`: every transition within [hour_start, hour_start + 1 h); reordered.
+  void AddHour(std::int64_t hour_start, std::vector<GroupChange>& changes) {
+    const std::int64_t hour_end = hour_start + kMillisPerHour;
+    if (!peak_ && hour_start >= from_ && hour_end <= to_) {
+      if (!devices_counted_) CountDevices();
+      Accrue(hour_start);
+      for (std::size_t s = 0; s < level_.size(); ++s) window_.time[s] += level_[s] * kMillisPerHour;
+      for (const GroupChange& change : changes) {
+        const std::int64_t rest = hour_end - change.at_millis;
+        if (change.from < level_.size()) window_.time[change.from] -= rest;
+        if (change.to < level_.size()) window_.time[change.to] += rest;
+        if (change.from == kNoState) ++window_.devices;
+        ApplyChange(level_, change);
+      }
+      t_ = hour_end;
+      return;
     }
-    if (!devices_counted && change.at_millis >= from) {
-      window.devices = present();
-      devices_counted = true;
-    }
-    accrue(change.at_millis);
-    if (change.from == kNoState && change.at_millis >= from && change.at_millis < to) ++window.devices;
-    ApplyChange(level, change);
-    if (peak_started) window.peak_infusing = std::max(window.peak_infusing, level[kInfusing]);
+    std::sort(changes.begin(), changes.end(), [](const GroupChange& a, const GroupChange& b) {
+      if (a.at_millis != b.at_millis) return a.at_millis < b.at_millis;
+      return InfusingDelta(a) < InfusingDelta(b);  // stops before starts at the same millisecond
+    });
+    for (const GroupChange& change : changes) Walk(change);
   }
-  if (!peak_started) window.peak_infusing = level[kInfusing];
-  if (!devices_counted) window.devices = present();
-  accrue(to);
-  window.peak_infusing = std::max<std::int64_t>(window.peak_infusing, 0);
-  window.devices = std::max<std::int64_t>(window.devices, 0);
-  return window;
+
+  GroupWindow Finish() {
+    if (!peak_started_) window_.peak_infusing = level_[kInfusing];
+    if (!devices_counted_) CountDevices();
+    Accrue(to_);
+    for (std::int64_t& millis : window_.time) millis = std::max<std::int64_t>(millis, 0);
+    window_.peak_infusing = std::max<std::int64_t>(window_.peak_infusing, 0);
+    window_.devices = std::max<std::int64_t>(window_.devices, 0);
+    return std::move(window_);
+  }
+
+ private:
+  static constexpr std::size_t kInfusing = 1;  // v1::OPERATING_STATE_INFUSING
+
+  void CountDevices() {
+    window_.devices = 0;
+    for (std::int64_t pumps : level_) window_.devices += pumps;
+    devices_counted_ = true;
+  }
+
+  void Accrue(std::int64_t until) {
+    const std::int64_t end = std::min(until, to_);
+    if (end <= t_) return;
+    for (std::size_t s = 0; s < level_.size(); ++s)
+      window_.time[s] += std::max<std::int64_t>(level_[s], 0) * (end - t_);
+    t_ = end;
+  }
+
+  void Walk(const GroupChange& change) {
+    if (change.at_millis >= peak_to_) return;
+    if (!peak_started_ && change.at_millis >= peak_from_) {
+      window_.peak_infusing = level_[kInfusing];
+      peak_started_ = true;
+    }
+    if (!devices_counted_ && change.at_millis >= from_) CountDevices();
+    Accrue(change.at_millis);
+    if (change.from == kNoState && change.at_millis >= from_ && change.at_millis < to_) ++window_.devices;
+    ApplyChange(level_, change);
+    if (peak_started_) window_.peak_infusing = std::max(window_.peak_infusing, level_[kInfusing]);
+  }
+
+  StateMillis level_;
+  const std::int64_t from_;
+  const std::int64_t to_;
+  const bool peak_;
+  const std::int64_t peak_from_;
+  const std::int64_t peak_to_;
+  std::int64_t t_;  // time is counted up to here
+  bool peak_started_ = false;
+  bool devices_counted_ = false;
+  GroupWindow window_;
+};
+
+}  // namespace
+
+GroupWindow FoldGroup(const StateMillis& level_at_start, std::int64_t start_millis, std::vector<GroupChange> changes,
+                      std::int64_t from, std::int64_t to, bool peak) {
+  std::sort(changes.begin(), changes.end(),
+            [](const GroupChange& a, const GroupChange& b) { return a.at_millis < b.at_millis; });
+  GroupFold fold(level_at_start, start_millis, from, to, peak);
+  std::vector<GroupChange> hour;
+  for (std::size_t i = 0; i < changes.size();) {
+    const std::int64_t hour_start = FloorDiv(changes[i].at_millis, kMillisPerHour) * kMillisPerHour;
+    hour.clear();
+    for (; i < changes.size() && changes[i].at_millis < hour_start + kMillisPerHour; ++i) hour.push_back(changes[i]);
+    fold.AddHour(hour_start, hour);
+  }
+  return fold.Finish();
 }
 
 absl::Status UtilizationStore::StageGroupChange(UtilizationGroupKind kind, absl::string_view first,
@@ -193,8 +255,8 @@ absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std
                                        .to = static_cast<std::uint8_t>(value[i + 1])});
       }
     }
-    // The transitions from that day's start to the end of the window's last hour.
-    changes.clear();
+    // The transitions from that day's start to the end of the window's last hour, folded hour by hour.
+    GroupFold fold(level, day_start, from, to, /*peak=*/kind == UtilizationGroupKind::kUnit);
     const std::string hours = prefix + 'h';
     const std::string hours_end = keys::UtilizationGroupKey(prefix, 'h', last_hour);
     for (it->Seek(keys::UtilizationGroupKey(prefix, 'h', day_start / kMillisPerHour));
@@ -206,6 +268,7 @@ absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std
       const rocksdb::Slice value = it->value();
       if (!hour.has_value() || value.size() % kHourEntryBytes != 0) return corrupt();
       const std::int64_t hour_start = static_cast<std::int64_t>(*hour) * kMillisPerHour;
+      changes.clear();
       for (std::size_t i = 0; i < value.size(); i += kHourEntryBytes) {
         absl::string_view entry(value.data() + i, kHourEntryBytes);
         const std::optional<std::uint32_t> offset = keys::ConsumeBigEndian32(entry);
@@ -214,10 +277,10 @@ absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std
                                       .from = static_cast<std::uint8_t>(entry[0]),
                                       .to = static_cast<std::uint8_t>(entry[1])});
       }
+      fold.AddHour(hour_start, changes);
     }
     RETURN_IF_ERROR(FromRocksDb(it->status(), "read utilization groups"));
-    GroupWindow window = FoldGroup(level, day_start, std::move(changes), from, to);
-    changes = std::vector<GroupChange>();
+    GroupWindow window = fold.Finish();
     if (window.devices > 0) {
       window.first = *std::move(first);
       window.second = *std::move(second);

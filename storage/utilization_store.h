@@ -78,9 +78,9 @@ struct GroupWindow {
   std::int64_t peak_infusing = 0;
 };
 // Pure: a group's window from its level at `start_millis` (pumps per state, before any change at start_millis) and its
-// changes at or after start_millis, in any order (sorted here). Exposed for the tests.
+// changes at or after start_millis, in any order; `peak`: compute peak_infusing (units). Exposed for the tests.
 GroupWindow FoldGroup(const StateMillis& level_at_start, std::int64_t start_millis, std::vector<GroupChange> changes,
-                      std::int64_t from, std::int64_t to);
+                      std::int64_t from, std::int64_t to, bool peak = true);
 
 // The "utilization" column family: per-device operating-state checkpoints and per-unit hourly peak-use buckets
 // (docs/UTILIZATION.md). Stages into the caller's batch (the writer's, with the state change itself); reads from any

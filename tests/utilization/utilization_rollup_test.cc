@@ -475,6 +475,22 @@ TEST(FoldGroupTest, CountsTimeFromTheLevelAndChangesInAnyOrder) {
   EXPECT_EQ(window.time[v1::OPERATING_STATE_OFF], 10 * kMinute);
   EXPECT_EQ(window.devices, 3);
   EXPECT_EQ(window.peak_infusing, 2);  // the stop at 10:40 counts before the start at the same millisecond
+
+  // Whole hours without a peak take the unordered path; the same figures as the walk in time order.
+  changes.push_back({ten + 90 * kMinute, v1::OPERATING_STATE_OFF, storage::kNoState});  // one leaves at 11:30
+  changes.push_back({ten + 30 * kMinute, storage::kNoState, v1::OPERATING_STATE_ALARM});
+  for (const auto& [from, to] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {ten, ten + 2 * kHour}, {ten - kHour, ten + 3 * kHour}, {ten + kHour, ten + 2 * kHour}}) {
+    const storage::GroupWindow walked = storage::FoldGroup(level, ten, changes, from, to, /*peak=*/true);
+    const storage::GroupWindow summed = storage::FoldGroup(level, ten, changes, from, to, /*peak=*/false);
+    EXPECT_EQ(walked.time, summed.time);
+    EXPECT_EQ(walked.devices, summed.devices);
+  }
+  const storage::GroupWindow two_hours = storage::FoldGroup(level, ten, changes, ten, ten + 2 * kHour, false);
+  EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_OFF], 50 * kMinute);  // 10:40-11:30
+  EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_ALARM], 90 * kMinute);
+  EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_INFUSING], 2 * 120 * kMinute);  // one stops as another starts
+  EXPECT_EQ(two_hours.devices, 4);
 }
 
 }  // namespace
