@@ -40,6 +40,8 @@ ABSL_FLAG(int, ab_reports, 400'000, "Reports per A/B round.");
 ABSL_FLAG(int, change_every, 120,
           "In the A/B, one report in this many changes the pump's operating state (120: a pump reporting every 30 s "
           "changes state once an hour).");
+ABSL_FLAG(int, page_size, 1000, "Rows per page of the paged by-device query.");
+ABSL_FLAG(bool, skip_ab, false, "Skip the writer CPU A/B (only build the fleet and time the queries).");
 ABSL_FLAG(int, rounds, 4, "A/B rounds (each runs A then B, alternating which goes first).");
 
 namespace pumptrack {
@@ -140,6 +142,28 @@ void BuildAndQuery(const std::string& path) {
                   by == v1::UTILIZATION_GROUPING_UNIT ? absl::StrCat(", highest unit peak ", peak).c_str() : "");
     }
   }
+  // By device in pages of --page_size (GetUtilization's page_size): the first page, then every page as the CLI reads
+  // them.
+  const int page_size = absl::GetFlag(FLAGS_page_size);
+  for (int run = 0; run < 2; ++run) {
+    const absl::Time started = absl::Now();
+    std::string after;
+    int pages = 0;
+    long long rows = 0;
+    double first_page = 0;
+    do {
+      std::string next;
+      absl::StatusOr<v1::GetUtilizationResponse> response =
+          rollup.Query(start, end, end, v1::UTILIZATION_GROUPING_DEVICE, after, page_size, &next);
+      Die(response.status(), "query page");
+      if (pages++ == 0) first_page = absl::ToDoubleSeconds(absl::Now() - started);
+      rows += response->rows_size();
+      after = next;
+    } while (!after.empty());
+    std::printf(
+        "query 30-day window by device in pages of %d, run %d: first page %.3f s, all %d pages %.3f s, %lld rows\n",
+        page_size, run + 1, first_page, pages, absl::ToDoubleSeconds(absl::Now() - started), rows);
+  }
 }
 
 // Writer CPU per report of DeviceStore::Apply, without (A) and with (B) the roll-up in its hook.
@@ -236,7 +260,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string base = absl::StrCat(absl::GetFlag(FLAGS_dir), "/pumptrack-utilization-bench-", getpid());
   std::filesystem::create_directories(base);
-  pumptrack::WriterAb(base + "/ab");
+  if (!absl::GetFlag(FLAGS_skip_ab)) pumptrack::WriterAb(base + "/ab");
   pumptrack::BuildAndQuery(base + "/rollup");
   std::filesystem::remove_all(base);
   return 0;

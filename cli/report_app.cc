@@ -1,6 +1,7 @@
 #include "cli/report_app.h"
 
 #include <cstdint>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "cli/errors.h"
 #include "cli/flags.h"
 #include "cli/table.h"
+#include "common/ids.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace pumptrack::cli {
@@ -52,10 +54,21 @@ std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; 
 }  // namespace
 
 absl::Status ShowUtilization(const ReportContext& context, const v1::GetUtilizationRequest& request) {
+  // By device the rows come in pages (GetUtilization's page_size): read every page, with the window's end pinned to
+  // the first page's so the pages add up to one window.
+  v1::GetUtilizationRequest page = request;
+  if (page.group_by() == v1::UTILIZATION_GROUPING_DEVICE) page.set_page_size(ids::kMaxPageSize);
   v1::GetUtilizationResponse response;
-  const grpc::Status status = context.stub.GetUtilization(NewCallContext(context.connection).get(), request, &response);
-  if (!status.ok()) return FromRpcStatus(status, "report utilization", context.connection);
-  const std::vector<v1::UtilizationRow> rows(response.rows().begin(), response.rows().end());
+  std::vector<v1::UtilizationRow> rows;
+  for (;;) {
+    const grpc::Status status = context.stub.GetUtilization(NewCallContext(context.connection).get(), page, &response);
+    if (!status.ok()) return FromRpcStatus(status, "report utilization", context.connection);
+    rows.insert(rows.end(), std::make_move_iterator(response.mutable_rows()->begin()),
+                std::make_move_iterator(response.mutable_rows()->end()));
+    if (response.next_page_token().empty()) break;
+    *page.mutable_until() = response.until();
+    page.set_page_token(response.next_page_token());
+  }
   const absl::Time since = FromTimestamp(response.since());
   const absl::Time until = FromTimestamp(response.until());
   return PrintList(

@@ -16,7 +16,9 @@
 #include "pumptrack/v1/custody.grpc.pb.h"
 #include "pumptrack/v1/finding.grpc.pb.h"
 #include "pumptrack/v1/inventory_service.grpc.pb.h"
+#include "pumptrack/v1/maintenance.grpc.pb.h"
 #include "pumptrack/v1/policy.grpc.pb.h"
+#include "pumptrack/v1/report.grpc.pb.h"
 
 namespace pumptrack::console {
 namespace {
@@ -29,9 +31,11 @@ using google::protobuf::ServiceDescriptor;
 constexpr absl::string_view kServices[] = {"pumptrack.v1.InventoryService", "pumptrack.v1.FindingService",
                                            "pumptrack.v1.CustodyService", "pumptrack.v1.AuditService"};
 constexpr absl::string_view kMethods[] = {
-    "pumptrack.v1.PolicyService/GetPolicy",     "pumptrack.v1.AuthService/SignIn",
-    "pumptrack.v1.AuthService/SignOut",         "pumptrack.v1.AdvisoryService/ListAdvisories",
-    "pumptrack.v1.AdvisoryService/GetAdvisory", "pumptrack.v1.AdvisoryService/ListAffectedDevices"};
+    "pumptrack.v1.PolicyService/GetPolicy", "pumptrack.v1.AuthService/SignIn", "pumptrack.v1.AuthService/SignOut",
+    "pumptrack.v1.AdvisoryService/ListAdvisories", "pumptrack.v1.AdvisoryService/GetAdvisory",
+    "pumptrack.v1.AdvisoryService/ListAffectedDevices",
+    // Read-only clinical engineering views (#19): utilization per unit, pumps due or overdue for maintenance.
+    "pumptrack.v1.ReportService/GetUtilization", "pumptrack.v1.MaintenanceService/ListDue"};
 
 bool Unary(const MethodDescriptor& method) { return !method.client_streaming() && !method.server_streaming(); }
 
@@ -48,6 +52,8 @@ std::vector<const MethodDescriptor*> AllowedMethods() {
   (void)v1::ListAuditRequest::descriptor();
   (void)v1::GetPolicyRequest::descriptor();
   (void)v1::ListAdvisoriesRequest::descriptor();
+  (void)v1::GetUtilizationRequest::descriptor();
+  (void)v1::ListDueRequest::descriptor();
   const DescriptorPool* pool = DescriptorPool::generated_pool();
   std::vector<const MethodDescriptor*> allowed;
   for (absl::string_view name : kServices) {

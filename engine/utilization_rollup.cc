@@ -36,6 +36,12 @@ void AddTime(v1::StateTime& time, const storage::StateMillis& millis) {
   time.set_off_ms(time.off_ms() + millis[v1::OPERATING_STATE_OFF]);
 }
 
+void SetShare(v1::UtilizationRow& row) {
+  const v1::StateTime& t = row.time();
+  const std::int64_t known = t.infusing_ms() + t.idle_ms() + t.alarm_ms() + t.off_ms();
+  row.set_infusing_share(known > 0 ? static_cast<double>(t.infusing_ms()) / static_cast<double>(known) : 0.0);
+}
+
 }  // namespace
 
 UtilizationRollup::UtilizationRollup(storage::UtilizationStore* store, PolicyGetter policy,
@@ -141,6 +147,7 @@ absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBat
   next.unit = unit;
   next.model = model;
   RETURN_IF_ERROR(store_->StageCheckpoint(tag, next, batch));
+  RETURN_IF_ERROR(StageGroups(cursor, next, batch));
 
   const bool was_infusing = cursor != nullptr && Infusing(cursor->state);
   const bool moved = cursor != nullptr && (cursor->facility != facility || cursor->unit != unit);
@@ -179,9 +186,78 @@ void UtilizationRollup::PublishPeak(const UnitLevel& level) {
   gauge->Set(static_cast<double>(std::max<std::int64_t>(0, at_start + level.bucket.MaxRise())));
 }
 
+absl::Status UtilizationRollup::StageGroups(const storage::UtilizationCheckpoint* before,
+                                            const storage::UtilizationCheckpoint& after,
+                                            rocksdb::WriteBatch& batch) const {
+  // A state this version does not know counts as not reported.
+  const auto code = [](int state) {
+    return static_cast<std::uint8_t>(state >= 0 && state < static_cast<int>(storage::StateMillis().size()) ? state : 0);
+  };
+  const std::uint8_t to = code(after.state);
+  const std::int64_t at = after.at_millis;
+  const auto stage = [&](storage::UtilizationGroupKind kind, absl::string_view first_before,
+                         absl::string_view second_before, absl::string_view first_after,
+                         absl::string_view second_after) -> absl::Status {
+    if (before == nullptr) {
+      return store_->StageGroupChange(kind, first_after, second_after, {at, storage::kNoState, to}, batch);
+    }
+    const std::uint8_t from = code(before->state);
+    if (first_before == first_after && second_before == second_after) {
+      if (from == to) return absl::OkStatus();
+      return store_->StageGroupChange(kind, first_after, second_after, {at, from, to}, batch);
+    }
+    RETURN_IF_ERROR(store_->StageGroupChange(kind, first_before, second_before, {at, from, storage::kNoState}, batch));
+    return store_->StageGroupChange(kind, first_after, second_after, {at, storage::kNoState, to}, batch);
+  };
+  RETURN_IF_ERROR(stage(storage::UtilizationGroupKind::kUnit, before != nullptr ? before->facility : "",
+                        before != nullptr ? before->unit : "", after.facility, after.unit));
+  return stage(storage::UtilizationGroupKind::kModel, before != nullptr ? before->model : "", "", after.model, "");
+}
+
+absl::Status UtilizationRollup::QueryGroups(std::int64_t from, std::int64_t to, v1::UtilizationGrouping group_by,
+                                            v1::GetUtilizationResponse& response) const {
+  const bool by_unit = group_by == v1::UTILIZATION_GROUPING_UNIT;
+  absl::flat_hash_map<std::string, std::uint32_t> par_levels;
+  std::shared_ptr<const rules::CompiledPolicy> policy;
+  if (policy_ && by_unit) policy = policy_();
+  if (policy != nullptr) {
+    for (const v1::Unit& unit : policy->proto().site().units()) {
+      par_levels[UnitKey(unit.facility(), unit.id())] = unit.par_level();
+    }
+  }
+  std::map<std::pair<std::string, std::string>, v1::UtilizationRow> rows;  // sorted by facility, unit / model
+  RETURN_IF_ERROR(store_->ForEachGroupWindow(
+      by_unit ? storage::UtilizationGroupKind::kUnit : storage::UtilizationGroupKind::kModel, from, to,
+      [&](storage::GroupWindow window) -> absl::Status {
+        v1::UtilizationRow row;
+        if (by_unit) {
+          row.set_facility(window.first);
+          row.set_unit(window.second);
+        } else {
+          row.set_model(window.first);
+        }
+        row.set_devices(static_cast<std::uint32_t>(window.devices));
+        AddTime(*row.mutable_time(), window.time);
+        SetShare(row);
+        if (by_unit && !row.unit().empty()) {
+          row.set_peak_infusing(static_cast<std::uint32_t>(window.peak_infusing));
+          if (auto it = par_levels.find(UnitKey(row.facility(), row.unit())); it != par_levels.end()) {
+            row.set_par_level(it->second);
+          }
+        }
+        rows.emplace(std::make_pair(std::move(window.first), std::move(window.second)), std::move(row));
+        return absl::OkStatus();
+      }));
+  for (auto& [key, row] : rows) *response.add_rows() = std::move(row);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::GetUtilizationResponse> UtilizationRollup::Query(absl::Time since, absl::Time until, absl::Time now,
-                                                                    v1::UtilizationGrouping group_by) const {
+                                                                    v1::UtilizationGrouping group_by,
+                                                                    absl::string_view page_after, int page_size,
+                                                                    std::string* next_after) const {
   if (group_by == v1::UTILIZATION_GROUPING_UNSPECIFIED) group_by = v1::UTILIZATION_GROUPING_UNIT;
+  if (next_after != nullptr) next_after->clear();
   until = std::min(until, now);
   v1::GetUtilizationResponse response;
   *response.mutable_since() = storage::ToProtoTimestamp(since);
@@ -189,62 +265,39 @@ absl::StatusOr<v1::GetUtilizationResponse> UtilizationRollup::Query(absl::Time s
   const std::int64_t from = absl::ToUnixMillis(since);
   const std::int64_t to = absl::ToUnixMillis(until);
   if (to <= from) return response;
+  if (group_by != v1::UTILIZATION_GROUPING_DEVICE) {
+    RETURN_IF_ERROR(QueryGroups(from, to, group_by, response));
+    return response;
+  }
 
-  // Rows by (facility, unit, model, asset tag), the fields the grouping keeps.
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, v1::UtilizationRow> rows;
+  // Devices, in asset-tag order: two checkpoint lookups each.
   storage::UtilizationStore::Reader reader = store_->NewReader();
-  RETURN_IF_ERROR(store_->ForEachDevice([&](absl::string_view tag) -> absl::Status {
+  std::string last_tag;
+  RETURN_IF_ERROR(store_->ForEachDeviceAfter(page_after, [&](absl::string_view tag, bool* stop) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<storage::UtilizationCheckpoint> end, reader.CheckpointAt(tag, to));
-    if (!end.has_value()) return absl::OkStatus();  // first seen after the window
+    if (!end.has_value()) return absl::OkStatus();             // first seen after the window
+    if (page_size > 0 && response.rows_size() >= page_size) {  // a row follows this page
+      if (next_after != nullptr) *next_after = last_tag;
+      *stop = true;
+      return absl::OkStatus();
+    }
     storage::StateMillis total = end->CumulativeAt(to);
     ASSIGN_OR_RETURN(std::optional<storage::UtilizationCheckpoint> start, reader.CheckpointAt(tag, from));
     if (start.has_value()) {
       const storage::StateMillis before = start->CumulativeAt(from);
       for (std::size_t s = 0; s < total.size(); ++s) total[s] -= before[s];
     }
-    std::tuple<std::string, std::string, std::string, std::string> key;
-    switch (group_by) {
-      case v1::UTILIZATION_GROUPING_MODEL:
-        key = {"", "", end->model, ""};
-        break;
-      case v1::UTILIZATION_GROUPING_DEVICE:
-        key = {end->facility, end->unit, end->model, std::string(tag)};
-        break;
-      default:
-        key = {end->facility, end->unit, "", ""};
-        break;
-    }
-    v1::UtilizationRow& row = rows[key];
-    row.set_facility(std::get<0>(key));
-    row.set_unit(std::get<1>(key));
-    row.set_model(std::get<2>(key));
-    row.set_asset_tag(std::get<3>(key));
-    row.set_devices(row.devices() + 1);
+    v1::UtilizationRow& row = *response.add_rows();
+    row.set_facility(end->facility);
+    row.set_unit(end->unit);
+    row.set_model(end->model);
+    row.set_asset_tag(std::string(tag));
+    row.set_devices(1);
     AddTime(*row.mutable_time(), total);
+    SetShare(row);
+    last_tag = std::string(tag);
     return absl::OkStatus();
   }));
-
-  absl::flat_hash_map<std::string, std::uint32_t> par_levels;
-  std::shared_ptr<const rules::CompiledPolicy> policy;
-  if (policy_ && group_by == v1::UTILIZATION_GROUPING_UNIT) policy = policy_();
-  if (policy != nullptr) {
-    for (const v1::Unit& unit : policy->proto().site().units()) {
-      par_levels[UnitKey(unit.facility(), unit.id())] = unit.par_level();
-    }
-  }
-  for (auto& [key, row] : rows) {
-    const v1::StateTime& t = row.time();
-    const std::int64_t known = t.infusing_ms() + t.idle_ms() + t.alarm_ms() + t.off_ms();
-    row.set_infusing_share(known > 0 ? static_cast<double>(t.infusing_ms()) / static_cast<double>(known) : 0.0);
-    if (group_by == v1::UTILIZATION_GROUPING_UNIT && !row.unit().empty()) {
-      ASSIGN_OR_RETURN(std::uint32_t peak, reader.PeakIn(row.facility(), row.unit(), HourOf(from), HourOf(to - 1)));
-      row.set_peak_infusing(peak);
-      if (auto it = par_levels.find(UnitKey(row.facility(), row.unit())); it != par_levels.end()) {
-        row.set_par_level(it->second);
-      }
-    }
-    *response.add_rows() = std::move(row);
-  }
   return response;
 }
 

@@ -51,9 +51,13 @@ class UtilizationRollup {
   void Commit();
   void Abort();
 
-  // Time per state over [since, until) (until clamped to `now`), grouped. Any thread.
+  // Time per state over [since, until) (until clamped to `now`), grouped. Any thread. Units and models are read from
+  // the pre-aggregated group buckets (one iterator); devices from their checkpoints, in asset-tag order: with
+  // `page_size` > 0 at most that many rows after the tag `page_after`, and `*next_after` (when set) gets the last tag
+  // read if more may follow, else "".
   absl::StatusOr<v1::GetUtilizationResponse> Query(absl::Time since, absl::Time until, absl::Time now,
-                                                   v1::UtilizationGrouping group_by) const;
+                                                   v1::UtilizationGrouping group_by, absl::string_view page_after = "",
+                                                   int page_size = 0, std::string* next_after = nullptr) const;
 
  private:
   // A unit's pumps infusing after every change so far and its newest hour's bucket.
@@ -70,6 +74,10 @@ class UtilizationRollup {
   absl::Status AdjustUnit(const std::string& facility, const std::string& unit, int delta, std::int64_t at_millis,
                           rocksdb::WriteBatch& batch);
   void PublishPeak(const UnitLevel& level);
+  absl::Status StageGroups(const storage::UtilizationCheckpoint* before, const storage::UtilizationCheckpoint& after,
+                           rocksdb::WriteBatch& batch) const;
+  absl::Status QueryGroups(std::int64_t from, std::int64_t to, v1::UtilizationGrouping group_by,
+                           v1::GetUtilizationResponse& response) const;
 
   storage::UtilizationStore* const store_;
   const PolicyGetter policy_;

@@ -4,6 +4,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "service/inventory_handlers.h"
+#include "service/page_token.h"
 #include "storage/proto_time.h"
 
 namespace pumptrack::service {
@@ -39,7 +42,25 @@ absl::StatusOr<v1::GetUtilizationResponse> GetUtilization(const v1::GetUtilizati
   if (!v1::UtilizationGrouping_IsValid(request.group_by())) {
     return absl::InvalidArgumentError("group_by: unknown grouping");
   }
-  return rollup.Query(since, until, now, request.group_by());
+  ASSIGN_OR_RETURN(const int page_size, ResolvePageSize(request.page_size()));
+  const bool by_device = request.group_by() == v1::UTILIZATION_GROUPING_DEVICE;
+  if (!by_device && !request.page_token().empty()) {
+    return absl::InvalidArgumentError("page_token: paging applies to group_by DEVICE only");
+  }
+  if (!by_device) return rollup.Query(since, until, now, request.group_by());
+  // A token is bound to the window's start and the grouping; `until` may be pinned by the caller after page one.
+  const std::uint64_t fingerprint = FilterFingerprint(
+      {"utilization", absl::StrCat(request.since().seconds(), ".", request.since().nanos()), "device"});
+  std::string after;
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(after, DecodePageToken(request.page_token(), fingerprint));
+    if (after.empty()) return absl::InvalidArgumentError("page_token: is malformed");
+  }
+  std::string next_after;
+  ASSIGN_OR_RETURN(v1::GetUtilizationResponse response,
+                   rollup.Query(since, until, now, request.group_by(), after, page_size, &next_after));
+  if (!next_after.empty()) response.set_next_page_token(EncodePageToken(fingerprint, next_after));
+  return response;
 }
 
 }  // namespace pumptrack::service

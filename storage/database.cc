@@ -12,11 +12,31 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/listener.h"
+#include "rocksdb/merge_operator.h"
 #include "rocksdb/table.h"
 #include "storage/keys.h"
 #include "storage/rocksdb_status.h"
 
 namespace pumptrack::storage {
+
+namespace {
+
+// Appends each operand to the value: the utilization roll-up's group buckets grow by one fixed-size record per change
+// without a read-modify-write on the writer.
+class AppendMergeOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing_value, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger* /*logger*/) const override {
+    new_value->clear();
+    new_value->reserve((existing_value != nullptr ? existing_value->size() : 0) + value.size());
+    if (existing_value != nullptr) new_value->assign(existing_value->data(), existing_value->size());
+    new_value->append(value.data(), value.size());
+    return true;
+  }
+  const char* Name() const override { return "pumptrack.Append"; }
+};
+
+}  // namespace
 
 // Drops history entries older than the retention period. Runs on RocksDB's compaction threads; stateless apart from
 // the immutable configuration, so it is safe to share.
@@ -107,6 +127,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
     cf_options.level_compaction_dynamic_level_bytes = true;
     if (name == ColumnFamilyName(ColumnFamily::kHistory)) {
       cf_options.compaction_filter = database->history_filter_.get();
+    }
+    if (name == ColumnFamilyName(ColumnFamily::kUtilization)) {
+      // The utilization roll-up's group buckets are lists that each change appends to (storage/utilization_store.h).
+      cf_options.merge_operator = std::make_shared<AppendMergeOperator>();
     }
     descriptors.emplace_back(std::string(name), cf_options);
   }

@@ -255,6 +255,22 @@ absl::StatusOr<std::int64_t> ParseUtilizationPeakHour(absl::string_view key) {
   return static_cast<std::int64_t>(*hour);
 }
 
+std::string UtilizationGroupPrefix(char kind, absl::string_view first, absl::string_view second) {
+  std::string key(1, kKeyVersion);
+  key.push_back('g');
+  key.push_back(kind);
+  AppendLengthPrefixed(key, first);
+  AppendLengthPrefixed(key, second);
+  return key;
+}
+
+std::string UtilizationGroupKey(absl::string_view group_prefix, char period, std::int64_t index) {
+  std::string key(group_prefix);
+  key.push_back(period);
+  AppendBigEndian64(key, index < 0 ? 0 : static_cast<std::uint64_t>(index));
+  return key;
+}
+
 std::string PrefixSuccessor(absl::string_view prefix) {
   std::string successor(prefix);
   while (!successor.empty()) {

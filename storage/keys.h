@@ -118,6 +118,11 @@ absl::StatusOr<std::int64_t> ParseUtilizationCheckpointTime(absl::string_view ke
 std::string UtilizationPeakPrefix(absl::string_view facility, absl::string_view unit);
 std::string UtilizationPeakKey(absl::string_view facility, absl::string_view unit, std::int64_t hour);
 absl::StatusOr<std::int64_t> ParseUtilizationPeakHour(absl::string_view key);
+// kUtilization, pre-aggregated groups (a unit, kind 'u', or a model, kind 'm'): [version]['g'][kind][len][first]
+// [len][second] is the group's prefix; under it ['d'][big-endian day since the epoch] holds the day's transitions and
+// ['h'][big-endian hour since the epoch] the hour's, each a value RocksDB appends to (merge operator).
+std::string UtilizationGroupPrefix(char kind, absl::string_view first, absl::string_view second);
+std::string UtilizationGroupKey(absl::string_view group_prefix, char period, std::int64_t index);
 
 // The smallest key greater than every key that starts with `prefix`; empty if there is none (all 0xff).
 std::string PrefixSuccessor(absl::string_view prefix);

@@ -31,6 +31,25 @@ bool StartsWith(const rocksdb::Slice& key, absl::string_view prefix) {
   return key.size() >= prefix.size() && absl::string_view(key.data(), prefix.size()) == prefix;
 }
 
+constexpr std::int64_t kMillisPerHour = 3'600'000;
+constexpr std::int64_t kMillisPerDay = 24 * kMillisPerHour;
+constexpr std::size_t kHourEntryBytes = 6;  // [big-endian millis into the hour][from][to]
+constexpr std::size_t kDayEntryBytes = 2;   // [from][to]
+
+std::int64_t FloorDiv(std::int64_t value, std::int64_t divisor) {
+  return value >= 0 ? value / divisor : (value - divisor + 1) / divisor;
+}
+
+int InfusingDelta(const GroupChange& change) {
+  constexpr std::uint8_t kInfusing = 1;  // v1::OPERATING_STATE_INFUSING
+  return (change.to == kInfusing ? 1 : 0) - (change.from == kInfusing ? 1 : 0);
+}
+
+void ApplyChange(StateMillis& level, const GroupChange& change) {
+  if (change.from < level.size()) --level[change.from];
+  if (change.to < level.size()) ++level[change.to];
+}
+
 }  // namespace
 
 StateMillis UtilizationCheckpoint::CumulativeAt(std::int64_t millis) const {
@@ -74,6 +93,204 @@ absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, a
   checkpoint.unit = *std::move(unit);
   checkpoint.model = *std::move(model);
   return checkpoint;
+}
+
+namespace {
+
+// Folds a group's transitions hour by hour, in hour order. An hour wholly inside the window needs no order within it
+// when no peak is asked for: its time is the level at its start times the hour plus, per transition, the rest of the
+// hour in the state entered minus the same in the state left. Other hours (the window's edges, and every hour when
+// the peak is asked for) are walked in time order.
+class GroupFold {
+ public:
+  GroupFold(const StateMillis& level, std::int64_t start_millis, std::int64_t from, std::int64_t to, bool peak)
+      : level_(level),
+        from_(from),
+        to_(to),
+        peak_(peak),
+        peak_from_(FloorDiv(from, kMillisPerHour) * kMillisPerHour),
+        peak_to_((FloorDiv(to - 1, kMillisPerHour) + 1) * kMillisPerHour),
+        t_(std::max(start_millis, from)) {}
+
+  // `changes`: every transition within [hour_start, hour_start + 1 h); reordered.
+  void AddHour(std::int64_t hour_start, std::vector<GroupChange>& changes) {
+    const std::int64_t hour_end = hour_start + kMillisPerHour;
+    if (!peak_ && hour_start >= from_ && hour_end <= to_) {
+      if (!devices_counted_) CountDevices();
+      Accrue(hour_start);
+      for (std::size_t s = 0; s < level_.size(); ++s) window_.time[s] += level_[s] * kMillisPerHour;
+      for (const GroupChange& change : changes) {
+        const std::int64_t rest = hour_end - change.at_millis;
+        if (change.from < level_.size()) window_.time[change.from] -= rest;
+        if (change.to < level_.size()) window_.time[change.to] += rest;
+        if (change.from == kNoState) ++window_.devices;
+        ApplyChange(level_, change);
+      }
+      t_ = hour_end;
+      return;
+    }
+    std::sort(changes.begin(), changes.end(), [](const GroupChange& a, const GroupChange& b) {
+      if (a.at_millis != b.at_millis) return a.at_millis < b.at_millis;
+      return InfusingDelta(a) < InfusingDelta(b);  // stops before starts at the same millisecond
+    });
+    for (const GroupChange& change : changes) Walk(change);
+  }
+
+  GroupWindow Finish() {
+    if (!peak_started_) window_.peak_infusing = level_[kInfusing];
+    if (!devices_counted_) CountDevices();
+    Accrue(to_);
+    for (std::int64_t& millis : window_.time) millis = std::max<std::int64_t>(millis, 0);
+    window_.peak_infusing = std::max<std::int64_t>(window_.peak_infusing, 0);
+    window_.devices = std::max<std::int64_t>(window_.devices, 0);
+    return std::move(window_);
+  }
+
+ private:
+  static constexpr std::size_t kInfusing = 1;  // v1::OPERATING_STATE_INFUSING
+
+  void CountDevices() {
+    window_.devices = 0;
+    for (std::int64_t pumps : level_) window_.devices += pumps;
+    devices_counted_ = true;
+  }
+
+  void Accrue(std::int64_t until) {
+    const std::int64_t end = std::min(until, to_);
+    if (end <= t_) return;
+    for (std::size_t s = 0; s < level_.size(); ++s)
+      window_.time[s] += std::max<std::int64_t>(level_[s], 0) * (end - t_);
+    t_ = end;
+  }
+
+  void Walk(const GroupChange& change) {
+    if (change.at_millis >= peak_to_) return;
+    if (!peak_started_ && change.at_millis >= peak_from_) {
+      window_.peak_infusing = level_[kInfusing];
+      peak_started_ = true;
+    }
+    if (!devices_counted_ && change.at_millis >= from_) CountDevices();
+    Accrue(change.at_millis);
+    if (change.from == kNoState && change.at_millis >= from_ && change.at_millis < to_) ++window_.devices;
+    ApplyChange(level_, change);
+    if (peak_started_) window_.peak_infusing = std::max(window_.peak_infusing, level_[kInfusing]);
+  }
+
+  StateMillis level_;
+  const std::int64_t from_;
+  const std::int64_t to_;
+  const bool peak_;
+  const std::int64_t peak_from_;
+  const std::int64_t peak_to_;
+  std::int64_t t_;  // time is counted up to here
+  bool peak_started_ = false;
+  bool devices_counted_ = false;
+  GroupWindow window_;
+};
+
+}  // namespace
+
+GroupWindow FoldGroup(const StateMillis& level_at_start, std::int64_t start_millis, std::vector<GroupChange> changes,
+                      std::int64_t from, std::int64_t to, bool peak) {
+  std::sort(changes.begin(), changes.end(),
+            [](const GroupChange& a, const GroupChange& b) { return a.at_millis < b.at_millis; });
+  GroupFold fold(level_at_start, start_millis, from, to, peak);
+  std::vector<GroupChange> hour;
+  for (std::size_t i = 0; i < changes.size();) {
+    const std::int64_t hour_start = FloorDiv(changes[i].at_millis, kMillisPerHour) * kMillisPerHour;
+    hour.clear();
+    for (; i < changes.size() && changes[i].at_millis < hour_start + kMillisPerHour; ++i) hour.push_back(changes[i]);
+    fold.AddHour(hour_start, hour);
+  }
+  return fold.Finish();
+}
+
+absl::Status UtilizationStore::StageGroupChange(UtilizationGroupKind kind, absl::string_view first,
+                                                absl::string_view second, const GroupChange& change,
+                                                rocksdb::WriteBatch& batch) const {
+  const std::int64_t at = std::max<std::int64_t>(change.at_millis, 0);
+  const std::int64_t hour = at / kMillisPerHour;
+  const std::string prefix = keys::UtilizationGroupPrefix(static_cast<char>(kind), first, second);
+  std::string hour_entry;
+  hour_entry.reserve(kHourEntryBytes);
+  keys::AppendBigEndian32(hour_entry, static_cast<std::uint32_t>(at - hour * kMillisPerHour));
+  hour_entry.push_back(static_cast<char>(change.from));
+  hour_entry.push_back(static_cast<char>(change.to));
+  rocksdb::ColumnFamilyHandle* handle = database_->Handle(ColumnFamily::kUtilization);
+  RETURN_IF_ERROR(
+      FromRocksDb(batch.Merge(handle, keys::UtilizationGroupKey(prefix, 'h', hour), hour_entry), "stage group hour"));
+  const char day_entry[kDayEntryBytes] = {static_cast<char>(change.from), static_cast<char>(change.to)};
+  return FromRocksDb(batch.Merge(handle, keys::UtilizationGroupKey(prefix, 'd', at / kMillisPerDay),
+                                 rocksdb::Slice(day_entry, kDayEntryBytes)),
+                     "stage group day");
+}
+
+absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std::int64_t from, std::int64_t to,
+                                                  const std::function<absl::Status(GroupWindow window)>& visit) const {
+  if (to <= from) return absl::OkStatus();
+  const auto corrupt = [] { return absl::DataLossError("malformed utilization group bucket"); };
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  const std::string all = {keys::kKeyVersion, 'g', static_cast<char>(kind)};
+  const std::int64_t from_day = FloorDiv(std::max<std::int64_t>(from, 0), kMillisPerDay);
+  const std::int64_t day_start = from_day * kMillisPerDay;
+  const std::int64_t last_hour = FloorDiv(to - 1, kMillisPerHour);
+  std::vector<GroupChange> changes;
+  it->Seek(all);
+  while (it->Valid() && StartsWith(it->key(), all)) {
+    absl::string_view rest(it->key().data() + all.size(), it->key().size() - all.size());
+    std::optional<std::string> first = ConsumeShortString(rest);
+    std::optional<std::string> second = first ? ConsumeShortString(rest) : std::nullopt;
+    if (!second.has_value() || rest.empty()) return corrupt();
+    const std::string prefix(it->key().data(), it->key().size() - rest.size());
+
+    // The level at the window's day start: every earlier day's transitions.
+    StateMillis level{};
+    const std::string days = prefix + 'd';
+    const std::string days_end = keys::UtilizationGroupKey(prefix, 'd', from_day);
+    for (it->Seek(days); it->Valid() && StartsWith(it->key(), days) && it->key().compare(days_end) < 0; it->Next()) {
+      const rocksdb::Slice value = it->value();
+      if (value.size() % kDayEntryBytes != 0) return corrupt();
+      for (std::size_t i = 0; i < value.size(); i += kDayEntryBytes) {
+        ApplyChange(level, GroupChange{.from = static_cast<std::uint8_t>(value[i]),
+                                       .to = static_cast<std::uint8_t>(value[i + 1])});
+      }
+    }
+    // The transitions from that day's start to the end of the window's last hour, folded hour by hour.
+    GroupFold fold(level, day_start, from, to, /*peak=*/kind == UtilizationGroupKind::kUnit);
+    const std::string hours = prefix + 'h';
+    const std::string hours_end = keys::UtilizationGroupKey(prefix, 'h', last_hour);
+    for (it->Seek(keys::UtilizationGroupKey(prefix, 'h', day_start / kMillisPerHour));
+         it->Valid() && StartsWith(it->key(), hours) && it->key().compare(hours_end) <= 0; it->Next()) {
+      absl::string_view key(it->key().data(), it->key().size());
+      if (key.size() != hours.size() + 8) return corrupt();
+      absl::string_view hour_bytes = key.substr(hours.size());
+      const std::optional<std::uint64_t> hour = keys::ConsumeBigEndian64(hour_bytes);
+      const rocksdb::Slice value = it->value();
+      if (!hour.has_value() || value.size() % kHourEntryBytes != 0) return corrupt();
+      const std::int64_t hour_start = static_cast<std::int64_t>(*hour) * kMillisPerHour;
+      changes.clear();
+      for (std::size_t i = 0; i < value.size(); i += kHourEntryBytes) {
+        absl::string_view entry(value.data() + i, kHourEntryBytes);
+        const std::optional<std::uint32_t> offset = keys::ConsumeBigEndian32(entry);
+        if (!offset.has_value()) return corrupt();
+        changes.push_back(GroupChange{.at_millis = hour_start + static_cast<std::int64_t>(*offset),
+                                      .from = static_cast<std::uint8_t>(entry[0]),
+                                      .to = static_cast<std::uint8_t>(entry[1])});
+      }
+      fold.AddHour(hour_start, changes);
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "read utilization groups"));
+    GroupWindow window = fold.Finish();
+    if (window.devices > 0) {
+      window.first = *std::move(first);
+      window.second = *std::move(second);
+      RETURN_IF_ERROR(visit(std::move(window)));
+    }
+    const std::string next = keys::PrefixSuccessor(prefix);
+    if (next.empty()) break;
+    it->Seek(next);
+  }
+  return FromRocksDb(it->status(), "list utilization groups");
 }
 
 absl::Status UtilizationStore::StageCheckpoint(absl::string_view asset_tag, const UtilizationCheckpoint& checkpoint,
@@ -235,16 +452,29 @@ absl::StatusOr<std::uint32_t> UtilizationStore::Reader::PeakIn(absl::string_view
 
 absl::Status UtilizationStore::ForEachDevice(
     const std::function<absl::Status(absl::string_view asset_tag)>& visit) const {
+  return ForEachDeviceAfter("", [&](absl::string_view asset_tag, bool*) { return visit(asset_tag); });
+}
+
+absl::Status UtilizationStore::ForEachDeviceAfter(
+    absl::string_view after, const std::function<absl::Status(absl::string_view asset_tag, bool* stop)>& visit) const {
   std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kUtilization, rocksdb::ReadOptions());
   const std::string all(std::string(1, keys::kKeyVersion) + "c");
-  it->Seek(all);
-  while (it->Valid() && StartsWith(it->key(), all)) {
+  if (after.empty()) {
+    it->Seek(all);
+  } else {
+    const std::string next = keys::PrefixSuccessor(keys::UtilizationCheckpointPrefix(after));
+    if (next.empty()) return absl::OkStatus();
+    it->Seek(next);
+  }
+  bool stop = false;
+  while (!stop && it->Valid() && StartsWith(it->key(), all)) {
     absl::string_view rest(it->key().data() + all.size(), it->key().size() - all.size());
     if (rest.empty() || rest.size() < 1u + static_cast<std::uint8_t>(rest.front())) {
       return absl::DataLossError("malformed utilization checkpoint key");
     }
     const std::string tag(rest.substr(1, static_cast<std::uint8_t>(rest.front())));
-    RETURN_IF_ERROR(visit(tag));
+    RETURN_IF_ERROR(visit(tag, &stop));
+    if (stop) break;
     it->Seek(keys::PrefixSuccessor(keys::UtilizationCheckpointPrefix(tag)));
   }
   return FromRocksDb(it->status(), "list utilization devices");

@@ -53,6 +53,35 @@ struct PeakBucket {
 std::string EncodePeak(const PeakBucket& bucket);
 absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value);
 
+// Pre-aggregated groups: every pump's transitions into, within and out of a unit (facility, unit) or a model, kept per
+// group and hour (and per group and day, for the level at a window's start), so a window query for units or models
+// reads each group's buckets with one iterator instead of two lookups per pump.
+enum class UtilizationGroupKind : char { kUnit = 'u', kModel = 'm' };
+// One pump's transition within a group: from a state (kNoState: it joined the group, first seen or moved in) to a
+// state (kNoState: it left the group), at a Unix millisecond.
+inline constexpr std::uint8_t kNoState = 0xff;
+struct GroupChange {
+  std::int64_t at_millis = 0;
+  std::uint8_t from = kNoState;
+  std::uint8_t to = kNoState;
+};
+// A group's figures over a window [from, to).
+struct GroupWindow {
+  std::string first;   // facility (unit) or model
+  std::string second;  // unit; empty for a model
+  StateMillis time{};  // pump-time per state
+  // Pumps in the group at the window's start plus those that joined it inside the window (a pump joining twice
+  // counts twice).
+  std::int64_t devices = 0;
+  // The most pumps infusing at once within the window's whole hours: [hour start of from, end of the hour of to - 1),
+  // counting those infusing since before; transitions at the same millisecond count stops first.
+  std::int64_t peak_infusing = 0;
+};
+// Pure: a group's window from its level at `start_millis` (pumps per state, before any change at start_millis) and its
+// changes at or after start_millis, in any order; `peak`: compute peak_infusing (units). Exposed for the tests.
+GroupWindow FoldGroup(const StateMillis& level_at_start, std::int64_t start_millis, std::vector<GroupChange> changes,
+                      std::int64_t from, std::int64_t to, bool peak = true);
+
 // The "utilization" column family: per-device operating-state checkpoints and per-unit hourly peak-use buckets
 // (docs/UTILIZATION.md). Stages into the caller's batch (the writer's, with the state change itself); reads from any
 // thread.
@@ -64,6 +93,16 @@ class UtilizationStore {
                                rocksdb::WriteBatch& batch) const;
   absl::Status StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
                          const PeakBucket& bucket, rocksdb::WriteBatch& batch) const;
+
+  // Appends `change` to the group's hour and day buckets (merge operands: no read on the writer).
+  absl::Status StageGroupChange(UtilizationGroupKind kind, absl::string_view first, absl::string_view second,
+                                const GroupChange& change, rocksdb::WriteBatch& batch) const;
+
+  // Calls `visit` with every group of `kind` that had a pump within [from, to), in key order (one iterator, one
+  // consistent snapshot): the level at the window's day start from the day buckets, then the hour buckets from that
+  // day's first hour to the hour of to - 1.
+  absl::Status ForEachGroupWindow(UtilizationGroupKind kind, std::int64_t from, std::int64_t to,
+                                  const std::function<absl::Status(GroupWindow window)>& visit) const;
 
   // The bucket stored for (facility, unit, hour), if any.
   absl::StatusOr<std::optional<PeakBucket>> GetPeak(absl::string_view facility, absl::string_view unit,
@@ -95,6 +134,9 @@ class UtilizationStore {
   // Calls `visit` with the asset tag of every device that has a checkpoint, in asset-tag order; stops at its first
   // error and returns it.
   absl::Status ForEachDevice(const std::function<absl::Status(absl::string_view asset_tag)>& visit) const;
+  // The same from the first tag after `after` (empty: the first), until `visit` sets `*stop`.
+  absl::Status ForEachDeviceAfter(
+      absl::string_view after, const std::function<absl::Status(absl::string_view asset_tag, bool* stop)>& visit) const;
 
  private:
   Database* database_;

@@ -4,7 +4,7 @@ import { h, replace, notice } from './dom.js';
 import { roleWord } from './words.js';
 
 const GRANTS = {
-  view: ['ROLE_VIEWER', 'ROLE_TRANSPORT', 'ROLE_ASSET_MANAGER', 'ROLE_ADMIN'],
+  view: ['ROLE_VIEWER', 'ROLE_TRANSPORT', 'ROLE_ASSET_MANAGER', 'ROLE_TECHNICIAN', 'ROLE_ADMIN'],
   transport: ['ROLE_TRANSPORT', 'ROLE_ASSET_MANAGER', 'ROLE_ADMIN'],
   manage: ['ROLE_ASSET_MANAGER', 'ROLE_ADMIN'],
   audit: ['ROLE_AUDITOR', 'ROLE_ADMIN'],
@@ -20,6 +20,8 @@ const VIEWS = {
   findings: { load: () => import('./views/findings.js'), title: 'Findings', needs: 'view' },
   custody: { load: () => import('./views/custody.js'), title: 'Custody desk', needs: 'view' },
   advisories: { load: () => import('./views/advisories.js'), title: 'Advisories', needs: 'view' },
+  utilization: { load: () => import('./views/utilization.js'), title: 'Utilization', needs: 'view' },
+  maintenance: { load: () => import('./views/maintenance.js'), title: 'Maintenance', needs: 'view' },
   audit: { load: () => import('./views/audit.js'), title: 'Audit', needs: 'audit' },
 };
 

@@ -237,7 +237,7 @@ describe('console', () => {
   it('a viewer sees no custody actions and a forced API call is refused with 403', async () => {
     const page = await signedInPage(browser, fleet, fleet.tokens.viewer);
     const nav = await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.innerText));
-    assert.deepEqual(nav, ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories']);
+    assert.deepEqual(nav, ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories', 'Utilization', 'Maintenance']);
     await show(page, '#/custody');
     await page.keyboard.type('PT-00003\n');
     await page.waitForSelector('#pump .pump');

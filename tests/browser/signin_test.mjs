@@ -84,7 +84,7 @@ describe('signin', () => {
     assert.deepEqual((await cdp.send('Network.getAllCookies')).cookies, []);
     assert.ok(!where.url.includes(where.stored));
     assert.ok(page.urls.every((u) => !u.includes(where.stored) && !u.includes('bob-pw')), page.urls.join('\n'));
-    assert.deepEqual(await visibleNav(page), ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories']);
+    assert.deepEqual(await visibleNav(page), ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories', 'Utilization', 'Maintenance']);
 
     // The same session token works over gRPC, and the server names bob as the session's holder.
     const before = cliWith(where.stored, 'devices', 'list', '--output=json');
@@ -126,9 +126,9 @@ describe('signin', () => {
 
   it('shows each role its own pages', async () => {
     for (const [username, who, nav, home] of [
-      ['carol', 'carol (viewer)', ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories'], 'overview'],
+      ['carol', 'carol (viewer)', ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories', 'Utilization', 'Maintenance'], 'overview'],
       ['zoë', 'zoë (auditor)', ['Audit'], 'audit'],
-      ['alice', 'alice (admin)', ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories', 'Audit'], 'overview'],
+      ['alice', 'alice (admin)', ['Overview', 'Locate', 'Findings', 'Custody desk', 'Advisories', 'Utilization', 'Maintenance', 'Audit'], 'overview'],
     ]) {
       const page = await signInPage();
       await submit(page, username, `${username === 'zoë' ? 'zoe' : username}-pw`);

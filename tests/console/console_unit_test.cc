@@ -205,14 +205,17 @@ TEST(BridgeTest, AllowListIsTheConsolesUnaryMethods) {
         "pumptrack.v1.CustodyService/CheckOut", "pumptrack.v1.CustodyService/CheckIn",
         "pumptrack.v1.CustodyService/FindAvailable", "pumptrack.v1.AuditService/ListAudit",
         "pumptrack.v1.AuditService/VerifyAudit", "pumptrack.v1.AdvisoryService/ListAdvisories",
-        "pumptrack.v1.AdvisoryService/GetAdvisory", "pumptrack.v1.AdvisoryService/ListAffectedDevices"}) {
+        "pumptrack.v1.AdvisoryService/GetAdvisory", "pumptrack.v1.AdvisoryService/ListAffectedDevices",
+        "pumptrack.v1.ReportService/GetUtilization", "pumptrack.v1.MaintenanceService/ListDue"}) {
     EXPECT_THAT(allowed, Contains(method));
   }
   for (const char* method :
        {"pumptrack.v1.FindingService/WatchFindings", "pumptrack.v1.PolicyService/SetPolicy",
         "pumptrack.v1.PolicyService/ValidatePolicy", "pumptrack.v1.TokenService/CreateToken",
         "pumptrack.v1.AgentService/Report", "pumptrack.v1.AgentRegistryService/EnrollAgent",
-        "pumptrack.v1.BackupService/CreateBackup", "pumptrack.v1.AdvisoryService/ImportAdvisories"}) {
+        "pumptrack.v1.BackupService/CreateBackup", "pumptrack.v1.AdvisoryService/ImportAdvisories",
+        // Clinical engineering: the console reads utilization and due pumps, never records or imports work.
+        "pumptrack.v1.MaintenanceService/RecordMaintenance", "pumptrack.v1.MaintenanceService/ImportMaintenance"}) {
     EXPECT_THAT(allowed, Not(Contains(method)));
   }
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
@@ -346,6 +347,150 @@ TEST(UtilizationCheckpointTest, EncodingRoundTripsAndRefusesTruncation) {
   EXPECT_EQ(decoded->CumulativeAt(checkpoint.at_millis + 10)[v1::OPERATING_STATE_ALARM], 14);
   EXPECT_EQ(storage::DecodeCheckpoint(0, value.substr(0, value.size() - 1)).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// The units' and models' rows come from the pre-aggregated group buckets, the devices' rows from each pump's
+// checkpoints: two independent paths that must agree to the millisecond. A three-day history of five pumps in two
+// units and two models, reported out of time order across pumps (one agent's buffer arrives late), queried over
+// windows that start and end inside hours, on later days (the day buckets carry the level in) and before any report.
+TEST_F(UtilizationRollupTest, UnitAndModelRowsEqualTheSumOfTheirPumps) {
+  struct Pump {
+    std::string tag;
+    std::string unit;
+    std::string model;
+  };
+  const std::vector<Pump> pumps = {{"P1", "5-west", "Infusia 500"},
+                                   {"P2", "5-west", "Volu 9"},
+                                   {"P3", "6-east", "Infusia 500"},
+                                   {"P4", "6-east", "Infusia 500"},
+                                   {"P5", "5-west", "Infusia 500"}};
+  // P5's reports arrive last (as a buffer flush): earlier in time than many already applied.
+  for (const Pump& pump : pumps) {
+    const int p = static_cast<int>(pump.tag.back() - '0');
+    for (int step = 0; step < 14; ++step) {
+      const absl::Time at = At(9) + absl::Minutes(step * (17 + 13 * p) + 7 * p);  // up to ~3 days on
+      const auto state = static_cast<v1::OperatingState>((step * p + p) % 4 + 1);
+      State(pump.tag, state, at, pump.unit, pump.model);
+    }
+  }
+  const std::vector<std::pair<absl::Time, absl::Time>> windows = {
+      {At(8), At(9, 30)},      {At(9, 10), At(11, 50)}, {At(10), At(34)},         {At(33, 20), At(58, 5)},
+      {At(50, 59), At(51, 1)}, {At(7), At(80)},         {At(60, 45), At(60, 46)}, {At(12, 34), At(13, 21)}};
+  for (const auto& [since, until] : windows) {
+    SCOPED_TRACE(absl::StrCat(absl::FormatTime(since), " - ", absl::FormatTime(until)));
+    const v1::GetUtilizationResponse devices = Query(since, until, v1::UTILIZATION_GROUPING_DEVICE, At(100));
+    absl::flat_hash_map<std::string, v1::StateTime> expected;  // by unit and by model
+    absl::flat_hash_map<std::string, std::uint32_t> expected_devices;
+    for (const v1::UtilizationRow& row : devices.rows()) {
+      for (const std::string& key : {row.unit(), row.model()}) {
+        v1::StateTime& t = expected[key];
+        t.set_infusing_ms(t.infusing_ms() + row.time().infusing_ms());
+        t.set_idle_ms(t.idle_ms() + row.time().idle_ms());
+        t.set_alarm_ms(t.alarm_ms() + row.time().alarm_ms());
+        t.set_off_ms(t.off_ms() + row.time().off_ms());
+        t.set_unknown_ms(t.unknown_ms() + row.time().unknown_ms());
+        ++expected_devices[key];
+      }
+    }
+    std::size_t groups = 0;
+    for (v1::UtilizationGrouping by : {v1::UTILIZATION_GROUPING_UNIT, v1::UTILIZATION_GROUPING_MODEL}) {
+      const v1::GetUtilizationResponse grouped = Query(since, until, by, At(100));
+      for (const v1::UtilizationRow& row : grouped.rows()) {
+        ++groups;
+        const std::string key = by == v1::UTILIZATION_GROUPING_UNIT ? row.unit() : row.model();
+        SCOPED_TRACE(key);
+        const v1::StateTime& want = expected[key];
+        EXPECT_EQ(row.time().infusing_ms(), want.infusing_ms());
+        EXPECT_EQ(row.time().idle_ms(), want.idle_ms());
+        EXPECT_EQ(row.time().alarm_ms(), want.alarm_ms());
+        EXPECT_EQ(row.time().off_ms(), want.off_ms());
+        EXPECT_EQ(row.time().unknown_ms(), want.unknown_ms());
+        EXPECT_EQ(row.devices(), expected_devices[key]);
+      }
+    }
+    EXPECT_EQ(groups, expected.size());
+  }
+  // The history does reach the later days the windows ask about.
+  const v1::StateTime late = Row(Query(At(58), At(59), v1::UTILIZATION_GROUPING_DEVICE, At(100)), "P5").time();
+  EXPECT_GT(late.infusing_ms() + late.idle_ms() + late.alarm_ms() + late.off_ms(), 0);
+}
+
+// A pump moved inside the window counts in each unit for the time it spent there.
+TEST_F(UtilizationRollupTest, AMoveInsideTheWindowSplitsThePumpsTimeBetweenUnits) {
+  State("A", v1::OPERATING_STATE_INFUSING, At(10), "5-west");
+  State("A", v1::OPERATING_STATE_IDLE, At(11, 30), "6-east");
+  const v1::GetUtilizationResponse units = Query(At(10), At(13), v1::UTILIZATION_GROUPING_UNIT);
+  EXPECT_EQ(Row(units, "5-west").time().infusing_ms(), 90 * kMinute);
+  EXPECT_EQ(Row(units, "5-west").time().idle_ms(), 0);
+  EXPECT_EQ(Row(units, "5-west").devices(), 1u);
+  EXPECT_EQ(Row(units, "6-east").time().idle_ms(), 90 * kMinute);
+  EXPECT_EQ(Row(units, "6-east").time().infusing_ms(), 0);
+  EXPECT_EQ(Row(units, "6-east").devices(), 1u);
+  // After the move only 6-east has it.
+  const v1::GetUtilizationResponse later = Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT);
+  ASSERT_EQ(later.rows_size(), 1);
+  EXPECT_EQ(later.rows(0).unit(), "6-east");
+}
+
+TEST_F(UtilizationRollupTest, DeviceRowsArePagedInAssetTagOrder) {
+  for (const std::string tag : {"E", "B", "D", "A", "C"}) State(tag, v1::OPERATING_STATE_IDLE, At(10));
+  State("F", v1::OPERATING_STATE_IDLE, At(15));  // first seen after the window: no row, no empty last page
+  std::vector<std::string> seen;
+  std::vector<std::string> tokens;
+  std::string after;
+  do {
+    std::string next;
+    absl::StatusOr<v1::GetUtilizationResponse> page =
+        rollup_->Query(At(10), At(12), At(23), v1::UTILIZATION_GROUPING_DEVICE, after, 2, &next);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->rows_size(), 2);
+    for (const v1::UtilizationRow& row : page->rows()) seen.push_back(row.asset_tag());
+    tokens.push_back(next);
+    after = next;
+  } while (!after.empty() && tokens.size() < 10);
+  EXPECT_EQ(seen, (std::vector<std::string>{"A", "B", "C", "D", "E"}));
+  EXPECT_EQ(tokens, (std::vector<std::string>{"B", "D", ""}));
+  // Unpaged: every row, in the same order.
+  const v1::GetUtilizationResponse all = Query(At(10), At(12), v1::UTILIZATION_GROUPING_DEVICE);
+  ASSERT_EQ(all.rows_size(), 5);
+  EXPECT_EQ(all.rows(0).asset_tag(), "A");
+  EXPECT_EQ(all.rows(4).asset_tag(), "E");
+}
+
+TEST(FoldGroupTest, CountsTimeFromTheLevelAndChangesInAnyOrder) {
+  // Two pumps infusing at 10:00 (the start), one more joins idle at 10:20 and starts at 10:40 as another stops.
+  constexpr std::int64_t kHour = 3'600'000;
+  const std::int64_t ten = 10 * kHour;
+  storage::StateMillis level{};
+  level[v1::OPERATING_STATE_INFUSING] = 2;
+  std::vector<storage::GroupChange> changes = {
+      {ten + 40 * kMinute, v1::OPERATING_STATE_IDLE, v1::OPERATING_STATE_INFUSING},
+      {ten + 20 * kMinute, storage::kNoState, v1::OPERATING_STATE_IDLE},
+      {ten + 40 * kMinute, v1::OPERATING_STATE_INFUSING, v1::OPERATING_STATE_OFF},
+      {ten + 5 * kMinute, v1::OPERATING_STATE_INFUSING, v1::OPERATING_STATE_INFUSING},  // counted as a no-op
+  };
+  const storage::GroupWindow window = storage::FoldGroup(level, ten, changes, ten + 10 * kMinute, ten + 50 * kMinute);
+  EXPECT_EQ(window.time[v1::OPERATING_STATE_INFUSING], 2 * 40 * kMinute);
+  EXPECT_EQ(window.time[v1::OPERATING_STATE_IDLE], 20 * kMinute);
+  EXPECT_EQ(window.time[v1::OPERATING_STATE_OFF], 10 * kMinute);
+  EXPECT_EQ(window.devices, 3);
+  EXPECT_EQ(window.peak_infusing, 2);  // the stop at 10:40 counts before the start at the same millisecond
+
+  // Whole hours without a peak take the unordered path; the same figures as the walk in time order.
+  changes.push_back({ten + 90 * kMinute, v1::OPERATING_STATE_OFF, storage::kNoState});  // one leaves at 11:30
+  changes.push_back({ten + 30 * kMinute, storage::kNoState, v1::OPERATING_STATE_ALARM});
+  for (const auto& [from, to] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {ten, ten + 2 * kHour}, {ten - kHour, ten + 3 * kHour}, {ten + kHour, ten + 2 * kHour}}) {
+    const storage::GroupWindow walked = storage::FoldGroup(level, ten, changes, from, to, /*peak=*/true);
+    const storage::GroupWindow summed = storage::FoldGroup(level, ten, changes, from, to, /*peak=*/false);
+    EXPECT_EQ(walked.time, summed.time);
+    EXPECT_EQ(walked.devices, summed.devices);
+  }
+  const storage::GroupWindow two_hours = storage::FoldGroup(level, ten, changes, ten, ten + 2 * kHour, false);
+  EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_OFF], 50 * kMinute);  // 10:40-11:30
+  EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_ALARM], 90 * kMinute);
+  EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_INFUSING], 2 * 120 * kMinute);  // one stops as another starts
+  EXPECT_EQ(two_hours.devices, 4);
 }
 
 }  // namespace

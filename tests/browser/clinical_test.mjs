@@ -1,0 +1,168 @@
+// The console's clinical engineering pages (#19) end to end: real pumptrackd + simulated fleet + headless Debian
+// Chromium (see harness.mjs). Utilization: each unit's pumps, infusing share, peak use and PAR over a pinned window
+// are exactly what the CLI reports over gRPC for the same window (a second path), and a unit is flagged, in words,
+// exactly when its peak went above PAR or its share is far below target. Maintenance: the pumps overdue or due within
+// 30 days (two with recorded PMs 400 and 350 days ago, through the CLI) with due date, unit and location, as the CLI
+// lists them. Both pages: in the nav of roles that may read them, axe-core finds no serious or critical violation at
+// desktop and tablet width, no sideways scrolling, no Content-Security-Policy breach; recording work is not on the
+// console's allow-list.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath, waitFor, SOURCE_DIR } from './harness.mjs';
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const LOW_SHARE = 0.4;  // console/web/views/utilization.js: "far below" the 75 % target
+
+async function axeSerious(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+function watchCsp(page) {
+  const violations = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+  return violations;
+}
+
+const isoDay = (date) => date.toISOString().slice(0, 10);
+const rows = (json) => (Array.isArray(json) ? json : json.rows || json.pumps || []);
+
+describe('utilization and maintenance pages', () => {
+  let fleet;
+  let browser;
+  let since;
+  let until;
+
+  before(async () => {
+    since = new Date(Math.floor(Date.now() / 1000) * 1000 - 60 * 1000);
+    fleet = await Fleet.start({ pumps: 40, faults: 0 });
+    // Every unit's PAR lowered to 1: a unit with two pumps infusing at once ran above it.
+    const policy = path.join(fleet.dir, 'policy.textproto');
+    fs.writeFileSync(policy, fs.readFileSync(path.join(SOURCE_DIR, 'examples', 'hospital-policy.textproto'), 'utf8')
+      .replace(/par_level: \d+/g, 'par_level: 1'));
+    fleet.cli('policy', 'set', policy);
+    // PT-00001's last PM 400 days ago (the example's 12-month interval: overdue), PT-00002's 350 days ago (due in
+    // about 15 days, inside the 30-day window).
+    const daysAgo = (n) => isoDay(new Date(Date.now() - n * 86400 * 1000));
+    fleet.cli('maintenance', 'record', 'PT-00001', '--kind=pm', `--performed=${daysAgo(400)}`);
+    fleet.cli('maintenance', 'record', 'PT-00002', '--kind=pm', `--performed=${daysAgo(350)}`);
+    // Some time passes in the pumps' states, then the window is pinned.
+    await new Promise((resolve) => { setTimeout(resolve, 1500); });
+    until = new Date(Math.floor(Date.now() / 1000) * 1000);
+    browser = await launchBrowser(fleet.dir);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (fleet) await fleet.stop();
+  });
+
+  it('shows each unit\'s share and peak use against PAR as the CLI reports them, flagged in words', async () => {
+    const cli = rows(fleet.cli('report', 'utilization', `--since=${since.toISOString()}`,
+      `--until=${until.toISOString()}`, '--by=unit', '--output=json')).filter((r) => r.unit);
+    assert.ok(cli.length >= 2, JSON.stringify(cli));
+    const page = await signedInPage(browser, fleet, fleet.tokens.viewer);
+    const csp = watchCsp(page);
+    const nav = await page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.innerText));
+    assert.ok(nav.includes('Utilization') && nav.includes('Maintenance'), nav.join(', '));
+    await show(page, `#/utilization?since=${since.toISOString()}&until=${until.toISOString()}`);
+    const shown = await page.$$eval('tr[data-unit]', (trs) => trs.map((tr) => ({
+      unit: tr.dataset.unit, flagged: tr.dataset.flagged, cells: [...tr.cells].map((td) => td.innerText),
+    })));
+    assert.deepEqual(shown.map((r) => r.unit), cli.map((r) => r.unit));
+    let flaggedUnits = 0;
+    for (const [i, row] of cli.entries()) {
+      const [facility, unit, pumps, infusing, peak, par, status] = shown[i].cells;
+      assert.equal(facility, row.facility);
+      assert.equal(unit, row.unit);
+      assert.equal(pumps, String(row.devices));
+      assert.equal(infusing, `${(row.infusingShare * 100).toFixed(1)} %`);
+      assert.equal(peak, String(row.peakInfusing || 0));
+      assert.equal(par, '1');
+      const want = [];
+      if ((row.peakInfusing || 0) > 1) want.push(`peak above PAR (${row.peakInfusing} > 1)`);
+      if (row.infusingShare < LOW_SHARE) want.push('far below target');
+      assert.equal(status, want.length ? want.join(', ') : 'ok', row.unit);
+      assert.equal(shown[i].flagged, want.length ? 'yes' : 'no');
+      if (want.length) flaggedUnits += 1;
+    }
+    assert.ok(flaggedUnits > 0, 'with every PAR at 1 some unit is flagged');
+    assert.match(await page.$eval('main .notice.warn', (n) => n.innerText), /^Flagged: /);
+    assert.deepEqual(csp, []);
+    await page.close();
+  });
+
+  it('lists the pumps overdue and due within 30 days with due date, unit and location, as the CLI does', async () => {
+    const cli = rows(fleet.cli('maintenance', 'due', '--within=30d', '--output=json'));
+    const byTag = new Map(cli.map((p) => [p.assetTag, p]));
+    assert.ok(byTag.get('PT-00001') && byTag.get('PT-00001').overdue, JSON.stringify(cli));
+    assert.ok(byTag.get('PT-00002') && !byTag.get('PT-00002').overdue, JSON.stringify(cli));
+    const page = await signedInPage(browser, fleet, fleet.tokens.viewer);
+    const csp = watchCsp(page);
+    await show(page, '#/maintenance');
+    const shown = await page.$$eval('tr[data-tag]', (trs) => trs.map((tr) => ({
+      tag: tr.dataset.tag, cells: [...tr.cells].map((td) => td.innerText),
+    })));
+    assert.deepEqual(shown.map((r) => r.tag).sort(), [...byTag.keys()].sort());
+    assert.equal(shown[0].tag, 'PT-00001', 'overdue first');
+    for (const r of shown) {
+      const p = byTag.get(r.tag);
+      const [tag, model, status, due, , unit, location] = r.cells;
+      assert.equal(tag, p.assetTag);
+      assert.equal(model, p.model);
+      assert.equal(status, p.overdue ? 'overdue' : 'due');
+      assert.equal(due, p.dueAt.slice(0, 10));
+      assert.equal(unit, (p.location && p.location.unit) || '—');
+      if (p.location && p.location.unit) assert.ok(location.includes(p.location.unit), location);
+    }
+    assert.match(await page.$eval('#due-summary', (n) => n.innerText), /^1 overdue, \d+ due\.$/);
+    // A narrower window: only the overdue pump.
+    await page.$eval('input[name="within"]', (input) => { input.value = '1d'; });
+    await Promise.all([page.waitForFunction(() => location.hash === '#/maintenance?within=1d' &&
+      document.body.dataset.ready === 'maintenance'), page.click('main form button[type="submit"]')]);
+    await waitFor(async () => (await page.$$eval('tr[data-tag]', (trs) => trs.map((tr) => tr.dataset.tag)))
+      .join() === 'PT-00001', 'only PT-00001 within 1d');
+    assert.deepEqual(csp, []);
+    await page.close();
+  });
+
+  it('passes axe at desktop and tablet width without sideways scrolling', async () => {
+    for (const size of [{ name: 'desktop', width: 1366, height: 900 }, { name: 'tablet', width: 768, height: 1024 }]) {
+      for (const hash of ['#/utilization', '#/maintenance']) {
+        const page = await signedInPage(browser, fleet, fleet.tokens.admin, size);
+        const csp = watchCsp(page);
+        await show(page, hash);
+        const label = `${hash.slice(2)}-${size.name}`;
+        assert.deepEqual(await axeSerious(page), [], label);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${label} scrolls sideways by ${overflow} px`);
+        assert.deepEqual(csp, [], label);
+        await page.screenshot({ path: screenshotPath(label), fullPage: true });
+        await page.close();
+      }
+    }
+  });
+
+  it('an auditor has neither page, and recording maintenance is not on the console\'s allow-list', async () => {
+    const auditor = await signedInPage(browser, fleet, fleet.tokens.auditor);
+    const nav = await auditor.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.innerText));
+    assert.ok(!nav.includes('Utilization') && !nav.includes('Maintenance'), nav.join(', '));
+    await auditor.close();
+    const page = await signedInPage(browser, fleet, fleet.tokens.admin);
+    const forced = await forcedCall(page, 'pumptrack.v1.MaintenanceService/RecordMaintenance',
+      { assetTag: 'PT-00003', kind: 'MAINTENANCE_KIND_PM' });
+    assert.equal(forced.status, 404, JSON.stringify(forced));
+    await page.close();
+  });
+});
