@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath, SOURCE_DIR } from './harness.mjs';
+import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath } from './harness.mjs';
 
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ADVISORY = 'ICSMA-99-202-01';
@@ -70,12 +70,8 @@ describe('advisories page', () => {
 
   before(async () => {
     fleet = await Fleet.start({ pumps: 30, faults: 0 });
-    // The example policy plus the mapping of the advisory's product to the fleet's Wi-Fi module.
-    const policy = path.join(fleet.dir, 'policy.textproto');
-    fs.writeFileSync(policy, `${fs.readFileSync(path.join(SOURCE_DIR, 'examples', 'hospital-policy.textproto'), 'utf8')}
-advisory_products { vendor: "Northwind Devices" product: "FlowMax Wi-Fi Module" component: "NWF-WLAN" }
-`);
-    fleet.cli('policy', 'set', policy);
+    // pumptrackd runs the example policy, which maps the advisory's product to the fleet's Wi-Fi module
+    // (advisory_products { vendor: "Northwind Devices" product: "FlowMax Wi-Fi Module" component: "NWF-WLAN" }).
     const file = path.join(fleet.dir, `${ADVISORY.toLowerCase()}.json`);
     const content = Buffer.from(JSON.stringify(csaf(), null, 2));
     fs.writeFileSync(file, content);
