@@ -3,11 +3,7 @@
 // written under the build directory (BROWSER_OUT).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import fs from 'node:fs';
-import { Fleet, launchBrowser, signedInPage, show, screenshotPath, OUT_DIR } from './harness.mjs';
-
-const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { Fleet, launchBrowser, signedInPage, show, screenshotPath, OUT_DIR, axeSerious, watchCsp } from './harness.mjs';
 
 const WIDTHS = [
   { name: 'desktop', width: 1366, height: 900 },
@@ -31,29 +27,8 @@ const PAGES = {
   audit: (page) => show(page, '#/audit'),
 };
 
-async function audit(page) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-    }));
-  });
-  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-function watchCsp(page) {
-  const violations = [];
-  page.on('console', (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
-  });
-  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
-  return violations;
-}
-
 async function check(page, label, violations) {
-  const serious = await audit(page);
+  const serious = await axeSerious(page);
   assert.deepEqual(serious, [], `${label}: ${JSON.stringify(serious, null, 1)}`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `${label} scrolls sideways by ${overflow} px`);

@@ -6,12 +6,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath } from './harness.mjs';
+import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath, axeSerious, watchCsp } from './harness.mjs';
 
-const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ADVISORY = 'ICSMA-99-202-01';
 
 function csaf() {
@@ -42,25 +40,6 @@ function csaf() {
         vectorString: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N' }, products: ['CSAFPID-0001'] }],
     }],
   };
-}
-
-async function axeSerious(page) {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-function watchCsp(page) {
-  const violations = [];
-  page.on('console', (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
-  });
-  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
-  return violations;
 }
 
 describe('advisories page', () => {

@@ -8,32 +8,11 @@
 // console's allow-list.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath, waitFor, SOURCE_DIR } from './harness.mjs';
+import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath, waitFor, SOURCE_DIR, axeSerious, watchCsp } from './harness.mjs';
 
-const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const LOW_SHARE = 0.4;  // console/web/views/utilization.js: "far below" the 75 % target
-
-async function axeSerious(page) {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-function watchCsp(page) {
-  const violations = [];
-  page.on('console', (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
-  });
-  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
-  return violations;
-}
 
 const isoDay = (date) => date.toISOString().slice(0, 10);
 const rows = (json) => (Array.isArray(json) ? json : json.rows || json.pumps || []);

@@ -2,6 +2,7 @@
 // in a fresh temporary directory, a simulated fleet reported by the real pumptrack-agent, tokens of every role made
 // offline before the daemon starts, and Debian's Chromium driven by puppeteer-core (it never downloads a browser).
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -245,4 +246,29 @@ export async function forcedCall(page, method, body) {
 export function screenshotPath(name) {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   return path.join(OUT_DIR, `${name}.png`);
+}
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// axe-core's serious and critical accessibility violations on the page as it is now (id, impact, help, first nodes).
+export async function axeSerious(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+// Collects, from now on, every Content Security Policy refusal and uncaught page error the page reports.
+export function watchCsp(page) {
+  const violations = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+  return violations;
 }
