@@ -1,6 +1,7 @@
 #include "storage/utilization_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -396,84 +397,49 @@ std::int64_t PeakBucket::MaxRise() const {
   return rise;
 }
 
-std::string EncodePeak(const PeakBucket& bucket) {
-  std::string value;
-  value.reserve(5 * bucket.changes.size());
-  for (const auto& [offset, delta] : bucket.changes) {
-    keys::AppendBigEndian32(value, static_cast<std::uint32_t>(offset));
-    value.push_back(static_cast<char>(delta));
-  }
-  return value;
-}
-
-absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value) {
-  if (value.size() % 5 != 0) return absl::DataLossError("malformed utilization peak bucket");
-  PeakBucket bucket;
-  bucket.changes.reserve(value.size() / 5);
-  while (!value.empty()) {
-    const std::optional<std::uint32_t> offset = keys::ConsumeBigEndian32(value);
-    const auto delta = static_cast<std::int8_t>(value.front());
-    value.remove_prefix(1);
-    if (!offset.has_value() || (delta != 1 && delta != -1)) {
-      return absl::DataLossError("malformed utilization peak bucket");
-    }
-    bucket.changes.emplace_back(static_cast<std::int32_t>(*offset), delta);
-  }
-  return bucket;
-}
-
-absl::Status UtilizationStore::StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
-                                         const PeakBucket& bucket, rocksdb::WriteBatch& batch) const {
-  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kUtilization),
-                               keys::UtilizationPeakKey(facility, unit, hour), EncodePeak(bucket)),
-                     "stage utilization peak");
-}
-
-absl::StatusOr<std::optional<PeakBucket>> UtilizationStore::GetPeak(absl::string_view facility, absl::string_view unit,
-                                                                    std::int64_t hour) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> value,
-                   database_->Get(ColumnFamily::kUtilization, keys::UtilizationPeakKey(facility, unit, hour)));
-  if (!value.has_value()) return std::optional<PeakBucket>();
-  ASSIGN_OR_RETURN(PeakBucket bucket, DecodePeak(*value));
-  return std::optional<PeakBucket>(std::move(bucket));
-}
-
-absl::Status UtilizationStore::ForEachUnit(
-    const std::function<absl::Status(const std::string& facility, const std::string& unit, std::int64_t hour,
-                                     const PeakBucket& newest, std::int64_t level)>& visit) const {
+absl::Status UtilizationStore::ForEachGroupLatestInfusingHour(
+    UtilizationGroupKind kind,
+    const std::function<absl::Status(const std::string& first, const std::string& second, std::int64_t hour,
+                                     const PeakBucket& bucket)>& visit) const {
+  const auto corrupt = [] { return absl::DataLossError("malformed utilization group bucket"); };
   std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kUtilization, rocksdb::ReadOptions());
-  const std::string all(std::string(1, keys::kKeyVersion) + "p");
-  std::string current;  // the unit's key prefix
-  std::string facility;
-  std::string unit;
-  std::int64_t level = 0;
-  std::int64_t hour = 0;
-  PeakBucket newest;
-  auto flush = [&]() -> absl::Status {
-    if (current.empty()) return absl::OkStatus();
-    return visit(facility, unit, hour, newest, level);
-  };
-  for (it->Seek(all); it->Valid() && StartsWith(it->key(), all); it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
-    if (key.size() < all.size() + 8) return absl::DataLossError("malformed utilization peak key");
-    absl::string_view prefix = key.substr(0, key.size() - 8);
-    if (prefix != current) {
-      RETURN_IF_ERROR(flush());
-      current = std::string(prefix);
-      absl::string_view rest = prefix.substr(all.size());
-      std::optional<std::string> f = ConsumeShortString(rest);
-      std::optional<std::string> u = f ? ConsumeShortString(rest) : std::nullopt;
-      if (!u.has_value() || !rest.empty()) return absl::DataLossError("malformed utilization peak key");
-      facility = *std::move(f);
-      unit = *std::move(u);
-      level = 0;
+  const std::string all = {keys::kKeyVersion, 'g', static_cast<char>(kind)};
+  it->Seek(all);
+  while (it->Valid() && StartsWith(it->key(), all)) {
+    absl::string_view rest(it->key().data() + all.size(), it->key().size() - all.size());
+    std::optional<std::string> first = ConsumeShortString(rest);
+    std::optional<std::string> second = first ? ConsumeShortString(rest) : std::nullopt;
+    if (!second.has_value() || rest.empty()) return corrupt();
+    const std::string prefix(it->key().data(), it->key().size() - rest.size());
+    const std::string hours = prefix + 'h';
+    // From the newest hour back to the first with a transition into or out of infusing (usually the newest).
+    for (it->SeekForPrev(keys::UtilizationGroupKey(prefix, 'h', std::numeric_limits<std::int64_t>::max()));
+         it->Valid() && StartsWith(it->key(), hours); it->Prev()) {
+      absl::string_view hour_bytes(it->key().data() + hours.size(), it->key().size() - hours.size());
+      const std::optional<std::uint64_t> hour = keys::ConsumeBigEndian64(hour_bytes);
+      const rocksdb::Slice value = it->value();
+      if (!hour.has_value() || !hour_bytes.empty() || value.size() % kHourEntryBytes != 0) return corrupt();
+      PeakBucket bucket;
+      for (std::size_t i = 0; i < value.size(); i += kHourEntryBytes) {
+        const auto* entry = reinterpret_cast<const std::uint8_t*>(value.data() + i);
+        const GroupChange change{.from = entry[4], .to = entry[5]};
+        const int delta = InfusingDelta(change);
+        if (delta == 0) continue;
+        const std::uint32_t offset = (std::uint32_t{entry[0]} << 24) | (std::uint32_t{entry[1]} << 16) |
+                                     (std::uint32_t{entry[2]} << 8) | std::uint32_t{entry[3]};
+        bucket.Add(static_cast<std::int32_t>(offset), static_cast<std::int8_t>(delta));
+      }
+      if (!bucket.changes.empty()) {
+        RETURN_IF_ERROR(visit(*first, *second, static_cast<std::int64_t>(*hour), bucket));
+        break;
+      }
     }
-    ASSIGN_OR_RETURN(hour, keys::ParseUtilizationPeakHour(key));
-    ASSIGN_OR_RETURN(newest, DecodePeak(absl::string_view(it->value().data(), it->value().size())));
-    level += newest.Net();
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "read utilization group hours"));
+    const std::string next = keys::PrefixSuccessor(prefix);
+    if (next.empty()) break;
+    it->Seek(next);
   }
-  RETURN_IF_ERROR(FromRocksDb(it->status(), "list utilization units"));
-  return flush();
+  return FromRocksDb(it->status(), "list utilization groups");
 }
 
 UtilizationStore::Reader UtilizationStore::NewReader() const {
@@ -497,31 +463,6 @@ absl::StatusOr<std::optional<UtilizationCheckpoint>> UtilizationStore::Reader::C
   ASSIGN_OR_RETURN(UtilizationCheckpoint checkpoint,
                    DecodeCheckpoint(at, absl::string_view(value.data(), value.size())));
   return std::optional<UtilizationCheckpoint>(std::move(checkpoint));
-}
-
-absl::StatusOr<std::uint32_t> UtilizationStore::Reader::PeakIn(absl::string_view facility, absl::string_view unit,
-                                                               std::int64_t from_hour, std::int64_t to_hour) {
-  const std::string prefix = keys::UtilizationPeakPrefix(facility, unit);
-  const std::string end = keys::UtilizationPeakKey(facility, unit, to_hour);
-  std::int64_t level = 0;  // pumps infusing at the start of the hour being read
-  std::int64_t peak = 0;
-  bool in_window = false;
-  for (iterator_->Seek(prefix); iterator_->Valid(); iterator_->Next()) {
-    const rocksdb::Slice key = iterator_->key();
-    if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8 || key.compare(end) > 0) break;
-    ASSIGN_OR_RETURN(std::int64_t hour, keys::ParseUtilizationPeakHour(absl::string_view(key.data(), key.size())));
-    if (hour >= from_hour && !in_window) {
-      in_window = true;
-      peak = std::max<std::int64_t>(peak, level);  // carried in
-    }
-    ASSIGN_OR_RETURN(PeakBucket bucket,
-                     DecodePeak(absl::string_view(iterator_->value().data(), iterator_->value().size())));
-    if (in_window) peak = std::max(peak, level + bucket.MaxRise());
-    level += bucket.Net();
-  }
-  RETURN_IF_ERROR(FromRocksDb(iterator_->status(), "read utilization peaks"));
-  if (!in_window) peak = std::max<std::int64_t>(peak, level);  // no change inside the window
-  return static_cast<std::uint32_t>(std::max<std::int64_t>(peak, 0));
 }
 
 absl::Status UtilizationStore::ForEachDevice(

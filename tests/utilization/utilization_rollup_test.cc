@@ -42,13 +42,15 @@ class UtilizationRollupTest : public storage::testing_util::StorageTest {
 
   void MakeRollup() {
     utilization_store_ = std::make_unique<storage::UtilizationStore>(db_.get());
-    rollup_ = std::make_unique<UtilizationRollup>(utilization_store_.get(), nullptr, &registry_);
+    rollup_ = std::make_unique<UtilizationRollup>(utilization_store_.get(), nullptr, registry_.get());
     ASSERT_TRUE(rollup_->Load().ok());
   }
 
-  void ReopenAll() {
+  // `fresh_registry`: the gauges start empty, as in a restarted process.
+  void ReopenAll(bool fresh_registry = false) {
     rollup_.reset();
     utilization_store_.reset();
+    if (fresh_registry) registry_ = std::make_unique<prometheus::Registry>();
     Reopen();
     MakeRollup();
   }
@@ -96,7 +98,21 @@ class UtilizationRollupTest : public storage::testing_util::StorageTest {
     return v1::UtilizationRow();
   }
 
-  prometheus::Registry registry_;
+  // pumptrack_unit_infusing_peak by unit.
+  absl::flat_hash_map<std::string, double> Gauges() {
+    absl::flat_hash_map<std::string, double> gauges;
+    for (const prometheus::MetricFamily& family : registry_->Collect()) {
+      if (family.name != "pumptrack_unit_infusing_peak") continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        for (const prometheus::ClientMetric::Label& label : metric.label) {
+          if (label.name == "unit") gauges[label.value] = metric.gauge.value;
+        }
+      }
+    }
+    return gauges;
+  }
+
+  std::unique_ptr<prometheus::Registry> registry_ = std::make_unique<prometheus::Registry>();
   std::unique_ptr<storage::UtilizationStore> utilization_store_;
   std::unique_ptr<UtilizationRollup> rollup_;
   absl::flat_hash_map<std::string, std::uint64_t> sequences_;
@@ -232,7 +248,7 @@ TEST_F(UtilizationRollupTest, PeakConcurrentUseIsKeptPerUnitAndHour) {
 
   // The Prometheus gauge holds the current hour's peak per unit.
   bool found = false;
-  for (const prometheus::MetricFamily& family : registry_.Collect()) {
+  for (const prometheus::MetricFamily& family : registry_->Collect()) {
     if (family.name != "pumptrack_unit_infusing_peak") continue;
     for (const prometheus::ClientMetric& metric : family.metric) {
       for (const prometheus::ClientMetric::Label& label : metric.label) {
@@ -252,12 +268,13 @@ TEST_F(UtilizationRollupTest, AMoveBetweenUnitsWhileInfusingMovesItsCount) {
   State("B", v1::OPERATING_STATE_INFUSING, At(12, 10), "6-east");
   EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT), "6-east").peak_infusing(), 2u);
   EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_DEVICE), "A").unit(), "6-east");
-  // 5-west's bucket for 11:00 saw A leave: nothing infusing there afterwards.
-  absl::StatusOr<std::optional<storage::PeakBucket>> bucket =
-      utilization_store_->GetPeak("general", "5-west", absl::ToUnixMillis(At(11)) / 3'600'000);
-  ASSERT_TRUE(bucket.ok() && bucket->has_value());
-  EXPECT_EQ((*bucket)->Net(), -1);
-  EXPECT_EQ((*bucket)->MaxRise(), 0);
+  // 5-west saw A leave at 11:30: one infusing in 11:00-12:00, no pump afterwards; its gauge shows that hour.
+  EXPECT_EQ(Row(Query(At(11), At(12), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 1u);
+  const v1::GetUtilizationResponse later = Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT);
+  ASSERT_EQ(later.rows_size(), 1);  // no pump in 5-west any more
+  EXPECT_EQ(later.rows(0).unit(), "6-east");
+  EXPECT_EQ(Gauges()["5-west"], 1.0);
+  EXPECT_EQ(Gauges()["6-east"], 2.0);
 }
 
 TEST_F(UtilizationRollupTest, PeakIsTheSameWhenReportsArriveOutOfTimeOrder) {
@@ -282,10 +299,6 @@ TEST(PeakBucketTest, StopsCountBeforeStartsAtTheSameMillisecond) {
   bucket.Add(500, -1);  // one stops as another starts: never two at once from these two
   EXPECT_EQ(bucket.MaxRise(), 1);
   EXPECT_EQ(bucket.Net(), 1);
-  absl::StatusOr<storage::PeakBucket> decoded = storage::DecodePeak(storage::EncodePeak(bucket));
-  ASSERT_TRUE(decoded.ok());
-  EXPECT_EQ(decoded->changes, bucket.changes);
-  EXPECT_EQ(storage::DecodePeak("abc").status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(UtilizationRollupTest, GroupsByModel) {
@@ -313,6 +326,50 @@ TEST_F(UtilizationRollupTest, SurvivesARestart) {
   EXPECT_EQ(a.time().idle_ms(), 60 * kMinute);
   EXPECT_EQ(a.time().infusing_ms(), 60 * kMinute);
   EXPECT_EQ(Row(Query(At(11), At(12), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 3u);
+}
+
+TEST_F(UtilizationRollupTest, TheGaugeComesBackFromTheGroupBucketsAndOldPeakBucketsAreIgnored) {
+  // 5-west: A infuses 10:30-12:15, B from 12:00 (two at once in 12:00-13:00), then B moves to 6-east at 13:20 (its
+  // newest hour with a start or stop). 6-east: C infused 09:00-10:00 only. 7-north: D idle, never infusing.
+  State("C", v1::OPERATING_STATE_INFUSING, At(9), "6-east");
+  State("C", v1::OPERATING_STATE_IDLE, At(10), "6-east");
+  State("A", v1::OPERATING_STATE_INFUSING, At(10, 30));
+  State("B", v1::OPERATING_STATE_INFUSING, At(12));
+  State("A", v1::OPERATING_STATE_IDLE, At(12, 15));
+  State("B", v1::OPERATING_STATE_INFUSING, At(13, 20), "6-east");
+  State("D", v1::OPERATING_STATE_IDLE, At(13, 30), "7-north");
+  const absl::flat_hash_map<std::string, double> before = Gauges();
+  EXPECT_EQ(before.at("5-west"), 1.0);  // hour 13: B infusing at its start, gone at 13:20
+  EXPECT_EQ(before.at("6-east"), 1.0);  // hour 13: B arrives infusing
+  EXPECT_FALSE(before.contains("7-north"));
+
+  // Peak buckets as versions before session 10 wrote them (one per unit and hour), and one no version could read:
+  // neither is read, at start-up or by a query.
+  ASSERT_TRUE(db_->raw()
+                  .Put(rocksdb::WriteOptions(), db_->Handle(storage::ColumnFamily::kUtilization),
+                       storage::keys::UtilizationPeakKey("general", "5-west", absl::ToUnixMillis(At(12)) / 3'600'000),
+                       std::string("\0\0\0\x01\x01\0\0\0\x02\x01\0\0\0\x03\x01", 15))
+                  .ok());
+  ASSERT_TRUE(db_->raw()
+                  .Put(rocksdb::WriteOptions(), db_->Handle(storage::ColumnFamily::kUtilization),
+                       storage::keys::UtilizationPeakKey("general", "8-south", 1), "abc")
+                  .ok());
+  ReopenAll(/*fresh_registry=*/true);
+  EXPECT_EQ(Gauges(), before);
+  EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 2u);
+  EXPECT_EQ(Query(At(9), At(15), v1::UTILIZATION_GROUPING_UNIT).rows_size(), 3);
+
+  // After the restart the level carries on: C starts again in 6-east at 14:10, so two infuse there at once.
+  State("C", v1::OPERATING_STATE_INFUSING, At(14, 10), "6-east");
+  EXPECT_EQ(Gauges()["6-east"], 2.0);
+  EXPECT_EQ(Row(Query(At(14), At(15), v1::UTILIZATION_GROUPING_UNIT), "6-east").peak_infusing(), 2u);
+
+  // This version writes no peak buckets of its own: the only ones are the two put above.
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(storage::ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  const std::string peaks = {storage::keys::kKeyVersion, 'p'};
+  int peak_keys = 0;
+  for (it->Seek(peaks); it->Valid() && it->key().starts_with(peaks); it->Next()) ++peak_keys;
+  EXPECT_EQ(peak_keys, 2);
 }
 
 TEST_F(UtilizationRollupTest, AnAbortedWriteLeavesNothingBehind) {
