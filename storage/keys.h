@@ -110,9 +110,8 @@ std::string MaintenanceRecordKey(absl::string_view asset_tag, std::uint64_t inde
 absl::StatusOr<std::uint64_t> ParseMaintenanceRecordKey(absl::string_view key);
 
 // kUtilization: a device's operating-state checkpoints, [version]['c'][len][asset tag][big-endian milliseconds since
-// the epoch]; and a unit's hourly peak-use buckets, [version]['p'][len][facility][len][unit][big-endian hour since
-// the epoch], written by versions before session 10 and now neither written nor read (kept for tests of that). Times
-// before the epoch are clamped to it.
+// the epoch], and a unit's hourly peak-use buckets, [version]['p'][len][facility][len][unit][big-endian hour since
+// the epoch]. Times before the epoch are clamped to it.
 std::string UtilizationCheckpointPrefix(absl::string_view asset_tag);
 std::string UtilizationCheckpointKey(absl::string_view asset_tag, std::int64_t unix_millis);
 absl::StatusOr<std::int64_t> ParseUtilizationCheckpointTime(absl::string_view key);
