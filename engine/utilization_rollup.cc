@@ -76,19 +76,17 @@ absl::Status UtilizationRollup::Load() {
     ++level.infusing;
   }
   // The gauge's hour: each unit's newest hour with a start or stop, from its group buckets.
-  RETURN_IF_ERROR(
-      store_->ForEachGroupLatestInfusingHour(storage::UtilizationGroupKind::kUnit,
-                                             [&](const std::string& facility, const std::string& unit,
-                                                 std::int64_t hour, const storage::PeakBucket& bucket) -> absl::Status {
-                                               if (unit.empty())
-                                                 return absl::OkStatus();  // pumps seen in no unit have no gauge
-                                               UnitLevel& level = units_[UnitKey(facility, unit)];
-                                               level.facility = facility;
-                                               level.unit = unit;
-                                               level.hour = hour;
-                                               level.bucket = bucket;
-                                               return absl::OkStatus();
-                                             }));
+  const auto newest_hour = [&](const std::string& facility, const std::string& unit, std::int64_t hour,
+                               const storage::PeakBucket& bucket) -> absl::Status {
+    if (unit.empty()) return absl::OkStatus();  // pumps seen in no unit have no gauge
+    UnitLevel& level = units_[UnitKey(facility, unit)];
+    level.facility = facility;
+    level.unit = unit;
+    level.hour = hour;
+    level.bucket = bucket;
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(store_->ForEachGroupLatestInfusingHour(storage::UtilizationGroupKind::kUnit, newest_hour));
   for (const auto& [key, level] : units_) PublishPeak(level);
   return absl::OkStatus();
 }
