@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,11 @@ ABSL_FLAG(int, change_every, 120,
 ABSL_FLAG(int, page_size, 1000, "Rows per page of the paged by-device query.");
 ABSL_FLAG(bool, skip_ab, false, "Skip the writer CPU A/B (only build the fleet and time the queries).");
 ABSL_FLAG(int, rounds, 4, "A/B rounds (each runs A then B, alternating which goes first).");
+ABSL_FLAG(std::string, fleet_dir, "",
+          "Keep the built fleet in this directory and reuse it when it is already there (skips the 6M-change build; "
+          "lets two binaries be queried alternately on the same data). Empty: a temporary directory, removed.");
+ABSL_FLAG(int, query_runs, 2, "Runs of each query.");
+ABSL_FLAG(bool, skip_device, false, "Skip the by-device queries (unpaged and paged).");
 
 namespace pumptrack {
 namespace {
@@ -66,7 +72,7 @@ void Die(const absl::Status& status, const char* what) {
   std::exit(1);
 }
 
-void BuildAndQuery(const std::string& path) {
+void BuildAndQuery(const std::string& path, bool build) {
   const int pumps = absl::GetFlag(FLAGS_pumps);
   const int days = absl::GetFlag(FLAGS_days);
   const int per_day = absl::GetFlag(FLAGS_changes_per_day);
@@ -90,7 +96,8 @@ void BuildAndQuery(const std::string& path) {
   double stage_cpu = 0;
   long long changes = 0;
   rocksdb::WriteBatch batch;
-  const int total_slots = days * per_day;
+  const int total_slots = build ? days * per_day : 0;
+  if (!build) std::printf("reusing the fleet in %s\n", path.c_str());
   for (int s = 0; s < total_slots; ++s) {
     for (int p = 0; p < pumps; ++p) {
       device.mutable_identity()->set_asset_tag(Tag(p));
@@ -113,14 +120,19 @@ void BuildAndQuery(const std::string& path) {
   Die((*db)->Write(batch, false), "write");
   rollup.Commit();
   const double build_s = absl::ToDoubleSeconds(absl::Now() - build_started);
-  std::printf("built: %d pumps x %d days x %d changes/day = %lld changes in %.1f s (Stage: %.2f us CPU per change)\n",
-              pumps, days, per_day, changes, build_s, stage_cpu * 1e6 / static_cast<double>(changes));
-  (*db)->raw().Flush(rocksdb::FlushOptions(), (*db)->Handle(storage::ColumnFamily::kUtilization));
+  if (build) {
+    std::printf("built: %d pumps x %d days x %d changes/day = %lld changes in %.1f s (Stage: %.2f us CPU per change)\n",
+                pumps, days, per_day, changes, build_s, stage_cpu * 1e6 / static_cast<double>(changes));
+    (*db)->raw().Flush(rocksdb::FlushOptions(), (*db)->Handle(storage::ColumnFamily::kUtilization));
+  }
+  const int query_runs = absl::GetFlag(FLAGS_query_runs);
+  const bool skip_device = absl::GetFlag(FLAGS_skip_device);
 
   const absl::Time end = start + absl::Hours(24) * days;
   for (v1::UtilizationGrouping by :
        {v1::UTILIZATION_GROUPING_UNIT, v1::UTILIZATION_GROUPING_MODEL, v1::UTILIZATION_GROUPING_DEVICE}) {
-    for (int run = 0; run < 2; ++run) {
+    if (skip_device && by == v1::UTILIZATION_GROUPING_DEVICE) continue;
+    for (int run = 0; run < query_runs; ++run) {
       const absl::Time started = absl::Now();
       absl::StatusOr<v1::GetUtilizationResponse> response = rollup.Query(start, end, end, by);
       const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
@@ -145,7 +157,7 @@ void BuildAndQuery(const std::string& path) {
   // By device in pages of --page_size (GetUtilization's page_size): the first page, then every page as the CLI reads
   // them.
   const int page_size = absl::GetFlag(FLAGS_page_size);
-  for (int run = 0; run < 2; ++run) {
+  for (int run = 0; run < (skip_device ? 0 : query_runs); ++run) {
     const absl::Time started = absl::Now();
     std::string after;
     int pages = 0;
@@ -261,7 +273,17 @@ int main(int argc, char** argv) {
   const std::string base = absl::StrCat(absl::GetFlag(FLAGS_dir), "/pumptrack-utilization-bench-", getpid());
   std::filesystem::create_directories(base);
   if (!absl::GetFlag(FLAGS_skip_ab)) pumptrack::WriterAb(base + "/ab");
-  pumptrack::BuildAndQuery(base + "/rollup");
+  const std::string fleet_dir = absl::GetFlag(FLAGS_fleet_dir);
+  if (fleet_dir.empty()) {
+    pumptrack::BuildAndQuery(base + "/rollup", /*build=*/true);
+  } else {
+    // A fleet is reused only when its build finished (the marker is written after it).
+    const std::string marker = fleet_dir + "/BUILT";
+    const bool built = std::filesystem::exists(marker);
+    if (!built) std::filesystem::remove_all(fleet_dir);
+    pumptrack::BuildAndQuery(fleet_dir + "/db", /*build=*/!built);
+    if (!built) std::ofstream(marker) << "built\n";
+  }
   std::filesystem::remove_all(base);
   return 0;
 }

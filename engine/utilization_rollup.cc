@@ -67,13 +67,28 @@ absl::Status UtilizationRollup::Load() {
     if (latest.has_value()) cursors_.emplace(std::string(tag), *std::move(latest));
     return absl::OkStatus();
   }));
-  return store_->ForEachUnit([&](const std::string& facility, const std::string& unit, std::int64_t hour,
-                                 const storage::PeakBucket& newest, std::int64_t infusing) -> absl::Status {
+  // Each unit's pumps infusing now, from its pumps' latest checkpoints.
+  for (const auto& [tag, cursor] : cursors_) {
+    if (cursor.unit.empty() || !Infusing(cursor.state)) continue;
+    UnitLevel& level = units_[UnitKey(cursor.facility, cursor.unit)];
+    level.facility = cursor.facility;
+    level.unit = cursor.unit;
+    ++level.infusing;
+  }
+  // The gauge's hour: each unit's newest hour with a start or stop, from its group buckets.
+  const auto newest_hour = [&](const std::string& facility, const std::string& unit, std::int64_t hour,
+                               const storage::PeakBucket& bucket) -> absl::Status {
+    if (unit.empty()) return absl::OkStatus();  // pumps seen in no unit have no gauge
     UnitLevel& level = units_[UnitKey(facility, unit)];
-    level = UnitLevel{.facility = facility, .unit = unit, .infusing = infusing, .hour = hour, .bucket = newest};
-    PublishPeak(level);
+    level.facility = facility;
+    level.unit = unit;
+    level.hour = hour;
+    level.bucket = bucket;
     return absl::OkStatus();
-  });
+  };
+  RETURN_IF_ERROR(store_->ForEachGroupLatestInfusingHour(storage::UtilizationGroupKind::kUnit, newest_hour));
+  for (const auto& [key, level] : units_) PublishPeak(level);
+  return absl::OkStatus();
 }
 
 const storage::UtilizationCheckpoint* UtilizationRollup::FindCursor(const std::string& tag) const {
@@ -96,32 +111,20 @@ UtilizationRollup::UnitLevel& UtilizationRollup::StagedUnit(const std::string& f
   return it->second;
 }
 
-absl::Status UtilizationRollup::AdjustUnit(const std::string& facility, const std::string& unit, int delta,
-                                           std::int64_t at_millis, rocksdb::WriteBatch& batch) {
-  if (unit.empty()) return absl::OkStatus();  // a pump seen in no unit has no unit to count in
+void UtilizationRollup::AdjustUnit(const std::string& facility, const std::string& unit, int delta,
+                                   std::int64_t at_millis) {
+  if (unit.empty()) return;  // a pump seen in no unit has no unit to count in
   UnitLevel& level = StagedUnit(facility, unit);
   level.infusing += delta;
   const std::int64_t hour = HourOf(at_millis);
-  const auto offset = static_cast<std::int32_t>(at_millis - hour * kMillisPerHour);
-  const auto change = static_cast<std::int8_t>(delta);
-  if (hour >= level.hour) {
-    if (hour > level.hour) {
-      level.hour = hour;
-      level.bucket = storage::PeakBucket();
-    }
-    level.bucket.Add(offset, change);
-    return store_->StagePeak(facility, unit, hour, level.bucket, batch);
+  // A change in an earlier hour than the unit's newest (agents' buffers, skewed clocks) only moves the level: the
+  // gauge shows the newest hour. Queries take peaks from the group buckets, which hold every hour's changes.
+  if (hour < level.hour) return;
+  if (hour > level.hour) {
+    level.hour = hour;
+    level.bucket = storage::PeakBucket();
   }
-  // A change observed in an earlier hour than the unit's newest (agents' buffers, skewed clocks): it joins that
-  // hour's list, so the peak comes out as if it had arrived in order.
-  const std::pair<std::string, std::int64_t> old_key(UnitKey(facility, unit), hour);
-  auto it = staged_old_buckets_.find(old_key);
-  if (it == staged_old_buckets_.end()) {
-    ASSIGN_OR_RETURN(std::optional<storage::PeakBucket> stored, store_->GetPeak(facility, unit, hour));
-    it = staged_old_buckets_.emplace(old_key, stored.value_or(storage::PeakBucket())).first;
-  }
-  it->second.Add(offset, change);
-  return store_->StagePeak(facility, unit, hour, it->second, batch);
+  level.bucket.Add(static_cast<std::int32_t>(at_millis - hour * kMillisPerHour), static_cast<std::int8_t>(delta));
 }
 
 absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBatch& batch) {
@@ -151,12 +154,8 @@ absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBat
 
   const bool was_infusing = cursor != nullptr && Infusing(cursor->state);
   const bool moved = cursor != nullptr && (cursor->facility != facility || cursor->unit != unit);
-  if (was_infusing && (!Infusing(state) || moved)) {
-    RETURN_IF_ERROR(AdjustUnit(cursor->facility, cursor->unit, -1, next.at_millis, batch));
-  }
-  if (Infusing(state) && (!was_infusing || moved)) {
-    RETURN_IF_ERROR(AdjustUnit(facility, unit, +1, next.at_millis, batch));
-  }
+  if (was_infusing && (!Infusing(state) || moved)) AdjustUnit(cursor->facility, cursor->unit, -1, next.at_millis);
+  if (Infusing(state) && (!was_infusing || moved)) AdjustUnit(facility, unit, +1, next.at_millis);
   staged_cursors_[tag] = std::move(next);
   return absl::OkStatus();
 }
@@ -169,13 +168,11 @@ void UtilizationRollup::Commit() {
   }
   staged_cursors_.clear();
   staged_units_.clear();
-  staged_old_buckets_.clear();
 }
 
 void UtilizationRollup::Abort() {
   staged_cursors_.clear();
   staged_units_.clear();
-  staged_old_buckets_.clear();
 }
 
 void UtilizationRollup::PublishPeak(const UnitLevel& level) {

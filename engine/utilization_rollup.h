@@ -28,9 +28,10 @@ using PolicyGetter = std::function<std::shared_ptr<const rules::CompiledPolicy>(
 
 // The utilization roll-up (docs/UTILIZATION.md), kept as operating-state changes are applied: on the ingest writer,
 // every accepted report passes Stage with the device's new state; a change of operating state, unit or model adds
-// one checkpoint (the time the pump has spent in each state so far) and, when the number of the unit's pumps
-// infusing changes, updates the unit's peak for that hour, in the report's own write batch. A report that changes
-// none of these costs one hash lookup. Queries read the checkpoints, two per device, whatever the window.
+// one checkpoint (the time the pump has spent in each state so far) and appends the transition to its unit's and its
+// model's hour and day buckets (merge operands), in the report's own write batch. A report that changes none of
+// these costs one hash lookup. Devices are queried from their checkpoints (two per device, whatever the window),
+// units and models from the group buckets. The per-unit peak gauge is kept in memory from the same transitions.
 //
 // Stage, Commit, Abort and Load run on the writer (or before it starts); Query from any thread.
 class UtilizationRollup {
@@ -42,7 +43,8 @@ class UtilizationRollup {
   UtilizationRollup(const UtilizationRollup&) = delete;
   UtilizationRollup& operator=(const UtilizationRollup&) = delete;
 
-  // Reads each device's latest checkpoint and each unit's latest peak. Call once before the writer starts.
+  // Reads each device's latest checkpoint and, for the gauge, each unit's newest hour with a pump starting or
+  // stopping infusing (from the unit's group buckets). Call once before the writer starts.
   absl::Status Load();
 
   // Writer: stages what the change from the device's previous state to `after` adds to the roll-up.
@@ -60,7 +62,8 @@ class UtilizationRollup {
                                                    int page_size = 0, std::string* next_after = nullptr) const;
 
  private:
-  // A unit's pumps infusing after every change so far and its newest hour's bucket.
+  // A unit's pumps infusing after every change so far and the changes of its newest hour with one (in memory, for
+  // the gauge).
   struct UnitLevel {
     std::string facility;
     std::string unit;
@@ -71,8 +74,7 @@ class UtilizationRollup {
 
   const storage::UtilizationCheckpoint* FindCursor(const std::string& tag) const;
   UnitLevel& StagedUnit(const std::string& facility, const std::string& unit);
-  absl::Status AdjustUnit(const std::string& facility, const std::string& unit, int delta, std::int64_t at_millis,
-                          rocksdb::WriteBatch& batch);
+  void AdjustUnit(const std::string& facility, const std::string& unit, int delta, std::int64_t at_millis);
   void PublishPeak(const UnitLevel& level);
   absl::Status StageGroups(const storage::UtilizationCheckpoint* before, const storage::UtilizationCheckpoint& after,
                            rocksdb::WriteBatch& batch) const;
@@ -88,8 +90,6 @@ class UtilizationRollup {
   absl::flat_hash_map<std::string, storage::UtilizationCheckpoint> staged_cursors_;
   absl::flat_hash_map<std::string, UnitLevel> units_;
   absl::flat_hash_map<std::string, UnitLevel> staged_units_;
-  // Buckets of earlier hours updated by out-of-order reports in the current write, by (unit key, hour).
-  absl::flat_hash_map<std::pair<std::string, std::int64_t>, storage::PeakBucket> staged_old_buckets_;
   absl::flat_hash_map<std::string, prometheus::Gauge*> peak_series_;
 };
 

@@ -1,6 +1,7 @@
 #include "storage/utilization_store.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -97,10 +98,13 @@ absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, a
 
 namespace {
 
-// Folds a group's transitions hour by hour, in hour order. An hour wholly inside the window needs no order within it
-// when no peak is asked for: its time is the level at its start times the hour plus, per transition, the rest of the
-// hour in the state entered minus the same in the state left. Other hours (the window's edges, and every hour when
-// the peak is asked for) are walked in time order.
+// Folds a group's transitions hour by hour, in hour order. An hour needs no order within it for the time per state:
+// the level at its start times the hour plus, per transition, the rest of the hour in the state entered minus the
+// same in the state left (clipped to the window). Only the peak depends on order, and only through the transitions
+// into and out of infusing: those are sorted (as 4-byte keys), and only when the hour could raise the peak (its level
+// at the start plus its starts exceeds the peak so far). An hour in which a state's count could drop below zero (only
+// in data whose transitions are not paired, such as pumps tracked before the group buckets existed) is walked in
+// time order as before, where such stretches count as zero, so the figures are the same either way.
 class GroupFold {
  public:
   GroupFold(const StateMillis& level, std::int64_t start_millis, std::int64_t from, std::int64_t to, bool peak)
@@ -112,7 +116,7 @@ class GroupFold {
         peak_to_((FloorDiv(to - 1, kMillisPerHour) + 1) * kMillisPerHour),
         t_(std::max(start_millis, from)) {}
 
-  // `changes`: every transition within [hour_start, hour_start + 1 h); reordered.
+  // `changes`: every transition within [hour_start, hour_start + 1 h), in any order; may be reordered.
   void AddHour(std::int64_t hour_start, std::vector<GroupChange>& changes) {
     const std::int64_t hour_end = hour_start + kMillisPerHour;
     if (!peak_ && hour_start >= from_ && hour_end <= to_) {
@@ -129,6 +133,7 @@ class GroupFold {
       t_ = hour_end;
       return;
     }
+    if (SumHour(hour_start, changes)) return;
     std::sort(changes.begin(), changes.end(), [](const GroupChange& a, const GroupChange& b) {
       if (a.at_millis != b.at_millis) return a.at_millis < b.at_millis;
       return InfusingDelta(a) < InfusingDelta(b);  // stops before starts at the same millisecond
@@ -163,6 +168,76 @@ class GroupFold {
     t_ = end;
   }
 
+  // The hour without walking it in time order; false (nothing done) when a state's count could drop below zero in it.
+  bool SumHour(std::int64_t hour_start, const std::vector<GroupChange>& changes) {
+    if (hour_start >= peak_to_) return true;  // the walk ignores changes past the window's last hour
+    StateMillis leaves{};
+    std::int64_t starts = 0;      // transitions into infusing
+    std::int64_t net_before = 0;  // pumps joined minus left before the window's start
+    std::int64_t joins = 0;       // pumps joined inside the window
+    bool reaches_from = false;    // a transition at or after the window's start
+    for (const GroupChange& change : changes) {
+      if (change.from < leaves.size()) ++leaves[change.from];
+      if (change.to == kInfusing && change.from != kInfusing) ++starts;
+      if (change.at_millis < from_) {
+        net_before += (change.to < level_.size() ? 1 : 0) - (change.from < level_.size() ? 1 : 0);
+      } else {
+        reaches_from = true;
+        if (change.from == kNoState && change.at_millis < to_) ++joins;
+      }
+    }
+    for (std::size_t s = 0; s < level_.size(); ++s) {
+      if (level_[s] - leaves[s] < 0) return false;
+    }
+
+    // Peak: from the first transition at or after the start of the window's first hour; only the infusing ones
+    // move it, in time order, stops before starts at the same millisecond.
+    if (!changes.empty() && hour_start >= peak_from_) {
+      if (!peak_started_) {
+        window_.peak_infusing = level_[kInfusing];
+        peak_started_ = true;
+      }
+      if (level_[kInfusing] + starts > window_.peak_infusing) {
+        order_.clear();
+        for (const GroupChange& change : changes) {
+          const int delta = InfusingDelta(change);
+          if (delta == 0) continue;
+          order_.push_back((static_cast<std::uint32_t>(change.at_millis - hour_start) << 1) | (delta > 0 ? 1u : 0u));
+        }
+        std::sort(order_.begin(), order_.end());
+        std::int64_t infusing = level_[kInfusing];
+        for (std::uint32_t key : order_) {
+          infusing += (key & 1u) != 0 ? 1 : -1;
+          window_.peak_infusing = std::max(window_.peak_infusing, infusing);
+        }
+      }
+    }
+
+    if (!devices_counted_ && reaches_from) {
+      CountDevices();
+      window_.devices += net_before;
+    }
+    window_.devices += joins;
+
+    // Time: the gap since the last hour with a change at the level before this hour, then this hour's part of the
+    // window [t_, end) at its starting level, each transition adding its rest of that part to the state entered
+    // and taking it from the state left (a transition before t_ counts for the whole part).
+    Accrue(hour_start);
+    const std::int64_t end = std::min(hour_start + kMillisPerHour, to_);
+    if (t_ < end) {
+      for (std::size_t s = 0; s < level_.size(); ++s) window_.time[s] += level_[s] * (end - t_);
+      for (const GroupChange& change : changes) {
+        if (change.at_millis >= end) continue;
+        const std::int64_t rest = end - std::max(change.at_millis, t_);
+        if (change.from < level_.size()) window_.time[change.from] -= rest;
+        if (change.to < level_.size()) window_.time[change.to] += rest;
+      }
+      t_ = end;
+    }
+    for (const GroupChange& change : changes) ApplyChange(level_, change);
+    return true;
+  }
+
   void Walk(const GroupChange& change) {
     if (change.at_millis >= peak_to_) return;
     if (!peak_started_ && change.at_millis >= peak_from_) {
@@ -186,6 +261,7 @@ class GroupFold {
   bool peak_started_ = false;
   bool devices_counted_ = false;
   GroupWindow window_;
+  std::vector<std::uint32_t> order_;  // an hour's infusing transitions: (millisecond in the hour << 1) | start
 };
 
 }  // namespace
@@ -268,14 +344,13 @@ absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std
       const rocksdb::Slice value = it->value();
       if (!hour.has_value() || value.size() % kHourEntryBytes != 0) return corrupt();
       const std::int64_t hour_start = static_cast<std::int64_t>(*hour) * kMillisPerHour;
-      changes.clear();
-      for (std::size_t i = 0; i < value.size(); i += kHourEntryBytes) {
-        absl::string_view entry(value.data() + i, kHourEntryBytes);
-        const std::optional<std::uint32_t> offset = keys::ConsumeBigEndian32(entry);
-        if (!offset.has_value()) return corrupt();
-        changes.push_back(GroupChange{.at_millis = hour_start + static_cast<std::int64_t>(*offset),
-                                      .from = static_cast<std::uint8_t>(entry[0]),
-                                      .to = static_cast<std::uint8_t>(entry[1])});
+      changes.resize(value.size() / kHourEntryBytes);
+      const auto* entry = reinterpret_cast<const std::uint8_t*>(value.data());
+      for (GroupChange& change : changes) {
+        const std::uint32_t offset = (std::uint32_t{entry[0]} << 24) | (std::uint32_t{entry[1]} << 16) |
+                                     (std::uint32_t{entry[2]} << 8) | std::uint32_t{entry[3]};
+        change = GroupChange{.at_millis = hour_start + offset, .from = entry[4], .to = entry[5]};
+        entry += kHourEntryBytes;
       }
       fold.AddHour(hour_start, changes);
     }
@@ -322,84 +397,49 @@ std::int64_t PeakBucket::MaxRise() const {
   return rise;
 }
 
-std::string EncodePeak(const PeakBucket& bucket) {
-  std::string value;
-  value.reserve(5 * bucket.changes.size());
-  for (const auto& [offset, delta] : bucket.changes) {
-    keys::AppendBigEndian32(value, static_cast<std::uint32_t>(offset));
-    value.push_back(static_cast<char>(delta));
-  }
-  return value;
-}
-
-absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value) {
-  if (value.size() % 5 != 0) return absl::DataLossError("malformed utilization peak bucket");
-  PeakBucket bucket;
-  bucket.changes.reserve(value.size() / 5);
-  while (!value.empty()) {
-    const std::optional<std::uint32_t> offset = keys::ConsumeBigEndian32(value);
-    const auto delta = static_cast<std::int8_t>(value.front());
-    value.remove_prefix(1);
-    if (!offset.has_value() || (delta != 1 && delta != -1)) {
-      return absl::DataLossError("malformed utilization peak bucket");
-    }
-    bucket.changes.emplace_back(static_cast<std::int32_t>(*offset), delta);
-  }
-  return bucket;
-}
-
-absl::Status UtilizationStore::StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
-                                         const PeakBucket& bucket, rocksdb::WriteBatch& batch) const {
-  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kUtilization),
-                               keys::UtilizationPeakKey(facility, unit, hour), EncodePeak(bucket)),
-                     "stage utilization peak");
-}
-
-absl::StatusOr<std::optional<PeakBucket>> UtilizationStore::GetPeak(absl::string_view facility, absl::string_view unit,
-                                                                    std::int64_t hour) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> value,
-                   database_->Get(ColumnFamily::kUtilization, keys::UtilizationPeakKey(facility, unit, hour)));
-  if (!value.has_value()) return std::optional<PeakBucket>();
-  ASSIGN_OR_RETURN(PeakBucket bucket, DecodePeak(*value));
-  return std::optional<PeakBucket>(std::move(bucket));
-}
-
-absl::Status UtilizationStore::ForEachUnit(
-    const std::function<absl::Status(const std::string& facility, const std::string& unit, std::int64_t hour,
-                                     const PeakBucket& newest, std::int64_t level)>& visit) const {
+absl::Status UtilizationStore::ForEachGroupLatestInfusingHour(
+    UtilizationGroupKind kind,
+    const std::function<absl::Status(const std::string& first, const std::string& second, std::int64_t hour,
+                                     const PeakBucket& bucket)>& visit) const {
+  const auto corrupt = [] { return absl::DataLossError("malformed utilization group bucket"); };
   std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kUtilization, rocksdb::ReadOptions());
-  const std::string all(std::string(1, keys::kKeyVersion) + "p");
-  std::string current;  // the unit's key prefix
-  std::string facility;
-  std::string unit;
-  std::int64_t level = 0;
-  std::int64_t hour = 0;
-  PeakBucket newest;
-  auto flush = [&]() -> absl::Status {
-    if (current.empty()) return absl::OkStatus();
-    return visit(facility, unit, hour, newest, level);
-  };
-  for (it->Seek(all); it->Valid() && StartsWith(it->key(), all); it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
-    if (key.size() < all.size() + 8) return absl::DataLossError("malformed utilization peak key");
-    absl::string_view prefix = key.substr(0, key.size() - 8);
-    if (prefix != current) {
-      RETURN_IF_ERROR(flush());
-      current = std::string(prefix);
-      absl::string_view rest = prefix.substr(all.size());
-      std::optional<std::string> f = ConsumeShortString(rest);
-      std::optional<std::string> u = f ? ConsumeShortString(rest) : std::nullopt;
-      if (!u.has_value() || !rest.empty()) return absl::DataLossError("malformed utilization peak key");
-      facility = *std::move(f);
-      unit = *std::move(u);
-      level = 0;
+  const std::string all = {keys::kKeyVersion, 'g', static_cast<char>(kind)};
+  it->Seek(all);
+  while (it->Valid() && StartsWith(it->key(), all)) {
+    absl::string_view rest(it->key().data() + all.size(), it->key().size() - all.size());
+    std::optional<std::string> first = ConsumeShortString(rest);
+    std::optional<std::string> second = first ? ConsumeShortString(rest) : std::nullopt;
+    if (!second.has_value() || rest.empty()) return corrupt();
+    const std::string prefix(it->key().data(), it->key().size() - rest.size());
+    const std::string hours = prefix + 'h';
+    // From the newest hour back to the first with a transition into or out of infusing (usually the newest).
+    for (it->SeekForPrev(keys::UtilizationGroupKey(prefix, 'h', std::numeric_limits<std::int64_t>::max()));
+         it->Valid() && StartsWith(it->key(), hours); it->Prev()) {
+      absl::string_view hour_bytes(it->key().data() + hours.size(), it->key().size() - hours.size());
+      const std::optional<std::uint64_t> hour = keys::ConsumeBigEndian64(hour_bytes);
+      const rocksdb::Slice value = it->value();
+      if (!hour.has_value() || !hour_bytes.empty() || value.size() % kHourEntryBytes != 0) return corrupt();
+      PeakBucket bucket;
+      for (std::size_t i = 0; i < value.size(); i += kHourEntryBytes) {
+        const auto* entry = reinterpret_cast<const std::uint8_t*>(value.data() + i);
+        const GroupChange change{.from = entry[4], .to = entry[5]};
+        const int delta = InfusingDelta(change);
+        if (delta == 0) continue;
+        const std::uint32_t offset = (std::uint32_t{entry[0]} << 24) | (std::uint32_t{entry[1]} << 16) |
+                                     (std::uint32_t{entry[2]} << 8) | std::uint32_t{entry[3]};
+        bucket.Add(static_cast<std::int32_t>(offset), static_cast<std::int8_t>(delta));
+      }
+      if (!bucket.changes.empty()) {
+        RETURN_IF_ERROR(visit(*first, *second, static_cast<std::int64_t>(*hour), bucket));
+        break;
+      }
     }
-    ASSIGN_OR_RETURN(hour, keys::ParseUtilizationPeakHour(key));
-    ASSIGN_OR_RETURN(newest, DecodePeak(absl::string_view(it->value().data(), it->value().size())));
-    level += newest.Net();
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "read utilization group hours"));
+    const std::string next = keys::PrefixSuccessor(prefix);
+    if (next.empty()) break;
+    it->Seek(next);
   }
-  RETURN_IF_ERROR(FromRocksDb(it->status(), "list utilization units"));
-  return flush();
+  return FromRocksDb(it->status(), "list utilization groups");
 }
 
 UtilizationStore::Reader UtilizationStore::NewReader() const {
@@ -423,31 +463,6 @@ absl::StatusOr<std::optional<UtilizationCheckpoint>> UtilizationStore::Reader::C
   ASSIGN_OR_RETURN(UtilizationCheckpoint checkpoint,
                    DecodeCheckpoint(at, absl::string_view(value.data(), value.size())));
   return std::optional<UtilizationCheckpoint>(std::move(checkpoint));
-}
-
-absl::StatusOr<std::uint32_t> UtilizationStore::Reader::PeakIn(absl::string_view facility, absl::string_view unit,
-                                                               std::int64_t from_hour, std::int64_t to_hour) {
-  const std::string prefix = keys::UtilizationPeakPrefix(facility, unit);
-  const std::string end = keys::UtilizationPeakKey(facility, unit, to_hour);
-  std::int64_t level = 0;  // pumps infusing at the start of the hour being read
-  std::int64_t peak = 0;
-  bool in_window = false;
-  for (iterator_->Seek(prefix); iterator_->Valid(); iterator_->Next()) {
-    const rocksdb::Slice key = iterator_->key();
-    if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8 || key.compare(end) > 0) break;
-    ASSIGN_OR_RETURN(std::int64_t hour, keys::ParseUtilizationPeakHour(absl::string_view(key.data(), key.size())));
-    if (hour >= from_hour && !in_window) {
-      in_window = true;
-      peak = std::max<std::int64_t>(peak, level);  // carried in
-    }
-    ASSIGN_OR_RETURN(PeakBucket bucket,
-                     DecodePeak(absl::string_view(iterator_->value().data(), iterator_->value().size())));
-    if (in_window) peak = std::max(peak, level + bucket.MaxRise());
-    level += bucket.Net();
-  }
-  RETURN_IF_ERROR(FromRocksDb(iterator_->status(), "read utilization peaks"));
-  if (!in_window) peak = std::max<std::int64_t>(peak, level);  // no change inside the window
-  return static_cast<std::uint32_t>(std::max<std::int64_t>(peak, 0));
 }
 
 absl::Status UtilizationStore::ForEachDevice(

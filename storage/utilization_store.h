@@ -39,8 +39,9 @@ struct UtilizationCheckpoint {
 };
 
 // A unit's changes in the number of its pumps infusing within one hour: +1 when one starts (or arrives infusing), -1
-// when one stops (or leaves), at milliseconds into the hour. Kept as the list of changes, not as a running count, so
-// reports arriving out of time order (agents' buffers, skewed clocks) still give the true peak.
+// when one stops (or leaves), at milliseconds into the hour, in time order. Kept in memory by the roll-up for the
+// newest hour of each unit (the Prometheus gauge); versions before session 10 also stored one per unit and hour
+// (keys::UtilizationPeakKey), which is no longer written or read.
 struct PeakBucket {
   std::vector<std::pair<std::int32_t, std::int8_t>> changes;  // (milliseconds into the hour, +1 or -1)
 
@@ -50,8 +51,6 @@ struct PeakBucket {
   std::int64_t Net() const;
   std::int64_t MaxRise() const;
 };
-std::string EncodePeak(const PeakBucket& bucket);
-absl::StatusOr<PeakBucket> DecodePeak(absl::string_view value);
 
 // Pre-aggregated groups: every pump's transitions into, within and out of a unit (facility, unit) or a model, kept per
 // group and hour (and per group and day, for the level at a window's start), so a window query for units or models
@@ -82,17 +81,15 @@ struct GroupWindow {
 GroupWindow FoldGroup(const StateMillis& level_at_start, std::int64_t start_millis, std::vector<GroupChange> changes,
                       std::int64_t from, std::int64_t to, bool peak = true);
 
-// The "utilization" column family: per-device operating-state checkpoints and per-unit hourly peak-use buckets
-// (docs/UTILIZATION.md). Stages into the caller's batch (the writer's, with the state change itself); reads from any
-// thread.
+// The "utilization" column family: per-device operating-state checkpoints and per-group (unit, model) hour and day
+// buckets of transitions (docs/UTILIZATION.md). Stages into the caller's batch (the writer's, with the state change
+// itself); reads from any thread.
 class UtilizationStore {
  public:
   explicit UtilizationStore(Database* database) : database_(database) {}
 
   absl::Status StageCheckpoint(absl::string_view asset_tag, const UtilizationCheckpoint& checkpoint,
                                rocksdb::WriteBatch& batch) const;
-  absl::Status StagePeak(absl::string_view facility, absl::string_view unit, std::int64_t hour,
-                         const PeakBucket& bucket, rocksdb::WriteBatch& batch) const;
 
   // Appends `change` to the group's hour and day buckets (merge operands: no read on the writer).
   absl::Status StageGroupChange(UtilizationGroupKind kind, absl::string_view first, absl::string_view second,
@@ -104,19 +101,19 @@ class UtilizationStore {
   absl::Status ForEachGroupWindow(UtilizationGroupKind kind, std::int64_t from, std::int64_t to,
                                   const std::function<absl::Status(GroupWindow window)>& visit) const;
 
-  // The bucket stored for (facility, unit, hour), if any.
-  absl::StatusOr<std::optional<PeakBucket>> GetPeak(absl::string_view facility, absl::string_view unit,
-                                                    std::int64_t hour) const;
+  // Calls `visit` with every group of `kind`, in key order, and its newest hour with a transition into or out of
+  // infusing: the hour (since the epoch) and that hour's changes in the number of its pumps infusing. Groups without
+  // such an hour are skipped.
+  absl::Status ForEachGroupLatestInfusingHour(
+      UtilizationGroupKind kind,
+      const std::function<absl::Status(const std::string& first, const std::string& second, std::int64_t hour,
+                                       const PeakBucket& bucket)>& visit) const;
 
   // Reads with one iterator (one consistent snapshot): use one per query, from one thread.
   class Reader {
    public:
     // The device's latest checkpoint at or before `millis`; nullopt when it has none that early.
     absl::StatusOr<std::optional<UtilizationCheckpoint>> CheckpointAt(absl::string_view asset_tag, std::int64_t millis);
-    // The most pumps of the unit infusing at once within hours [from_hour, to_hour], counting those infusing since
-    // before from_hour (the sum of every earlier hour's net change).
-    absl::StatusOr<std::uint32_t> PeakIn(absl::string_view facility, absl::string_view unit, std::int64_t from_hour,
-                                         std::int64_t to_hour);
 
    private:
     friend class UtilizationStore;
@@ -124,12 +121,6 @@ class UtilizationStore {
     std::unique_ptr<rocksdb::Iterator> iterator_;
   };
   Reader NewReader() const;
-
-  // Calls `visit` with each unit that has peak buckets, its newest hour, that hour's bucket and the level (pumps
-  // infusing) after it.
-  absl::Status ForEachUnit(
-      const std::function<absl::Status(const std::string& facility, const std::string& unit, std::int64_t hour,
-                                       const PeakBucket& newest, std::int64_t level)>& visit) const;
 
   // Calls `visit` with the asset tag of every device that has a checkpoint, in asset-tag order; stops at its first
   // error and returns it.

@@ -4,7 +4,9 @@
 
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -40,13 +42,15 @@ class UtilizationRollupTest : public storage::testing_util::StorageTest {
 
   void MakeRollup() {
     utilization_store_ = std::make_unique<storage::UtilizationStore>(db_.get());
-    rollup_ = std::make_unique<UtilizationRollup>(utilization_store_.get(), nullptr, &registry_);
+    rollup_ = std::make_unique<UtilizationRollup>(utilization_store_.get(), nullptr, registry_.get());
     ASSERT_TRUE(rollup_->Load().ok());
   }
 
-  void ReopenAll() {
+  // `fresh_registry`: the gauges start empty, as in a restarted process.
+  void ReopenAll(bool fresh_registry = false) {
     rollup_.reset();
     utilization_store_.reset();
+    if (fresh_registry) registry_ = std::make_unique<prometheus::Registry>();
     Reopen();
     MakeRollup();
   }
@@ -94,7 +98,21 @@ class UtilizationRollupTest : public storage::testing_util::StorageTest {
     return v1::UtilizationRow();
   }
 
-  prometheus::Registry registry_;
+  // pumptrack_unit_infusing_peak by unit.
+  absl::flat_hash_map<std::string, double> Gauges() {
+    absl::flat_hash_map<std::string, double> gauges;
+    for (const prometheus::MetricFamily& family : registry_->Collect()) {
+      if (family.name != "pumptrack_unit_infusing_peak") continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        for (const prometheus::ClientMetric::Label& label : metric.label) {
+          if (label.name == "unit") gauges[label.value] = metric.gauge.value;
+        }
+      }
+    }
+    return gauges;
+  }
+
+  std::unique_ptr<prometheus::Registry> registry_ = std::make_unique<prometheus::Registry>();
   std::unique_ptr<storage::UtilizationStore> utilization_store_;
   std::unique_ptr<UtilizationRollup> rollup_;
   absl::flat_hash_map<std::string, std::uint64_t> sequences_;
@@ -230,7 +248,7 @@ TEST_F(UtilizationRollupTest, PeakConcurrentUseIsKeptPerUnitAndHour) {
 
   // The Prometheus gauge holds the current hour's peak per unit.
   bool found = false;
-  for (const prometheus::MetricFamily& family : registry_.Collect()) {
+  for (const prometheus::MetricFamily& family : registry_->Collect()) {
     if (family.name != "pumptrack_unit_infusing_peak") continue;
     for (const prometheus::ClientMetric& metric : family.metric) {
       for (const prometheus::ClientMetric::Label& label : metric.label) {
@@ -250,12 +268,13 @@ TEST_F(UtilizationRollupTest, AMoveBetweenUnitsWhileInfusingMovesItsCount) {
   State("B", v1::OPERATING_STATE_INFUSING, At(12, 10), "6-east");
   EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT), "6-east").peak_infusing(), 2u);
   EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_DEVICE), "A").unit(), "6-east");
-  // 5-west's bucket for 11:00 saw A leave: nothing infusing there afterwards.
-  absl::StatusOr<std::optional<storage::PeakBucket>> bucket =
-      utilization_store_->GetPeak("general", "5-west", absl::ToUnixMillis(At(11)) / 3'600'000);
-  ASSERT_TRUE(bucket.ok() && bucket->has_value());
-  EXPECT_EQ((*bucket)->Net(), -1);
-  EXPECT_EQ((*bucket)->MaxRise(), 0);
+  // 5-west saw A leave at 11:30: one infusing in 11:00-12:00, no pump afterwards; its gauge shows that hour.
+  EXPECT_EQ(Row(Query(At(11), At(12), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 1u);
+  const v1::GetUtilizationResponse later = Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT);
+  ASSERT_EQ(later.rows_size(), 1);  // no pump in 5-west any more
+  EXPECT_EQ(later.rows(0).unit(), "6-east");
+  EXPECT_EQ(Gauges()["5-west"], 1.0);
+  EXPECT_EQ(Gauges()["6-east"], 2.0);
 }
 
 TEST_F(UtilizationRollupTest, PeakIsTheSameWhenReportsArriveOutOfTimeOrder) {
@@ -280,10 +299,6 @@ TEST(PeakBucketTest, StopsCountBeforeStartsAtTheSameMillisecond) {
   bucket.Add(500, -1);  // one stops as another starts: never two at once from these two
   EXPECT_EQ(bucket.MaxRise(), 1);
   EXPECT_EQ(bucket.Net(), 1);
-  absl::StatusOr<storage::PeakBucket> decoded = storage::DecodePeak(storage::EncodePeak(bucket));
-  ASSERT_TRUE(decoded.ok());
-  EXPECT_EQ(decoded->changes, bucket.changes);
-  EXPECT_EQ(storage::DecodePeak("abc").status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(UtilizationRollupTest, GroupsByModel) {
@@ -311,6 +326,50 @@ TEST_F(UtilizationRollupTest, SurvivesARestart) {
   EXPECT_EQ(a.time().idle_ms(), 60 * kMinute);
   EXPECT_EQ(a.time().infusing_ms(), 60 * kMinute);
   EXPECT_EQ(Row(Query(At(11), At(12), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 3u);
+}
+
+TEST_F(UtilizationRollupTest, TheGaugeComesBackFromTheGroupBucketsAndOldPeakBucketsAreIgnored) {
+  // 5-west: A infuses 10:30-12:15, B from 12:00 (two at once in 12:00-13:00), then B moves to 6-east at 13:20 (its
+  // newest hour with a start or stop). 6-east: C infused 09:00-10:00 only. 7-north: D idle, never infusing.
+  State("C", v1::OPERATING_STATE_INFUSING, At(9), "6-east");
+  State("C", v1::OPERATING_STATE_IDLE, At(10), "6-east");
+  State("A", v1::OPERATING_STATE_INFUSING, At(10, 30));
+  State("B", v1::OPERATING_STATE_INFUSING, At(12));
+  State("A", v1::OPERATING_STATE_IDLE, At(12, 15));
+  State("B", v1::OPERATING_STATE_INFUSING, At(13, 20), "6-east");
+  State("D", v1::OPERATING_STATE_IDLE, At(13, 30), "7-north");
+  const absl::flat_hash_map<std::string, double> before = Gauges();
+  EXPECT_EQ(before.at("5-west"), 1.0);  // hour 13: B infusing at its start, gone at 13:20
+  EXPECT_EQ(before.at("6-east"), 1.0);  // hour 13: B arrives infusing
+  EXPECT_FALSE(before.contains("7-north"));
+
+  // Peak buckets as versions before session 10 wrote them (one per unit and hour), and one no version could read:
+  // neither is read, at start-up or by a query.
+  ASSERT_TRUE(db_->raw()
+                  .Put(rocksdb::WriteOptions(), db_->Handle(storage::ColumnFamily::kUtilization),
+                       storage::keys::UtilizationPeakKey("general", "5-west", absl::ToUnixMillis(At(12)) / 3'600'000),
+                       std::string("\0\0\0\x01\x01\0\0\0\x02\x01\0\0\0\x03\x01", 15))
+                  .ok());
+  ASSERT_TRUE(db_->raw()
+                  .Put(rocksdb::WriteOptions(), db_->Handle(storage::ColumnFamily::kUtilization),
+                       storage::keys::UtilizationPeakKey("general", "8-south", 1), "abc")
+                  .ok());
+  ReopenAll(/*fresh_registry=*/true);
+  EXPECT_EQ(Gauges(), before);
+  EXPECT_EQ(Row(Query(At(12), At(13), v1::UTILIZATION_GROUPING_UNIT), "5-west").peak_infusing(), 2u);
+  EXPECT_EQ(Query(At(9), At(15), v1::UTILIZATION_GROUPING_UNIT).rows_size(), 3);
+
+  // After the restart the level carries on: C starts again in 6-east at 14:10, so two infuse there at once.
+  State("C", v1::OPERATING_STATE_INFUSING, At(14, 10), "6-east");
+  EXPECT_EQ(Gauges()["6-east"], 2.0);
+  EXPECT_EQ(Row(Query(At(14), At(15), v1::UTILIZATION_GROUPING_UNIT), "6-east").peak_infusing(), 2u);
+
+  // This version writes no peak buckets of its own: the only ones are the two put above.
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(storage::ColumnFamily::kUtilization, rocksdb::ReadOptions());
+  const std::string peaks = {storage::keys::kKeyVersion, 'p'};
+  int peak_keys = 0;
+  for (it->Seek(peaks); it->Valid() && it->key().starts_with(peaks); it->Next()) ++peak_keys;
+  EXPECT_EQ(peak_keys, 2);
 }
 
 TEST_F(UtilizationRollupTest, AnAbortedWriteLeavesNothingBehind) {
@@ -491,6 +550,153 @@ TEST(FoldGroupTest, CountsTimeFromTheLevelAndChangesInAnyOrder) {
   EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_ALARM], 90 * kMinute);
   EXPECT_EQ(two_hours.time[v1::OPERATING_STATE_INFUSING], 2 * 120 * kMinute);  // one stops as another starts
   EXPECT_EQ(two_hours.devices, 4);
+}
+
+// A group's history as pumps' own timelines, the reference the fold is checked against: every pump's state from
+// moment to moment, counted directly (no buckets, no hours).
+struct PumpTimeline {
+  bool in_group_at_start = false;
+  int state_at_start = 0;
+  std::vector<storage::GroupChange> changes;  // this pump's, strictly increasing in time
+};
+
+struct Reference {
+  storage::StateMillis time{};
+  std::int64_t devices = 0;
+  std::int64_t peak = 0;
+};
+
+// The figures by brute force: per pump, its stretches in each state overlapping [from, to); pumps in the group just
+// before `from` plus joins inside; the most pumps infusing at once from the start of from's hour to the end of the
+// hour of to - 1 (the count just before that start, then after each moment with a change).
+Reference Expected(const std::vector<PumpTimeline>& pumps, std::int64_t start, std::int64_t from, std::int64_t to) {
+  constexpr std::int64_t kHour = 3'600'000;
+  const std::int64_t peak_from = from / kHour * kHour;
+  const std::int64_t peak_to = ((to - 1) / kHour + 1) * kHour;
+  Reference expected;
+  std::vector<std::int64_t> moments = {peak_from};
+  for (const PumpTimeline& pump : pumps) {
+    for (const storage::GroupChange& change : pump.changes) {
+      if (change.at_millis > peak_from && change.at_millis < peak_to) moments.push_back(change.at_millis);
+    }
+  }
+  // Infusing at `t`: after every change at or before t (at_or_before) or strictly before it.
+  const auto infusing_at = [&](std::int64_t t, bool at_or_before) {
+    std::int64_t count = 0;
+    for (const PumpTimeline& pump : pumps) {
+      int state = pump.in_group_at_start ? pump.state_at_start : storage::kNoState;
+      for (const storage::GroupChange& change : pump.changes) {
+        if (at_or_before ? change.at_millis > t : change.at_millis >= t) break;
+        state = change.to;
+      }
+      if (state == v1::OPERATING_STATE_INFUSING) ++count;
+    }
+    return count;
+  };
+  expected.peak = infusing_at(peak_from, /*at_or_before=*/false);
+  for (std::int64_t moment : moments) expected.peak = std::max(expected.peak, infusing_at(moment, true));
+  for (const PumpTimeline& pump : pumps) {
+    int state = pump.in_group_at_start ? pump.state_at_start : storage::kNoState;
+    std::int64_t since = start;
+    bool counted = false;
+    const auto stretch = [&](std::int64_t until) {
+      if (state == storage::kNoState) return;
+      const std::int64_t overlap = std::min(until, to) - std::max(since, from);
+      if (overlap > 0) expected.time[state] += overlap;
+    };
+    for (const storage::GroupChange& change : pump.changes) {
+      if (!counted && change.at_millis >= from) {
+        counted = true;
+        if (state != storage::kNoState) ++expected.devices;  // in the group at the window's start
+      }
+      stretch(change.at_millis);
+      if (change.from == storage::kNoState && change.at_millis >= from && change.at_millis < to) ++expected.devices;
+      state = change.to;
+      since = change.at_millis;
+    }
+    if (!counted && state != storage::kNoState) ++expected.devices;
+    stretch(to);
+  }
+  return expected;
+}
+
+TEST(FoldGroupTest, MatchesEachPumpsOwnTimelineOverRandomHistories) {
+  // Pumps joining and leaving the group (a pump changing unit), stretches crossing hour boundaries, blips in and out
+  // of alarm within an hour, several pumps changing at the same millisecond and on the hour; windows starting and
+  // ending on and off the hour. Both paths of the fold (hours summed without order, hours walked in order) run.
+  constexpr std::int64_t kHour = 3'600'000;
+  const std::int64_t start = 400'000 * kHour;  // the start of a day
+  std::mt19937 random(19);
+  for (int history = 0; history < 200; ++history) {
+    const int pump_count = 1 + static_cast<int>(random() % 12);
+    std::vector<PumpTimeline> pumps(pump_count);
+    storage::StateMillis level{};
+    std::vector<storage::GroupChange> all;
+    for (PumpTimeline& pump : pumps) {
+      pump.in_group_at_start = random() % 2 == 0;
+      pump.state_at_start = static_cast<int>(random() % 5);
+      if (pump.in_group_at_start) ++level[pump.state_at_start];
+      int state = pump.in_group_at_start ? pump.state_at_start : storage::kNoState;
+      std::int64_t at = start;
+      const int change_count = static_cast<int>(random() % 14);
+      for (int c = 0; c < change_count; ++c) {
+        // Quarter hours and minutes (collisions between pumps), sometimes exactly on the hour, sometimes a 1-3 ms blip.
+        const std::uint32_t kind = random() % 10;
+        at += kind == 0   ? 1 + static_cast<std::int64_t>(random() % 3)
+              : kind == 1 ? (at / kHour + 1) * kHour - at
+              : kind < 6  ? (1 + static_cast<std::int64_t>(random() % 4)) * 15 * kMinute
+                          : (1 + static_cast<std::int64_t>(random() % 50)) * kMinute;
+        std::uint8_t next = static_cast<std::uint8_t>(random() % 6);  // 5: leave the group
+        if (next == 5) next = storage::kNoState;
+        if (state == storage::kNoState && next == storage::kNoState) next = v1::OPERATING_STATE_INFUSING;
+        const storage::GroupChange change{at, static_cast<std::uint8_t>(state), next};
+        pump.changes.push_back(change);
+        all.push_back(change);
+        state = next;
+      }
+    }
+    std::shuffle(all.begin(), all.end(), random);  // buckets hold changes in arrival order
+    const std::vector<std::pair<std::int64_t, std::int64_t>> windows = {
+        {start, start + 8 * kHour},
+        {start + kHour, start + 3 * kHour},
+        {start + 17 * kMinute, start + 2 * kHour + 5 * kMinute},
+        {start + 2 * kHour + 30 * kMinute, start + 2 * kHour + 31 * kMinute},
+        {start + static_cast<std::int64_t>(random() % (5 * kHour)), start + 5 * kHour + 7 * kMinute},
+    };
+    for (const auto& [from, to] : windows) {
+      const Reference expected = Expected(pumps, start, from, to);
+      SCOPED_TRACE(absl::StrCat("history ", history, ", window ", from - start, "..", to - start, " ms"));
+      const storage::GroupWindow units = storage::FoldGroup(level, start, all, from, to, /*peak=*/true);
+      EXPECT_EQ(units.time, expected.time);
+      EXPECT_EQ(units.devices, expected.devices);
+      EXPECT_EQ(units.peak_infusing, expected.peak);
+      const storage::GroupWindow models = storage::FoldGroup(level, start, all, from, to, /*peak=*/false);
+      EXPECT_EQ(models.time, expected.time);
+      EXPECT_EQ(models.devices, expected.devices);
+    }
+  }
+}
+
+TEST(FoldGroupTest, AStateCountBelowZeroCountsAsNoTimeAsBefore) {
+  // Transitions that are not paired (a pump tracked before the group buckets existed leaves a state it was never
+  // counted in): at 10:00 one pump (X) idle; Y (never counted) goes idle -> infusing at 10:10, X idle -> off at
+  // 10:20 (idle's count is -1 until Z arrives idle at 10:30). Stretches below zero count as no time, as the walk in
+  // time order always counted them.
+  constexpr std::int64_t kHour = 3'600'000;
+  const std::int64_t ten = 10 * kHour;
+  storage::StateMillis level{};
+  level[v1::OPERATING_STATE_IDLE] = 1;
+  const std::vector<storage::GroupChange> changes = {
+      {ten + 30 * kMinute, storage::kNoState, v1::OPERATING_STATE_IDLE},
+      {ten + 20 * kMinute, v1::OPERATING_STATE_IDLE, v1::OPERATING_STATE_OFF},
+      {ten + 10 * kMinute, v1::OPERATING_STATE_IDLE, v1::OPERATING_STATE_INFUSING},
+  };
+  const storage::GroupWindow window = storage::FoldGroup(level, ten, changes, ten, ten + kHour);
+  EXPECT_EQ(window.time[v1::OPERATING_STATE_IDLE], 10 * kMinute);
+  EXPECT_EQ(window.time[v1::OPERATING_STATE_INFUSING], 50 * kMinute);
+  EXPECT_EQ(window.time[v1::OPERATING_STATE_OFF], 40 * kMinute);
+  EXPECT_EQ(window.devices, 2);
+  EXPECT_EQ(window.peak_infusing, 1);
 }
 
 }  // namespace
