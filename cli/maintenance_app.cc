@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -54,6 +55,11 @@ absl::Status Record(const MaintenanceContext& context, const v1::RecordMaintenan
   v1::RecordMaintenanceResponse response;
   const grpc::Status status =
       context.stub.RecordMaintenance(NewCallContext(context.connection).get(), request, &response);
+  // NOT_FOUND names the component when the pump exists but does not report it; say so rather than "device not found".
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND &&
+      absl::StartsWith(status.error_message(), "component_serial:")) {
+    return absl::NotFoundError(absl::StrCat("device ", request.asset_tag(), ": ", status.error_message()));
+  }
   if (!status.ok()) return FromRpcStatus(status, absl::StrCat("device ", request.asset_tag()), context.connection);
   if (context.format == OutputFormat::kJson) return PrintJson(response, context.out);
   context.out << "Recorded " << KindWord(response.record().kind()) << " #" << response.record().index() << " for "
