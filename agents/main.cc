@@ -82,6 +82,9 @@ ABSL_FLAG(absl::Duration, deadline, absl::ZeroDuration(),
 ABSL_FLAG(std::string, metrics_listen, "", "Serve Prometheus metrics on this host:port (empty = off).");
 ABSL_FLAG(double, sim_faults, 0.0,
           "sim: share of pumps that misbehave, in [0, 1], one fault each, by pump index (agents/README.md).");
+ABSL_FLAG(double, sim_worn_batteries, 0.0,
+          "sim: share of pumps whose battery is worn out (55% health, 1400 cycles: BATTERY_DEGRADED under the example "
+          "policy), in [0, 1], by pump index, independent of --sim_faults (agents/README.md).");
 ABSL_FLAG(int64_t, sim_pumps, 100, "sim: number of simulated pumps.");
 ABSL_FLAG(std::string, sim_prefix, "PT", "sim: asset tag prefix; pump i is <prefix>-<i as 5 digits>.");
 ABSL_FLAG(uint64_t, sim_seed, pumptrack::agents::sim::kDefaultSeed, "sim: seed of the simulated fleet and its moves.");
@@ -197,6 +200,7 @@ absl::StatusOr<Config> ConfigFromFlags(absl::Time start) {
   config.sim.seed = absl::GetFlag(FLAGS_sim_seed);
   config.sim.exit_zone_probability = absl::GetFlag(FLAGS_sim_exit_rate);
   config.sim.fault_fraction = absl::GetFlag(FLAGS_sim_faults);
+  config.sim.worn_battery_fraction = absl::GetFlag(FLAGS_sim_worn_batteries);
   config.sim.epoch = start;
   config.spool.dir = absl::GetFlag(FLAGS_spool_dir);
   if (config.adapter == "spool" && config.spool.dir.empty()) {

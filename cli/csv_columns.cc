@@ -226,6 +226,7 @@ const std::vector<CsvColumn<v1::MaintenanceRecord>>& MaintenanceRecordCsvColumns
       {"index", [](const M& m) { return absl::StrCat(m.index()); }},
       {"recorded_by", [](const M& m) { return m.recorded_by(); }},
       {"recorded_at", [](const M& m) { return Time(m.recorded_at()); }},
+      {"component_serial", [](const M& m) { return m.component_serial(); }},
   };
   return *columns;
 }
@@ -241,6 +242,9 @@ const std::vector<CsvColumn<v1::DuePump>>& DuePumpCsvColumns() {
       {"last_pm_at", [](const P& p) { return Time(p.last_pm_at()); }},
       {"due_at", [](const P& p) { return Time(p.due_at()); }},
       {"overdue", [](const P& p) { return Bool(p.overdue()); }},
+      {"component_kind", [](const P& p) { return p.component_kind(); }},
+      {"component_model", [](const P& p) { return p.component_model(); }},
+      {"component_serial", [](const P& p) { return p.component_serial(); }},
   };
   return *columns;
 }

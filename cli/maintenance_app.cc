@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -54,11 +55,19 @@ absl::Status Record(const MaintenanceContext& context, const v1::RecordMaintenan
   v1::RecordMaintenanceResponse response;
   const grpc::Status status =
       context.stub.RecordMaintenance(NewCallContext(context.connection).get(), request, &response);
+  // NOT_FOUND names the component when the pump exists but does not report it; say so rather than "device not found".
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND &&
+      absl::StartsWith(status.error_message(), "component_serial:")) {
+    return absl::NotFoundError(absl::StrCat("device ", request.asset_tag(), ": ", status.error_message()));
+  }
   if (!status.ok()) return FromRpcStatus(status, absl::StrCat("device ", request.asset_tag()), context.connection);
   if (context.format == OutputFormat::kJson) return PrintJson(response, context.out);
   context.out << "Recorded " << KindWord(response.record().kind()) << " #" << response.record().index() << " for "
-              << request.asset_tag() << ", performed " << Day(response.record().performed_at()) << " by "
-              << response.record().performed_by() << "; next PM due "
+              << request.asset_tag()
+              << (request.component_serial().empty() ? std::string()
+                                                     : absl::StrCat(" component ", request.component_serial()))
+              << ", performed " << Day(response.record().performed_at()) << " by " << response.record().performed_by()
+              << "; next PM due "
               << (IsSet(response.next_due_at()) ? Day(response.next_due_at()) : std::string("- (no PM interval)"))
               << ".\n";
   return absl::OkStatus();
@@ -147,10 +156,11 @@ absl::Status ShowMaintenanceHistory(const MaintenanceContext& context, const std
   return PrintList(
       context, records, absl::StrCat("No maintenance recorded for ", asset_tag, "."),
       [&](const auto& items) {
-        TextTable table({"#", "KIND", "PERFORMED", "BY", "NEXT DUE OVERRIDE", "RECORDED BY", "NOTES"});
+        TextTable table({"#", "KIND", "COMPONENT", "PERFORMED", "BY", "NEXT DUE OVERRIDE", "RECORDED BY", "NOTES"});
         for (const v1::MaintenanceRecord& r : items) {
-          table.AddRow({absl::StrCat(r.index()), KindWord(r.kind()), Day(r.performed_at()), OrDash(r.performed_by()),
-                        Day(r.next_due_override()), OrDash(r.recorded_by()), OrDash(r.notes())});
+          table.AddRow({absl::StrCat(r.index()), KindWord(r.kind()), OrDash(r.component_serial()),
+                        Day(r.performed_at()), OrDash(r.performed_by()), Day(r.next_due_override()),
+                        OrDash(r.recorded_by()), OrDash(r.notes())});
         }
         table.Print(context.out);
       },
@@ -169,10 +179,14 @@ absl::Status ListMaintenanceDue(const MaintenanceContext& context, std::optional
   return PrintList(
       context, pumps, "No pumps are due for preventive maintenance.",
       [&](const auto& items) {
-        TextTable table({"TAG", "MODEL", "WHERE", "LAST PM", "DUE", "STATUS"});
+        TextTable table({"TAG", "MODEL", "COMPONENT", "WHERE", "LAST PM", "DUE", "STATUS"});
         for (const v1::DuePump& p : items) {
-          table.AddRow({p.asset_tag(), OrDash(p.model()), FormatShortLocation(p.location()), Day(p.last_pm_at()),
-                        Day(p.due_at()), p.overdue() ? "OVERDUE" : "due"});
+          const std::string component =
+              p.component_serial().empty()
+                  ? std::string("-")
+                  : absl::StrCat(p.component_kind(), " ", p.component_model(), " ", p.component_serial());
+          table.AddRow({p.asset_tag(), OrDash(p.model()), component, FormatShortLocation(p.location()),
+                        Day(p.last_pm_at()), Day(p.due_at()), p.overdue() ? "OVERDUE" : "due"});
         }
         table.Print(context.out);
       },
@@ -198,6 +212,11 @@ void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,
   record->add_option("--notes", b.notes, "Up to 1024 characters; never patient data")->type_name("TEXT");
   record->add_option("--next-due", b.next_due, "Fix the next PM's due date instead of the model's interval")
       ->type_name("DATE");
+  record
+      ->add_option("--component", b.component_serial,
+                   "The work was on the pump's component with this serial number (a pm, or a battery_replacement of "
+                   "a battery module, restarts that component's PM interval only)")
+      ->type_name("SERIAL");
   record->add_option("--time-zone", b.time_zone, "IANA time zone for dates without a time (default UTC)")
       ->type_name("TZ");
   record->callback([&b, choose] {
@@ -213,6 +232,7 @@ void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,
     *request.mutable_performed_at() = ToProtoTimestamp(*performed);
     request.set_performed_by(b.performed_by);
     request.set_notes(b.notes);
+    request.set_component_serial(b.component_serial);
     if (!b.next_due.empty()) {
       absl::StatusOr<absl::Time> next = ParseMaintenanceTime(b.next_due, *zone);
       if (!next.ok()) throw CLI::ValidationError("--next-due", std::string(next.status().message()));
@@ -257,6 +277,8 @@ void AddMaintenanceCommands(CLI::App& app, MaintenanceBindings& b,
       ->type_name("NAME");
   import_file->add_option("--notes-column", b.columns.notes, "Header of the notes column")->type_name("NAME");
   import_file->add_option("--next-due-column", b.columns.next_due, "Header of the next-due override column")
+      ->type_name("NAME");
+  import_file->add_option("--component-column", b.columns.component_serial, "Header of the component serial column")
       ->type_name("NAME");
   import_file->callback([&b, choose] {
     absl::StatusOr<absl::TimeZone> zone = LoadZone(b.time_zone);

@@ -34,6 +34,7 @@ struct MaintenanceBindings {
   std::string performed_by;
   std::string notes;
   std::string next_due;
+  std::string component_serial;
   std::string time_zone = "UTC";
   std::optional<absl::Duration> within;
   std::string unit;

@@ -154,9 +154,11 @@ absl::StatusOr<ImportFile> ReadMaintenanceCsv(absl::string_view text, const CsvC
   if (!notes_col.ok()) return notes_col.status();
   auto next_col = column(columns.next_due, false);
   if (!next_col.ok()) return next_col.status();
+  auto component_col = column(columns.component_serial, false);
+  if (!component_col.ok()) return component_col.status();
 
   ImportFile file;
-  absl::flat_hash_map<std::tuple<std::string, int, std::int64_t>, int> seen;
+  absl::flat_hash_map<std::tuple<std::string, int, std::int64_t, std::string>, int> seen;
   const std::size_t width = records[0].fields.size();
   for (std::size_t r = 1; r < records.size(); ++r) {
     const CsvRecord& record = records[r];
@@ -194,6 +196,7 @@ absl::StatusOr<ImportFile> ReadMaintenanceCsv(absl::string_view text, const CsvC
     *row.request.mutable_performed_at() = ToTimestamp(*performed);
     row.request.set_performed_by(at(*by_col));
     row.request.set_notes(at(*notes_col));
+    row.request.set_component_serial(at(*component_col));
     if (const std::string next = at(*next_col); !next.empty()) {
       absl::StatusOr<absl::Time> next_due = ParseMaintenanceTime(next, zone);
       if (!next_due.ok()) {
@@ -206,7 +209,8 @@ absl::StatusOr<ImportFile> ReadMaintenanceCsv(absl::string_view text, const CsvC
       }
       *row.request.mutable_next_due_override() = ToTimestamp(*next_due);
     }
-    const auto key = std::make_tuple(tag, static_cast<int>(*kind), absl::ToUnixNanos(*performed));
+    const auto key =
+        std::make_tuple(tag, static_cast<int>(*kind), absl::ToUnixNanos(*performed), row.request.component_serial());
     if (auto [it, inserted] = seen.emplace(key, record.line); !inserted) {
       bad(absl::StrCat("duplicate of line ", it->second));
       continue;

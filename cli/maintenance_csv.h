@@ -29,6 +29,8 @@ struct CsvColumns {
   std::string performed_by = "performed_by";
   std::string notes = "notes";
   std::string next_due = "next_due";
+  // The serial number of the component the work was on; empty = the pump itself.
+  std::string component_serial = "component_serial";
 };
 
 // One CSV record: its fields, and the file line it starts on (1 = the header).

@@ -157,9 +157,10 @@ absl::StatusOr<v1::CustodyResult> CustodyRuntime::ActOnWriter(const CustodyReque
   }
   absl::StatusOr<v1::CustodyState> to = rules::NextCustodyState(from, request.action, gate_failures.empty());
   if (!to.ok()) return absl::FailedPreconditionError(absl::StrCat("pump ", tag, ": ", to.status().message()));
-  // A pump past its PM that passes the gate goes to clinical engineering, not back into service.
+  // A pump past its PM (or with a component past its PM) that passes the gate goes to clinical engineering, not back
+  // into service.
   if (request.action == v1::CUSTODY_ACTION_CHECK_IN && *to == v1::CUSTODY_STATE_AVAILABLE &&
-      rules::ScheduleOf(*policy, device, now).phase == rules::MaintenancePhase::kOverdue) {
+      rules::AnyPmOverdue(*policy, device, now)) {
     to = v1::CUSTODY_STATE_IN_MAINTENANCE;
   }
   if (request.action == v1::CUSTODY_ACTION_RELEASE) {

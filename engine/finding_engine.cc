@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "rules/maintenance.h"
 #include "storage/device_summary.h"
 #include "storage/finding_store.h"
 #include "storage/proto_time.h"
@@ -291,6 +292,7 @@ void FindingEngine::StageDeviceUpdate(const v1::Device& device, bool reported) {
     findings = &committed->second;
   }
   update.custody = rules::CustodyStateOf(device);
+  staged_.maintenance_next[tag] = rules::NextMaintenanceChange(*policy_.get(), device, staged_.now);
   update.targets = rules::TargetsOf(device);
   std::sort(update.targets.begin(), update.targets.end());
   update.risk = 0;
@@ -481,6 +483,7 @@ void FindingEngine::Commit() {
   }
   if (staged_.next_number != 0) next_number_ = staged_.next_number;
   fleet_.Apply(staged_.devices);
+  for (const auto& [tag, next] : staged_.maintenance_next) maintenance_deadlines_.Set(tag, next);
   events_.Publish(staged_.events);
   staged_ = Staged();
 }

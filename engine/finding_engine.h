@@ -21,6 +21,7 @@
 #include "engine/finding_events.h"
 #include "engine/fleet_index.h"
 #include "engine/fleet_metrics.h"
+#include "engine/maintenance_deadlines.h"
 #include "pumptrack/v1/custody.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
@@ -118,6 +119,8 @@ class FindingEngine {
   }
   void RequeueAll() { fleet_.RequeueAll(); }
   std::optional<absl::Time> NextDeadline() const { return fleet_.NextDeadline(); }
+  // Each pump's next maintenance change (rules::NextMaintenanceChange), set from every evaluation as it commits.
+  MaintenanceDeadlines& maintenance_deadlines() { return maintenance_deadlines_; }
   std::vector<RiskGroupSummary> Risk(v1::GetRiskRequest::GroupBy group_by, int limit) const {
     return fleet_.Risk(group_by, limit);
   }
@@ -143,6 +146,8 @@ class FindingEngine {
     absl::flat_hash_map<std::string, std::vector<v1::Finding>> open;
     absl::flat_hash_map<std::string, DeviceUpdate> devices;
     std::vector<v1::FindingEvent> events;
+    // Per evaluated device: its next maintenance change, for maintenance_deadlines_.
+    absl::flat_hash_map<std::string, std::optional<absl::Time>> maintenance_next;
     // Set by BeginStaging: the number of the next new finding, and the service time of this write.
     std::uint64_t next_number = 0;
     absl::Time now;
@@ -186,6 +191,7 @@ class FindingEngine {
 
   ActivePolicy policy_;
   FleetIndex fleet_;
+  MaintenanceDeadlines maintenance_deadlines_;
 
   mutable absl::Mutex advisories_mu_;
   std::shared_ptr<const std::vector<v1::Advisory>> advisory_list_ ABSL_GUARDED_BY(advisories_mu_) =

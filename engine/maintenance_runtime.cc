@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
@@ -29,8 +30,44 @@ std::string KindWord(v1::MaintenanceKind kind) {
 
 std::string Day(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone()); }
 
-// The pump's schedule in a line for the audit log.
-std::string Describe(const rules::CompiledPolicy& policy, const v1::Device& device) {
+// The reported component with this serial number; nullptr when there is none.
+const v1::Component* ComponentOf(const v1::Device& device, absl::string_view serial) {
+  const v1::Component* found = nullptr;
+  for (const v1::Component& component : device.last_observation().components()) {
+    if (component.serial_number() == serial) found = &component;
+  }
+  return found;
+}
+
+// The next PM due time of the pump (empty `component_serial`) or of its component.
+std::optional<absl::Time> NextDue(const rules::CompiledPolicy& policy, const v1::Device& device,
+                                  absl::string_view component_serial) {
+  if (component_serial.empty()) return rules::NextPmDue(policy, device);
+  const v1::Component* component = ComponentOf(device, component_serial);
+  if (component == nullptr) return std::nullopt;
+  return rules::NextComponentPmDue(policy, device, *component);
+}
+
+// The schedule of the pump (empty `component_serial`) or of its component, in a line for the audit log.
+std::string Describe(const rules::CompiledPolicy& policy, const v1::Device& device,
+                     absl::string_view component_serial = "") {
+  if (!component_serial.empty()) {
+    const v1::Component* component = ComponentOf(device, component_serial);
+    const v1::ComponentMaintenance* entry =
+        component == nullptr
+            ? nullptr
+            : rules::FindComponentMaintenance(device.maintenance(), component->kind(), component_serial);
+    std::string text = absl::StrCat("component ", component_serial, ": ",
+                                    entry != nullptr && entry->has_last_pm_at()
+                                        ? absl::StrCat("last PM ", Day(ToAbslTime(entry->last_pm_at())))
+                                        : std::string("no PM recorded"));
+    if (std::optional<absl::Time> due = NextDue(policy, device, component_serial)) {
+      absl::StrAppend(&text, ", next due ", Day(*due),
+                      entry != nullptr && entry->has_next_due_override() ? " (override)" : "");
+    }
+    absl::StrAppend(&text, ", ", device.maintenance().records(), " records");
+    return text;
+  }
   const v1::MaintenanceStatus& status = device.maintenance();
   std::string text = status.has_last_pm_at() ? absl::StrCat("last PM ", Day(ToAbslTime(status.last_pm_at())))
                                              : std::string("no PM recorded");
@@ -41,15 +78,21 @@ std::string Describe(const rules::CompiledPolicy& policy, const v1::Device& devi
   return text;
 }
 
-// Which maintenance rule is open for the pump, as a phase.
-rules::MaintenancePhase OpenPhase(const std::vector<v1::Finding>& open) {
+// The rules of the pump's open maintenance findings (its own and its components'), sorted.
+std::vector<std::string> OpenMaintenanceRules(const std::vector<v1::Finding>& open) {
+  std::vector<std::string> rules;
   for (const v1::Finding& f : open) {
-    if (f.kind() == v1::FINDING_KIND_MAINTENANCE_OVERDUE) return rules::MaintenancePhase::kOverdue;
+    if (f.kind() == v1::FINDING_KIND_MAINTENANCE_OVERDUE || f.kind() == v1::FINDING_KIND_MAINTENANCE_DUE) {
+      rules.push_back(f.rule());
+    }
   }
-  for (const v1::Finding& f : open) {
-    if (f.kind() == v1::FINDING_KIND_MAINTENANCE_DUE) return rules::MaintenancePhase::kDue;
-  }
-  return rules::MaintenancePhase::kNone;
+  std::sort(rules.begin(), rules.end());
+  return rules;
+}
+
+// A battery_replacement may name a battery module only.
+bool IsBatteryModule(const v1::Component& component) {
+  return absl::StrContains(absl::AsciiStrToLower(component.kind()), "battery");
 }
 
 // Calls `visit` for every device in `unit` (empty: every device), in tag order.
@@ -102,9 +145,23 @@ absl::StatusOr<std::optional<v1::MaintenanceRecord>> MaintenanceRuntime::StageRe
   if (work.next_due_override && *work.next_due_override <= work.performed_at) {
     return absl::InvalidArgumentError("next_due_override: must be after performed_at");
   }
+  const v1::Component* component = nullptr;
+  if (!work.component_serial.empty()) {
+    for (const v1::Component& candidate : device.last_observation().components()) {
+      if (candidate.serial_number() == work.component_serial) component = &candidate;
+    }
+    if (component == nullptr) {
+      return absl::NotFoundError(absl::StrCat("component_serial: pump ", work.asset_tag,
+                                              " reports no component with serial number ", work.component_serial));
+    }
+    if (work.kind == v1::MAINTENANCE_KIND_BATTERY_REPLACEMENT && !IsBatteryModule(*component)) {
+      return absl::InvalidArgumentError(absl::StrCat("component_serial: a battery_replacement names a battery module; ",
+                                                     work.component_serial, " is a ", component->kind()));
+    }
+  }
   const auto same = [&](const v1::MaintenanceRecord& r) {
     return r.asset_tag() == work.asset_tag && r.kind() == work.kind &&
-           ToAbslTime(r.performed_at()) == work.performed_at;
+           ToAbslTime(r.performed_at()) == work.performed_at && r.component_serial() == work.component_serial;
   };
   if (std::any_of(staged.begin(), staged.end(), same)) return std::nullopt;
   ASSIGN_OR_RETURN(storage::MaintenanceHistoryPage stored, store_->History(work.asset_tag, 0, 1 << 20));
@@ -121,7 +178,33 @@ absl::StatusOr<std::optional<v1::MaintenanceRecord>> MaintenanceRuntime::StageRe
   if (work.next_due_override) *record.mutable_next_due_override() = ToProtoTimestamp(*work.next_due_override);
   record.set_recorded_by(actor.name);
   *record.mutable_recorded_at() = ToProtoTimestamp(now);
+  record.set_component_serial(work.component_serial);
   status.set_records(record.index());
+  if (component != nullptr) {
+    // The component's own schedule: a PM, or a new battery module, restarts its interval; the pump's is untouched.
+    v1::ComponentMaintenance* entry = nullptr;
+    for (v1::ComponentMaintenance& candidate : *status.mutable_components()) {
+      if (candidate.kind() == component->kind() && candidate.serial_number() == component->serial_number()) {
+        entry = &candidate;
+      }
+    }
+    if (entry == nullptr) {
+      entry = status.add_components();
+      entry->set_kind(component->kind());
+      entry->set_serial_number(component->serial_number());
+    }
+    const bool restarts = work.kind == v1::MAINTENANCE_KIND_PM || work.kind == v1::MAINTENANCE_KIND_BATTERY_REPLACEMENT;
+    const bool latest = restarts && (!entry->has_last_pm_at() || work.performed_at >= ToAbslTime(entry->last_pm_at()));
+    if (latest) {
+      *entry->mutable_last_pm_at() = record.performed_at();
+      entry->clear_next_due_override();
+    }
+    if (work.next_due_override && (latest || !restarts)) {
+      *entry->mutable_next_due_override() = record.next_due_override();
+    }
+    RETURN_IF_ERROR(store_->Stage(record, batch));
+    return record;
+  }
   // A PM restarts the interval (an older PM entered late does not move it back); an override stands until the next
   // PM, which clears or replaces it.
   const bool latest_pm = work.kind == v1::MAINTENANCE_KIND_PM &&
@@ -144,7 +227,7 @@ absl::StatusOr<v1::RecordMaintenanceResponse> MaintenanceRuntime::Record(const M
         ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(work.asset_tag));
         std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
         const absl::Time now = engine_->clock();
-        const std::string before = Describe(*policy, device);
+        const std::string before = Describe(*policy, device, work.component_serial);
         FindingTransaction transaction(engine_);
         rocksdb::WriteBatch batch;
         ASSIGN_OR_RETURN(std::optional<v1::MaintenanceRecord> record, StageRecord(work, actor, now, device, {}, batch));
@@ -156,13 +239,13 @@ absl::StatusOr<v1::RecordMaintenanceResponse> MaintenanceRuntime::Record(const M
         RETURN_IF_ERROR(engine_->StageReevaluation(device, batch));
         RETURN_IF_ERROR(audit_->Commit(batch,
                                        {actor, absl::StrCat("maintenance.", KindWord(work.kind)), work.asset_tag,
-                                        before, Describe(*policy, device)},
+                                        before, Describe(*policy, device, work.component_serial)},
                                        now));
         transaction.Commit();
         v1::RecordMaintenanceResponse response;
         *response.mutable_record() = *std::move(record);
         *response.mutable_status() = device.maintenance();
-        if (std::optional<absl::Time> due = rules::NextPmDue(*policy, device)) {
+        if (std::optional<absl::Time> due = NextDue(*policy, device, work.component_serial)) {
           *response.mutable_next_due_at() = ToProtoTimestamp(*due);
         }
         return response;
@@ -231,18 +314,35 @@ absl::StatusOr<std::vector<v1::DuePump>> MaintenanceRuntime::Due(std::optional<a
   std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
   const absl::Time now = engine_->clock();
   std::vector<v1::DuePump> pumps;
+  const auto listed = [&](const rules::MaintenanceSchedule& schedule) {
+    if (!schedule.due_at) return false;
+    return within ? *schedule.due_at <= now + *within : schedule.phase != rules::MaintenancePhase::kNone;
+  };
   RETURN_IF_ERROR(ForEachDevice(*devices_, unit, [&](const v1::Device& device) -> absl::Status {
-    const rules::MaintenanceSchedule schedule = rules::ScheduleOf(*policy, device, now);
-    if (!schedule.due_at) return absl::OkStatus();
-    const bool listed = within ? *schedule.due_at <= now + *within : schedule.phase != rules::MaintenancePhase::kNone;
-    if (!listed) return absl::OkStatus();
-    v1::DuePump& pump = pumps.emplace_back();
-    pump.set_asset_tag(device.identity().asset_tag());
-    pump.set_model(device.identity().model());
-    *pump.mutable_location() = device.last_observation().location();
-    if (device.maintenance().has_last_pm_at()) *pump.mutable_last_pm_at() = device.maintenance().last_pm_at();
-    *pump.mutable_due_at() = ToProtoTimestamp(*schedule.due_at);
-    pump.set_overdue(now >= *schedule.due_at);
+    const auto add = [&](const rules::MaintenanceSchedule& schedule) -> v1::DuePump& {
+      v1::DuePump& pump = pumps.emplace_back();
+      pump.set_asset_tag(device.identity().asset_tag());
+      pump.set_model(device.identity().model());
+      *pump.mutable_location() = device.last_observation().location();
+      *pump.mutable_due_at() = ToProtoTimestamp(*schedule.due_at);
+      pump.set_overdue(now >= *schedule.due_at);
+      return pump;
+    };
+    if (const rules::MaintenanceSchedule schedule = rules::ScheduleOf(*policy, device, now); listed(schedule)) {
+      v1::DuePump& pump = add(schedule);
+      if (device.maintenance().has_last_pm_at()) *pump.mutable_last_pm_at() = device.maintenance().last_pm_at();
+    }
+    for (const v1::Component& component : device.last_observation().components()) {
+      const rules::MaintenanceSchedule schedule = rules::ComponentScheduleOf(*policy, device, component, now);
+      if (!listed(schedule)) continue;
+      v1::DuePump& pump = add(schedule);
+      pump.set_component_kind(component.kind());
+      pump.set_component_model(component.model());
+      pump.set_component_serial(component.serial_number());
+      const v1::ComponentMaintenance* entry =
+          rules::FindComponentMaintenance(device.maintenance(), component.kind(), component.serial_number());
+      if (entry != nullptr && entry->has_last_pm_at()) *pump.mutable_last_pm_at() = entry->last_pm_at();
+    }
     return absl::OkStatus();
   }));
   std::stable_sort(pumps.begin(), pumps.end(), [](const v1::DuePump& a, const v1::DuePump& b) {
@@ -252,13 +352,49 @@ absl::StatusOr<std::vector<v1::DuePump>> MaintenanceRuntime::Due(std::optional<a
 }
 
 absl::Status MaintenanceRuntime::Sweep() {
+  MaintenanceDeadlines& deadlines = engine_->maintenance_deadlines();
+  // A chunk at a time, each taken at the clock of its own start (as the missing detector drains a burst).
+  while (true) {
+    const absl::Time now = engine_->clock();
+    const std::vector<std::string> expired = deadlines.TakeExpired(now, kSweepChunk);
+    if (expired.empty()) return absl::OkStatus();
+    swept_pumps_ += expired.size();
+    absl::Status swept = RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+      std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
+      const absl::Time at = engine_->clock();
+      FindingTransaction transaction(engine_);
+      rocksdb::WriteBatch batch;
+      for (const std::string& tag : expired) {
+        absl::StatusOr<v1::Device> device = devices_->GetDevice(tag);
+        if (absl::IsNotFound(device.status())) continue;
+        RETURN_IF_ERROR(device.status());
+        if (rules::MaintenanceRulesAt(*policy, *device, at) != OpenMaintenanceRules(engine_->OpenFindingsOf(tag))) {
+          RETURN_IF_ERROR(engine_->StageReevaluation(*device, batch));  // its commit sets the next deadline
+        } else {
+          // On the writer, so no write to the pump can come between this read and this deadline.
+          deadlines.Set(tag, rules::NextMaintenanceChange(*policy, *device, at));
+        }
+      }
+      return transaction.WriteAndCommit(*database_, batch);
+    });
+    if (!swept.ok()) {
+      for (const std::string& tag : expired) deadlines.Offer(tag, now);  // tried again on the next sweep
+      return swept;
+    }
+  }
+}
+
+absl::Status MaintenanceRuntime::SweepAll() {
   std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
   const absl::Time now = engine_->clock();
+  MaintenanceDeadlines& deadlines = engine_->maintenance_deadlines();
   std::vector<std::string> changed;
   RETURN_IF_ERROR(ForEachDevice(*devices_, "", [&](const v1::Device& device) -> absl::Status {
     const std::string& tag = device.identity().asset_tag();
-    if (rules::ScheduleOf(*policy, device, now).phase != OpenPhase(engine_->OpenFindingsOf(tag))) {
+    if (rules::MaintenanceRulesAt(*policy, device, now) != OpenMaintenanceRules(engine_->OpenFindingsOf(tag))) {
       changed.push_back(tag);
+    } else if (std::optional<absl::Time> next = rules::NextMaintenanceChange(*policy, device, now)) {
+      deadlines.Offer(tag, *next);
     }
     return absl::OkStatus();
   }));
@@ -276,14 +412,25 @@ absl::Status MaintenanceRuntime::Sweep() {
 
 void MaintenanceRuntime::SweeperLoop(absl::Duration interval) {
   absl::Time last_error_log = absl::InfinitePast();
+  bool seeded = false;
+  absl::Duration wait = absl::ZeroDuration();
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval)) return;
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) return;
     }
-    if (absl::Status swept = Sweep(); !swept.ok() && absl::Now() - last_error_log > absl::Minutes(1)) {
+    absl::Status swept = seeded ? Sweep() : SweepAll();
+    if (swept.ok()) seeded = true;
+    if (!swept.ok() && absl::Now() - last_error_log > absl::Minutes(1)) {
       last_error_log = absl::Now();
       spdlog::warn("maintenance sweep failed (due and overdue pumps are re-checked next time): {}", swept.ToString());
+    }
+    // Wake at the next deadline: at most `interval` from now, at least a millisecond.
+    wait = interval;
+    if (swept.ok()) {
+      if (std::optional<absl::Time> next = engine_->maintenance_deadlines().Next()) {
+        wait = std::clamp(*next - engine_->clock(), absl::Milliseconds(1), interval);
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 #ifndef PUMPTRACK_ENGINE_MAINTENANCE_RUNTIME_H_
 #define PUMPTRACK_ENGINE_MAINTENANCE_RUNTIME_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,8 @@ struct MaintenanceWork {
   std::string performed_by;
   std::string notes;
   std::optional<absl::Time> next_due_override;
+  // Set: the work was on the pump's component with this serial number (one it reports), not on the pump.
+  std::string component_serial;
 };
 
 // Maintenance records, the PM schedule's findings (MAINTENANCE_DUE / MAINTENANCE_OVERDUE, rules/maintenance.h) and
@@ -46,13 +49,17 @@ class MaintenanceRuntime {
   MaintenanceRuntime(const MaintenanceRuntime&) = delete;
   MaintenanceRuntime& operator=(const MaintenanceRuntime&) = delete;
 
-  // With `sweep_interval` > 0, starts a thread that calls Sweep that often.
+  // With `sweep_interval` > 0, starts the sweeper thread: it seeds the deadline queue with SweepAll, then wakes at
+  // the earliest maintenance deadline (at most `sweep_interval` from now, since a write can set an earlier one at any
+  // time) and calls Sweep.
   void Start(absl::Duration sweep_interval);
   // Stops the sweeper. Idempotent; call before the ingest pipeline stops.
   void Stop();
 
-  // Records `work` for `actor`. NOT_FOUND for a pump never seen; INVALID_ARGUMENT "performed_at: ..." for a time
-  // after the service clock, "next_due_override: ..." for an override not after performed_at.
+  // Records `work` for `actor`. NOT_FOUND for a pump never seen, and "component_serial: ..." for a component the
+  // pump does not report; INVALID_ARGUMENT "performed_at: ..." for a time after the service clock,
+  // "next_due_override: ..." for an override not after performed_at, "component_serial: ..." for a
+  // battery_replacement naming a component that is not a battery module.
   absl::StatusOr<v1::RecordMaintenanceResponse> Record(const MaintenanceWork& work, const storage::Actor& actor);
 
   // Records every item of `works` in one write and one audit entry, or none: the first item that Record would refuse
@@ -68,9 +75,20 @@ class MaintenanceRuntime {
   // last reported in `unit` (empty: anywhere); soonest first. Scans the fleet.
   absl::StatusOr<std::vector<v1::DuePump>> Due(std::optional<absl::Duration> within, absl::string_view unit) const;
 
-  // Re-evaluates every pump whose maintenance phase at the service clock differs from its open maintenance
-  // findings. The sweeper calls it; tests call it directly. Scans the fleet.
+  // Re-evaluates the pumps whose maintenance deadline (FindingEngine::maintenance_deadlines) has passed at the
+  // service clock, a chunk of kSweepChunk per writer task: reads only those pumps. A pump whose open maintenance
+  // findings already match its schedule (its deadline was superseded) is not re-evaluated; its next deadline is set
+  // again either way. The sweeper calls it; tests call it directly.
   absl::Status Sweep();
+  // Scans the fleet: re-evaluates every pump whose maintenance findings differ from its schedule at the service
+  // clock, and offers every pump's next deadline to the queue. Seeds the queue after a start (the sweeper calls it
+  // first); the fleet scan the sweep was before the queue (bench/maintenance_benchmark.cc compares them).
+  absl::Status SweepAll();
+  // How many pumps Sweep has read since the start (the deadline queue's whole point is that this stays small).
+  std::uint64_t swept_pumps() const { return swept_pumps_.load(); }
+
+  // Pumps per writer task of Sweep.
+  static constexpr std::size_t kSweepChunk = 1000;
 
  private:
   // Writer thread: validates `work` against `device` (updated in place) and stages its record. nullopt for a
@@ -89,6 +107,7 @@ class MaintenanceRuntime {
   FindingEngine* const engine_;
   IngestPipeline* const ingest_;
 
+  std::atomic<std::uint64_t> swept_pumps_{0};
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sweeper_;

@@ -4,6 +4,7 @@
 #define PUMPTRACK_RULES_MAINTENANCE_H_
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -46,7 +47,47 @@ struct MaintenanceSchedule {
 // pump is never due.
 MaintenanceSchedule ScheduleOf(const CompiledPolicy& policy, const v1::Device& device, absl::Time now);
 
-// MAINTENANCE_DUE (maintenance.due, LOW) or MAINTENANCE_OVERDUE (maintenance.overdue, HIGH) per ScheduleOf.
+// Components (Policy.components): a reported component with a serial number whose kind and model the policy gives a
+// pm_interval has its own schedule. Its findings are MAINTENANCE_DUE / MAINTENANCE_OVERDUE too, one per component and
+// kind, under the rules "maintenance.component.due.<kind>.<serial>" and
+// "maintenance.component.overdue.<kind>.<serial>".
+inline constexpr absl::string_view kRuleComponentDuePrefix = "maintenance.component.due.";
+inline constexpr absl::string_view kRuleComponentOverduePrefix = "maintenance.component.overdue.";
+
+// The policy entry giving `component`'s kind and model a PM interval; nullptr when there is none.
+const v1::ComponentPolicy* ComponentPmPolicy(const CompiledPolicy& policy, const v1::Component& component);
+
+// The stored PM state of the component with this kind and serial number; nullptr when it was never maintained.
+const v1::ComponentMaintenance* FindComponentMaintenance(const v1::MaintenanceStatus& status, absl::string_view kind,
+                                                         absl::string_view serial);
+
+// When `component`'s next PM is due: its override if one is set; otherwise its last recorded PM (or, never
+// maintained, the pump's first_seen_at) plus the component policy's pm_interval. nullopt when the component has no
+// serial number, the policy gives it no interval and no override is set, or a never maintained component's pump was
+// never seen.
+std::optional<absl::Time> NextComponentPmDue(const CompiledPolicy& policy, const v1::Device& device,
+                                             const v1::Component& component);
+
+// As ScheduleOf, for one of the device's components; the window is the component policy's pm_warning (default
+// kDefaultPmWarning).
+MaintenanceSchedule ComponentScheduleOf(const CompiledPolicy& policy, const v1::Device& device,
+                                        const v1::Component& component, absl::Time now);
+
+// The rule ids of every maintenance finding the device's state raises at `now` (the pump's own and its components'),
+// sorted; what CheckMaintenance opens. The sweep compares them with the open maintenance findings.
+std::vector<std::string> MaintenanceRulesAt(const CompiledPolicy& policy, const v1::Device& device, absl::Time now);
+
+// The first time after `now` at which the device's maintenance findings would change with time alone: the earliest
+// warning or due time of the pump's schedule and its components' that is after `now`. nullopt when none is ahead
+// (no schedule, a retired pump, everything already overdue). The maintenance deadline queue wakes then.
+std::optional<absl::Time> NextMaintenanceChange(const CompiledPolicy& policy, const v1::Device& device, absl::Time now);
+
+// Whether the pump's PM or any of its components' is overdue at `now`: such a pump cannot go back into service (its
+// check-in through the gate lands in IN_MAINTENANCE).
+bool AnyPmOverdue(const CompiledPolicy& policy, const v1::Device& device, absl::Time now);
+
+// MAINTENANCE_DUE (maintenance.due, LOW) or MAINTENANCE_OVERDUE (maintenance.overdue, HIGH) per ScheduleOf, and the
+// same per component per ComponentScheduleOf.
 void CheckMaintenance(const CompiledPolicy& policy, const EvaluationInput& input, std::vector<Violation>& out);
 
 }  // namespace pumptrack::rules

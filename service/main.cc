@@ -72,8 +72,9 @@ ABSL_FLAG(std::string, policy, "",
 ABSL_FLAG(absl::Duration, missing_after, absl::ZeroDuration(),
           "When positive, a pump silent this long is MISSING whatever the policy's thresholds say (demos, tests).");
 ABSL_FLAG(absl::Duration, maintenance_sweep_interval, absl::Minutes(1),
-          "How often pumps whose preventive maintenance fell due or overdue with time alone are re-evaluated (a scan "
-          "of the fleet); 0 disables it (docs/MAINTENANCE.md).");
+          "The longest the maintenance sweep sleeps: it wakes at the earliest PM warning or due time (a deadline "
+          "queue; a fleet scan only at start-up) and re-evaluates the pumps whose time has come; 0 disables it "
+          "(docs/MAINTENANCE.md).");
 ABSL_FLAG(std::string, ldap_url, "",
           "People sign in with their directory account: ldaps://HOST:636, or ldap://HOST:389 with StartTLS (a "
           "cleartext bind is refused unless --insecure). Empty: AuthService.SignIn is FAILED_PRECONDITION.");

@@ -17,6 +17,8 @@ namespace {
 
 constexpr std::size_t kMaxNotesBytes = 1024;
 constexpr std::size_t kMaxPerformedByBytes = 128;
+// Component.serial_number's limit.
+constexpr std::size_t kMaxComponentSerialBytes = 64;
 // google.protobuf.Timestamp's valid range: 0001-01-01 to 9999-12-31.
 constexpr std::int64_t kMinTimestampSeconds = -62135596800;
 constexpr std::int64_t kMaxTimestampSeconds = 253402300799;
@@ -52,7 +54,9 @@ absl::StatusOr<engine::MaintenanceWork> ValidateMaintenanceWork(const v1::Record
   RETURN_IF_ERROR(CheckTimestamp(field("performed_at"), request.performed_at()));
   RETURN_IF_ERROR(CheckText(field("performed_by"), request.performed_by(), kMaxPerformedByBytes));
   RETURN_IF_ERROR(CheckText(field("notes"), request.notes(), kMaxNotesBytes));
+  RETURN_IF_ERROR(CheckText(field("component_serial"), request.component_serial(), kMaxComponentSerialBytes));
   engine::MaintenanceWork work;
+  work.component_serial = request.component_serial();
   work.asset_tag = request.asset_tag();
   work.kind = request.kind();
   work.performed_at = storage::ToAbslTime(request.performed_at());

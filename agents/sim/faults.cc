@@ -14,6 +14,13 @@ Fault FaultOf(int64_t index, double fraction) {
   return static_cast<Fault>((k - 1) % kFaultKinds + 1);
 }
 
+bool HasWornBattery(int64_t index, double fraction) {
+  const int64_t ppm = FaultPartsPerMillion(fraction);
+  if (index < 1 || ppm <= 0) return false;
+  constexpr int64_t kHalf = 500'000;
+  return (index * ppm + kHalf) / 1'000'000 > ((index - 1) * ppm + kHalf) / 1'000'000;
+}
+
 std::string_view FaultName(Fault fault) {
   switch (fault) {
     case Fault::kNone:

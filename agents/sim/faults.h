@@ -47,6 +47,17 @@ int64_t FaultPartsPerMillion(double fraction);
 // silent, PT-00090 firmware again.
 Fault FaultOf(int64_t index, double fraction);
 
+// --sim_worn_batteries: pumps whose battery is worn out (kWornBatteryHealthPercent health, kWornBatteryCycles
+// cycles), so that BATTERY_DEGRADED is raised under any minimum above it (the example policy's is 70 %). Its own flag
+// and fraction, not a Fault kind: FaultOf and the pumps --sim_faults picks are unchanged, and a test that runs
+// --sim_faults sees exactly the findings it saw before. With q = FaultPartsPerMillion(fraction): pump i has a worn
+// battery iff floor((i*q + 500000) / 10^6) > floor(((i-1)*q + 500000) / 10^6) — evenly spread like the faults but
+// half a period later, so with the same fraction the two sets never meet (0.1: PT-00005, PT-00015, ...; the faults
+// PT-00010, PT-00020, ...). A pump can have a fault and a worn battery when the fractions differ.
+bool HasWornBattery(int64_t index, double fraction);
+inline constexpr uint32_t kWornBatteryHealthPercent = 55;
+inline constexpr uint32_t kWornBatteryCycles = 1400;
+
 // "firmware_not_allowed", "stale_drug_library", "default_credentials", "telnet_open", "broken_seal",
 // "left_home_unit", "in_exit_zone", "silent"; "none".
 std::string_view FaultName(Fault fault);

@@ -108,6 +108,10 @@ absl::StatusOr<std::unique_ptr<SimSource>> SimSource::Create(const SimOptions& o
     return absl::InvalidArgumentError(
         absl::StrFormat("sim fault fraction must be in [0, 1], got %g", options.fault_fraction));
   }
+  if (!(options.worn_battery_fraction >= 0.0 && options.worn_battery_fraction <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("sim worn battery fraction must be in [0, 1], got %g", options.worn_battery_fraction));
+  }
   return std::unique_ptr<SimSource>(new SimSource(options, ExampleGeneral()));
 }
 
@@ -339,7 +343,8 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   pumptrack::v1::DeviceIdentity& identity = *observation.mutable_identity();
   identity.set_asset_tag(AssetTag(index));
   // Unique: the multiplier is coprime to 10^8, so distinct indexes below 10^8 give distinct numbers.
-  identity.set_serial_number(absl::StrFormat("%s-%08d", model.serial_prefix, (index * 7919 + 104729) % 100'000'000));
+  const int64_t serial = (index * 7919 + 104729) % 100'000'000;
+  identity.set_serial_number(absl::StrFormat("%s-%08d", model.serial_prefix, serial));
   identity.set_manufacturer(std::string(model.manufacturer));
   identity.set_model(std::string(model.model));
 
@@ -354,11 +359,13 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   wifi.set_model(std::string(model.serial_prefix) + "-WLAN");
   wifi.set_hardware_version("B");
   wifi.set_firmware_version("4.2.1");
+  wifi.set_serial_number(absl::StrFormat("%s-W%08d", model.serial_prefix, serial));
   pumptrack::v1::Component& battery = *observation.add_components();
   battery.set_kind("battery-module");
   battery.set_position("3");
   battery.set_model(std::string(model.serial_prefix) + "-BAT");
   battery.set_software_version("2.0");
+  battery.set_serial_number(absl::StrFormat("%s-B%08d", model.serial_prefix, serial));
 
   pumptrack::v1::DrugLibrary& library = *observation.mutable_drug_library();
   library.set_name(std::string(home.library->name));
@@ -406,11 +413,14 @@ void SimSource::Observe(int64_t index, const Pump& pump, bool moved_between_unit
   physical.set_case_state(model.has_case_sensor ? pumptrack::v1::CASE_STATE_CLOSED
                                                 : pumptrack::v1::CASE_STATE_NO_SENSOR);
   physical.set_battery_percent(pump.battery_percent);
-  // Battery wear (kLowestBatteryHealthPercent): 50-799 cycles, health 98-80 %.
+  // Battery wear (kLowestBatteryHealthPercent): 50-799 cycles, health 98-80 %; a worn battery (--sim_worn_batteries)
+  // reports kWornBatteryCycles and kWornBatteryHealthPercent.
   const uint32_t cycles = 50 + static_cast<uint32_t>(PumpHash(index, kSaltBatteryCycles) % 750);
   static_assert(100 - (799 + 39) / 40 == kLowestBatteryHealthPercent);
-  physical.set_battery_cycle_count(cycles);
-  physical.set_battery_health_percent(100 - (cycles + 39) / 40);
+  static_assert(kWornBatteryHealthPercent < kLowestBatteryHealthPercent);
+  const bool worn = HasWornBattery(index, options_.worn_battery_fraction);
+  physical.set_battery_cycle_count(worn ? kWornBatteryCycles : cycles);
+  physical.set_battery_health_percent(worn ? kWornBatteryHealthPercent : 100 - (cycles + 39) / 40);
   physical.set_power_source((pump.flags & kOnMains) ? pumptrack::v1::POWER_SOURCE_MAINS
                                                     : pumptrack::v1::POWER_SOURCE_BATTERY);
 

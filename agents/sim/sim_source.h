@@ -38,6 +38,9 @@ struct SimOptions {
   // Share of the fleet that misbehaves, in [0, 1]; which pumps and how is FaultOf(index, fault_fraction) (faults.h).
   // Above 0, the other pumps stay in their home unit (they only change rooms) so that they are fully compliant.
   double fault_fraction = 0.0;
+  // Share of the fleet whose battery is worn out, in [0, 1]; which pumps is HasWornBattery(index, fraction)
+  // (faults.h), independent of fault_fraction.
+  double worn_battery_fraction = 0.0;
 };
 
 // Simulates the fleet round by round.

@@ -544,6 +544,81 @@ TEST(SimFaultsTest, FaultyPumpsAreEvenlySpreadAndCycleThroughTheKinds) {
   EXPECT_EQ(FaultName(Fault::kInExitZone), "in_exit_zone");
 }
 
+TEST(SimWornBatteryTest, WornPumpsAreEvenlySpreadHalfAPeriodAfterTheFaultsWhichTheyDoNotShift) {
+  EXPECT_FALSE(HasWornBattery(5, 0.0));
+  EXPECT_FALSE(HasWornBattery(4, 0.1));
+  EXPECT_TRUE(HasWornBattery(5, 0.1));
+  EXPECT_TRUE(HasWornBattery(15, 0.1));
+  EXPECT_FALSE(HasWornBattery(10, 0.1));
+  EXPECT_TRUE(HasWornBattery(2, 0.25));
+  EXPECT_TRUE(HasWornBattery(6, 0.25));
+  EXPECT_TRUE(HasWornBattery(1, 1.0));
+  for (double fraction : {0.01, 0.05, 0.1, 0.25, 1.0 / 3.0, 1.0}) {
+    int worn = 0;
+    for (int64_t i = 1; i <= 3000; ++i) {
+      worn += HasWornBattery(i, fraction);
+      // The same fraction never puts a fault and a worn battery on one pump (except when every pump is faulty).
+      if (fraction < 1.0) {
+        EXPECT_FALSE(HasWornBattery(i, fraction) && FaultOf(i, fraction) != Fault::kNone) << i;
+      }
+    }
+    EXPECT_NEAR(worn, 3000 * fraction, 1.0) << fraction;
+  }
+}
+
+TEST(SimWornBatteryTest, WornPumpsReportLowHealthAndTheFaultsStayWhereTheyWere) {
+  SimOptions plain = Pumps(200);
+  plain.fault_fraction = 0.1;
+  SimOptions worn = plain;
+  worn.worn_battery_fraction = 0.1;
+  std::unique_ptr<SimSource> a = MakeSource(plain);
+  std::unique_ptr<SimSource> b = MakeSource(worn);
+  for (int round_number = 0; round_number < 3; ++round_number) {
+    const std::vector<Observation> ra = Round(*a, round_number);
+    const std::vector<Observation> rb = Round(*b, round_number);
+    ASSERT_EQ(ra.size(), rb.size());
+    for (std::size_t i = 0; i < ra.size(); ++i) {
+      const int64_t index = std::stoll(ra[i].identity().asset_tag().substr(3));
+      Observation expected = ra[i];
+      if (HasWornBattery(index, 0.1)) {
+        EXPECT_EQ(rb[i].physical().battery_health_percent(), kWornBatteryHealthPercent);
+        EXPECT_EQ(rb[i].physical().battery_cycle_count(), kWornBatteryCycles);
+        expected.mutable_physical()->set_battery_health_percent(kWornBatteryHealthPercent);
+        expected.mutable_physical()->set_battery_cycle_count(kWornBatteryCycles);
+      }
+      // Everything else, faults included, is exactly what the fleet without worn batteries reports.
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(rb[i], expected)) << ra[i].identity().asset_tag();
+    }
+  }
+  SimOptions bad = Pumps(10);
+  bad.worn_battery_fraction = -0.1;
+  EXPECT_EQ(SimSource::Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SimSourceTest, ComponentsCarryUniqueSerialNumbersFixedPerPump) {
+  std::unique_ptr<SimSource> source = MakeSource(Pumps(500));
+  std::set<std::string> serials;
+  std::map<std::string, std::string> battery_of;
+  for (int round_number = 0; round_number < 2; ++round_number) {
+    for (const Observation& observation : Round(*source, round_number)) {
+      ASSERT_EQ(observation.components_size(), 2);
+      for (const pumptrack::v1::Component& component : observation.components()) {
+        ASSERT_FALSE(component.serial_number().empty());
+        EXPECT_LE(component.serial_number().size(), 64u);
+        if (round_number == 0) {
+          EXPECT_TRUE(serials.insert(component.serial_number()).second);
+        }
+      }
+      const auto [it, inserted] =
+          battery_of.try_emplace(observation.identity().asset_tag(), observation.components(1).serial_number());
+      if (!inserted) {
+        EXPECT_EQ(it->second, observation.components(1).serial_number());
+      }
+    }
+  }
+  EXPECT_EQ(serials.size(), 1000u);
+}
+
 TEST(SimFaultsTest, RejectsAFractionOutsideZeroToOne) {
   SimOptions options = Pumps(10);
   options.fault_fraction = 1.5;

@@ -126,6 +126,106 @@ class MaintenanceEndToEndTest(e2e_test.EndToEndTest):
         self.assertEqual(len(self.cli_json("maintenance", "history", tags[0])), 1)
 
 
+# Component PM: every model's battery module on a 6 s schedule, MAINTENANCE_DUE from 3 s (the pumps' own 12-month PM
+# stays out of the way).
+COMPONENT_INTERVAL_S = 6
+COMPONENT_WARNING_S = 3
+BATTERY_MODELS = ("AM5-BAT", "NWF-BAT", "CHG-BAT")
+# --sim_worn_batteries=0.25 wears out the battery of every 4th pump from PT-00002 (agents/sim/faults.h).
+WORN = 0.25
+
+
+def worn_battery(index, fraction):
+    """agents/sim/faults.h HasWornBattery."""
+    q = round(fraction * 1_000_000)
+    return q > 0 and (index * q + 500_000) // 1_000_000 > ((index - 1) * q + 500_000) // 1_000_000
+
+
+class ComponentMaintenanceEndToEndTest(e2e_test.EndToEndTest):
+    """Only the test_component_* methods are registered with ctest (see CMakeLists.txt)."""
+
+    def setUp(self):
+        super().setUp()
+        self.technician = self.offline_token("technician", "bob.biomed")
+        self.transport = self.offline_token("transport", "tom.transport")
+        with open(EXAMPLE_POLICY) as f:
+            text = f.read()
+        for model in BATTERY_MODELS:
+            text += (f'\ncomponents {{ kind: "battery-module" model: "{model}" '
+                     f"pm_interval {{ seconds: {COMPONENT_INTERVAL_S} }} pm_warning {{ seconds: {COMPONENT_WARNING_S} }} }}")
+        self.policy = os.path.join(self.workdir, "policy.textproto")
+        with open(self.policy, "w") as f:
+            f.write(text + "\n")
+        self.start_daemon(f"--policy={self.policy}", "--maintenance_sweep_interval=200ms")
+
+    def open_rules(self, tag):
+        return {f["rule"] for f in self.cli_json("findings", "list", f"--device={tag}")
+                if f.get("state") in ("FINDING_STATE_OPEN", "FINDING_STATE_ACKNOWLEDGED")}
+
+    def test_component_battery_module_pm_worn_batteries_and_the_gate(self):
+        self.fleet("gw-a", 8, 1, f"--sim_worn_batteries={WORN}")
+        devices = {d["identity"]["assetTag"]: d for d in self.cli_json("devices", "list")}
+        self.assertEqual(len(devices), 8)
+        battery = {}
+        for tag in devices:
+            components = self.cli_json("devices", "get", tag)["lastObservation"]["components"]
+            battery[tag] = next(c for c in components if c["kind"] == "battery-module")
+            self.assertIn(battery[tag]["model"], BATTERY_MODELS)
+            self.assertTrue(battery[tag]["serialNumber"], battery[tag])
+
+        # The simulator's worn batteries raise BATTERY_DEGRADED under the example policy's own 70 % minimum, on
+        # exactly the pumps HasWornBattery names.
+        worn = {f"PT-{i:05d}" for i in range(1, 9) if worn_battery(i, WORN)}
+        self.assertEqual(worn, {"PT-00002", "PT-00006"})
+        self.wait_for(lambda: {f["assetTag"] for f in self.cli_json("findings", "list", "--kind=battery_degraded")}
+                      == worn, "BATTERY_DEGRADED on the worn pumps")
+        self.assertEqual(self.cli_json("devices", "get", "PT-00002")["lastObservation"]["physical"]
+                         ["batteryHealthPercent"], 55)
+
+        # `gated` leaves before its battery module falls due.
+        gated, kept = "PT-00003", "PT-00002"
+        self.cli("custody", "checkout", gated, "--to=5-west", "--reason=loan", "--due=2h", token=self.transport)
+
+        # With time alone each battery module becomes due, then overdue: one finding per module, naming it.
+        rule = f"maintenance.component.overdue.battery-module.{battery[kept]['serialNumber']}"
+        self.wait_for(lambda: rule in self.open_rules(kept), "battery module overdue")
+        finding = next(f for f in self.cli_json("findings", "list", f"--device={kept}") if f["rule"] == rule)
+        self.assertEqual(finding["kind"], "FINDING_KIND_MAINTENANCE_OVERDUE")
+        self.assertIn(f"battery-module {battery[kept]['model']} serial {battery[kept]['serialNumber']}",
+                      finding["reason"])
+        due = [p for p in self.cli_json("maintenance", "due") if p["assetTag"] == kept]
+        self.assertEqual([(p.get("componentSerial"), p.get("overdue")) for p in due],
+                         [(battery[kept]["serialNumber"], True)])
+        self.assertIn(battery[kept]["serialNumber"], self.cli("maintenance", "due").stdout)
+
+        # The pump with an overdue battery module passes the gate but lands in maintenance.
+        self.wait_for(lambda: any(r.startswith("maintenance.component.overdue.") for r in self.open_rules(gated)),
+                      "gated pump's module overdue")
+        seal = self.cli_json("devices", "get", gated)["lastObservation"]["physical"]["sealId"]
+        self.cli("custody", "checkin", gated, "--at=5-west", f"--seal={seal}", token=self.transport)
+        self.assertEqual(self.cli_json("devices", "get", gated)["custody"]["state"], "CUSTODY_STATE_IN_MAINTENANCE")
+
+        # A module the pump does not report is refused, naming the field; nothing is stored.
+        performed = utc_now().isoformat().replace("+00:00", "Z")
+        refused = self.cli("maintenance", "record", kept, "--kind=pm", f"--performed={performed}",
+                           "--component=NO-SUCH-MODULE", token=self.technician, check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("component_serial", refused.stderr)
+        self.assertEqual(self.cli_json("maintenance", "history", kept), [])
+
+        # A battery replacement recorded for the module resolves its finding, and only its.
+        recorded = self.cli("maintenance", "record", kept, "--kind=battery_replacement", f"--performed={performed}",
+                            f"--component={battery[kept]['serialNumber']}", token=self.technician).stdout
+        self.assertIn(f"component {battery[kept]['serialNumber']}", recorded)
+        self.assertNotIn(rule, self.open_rules(kept))
+        self.assertTrue(any(r.startswith("maintenance.component.overdue.") for r in self.open_rules("PT-00004")))
+        history = self.cli_json("maintenance", "history", kept)
+        self.assertEqual([(r["kind"], r["componentSerial"]) for r in history],
+                         [("MAINTENANCE_KIND_BATTERY_REPLACEMENT", battery[kept]["serialNumber"])])
+        # Six seconds on, the new module is due again: the queue holds its new deadline.
+        self.wait_for(lambda: rule in self.open_rules(kept), "battery module overdue again")
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

@@ -1,6 +1,7 @@
 // Due-date arithmetic and the maintenance rule, as pure functions: calendar months in a time zone, month ends, a pump
 // never maintained, an override, the warning window.
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -154,6 +155,135 @@ TEST(CheckMaintenance, RaisesDueOrOverdueWithTheDateInTheEvidence) {
   // Evaluate runs it with the others.
   EXPECT_THAT(Evaluate(*policy, {.device = &device, .now = Utc(2027, 3, 2)}),
               ::testing::Contains(::testing::Field(&Violation::rule, "maintenance.overdue")));
+}
+
+// Components (Policy.components): the test policy plus a battery module with a 180-day PM and a 14-day window, and a
+// Wi-Fi module with no PM schedule.
+std::shared_ptr<const CompiledPolicy> ComponentPolicy(const std::string& pump_pm = "") {
+  std::string text = testing::kPolicyText;
+  if (!pump_pm.empty()) {
+    const std::string anchor = "max_clock_drift { seconds: 300 }";
+    text.replace(text.find(anchor), anchor.size(), anchor + " " + pump_pm);
+  }
+  text += R"(
+components { kind: "battery-module" model: "BAT-9" pm_interval { seconds: 15552000 } pm_warning { seconds: 1209600 } }
+components { kind: "wifi-module" model: "WLAN-7" }
+)";
+  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompiledPolicy::FromText(text);
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  return policy.ok() ? *policy : CompiledPolicy::Empty();
+}
+
+// A pump first seen 2026-01-01 with a battery module BAT-9 serial B-1 and a Wi-Fi module serial W-1.
+v1::Device PumpWithModules() {
+  v1::Device device = CompliantDevice();
+  *device.mutable_first_seen_at() = Ts(Utc(2026, 1, 1));
+  v1::Component& battery = *device.mutable_last_observation()->add_components();
+  battery.set_kind("battery-module");
+  battery.set_position("3");
+  battery.set_model("BAT-9");
+  battery.set_serial_number("B-1");
+  v1::Component& wifi = *device.mutable_last_observation()->add_components();
+  wifi.set_kind("wifi-module");
+  wifi.set_position("2");
+  wifi.set_model("WLAN-7");
+  wifi.set_serial_number("W-1");
+  return device;
+}
+
+const v1::Component& Battery(const v1::Device& device) { return device.last_observation().components(0); }
+
+TEST(NextComponentPmDue, NeverMaintainedCountsFromThePumpsFirstSighting) {
+  auto policy = ComponentPolicy();
+  const v1::Device device = PumpWithModules();
+  EXPECT_EQ(NextComponentPmDue(*policy, device, Battery(device)), Utc(2026, 1, 1) + absl::Hours(24 * 180));
+  // The Wi-Fi module's kind and model have no PM interval.
+  EXPECT_EQ(NextComponentPmDue(*policy, device, device.last_observation().components(1)), std::nullopt);
+}
+
+TEST(NextComponentPmDue, AfterItsOwnLastPmNotThePumps) {
+  auto policy = ComponentPolicy("pm_interval_months: 12");
+  v1::Device device = PumpWithModules();
+  *device.mutable_maintenance()->mutable_last_pm_at() = Ts(Utc(2026, 6, 1));  // the pump's PM moves nothing
+  EXPECT_EQ(NextComponentPmDue(*policy, device, Battery(device)), Utc(2026, 1, 1) + absl::Hours(24 * 180));
+  v1::ComponentMaintenance& entry = *device.mutable_maintenance()->add_components();
+  entry.set_kind("battery-module");
+  entry.set_serial_number("B-1");
+  *entry.mutable_last_pm_at() = Ts(Utc(2026, 3, 1));
+  EXPECT_EQ(NextComponentPmDue(*policy, device, Battery(device)), Utc(2026, 3, 1) + absl::Hours(24 * 180));
+  // Another module's entry (a battery swapped out) is not this one's.
+  entry.set_serial_number("B-0");
+  EXPECT_EQ(NextComponentPmDue(*policy, device, Battery(device)), Utc(2026, 1, 1) + absl::Hours(24 * 180));
+}
+
+TEST(NextComponentPmDue, AnOverrideWinsAndNoSerialMeansNoSchedule) {
+  auto policy = ComponentPolicy();
+  v1::Device device = PumpWithModules();
+  v1::ComponentMaintenance& entry = *device.mutable_maintenance()->add_components();
+  entry.set_kind("battery-module");
+  entry.set_serial_number("B-1");
+  *entry.mutable_last_pm_at() = Ts(Utc(2026, 3, 1));
+  *entry.mutable_next_due_override() = Ts(Utc(2026, 4, 15));
+  EXPECT_EQ(NextComponentPmDue(*policy, device, Battery(device)), Utc(2026, 4, 15));
+  // A module that reports no serial number cannot be told apart or recorded against: not scheduled.
+  device.mutable_last_observation()->mutable_components(0)->clear_serial_number();
+  EXPECT_EQ(NextComponentPmDue(*policy, device, Battery(device)), std::nullopt);
+}
+
+TEST(ComponentScheduleOf, ItsOwnWarningWindowThenOverdueAndNeverForARetiredPump) {
+  auto policy = ComponentPolicy();
+  v1::Device device = PumpWithModules();
+  const absl::Time due = Utc(2026, 1, 1) + absl::Hours(24 * 180);
+  EXPECT_EQ(ComponentScheduleOf(*policy, device, Battery(device), due - absl::Hours(24 * 14) - absl::Seconds(1)).phase,
+            MaintenancePhase::kNone);
+  EXPECT_EQ(ComponentScheduleOf(*policy, device, Battery(device), due - absl::Hours(24 * 14)).phase,
+            MaintenancePhase::kDue);
+  EXPECT_EQ(ComponentScheduleOf(*policy, device, Battery(device), due - absl::Seconds(1)).phase,
+            MaintenancePhase::kDue);
+  EXPECT_EQ(ComponentScheduleOf(*policy, device, Battery(device), due).phase, MaintenancePhase::kOverdue);
+  device.mutable_custody()->set_state(v1::CUSTODY_STATE_RETIRED);
+  EXPECT_EQ(ComponentScheduleOf(*policy, device, Battery(device), due).phase, MaintenancePhase::kNone);
+}
+
+TEST(CheckMaintenance, AComponentRaisesItsOwnFindingNamingKindModelAndSerial) {
+  auto policy = ComponentPolicy();
+  const v1::Device device = PumpWithModules();
+  const absl::Time due = Utc(2026, 1, 1) + absl::Hours(24 * 180);  // 2026-06-30
+  std::vector<Violation> out;
+  CheckMaintenance(*policy, {.device = &device, .now = due - absl::Hours(24)}, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, v1::FINDING_KIND_MAINTENANCE_DUE);
+  EXPECT_EQ(out[0].rule, "maintenance.component.due.battery-module.B-1");
+  EXPECT_EQ(out[0].severity, v1::SEVERITY_LOW);
+  EXPECT_THAT(out[0].reason, ::testing::HasSubstr("battery-module BAT-9 serial B-1 of pump PT-1"));
+  EXPECT_EQ(out[0].evidence.expected(), "PM by 2026-06-30");
+  EXPECT_EQ(out[0].evidence.seen(), "no PM recorded");
+  out.clear();
+  CheckMaintenance(*policy, {.device = &device, .now = due}, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, v1::FINDING_KIND_MAINTENANCE_OVERDUE);
+  EXPECT_EQ(out[0].rule, "maintenance.component.overdue.battery-module.B-1");
+  EXPECT_EQ(out[0].severity, v1::SEVERITY_HIGH);
+  EXPECT_TRUE(AnyPmOverdue(*policy, device, due));
+  EXPECT_FALSE(AnyPmOverdue(*policy, device, due - absl::Seconds(1)));
+}
+
+TEST(MaintenanceRulesAt, ThePumpsAndEachComponentsOnceSorted) {
+  auto policy = ComponentPolicy("pm_interval_months: 3");
+  v1::Device device = PumpWithModules();
+  // Two battery modules (a pump with two bays), and the first reported twice: one finding each.
+  v1::Component second = Battery(device);
+  second.set_serial_number("B-2");
+  second.set_position("4");
+  *device.mutable_last_observation()->add_components() = second;
+  *device.mutable_last_observation()->add_components() = Battery(device);
+  EXPECT_THAT(MaintenanceRulesAt(*policy, device, Utc(2026, 3, 20)), ::testing::ElementsAre("maintenance.due"));
+  EXPECT_THAT(MaintenanceRulesAt(*policy, device, Utc(2026, 7, 1)),
+              ::testing::ElementsAre("maintenance.component.overdue.battery-module.B-1",
+                                     "maintenance.component.overdue.battery-module.B-2", "maintenance.overdue"));
+  std::vector<Violation> out;
+  CheckMaintenance(*policy, {.device = &device, .now = Utc(2026, 7, 1)}, out);
+  EXPECT_EQ(out.size(), 3u);
 }
 
 TEST(PolicyValidation, RefusesBadScheduleFields) {
