@@ -111,8 +111,16 @@ class AgentEndToEndTest(FixedPortDaemon, unittest.TestCase):
         self.start_daemon()
         self.cli("agents", "enroll", "gw-a")
         # Rounds of 5,000 every 100 ms (50,000 reports/s) outpace any delivery here: the buffer is never empty.
-        agent, log_path = self.start_agent("--sim_pumps=5000", "--interval=100ms", "--batch_size=200")
-        self.wait_for_log(log_path, r"delivered: accepted=[1-9]")
+        agent, log_path = self.start_agent("--sim_pumps=5000", "--interval=100ms", "--batch_size=200",
+                                           "--metrics_listen=127.0.0.1:0")
+        metrics_port = int(self.wait_for_log(log_path, r"metrics on port (\d+)").group(1))
+        # Kill it once the service has acknowledged part of the delivery under way. The agent's counter moves with each
+        # acknowledgement; its "delivered:" line comes only at the end of a pass (50,000 reports through a window of
+        # 200 x 3), which a loaded machine can take a minute to reach.
+        deadline = time.monotonic() + 60
+        while self.scrape(metrics_port)["pumptrack_agent_reports_acknowledged_total"] == 0:
+            self.assertLess(time.monotonic(), deadline, self.read(log_path))
+            time.sleep(0.05)
         time.sleep(0.2)
         agent.send_signal(signal.SIGKILL)
         agent.wait()
