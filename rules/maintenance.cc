@@ -49,6 +49,21 @@ std::optional<absl::Time> NextPmDue(const CompiledPolicy& policy, const v1::Devi
   return base + ToDuration(model->pm_interval());
 }
 
+namespace {
+
+// The schedule of a PM due at `due_at` with a warning window of `warning`, at `now`.
+MaintenanceSchedule PhaseAt(absl::Time due_at, absl::Duration warning, absl::Time now) {
+  MaintenanceSchedule schedule{.due_at = due_at, .warn_at = due_at - warning};
+  if (now >= due_at) {
+    schedule.phase = MaintenancePhase::kOverdue;
+  } else if (now >= *schedule.warn_at) {
+    schedule.phase = MaintenancePhase::kDue;
+  }
+  return schedule;
+}
+
+}  // namespace
+
 MaintenanceSchedule ScheduleOf(const CompiledPolicy& policy, const v1::Device& device, absl::Time now) {
   MaintenanceSchedule schedule;
   if (device.custody().state() == v1::CUSTODY_STATE_RETIRED) return schedule;
@@ -57,13 +72,7 @@ MaintenanceSchedule ScheduleOf(const CompiledPolicy& policy, const v1::Device& d
   const v1::ModelPolicy* model = policy.FindModel(device.identity().model());
   const absl::Duration warning =
       model != nullptr && model->has_pm_warning() ? ToDuration(model->pm_warning()) : kDefaultPmWarning;
-  schedule.warn_at = *schedule.due_at - warning;
-  if (now >= *schedule.due_at) {
-    schedule.phase = MaintenancePhase::kOverdue;
-  } else if (now >= *schedule.warn_at) {
-    schedule.phase = MaintenancePhase::kDue;
-  }
-  return schedule;
+  return PhaseAt(*schedule.due_at, warning, now);
 }
 
 const v1::ComponentPolicy* ComponentPmPolicy(const CompiledPolicy& policy, const v1::Component& component) {
@@ -113,13 +122,7 @@ MaintenanceSchedule ComponentScheduleOf(const CompiledPolicy& policy, const v1::
   const v1::ComponentPolicy* rules = ComponentPmPolicy(policy, component);
   const absl::Duration warning =
       rules != nullptr && rules->has_pm_warning() ? ToDuration(rules->pm_warning()) : kDefaultPmWarning;
-  schedule.warn_at = *schedule.due_at - warning;
-  if (now >= *schedule.due_at) {
-    schedule.phase = MaintenancePhase::kOverdue;
-  } else if (now >= *schedule.warn_at) {
-    schedule.phase = MaintenancePhase::kDue;
-  }
-  return schedule;
+  return PhaseAt(*schedule.due_at, warning, now);
 }
 
 namespace {

@@ -98,6 +98,30 @@ absl::StatusOr<UtilizationCheckpoint> DecodeCheckpoint(std::int64_t at_millis, a
 
 namespace {
 
+// One entry of a group's hour bucket (kHourEntryBytes at `entry`), timed from the hour's start.
+GroupChange DecodeHourEntry(const std::uint8_t* entry, std::int64_t hour_start) {
+  const std::uint32_t offset = (std::uint32_t{entry[0]} << 24) | (std::uint32_t{entry[1]} << 16) |
+                               (std::uint32_t{entry[2]} << 8) | std::uint32_t{entry[3]};
+  return GroupChange{.at_millis = hour_start + offset, .from = entry[4], .to = entry[5]};
+}
+
+// A group key ([v]g<kind><first><second>...) read after its `kind_prefix_size` bytes: the group's two names and the
+// key prefix they end at; nullopt when malformed (or nothing follows the names).
+struct GroupKeyNames {
+  std::string first;
+  std::string second;
+  std::string prefix;
+};
+std::optional<GroupKeyNames> ParseGroupKey(const rocksdb::Slice& key, std::size_t kind_prefix_size) {
+  absl::string_view rest(key.data() + kind_prefix_size, key.size() - kind_prefix_size);
+  std::optional<std::string> first = ConsumeShortString(rest);
+  std::optional<std::string> second = first ? ConsumeShortString(rest) : std::nullopt;
+  if (!second.has_value() || rest.empty()) return std::nullopt;
+  return GroupKeyNames{.first = *std::move(first),
+                       .second = *std::move(second),
+                       .prefix = std::string(key.data(), key.size() - rest.size())};
+}
+
 // Folds a group's transitions hour by hour, in hour order. An hour needs no order within it for the time per state:
 // the level at its start times the hour plus, per transition, the rest of the hour in the state entered minus the
 // same in the state left (clipped to the window). Only the peak depends on order, and only through the transitions
@@ -313,11 +337,9 @@ absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std
   std::vector<GroupChange> changes;
   it->Seek(all);
   while (it->Valid() && StartsWith(it->key(), all)) {
-    absl::string_view rest(it->key().data() + all.size(), it->key().size() - all.size());
-    std::optional<std::string> first = ConsumeShortString(rest);
-    std::optional<std::string> second = first ? ConsumeShortString(rest) : std::nullopt;
-    if (!second.has_value() || rest.empty()) return corrupt();
-    const std::string prefix(it->key().data(), it->key().size() - rest.size());
+    std::optional<GroupKeyNames> names = ParseGroupKey(it->key(), all.size());
+    if (!names.has_value()) return corrupt();
+    const std::string& prefix = names->prefix;
 
     // The level at the window's day start: every earlier day's transitions.
     StateMillis level{};
@@ -347,9 +369,7 @@ absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std
       changes.resize(value.size() / kHourEntryBytes);
       const auto* entry = reinterpret_cast<const std::uint8_t*>(value.data());
       for (GroupChange& change : changes) {
-        const std::uint32_t offset = (std::uint32_t{entry[0]} << 24) | (std::uint32_t{entry[1]} << 16) |
-                                     (std::uint32_t{entry[2]} << 8) | std::uint32_t{entry[3]};
-        change = GroupChange{.at_millis = hour_start + offset, .from = entry[4], .to = entry[5]};
+        change = DecodeHourEntry(entry, hour_start);
         entry += kHourEntryBytes;
       }
       fold.AddHour(hour_start, changes);
@@ -357,8 +377,8 @@ absl::Status UtilizationStore::ForEachGroupWindow(UtilizationGroupKind kind, std
     RETURN_IF_ERROR(FromRocksDb(it->status(), "read utilization groups"));
     GroupWindow window = fold.Finish();
     if (window.devices > 0) {
-      window.first = *std::move(first);
-      window.second = *std::move(second);
+      window.first = std::move(names->first);
+      window.second = std::move(names->second);
       RETURN_IF_ERROR(visit(std::move(window)));
     }
     const std::string next = keys::PrefixSuccessor(prefix);
@@ -406,11 +426,9 @@ absl::Status UtilizationStore::ForEachGroupLatestInfusingHour(
   const std::string all = {keys::kKeyVersion, 'g', static_cast<char>(kind)};
   it->Seek(all);
   while (it->Valid() && StartsWith(it->key(), all)) {
-    absl::string_view rest(it->key().data() + all.size(), it->key().size() - all.size());
-    std::optional<std::string> first = ConsumeShortString(rest);
-    std::optional<std::string> second = first ? ConsumeShortString(rest) : std::nullopt;
-    if (!second.has_value() || rest.empty()) return corrupt();
-    const std::string prefix(it->key().data(), it->key().size() - rest.size());
+    std::optional<GroupKeyNames> names = ParseGroupKey(it->key(), all.size());
+    if (!names.has_value()) return corrupt();
+    const std::string& prefix = names->prefix;
     const std::string hours = prefix + 'h';
     // From the newest hour back to the first with a transition into or out of infusing (usually the newest).
     for (it->SeekForPrev(keys::UtilizationGroupKey(prefix, 'h', std::numeric_limits<std::int64_t>::max()));
@@ -421,16 +439,12 @@ absl::Status UtilizationStore::ForEachGroupLatestInfusingHour(
       if (!hour.has_value() || !hour_bytes.empty() || value.size() % kHourEntryBytes != 0) return corrupt();
       PeakBucket bucket;
       for (std::size_t i = 0; i < value.size(); i += kHourEntryBytes) {
-        const auto* entry = reinterpret_cast<const std::uint8_t*>(value.data() + i);
-        const GroupChange change{.from = entry[4], .to = entry[5]};
+        const GroupChange change = DecodeHourEntry(reinterpret_cast<const std::uint8_t*>(value.data() + i), 0);
         const int delta = InfusingDelta(change);
-        if (delta == 0) continue;
-        const std::uint32_t offset = (std::uint32_t{entry[0]} << 24) | (std::uint32_t{entry[1]} << 16) |
-                                     (std::uint32_t{entry[2]} << 8) | std::uint32_t{entry[3]};
-        bucket.Add(static_cast<std::int32_t>(offset), static_cast<std::int8_t>(delta));
+        if (delta != 0) bucket.Add(static_cast<std::int32_t>(change.at_millis), static_cast<std::int8_t>(delta));
       }
       if (!bucket.changes.empty()) {
-        RETURN_IF_ERROR(visit(*first, *second, static_cast<std::int64_t>(*hour), bucket));
+        RETURN_IF_ERROR(visit(names->first, names->second, static_cast<std::int64_t>(*hour), bucket));
         break;
       }
     }
