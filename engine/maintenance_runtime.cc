@@ -385,29 +385,32 @@ absl::Status MaintenanceRuntime::Sweep() {
 }
 
 absl::Status MaintenanceRuntime::SweepAll() {
-  std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
-  const absl::Time now = engine_->clock();
   MaintenanceDeadlines& deadlines = engine_->maintenance_deadlines();
-  std::vector<std::string> changed;
-  RETURN_IF_ERROR(ForEachDevice(*devices_, "", [&](const v1::Device& device) -> absl::Status {
-    const std::string& tag = device.identity().asset_tag();
-    if (rules::MaintenanceRulesAt(*policy, device, now) != OpenMaintenanceRules(engine_->OpenFindingsOf(tag))) {
-      changed.push_back(tag);
-    } else if (std::optional<absl::Time> next = rules::NextMaintenanceChange(*policy, device, now)) {
-      deadlines.Offer(tag, *next);
-    }
-    return absl::OkStatus();
-  }));
-  if (changed.empty()) return absl::OkStatus();
-  return RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
-    FindingTransaction transaction(engine_);
-    rocksdb::WriteBatch batch;
-    for (const std::string& tag : changed) {
-      ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(tag));
-      RETURN_IF_ERROR(engine_->StageReevaluation(device, batch));
-    }
-    return transaction.WriteAndCommit(*database_, batch);
-  });
+  // A page at a time: read outside the writer, compared with the open findings (writer-only state) on the writer.
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(storage::DevicePage page, devices_->ListDevices(storage::DeviceFilter{}, after, kScanPage));
+    RETURN_IF_ERROR(RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+      std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
+      const absl::Time now = engine_->clock();
+      FindingTransaction transaction(engine_);
+      rocksdb::WriteBatch batch;
+      for (const v1::Device& listed : page.devices) {
+        const std::string& tag = listed.identity().asset_tag();
+        if (rules::MaintenanceRulesAt(*policy, listed, now) != OpenMaintenanceRules(engine_->OpenFindingsOf(tag))) {
+          // Read again on the writer: a report may have come since the page was read.
+          ASSIGN_OR_RETURN(v1::Device device, devices_->GetDevice(tag));
+          RETURN_IF_ERROR(engine_->StageReevaluation(device, batch));  // its commit sets the next deadline
+        } else if (std::optional<absl::Time> next = rules::NextMaintenanceChange(*policy, listed, now)) {
+          // The page may be stale; an early wake is harmless (see MaintenanceDeadlines::Offer).
+          deadlines.Offer(tag, *next);
+        }
+      }
+      return transaction.WriteAndCommit(*database_, batch);
+    }));
+    if (page.next_after_tag.empty()) return absl::OkStatus();
+    after = std::move(page.next_after_tag);
+  }
 }
 
 void MaintenanceRuntime::SweeperLoop(absl::Duration interval) {

@@ -80,8 +80,9 @@ class MaintenanceRuntime {
   // findings already match its schedule (its deadline was superseded) is not re-evaluated; its next deadline is set
   // again either way. The sweeper calls it; tests call it directly.
   absl::Status Sweep();
-  // Scans the fleet: re-evaluates every pump whose maintenance findings differ from its schedule at the service
-  // clock, and offers every pump's next deadline to the queue. Seeds the queue after a start (the sweeper calls it
+  // Scans the fleet a page at a time, each page compared on the writer (the open findings are writer-only state):
+  // re-evaluates every pump whose maintenance findings differ from its schedule at the service clock, and offers
+  // every other pump's next deadline to the queue. Seeds the queue after a start (the sweeper calls it
   // first); the fleet scan the sweep was before the queue (bench/maintenance_benchmark.cc compares them).
   absl::Status SweepAll();
   // How many pumps Sweep has read since the start (the deadline queue's whole point is that this stays small).
