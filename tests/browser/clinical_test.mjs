@@ -2,8 +2,8 @@
 // Chromium (see harness.mjs). Utilization: each unit's pumps, infusing share, peak use and PAR over a pinned window
 // are exactly what the CLI reports over gRPC for the same window (a second path), and a unit is flagged, in words,
 // exactly when its peak went above PAR or its share is far below target. Maintenance: the pumps overdue or due within
-// 30 days (two with recorded PMs 400 and 350 days ago, through the CLI) with due date, unit and location, as the CLI
-// lists them. Both pages: in the nav of roles that may read them, axe-core finds no serious or critical violation at
+// 30 days (two with recorded PMs 400 and 350 days ago, through the CLI) and a battery module overdue on its own (its
+// PM 400 days ago), each with its component, due date, unit and location, as the CLI lists them. Both pages: in the nav of roles that may read them, axe-core finds no serious or critical violation at
 // desktop and tablet width, no sideways scrolling, no Content-Security-Policy breach; recording work is not on the
 // console's allow-list.
 import { describe, it, before, after } from 'node:test';
@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Fleet, launchBrowser, signedInPage, show, forcedCall, screenshotPath, waitFor, SOURCE_DIR, axeSerious, watchCsp } from './harness.mjs';
 
+// The simulator's battery module models (agents/sim/sim_source.cc): the test policy gives them a PM interval.
+const BATTERY_MODELS = ['AM5-BAT', 'NWF-BAT', 'CHG-BAT'];
 const LOW_SHARE = 0.4;  // console/web/views/utilization.js: "far below" the 75 % target
 
 const isoDay = (date) => date.toISOString().slice(0, 10);
@@ -22,20 +24,30 @@ describe('utilization and maintenance pages', () => {
   let browser;
   let since;
   let until;
+  let module;  // PT-00003's battery module
 
   before(async () => {
     since = new Date(Math.floor(Date.now() / 1000) * 1000 - 60 * 1000);
     fleet = await Fleet.start({ pumps: 40, faults: 0 });
     // Every unit's PAR lowered to 1: a unit with two pumps infusing at once ran above it.
     const policy = path.join(fleet.dir, 'policy.textproto');
-    fs.writeFileSync(policy, fs.readFileSync(path.join(SOURCE_DIR, 'examples', 'hospital-policy.textproto'), 'utf8')
-      .replace(/par_level: \d+/g, 'par_level: 1'));
+    // And the simulator's battery modules get a PM every 365 days (30 days' warning).
+    const modules = BATTERY_MODELS.map((model) => `components { kind: "battery-module" model: "${model}" ` +
+      'pm_interval { seconds: 31536000 } pm_warning { seconds: 2592000 } }').join('\n');
+    fs.writeFileSync(policy, `${fs.readFileSync(path.join(SOURCE_DIR, 'examples', 'hospital-policy.textproto'), 'utf8')
+      .replace(/par_level: \d+/g, 'par_level: 1')}\n${modules}\n`);
     fleet.cli('policy', 'set', policy);
     // PT-00001's last PM 400 days ago (the example's 12-month interval: overdue), PT-00002's 350 days ago (due in
-    // about 15 days, inside the 30-day window).
+    // about 15 days, inside the 30-day window), and PT-00003's battery module's 400 days ago (overdue; the pump's own
+    // PM is not due). Every other module counts from when its pump was first seen: not due.
     const daysAgo = (n) => isoDay(new Date(Date.now() - n * 86400 * 1000));
     fleet.cli('maintenance', 'record', 'PT-00001', '--kind=pm', `--performed=${daysAgo(400)}`);
     fleet.cli('maintenance', 'record', 'PT-00002', '--kind=pm', `--performed=${daysAgo(350)}`);
+    module = fleet.cli('devices', 'get', 'PT-00003', '--output=json').lastObservation.components
+      .find((c) => c.kind === 'battery-module');
+    assert.ok(module && BATTERY_MODELS.includes(module.model) && module.serialNumber, JSON.stringify(module));
+    fleet.cli('maintenance', 'record', 'PT-00003', '--kind=pm', `--component=${module.serialNumber}`,
+      `--performed=${daysAgo(400)}`);
     // Some time passes in the pumps' states, then the window is pinned.
     await new Promise((resolve) => { setTimeout(resolve, 1500); });
     until = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -82,39 +94,47 @@ describe('utilization and maintenance pages', () => {
     await page.close();
   });
 
-  it('lists the pumps overdue and due within 30 days with due date, unit and location, as the CLI does', async () => {
-    const cli = rows(fleet.cli('maintenance', 'due', '--within=30d', '--output=json'));
-    const byTag = new Map(cli.map((p) => [p.assetTag, p]));
-    assert.ok(byTag.get('PT-00001') && byTag.get('PT-00001').overdue, JSON.stringify(cli));
-    assert.ok(byTag.get('PT-00002') && !byTag.get('PT-00002').overdue, JSON.stringify(cli));
-    const page = await signedInPage(browser, fleet, fleet.tokens.viewer);
-    const csp = watchCsp(page);
-    await show(page, '#/maintenance');
-    const shown = await page.$$eval('tr[data-tag]', (trs) => trs.map((tr) => ({
-      tag: tr.dataset.tag, cells: [...tr.cells].map((td) => td.innerText),
-    })));
-    assert.deepEqual(shown.map((r) => r.tag).sort(), [...byTag.keys()].sort());
-    assert.equal(shown[0].tag, 'PT-00001', 'overdue first');
-    for (const r of shown) {
-      const p = byTag.get(r.tag);
-      const [tag, model, status, due, , unit, location] = r.cells;
-      assert.equal(tag, p.assetTag);
-      assert.equal(model, p.model);
-      assert.equal(status, p.overdue ? 'overdue' : 'due');
-      assert.equal(due, p.dueAt.slice(0, 10));
-      assert.equal(unit, (p.location && p.location.unit) || '—');
-      if (p.location && p.location.unit) assert.ok(location.includes(p.location.unit), location);
-    }
-    assert.match(await page.$eval('#due-summary', (n) => n.innerText), /^1 overdue, \d+ due\.$/);
-    // A narrower window: only the overdue pump.
-    await page.$eval('input[name="within"]', (input) => { input.value = '1d'; });
-    await Promise.all([page.waitForFunction(() => location.hash === '#/maintenance?within=1d' &&
-      document.body.dataset.ready === 'maintenance'), page.click('main form button[type="submit"]')]);
-    await waitFor(async () => (await page.$$eval('tr[data-tag]', (trs) => trs.map((tr) => tr.dataset.tag)))
-      .join() === 'PT-00001', 'only PT-00001 within 1d');
-    assert.deepEqual(csp, []);
-    await page.close();
-  });
+  it('lists the pumps and modules overdue and due within 30 days with due date, unit and location, as the CLI does',
+    async () => {
+      const cli = rows(fleet.cli('maintenance', 'due', '--within=30d', '--output=json'));
+      const key = (tag, serial) => `${tag}/${serial || ''}`;
+      const byKey = new Map(cli.map((p) => [key(p.assetTag, p.componentSerial), p]));
+      assert.ok(byKey.get('PT-00001/') && byKey.get('PT-00001/').overdue, JSON.stringify(cli));
+      assert.ok(byKey.get('PT-00002/') && !byKey.get('PT-00002/').overdue, JSON.stringify(cli));
+      const moduleKey = key('PT-00003', module.serialNumber);
+      assert.ok(byKey.get(moduleKey) && byKey.get(moduleKey).overdue, JSON.stringify(cli));
+      assert.ok(!byKey.has('PT-00003/'), 'the pump\'s own PM is not due');
+      const page = await signedInPage(browser, fleet, fleet.tokens.viewer);
+      const csp = watchCsp(page);
+      await show(page, '#/maintenance');
+      const shown = await page.$$eval('tr[data-tag]', (trs) => trs.map((tr) => ({
+        key: `${tr.dataset.tag}/${tr.dataset.component}`, cells: [...tr.cells].map((td) => td.innerText),
+      })));
+      assert.deepEqual(shown.map((r) => r.key).sort(), [...byKey.keys()].sort());
+      assert.deepEqual(shown.slice(0, 2).map((r) => r.key).sort(), ['PT-00001/', moduleKey], 'overdue first');
+      for (const r of shown) {
+        const p = byKey.get(r.key);
+        const [tag, model, component, status, due, , unit, location] = r.cells;
+        assert.equal(tag, p.assetTag);
+        assert.equal(model, p.model);
+        assert.equal(component, p.componentSerial
+          ? `battery-module ${p.componentModel}, serial ${p.componentSerial}` : 'pump');
+        assert.equal(status, p.overdue ? 'overdue' : 'due');
+        assert.equal(due, p.dueAt.slice(0, 10));
+        assert.equal(unit, (p.location && p.location.unit) || '—');
+        if (p.location && p.location.unit) assert.ok(location.includes(p.location.unit), location);
+      }
+      assert.match(await page.$eval('#due-summary', (n) => n.innerText), /^2 overdue, \d+ due\.$/);
+      // A narrower window: only the overdue pump and module.
+      await page.$eval('input[name="within"]', (input) => { input.value = '1d'; });
+      await Promise.all([page.waitForFunction(() => location.hash === '#/maintenance?within=1d' &&
+        document.body.dataset.ready === 'maintenance'), page.click('main form button[type="submit"]')]);
+      await waitFor(async () => (await page.$$eval('tr[data-tag]', (trs) => trs.map((tr) =>
+        `${tr.dataset.tag}/${tr.dataset.component}`))).sort().join() === ['PT-00001/', moduleKey].join(),
+      'only PT-00001 and PT-00003\'s module within 1d');
+      assert.deepEqual(csp, []);
+      await page.close();
+    });
 
   it('passes axe at desktop and tablet width without sideways scrolling', async () => {
     for (const size of [{ name: 'desktop', width: 1366, height: 900 }, { name: 'tablet', width: 768, height: 1024 }]) {

@@ -127,6 +127,8 @@ class DemoTest(unittest.TestCase):
         self.assertIsNotNone(vulnerable, findings)
         self.assertGreaterEqual(int(vulnerable.group(1)), int(affected.group(1)))
         self.assertRegex(findings, r"\nmaintenance overdue +\d+ ")
+        # The simulator's worn battery modules (DEMO_WORN_BATTERIES, 1 of the test's 20 pumps at the default).
+        self.assertRegex(findings, r"\nbattery degraded +[1-9]\d* ")
         self.assertRegex(out, r"PUMPS +INFUSING +IDLE +ALARM +OFF")
 
     def test_sigint_to_the_script_alone_stops_it(self):
