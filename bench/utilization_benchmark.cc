@@ -6,7 +6,8 @@
 //    device, and checks the infusing share against the known duty cycle.
 // 2. Writer CPU per report with and without the roll-up: DeviceStore::Apply of the same kind of batches (one report in
 //    --change_every changes the pump's state), alternating A (no roll-up) and B (roll-up) --rounds times, timed with
-//    the writer thread's CPU clock.
+//    the writer thread's CPU clock; and the roll-up's own part alone (Stage, the write of what it staged, Commit) on
+//    the same report sequence, which the A/B's difference of two noisy totals cannot resolve below a microsecond.
 #include <time.h>
 
 #include <algorithm>
@@ -42,7 +43,10 @@ ABSL_FLAG(int, change_every, 120,
           "In the A/B, one report in this many changes the pump's operating state (120: a pump reporting every 30 s "
           "changes state once an hour).");
 ABSL_FLAG(int, page_size, 1000, "Rows per page of the paged by-device query.");
-ABSL_FLAG(bool, skip_ab, false, "Skip the writer CPU A/B (only build the fleet and time the queries).");
+ABSL_FLAG(
+    bool, skip_ab, false,
+    "Skip the writer CPU measurements, the roll-up alone and the A/B (only build the fleet and time the queries).");
+ABSL_FLAG(bool, skip_queries, false, "Skip the fleet build and the queries (only the writer CPU measurements).");
 ABSL_FLAG(int, rounds, 4, "A/B rounds (each runs A then B, alternating which goes first).");
 ABSL_FLAG(std::string, fleet_dir, "",
           "Keep the built fleet in this directory and reuse it when it is already there (skips the 6M-change build; "
@@ -72,19 +76,33 @@ void Die(const absl::Status& status, const char* what) {
   std::exit(1);
 }
 
+// A database at `path` (256 MiB block cache) with the utilization roll-up on it, loaded.
+struct RollupDatabase {
+  explicit RollupDatabase(const std::string& path) : db(Open(path)), store(db.get()), rollup(&store, nullptr) {
+    Die(rollup.Load(), "load");
+  }
+  static std::unique_ptr<storage::Database> Open(const std::string& path) {
+    storage::DatabaseOptions options;
+    options.path = path;
+    options.block_cache_bytes = 256 << 20;
+    absl::StatusOr<std::unique_ptr<storage::Database>> opened = storage::Database::Open(options);
+    Die(opened.status(), "open");
+    return *std::move(opened);
+  }
+
+  std::unique_ptr<storage::Database> db;
+  storage::UtilizationStore store;
+  engine::UtilizationRollup rollup;
+};
+
 void BuildAndQuery(const std::string& path, bool build) {
   const int pumps = absl::GetFlag(FLAGS_pumps);
   const int days = absl::GetFlag(FLAGS_days);
   const int per_day = absl::GetFlag(FLAGS_changes_per_day);
   const int units = absl::GetFlag(FLAGS_units);
-  storage::DatabaseOptions options;
-  options.path = path;
-  options.block_cache_bytes = 256 << 20;
-  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
-  Die(db.status(), "open");
-  storage::UtilizationStore store(db->get());
-  engine::UtilizationRollup rollup(&store, nullptr);
-  Die(rollup.Load(), "load");
+  RollupDatabase opened(path);
+  std::unique_ptr<storage::Database>& db = opened.db;
+  engine::UtilizationRollup& rollup = opened.rollup;
 
   const absl::Time start = absl::FromCivil(absl::CivilDay(2026, 11, 1), absl::UTCTimeZone());
   const absl::Duration slot = absl::Hours(24) / per_day;
@@ -111,19 +129,19 @@ void BuildAndQuery(const std::string& path, bool build) {
       stage_cpu += ThreadCpuSeconds() - before;
       ++changes;
       if (batch.Count() >= 20'000) {
-        Die((*db)->Write(batch, /*sync=*/false), "write");
+        Die(db->Write(batch, /*sync=*/false), "write");
         rollup.Commit();
         batch.Clear();
       }
     }
   }
-  Die((*db)->Write(batch, false), "write");
+  Die(db->Write(batch, false), "write");
   rollup.Commit();
   const double build_s = absl::ToDoubleSeconds(absl::Now() - build_started);
   if (build) {
     std::printf("built: %d pumps x %d days x %d changes/day = %lld changes in %.1f s (Stage: %.2f us CPU per change)\n",
                 pumps, days, per_day, changes, build_s, stage_cpu * 1e6 / static_cast<double>(changes));
-    (*db)->raw().Flush(rocksdb::FlushOptions(), (*db)->Handle(storage::ColumnFamily::kUtilization));
+    db->raw().Flush(rocksdb::FlushOptions(), db->Handle(storage::ColumnFamily::kUtilization));
   }
   const int query_runs = absl::GetFlag(FLAGS_query_runs);
   const bool skip_device = absl::GetFlag(FLAGS_skip_device);
@@ -178,27 +196,52 @@ void BuildAndQuery(const std::string& path, bool build) {
   }
 }
 
+// The writer measurements' reports: --ab_pumps pumps reporting in turn, 3 ms apart (333 reports a second: 10,000
+// pumps every 30 s), one report in --change_every moving its pump to the next state of the cycle.
+class ReportSequence {
+ public:
+  struct Report {
+    int pump;
+    absl::Time at;
+    v1::OperatingState state;
+  };
+
+  ReportSequence()
+      : pumps_(absl::GetFlag(FLAGS_ab_pumps)),
+        change_every_(absl::GetFlag(FLAGS_change_every)),
+        state_step_(pumps_, 0) {}
+
+  int pumps() const { return pumps_; }
+  int change_every() const { return change_every_; }
+
+  Report Next() {
+    const int pump = static_cast<int>(counter_ % pumps_);
+    if (counter_ % change_every_ == 0) ++state_step_[pump];
+    ++counter_;
+    clock_ += absl::Milliseconds(3);
+    return {pump, clock_, CycleState(state_step_[pump])};
+  }
+
+ private:
+  const int pumps_;
+  const int change_every_;
+  std::vector<int> state_step_;
+  absl::Time clock_ = absl::FromCivil(absl::CivilDay(2026, 11, 1), absl::UTCTimeZone());
+  long long counter_ = 0;
+};
+
 // Writer CPU per report of DeviceStore::Apply, without (A) and with (B) the roll-up in its hook.
 void WriterAb(const std::string& path) {
-  const int pumps = absl::GetFlag(FLAGS_ab_pumps);
   const int reports = absl::GetFlag(FLAGS_ab_reports);
-  const int change_every = absl::GetFlag(FLAGS_change_every);
-  storage::DatabaseOptions options;
-  options.path = path;
-  options.block_cache_bytes = 256 << 20;
-  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
-  Die(db.status(), "open");
-  storage::DeviceStore devices(db->get());
-  storage::UtilizationStore store(db->get());
-  engine::UtilizationRollup rollup(&store, nullptr);
-  Die(rollup.Load(), "load");
+  RollupDatabase opened(path);
+  engine::UtilizationRollup& rollup = opened.rollup;
+  storage::DeviceStore devices(opened.db.get());
 
-  std::vector<std::uint64_t> sequence(pumps, 0);
-  std::vector<int> state_step(pumps, 0);
+  ReportSequence sequence;
+  std::vector<std::uint64_t> sequence_numbers(sequence.pumps(), 0);
   v1::AgentInfo agent;
   agent.set_agent_id("gw-bench");
-  absl::Time clock = absl::FromCivil(absl::CivilDay(2026, 11, 1), absl::UTCTimeZone());
-  long long counter = 0;
+  absl::Time clock;
   auto run = [&](bool with_rollup) {
     double cpu = 0;
     std::deque<v1::Observation> observations;
@@ -206,21 +249,21 @@ void WriterAb(const std::string& path) {
     for (int done = 0; done < reports;) {
       observations.clear();
       incoming.clear();
-      for (int i = 0; i < 1000 && done < reports; ++i, ++done, ++counter) {
-        const int p = static_cast<int>(counter % pumps);
-        if (counter % change_every == 0) ++state_step[p];
-        clock += absl::Milliseconds(3);  // 333 reports a second: 10,000 pumps every 30 s
+      for (int i = 0; i < 1000 && done < reports; ++i, ++done) {
+        const ReportSequence::Report report = sequence.Next();
+        const int p = report.pump;
+        clock = report.at;
         v1::Observation& o = observations.emplace_back();
         o.mutable_identity()->set_asset_tag(Tag(p));
         o.mutable_identity()->set_serial_number(absl::StrCat("SN-", p));
         o.mutable_identity()->set_model("Infusia 500");
-        *o.mutable_observed_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(clock));
-        o.set_sequence(++sequence[p]);
+        *o.mutable_observed_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(report.at));
+        o.set_sequence(++sequence_numbers[p]);
         o.mutable_location()->set_facility("general");
         o.mutable_location()->set_unit(UnitOf(p, 50));
         o.mutable_location()->set_room("101");
         o.set_firmware_version("12.1.3");
-        o.set_operating_state(CycleState(state_step[p]));
+        o.set_operating_state(report.state);
       }
       for (const v1::Observation& o : observations) incoming.push_back({&o, &agent});
       storage::DeviceChangeHook hook;
@@ -261,7 +304,55 @@ void WriterAb(const std::string& path) {
   std::printf(
       "writer CPU per report (median of %zu, one report in %d changes state): without %.2f us, with %.2f us, "
       "roll-up adds %.2f us\n",
-      a.size(), change_every, a[a.size() / 2], b[b.size() / 2], b[b.size() / 2] - a[a.size() / 2]);
+      a.size(), sequence.change_every(), a[a.size() / 2], b[b.size() / 2], b[b.size() / 2] - a[a.size() / 2]);
+}
+
+// The roll-up's own writer CPU per report, without DeviceStore::Apply around it (whose run-to-run swing, several
+// microseconds, hides a fraction of one): the same report sequence as WriterAb, each batch of 1,000 devices built
+// first (untimed), then Stage for each, the write of what they staged (RocksDB, not synced) and Commit, timed with the
+// writer thread's CPU clock.
+void RollupAlone(const std::string& path) {
+  const int reports = absl::GetFlag(FLAGS_ab_reports);
+  RollupDatabase opened(path);
+  engine::UtilizationRollup& rollup = opened.rollup;
+
+  ReportSequence sequence;
+  std::vector<v1::Device> devices(1000);
+  auto run = [&] {
+    double cpu = 0;
+    for (int done = 0; done < reports;) {
+      std::size_t n = 0;
+      for (; n < devices.size() && done < reports; ++n, ++done) {
+        const ReportSequence::Report report = sequence.Next();
+        v1::Device& device = devices[n];
+        device.mutable_identity()->set_asset_tag(Tag(report.pump));
+        device.mutable_identity()->set_model("Infusia 500");
+        v1::Observation& o = *device.mutable_last_observation();
+        *o.mutable_observed_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(report.at));
+        o.mutable_location()->set_facility("general");
+        o.mutable_location()->set_unit(UnitOf(report.pump, 50));
+        o.set_operating_state(report.state);
+      }
+      const double before = ThreadCpuSeconds();
+      rocksdb::WriteBatch batch;
+      for (std::size_t i = 0; i < n; ++i) Die(rollup.Stage(devices[i], batch), "stage");
+      if (batch.Count() > 0) Die(opened.db->Write(batch, /*sync=*/false), "write");
+      rollup.Commit();
+      cpu += ThreadCpuSeconds() - before;
+    }
+    return cpu * 1e9 / reports;
+  };
+  run();  // warm-up: every pump known, the roll-up's cursors in place
+  std::vector<double> ns;
+  for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
+    ns.push_back(run());
+    std::printf("roll-up alone, round %d: %.0f ns/report\n", r + 1, ns.back());
+  }
+  std::sort(ns.begin(), ns.end());
+  std::printf(
+      "roll-up alone, writer CPU per report (median of %zu, one report in %d changes state): %.0f ns "
+      "(min %.0f, max %.0f)\n",
+      ns.size(), sequence.change_every(), ns[ns.size() / 2], ns.front(), ns.back());
 }
 
 }  // namespace
@@ -272,8 +363,15 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string base = absl::StrCat(absl::GetFlag(FLAGS_dir), "/pumptrack-utilization-bench-", getpid());
   std::filesystem::create_directories(base);
-  if (!absl::GetFlag(FLAGS_skip_ab)) pumptrack::WriterAb(base + "/ab");
+  if (!absl::GetFlag(FLAGS_skip_ab)) {
+    pumptrack::RollupAlone(base + "/alone");
+    pumptrack::WriterAb(base + "/ab");
+  }
   const std::string fleet_dir = absl::GetFlag(FLAGS_fleet_dir);
+  if (absl::GetFlag(FLAGS_skip_queries)) {
+    std::filesystem::remove_all(base);
+    return 0;
+  }
   if (fleet_dir.empty()) {
     pumptrack::BuildAndQuery(base + "/rollup", /*build=*/true);
   } else {
