@@ -112,9 +112,9 @@ GrpcMetrics::PerMethod& GrpcMetrics::Lookup(absl::string_view method) {
   return it == by_name_.end() ? *unknown_ : *it->second;
 }
 
-void GrpcMetrics::Record(absl::string_view method, grpc::StatusCode code, double seconds) {
+void GrpcMetrics::Record(absl::string_view method, int code, double seconds) {
   PerMethod& per_method = Lookup(method);
-  int index = static_cast<int>(code);
+  int index = code;
   if (index < 0 || index >= kCodeCount) index = static_cast<int>(grpc::StatusCode::UNKNOWN);
   prometheus::Counter* counter = per_method.requests[index].load(std::memory_order_acquire);
   if (counter == nullptr) {

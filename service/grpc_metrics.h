@@ -29,8 +29,10 @@ class GrpcMetrics {
  public:
   GrpcMetrics(prometheus::Registry& registry, const std::vector<std::string>& methods);
 
-  // Records one finished call. `method` is the full method name as gRPC reports it.
-  void Record(absl::string_view method, grpc::StatusCode code, double seconds);
+  // Records one finished call. `method` is the full method name as gRPC reports it; `code` the number of its
+  // grpc::StatusCode, where a number outside gRPC's codes counts as UNKNOWN (an int, so that such a number can be
+  // passed at all: an enum holding it would be undefined behaviour).
+  void Record(absl::string_view method, int code, double seconds);
 
   // The full method names of every method of these services (full protobuf names, e.g. "pumptrack.v1.AuditService"),
   // looked up in the generated descriptor pool; services not in the pool are skipped.
