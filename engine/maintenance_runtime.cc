@@ -95,18 +95,27 @@ bool IsBatteryModule(const v1::Component& component) {
   return absl::StrContains(absl::AsciiStrToLower(component.kind()), "battery");
 }
 
-// Calls `visit` for every device in `unit` (empty: every device), in tag order.
-template <typename Visit>
-absl::Status ForEachDevice(const storage::DeviceStore& devices, absl::string_view unit, Visit visit) {
+// Calls `visit` with each page of kScanPage devices in `unit` (empty: every device), in tag order.
+template <typename VisitPage>
+absl::Status ForEachPage(const storage::DeviceStore& devices, absl::string_view unit, VisitPage visit) {
   storage::DeviceFilter filter;
   filter.unit = std::string(unit);
   std::string after;
   while (true) {
     ASSIGN_OR_RETURN(storage::DevicePage page, devices.ListDevices(filter, after, kScanPage));
-    for (const v1::Device& device : page.devices) RETURN_IF_ERROR(visit(device));
+    RETURN_IF_ERROR(visit(page.devices));
     if (page.next_after_tag.empty()) return absl::OkStatus();
     after = std::move(page.next_after_tag);
   }
+}
+
+// Calls `visit` for every device in `unit` (empty: every device), in tag order.
+template <typename Visit>
+absl::Status ForEachDevice(const storage::DeviceStore& devices, absl::string_view unit, Visit visit) {
+  return ForEachPage(devices, unit, [&](const std::vector<v1::Device>& page) -> absl::Status {
+    for (const v1::Device& device : page) RETURN_IF_ERROR(visit(device));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace
@@ -387,15 +396,13 @@ absl::Status MaintenanceRuntime::Sweep() {
 absl::Status MaintenanceRuntime::SweepAll() {
   MaintenanceDeadlines& deadlines = engine_->maintenance_deadlines();
   // A page at a time: read outside the writer, compared with the open findings (writer-only state) on the writer.
-  std::string after;
-  while (true) {
-    ASSIGN_OR_RETURN(storage::DevicePage page, devices_->ListDevices(storage::DeviceFilter{}, after, kScanPage));
-    RETURN_IF_ERROR(RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
+  return ForEachPage(*devices_, "", [&](const std::vector<v1::Device>& page) -> absl::Status {
+    return RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
       std::shared_ptr<const rules::CompiledPolicy> policy = engine_->policy();
       const absl::Time now = engine_->clock();
       FindingTransaction transaction(engine_);
       rocksdb::WriteBatch batch;
-      for (const v1::Device& listed : page.devices) {
+      for (const v1::Device& listed : page) {
         const std::string& tag = listed.identity().asset_tag();
         if (rules::MaintenanceRulesAt(*policy, listed, now) != OpenMaintenanceRules(engine_->OpenFindingsOf(tag))) {
           // Read again on the writer: a report may have come since the page was read.
@@ -407,10 +414,8 @@ absl::Status MaintenanceRuntime::SweepAll() {
         }
       }
       return transaction.WriteAndCommit(*database_, batch);
-    }));
-    if (page.next_after_tag.empty()) return absl::OkStatus();
-    after = std::move(page.next_after_tag);
-  }
+    });
+  });
 }
 
 void MaintenanceRuntime::SweeperLoop(absl::Duration interval) {
