@@ -60,13 +60,12 @@ UtilizationRollup::UtilizationRollup(storage::UtilizationStore* store, PolicyGet
 absl::Status UtilizationRollup::Load() {
   cursors_.clear();
   units_.clear();
-  storage::UtilizationStore::Reader reader = store_->NewReader();
-  RETURN_IF_ERROR(store_->ForEachDevice([&](absl::string_view tag) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<storage::UtilizationCheckpoint> latest,
-                     reader.CheckpointAt(tag, std::numeric_limits<std::int64_t>::max()));
-    if (latest.has_value()) cursors_.emplace(std::string(tag), *std::move(latest));
-    return absl::OkStatus();
-  }));
+  constexpr std::int64_t kEnd = std::numeric_limits<std::int64_t>::max();
+  RETURN_IF_ERROR(store_->ForEachDeviceWindow(
+      kEnd, kEnd, "", [&](const storage::UtilizationStore::DeviceWindow& device, bool*) -> absl::Status {
+        cursors_.emplace(device.asset_tag, device.end);
+        return absl::OkStatus();
+      }));
   // Each unit's pumps infusing now, from its pumps' latest checkpoints.
   for (const auto& [tag, cursor] : cursors_) {
     if (cursor.unit.empty() || !Infusing(cursor.state)) continue;
@@ -267,34 +266,31 @@ absl::StatusOr<v1::GetUtilizationResponse> UtilizationRollup::Query(absl::Time s
     return response;
   }
 
-  // Devices, in asset-tag order: two checkpoint lookups each.
-  storage::UtilizationStore::Reader reader = store_->NewReader();
+  // Devices, in asset-tag order: the difference of their readings at the window's ends.
   std::string last_tag;
-  RETURN_IF_ERROR(store_->ForEachDeviceAfter(page_after, [&](absl::string_view tag, bool* stop) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<storage::UtilizationCheckpoint> end, reader.CheckpointAt(tag, to));
-    if (!end.has_value()) return absl::OkStatus();             // first seen after the window
-    if (page_size > 0 && response.rows_size() >= page_size) {  // a row follows this page
-      if (next_after != nullptr) *next_after = last_tag;
-      *stop = true;
-      return absl::OkStatus();
-    }
-    storage::StateMillis total = end->CumulativeAt(to);
-    ASSIGN_OR_RETURN(std::optional<storage::UtilizationCheckpoint> start, reader.CheckpointAt(tag, from));
-    if (start.has_value()) {
-      const storage::StateMillis before = start->CumulativeAt(from);
-      for (std::size_t s = 0; s < total.size(); ++s) total[s] -= before[s];
-    }
-    v1::UtilizationRow& row = *response.add_rows();
-    row.set_facility(end->facility);
-    row.set_unit(end->unit);
-    row.set_model(end->model);
-    row.set_asset_tag(std::string(tag));
-    row.set_devices(1);
-    AddTime(*row.mutable_time(), total);
-    SetShare(row);
-    last_tag = std::string(tag);
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(store_->ForEachDeviceWindow(
+      from, to, page_after, [&](const storage::UtilizationStore::DeviceWindow& device, bool* stop) -> absl::Status {
+        if (page_size > 0 && response.rows_size() >= page_size) {  // a row follows this page
+          if (next_after != nullptr) *next_after = last_tag;
+          *stop = true;
+          return absl::OkStatus();
+        }
+        storage::StateMillis total = device.end.CumulativeAt(to);
+        if (device.start.has_value()) {
+          const storage::StateMillis before = device.start->CumulativeAt(from);
+          for (std::size_t s = 0; s < total.size(); ++s) total[s] -= before[s];
+        }
+        v1::UtilizationRow& row = *response.add_rows();
+        row.set_facility(device.end.facility);
+        row.set_unit(device.end.unit);
+        row.set_model(device.end.model);
+        row.set_asset_tag(device.asset_tag);
+        row.set_devices(1);
+        AddTime(*row.mutable_time(), total);
+        SetShare(row);
+        last_tag = device.asset_tag;
+        return absl::OkStatus();
+      }));
   return response;
 }
 

@@ -30,8 +30,9 @@ using PolicyGetter = std::function<std::shared_ptr<const rules::CompiledPolicy>(
 // every accepted report passes Stage with the device's new state; a change of operating state, unit or model adds
 // one checkpoint (the time the pump has spent in each state so far) and appends the transition to its unit's and its
 // model's hour and day buckets (merge operands), in the report's own write batch. A report that changes none of
-// these costs one hash lookup. Devices are queried from their checkpoints (two per device, whatever the window),
-// units and models from the group buckets. The per-unit peak gauge is kept in memory from the same transitions.
+// these costs one hash lookup. Devices are queried from their checkpoints (two readings per device, whatever the
+// window), units and models from the group buckets. The per-unit peak gauge is kept in memory from the same
+// transitions.
 //
 // Stage, Commit, Abort and Load run on the writer (or before it starts); Query from any thread.
 class UtilizationRollup {

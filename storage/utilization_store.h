@@ -25,7 +25,7 @@ using StateMillis = std::array<std::int64_t, 5>;
 
 // A device's utilization at one of its operating-state (or unit, or model) changes: the state it entered at `at`,
 // where it was, and the time it had spent in each state before, since it was first seen. The time in a window is the
-// difference of two such cumulative readings, so a query costs two lookups per device whatever the window.
+// difference of two such cumulative readings, so a query reads two per device whatever the window.
 struct UtilizationCheckpoint {
   std::int64_t at_millis = 0;  // Unix milliseconds (agent clock: the observation's observed_at)
   int state = 0;               // the v1::OperatingState entered at `at_millis`
@@ -109,25 +109,20 @@ class UtilizationStore {
       const std::function<absl::Status(const std::string& first, const std::string& second, std::int64_t hour,
                                        const PeakBucket& bucket)>& visit) const;
 
-  // Reads with one iterator (one consistent snapshot): use one per query, from one thread.
-  class Reader {
-   public:
-    // The device's latest checkpoint at or before `millis`; nullopt when it has none that early.
-    absl::StatusOr<std::optional<UtilizationCheckpoint>> CheckpointAt(absl::string_view asset_tag, std::int64_t millis);
-
-   private:
-    friend class UtilizationStore;
-    explicit Reader(std::unique_ptr<rocksdb::Iterator> iterator) : iterator_(std::move(iterator)) {}
-    std::unique_ptr<rocksdb::Iterator> iterator_;
+  // A device's two readings around a window: its latest checkpoint at or before the window's start (none when it was
+  // first seen later) and its latest at or before the window's end.
+  struct DeviceWindow {
+    std::string asset_tag;
+    std::optional<UtilizationCheckpoint> start;
+    UtilizationCheckpoint end;
   };
-  Reader NewReader() const;
-
-  // Calls `visit` with the asset tag of every device that has a checkpoint, in asset-tag order; stops at its first
-  // error and returns it.
-  absl::Status ForEachDevice(const std::function<absl::Status(absl::string_view asset_tag)>& visit) const;
-  // The same from the first tag after `after` (empty: the first), until `visit` sets `*stop`.
-  absl::Status ForEachDeviceAfter(
-      absl::string_view after, const std::function<absl::Status(absl::string_view asset_tag, bool* stop)>& visit) const;
+  // Calls `visit` with every device that has a checkpoint at or before `to`, in asset-tag order, from the first tag
+  // after `after` (empty: the first), until `visit` sets `*stop`; stops at its first error and returns it. One forward
+  // pass over the checkpoints with one iterator (one consistent snapshot): no seek per device, so each block is read
+  // and decompressed once, and the pass does not fill the block cache.
+  absl::Status ForEachDeviceWindow(
+      std::int64_t from, std::int64_t to, absl::string_view after,
+      const std::function<absl::Status(const DeviceWindow& device, bool* stop)>& visit) const;
 
  private:
   Database* database_;

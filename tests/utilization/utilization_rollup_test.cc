@@ -2,6 +2,9 @@
 // with the roll-up staged in its write batch, committed after the write as the ingest writer does.
 #include "engine/utilization_rollup.h"
 
+#include <algorithm>
+#include <array>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -514,6 +517,81 @@ TEST_F(UtilizationRollupTest, DeviceRowsArePagedInAssetTagOrder) {
   ASSERT_EQ(all.rows_size(), 5);
   EXPECT_EQ(all.rows(0).asset_tag(), "A");
   EXPECT_EQ(all.rows(4).asset_tag(), "E");
+}
+
+// Device rows against each pump's own timeline, for histories short and long (the store steps through a device's
+// first checkpoints and seeks past the rest) and windows that start or end on a checkpoint, a millisecond either side
+// of one, before a pump's first report and after its last; paged and unpaged alike.
+TEST_F(UtilizationRollupTest, DeviceRowsMatchEachPumpsTimelineWhateverTheLengthOfItsHistory) {
+  struct Change {
+    absl::Time at;
+    v1::OperatingState state;
+  };
+  std::mt19937 random(23);
+  std::map<std::string, std::vector<Change>> timelines;
+  std::vector<absl::Time> times;
+  for (int p = 0; p < 12; ++p) {
+    const std::string tag = absl::StrCat("P", p / 10, p % 10);
+    const int changes = p < 6 ? p + 1 : 6 * p;  // 1..6, then 36..66
+    absl::Time at = At(9) + absl::Minutes(p);
+    int state = 0;
+    for (int c = 0; c < changes; ++c) {
+      at += absl::Minutes(1 + static_cast<int>(random() % 40));
+      state = 1 + (state + static_cast<int>(random() % 3)) % 4;  // never the same state twice in a row
+      State(tag, static_cast<v1::OperatingState>(state), at);
+      timelines[tag].push_back({at, static_cast<v1::OperatingState>(state)});
+      times.push_back(at);
+    }
+  }
+  const absl::Time now = At(100);
+  const auto expected_time = [&](const std::vector<Change>& timeline, absl::Time from, absl::Time to) {
+    std::array<std::int64_t, 5> millis{};
+    for (std::size_t i = 0; i < timeline.size(); ++i) {
+      const absl::Time begin = std::max(timeline[i].at, from);
+      const absl::Time end = std::min(i + 1 < timeline.size() ? timeline[i + 1].at : now, to);
+      if (end > begin) millis[timeline[i].state] += absl::ToInt64Milliseconds(end - begin);
+    }
+    return millis;
+  };
+  std::vector<std::pair<absl::Time, absl::Time>> windows = {{At(8), now}, {At(8), At(9)}, {At(10), At(11)}};
+  for (int w = 0; w < 60; ++w) {
+    absl::Time a = times[random() % times.size()] + absl::Milliseconds(static_cast<int>(random() % 3) - 1);
+    absl::Time b = times[random() % times.size()] + absl::Milliseconds(static_cast<int>(random() % 3) - 1);
+    if (a > b) std::swap(a, b);
+    if (a < b) windows.emplace_back(a, b);
+  }
+  for (const auto& [from, to] : windows) {
+    SCOPED_TRACE(absl::StrCat(absl::FormatTime(from), " - ", absl::FormatTime(to)));
+    std::vector<std::string> expected_tags;
+    for (const auto& [tag, timeline] : timelines) {
+      if (timeline.front().at <= to) expected_tags.push_back(tag);
+    }
+    std::vector<v1::UtilizationRow> paged;
+    std::string after;
+    do {
+      std::string next;
+      absl::StatusOr<v1::GetUtilizationResponse> page =
+          rollup_->Query(from, to, now, v1::UTILIZATION_GROUPING_DEVICE, after, 5, &next);
+      ASSERT_TRUE(page.ok()) << page.status();
+      paged.insert(paged.end(), page->rows().begin(), page->rows().end());
+      after = next;
+    } while (!after.empty());
+    const v1::GetUtilizationResponse unpaged = Query(from, to, v1::UTILIZATION_GROUPING_DEVICE, now);
+    ASSERT_EQ(paged.size(), static_cast<std::size_t>(unpaged.rows_size()));
+    std::vector<std::string> tags;
+    for (int i = 0; i < unpaged.rows_size(); ++i) {
+      const v1::UtilizationRow& row = unpaged.rows(i);
+      tags.push_back(row.asset_tag());
+      EXPECT_EQ(paged[i].SerializeAsString(), row.SerializeAsString()) << row.asset_tag();
+      const std::array<std::int64_t, 5> want = expected_time(timelines[row.asset_tag()], from, to);
+      EXPECT_EQ(row.time().unknown_ms(), want[0]) << row.asset_tag();
+      EXPECT_EQ(row.time().infusing_ms(), want[1]) << row.asset_tag();
+      EXPECT_EQ(row.time().idle_ms(), want[2]) << row.asset_tag();
+      EXPECT_EQ(row.time().alarm_ms(), want[3]) << row.asset_tag();
+      EXPECT_EQ(row.time().off_ms(), want[4]) << row.asset_tag();
+    }
+    EXPECT_EQ(tags, expected_tags);
+  }
 }
 
 TEST(FoldGroupTest, CountsTimeFromTheLevelAndChangesInAnyOrder) {
