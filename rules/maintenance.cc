@@ -80,7 +80,9 @@ const v1::ComponentPolicy* ComponentPmPolicy(const CompiledPolicy& policy, const
   for (const v1::ComponentPolicy& candidate : policy.proto().components()) {
     if (candidate.kind() == component.kind() && candidate.model() == component.model()) found = &candidate;
   }
-  if (found == nullptr || !found->has_pm_interval() || ToDuration(found->pm_interval()) <= absl::ZeroDuration()) {
+  if (found == nullptr) return nullptr;
+  if (found->pm_interval_months() == 0 &&
+      (!found->has_pm_interval() || ToDuration(found->pm_interval()) <= absl::ZeroDuration())) {
     return nullptr;
   }
   return found;
@@ -109,6 +111,9 @@ std::optional<absl::Time> NextComponentPmDue(const CompiledPolicy& policy, const
     base = ToTime(device.first_seen_at());
   } else {
     return std::nullopt;
+  }
+  if (rules->pm_interval_months() > 0) {
+    return AddMonths(base, static_cast<int>(rules->pm_interval_months()), policy.time_zone());
   }
   return base + ToDuration(rules->pm_interval());
 }

@@ -253,6 +253,7 @@ absl::StatusOr<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(v1
         CheckPositive(path + ".pm_interval", p.components(i).pm_interval(), p.components(i).has_pm_interval()));
     RETURN_IF_ERROR(
         CheckPositive(path + ".pm_warning", p.components(i).pm_warning(), p.components(i).has_pm_warning()));
+    if (p.components(i).pm_interval_months() > 120) return Invalid(path + ".pm_interval_months", "must be 1-120");
   }
   if (p.transport_minimum_battery_percent() > 100) {
     return Invalid("transport_minimum_battery_percent", "must be 1-100 (0 = not checked)");

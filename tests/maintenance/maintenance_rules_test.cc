@@ -201,6 +201,31 @@ TEST(NextComponentPmDue, NeverMaintainedCountsFromThePumpsFirstSighting) {
   EXPECT_EQ(NextComponentPmDue(*policy, device, device.last_observation().components(1)), std::nullopt);
 }
 
+TEST(NextComponentPmDue, CalendarMonthsInTheSitesZoneWinOverTheDuration) {
+  std::string text = testing::kPolicyText;
+  text += R"(
+time_zone: "America/New_York"
+components { kind: "battery-module" model: "BAT-9" pm_interval { seconds: 86400 } pm_interval_months: 1 }
+)";
+  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> policy = CompiledPolicy::FromText(text);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const absl::TimeZone ny = Zone("America/New_York");
+  v1::Device device = PumpWithModules();
+  v1::ComponentMaintenance& entry = *device.mutable_maintenance()->add_components();
+  entry.set_kind("battery-module");
+  entry.set_serial_number("B-1");
+  // 31 January, 20:00 in New York (1 February in UTC) + 1 month: 28 February, 20:00 in New York.
+  *entry.mutable_last_pm_at() = Ts(absl::FromCivil(absl::CivilSecond(2026, 1, 31, 20, 0, 0), ny));
+  EXPECT_EQ(NextComponentPmDue(**policy, device, Battery(device)),
+            absl::FromCivil(absl::CivilSecond(2026, 2, 28, 20, 0, 0), ny));
+  // Months alone give a component a schedule.
+  text.replace(text.find("pm_interval { seconds: 86400 } "), 31, "");
+  policy = CompiledPolicy::FromText(text);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(NextComponentPmDue(**policy, device, Battery(device)),
+            absl::FromCivil(absl::CivilSecond(2026, 2, 28, 20, 0, 0), ny));
+}
+
 TEST(NextComponentPmDue, AfterItsOwnLastPmNotThePumps) {
   auto policy = ComponentPolicy("pm_interval_months: 12");
   v1::Device device = PumpWithModules();
@@ -300,6 +325,12 @@ TEST(PolicyValidation, RefusesBadScheduleFields) {
   refused("pm_interval { seconds: -5 }", "", "models[0].pm_interval: must be a positive duration");
   refused("pm_warning { seconds: 0 }", "", "models[0].pm_warning: must be a positive duration");
   refused("pm_interval_months: 121", "", "models[0].pm_interval_months: must be 1-120");
+  absl::StatusOr<std::shared_ptr<const CompiledPolicy>> component =
+      CompiledPolicy::FromText(std::string(testing::kPolicyText) +
+                               "\ncomponents { kind: \"battery-module\" model: \"BAT-9\" pm_interval_months: 121 }");
+  ASSERT_FALSE(component.ok());
+  EXPECT_THAT(std::string(component.status().message()),
+              ::testing::HasSubstr("components[0].pm_interval_months: must be 1-120"));
   refused("", "Mars/Olympus", "time_zone: \"Mars/Olympus\" is not a known IANA time zone");
 }
 
