@@ -48,8 +48,8 @@ struct MaintenanceSchedule {
 MaintenanceSchedule ScheduleOf(const CompiledPolicy& policy, const v1::Device& device, absl::Time now);
 
 // Components (Policy.components): a reported component with a serial number whose kind and model the policy gives a
-// pm_interval or pm_interval_months has its own schedule. Its findings are MAINTENANCE_DUE / MAINTENANCE_OVERDUE too, one per component and
-// kind, under the rules "maintenance.component.due.<kind>.<serial>" and
+// pm_interval or pm_interval_months has its own schedule. Its findings are MAINTENANCE_DUE / MAINTENANCE_OVERDUE too,
+// one per component and kind, under the rules "maintenance.component.due.<kind>.<serial>" and
 // "maintenance.component.overdue.<kind>.<serial>".
 inline constexpr absl::string_view kRuleComponentDuePrefix = "maintenance.component.due.";
 inline constexpr absl::string_view kRuleComponentOverduePrefix = "maintenance.component.overdue.";
