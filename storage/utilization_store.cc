@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "storage/keys.h"
@@ -458,10 +459,15 @@ absl::Status UtilizationStore::ForEachGroupLatestInfusingHour(
 
 namespace {
 
-// The time of a checkpoint key whose layout the caller has checked.
-std::int64_t TimeOfCheckpointKey(absl::string_view key) {
+// The time of a checkpoint key whose layout the caller has checked; DATA_LOSS for a time no writer stores (keys clamp
+// to 0 .. int64 max), which would sort after every valid key of its device.
+absl::StatusOr<std::int64_t> TimeOfCheckpointKey(absl::string_view key) {
   absl::string_view time_bytes = key.substr(key.size() - 8);
-  return static_cast<std::int64_t>(*keys::ConsumeBigEndian64(time_bytes));
+  const std::uint64_t millis = *keys::ConsumeBigEndian64(time_bytes);
+  if (millis > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return absl::DataLossError("malformed utilization checkpoint key (time out of range)");
+  }
+  return static_cast<std::int64_t>(millis);
 }
 
 std::string AppendTime(const std::string& prefix, std::int64_t millis) {
@@ -547,7 +553,7 @@ absl::Status UtilizationStore::ForEachDeviceWindow(
       readings.start_at = readings.end_at = -1;
       steps = 0;
     }
-    const std::int64_t at = TimeOfCheckpointKey(key);
+    ASSIGN_OR_RETURN(const std::int64_t at, TimeOfCheckpointKey(key));
     if (at > to) {  // the rest of this device's checkpoints are after the window
       it->Seek(keys::PrefixSuccessor(readings.prefix));
       continue;
@@ -562,7 +568,14 @@ absl::Status UtilizationStore::ForEachDeviceWindow(
     const std::int64_t bound = start ? from : to;
     it->SeekForPrev(AppendTime(readings.prefix, bound));
     if (!it->Valid()) break;
-    record(TimeOfCheckpointKey(absl::string_view(it->key().data(), it->key().size())), start);
+    // The current key (this device's, at or before the bound) is at or before the target, so the seek lands on it or
+    // on a later one of the same device.
+    const absl::string_view landed(it->key().data(), it->key().size());
+    if (landed.size() != readings.prefix.size() + 8 || !absl::StartsWith(landed, readings.prefix)) {
+      return absl::DataLossError("malformed utilization checkpoint key");
+    }
+    ASSIGN_OR_RETURN(const std::int64_t landed_at, TimeOfCheckpointKey(landed));
+    record(landed_at, start);
     steps = 0;
     if (start) {
       it->Next();

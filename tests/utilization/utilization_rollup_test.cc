@@ -521,28 +521,38 @@ TEST_F(UtilizationRollupTest, DeviceRowsArePagedInAssetTagOrder) {
 
 // Device rows against each pump's own timeline, for histories short and long (the store steps through a device's
 // first checkpoints and seeks past the rest) and windows that start or end on a checkpoint, a millisecond either side
-// of one, before a pump's first report and after its last; paged and unpaged alike.
+// of one, before a pump's first report and after its last; paged and unpaged alike. The history is flushed to a table
+// file and the roll-up reloaded (Load takes each pump's latest checkpoint with the same pass) before every pump
+// reports once more, from another unit: a wrong latest checkpoint after the restart would shift that change's totals.
 TEST_F(UtilizationRollupTest, DeviceRowsMatchEachPumpsTimelineWhateverTheLengthOfItsHistory) {
   struct Change {
     absl::Time at;
     v1::OperatingState state;
+    std::string unit;
   };
   std::mt19937 random(23);
   std::map<std::string, std::vector<Change>> timelines;
   std::vector<absl::Time> times;
+  const auto report = [&](const std::string& tag, absl::Time at, const std::string& unit) {
+    const int previous = timelines[tag].empty() ? 0 : timelines[tag].back().state;
+    const auto state = static_cast<v1::OperatingState>(1 + (previous + static_cast<int>(random() % 3)) % 4);
+    State(tag, state, at, unit);  // never the same state twice in a row: each report is a change
+    timelines[tag].push_back({at, state, unit});
+    times.push_back(at);
+  };
   for (int p = 0; p < 12; ++p) {
     const std::string tag = absl::StrCat("P", p / 10, p % 10);
     const int changes = p < 6 ? p + 1 : 6 * p;  // 1..6, then 36..66
     absl::Time at = At(9) + absl::Minutes(p);
-    int state = 0;
     for (int c = 0; c < changes; ++c) {
       at += absl::Minutes(1 + static_cast<int>(random() % 40));
-      state = 1 + (state + static_cast<int>(random() % 3)) % 4;  // never the same state twice in a row
-      State(tag, static_cast<v1::OperatingState>(state), at);
-      timelines[tag].push_back({at, static_cast<v1::OperatingState>(state)});
-      times.push_back(at);
+      report(tag, at, "5-west");
     }
   }
+  ASSERT_TRUE(db_->raw().Flush(rocksdb::FlushOptions(), db_->Handle(storage::ColumnFamily::kUtilization)).ok());
+  ReopenAll();
+  for (auto& [tag, timeline] : timelines) report(tag, timeline.back().at + absl::Minutes(5), "6-east");
+
   const absl::Time now = At(100);
   const auto expected_time = [&](const std::vector<Change>& timeline, absl::Time from, absl::Time to) {
     std::array<std::int64_t, 5> millis{};
@@ -553,6 +563,14 @@ TEST_F(UtilizationRollupTest, DeviceRowsMatchEachPumpsTimelineWhateverTheLengthO
     }
     return millis;
   };
+  // The row's unit: that of the pump's last change at or before the window's end.
+  const auto expected_unit = [](const std::vector<Change>& timeline, absl::Time to) {
+    std::string unit;
+    for (const Change& change : timeline) {
+      if (change.at <= to) unit = change.unit;
+    }
+    return unit;
+  };
   std::vector<std::pair<absl::Time, absl::Time>> windows = {{At(8), now}, {At(8), At(9)}, {At(10), At(11)}};
   for (int w = 0; w < 60; ++w) {
     absl::Time a = times[random() % times.size()] + absl::Milliseconds(static_cast<int>(random() % 3) - 1);
@@ -560,6 +578,7 @@ TEST_F(UtilizationRollupTest, DeviceRowsMatchEachPumpsTimelineWhateverTheLengthO
     if (a > b) std::swap(a, b);
     if (a < b) windows.emplace_back(a, b);
   }
+  for (const auto& [tag, timeline] : timelines) windows.emplace_back(timeline.front().at, timeline.back().at);
   for (const auto& [from, to] : windows) {
     SCOPED_TRACE(absl::StrCat(absl::FormatTime(from), " - ", absl::FormatTime(to)));
     std::vector<std::string> expected_tags;
@@ -583,15 +602,37 @@ TEST_F(UtilizationRollupTest, DeviceRowsMatchEachPumpsTimelineWhateverTheLengthO
       const v1::UtilizationRow& row = unpaged.rows(i);
       tags.push_back(row.asset_tag());
       EXPECT_EQ(paged[i].SerializeAsString(), row.SerializeAsString()) << row.asset_tag();
-      const std::array<std::int64_t, 5> want = expected_time(timelines[row.asset_tag()], from, to);
+      const std::vector<Change>& timeline = timelines[row.asset_tag()];
+      const std::array<std::int64_t, 5> want = expected_time(timeline, from, to);
       EXPECT_EQ(row.time().unknown_ms(), want[0]) << row.asset_tag();
       EXPECT_EQ(row.time().infusing_ms(), want[1]) << row.asset_tag();
       EXPECT_EQ(row.time().idle_ms(), want[2]) << row.asset_tag();
       EXPECT_EQ(row.time().alarm_ms(), want[3]) << row.asset_tag();
       EXPECT_EQ(row.time().off_ms(), want[4]) << row.asset_tag();
+      EXPECT_EQ(row.unit(), expected_unit(timeline, to)) << row.asset_tag();
     }
     EXPECT_EQ(tags, expected_tags);
   }
+}
+
+// A checkpoint key no writer makes (a time past int64's range, which sorts after every valid one of its device) is
+// reported as data loss, not stepped over or looped on.
+TEST_F(UtilizationRollupTest, ACheckpointKeyWithATimeOutOfRangeIsDataLoss) {
+  State("A", v1::OPERATING_STATE_INFUSING, At(10));
+  std::string key = storage::keys::UtilizationCheckpointPrefix("A");
+  storage::keys::AppendBigEndian64(key, 0x8000000000000001ull);
+  storage::UtilizationCheckpoint readable;  // a value that decodes: only the key is wrong
+  readable.state = v1::OPERATING_STATE_IDLE;
+  ASSERT_TRUE(db_->raw()
+                  .Put(rocksdb::WriteOptions(), db_->Handle(storage::ColumnFamily::kUtilization), key,
+                       storage::EncodeCheckpoint(readable))
+                  .ok());
+  absl::StatusOr<v1::GetUtilizationResponse> response =
+      rollup_->Query(At(10, 30), At(11), At(23), v1::UTILIZATION_GROUPING_DEVICE);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDataLoss) << response.status();
+  storage::UtilizationStore store(db_.get());
+  UtilizationRollup reloaded(&store, nullptr);
+  EXPECT_EQ(reloaded.Load().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(FoldGroupTest, CountsTimeFromTheLevelAndChangesInAnyOrder) {
