@@ -211,6 +211,12 @@ TEST(ChecksTest, NotSeenExplainsItself) {
   EXPECT_EQ(v.rule, kRuleNotSeen);
   EXPECT_THAT(v.reason, ::testing::HasSubstr("general/5-west/5-west-501"));
   EXPECT_THAT(v.reason, ::testing::HasSubstr("30m"));
+  // The time it was last heard from, in UTC to the second (a fraction is cut, not rounded), in the reason and the
+  // evidence.
+  const absl::Time heard = absl::FromCivil(absl::CivilSecond(2026, 2, 3, 4, 5, 6), absl::UTCTimeZone());
+  v = NotSeenViolation(device, heard + absl::Milliseconds(999), absl::Minutes(30));
+  EXPECT_THAT(v.reason, ::testing::EndsWith(" at 2026-02-03 04:05:06 UTC."));
+  EXPECT_EQ(v.evidence.seen(), "last report 2026-02-03T04:05:06Z");
 }
 
 TEST(ChecksTest, RiskScoreWeighsSeverityAndCapsAt100) {
