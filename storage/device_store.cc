@@ -262,22 +262,17 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
     device_of.push_back(it->second);
   }
 
-  // Read every touched device once, in one batched MultiGet: RocksDB sorts the keys once and looks them up in one
-  // pass, and a value read from the block cache stays pinned there until parsed instead of being copied.
-  {
-    std::vector<std::string> device_keys;
-    device_keys.reserve(pending.size());
-    for (const PendingDevice& device : pending) device_keys.push_back(keys::DeviceKey(device.tag));
-    std::vector<rocksdb::Slice> key_slices(device_keys.begin(), device_keys.end());
-    std::vector<rocksdb::PinnableSlice> values(pending.size());
-    std::vector<rocksdb::Status> statuses(pending.size());
-    database_->raw().MultiGet(rocksdb::ReadOptions(), database_->Handle(ColumnFamily::kDevices), key_slices.size(),
-                              key_slices.data(), values.data(), statuses.data(), /*sorted_input=*/false);
-    for (std::size_t i = 0; i < pending.size(); ++i) {
-      PendingDevice& device = pending[i];
-      if (statuses[i].ok()) {
+  // Read every touched device once, in one batched MultiGet (Database::MultiGet): RocksDB sorts the keys once and
+  // looks them up in one pass, and a value read from the block cache stays pinned there until parsed.
+  std::vector<std::string> device_keys;
+  device_keys.reserve(pending.size());
+  for (const PendingDevice& device : pending) device_keys.push_back(keys::DeviceKey(device.tag));
+  RETURN_IF_ERROR(database_->MultiGet(
+      ColumnFamily::kDevices, device_keys, [&](std::size_t i, std::optional<absl::string_view> value) -> absl::Status {
+        if (!value.has_value()) return absl::OkStatus();  // a device never reported before
+        PendingDevice& device = pending[i];
         v1::Device* stored = google::protobuf::Arena::CreateMessage<v1::Device>(&arena);
-        if (!stored->ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
+        if (!stored->ParseFromArray(value->data(), static_cast<int>(value->size()))) {
           return absl::DataLossError(absl::StrCat("stored state of device ", device.tag, " does not parse"));
         }
         device.stored.emplace();
@@ -285,11 +280,8 @@ absl::StatusOr<std::vector<ApplyResult>> DeviceStore::Apply(std::span<const Inco
         device.stored->serial_number = stored->identity().serial_number();
         device.stored->index_values = IndexValuesOf(*stored);
         device.current = stored;
-      } else if (!statuses[i].IsNotFound()) {
-        return FromRocksDb(statuses[i], absl::StrCat("read device ", device.tag));
-      }
-    }
-  }  // the pinned values are released here
+        return absl::OkStatus();
+      }));
 
   rocksdb::WriteBatch batch(observations.size() * kBatchBytesPerObservation);
   rocksdb::Status staged;
