@@ -126,8 +126,9 @@ absl::StatusOr<v1::AdvisoryFile> ReadAdvisoryFile(const std::string& path, const
 }
 
 absl::Status ImportAdvisories(const AdvisoryContext& context, const std::vector<std::string>& paths,
-                              const std::string& keyring) {
+                              const std::string& keyring, bool background) {
   v1::ImportAdvisoriesRequest request;
+  request.set_findings_in_background(background);
   for (const std::string& path : paths) {
     ASSIGN_OR_RETURN(*request.add_files(), ReadAdvisoryFile(path, keyring));
   }
@@ -137,10 +138,15 @@ absl::Status ImportAdvisories(const AdvisoryContext& context, const std::vector<
   if (!status.ok()) return FromRpcStatus(status, "import", context.connection);
   if (context.format == OutputFormat::kJson) return PrintJson(response, context.out);
   for (const v1::AdvisorySummary& summary : response.imported()) {
+    const std::string findings =
+        summary.findings_pending() > 0
+            ? absl::StrCat(summary.matched_devices(), " pumps affected (", summary.affected_devices(),
+                           " flagged so far; findings being written for ", summary.findings_pending(),
+                           " more pumps, see `advisories list`)")
+            : absl::StrCat(summary.affected_devices(), " pumps affected");
     context.out << Printable(absl::StrCat("imported ", summary.tracking_id(), " revision ", summary.version(), " (",
                                           ReleaseDate(summary.current_release_date()), "): ", summary.title(), "; ",
-                                          summary.affected_devices(), " pumps affected, ",
-                                          summary.needs_review_products(), " products need review"))
+                                          findings, ", ", summary.needs_review_products(), " products need review"))
                 << '\n';
   }
   return absl::OkStatus();
@@ -151,11 +157,13 @@ absl::Status ListAdvisories(const AdvisoryContext& context) {
   return PrintList(
       context, summaries, "no advisories imported",
       [&](const std::vector<v1::AdvisorySummary>& items) {
-        TextTable table({"ID", "REV", "RELEASED", "TITLE", "CVES", "MAX CVSS", "AFFECTED", "NEEDS REVIEW"});
+        TextTable table(
+            {"ID", "REV", "RELEASED", "TITLE", "CVES", "MAX CVSS", "AFFECTED", "NEEDS REVIEW", "MATCHED", "PENDING"});
         for (const v1::AdvisorySummary& s : items) {
           table.AddRow({s.tracking_id(), s.version(), ReleaseDate(s.current_release_date()), s.title(),
                         s.cves().empty() ? "-" : absl::StrJoin(s.cves(), ","), FormatScore(s.max_base_score()),
-                        absl::StrCat(s.affected_devices()), absl::StrCat(s.needs_review_products())});
+                        absl::StrCat(s.affected_devices()), absl::StrCat(s.needs_review_products()),
+                        absl::StrCat(s.matched_devices()), absl::StrCat(s.findings_pending())});
         }
         table.Print(context.out);
       },

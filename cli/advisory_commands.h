@@ -21,13 +21,15 @@ using AdvisoryContext = ServiceContext<v1::AdvisoryService>;
 // it does not verify, FAILED_PRECONDITION when gpgv cannot be run). NOT_FOUND for a missing file or sidecar.
 absl::StatusOr<v1::AdvisoryFile> ReadAdvisoryFile(const std::string& path, const std::string& keyring);
 
-// `advisories import FILE... [--keyring=K]`: reads every file (ReadAdvisoryFile) before sending any, then imports
-// them in one call (all or nothing). Prints one line per advisory, or the ImportAdvisoriesResponse as JSON.
+// `advisories import FILE... [--keyring=K] [--background]`: reads every file (ReadAdvisoryFile) before sending any,
+// then imports them in one call (all or nothing). Prints one line per advisory, or the ImportAdvisoriesResponse as
+// JSON. `background`: the server answers once the advisories are stored and matched, and writes the findings behind
+// (ImportAdvisoriesRequest.findings_in_background).
 absl::Status ImportAdvisories(const AdvisoryContext& context, const std::vector<std::string>& paths,
-                              const std::string& keyring);
+                              const std::string& keyring, bool background = false);
 
-// `advisories list`: a table (ID, REV, RELEASED, TITLE, CVES, MAX CVSS, AFFECTED, NEEDS REVIEW), or a JSON array of
-// AdvisorySummary.
+// `advisories list`: a table (ID, REV, RELEASED, TITLE, CVES, MAX CVSS, AFFECTED, NEEDS REVIEW, MATCHED, PENDING), or
+// a JSON array of AdvisorySummary.
 absl::Status ListAdvisories(const AdvisoryContext& context);
 
 // `advisories show ID`: the advisory (GetAdvisory: title, revision, CVEs, score, remediation, products needing

@@ -359,6 +359,7 @@ void AddBackupVerify(CLI::App& backup, CommandLine& line, BackupArgs& args) {
 struct AdvisoryArgs {
   std::vector<std::string> files;
   std::string keyring;
+  bool background = false;
   std::string tracking_id;
 };
 
@@ -371,9 +372,11 @@ void AddAdvisoryCommands(CLI::App& app, CommandLine& line, AdvisoryArgs& args) {
   import->add_option("FILE", args.files, "CSAF 2.0 JSON files")->required();
   import->add_option("--keyring", args.keyring, "Verify each FILE.asc with gpgv against this keyring")
       ->type_name("KEYRING");
+  import->add_flag("--background", args.background,
+                   "Answer once stored and matched; the findings are written behind (progress: advisories list)");
   import->callback([&line, &args] {
-    line.command = [files = args.files, keyring = args.keyring](const Session& session) {
-      return Done(ImportAdvisories(session.advisories, files, keyring));
+    line.command = [files = args.files, keyring = args.keyring, background = args.background](const Session& session) {
+      return Done(ImportAdvisories(session.advisories, files, keyring, background));
 };
 }  // namespace
 );

@@ -260,6 +260,8 @@ const std::vector<CsvColumn<v1::AdvisorySummary>>& AdvisoryCsvColumns() {
       {"max_base_score", [](const S& s) { return Score(s.max_base_score()); }},
       {"affected_devices", [](const S& s) { return absl::StrCat(s.affected_devices()); }},
       {"needs_review_products", [](const S& s) { return absl::StrCat(s.needs_review_products()); }},
+      {"matched_devices", [](const S& s) { return absl::StrCat(s.matched_devices()); }},
+      {"findings_pending", [](const S& s) { return absl::StrCat(s.findings_pending()); }},
   };
   return *columns;
 }

@@ -1,6 +1,7 @@
 #include "engine/advisory_runtime.h"
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -28,13 +29,40 @@ std::string Revision(const v1::Advisory& advisory) {
 
 }  // namespace
 
+AdvisoryRuntime::AdvisoryRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
+                                 FindingEngine* engine, IngestPipeline* ingest, AdvisoryRuntimeOptions options)
+    : options_(options),
+      database_(database),
+      devices_(devices),
+      audit_(audit),
+      engine_(engine),
+      ingest_(ingest),
+      store_(database),
+      findings_(database),
+      worker_([this] { WorkLoop(); }) {}
+
+AdvisoryRuntime::~AdvisoryRuntime() { Stop(); }
+
+void AdvisoryRuntime::Stop() {
+  {
+    absl::MutexLock lock(&jobs_mu_);
+    stopping_ = true;
+    jobs_cv_.SignalAll();
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+bool AdvisoryRuntime::stopping() const {
+  absl::MutexLock lock(&jobs_mu_);
+  return stopping_;
+}
+
 absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const std::vector<v1::Advisory>& advisories,
                                                                          const std::vector<std::string>& what,
-                                                                         const storage::Actor& actor, absl::Time now) {
+                                                                         const storage::Actor& actor, absl::Time now,
+                                                                         bool in_background) {
   if (advisories.empty()) return absl::InvalidArgumentError("no advisories to import");
-  // The targets the replaced revisions concerned, then those of the new ones: both sets of devices may change.
-  std::vector<std::string> targets;
-  absl::flat_hash_set<std::string> tracking_ids;
+  std::optional<Reevaluation> job;
   absl::StatusOr<std::vector<v1::AdvisorySummary>> imported =
       RunOnWriter<absl::StatusOr<std::vector<v1::AdvisorySummary>>>(
           *ingest_, [&]() -> absl::StatusOr<std::vector<v1::AdvisorySummary>> {
@@ -42,7 +70,6 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const s
             absl::flat_hash_map<std::string, std::optional<v1::Advisory>> current;
             std::vector<std::string> before;
             std::vector<std::string> after;
-            std::vector<v1::AdvisorySummary> summaries;
             rocksdb::WriteBatch batch;
             for (std::size_t i = 0; i < advisories.size(); ++i) {
               const v1::Advisory& advisory = advisories[i];
@@ -66,40 +93,49 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const s
               RETURN_IF_ERROR(store_.Stage(advisory, batch));
               it->second = advisory;
               after.push_back(Revision(advisory));
-              summaries.push_back(advisories::Summarize(advisory));
             }
-            std::vector<std::string> ids;
+            absl::flat_hash_set<std::string> tracking_ids;
+            v1::AdvisoryReevaluation record;
             for (const auto& [id, unused] : current) {
-              ids.push_back(id);
               tracking_ids.insert(id);
+              record.add_tracking_ids(id);
             }
-            std::sort(ids.begin(), ids.end());
+            std::sort(record.mutable_tracking_ids()->begin(), record.mutable_tracking_ids()->end());
+            *record.mutable_requested_at() = storage::ToProtoTimestamp(now);
+            const std::uint64_t sequence = next_sequence_.fetch_add(1);
+            RETURN_IF_ERROR(store_.StageReevaluation(sequence, record, batch));
             RETURN_IF_ERROR(audit_
                                 ->Commit(batch,
-                                         {actor, "advisories.import", absl::StrJoin(ids, ","),
+                                         {actor, "advisories.import", absl::StrJoin(record.tracking_ids(), ","),
                                           absl::StrJoin(before, "; "), absl::StrJoin(after, "; ")},
                                          now)
                                 .status());
             spdlog::info("advisories imported by {}: {}", actor.name, absl::StrJoin(after, "; "));
             // In force from the next evaluation on (this is the writer: no report is evaluated in between).
-            std::shared_ptr<const rules::CompiledAdvisories> previous = engine_->advisories();
-            for (const auto& [id, unused] : current) {
-              for (std::string& t : previous->TargetsOfAdvisory(id)) targets.push_back(std::move(t));
-            }
             ASSIGN_OR_RETURN(std::vector<v1::Advisory> all, store_.LoadAll());
             engine_->InstallAdvisories(std::move(all));
-            std::shared_ptr<const rules::CompiledAdvisories> installed = engine_->advisories();
-            for (const auto& [id, unused] : current) {
-              for (std::string& t : installed->TargetsOfAdvisory(id)) targets.push_back(std::move(t));
-            }
+            job = Plan(sequence, std::move(tracking_ids));
+            const std::shared_ptr<const rules::CompiledAdvisories> installed = engine_->advisories();
+            std::vector<v1::AdvisorySummary> summaries;
+            for (const v1::Advisory& advisory : advisories) summaries.push_back(Summary(advisory, *installed));
             return summaries;
           });
   if (!imported.ok()) return imported.status();
-  std::sort(targets.begin(), targets.end());
-  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-  RETURN_IF_ERROR(Reevaluate(targets, tracking_ids));
+  if (in_background) {
+    spdlog::info("advisory re-evaluation {}: {} pumps, in the background", job->sequence, job->tags.size());
+    Enqueue(*std::move(job));
+    return imported;
+  }
+  if (absl::Status run = Run(*job, /*interruptible=*/false); !run.ok()) {
+    const std::size_t left = job->tags.size() - job->done;
+    Enqueue(*std::move(job));
+    return absl::Status(
+        run.code(), absl::StrCat("the advisories are stored and in force, but re-evaluating their ", "pumps failed (",
+                                 run.message(), "); the ", left, " pumps left are re-evaluated in the background"));
+  }
   for (v1::AdvisorySummary& summary : *imported) {
     summary.set_affected_devices(engine_->AffectedDevices(summary.tracking_id()));
+    summary.set_findings_pending(FindingsPending(summary.tracking_id()));
   }
   return imported;
 }
@@ -109,17 +145,54 @@ absl::Status AdvisoryRuntime::Load() {
   const std::size_t count = all.size();
   engine_->InstallAdvisories(std::move(all));
   if (count > 0) spdlog::info("{} advisories in force", count);
+  ASSIGN_OR_RETURN(stored_reevaluations_, store_.LoadReevaluations());
+  for (const auto& [sequence, record] : stored_reevaluations_) {
+    next_sequence_.store(std::max(next_sequence_.load(), sequence + 1));
+  }
   return absl::OkStatus();
 }
 
-absl::Status AdvisoryRuntime::Reevaluate(const std::vector<std::string>& targets,
-                                         const absl::flat_hash_set<std::string>& tracking_ids) {
-  const std::size_t chunk = std::max<std::size_t>(options_.chunk_devices, 1);
-  std::vector<std::string> tags = engine_->DevicesWithTargets(targets);
+void AdvisoryRuntime::Resume() {
+  for (auto& [sequence, record] : stored_reevaluations_) {
+    Reevaluation job = Plan(sequence, {record.tracking_ids().begin(), record.tracking_ids().end()});
+    spdlog::info("advisory re-evaluation {} ({}) resumed: {} pumps, in the background", sequence,
+                 absl::StrJoin(record.tracking_ids(), ","), job.tags.size());
+    Enqueue(std::move(job));
+  }
+  stored_reevaluations_.clear();
+}
+
+AdvisoryRuntime::Reevaluation AdvisoryRuntime::Plan(std::uint64_t sequence,
+                                                    absl::flat_hash_set<std::string> tracking_ids) {
+  Reevaluation job;
+  job.sequence = sequence;
+  const std::shared_ptr<const rules::CompiledAdvisories> compiled = engine_->advisories();
+  std::vector<std::string> targets;
+  for (const std::string& id : tracking_ids) {
+    for (std::string& target : compiled->TargetsOfAdvisory(id)) targets.push_back(std::move(target));
+    // Those flagged now: a replaced revision may have named products the new one does not.
+    for (auto& [tag, unused] : engine_->AffectedPage(id, "", std::numeric_limits<int>::max(), nullptr)) {
+      job.tags.push_back(std::move(tag));
+    }
+  }
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  for (std::string& tag : engine_->DevicesWithTargets(targets)) job.tags.push_back(std::move(tag));
   // Key order: a chunk's MultiGet then reads neighbouring keys, mostly from the same blocks.
-  std::sort(tags.begin(), tags.end());
-  for (std::size_t start = 0; start < tags.size(); start += chunk) {
-    const std::vector<std::string> slice(tags.begin() + start, tags.begin() + std::min(tags.size(), start + chunk));
+  std::sort(job.tags.begin(), job.tags.end());
+  job.tags.erase(std::unique(job.tags.begin(), job.tags.end()), job.tags.end());
+  job.tracking_ids = std::move(tracking_ids);
+  absl::MutexLock lock(&jobs_mu_);
+  for (const std::string& id : job.tracking_ids) pending_[id] += static_cast<std::int64_t>(job.tags.size());
+  return job;
+}
+
+absl::Status AdvisoryRuntime::Run(Reevaluation& job, bool interruptible) {
+  const std::size_t chunk = std::max<std::size_t>(options_.chunk_devices, 1);
+  while (job.done < job.tags.size()) {
+    if (interruptible && stopping()) return absl::CancelledError("pumptrackd is stopping");
+    const std::vector<std::string> slice(job.tags.begin() + job.done,
+                                         job.tags.begin() + std::min(job.tags.size(), job.done + chunk));
     RETURN_IF_ERROR(RunOnWriter<absl::Status>(*ingest_, [&]() -> absl::Status {
       FindingTransaction transaction(engine_);
       rocksdb::WriteBatch batch;
@@ -131,14 +204,78 @@ absl::Status AdvisoryRuntime::Reevaluate(const std::vector<std::string>& targets
       for (const v1::Device* device : devices) {
         if (device == nullptr) continue;
         ++read;
-        RETURN_IF_ERROR(engine_->StageAdvisoryReevaluation(*device, tracking_ids, batch));
+        RETURN_IF_ERROR(engine_->StageAdvisoryReevaluation(*device, job.tracking_ids, batch));
       }
       RETURN_IF_ERROR(transaction.WriteAndCommit(*database_, batch));
       reevaluated_.fetch_add(read, std::memory_order_relaxed);
       return absl::OkStatus();
     }));
+    job.done += slice.size();
+    absl::MutexLock lock(&jobs_mu_);
+    for (const std::string& id : job.tracking_ids) {
+      if ((pending_[id] -= static_cast<std::int64_t>(slice.size())) <= 0) pending_.erase(id);
+    }
   }
-  return absl::OkStatus();
+  return store_.DeleteReevaluation(job.sequence);
+}
+
+void AdvisoryRuntime::Enqueue(Reevaluation job) {
+  absl::MutexLock lock(&jobs_mu_);
+  queue_.push_back(std::move(job));
+  jobs_cv_.Signal();
+}
+
+std::optional<AdvisoryRuntime::Reevaluation> AdvisoryRuntime::NextJob(absl::Duration delay) {
+  absl::MutexLock lock(&jobs_mu_);
+  const absl::Time until = absl::Now() + delay;
+  while (!stopping_ && absl::Now() < until) jobs_cv_.WaitWithDeadline(&jobs_mu_, until);
+  while (!stopping_ && queue_.empty()) jobs_cv_.Wait(&jobs_mu_);
+  if (stopping_) return std::nullopt;
+  Reevaluation job = std::move(queue_.front());
+  queue_.pop_front();
+  return job;
+}
+
+void AdvisoryRuntime::WorkLoop() {
+  absl::Duration retry = absl::ZeroDuration();
+  while (std::optional<Reevaluation> job = NextJob(retry)) {
+    const absl::Status run = Run(*job, /*interruptible=*/true);
+    if (run.ok()) {
+      spdlog::info("advisory re-evaluation {} done: {} pumps", job->sequence, job->tags.size());
+      retry = absl::ZeroDuration();
+      continue;
+    }
+    if (absl::IsCancelled(run)) return;
+    retry = std::min(std::max(retry * 2, options_.retry_initial), options_.retry_max);
+    spdlog::error("advisory re-evaluation {} stopped after {} of {} pumps: {}; tried again in {}", job->sequence,
+                  job->done, job->tags.size(), run.ToString(), absl::FormatDuration(retry));
+    absl::MutexLock lock(&jobs_mu_);
+    queue_.push_front(*std::move(job));
+  }
+}
+
+int AdvisoryRuntime::FindingsPending(absl::string_view tracking_id) const {
+  absl::MutexLock lock(&jobs_mu_);
+  auto it = pending_.find(tracking_id);
+  return it == pending_.end() ? 0 : static_cast<int>(std::max<std::int64_t>(it->second, 0));
+}
+
+int AdvisoryRuntime::MatchedDevices(const rules::CompiledAdvisories& compiled, const std::string& tracking_id) const {
+  std::size_t matched = 0;
+  const absl::flat_hash_set<std::string> only = {tracking_id};
+  for (const auto& [profile, devices] : engine_->ProfilesWithTargets(compiled.TargetsOfAdvisory(tracking_id))) {
+    if (!compiled.Evaluate(profile.AsDevice(), only).empty()) matched += devices;
+  }
+  return static_cast<int>(matched);
+}
+
+v1::AdvisorySummary AdvisoryRuntime::Summary(const v1::Advisory& advisory,
+                                             const rules::CompiledAdvisories& compiled) const {
+  v1::AdvisorySummary summary = advisories::Summarize(advisory);
+  summary.set_affected_devices(engine_->AffectedDevices(advisory.tracking_id()));
+  summary.set_matched_devices(MatchedDevices(compiled, advisory.tracking_id()));
+  summary.set_findings_pending(FindingsPending(advisory.tracking_id()));
+  return summary;
 }
 
 absl::StatusOr<v1::Advisory> AdvisoryRuntime::Get(absl::string_view tracking_id) const {
@@ -152,10 +289,8 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::List(absl::str
   ASSIGN_OR_RETURN(storage::AdvisoryPage page, store_.List(after, limit));
   std::vector<v1::AdvisorySummary> summaries;
   summaries.reserve(page.advisories.size());
-  for (const v1::Advisory& advisory : page.advisories) {
-    summaries.push_back(advisories::Summarize(advisory));
-    summaries.back().set_affected_devices(engine_->AffectedDevices(advisory.tracking_id()));
-  }
+  const std::shared_ptr<const rules::CompiledAdvisories> compiled = engine_->advisories();
+  for (const v1::Advisory& advisory : page.advisories) summaries.push_back(Summary(advisory, *compiled));
   if (next_after != nullptr) *next_after = std::move(page.next_after);
   return summaries;
 }

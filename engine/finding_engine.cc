@@ -80,12 +80,9 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     update.state = device.operating_state;
     update.heard = std::max(device.last_seen, engine->started_);
     update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE : device.custody;
-    if (!device.model.empty()) update.targets.push_back(rules::ModelTarget(device.model));
-    for (const std::string& component : device.component_models) {
-      update.targets.push_back(rules::ComponentTarget(component));
-    }
-    std::sort(update.targets.begin(), update.targets.end());
-    update.targets.erase(std::unique(update.targets.begin(), update.targets.end()), update.targets.end());
+    std::vector<rules::AdvisoryProfile::Component> components;
+    for (const storage::DeviceSummary::Component& c : device.components) components.push_back({c.model, c.version});
+    update.advisory_profile = rules::AdvisoryProfileOf(device.model, device.firmware_version, std::move(components));
     auto it = engine->open_.find(device.asset_tag);
     if (it != engine->open_.end()) Summarize(it->second, update);
     engine->fleet_.Load(device.asset_tag, update);
@@ -293,8 +290,7 @@ void FindingEngine::StageDeviceUpdate(const v1::Device& device, bool reported) {
   }
   update.custody = rules::CustodyStateOf(device);
   staged_.maintenance_next[tag] = rules::NextMaintenanceChange(*policy_.get(), device, staged_.now);
-  update.targets = rules::TargetsOf(device);
-  std::sort(update.targets.begin(), update.targets.end());
+  update.advisory_profile = rules::AdvisoryProfileOf(device);
   update.risk = 0;
   update.open = 0;
   update.missing = false;

@@ -89,6 +89,11 @@ class FindingEngine {
   std::vector<std::string> DevicesWithTargets(const std::vector<std::string>& targets) const {
     return fleet_.DevicesWithTargets(targets);
   }
+  // The advisory profiles of these targets' devices with their device counts (see FleetIndex::ProfilesWithTargets).
+  std::vector<std::pair<rules::AdvisoryProfile, std::size_t>> ProfilesWithTargets(
+      const std::vector<std::string>& targets) const {
+    return fleet_.ProfilesWithTargets(targets);
+  }
 
   // --- Writer thread, inside a FindingTransaction ---
   // The hook for DeviceStore::Apply: evaluates the report and stages finding changes.

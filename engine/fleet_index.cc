@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "engine/active_policy.h"
 #include "engine/fleet_metrics.h"
 #include "rules/custody.h"
@@ -130,12 +129,14 @@ void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool 
   device.custody = static_cast<std::uint8_t>(update.custody);
   device.blocked = update.blocked;
   std::uint32_t profile = 0;
-  if (!update.targets.empty()) {
-    const std::string key = absl::StrJoin(update.targets, "\n");
-    auto [it, inserted] = profile_ids_.try_emplace(key, static_cast<std::uint32_t>(profiles_.size()));
+  if (!update.advisory_profile.empty()) {
+    auto [it, inserted] =
+        profile_ids_.try_emplace(update.advisory_profile.Key(), static_cast<std::uint32_t>(profiles_.size()));
     if (inserted) {
-      profiles_.push_back(Profile{update.targets, {}});
-      for (const std::string& target : update.targets) profiles_by_target_[target].push_back(it->second);
+      profiles_.push_back(Profile{update.advisory_profile, {}});
+      for (const std::string& target : update.advisory_profile.Targets()) {
+        profiles_by_target_[target].push_back(it->second);
+      }
     }
     profile = it->second;
   }
@@ -318,6 +319,23 @@ std::vector<std::string> FleetIndex::DevicesWithTargets(const std::vector<std::s
   return out;
 }
 
+std::vector<std::pair<rules::AdvisoryProfile, std::size_t>> FleetIndex::ProfilesWithTargets(
+    const std::vector<std::string>& targets) const {
+  absl::MutexLock lock(&mu_);
+  absl::flat_hash_set<std::uint32_t> profiles;
+  for (const std::string& target : targets) {
+    auto it = profiles_by_target_.find(target);
+    if (it != profiles_by_target_.end()) profiles.insert(it->second.begin(), it->second.end());
+  }
+  std::vector<std::pair<rules::AdvisoryProfile, std::size_t>> out;
+  for (std::uint32_t profile : profiles) {
+    if (!profiles_[profile].devices.empty()) {
+      out.emplace_back(profiles_[profile].profile, profiles_[profile].devices.size());
+    }
+  }
+  return out;
+}
+
 std::size_t FleetIndex::index_bytes() const {
   absl::MutexLock lock(&mu_);
   std::size_t bytes = tags_.capacity() * sizeof(std::string) + tracked_.capacity() * sizeof(Tracked) +
@@ -325,7 +343,9 @@ std::size_t FleetIndex::index_bytes() const {
   for (const std::string& tag : tags_) {
     if (tag.capacity() > 15) bytes += tag.capacity() + 1;  // beyond the small-string buffer
   }
-  for (const Profile& profile : profiles_) bytes += profile.devices.capacity() * (sizeof(std::uint32_t) + 1);
+  for (const Profile& profile : profiles_) {
+    bytes += sizeof(Profile) + profile.profile.Key().size() + profile.devices.capacity() * (sizeof(std::uint32_t) + 1);
+  }
   return bytes;
 }
 

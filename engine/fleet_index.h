@@ -20,6 +20,7 @@
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
 #include "pumptrack/v1/policy.pb.h"
+#include "rules/advisory_check.h"
 #include "rules/policy.h"
 
 namespace pumptrack::engine {
@@ -52,9 +53,8 @@ struct DeviceUpdate {
   bool missing = false;
   v1::CustodyState custody = v1::CUSTODY_STATE_AVAILABLE;
   bool blocked = false;
-  // What advisories key devices by (rules::TargetsOf: "model:<model>", "component:<component model>"), sorted and
-  // unique.
-  std::vector<std::string> targets;
+  // What advisories match the device by (its model, components and their versions).
+  rules::AdvisoryProfile advisory_profile;
 };
 
 // The missing-deadline queue: (deadline in service-clock milliseconds since the Unix epoch, device id), earliest
@@ -133,6 +133,11 @@ class FleetIndex {
   // The devices whose model or a component model is one of `targets` (rules::ModelTarget / ComponentTarget), each
   // once, in no particular order. Visits only the devices of those targets, never the whole fleet.
   std::vector<std::string> DevicesWithTargets(const std::vector<std::string>& targets) const;
+  // Each distinct advisory profile among the devices of `targets` with how many devices have it now (none with
+  // zero). Visits the profiles of those targets only, not their devices: an advisory is matched against a whole
+  // fleet by matching each profile once.
+  std::vector<std::pair<rules::AdvisoryProfile, std::size_t>> ProfilesWithTargets(
+      const std::vector<std::string>& targets) const;
 
   std::size_t tracked_devices() const;
   // Approximate bytes of the index (devices and deadlines), for the performance figures.
@@ -150,12 +155,12 @@ class FleetIndex {
     bool queued = false;        // has an entry in deadlines_
     std::uint8_t custody = 0;   // v1::CustodyState
     bool blocked = false;       // has an open finding that keeps it out of service (rules::BlocksService)
-    std::uint32_t profile = 0;  // index into profiles_: its set of advisory targets
+    std::uint32_t profile = 0;  // index into profiles_: its advisory profile
   };
-  // One distinct set of advisory targets (most of a fleet shares a few: a model with its usual components) and the
-  // devices that have it.
+  // One distinct advisory profile (most of a fleet shares a few: a model with its usual components at the versions the
+  // hospital has rolled out) and the devices that have it.
   struct Profile {
-    std::vector<std::string> targets;
+    rules::AdvisoryProfile profile;
     absl::flat_hash_set<std::uint32_t> devices;
   };
   // Available to hand out: custody AVAILABLE, not missing, not blocked, idle or off.
@@ -196,7 +201,7 @@ class FleetIndex {
   std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(mu_);  // per place
   absl::flat_hash_map<std::string, std::uint32_t> place_ids_ ABSL_GUARDED_BY(mu_);
   DeadlineQueue deadlines_ ABSL_GUARDED_BY(mu_);
-  // profiles_[0] is the empty set of targets.
+  // profiles_[0] is the empty profile (no model, no components): no advisory can concern its devices.
   std::vector<Profile> profiles_ ABSL_GUARDED_BY(mu_) = std::vector<Profile>(1);
   absl::flat_hash_map<std::string, std::uint32_t> profile_ids_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<std::uint32_t>> profiles_by_target_ ABSL_GUARDED_BY(mu_);

@@ -37,6 +37,65 @@ std::vector<std::string> TargetsOf(const v1::Device& device) {
   return targets;
 }
 
+AdvisoryProfile AdvisoryProfileOf(std::string model, std::string firmware_version,
+                                  std::vector<AdvisoryProfile::Component> components) {
+  AdvisoryProfile profile;
+  if (!model.empty()) {
+    profile.model = std::move(model);
+    profile.firmware_version = std::move(firmware_version);
+  }
+  std::erase_if(components, [](const AdvisoryProfile::Component& c) { return c.model.empty(); });
+  std::sort(components.begin(), components.end());
+  components.erase(std::unique(components.begin(), components.end()), components.end());
+  profile.components = std::move(components);
+  return profile;
+}
+
+AdvisoryProfile AdvisoryProfileOf(const v1::Device& device) {
+  std::vector<AdvisoryProfile::Component> components;
+  for (const v1::Component& component : device.last_observation().components()) {
+    // The version Collect checks: firmware, else software.
+    components.push_back({component.model(), component.firmware_version().empty() ? component.software_version()
+                                                                                  : component.firmware_version()});
+  }
+  return AdvisoryProfileOf(device.identity().model(), device.last_observation().firmware_version(),
+                           std::move(components));
+}
+
+std::vector<std::string> AdvisoryProfile::Targets() const {
+  std::vector<std::string> targets;
+  if (!model.empty()) targets.push_back(ModelTarget(model));
+  for (const Component& component : components) targets.push_back(ComponentTarget(component.model));
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  return targets;
+}
+
+std::string AdvisoryProfile::Key() const {
+  // Length-prefixed parts: no separator a reported string could contain can make two profiles collide.
+  std::string key;
+  auto append = [&key](absl::string_view part) { absl::StrAppend(&key, part.size(), ":", part); };
+  append(model);
+  append(firmware_version);
+  for (const Component& component : components) {
+    append(component.model);
+    append(component.version);
+  }
+  return key;
+}
+
+v1::Device AdvisoryProfile::AsDevice() const {
+  v1::Device device;
+  device.mutable_identity()->set_model(model);
+  device.mutable_last_observation()->set_firmware_version(firmware_version);
+  for (const Component& component : components) {
+    v1::Component* added = device.mutable_last_observation()->add_components();
+    added->set_model(component.model);
+    added->set_firmware_version(component.version);
+  }
+  return device;
+}
+
 v1::Severity SeverityFromCvss(double base_score) {
   if (base_score >= 9.0) return v1::SEVERITY_CRITICAL;
   if (base_score >= 7.0) return v1::SEVERITY_HIGH;

@@ -1,6 +1,7 @@
 #ifndef PUMPTRACK_RULES_ADVISORY_CHECK_H_
 #define PUMPTRACK_RULES_ADVISORY_CHECK_H_
 
+#include <compare>
 #include <deque>
 #include <memory>
 #include <string>
@@ -26,6 +27,36 @@ std::string ModelTarget(absl::string_view model);
 std::string ComponentTarget(absl::string_view component_model);
 // Every target of `device`: its model and the models of its reported components, each once.
 std::vector<std::string> TargetsOf(const v1::Device& device);
+
+// All that CompiledAdvisories reads of a device to match it: the pump's model and firmware version, and each
+// component's model and version (firmware, else software). Two devices with equal profiles get the same verdict from
+// every advisory, so a fleet index can group devices by profile and match a profile once for all of its devices.
+struct AdvisoryProfile {
+  struct Component {
+    std::string model;  // never empty
+    std::string version;
+    friend bool operator==(const Component&, const Component&) = default;
+    friend auto operator<=>(const Component&, const Component&) = default;
+  };
+  std::string model;
+  std::string firmware_version;       // empty when `model` is
+  std::vector<Component> components;  // sorted, each once
+
+  bool empty() const { return model.empty() && components.empty(); }
+  // ModelTarget / ComponentTarget of each part, sorted, each once.
+  std::vector<std::string> Targets() const;
+  // A string equal for equal profiles only.
+  std::string Key() const;
+  // A device with only the profile's fields set: CompiledAdvisories matches it as it matches every device it stands
+  // for.
+  v1::Device AsDevice() const;
+  friend bool operator==(const AdvisoryProfile&, const AdvisoryProfile&) = default;
+};
+AdvisoryProfile AdvisoryProfileOf(const v1::Device& device);
+// The same profile from parts read without parsing the whole device (storage::DeviceSummary at start-up):
+// `components` are (model, version) pairs in any order, repeats and empty models allowed.
+AdvisoryProfile AdvisoryProfileOf(std::string model, std::string firmware_version,
+                                  std::vector<AdvisoryProfile::Component> components);
 
 // CVSS v3 base score → severity: >= 9.0 critical, >= 7.0 high, >= 4.0 medium, else low.
 v1::Severity SeverityFromCvss(double base_score);

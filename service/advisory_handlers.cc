@@ -52,7 +52,8 @@ absl::StatusOr<v1::ImportAdvisoriesResponse> ImportAdvisories(const v1::ImportAd
     parsed.push_back(*std::move(advisory));
     what.push_back(named);
   }
-  ASSIGN_OR_RETURN(std::vector<v1::AdvisorySummary> summaries, runtime.Import(parsed, what, caller.actor, now));
+  ASSIGN_OR_RETURN(std::vector<v1::AdvisorySummary> summaries,
+                   runtime.Import(parsed, what, caller.actor, now, request.findings_in_background()));
   v1::ImportAdvisoriesResponse response;
   for (v1::AdvisorySummary& summary : summaries) *response.add_imported() = std::move(summary);
   return response;

@@ -266,6 +266,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   if (absl::Status loaded = state->findings_runtime->LoadInitialPolicy(options.policy_file); !loaded.ok()) {
     return loaded;
   }
+  state->advisory_runtime->Resume();  // an import's re-evaluation a stop or crash left unfinished
   state->custody = std::make_unique<storage::CustodyStore>(state->database.get());
   state->custody_runtime = std::make_unique<engine::CustodyRuntime>(
       state->database.get(), state->devices.get(), state->custody.get(), state->audit.get(),
@@ -417,9 +418,10 @@ void Server::Shutdown(absl::Duration grace) {
   state_->findings_runtime->Stop();
   state_->custody_runtime->Stop();
   state_->maintenance_runtime->Stop();
-  state_->stream_workers.reset();  // takes every batch already read (into the ingest queue)
-  state_->ingest.reset();          // commits everything still queued
-  state_->workers.reset();         // runs every queued request
+  state_->advisory_runtime->Stop();  // its background re-evaluation runs on the ingest writer
+  state_->stream_workers.reset();    // takes every batch already read (into the ingest queue)
+  state_->ingest.reset();            // commits everything still queued
+  state_->workers.reset();           // runs every queued request
   state_->directory_workers.reset();
   state_->grpc_server->Wait();
   state_->storage_metrics->Detach();

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "storage/keys.h"
@@ -62,6 +63,38 @@ absl::Status AdvisoryStore::Stage(const v1::Advisory& advisory, rocksdb::WriteBa
                                 ToSlice(keys::AdvisoryKey(advisory.tracking_id())), advisory.SerializeAsString());
   if (!s.ok()) return FromRocksDb(s, "stage advisory");
   return absl::OkStatus();
+}
+
+absl::Status AdvisoryStore::StageReevaluation(std::uint64_t sequence, const v1::AdvisoryReevaluation& reevaluation,
+                                              rocksdb::WriteBatch& batch) const {
+  return FromRocksDb(batch.Put(database_->Handle(ColumnFamily::kMeta), ToSlice(keys::AdvisoryReevaluationKey(sequence)),
+                               reevaluation.SerializeAsString()),
+                     "stage advisory re-evaluation");
+}
+
+absl::Status AdvisoryStore::DeleteReevaluation(std::uint64_t sequence) const {
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(FromRocksDb(
+      batch.Delete(database_->Handle(ColumnFamily::kMeta), ToSlice(keys::AdvisoryReevaluationKey(sequence))),
+      "stage advisory re-evaluation removal"));
+  return database_->Write(batch, /*sync=*/true);
+}
+
+absl::StatusOr<std::vector<std::pair<std::uint64_t, v1::AdvisoryReevaluation>>> AdvisoryStore::LoadReevaluations()
+    const {
+  std::vector<std::pair<std::uint64_t, v1::AdvisoryReevaluation>> out;
+  std::unique_ptr<rocksdb::Iterator> it = database_->NewIterator(ColumnFamily::kMeta, rocksdb::ReadOptions());
+  for (it->Seek(ToSlice(keys::kAdvisoryReevaluationPrefix));
+       it->Valid() && absl::StartsWith(ToView(it->key()), keys::kAdvisoryReevaluationPrefix); it->Next()) {
+    ASSIGN_OR_RETURN(std::uint64_t sequence, keys::ParseAdvisoryReevaluationKey(ToView(it->key())));
+    v1::AdvisoryReevaluation reevaluation;
+    if (!reevaluation.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("stored advisory re-evaluation ", sequence, " does not parse"));
+    }
+    out.emplace_back(sequence, std::move(reevaluation));
+  }
+  if (!it->status().ok()) return FromRocksDb(it->status(), "list advisory re-evaluations");
+  return out;
 }
 
 }  // namespace pumptrack::storage

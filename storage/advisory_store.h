@@ -1,8 +1,10 @@
 #ifndef PUMPTRACK_STORAGE_ADVISORY_STORE_H_
 #define PUMPTRACK_STORAGE_ADVISORY_STORE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -37,6 +39,15 @@ class AdvisoryStore {
   absl::StatusOr<std::vector<v1::Advisory>> LoadAll() const;
   // Stages `advisory` (replacing any stored revision of its tracking id). INVALID_ARGUMENT for an empty tracking id.
   absl::Status Stage(const v1::Advisory& advisory, rocksdb::WriteBatch& batch) const;
+
+  // --- Pending re-evaluations (meta family): an import's work on the fleet, kept until it is done ---
+  // Stages `reevaluation` under `sequence` (in the import's batch, so the two are stored together).
+  absl::Status StageReevaluation(std::uint64_t sequence, const v1::AdvisoryReevaluation& reevaluation,
+                                 rocksdb::WriteBatch& batch) const;
+  // Removes the re-evaluation `sequence` (a synced write); removing one that is not stored is OK.
+  absl::Status DeleteReevaluation(std::uint64_t sequence) const;
+  // Every stored re-evaluation with its sequence, in sequence order. DATA_LOSS for a key or value that does not parse.
+  absl::StatusOr<std::vector<std::pair<std::uint64_t, v1::AdvisoryReevaluation>>> LoadReevaluations() const;
 
  private:
   Database* const database_;

@@ -23,6 +23,9 @@ constexpr int kDeviceLastObservation = 2;
 constexpr int kIdentityModel = 4;
 constexpr int kObservationComponents = 11;
 constexpr int kComponentModel = 3;
+constexpr int kComponentSoftwareVersion = 6;
+constexpr int kComponentFirmwareVersion = 7;
+constexpr int kObservationFirmwareVersion = 5;
 constexpr int kDeviceLastSeenAt = 4;
 constexpr int kDeviceCustody = 13;
 constexpr int kObservationLocation = 4;
@@ -77,7 +80,19 @@ bool ReadLocation(CodedInputStream& in, DeviceSummary& summary) {
       });
 }
 
-// Reads the string field `wanted` of a message whose fields are all strings or messages (DeviceIdentity, Component).
+// Reads a Component's model, firmware and software versions (all its fields are strings).
+bool ReadComponent(CodedInputStream& in, std::string& model, std::string& firmware, std::string& software) {
+  return ForEachField(
+      in, [](int) { return kBytes; },
+      [&](int field, CodedInputStream& s) {
+        if (field == kComponentModel) return WireFormatLite::ReadString(&s, &model);
+        if (field == kComponentFirmwareVersion) return WireFormatLite::ReadString(&s, &firmware);
+        if (field == kComponentSoftwareVersion) return WireFormatLite::ReadString(&s, &software);
+        return WireFormatLite::SkipField(&s, WireFormatLite::MakeTag(field, kBytes));
+      });
+}
+
+// Reads the string field `wanted` of a message whose fields are all strings or messages (DeviceIdentity).
 bool ReadStringField(CodedInputStream& in, int wanted, std::string& out) {
   return ForEachField(
       in, [](int) { return kBytes; },
@@ -94,12 +109,18 @@ bool ReadObservation(CodedInputStream& in, DeviceSummary& summary) {
         if (field == kObservationLocation) {
           return ReadEmbedded(s, [&](CodedInputStream& m) { return ReadLocation(m, summary); });
         }
+        if (field == kObservationFirmwareVersion) return WireFormatLite::ReadString(&s, &summary.firmware_version);
         if (field == kObservationComponents) {
-          std::string model;
-          if (!ReadEmbedded(s, [&](CodedInputStream& m) { return ReadStringField(m, kComponentModel, model); })) {
+          DeviceSummary::Component component;
+          std::string firmware;
+          std::string software;
+          if (!ReadEmbedded(
+                  s, [&](CodedInputStream& m) { return ReadComponent(m, component.model, firmware, software); })) {
             return false;
           }
-          if (!model.empty()) summary.component_models.push_back(std::move(model));
+          if (component.model.empty()) return true;
+          component.version = firmware.empty() ? std::move(software) : std::move(firmware);
+          summary.components.push_back(std::move(component));
           return true;
         }
         if (field == kObservationOperatingState) {

@@ -24,10 +24,16 @@ struct DeviceSummary {
   // last_seen_at (service clock); InfinitePast when unset.
   absl::Time last_seen = absl::InfinitePast();
   v1::CustodyState custody = v1::CUSTODY_STATE_UNSPECIFIED;
-  // identity.model
+  // identity.model and last_observation.firmware_version
   std::string model;
-  // last_observation.components[].model, as stored (may repeat; empty ones left out)
-  std::vector<std::string> component_models;
+  std::string firmware_version;
+  // last_observation.components[]: model and version (firmware, else software), as stored (may repeat; those without
+  // a model left out)
+  struct Component {
+    std::string model;
+    std::string version;
+  };
+  std::vector<Component> components;
 };
 
 // The summary of a serialized Device; DATA_LOSS when the bytes are not a well-formed message. Fields a newer version

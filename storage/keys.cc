@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace pumptrack::storage::keys {
 namespace {
@@ -210,6 +211,20 @@ std::string AdvisoryKey(absl::string_view tracking_id) { return DeviceKey(tracki
 absl::StatusOr<std::string> ParseAdvisoryKey(absl::string_view key) {
   if (key.size() < 2 || key.front() != kKeyVersion) return CorruptKey("advisory", key);
   return std::string(key.substr(1));
+}
+
+std::string AdvisoryReevaluationKey(std::uint64_t sequence) {
+  std::string key(kAdvisoryReevaluationPrefix);
+  AppendBigEndian64(key, sequence);
+  return key;
+}
+
+absl::StatusOr<std::uint64_t> ParseAdvisoryReevaluationKey(absl::string_view key) {
+  absl::string_view rest = key;
+  std::optional<std::uint64_t> sequence;
+  if (absl::ConsumePrefix(&rest, kAdvisoryReevaluationPrefix)) sequence = ConsumeBigEndian64(rest);
+  if (!sequence.has_value() || !rest.empty()) return CorruptKey("advisory re-evaluation", key);
+  return *sequence;
 }
 
 std::string UtilizationCheckpointPrefix(absl::string_view asset_tag) {

@@ -80,6 +80,12 @@ std::string AgentKey(absl::string_view agent_id);
 std::string AdvisoryKey(absl::string_view tracking_id);
 absl::StatusOr<std::string> ParseAdvisoryKey(absl::string_view key);
 
+// Meta family: an import's pending re-evaluation (v1::AdvisoryReevaluation), by a big-endian sequence number after
+// this prefix, so they list in the order they were imported.
+inline constexpr absl::string_view kAdvisoryReevaluationPrefix = "advisory_reevaluation/";
+std::string AdvisoryReevaluationKey(std::uint64_t sequence);
+absl::StatusOr<std::uint64_t> ParseAdvisoryReevaluationKey(absl::string_view key);
+
 // Meta family: the next finding number, a big-endian uint64 value.
 inline constexpr absl::string_view kNextFindingKey = "next_finding";
 // Meta family: the policy last applied through PolicyService.SetPolicy or a SIGHUP reload, in protobuf text format

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.environ["PUMPTRACK_SOURCE_DIR"], "tests", "common"))
@@ -121,9 +122,9 @@ class AdvisoriesEndToEndTest(FixedPortDaemon, unittest.TestCase):
     def listed(self):
         return {a["trackingId"]: a for a in self.cli_json("advisories", "list")}
 
-    # --- scenarios -----------------------------------------------------------------------------------------------
-
-    def test_right_pumps_vulnerable_upgrade_resolves_restart_and_backup_keep_it(self):
+    def start_fleet(self):
+        """Starts pumptrackd and a simulated fleet with faults; returns its devices, the Infusia 500 pumps on the old
+        firmware (the pump advisory's) and the FlowMax pumps (the Wi-Fi module advisory's)."""
         self.start_daemon(f"--policy={self.policy}")
         self.cli("agents", "enroll", "gw-a")
         self.run_fleet(faults=0.8)
@@ -133,6 +134,12 @@ class AdvisoriesEndToEndTest(FixedPortDaemon, unittest.TestCase):
         flowmax = {t for t, d in devices.items() if d["identity"]["model"] == "FlowMax LVP"}
         self.assertTrue(old_firmware, "the simulator should give some Infusia 500 pumps firmware 11.4.0")
         self.assertTrue(flowmax)
+        return devices, old_firmware, flowmax
+
+    # --- scenarios -----------------------------------------------------------------------------------------------
+
+    def test_right_pumps_vulnerable_upgrade_resolves_restart_and_backup_keep_it(self):
+        devices, old_firmware, flowmax = self.start_fleet()
 
         out = self.cli("advisories", "import", *self.advisory_files())
         self.assertIn(f"imported {PUMP_ADVISORY} revision 1", out)
@@ -205,6 +212,28 @@ class AdvisoriesEndToEndTest(FixedPortDaemon, unittest.TestCase):
         self.start_daemon(f"--policy={self.policy}")
         self.assertEqual(set(self.listed()), {PUMP_ADVISORY, WIFI_ADVISORY})
         self.assertEqual(self.vulnerable(), wifi_only)
+
+    def test_background_import_answers_with_the_matched_pumps_and_the_findings_follow(self):
+        _, old_firmware, flowmax = self.start_fleet()
+
+        # The answer comes from the fleet index in memory: how many pumps each advisory matches now.
+        answer = self.cli_json("advisories", "import", "--background", *self.advisory_files())
+        matched = {a["trackingId"]: a.get("matchedDevices", 0) for a in answer["imported"]}
+        self.assertEqual(matched, {PUMP_ADVISORY: len(old_firmware), WIFI_ADVISORY: len(flowmax)})
+
+        # The findings follow: every advisory's pending count reaches 0, and then its flagged pumps are the matched.
+        deadline = time.monotonic() + 60
+        while any(a.get("findingsPending", 0) for a in self.listed().values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        listed = self.listed()
+        for tracking_id, count in matched.items():
+            self.assertEqual(listed[tracking_id].get("findingsPending", 0), 0)
+            self.assertEqual(listed[tracking_id]["affectedDevices"], count)
+            self.assertEqual(listed[tracking_id]["matchedDevices"], count)
+        expected = {(t, f"advisory.{PUMP_ADVISORY}"): "SEVERITY_CRITICAL" for t in old_firmware}
+        expected.update({(t, f"advisory.{WIFI_ADVISORY}"): "SEVERITY_HIGH" for t in flowmax})
+        self.assertEqual(self.vulnerable(), expected)
+        self.assertIn("PENDING", self.cli("advisories", "list"))
 
     def daemon_metrics_port(self):
         with open(self.daemon.ready_file) as f:

@@ -153,6 +153,59 @@ TEST(TargetsOf, ModelAndEachComponentModelOnce) {
   EXPECT_THAT(TargetsOf(pump), ElementsAre("model:PCU-8015", "component:WBM-2"));
 }
 
+TEST(AdvisoryProfile, KeepsOnlyWhatMatchingReadsInOneOrder) {
+  v1::Device pump = Pump("PCU-8015", "12.1.0");
+  AddComponent(pump, "WBM-2", "v22D24");
+  AddComponent(pump, "", "1.0");  // no model: nothing to match
+  v1::Component* battery = pump.mutable_last_observation()->add_components();
+  battery->set_model("SP-WIFI-BATT");
+  battery->set_software_version("U55");  // no firmware: the software version is matched
+  const AdvisoryProfile profile = AdvisoryProfileOf(pump);
+  EXPECT_EQ(profile.model, "PCU-8015");
+  EXPECT_EQ(profile.firmware_version, "12.1.0");
+  EXPECT_THAT(profile.components, ElementsAre(AdvisoryProfile::Component{"SP-WIFI-BATT", "U55"},
+                                              AdvisoryProfile::Component{"WBM-2", "v22D24"}));
+  EXPECT_THAT(profile.Targets(), ElementsAre("component:SP-WIFI-BATT", "component:WBM-2", "model:PCU-8015"));
+
+  // Another pump with the same parts in another order, another tag, place and kind: the same profile.
+  v1::Device other = Pump("PCU-8015", "12.1.0");
+  other.mutable_identity()->set_asset_tag("PT-2");
+  other.mutable_last_observation()->mutable_location()->set_unit("icu");
+  v1::Component* first = other.mutable_last_observation()->add_components();
+  first->set_kind("wifi");
+  first->set_model("SP-WIFI-BATT");
+  first->set_software_version("U55");
+  AddComponent(other, "WBM-2", "v22D24");
+  EXPECT_EQ(AdvisoryProfileOf(other), profile);
+  EXPECT_EQ(AdvisoryProfileOf(other).Key(), profile.Key());
+  // A different version is a different profile, and length-prefixed parts cannot run together.
+  EXPECT_NE(AdvisoryProfileOf(Pump("PCU-8015", "12.1.3")).Key(), AdvisoryProfileOf(Pump("PCU-8015", "12.1.0")).Key());
+  EXPECT_NE(AdvisoryProfileOf("AB", "C", {}).Key(), AdvisoryProfileOf("A", "BC", {}).Key());
+  // Without a model the firmware is never matched, so it is not part of the profile.
+  EXPECT_EQ(AdvisoryProfileOf("", "9.9", {}), AdvisoryProfile());
+  EXPECT_TRUE(AdvisoryProfile().empty());
+}
+
+TEST(AdvisoryProfile, ItsDeviceGetsTheVerdictsOfEveryDeviceItStandsFor) {
+  std::shared_ptr<const CompiledAdvisories> compiled = CompileAll();
+  auto rules_of = [&](const v1::Device& device) {
+    std::vector<std::string> out;
+    for (const Violation& v : compiled->Evaluate(device)) out.push_back(v.rule);
+    return out;
+  };
+  std::vector<v1::Device> pumps = {Pump("PCU-8015", "12.1.0"), Pump("PCU-8015", "12.3.0"), Pump("SPACE-LVP", "")};
+  AddComponent(pumps[0], "WBM-2", "v22D24");
+  AddComponent(pumps[2], "SP-WIFI-BATT", "U55");
+  pumps.push_back(pumps[2]);
+  pumps.back().mutable_last_observation()->mutable_components(0)->set_firmware_version("U62");
+  for (const v1::Device& pump : pumps) {
+    EXPECT_EQ(rules_of(AdvisoryProfileOf(pump).AsDevice()), rules_of(pump)) << pump.ShortDebugString();
+  }
+  EXPECT_THAT(rules_of(pumps[0]), ElementsAre("advisory.ICSMA-23-193-01", "advisory.ICSMA-22-251-01"));
+  EXPECT_THAT(rules_of(pumps[2]), ElementsAre("advisory.ICSMA-21-294-01"));
+  EXPECT_THAT(rules_of(pumps[3]), IsEmpty());
+}
+
 TEST(PolicyAdvisoryProducts, ValidatedWithThePolicy) {
   const std::string models = "models { model: \"PCU-8015\" }\n";
   EXPECT_TRUE(CompiledPolicy::FromText(models + "advisory_products { vendor: \"BD\" product: \"Alaris PCU 8015\" "

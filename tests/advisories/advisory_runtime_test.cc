@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "advisories/csaf_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rules/policy.h"
+#include "storage/advisory_store.h"
 #include "storage/keys.h"
 #include "tests/advisories/fixtures.h"
 #include "tests/findings/engine_test_fixture.h"
@@ -82,10 +84,29 @@ class AdvisoryRuntimeTest : public FindingsEngineTest {
     engine_->InstallPolicy(*std::move(policy), "test");
   }
 
-  absl::StatusOr<std::vector<v1::AdvisorySummary>> Import(const std::string& fixture) {
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> Import(const std::string& fixture, bool in_background = false) {
     absl::StatusOr<v1::Advisory> advisory = advisories::ParseCsafAdvisory(ReadFixture(fixture));
     if (!advisory.ok()) return advisory.status();
-    return advisories_->Import({*advisory}, {fixture}, {v1::ACTOR_KIND_TOKEN, "admin"}, Now());
+    return advisories_->Import({*advisory}, {fixture}, {v1::ACTOR_KIND_TOKEN, "admin"}, Now(), in_background);
+  }
+
+  // The re-evaluation records stored now.
+  std::size_t StoredReevaluations() {
+    absl::StatusOr<std::vector<std::pair<std::uint64_t, v1::AdvisoryReevaluation>>> stored =
+        storage::AdvisoryStore(db_.get()).LoadReevaluations();
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return stored.ok() ? stored->size() : 0;
+  }
+
+  // Waits (up to 60 s) until the background thread has re-evaluated every pump of `kTrackingId` and removed its
+  // record.
+  void WaitForBackgroundFindings() {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while ((advisories_->FindingsPending(kTrackingId) > 0 || StoredReevaluations() > 0) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ASSERT_EQ(advisories_->FindingsPending(kTrackingId), 0);
+    ASSERT_EQ(StoredReevaluations(), 0u);
   }
 
   // Open findings as "tag rule".
@@ -168,6 +189,86 @@ TEST_F(AdvisoryRuntimeTest, ChunkedImportFlagsEveryPumpOnceWhateverTheChunkSize)
   std::vector<std::string> expected;
   for (const std::string& tag : tags) expected.push_back(absl::StrCat(tag, " ", kRule));
   EXPECT_THAT(Open(), ElementsAreArray(expected));
+}
+
+TEST_F(AdvisoryRuntimeTest, BackgroundImportAnswersWithTheMatchedPumpsAndWritesTheirFindingsBehind) {
+  SetPolicy(kPolicy);
+  std::vector<std::string> affected;
+  for (int i = 0; i < 10; ++i) {
+    const std::string tag = absl::StrCat("PT-A", i);
+    // Two firmware versions in the range: two advisory profiles, each matched once for all of its pumps.
+    Report(Pump(tag, "PCU-8015", i % 2 == 0 ? "12.1.0" : "12.1.3"));
+    affected.push_back(absl::StrCat(tag, " ", kRule));
+  }
+  Report(Pump("PT-FIXED", "PCU-8015", "12.3.0"));
+  for (int i = 0; i < 3; ++i) Report(Pump(absl::StrCat("PT-S", i), "SPACE-LVP", "686E"));
+  StartAdvisories(/*chunk_devices=*/2);
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> imported = Import("icsma-23-193-01.json", /*in_background=*/true);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  ASSERT_EQ(imported->size(), 1u);
+  // Answered from memory: the 10 pumps whose firmware is in the range, whatever the findings written so far.
+  EXPECT_EQ((*imported)[0].matched_devices(), 10);
+  EXPECT_LE((*imported)[0].findings_pending(), 11);
+  EXPECT_LE((*imported)[0].affected_devices(), 10);
+
+  WaitForBackgroundFindings();
+  EXPECT_THAT(Open(), ElementsAreArray(affected));
+  EXPECT_EQ(engine_->AffectedDevices(kTrackingId), 10);
+  EXPECT_EQ(advisories_->reevaluated_devices(), 11u);  // the PCU-8015s, each once
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> listed = advisories_->List("", 10, nullptr);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].affected_devices(), 10);
+  EXPECT_EQ((*listed)[0].matched_devices(), 10);
+  EXPECT_EQ((*listed)[0].findings_pending(), 0);
+
+  // An upgrade moves the pump to a profile the advisory does not match, and resolves its finding.
+  Report(Pump("PT-A0", "PCU-8015", "12.3.0"));
+  listed = advisories_->List("", 10, nullptr);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ((*listed)[0].matched_devices(), 9);
+  EXPECT_EQ((*listed)[0].affected_devices(), 9);
+}
+
+TEST_F(AdvisoryRuntimeTest, AReevaluationAStopLeftUnfinishedIsResumedAtTheNextStart) {
+  SetPolicy(kPolicy);
+  std::vector<std::string> affected;
+  for (int i = 0; i < 5; ++i) {
+    const std::string tag = absl::StrCat("PT-A", i);
+    Report(Pump(tag, "PCU-8015", "12.1.0"));
+    affected.push_back(absl::StrCat(tag, " ", kRule));
+  }
+  StartAdvisories(/*chunk_devices=*/2);
+  // Stopped before the import: its re-evaluation is queued but never run, as if pumptrackd died right after the
+  // import's write.
+  advisories_->Stop();
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> imported = Import("icsma-23-193-01.json", /*in_background=*/true);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ((*imported)[0].matched_devices(), 5);
+  EXPECT_EQ((*imported)[0].findings_pending(), 5);
+  EXPECT_THAT(Open(), IsEmpty());
+  EXPECT_EQ(StoredReevaluations(), 1u);  // stored in the import's own write
+
+  Reopen();
+  StartAdvisories(/*chunk_devices=*/2);
+  // Which pumps an advisory concerns depends on the policy's mapping: nothing is planned before it is in force. It is
+  // installed without the start-up re-evaluation of the whole fleet, so only the resumed work can flag the pumps.
+  InstallPolicyOnly(kPolicy);
+  EXPECT_THAT(Open(), IsEmpty());
+  advisories_->Resume();
+  WaitForBackgroundFindings();
+  EXPECT_THAT(Open(), ElementsAreArray(affected));
+  EXPECT_EQ(advisories_->reevaluated_devices(), 5u);
+
+  // A later import's record does not collide with the one resumed: its own is removed when it is done.
+  std::string revised = ReadFixture("icsma-23-193-01.json");
+  absl::StatusOr<v1::Advisory> advisory = advisories::ParseCsafAdvisory(revised);
+  ASSERT_TRUE(advisory.ok()) << advisory.status();
+  advisory->set_version("2");
+  *advisory->mutable_current_release_date() = testing_support::ToTimestamp(Now());
+  ASSERT_TRUE(advisories_->Import({*advisory}, {"revision 2"}, {v1::ACTOR_KIND_TOKEN, "admin"}, Now()).ok());
+  EXPECT_EQ(StoredReevaluations(), 0u);
+  EXPECT_THAT(Open(), ElementsAreArray(affected));
 }
 
 // The read an import's chunk makes (storage::DeviceStore::GetDevices, one MultiGet): the devices in the order asked,

@@ -1,5 +1,6 @@
 // The missing-deadline queue of the fleet index at millisecond resolution. Time is passed in (TakeExpired's `now`),
-// so every case is deterministic: no clock, no sleep, no thread.
+// so every case is deterministic: no clock, no sleep, no thread. And the advisory profiles the index groups devices
+// by.
 
 #include "engine/fleet_index.h"
 
@@ -18,6 +19,8 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
 
 const absl::Time kNoon = absl::FromCivil(absl::CivilSecond(2026, 12, 6, 12, 0, 0), absl::UTCTimeZone());
 constexpr absl::Duration kThreshold = absl::Seconds(5);
@@ -109,6 +112,40 @@ TEST_F(FleetIndexDeadlineTest, SubMillisecondHeardTimesRoundTheDeadlineUp) {
   Heard("PT-1", kNoon + absl::Microseconds(1500));  // real deadline 12:00:05.0015
   EXPECT_THAT(index_.TakeExpired(kNoon + kThreshold + absl::Microseconds(1999)), IsEmpty());
   EXPECT_THAT(index_.TakeExpired(kNoon + kThreshold + absl::Milliseconds(2)), ElementsAre("PT-1"));
+}
+
+// Devices with the same model, firmware and component versions share one profile; a device that upgrades moves to
+// another, and a profile no device has any more is not answered.
+TEST(FleetIndexProfilesTest, DevicesAreCountedPerAdvisoryProfileOfTheNamedTargets) {
+  ActivePolicy policy(nullptr);
+  FleetIndex index(&policy, nullptr, absl::ZeroDuration());
+  auto profile = [](const std::string& firmware, const std::string& wifi) {
+    return rules::AdvisoryProfileOf("PCU-8015", firmware, {{"WLAN-2", wifi}});
+  };
+  auto update = [](rules::AdvisoryProfile p) {
+    DeviceUpdate u;
+    u.place = {"general", "5-west"};
+    u.advisory_profile = std::move(p);
+    return u;
+  };
+  index.Apply({{"PT-1", update(profile("12.1.0", "4.2"))},
+               {"PT-2", update(profile("12.1.0", "4.2"))},
+               {"PT-3", update(profile("12.1.3", "4.2"))},
+               {"PT-4", update(rules::AdvisoryProfileOf("SPACE-LVP", "686E", {}))}});
+  auto counts = [&](const std::vector<std::string>& targets) {
+    std::vector<std::pair<std::string, std::size_t>> out;
+    for (const auto& [p, devices] : index.ProfilesWithTargets(targets)) out.emplace_back(p.firmware_version, devices);
+    return out;
+  };
+  EXPECT_THAT(counts({"model:PCU-8015"}), UnorderedElementsAre(Pair("12.1.0", 2u), Pair("12.1.3", 1u)));
+  EXPECT_THAT(counts({"component:WLAN-2", "model:PCU-8015"}),
+              UnorderedElementsAre(Pair("12.1.0", 2u), Pair("12.1.3", 1u)));
+  EXPECT_THAT(counts({"model:SPACE-LVP"}), ElementsAre(Pair("686E", 1u)));
+  EXPECT_THAT(counts({"model:OTHER"}), IsEmpty());
+
+  index.Apply({{"PT-3", update(profile("12.3.0", "4.2"))}});
+  EXPECT_THAT(counts({"model:PCU-8015"}), UnorderedElementsAre(Pair("12.1.0", 2u), Pair("12.3.0", 1u)));
+  EXPECT_THAT(index.DevicesWithTargets({"component:WLAN-2"}), UnorderedElementsAre("PT-1", "PT-2", "PT-3"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 
@@ -20,6 +21,11 @@ v1::Device FullDevice() {
     component->set_kind("battery");
     component->set_model(model);
     component->set_firmware_version("1.0");
+    // The battery reports software only: its version is that.
+    if (absl::string_view(model) == "AM5-BAT") {
+      component->clear_firmware_version();
+      component->set_software_version("2.3");
+    }
   }
   *o.mutable_identity() = device.identity();
   o.set_sequence(99);
@@ -51,9 +57,15 @@ TEST(DeviceSummaryTest, ReadsTheFieldsTheFleetIndexNeeds) {
   EXPECT_EQ(summary->operating_state, v1::OPERATING_STATE_INFUSING);
   EXPECT_EQ(summary->last_seen, absl::FromUnixSeconds(1764936000) + absl::Milliseconds(250));
   EXPECT_EQ(summary->custody, v1::CUSTODY_STATE_IN_TRANSIT);
-  // What advisories key devices by: the model and the component models (empty ones left out).
+  // What advisories match devices by: the model and firmware, the component models (empty ones left out) and their
+  // versions (firmware, else software).
   EXPECT_EQ(summary->model, "Infusia 500");
-  EXPECT_EQ(summary->component_models, (std::vector<std::string>{"AM5-WLAN", "AM5-BAT"}));
+  EXPECT_EQ(summary->firmware_version, "12.1.3");
+  ASSERT_EQ(summary->components.size(), 2u);
+  EXPECT_EQ(summary->components[0].model, "AM5-WLAN");
+  EXPECT_EQ(summary->components[0].version, "1.0");
+  EXPECT_EQ(summary->components[1].model, "AM5-BAT");
+  EXPECT_EQ(summary->components[1].version, "2.3");
 }
 
 TEST(DeviceSummaryTest, AbsentFieldsKeepTheirDefaults) {
