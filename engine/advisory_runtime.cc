@@ -114,7 +114,7 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const s
             // In force from the next evaluation on (this is the writer: no report is evaluated in between).
             ASSIGN_OR_RETURN(std::vector<v1::Advisory> all, store_.LoadAll());
             engine_->InstallAdvisories(std::move(all));
-            job = Plan(sequence, std::move(tracking_ids));
+            job = Describe(sequence, std::move(tracking_ids));
             const std::shared_ptr<const rules::CompiledAdvisories> installed = engine_->advisories();
             std::vector<v1::AdvisorySummary> summaries;
             for (const v1::Advisory& advisory : advisories) summaries.push_back(Summary(advisory, *installed));
@@ -122,16 +122,16 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const s
           });
   if (!imported.ok()) return imported.status();
   if (in_background) {
-    spdlog::info("advisory re-evaluation {}: {} pumps, in the background", job->sequence, job->tags.size());
+    spdlog::info("advisory re-evaluation {} in the background: about {} pumps", job->sequence, job->counted);
     Enqueue(*std::move(job));
     return imported;
   }
   if (absl::Status run = Run(*job, /*interruptible=*/false); !run.ok()) {
     const std::size_t left = job->tags.size() - job->done;
     Enqueue(*std::move(job));
-    return absl::Status(
-        run.code(), absl::StrCat("the advisories are stored and in force, but re-evaluating their ", "pumps failed (",
-                                 run.message(), "); the ", left, " pumps left are re-evaluated in the background"));
+    return absl::Status(run.code(),
+                        absl::StrCat("the advisories are stored and in force, but re-evaluating their pumps failed (",
+                                     run.message(), "); the ", left, " pumps left are re-evaluated in the background"));
   }
   for (v1::AdvisorySummary& summary : *imported) {
     summary.set_affected_devices(engine_->AffectedDevices(summary.tracking_id()));
@@ -154,21 +154,36 @@ absl::Status AdvisoryRuntime::Load() {
 
 void AdvisoryRuntime::Resume() {
   for (auto& [sequence, record] : stored_reevaluations_) {
-    Reevaluation job = Plan(sequence, {record.tracking_ids().begin(), record.tracking_ids().end()});
-    spdlog::info("advisory re-evaluation {} ({}) resumed: {} pumps, in the background", sequence,
-                 absl::StrJoin(record.tracking_ids(), ","), job.tags.size());
+    Reevaluation job = Describe(sequence, {record.tracking_ids().begin(), record.tracking_ids().end()});
+    spdlog::info("advisory re-evaluation {} ({}) resumed in the background: about {} pumps", sequence,
+                 absl::StrJoin(record.tracking_ids(), ","), job.counted);
     Enqueue(std::move(job));
   }
   stored_reevaluations_.clear();
 }
 
-AdvisoryRuntime::Reevaluation AdvisoryRuntime::Plan(std::uint64_t sequence,
-                                                    absl::flat_hash_set<std::string> tracking_ids) {
+AdvisoryRuntime::Reevaluation AdvisoryRuntime::Describe(std::uint64_t sequence,
+                                                        absl::flat_hash_set<std::string> tracking_ids) {
   Reevaluation job;
   job.sequence = sequence;
+  job.tracking_ids = std::move(tracking_ids);
   const std::shared_ptr<const rules::CompiledAdvisories> compiled = engine_->advisories();
   std::vector<std::string> targets;
-  for (const std::string& id : tracking_ids) {
+  for (const std::string& id : job.tracking_ids) {
+    for (std::string& target : compiled->TargetsOfAdvisory(id)) targets.push_back(std::move(target));
+  }
+  for (const auto& [profile, devices] : engine_->ProfilesWithTargets(targets)) {
+    job.counted += static_cast<std::int64_t>(devices);
+  }
+  absl::MutexLock lock(&jobs_mu_);
+  for (const std::string& id : job.tracking_ids) pending_[id] += job.counted;
+  return job;
+}
+
+void AdvisoryRuntime::Plan(Reevaluation& job) {
+  const std::shared_ptr<const rules::CompiledAdvisories> compiled = engine_->advisories();
+  std::vector<std::string> targets;
+  for (const std::string& id : job.tracking_ids) {
     for (std::string& target : compiled->TargetsOfAdvisory(id)) targets.push_back(std::move(target));
     // Those flagged now: a replaced revision may have named products the new one does not.
     for (auto& [tag, unused] : engine_->AffectedPage(id, "", std::numeric_limits<int>::max(), nullptr)) {
@@ -181,13 +196,17 @@ AdvisoryRuntime::Reevaluation AdvisoryRuntime::Plan(std::uint64_t sequence,
   // Key order: a chunk's MultiGet then reads neighbouring keys, mostly from the same blocks.
   std::sort(job.tags.begin(), job.tags.end());
   job.tags.erase(std::unique(job.tags.begin(), job.tags.end()), job.tags.end());
-  job.tracking_ids = std::move(tracking_ids);
+  job.planned = true;
+  const std::int64_t exact = static_cast<std::int64_t>(job.tags.size());
   absl::MutexLock lock(&jobs_mu_);
-  for (const std::string& id : job.tracking_ids) pending_[id] += static_cast<std::int64_t>(job.tags.size());
-  return job;
+  for (const std::string& id : job.tracking_ids) {
+    if ((pending_[id] += exact - job.counted) <= 0) pending_.erase(id);
+  }
+  job.counted = exact;
 }
 
 absl::Status AdvisoryRuntime::Run(Reevaluation& job, bool interruptible) {
+  if (!job.planned) Plan(job);
   const std::size_t chunk = std::max<std::size_t>(options_.chunk_devices, 1);
   while (job.done < job.tags.size()) {
     if (interruptible && stopping()) return absl::CancelledError("pumptrackd is stopping");
@@ -211,6 +230,7 @@ absl::Status AdvisoryRuntime::Run(Reevaluation& job, bool interruptible) {
       return absl::OkStatus();
     }));
     job.done += slice.size();
+    job.counted -= static_cast<std::int64_t>(slice.size());
     absl::MutexLock lock(&jobs_mu_);
     for (const std::string& id : job.tracking_ids) {
       if ((pending_[id] -= static_cast<std::int64_t>(slice.size())) <= 0) pending_.erase(id);

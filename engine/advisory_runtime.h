@@ -117,13 +117,19 @@ class AdvisoryRuntime {
   struct Reevaluation {
     std::uint64_t sequence = 0;  // of its durable record
     absl::flat_hash_set<std::string> tracking_ids;
+    bool planned = false;  // `tags` listed (Plan)
     std::vector<std::string> tags;
     std::size_t done = 0;
+    // What this re-evaluation adds to pending_ for each of its tracking ids: the estimate of Describe until planned.
+    std::int64_t counted = 0;
   };
 
-  // The re-evaluation of `tracking_ids` under record `sequence`: its devices as the fleet stands now, counted as
-  // pending.
-  Reevaluation Plan(std::uint64_t sequence, absl::flat_hash_set<std::string> tracking_ids);
+  // The re-evaluation of `tracking_ids` under record `sequence`, not yet planned, counted as pending with the
+  // devices of the advisories' targets (from the fleet index's profile counts, without listing them): the answer to
+  // an import must not wait for a million asset tags to be listed and sorted.
+  Reevaluation Describe(std::uint64_t sequence, absl::flat_hash_set<std::string> tracking_ids);
+  // Lists `job`'s devices as the fleet stands now (any thread; Run does it first) and corrects its pending count.
+  void Plan(Reevaluation& job);
   // Re-evaluates the rest of `job`, a chunk per writer task, then removes its record. `interruptible`: returns
   // CANCELLED between chunks once Stop is called.
   absl::Status Run(Reevaluation& job, bool interruptible);

@@ -4,6 +4,7 @@
 #include "engine/advisory_runtime.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -71,9 +72,11 @@ class AdvisoryRuntimeTest : public FindingsEngineTest {
   }
 
   void StartAdvisories(std::size_t chunk_devices) {
-    advisories_ =
-        std::make_unique<AdvisoryRuntime>(db_.get(), devices_.get(), audit_.get(), engine_.get(), ingest_.get(),
-                                          AdvisoryRuntimeOptions{.chunk_devices = chunk_devices});
+    StartAdvisories(AdvisoryRuntimeOptions{.chunk_devices = chunk_devices});
+  }
+  void StartAdvisories(AdvisoryRuntimeOptions options) {
+    advisories_ = std::make_unique<AdvisoryRuntime>(db_.get(), devices_.get(), audit_.get(), engine_.get(),
+                                                    ingest_.get(), options);
     ASSERT_TRUE(advisories_->Load().ok());
   }
 
@@ -269,6 +272,36 @@ TEST_F(AdvisoryRuntimeTest, AReevaluationAStopLeftUnfinishedIsResumedAtTheNextSt
   ASSERT_TRUE(advisories_->Import({*advisory}, {"revision 2"}, {v1::ACTOR_KIND_TOKEN, "admin"}, Now()).ok());
   EXPECT_EQ(StoredReevaluations(), 0u);
   EXPECT_THAT(Open(), ElementsAreArray(affected));
+}
+
+TEST_F(AdvisoryRuntimeTest, AWaitingImportWhoseReevaluationFailsSaysWhatIsStoredAndTheBackgroundFinishesIt) {
+  SetPolicy(kPolicy);
+  std::vector<std::string> affected;
+  for (int i = 0; i < 6; ++i) {
+    const std::string tag = absl::StrCat("PT-A", i);
+    Report(Pump(tag, "PCU-8015", "12.1.0"));
+    affected.push_back(absl::StrCat(tag, " ", kRule));
+  }
+  StartAdvisories(AdvisoryRuntimeOptions{.chunk_devices = 2, .retry_initial = absl::Milliseconds(10)});
+  // The import's own write goes through; the volume then refuses the next three writes (the first chunk's, then two
+  // retries of it), as a full disk would, and recovers.
+  std::atomic<int> writes{0};
+  db_->SetWriteGate([&writes]() -> absl::Status {
+    const int n = ++writes;
+    if (n >= 2 && n <= 4) return absl::ResourceExhaustedError("no space left on the volume");
+    return absl::OkStatus();
+  });
+  absl::StatusOr<std::vector<v1::AdvisorySummary>> imported = Import("icsma-23-193-01.json");
+  EXPECT_EQ(imported.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(imported.status().message()),
+              ::testing::AllOf(::testing::HasSubstr("the advisories are stored and in force"),
+                               ::testing::HasSubstr("no space left on the volume"),
+                               ::testing::HasSubstr("the 6 pumps left are re-evaluated in the background")));
+  ASSERT_TRUE(advisories_->Get(kTrackingId).ok());  // stored
+  WaitForBackgroundFindings();
+  EXPECT_THAT(Open(), ElementsAreArray(affected));
+  EXPECT_GE(writes.load(), 5);
+  db_->SetWriteGate(nullptr);
 }
 
 // The read an import's chunk makes (storage::DeviceStore::GetDevices, one MultiGet): the devices in the order asked,

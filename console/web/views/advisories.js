@@ -25,11 +25,19 @@ async function renderList(main, ctx) {
         { label: 'Released', cell: (a) => day(a.currentReleaseDate) },
         { label: 'CVEs', cell: (a) => (a.cves || []).join(', ') || '—' },
         { label: 'Max CVSS', class: 'num', cell: (a) => score(a.maxBaseScore) },
-        { label: 'Affected pumps', class: 'num', cell: (a) => String(a.affectedDevices || 0) },
+        { label: 'Affected pumps', class: 'num', cell: affectedCell },
         { label: 'Needs review', class: 'num', cell: (a) => String(a.needsReviewProducts || 0) },
       ], rows, (a) => ({ dataset: { advisory: a.trackingId } })))
       : notice('info', 'No advisory is imported yet.'));
   return null;
+}
+
+// Pumps flagged; while an import's findings are still being written in the background, also how many its versions
+// match and how many are left (AdvisorySummary.matchedDevices, findingsPending).
+function affectedCell(a) {
+  const flagged = String(a.affectedDevices || 0);
+  if (!a.findingsPending) return flagged;
+  return `${flagged} of ${a.matchedDevices || 0} matched (findings being written: ${a.findingsPending} pumps left)`;
 }
 
 // What matched on one pump: "Wi-Fi battery SP-WIFI-BATT U55 in “<= U61 | <= L81”".
