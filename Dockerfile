@@ -29,7 +29,7 @@ RUN apt-get update -qq \
        libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libre2-9 libc-ares2 \
        librocksdb7.8 libsnappy1v5 liblz4-1 libzstd1 libbz2-1.0 zlib1g \
        libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 libspdlog1.10 libfmt9 libssl3 \
-       libcpp-httplib0.11 libbrotli1 \
+       libcpp-httplib0.11 libbrotli1 libjemalloc2 \
        libldap-2.5-0 \
        ca-certificates \
        >/dev/null \

@@ -252,6 +252,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   ingest_options.utilization = state->utilization.get();
   ingest_options.queue_capacity = options.ingest_queue_capacity;
   ingest_options.clock = options.clock;
+  ingest_options.release_memory = options.release_memory;
   ingest_options.storage_health = state->storage_health.get();
   state->ingest = std::make_unique<engine::IngestPipeline>(state->devices.get(), state->metrics.get(), ingest_options,
                                                            state->finding_engine.get());

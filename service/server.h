@@ -79,6 +79,9 @@ struct ServerOptions {
   absl::Duration maintenance_sweep_interval = absl::Minutes(1);
   // The service clock; absl::Now when unset. Injected by tests.
   std::function<absl::Time()> clock;
+  // Gives free heap memory back to the system after a burst of reports (IngestOptions::release_memory): pumptrackd
+  // sets it for the allocator it is linked with; glibc's malloc_trim when unset.
+  std::function<void()> release_memory;
   // RocksDB's environment for the data directory; the default one when null. Injected by tests (a file system that
   // fails writes on demand); must outlive the server.
   rocksdb::Env* storage_env = nullptr;
