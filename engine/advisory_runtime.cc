@@ -1,7 +1,6 @@
 #include "engine/advisory_runtime.h"
 
 #include <algorithm>
-#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -129,9 +128,11 @@ absl::StatusOr<std::vector<v1::AdvisorySummary>> AdvisoryRuntime::Import(const s
   if (absl::Status run = Run(*job, /*interruptible=*/false); !run.ok()) {
     const std::size_t left = job->tags.size() - job->done;
     Enqueue(*std::move(job));
+    const std::string rest = left > 0 ? absl::StrCat("the ", left, " pumps left are re-evaluated in the background")
+                                      : "removing its record is retried in the background";
     return absl::Status(run.code(),
                         absl::StrCat("the advisories are stored and in force, but re-evaluating their pumps failed (",
-                                     run.message(), "); the ", left, " pumps left are re-evaluated in the background"));
+                                     run.message(), "); ", rest));
   }
   for (v1::AdvisorySummary& summary : *imported) {
     summary.set_affected_devices(engine_->AffectedDevices(summary.tracking_id()));
@@ -175,6 +176,11 @@ AdvisoryRuntime::Reevaluation AdvisoryRuntime::Describe(std::uint64_t sequence,
   for (const auto& [profile, devices] : engine_->ProfilesWithTargets(targets)) {
     job.counted += static_cast<std::int64_t>(devices);
   }
+  // A revision that drops a product still has the pumps it flags now to resolve: never counted as nothing to do
+  // while there is.
+  for (const std::string& id : job.tracking_ids) {
+    job.counted = std::max<std::int64_t>(job.counted, engine_->AffectedDevices(id));
+  }
   absl::MutexLock lock(&jobs_mu_);
   for (const std::string& id : job.tracking_ids) pending_[id] += job.counted;
   return job;
@@ -185,9 +191,14 @@ void AdvisoryRuntime::Plan(Reevaluation& job) {
   std::vector<std::string> targets;
   for (const std::string& id : job.tracking_ids) {
     for (std::string& target : compiled->TargetsOfAdvisory(id)) targets.push_back(std::move(target));
-    // Those flagged now: a replaced revision may have named products the new one does not.
-    for (auto& [tag, unused] : engine_->AffectedPage(id, "", std::numeric_limits<int>::max(), nullptr)) {
-      job.tags.push_back(std::move(tag));
+    // Those flagged now: a replaced revision may have named products the new one does not. A page at a time: the
+    // engine's lock on them is one the writer takes for every report.
+    std::string after;
+    for (bool more = true; more;) {
+      std::vector<std::pair<std::string, std::uint64_t>> page = engine_->AffectedPage(id, after, 4096, &more);
+      if (page.empty()) break;
+      after = page.back().first;
+      for (auto& [tag, unused] : page) job.tags.push_back(std::move(tag));
     }
   }
   std::sort(targets.begin(), targets.end());
@@ -269,8 +280,9 @@ void AdvisoryRuntime::WorkLoop() {
     retry = std::min(std::max(retry * 2, options_.retry_initial), options_.retry_max);
     spdlog::error("advisory re-evaluation {} stopped after {} of {} pumps: {}; tried again in {}", job->sequence,
                   job->done, job->tags.size(), run.ToString(), absl::FormatDuration(retry));
+    // At the back: one that keeps failing does not hold up the re-evaluations queued after it.
     absl::MutexLock lock(&jobs_mu_);
-    queue_.push_front(*std::move(job));
+    queue_.push_back(*std::move(job));
   }
 }
 

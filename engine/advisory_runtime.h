@@ -67,7 +67,7 @@ class AdvisoryRuntime {
 
   // Stops the background thread after the chunk it is writing (before the ingest pipeline stops); what is left of
   // its re-evaluations stays recorded for the next start. Idempotent.
-  void Stop();
+  void Stop() ABSL_LOCKS_EXCLUDED(jobs_mu_);
 
   // Stores `advisories` (already parsed and validated) in one write with one audit entry ("advisories.import"; target
   // the tracking ids, before/after the replaced and new revisions) and their re-evaluation record: all or nothing. A
@@ -110,7 +110,7 @@ class AdvisoryRuntime {
   // Devices read and re-evaluated by imports since start-up (each device once per import).
   std::uint64_t reevaluated_devices() const { return reevaluated_.load(std::memory_order_relaxed); }
   // Devices still to re-evaluate for `tracking_id` (0 when its findings are complete).
-  int FindingsPending(absl::string_view tracking_id) const;
+  int FindingsPending(absl::string_view tracking_id) const ABSL_LOCKS_EXCLUDED(jobs_mu_);
 
  private:
   // One import's re-evaluation: the devices to read, in asset tag order, and how far it has come.
@@ -127,13 +127,14 @@ class AdvisoryRuntime {
   // The re-evaluation of `tracking_ids` under record `sequence`, not yet planned, counted as pending with the
   // devices of the advisories' targets (from the fleet index's profile counts, without listing them): the answer to
   // an import must not wait for a million asset tags to be listed and sorted.
-  Reevaluation Describe(std::uint64_t sequence, absl::flat_hash_set<std::string> tracking_ids);
+  Reevaluation Describe(std::uint64_t sequence, absl::flat_hash_set<std::string> tracking_ids)
+      ABSL_LOCKS_EXCLUDED(jobs_mu_);
   // Lists `job`'s devices as the fleet stands now (any thread; Run does it first) and corrects its pending count.
-  void Plan(Reevaluation& job);
+  void Plan(Reevaluation& job) ABSL_LOCKS_EXCLUDED(jobs_mu_);
   // Re-evaluates the rest of `job`, a chunk per writer task, then removes its record. `interruptible`: returns
   // CANCELLED between chunks once Stop is called.
-  absl::Status Run(Reevaluation& job, bool interruptible);
-  void Enqueue(Reevaluation job);
+  absl::Status Run(Reevaluation& job, bool interruptible) ABSL_LOCKS_EXCLUDED(jobs_mu_);
+  void Enqueue(Reevaluation job) ABSL_LOCKS_EXCLUDED(jobs_mu_);
   // The background thread: runs queued re-evaluations in order, retrying a failed one after a growing wait.
   void WorkLoop();
   // The next queued re-evaluation, after waiting `delay` (unless stopping); nullopt once stopping.
@@ -155,7 +156,7 @@ class AdvisoryRuntime {
   std::atomic<std::uint64_t> reevaluated_{0};
   // The sequence of the next re-evaluation record (set by Load past every stored one; taken on the writer).
   std::atomic<std::uint64_t> next_sequence_{1};
-  // Read by Load, for Resume.
+  // Read by Load, for Resume: start-up only, before any import, so not guarded.
   std::vector<std::pair<std::uint64_t, v1::AdvisoryReevaluation>> stored_reevaluations_;
 
   mutable absl::Mutex jobs_mu_;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -182,7 +183,12 @@ int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std:
 namespace {
 // Purges every arena's unused pages now (after a burst, see IngestOptions::release_memory); 4096 is jemalloc 5's
 // MALLCTL_ARENAS_ALL.
-void ReleaseFreeMemory() { mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0); }
+void ReleaseFreeMemory() {
+  if (const int error = mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0); error != 0) {
+    static std::once_flag logged;
+    std::call_once(logged, [error] { spdlog::warn("jemalloc did not purge its arenas (error {})", error); });
+  }
+}
 }  // namespace
 #endif
 
