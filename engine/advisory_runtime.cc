@@ -26,6 +26,18 @@ std::string Revision(const v1::Advisory& advisory) {
       absl::FormatTime("%Y-%m-%d", storage::ToAbslTime(advisory.current_release_date()), absl::UTCTimeZone()));
 }
 
+// The targets (models and component models) the mapped products of these advisories name, each once.
+std::vector<std::string> TargetsOfAdvisories(const rules::CompiledAdvisories& compiled,
+                                             const absl::flat_hash_set<std::string>& tracking_ids) {
+  std::vector<std::string> targets;
+  for (const std::string& id : tracking_ids) {
+    for (std::string& target : compiled.TargetsOfAdvisory(id)) targets.push_back(std::move(target));
+  }
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  return targets;
+}
+
 }  // namespace
 
 AdvisoryRuntime::AdvisoryRuntime(storage::Database* database, storage::DeviceStore* devices, storage::AuditLog* audit,
@@ -168,11 +180,7 @@ AdvisoryRuntime::Reevaluation AdvisoryRuntime::Describe(std::uint64_t sequence,
   Reevaluation job;
   job.sequence = sequence;
   job.tracking_ids = std::move(tracking_ids);
-  const std::shared_ptr<const rules::CompiledAdvisories> compiled = engine_->advisories();
-  std::vector<std::string> targets;
-  for (const std::string& id : job.tracking_ids) {
-    for (std::string& target : compiled->TargetsOfAdvisory(id)) targets.push_back(std::move(target));
-  }
+  const std::vector<std::string> targets = TargetsOfAdvisories(*engine_->advisories(), job.tracking_ids);
   for (const auto& [profile, devices] : engine_->ProfilesWithTargets(targets)) {
     job.counted += static_cast<std::int64_t>(devices);
   }
@@ -187,10 +195,7 @@ AdvisoryRuntime::Reevaluation AdvisoryRuntime::Describe(std::uint64_t sequence,
 }
 
 void AdvisoryRuntime::Plan(Reevaluation& job) {
-  const std::shared_ptr<const rules::CompiledAdvisories> compiled = engine_->advisories();
-  std::vector<std::string> targets;
   for (const std::string& id : job.tracking_ids) {
-    for (std::string& target : compiled->TargetsOfAdvisory(id)) targets.push_back(std::move(target));
     // Those flagged now: a replaced revision may have named products the new one does not. A page at a time: the
     // engine's lock on them is one the writer takes for every report.
     std::string after;
@@ -201,9 +206,9 @@ void AdvisoryRuntime::Plan(Reevaluation& job) {
       for (auto& [tag, unused] : page) job.tags.push_back(std::move(tag));
     }
   }
-  std::sort(targets.begin(), targets.end());
-  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-  for (std::string& tag : engine_->DevicesWithTargets(targets)) job.tags.push_back(std::move(tag));
+  for (std::string& tag : engine_->DevicesWithTargets(TargetsOfAdvisories(*engine_->advisories(), job.tracking_ids))) {
+    job.tags.push_back(std::move(tag));
+  }
   // Key order: a chunk's MultiGet then reads neighbouring keys, mostly from the same blocks.
   std::sort(job.tags.begin(), job.tags.end());
   job.tags.erase(std::unique(job.tags.begin(), job.tags.end()), job.tags.end());

@@ -112,6 +112,18 @@ class AdvisoryRuntimeTest : public FindingsEngineTest {
     ASSERT_EQ(StoredReevaluations(), 0u);
   }
 
+  // Reports `count` PCU-8015s PT-A0.. on firmware 12.1.0 (in the advisory's range); returns the open findings the
+  // advisory should leave them, as Open() lists them.
+  std::vector<std::string> ReportAffectedPumps(int count) {
+    std::vector<std::string> affected;
+    for (int i = 0; i < count; ++i) {
+      const std::string tag = absl::StrCat("PT-A", i);
+      Report(Pump(tag, "PCU-8015", "12.1.0"));
+      affected.push_back(absl::StrCat(tag, " ", kRule));
+    }
+    return affected;
+  }
+
   // Open findings as "tag rule".
   std::vector<std::string> Open() {
     std::vector<std::string> out;
@@ -129,12 +141,7 @@ TEST_F(AdvisoryRuntimeTest, ImportReevaluatesOnlyTheNamedDevicesAgainstItsOwnRul
   SetPolicy(kPolicy);
   // 10 affected PCU-8015s, 1 already fixed, 4 pumps of a model no advisory names: with chunks of 3 the named 11 are
   // read in 4 chunks, the last one short.
-  std::vector<std::string> affected;
-  for (int i = 0; i < 10; ++i) {
-    const std::string tag = absl::StrCat("PT-A", i);
-    Report(Pump(tag, "PCU-8015", "12.1.0"));
-    affected.push_back(absl::StrCat(tag, " ", kRule));
-  }
+  const std::vector<std::string> affected = ReportAffectedPumps(10);
   Report(Pump("PT-FIXED", "PCU-8015", "12.3.0"));
   for (int i = 0; i < 4; ++i) Report(Pump(absl::StrCat("PT-S", i), "SPACE-LVP", "686E"));
   ASSERT_THAT(Open(), IsEmpty());
@@ -237,12 +244,7 @@ TEST_F(AdvisoryRuntimeTest, BackgroundImportAnswersWithTheMatchedPumpsAndWritesT
 
 TEST_F(AdvisoryRuntimeTest, AReevaluationAStopLeftUnfinishedIsResumedAtTheNextStart) {
   SetPolicy(kPolicy);
-  std::vector<std::string> affected;
-  for (int i = 0; i < 5; ++i) {
-    const std::string tag = absl::StrCat("PT-A", i);
-    Report(Pump(tag, "PCU-8015", "12.1.0"));
-    affected.push_back(absl::StrCat(tag, " ", kRule));
-  }
+  const std::vector<std::string> affected = ReportAffectedPumps(5);
   StartAdvisories(/*chunk_devices=*/2);
   // Stopped before the import: its re-evaluation is queued but never run, as if pumptrackd died right after the
   // import's write.
@@ -268,12 +270,7 @@ TEST_F(AdvisoryRuntimeTest, AReevaluationAStopLeftUnfinishedIsResumedAtTheNextSt
 
 TEST_F(AdvisoryRuntimeTest, TwoUnfinishedReevaluationsAreKeptApartAndBothResumed) {
   SetPolicy(kPolicy);
-  std::vector<std::string> affected;
-  for (int i = 0; i < 4; ++i) {
-    const std::string tag = absl::StrCat("PT-A", i);
-    Report(Pump(tag, "PCU-8015", "12.1.0"));
-    affected.push_back(absl::StrCat(tag, " ", kRule));
-  }
+  const std::vector<std::string> affected = ReportAffectedPumps(4);
   StartAdvisories(/*chunk_devices=*/3);
   advisories_->Stop();
   ASSERT_TRUE(Import("icsma-23-193-01.json", /*in_background=*/true).ok());
@@ -306,12 +303,7 @@ TEST_F(AdvisoryRuntimeTest, TwoUnfinishedReevaluationsAreKeptApartAndBothResumed
 
 TEST_F(AdvisoryRuntimeTest, AWaitingImportWhoseReevaluationFailsSaysWhatIsStoredAndTheBackgroundFinishesIt) {
   SetPolicy(kPolicy);
-  std::vector<std::string> affected;
-  for (int i = 0; i < 6; ++i) {
-    const std::string tag = absl::StrCat("PT-A", i);
-    Report(Pump(tag, "PCU-8015", "12.1.0"));
-    affected.push_back(absl::StrCat(tag, " ", kRule));
-  }
+  const std::vector<std::string> affected = ReportAffectedPumps(6);
   StartAdvisories(AdvisoryRuntimeOptions{.chunk_devices = 2, .retry_initial = absl::Milliseconds(10)});
   // The import's own write goes through; the volume then refuses the next three writes (the first chunk's, then two
   // retries of it), as a full disk would, and recovers.
