@@ -1,5 +1,7 @@
 #include "storage/observation_merge.h"
 
+#include <string>
+
 namespace pumptrack::storage {
 namespace {
 
@@ -26,6 +28,16 @@ void CarryOverPhysical(const v1::Physical& known, v1::Physical& next) {
     next.set_battery_cycle_count(known.battery_cycle_count());
   }
   if (next.power_source() == v1::POWER_SOURCE_UNSPECIFIED) next.set_power_source(known.power_source());
+}
+
+// Whether CarryOverPhysical(known, next) would change `next`.
+bool PhysicalNeedsCarryOver(const v1::Physical& known, const v1::Physical& next) {
+  return (!ObservesSeal(next) && ObservesSeal(known)) ||
+         (next.case_state() == v1::CASE_STATE_UNSPECIFIED && known.case_state() != v1::CASE_STATE_UNSPECIFIED) ||
+         (!next.has_battery_percent() && known.has_battery_percent()) ||
+         (!next.has_battery_health_percent() && known.has_battery_health_percent()) ||
+         (!next.has_battery_cycle_count() && known.has_battery_cycle_count()) ||
+         (next.power_source() == v1::POWER_SOURCE_UNSPECIFIED && known.power_source() != v1::POWER_SOURCE_UNSPECIFIED);
 }
 
 }  // namespace
@@ -61,6 +73,24 @@ void CarryOverUnobserved(const v1::Observation* known, v1::Observation& next) {
   }
   if (next.operating_state() == v1::OPERATING_STATE_UNSPECIFIED) next.set_operating_state(known->operating_state());
   if (next.components().empty()) *next.mutable_components() = known->components();
+}
+
+bool NeedsCarryOver(const v1::Observation* known, const v1::Observation& next) {
+  if (!ObservesLocation(next) && (next.has_location() || (known != nullptr && known->has_location()))) return true;
+  if (known == nullptr) return false;
+  const auto takes = [](const std::string& next_value, const std::string& known_value) {
+    return next_value.empty() && !known_value.empty();
+  };
+  return takes(next.identity().manufacturer(), known->identity().manufacturer()) ||
+         takes(next.identity().model(), known->identity().model()) ||
+         takes(next.firmware_version(), known->firmware_version()) ||
+         (!next.has_drug_library() && known->has_drug_library()) ||
+         (!next.has_configuration() && known->has_configuration()) || (!next.has_security() && known->has_security()) ||
+         (!next.has_physical() && known->has_physical()) ||
+         (next.has_physical() && known->has_physical() && PhysicalNeedsCarryOver(known->physical(), next.physical())) ||
+         (next.operating_state() == v1::OPERATING_STATE_UNSPECIFIED &&
+          known->operating_state() != v1::OPERATING_STATE_UNSPECIFIED) ||
+         (next.components().empty() && !known->components().empty());
 }
 
 }  // namespace pumptrack::storage

@@ -24,6 +24,11 @@ bool ObservesLocation(const v1::Observation& observation);
 // and does not leave is dropped from `next` when nothing is known either.
 void CarryOverUnobserved(const v1::Observation* known, v1::Observation& next);
 
+// False when CarryOverUnobserved(known, next) would leave `next` as it is: `next` observes every part `known` has (a
+// full report, the common case), so `next` alone is what is known of the pump. True otherwise (including a few cases
+// where carrying over happens to change nothing, e.g. a known part equal to the absent one's default).
+bool NeedsCarryOver(const v1::Observation* known, const v1::Observation& next);
+
 }  // namespace pumptrack::storage
 
 #endif  // PUMPTRACK_STORAGE_OBSERVATION_MERGE_H_
