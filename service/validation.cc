@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "advisories/csaf_parser.h"
 #include "common/ids.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "storage/proto_time.h"
 
 namespace pumptrack::service {
@@ -263,7 +265,31 @@ std::optional<FieldViolation> ValidateAgentInfo(const v1::AgentInfo& agent, absl
   return std::move(c).Result();
 }
 
-void DropUnknownFields(google::protobuf::Message& message) { message.DiscardUnknownFields(); }
+void DropUnknownFields(google::protobuf::Message& message) {
+  // Message::DiscardUnknownFields does the same walk but reads every map through reflection's repeated-field view:
+  // that converts a parsed map into entry messages and leaves the map to be rebuilt at its next generated access (the
+  // writer's serialisation), about 3 us per observation with the configuration's settings.
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  if (!reflection.GetUnknownFields(message).empty()) reflection.MutableUnknownFields(&message)->Clear();
+  const google::protobuf::Descriptor& descriptor = *message.GetDescriptor();
+  for (int i = 0; i < descriptor.field_count(); ++i) {
+    const FieldDescriptor* field = descriptor.field(i);
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    // A parsed map entry keeps only its key and value: a map of scalars holds no unknown field. (A map of messages
+    // would be walked through the repeated-field view below; the protocol has none.)
+    if (field->is_map() && field->message_type()->map_value()->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    if (field->is_repeated()) {
+      for (int j = 0; j < reflection.FieldSize(message, field); ++j) {
+        DropUnknownFields(*reflection.MutableRepeatedMessage(&message, field, j));
+      }
+    } else if (reflection.HasField(message, field)) {
+      DropUnknownFields(*reflection.MutableMessage(&message, field));
+    }
+  }
+}
 
 std::optional<FieldViolation> ValidateTrackingId(absl::string_view tracking_id) {
   if (tracking_id.empty()) return FieldViolation{"tracking_id", "is required"};

@@ -9,6 +9,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "service_test_util.h"
 
@@ -194,6 +197,103 @@ TEST(ValidationTest, Components) {
   wifi.set_kind("wifi-module");
   for (int i = 0; i < 32; ++i) *o.add_components() = wifi;
   EXPECT_EQ(Describe(ValidateObservation(o, kNow, "o")), "o.components: must hold at most 32 entries");
+}
+
+// Whether any message in `message`'s tree (map values included) keeps an unknown field.
+bool HasUnknownFields(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  if (!reflection.GetUnknownFields(message).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+        if (HasUnknownFields(reflection.GetRepeatedMessage(message, field, i))) return true;
+      }
+    } else if (HasUnknownFields(reflection.GetMessage(message, field))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Bytes(const google::protobuf::UnknownFieldSet& fields) {
+  std::string bytes;
+  fields.SerializeToString(&bytes);
+  return bytes;
+}
+
+std::string Deterministic(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// An observation with unknown fields at every depth a sender could put them: the top, nested messages, repeated
+// messages, a Timestamp, and inside a configuration settings entry on the wire.
+v1::Observation WithUnknownFieldsEverywhere() {
+  v1::Observation o = FullyPopulated();
+  (*o.mutable_configuration()->mutable_settings())["wifi.ssid"] = "clinical-devices";
+  o.add_components()->set_kind("wifi-module");
+  const auto add = [](google::protobuf::Message& m, int number, const std::string& text) {
+    m.GetReflection()->MutableUnknownFields(&m)->AddLengthDelimited(number, text);
+  };
+  add(o, 4242, "patient: Jane Doe, MRN 123456");
+  add(*o.mutable_location(), 900, "bed of patient 7");
+  add(*o.mutable_identity(), 901, "MRN 9");
+  add(*o.mutable_configuration(), 902, "x");
+  add(*o.mutable_security()->mutable_open_services(0), 903, "y");
+  add(*o.mutable_components(0), 904, "z");
+  add(*o.mutable_observed_at(), 905, "t");
+  add(*o.mutable_physical(), 906, "p");
+  std::string wire = o.SerializeAsString();
+
+  // One more settings entry whose wire form carries a third field, appended as a second `configuration` (protobuf
+  // merges repeated occurrences of a message field).
+  const google::protobuf::FieldDescriptor* configuration =
+      v1::Observation::descriptor()->FindFieldByName("configuration");
+  const google::protobuf::FieldDescriptor* settings = v1::Configuration::descriptor()->FindFieldByName("settings");
+  google::protobuf::UnknownFieldSet entry;
+  entry.AddLengthDelimited(1, "test.entry");
+  entry.AddLengthDelimited(2, "5");
+  entry.AddLengthDelimited(3, "patient: Jane Doe");
+  google::protobuf::UnknownFieldSet configuration_part;
+  configuration_part.AddLengthDelimited(settings->number(), Bytes(entry));
+  google::protobuf::UnknownFieldSet observation_part;
+  observation_part.AddLengthDelimited(configuration->number(), Bytes(configuration_part));
+  wire += Bytes(observation_part);
+
+  v1::Observation parsed;
+  EXPECT_TRUE(parsed.ParseFromString(wire));
+  return parsed;
+}
+
+TEST(DropUnknownFieldsTest, LeavesWhatDiscardUnknownFieldsLeavesAtEveryDepth) {
+  const v1::Observation received = WithUnknownFieldsEverywhere();
+  ASSERT_TRUE(HasUnknownFields(received));
+  ASSERT_EQ(received.configuration().settings().at("test.entry"), "5");
+
+  v1::Observation ours = received;
+  DropUnknownFields(ours);
+  v1::Observation upstream = received;
+  upstream.DiscardUnknownFields();
+
+  EXPECT_FALSE(HasUnknownFields(ours));
+  EXPECT_EQ(Deterministic(ours), Deterministic(upstream));
+  EXPECT_EQ(ours.configuration().settings().at("test.entry"), "5");
+  EXPECT_EQ(ours.configuration().settings().at("wifi.ssid"), "clinical-devices");
+  EXPECT_FALSE(absl::StrContains(ours.SerializeAsString(), "patient"));
+  EXPECT_FALSE(absl::StrContains(ours.SerializeAsString(), "MRN"));
+
+  v1::AgentInfo agent = Agent();
+  agent.GetReflection()->MutableUnknownFields(&agent)->AddLengthDelimited(555, "patient: John Roe");
+  DropUnknownFields(agent);
+  EXPECT_FALSE(HasUnknownFields(agent));
 }
 
 }  // namespace
