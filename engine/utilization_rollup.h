@@ -45,7 +45,8 @@ class UtilizationRollup {
   UtilizationRollup& operator=(const UtilizationRollup&) = delete;
 
   // Reads each device's latest checkpoint and, for the gauge, each unit's newest hour with a pump starting or
-  // stopping infusing (from the unit's group buckets). Call once before the writer starts.
+  // stopping infusing (from the unit's group buckets). Call once before the writer starts; it does not call `policy`
+  // (the server loads it beside the fleet index).
   absl::Status Load();
 
   // Writer: stages what the change from the device's previous state to `after` adds to the roll-up.
