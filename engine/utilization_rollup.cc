@@ -63,15 +63,17 @@ absl::Status UtilizationRollup::Load() {
   constexpr std::int64_t kEnd = std::numeric_limits<std::int64_t>::max();
   RETURN_IF_ERROR(store_->ForEachDeviceWindow(
       kEnd, kEnd, "", [&](const storage::UtilizationStore::DeviceWindow& device, bool*) -> absl::Status {
-        cursors_.emplace(device.asset_tag, device.end);
+        cursors_.emplace(device.asset_tag, Compact(device.end));
         return absl::OkStatus();
       }));
   // Each unit's pumps infusing now, from its pumps' latest checkpoints.
   for (const auto& [tag, cursor] : cursors_) {
-    if (cursor.unit.empty() || !Infusing(cursor.state)) continue;
-    UnitLevel& level = units_[UnitKey(cursor.facility, cursor.unit)];
-    level.facility = cursor.facility;
-    level.unit = cursor.unit;
+    if (cursor.unit == 0 || !Infusing(cursor.state)) continue;
+    const std::string& facility = names_[cursor.facility];
+    const std::string& unit = names_[cursor.unit];
+    UnitLevel& level = units_[UnitKey(facility, unit)];
+    level.facility = facility;
+    level.unit = unit;
     ++level.infusing;
   }
   // The gauge's hour: each unit's newest hour with a start or stop, from its group buckets.
@@ -90,10 +92,30 @@ absl::Status UtilizationRollup::Load() {
   return absl::OkStatus();
 }
 
-const storage::UtilizationCheckpoint* UtilizationRollup::FindCursor(const std::string& tag) const {
-  if (auto it = staged_cursors_.find(tag); it != staged_cursors_.end()) return &it->second;
-  if (auto it = cursors_.find(tag); it != cursors_.end()) return &it->second;
-  return nullptr;
+std::uint32_t UtilizationRollup::Intern(const std::string& name) {
+  auto [it, inserted] = name_ids_.try_emplace(name, static_cast<std::uint32_t>(names_.size()));
+  if (inserted) names_.push_back(name);
+  return it->second;
+}
+
+UtilizationRollup::Cursor UtilizationRollup::Compact(const storage::UtilizationCheckpoint& checkpoint) {
+  return Cursor{.at_millis = checkpoint.at_millis,
+                .cumulative = checkpoint.cumulative,
+                .facility = Intern(checkpoint.facility),
+                .unit = Intern(checkpoint.unit),
+                .model = Intern(checkpoint.model),
+                .state = checkpoint.state};
+}
+
+storage::UtilizationCheckpoint UtilizationRollup::Expand(const Cursor& cursor) const {
+  storage::UtilizationCheckpoint checkpoint;
+  checkpoint.at_millis = cursor.at_millis;
+  checkpoint.state = cursor.state;
+  checkpoint.cumulative = cursor.cumulative;
+  checkpoint.facility = names_[cursor.facility];
+  checkpoint.unit = names_[cursor.unit];
+  checkpoint.model = names_[cursor.model];
+  return checkpoint;
 }
 
 UtilizationRollup::UnitLevel& UtilizationRollup::StagedUnit(const std::string& facility, const std::string& unit) {
@@ -133,10 +155,21 @@ absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBat
   const std::string& facility = observation.location().facility();
   const std::string& unit = observation.location().unit();
   const std::string& model = after.identity().model();
-  const storage::UtilizationCheckpoint* cursor = FindCursor(tag);
+  // The device's latest checkpoint: staged earlier in this write, or committed (expanded only when it changes).
+  const storage::UtilizationCheckpoint* cursor = nullptr;
+  std::optional<storage::UtilizationCheckpoint> committed;
+  if (auto staged = staged_cursors_.find(tag); staged != staged_cursors_.end()) {
+    cursor = &staged->second;
+  } else if (auto found = cursors_.find(tag); found != cursors_.end()) {
+    const Cursor& c = found->second;
+    if (c.state == state && names_[c.unit] == unit && names_[c.facility] == facility && names_[c.model] == model) {
+      return absl::OkStatus();  // nothing the roll-up counts changed: the common case
+    }
+    cursor = &committed.emplace(Expand(c));
+  }
   if (cursor != nullptr && cursor->state == state && cursor->unit == unit && cursor->facility == facility &&
       cursor->model == model) {
-    return absl::OkStatus();  // nothing the roll-up counts changed: the common case
+    return absl::OkStatus();  // the same for a device reported twice in one write
   }
   storage::UtilizationCheckpoint next;
   next.at_millis = absl::ToUnixMillis(storage::ToAbslTime(observation.observed_at()));
@@ -160,7 +193,7 @@ absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBat
 }
 
 void UtilizationRollup::Commit() {
-  for (auto& [tag, cursor] : staged_cursors_) cursors_[tag] = std::move(cursor);
+  for (const auto& [tag, checkpoint] : staged_cursors_) cursors_[tag] = Compact(checkpoint);
   for (auto& [key, level] : staged_units_) {
     PublishPeak(level);
     units_[key] = std::move(level);
