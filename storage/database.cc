@@ -123,7 +123,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
     rocksdb::ColumnFamilyOptions cf_options;
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
     cf_options.compression = rocksdb::kLZ4Compression;
-    cf_options.bottommost_compression = rocksdb::kZSTD;
+    // ZSTD where data settles, for space; except the devices' current state, which the writer reads for every report
+    // that misses the block cache and start-up reads whole, where ZSTD's decompression was a quarter of the fleet
+    // index's load at 1M devices (docs/PERFORMANCE.md). It is bounded by the fleet's size, so the space matters least.
+    cf_options.bottommost_compression =
+        name == ColumnFamilyName(ColumnFamily::kDevices) ? rocksdb::kLZ4Compression : rocksdb::kZSTD;
     cf_options.level_compaction_dynamic_level_bytes = true;
     if (name == ColumnFamilyName(ColumnFamily::kHistory)) {
       cf_options.compaction_filter = database->history_filter_.get();

@@ -395,6 +395,10 @@ absl::Status DeviceStore::StageServiceFields(const v1::Device& device, rocksdb::
                      "stage device");
 }
 
+std::size_t DeviceStore::EstimatedDevices() const {
+  return database_->IntProperty(ColumnFamily::kDevices, "rocksdb.estimate-num-keys").value_or(0);
+}
+
 absl::StatusOr<v1::Device> DeviceStore::GetDevice(absl::string_view asset_tag) const {
   ASSIGN_OR_RETURN(std::optional<std::string> value,
                    database_->Get(ColumnFamily::kDevices, keys::DeviceKey(asset_tag)));

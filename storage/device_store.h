@@ -1,6 +1,7 @@
 #ifndef PUMPTRACK_STORAGE_DEVICE_STORE_H_
 #define PUMPTRACK_STORAGE_DEVICE_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -67,6 +68,10 @@ class DeviceStore {
   explicit DeviceStore(Database* database) : database_(database) {}
 
   Database* database() const { return database_; }
+
+  // RocksDB's estimate of how many devices are stored, for sizing start-up tables; 0 if unknown. It may count a device
+  // more than once while updates to it sit in memtables.
+  std::size_t EstimatedDevices() const;
 
   // Applies the observations in order as one atomic write batch and, when `sync`, returns only once it is durable.
   // Per device: an observation from the device's last agent with a sequence at or below the stored one, or from

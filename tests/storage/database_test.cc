@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table_properties.h"
 #include "rocksdb/write_batch.h"
 #include "storage/column_families.h"
 #include "storage/device_store.h"
@@ -263,6 +265,32 @@ TEST(DatabaseTest, HistoryRetentionDropsOldEntriesOnCompaction) {
   ASSERT_NO_FATAL_FAILURE(compact_history());
   EXPECT_EQ(sequences("PT-1"), (std::vector<std::uint64_t>{4}));
   EXPECT_EQ(sequences("PT-3"), (std::vector<std::uint64_t>{}));
+}
+
+// Devices' current state stays LZ4 where it settles (the writer reads it for reports that miss the block cache and
+// start-up reads all of it); history, read rarely and large, is ZSTD there.
+TEST(DatabaseTest, DevicesSettleInLz4AndHistoryInZstd) {
+  ScopedTempDir dir;
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(OptionsFor(dir.path()));
+  ASSERT_TRUE(db.ok()) << db.status();
+  DeviceStore store(db->get());
+  Batch batch;
+  for (int i = 0; i < 50; ++i) batch.Add(Obs(absl::StrCat("PT-", i)).Seq(1).At(BaseTime()));
+  ASSERT_TRUE(store.Apply(batch.span(), BaseTime()).ok());
+  EXPECT_GE(store.EstimatedDevices(), 50u);
+
+  auto compressions = [&](ColumnFamily cf) {
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    EXPECT_TRUE((*db)->raw().CompactRange(compact, (*db)->Handle(cf), nullptr, nullptr).ok());
+    rocksdb::TablePropertiesCollection tables;
+    EXPECT_TRUE((*db)->raw().GetPropertiesOfAllTables((*db)->Handle(cf), &tables).ok());
+    std::set<std::string> names;
+    for (const auto& [file, properties] : tables) names.insert(properties->compression_name);
+    return names;
+  };
+  EXPECT_EQ(compressions(ColumnFamily::kDevices), std::set<std::string>{"LZ4"});
+  EXPECT_EQ(compressions(ColumnFamily::kHistory), std::set<std::string>{"ZSTD"});
 }
 
 TEST(DatabaseDiskTroubleTest, ProbeFreeSpaceAndBackgroundErrorsFollowTheVolume) {
