@@ -1,11 +1,14 @@
 #include "engine/finding_engine.h"
 
 #include <algorithm>
+#include <deque>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "rules/maintenance.h"
@@ -43,6 +46,53 @@ v1::Severity HighestVulnerable(const std::vector<v1::Finding>& open) {
   return highest;
 }
 
+// Devices read at start-up, handed in batches from the thread reading and summarizing them to the thread indexing
+// them, with at most kMaxQueued batches waiting.
+class LoadedDevices {
+ public:
+  struct Device {
+    std::string tag;
+    DeviceUpdate update;
+  };
+  using Batch = std::vector<Device>;
+  static constexpr std::size_t kBatchSize = 512;
+  static constexpr std::size_t kMaxQueued = 8;
+
+  // Reader: queues `batch`, waiting while kMaxQueued batches are.
+  void Put(Batch batch) {
+    absl::MutexLock lock(&mu_, absl::Condition(this, &LoadedDevices::HasRoom));
+    queued_.push_back(std::move(batch));
+  }
+  // Reader: every batch is queued; `status` says whether all devices were read.
+  void Finish(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+    status_ = std::move(status);
+  }
+  // Indexer: the next batch; false once the reader has finished and every batch was taken.
+  bool Take(Batch& batch) {
+    absl::MutexLock lock(&mu_, absl::Condition(this, &LoadedDevices::HasBatchOrFinished));
+    if (queued_.empty()) return false;
+    batch = std::move(queued_.front());
+    queued_.pop_front();
+    return true;
+  }
+  // After Take returned false: the reader's status.
+  absl::Status status() const {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+
+ private:
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queued_.size() < kMaxQueued; }
+  bool HasBatchOrFinished() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queued_.empty() || finished_; }
+
+  mutable absl::Mutex mu_;
+  std::deque<Batch> queued_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 FindingEngine::FindingEngine(storage::DeviceStore* devices, storage::FindingStore* findings, FleetMetrics* metrics,
@@ -73,24 +123,43 @@ absl::StatusOr<std::unique_ptr<FindingEngine>> FindingEngine::Create(storage::De
     if (metrics != nullptr) metrics->AddVulnerableDevices(HighestVulnerable(subject_findings), 1);
     engine->CountAffected(nullptr, subject_findings);
   }
-  // Metrics are added up once after the scan rather than per device.
-  absl::Status scanned = storage::ForEachDeviceSummary(*devices->database(), [&](const storage::DeviceSummary& device) {
-    DeviceUpdate update;
-    update.place = engine->fleet_.PlaceOf(device.facility, device.unit);
-    update.state = device.operating_state;
-    update.heard = std::max(device.last_seen, engine->started_);
-    update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE : device.custody;
-    std::vector<rules::AdvisoryProfile::Component> components;
-    for (const storage::DeviceSummary::Component& c : device.components) components.push_back({c.model, c.version});
-    update.advisory_profile = rules::AdvisoryProfileOf(device.model, device.firmware_version, std::move(components));
-    auto it = engine->open_.find(device.asset_tag);
-    if (it != engine->open_.end()) Summarize(it->second, update);
-    engine->fleet_.Load(device.asset_tag, update);
-    return absl::OkStatus();
+  // The fleet index: one thread reads and summarizes the stored devices while this one indexes them (each was about
+  // half of the index's load at 1M devices). Neither changes open_ meanwhile.
+  engine->fleet_.Reserve(devices->EstimatedDevices());
+  LoadedDevices loaded;
+  std::thread reader([&loaded, devices, &engine = *engine] {
+    LoadedDevices::Batch batch;
+    absl::Status scanned =
+        storage::ForEachDeviceSummary(*devices->database(), [&](const storage::DeviceSummary& device) {
+          batch.push_back({device.asset_tag, engine.LoadedUpdate(device)});
+          if (batch.size() == LoadedDevices::kBatchSize) loaded.Put(std::exchange(batch, {}));
+          return absl::OkStatus();
+        });
+    if (!batch.empty()) loaded.Put(std::move(batch));
+    loaded.Finish(std::move(scanned));
   });
-  if (!scanned.ok()) return scanned;
-  engine->fleet_.PublishLoaded();
+  LoadedDevices::Batch batch;
+  while (loaded.Take(batch)) {
+    for (const LoadedDevices::Device& device : batch) engine->fleet_.Load(device.tag, device.update);
+  }
+  reader.join();
+  RETURN_IF_ERROR(loaded.status());
+  engine->fleet_.FinishLoad();
   return engine;
+}
+
+DeviceUpdate FindingEngine::LoadedUpdate(const storage::DeviceSummary& device) const {
+  DeviceUpdate update;
+  update.place = fleet_.PlaceOf(device.facility, device.unit);
+  update.state = device.operating_state;
+  update.heard = std::max(device.last_seen, started_);
+  update.custody = device.custody == v1::CUSTODY_STATE_UNSPECIFIED ? v1::CUSTODY_STATE_AVAILABLE : device.custody;
+  std::vector<rules::AdvisoryProfile::Component> components;
+  for (const storage::DeviceSummary::Component& c : device.components) components.push_back({c.model, c.version});
+  update.advisory_profile = rules::AdvisoryProfileOf(device.model, device.firmware_version, std::move(components));
+  auto it = open_.find(device.asset_tag);
+  if (it != open_.end()) Summarize(it->second, update);
+  return update;
 }
 
 void FindingEngine::InstallPolicy(std::shared_ptr<const rules::CompiledPolicy> policy,

@@ -32,6 +32,7 @@
 #include "rules/policy.h"
 #include "storage/database.h"
 #include "storage/device_store.h"
+#include "storage/device_summary.h"
 #include "storage/finding_store.h"
 
 namespace pumptrack::engine {
@@ -187,6 +188,8 @@ class FindingEngine {
                                                const v1::Device& device) const;
   // Risk, counts and flags of a device's open findings.
   static void Summarize(const std::vector<v1::Finding>& open, DeviceUpdate& update);
+  // A stored device as the fleet index takes it at start-up (Create), with its open findings summarized.
+  DeviceUpdate LoadedUpdate(const storage::DeviceSummary& device) const;
 
   storage::DeviceStore* const devices_;
   storage::FindingStore* const findings_;

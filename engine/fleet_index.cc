@@ -25,10 +25,7 @@ std::int64_t DeadlineQueue::ToMillis(absl::Time deadline) {
 }
 
 FleetIndex::FleetIndex(const ActivePolicy* policy, FleetMetrics* metrics, absl::Duration missing_after_override)
-    : policy_(policy),
-      metrics_(metrics),
-      missing_after_override_(missing_after_override),
-      ids_(0, TagHash{&tags_}, TagEq{&tags_}) {}
+    : policy_(policy), metrics_(metrics), missing_after_override_(missing_after_override) {}
 
 Place FleetIndex::PlaceOf(const std::string& facility, const std::string& unit) const {
   std::shared_ptr<const rules::CompiledPolicy> policy = policy_->get();
@@ -37,19 +34,26 @@ Place FleetIndex::PlaceOf(const std::string& facility, const std::string& unit) 
   return {facility, unit};
 }
 
+void FleetIndex::Reserve(std::size_t devices) {
+  absl::MutexLock lock(&mu_);
+  ids_.reserve(devices);
+  tracked_.reserve(devices);
+}
+
 void FleetIndex::Load(const std::string& tag, const DeviceUpdate& update) {
   absl::MutexLock lock(&mu_);
-  Track(tag, update, /*publish=*/false);
+  Track(tag, update, /*loading=*/true);
 }
 
 void FleetIndex::Apply(const absl::flat_hash_map<std::string, DeviceUpdate>& updates) {
   absl::MutexLock lock(&mu_);
-  for (const auto& [tag, update] : updates) Track(tag, update, /*publish=*/metrics_ != nullptr);
+  for (const auto& [tag, update] : updates) Track(tag, update, /*loading=*/false);
 }
 
-void FleetIndex::PublishLoaded() {
-  if (metrics_ == nullptr) return;
+void FleetIndex::FinishLoad() {
   absl::MutexLock lock(&mu_);
+  RebuildDeadlines();
+  if (metrics_ == nullptr) return;
   struct Counts {
     std::array<double, v1::OperatingState_ARRAYSIZE> by_state{};
     double missing = 0;
@@ -76,8 +80,9 @@ void FleetIndex::PublishLoaded() {
 }
 
 std::uint32_t FleetIndex::InternPlace(const Place& place) {
-  const std::string key = absl::StrCat(place.facility, "\x1f", place.unit);
-  auto [it, inserted] = place_ids_.try_emplace(key, static_cast<std::uint32_t>(places_.size()));
+  key_buffer_.clear();
+  absl::StrAppend(&key_buffer_, place.facility, "\x1f", place.unit);
+  auto [it, inserted] = place_ids_.try_emplace(key_buffer_, static_cast<std::uint32_t>(places_.size()));
   if (inserted) {
     places_.push_back(place);
     available_.push_back(0);
@@ -99,18 +104,10 @@ std::int64_t FleetIndex::DeadlineOf(const Tracked& device, const rules::Compiled
   return device.heard_ms + absl::ToInt64Milliseconds(absl::Ceil(after, absl::Milliseconds(1)));
 }
 
-void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool publish) {
-  auto found = ids_.find(absl::string_view(tag));
-  const bool is_new = found == ids_.end();
-  std::uint32_t id = 0;
-  if (is_new) {
-    id = static_cast<std::uint32_t>(tags_.size());
-    tags_.push_back(tag);
-    tracked_.emplace_back();
-    ids_.insert(id);
-  } else {
-    id = *found;
-  }
+void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool loading) {
+  const bool publish = !loading && metrics_ != nullptr;
+  const auto [id, is_new] = ids_.Intern(tag);
+  if (is_new) tracked_.emplace_back();
   Tracked& device = tracked_[id];
   const std::uint32_t place = InternPlace(update.place);
   const bool was_available = !is_new && IsAvailable(device);
@@ -130,8 +127,9 @@ void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool 
   device.blocked = update.blocked;
   std::uint32_t profile = 0;
   if (!update.advisory_profile.empty()) {
-    auto [it, inserted] =
-        profile_ids_.try_emplace(update.advisory_profile.Key(), static_cast<std::uint32_t>(profiles_.size()));
+    key_buffer_.clear();
+    update.advisory_profile.AppendKey(key_buffer_);
+    auto [it, inserted] = profile_ids_.try_emplace(key_buffer_, static_cast<std::uint32_t>(profiles_.size()));
     if (inserted) {
       profiles_.push_back(Profile{update.advisory_profile, {}});
       for (const std::string& target : update.advisory_profile.Targets()) {
@@ -153,7 +151,7 @@ void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool 
     if (available) metrics_->AddAvailable(update.place.facility, update.place.unit, 1);
   }
   if (update.heard) device.heard_ms = DeadlineQueue::ToMillis(*update.heard);
-  if (!device.missing && !device.queued) {
+  if (!loading && !device.missing && !device.queued) {
     deadlines_.Push(DeadlineOf(device, *policy_->get()), id);
     device.queued = true;
   }
@@ -162,13 +160,15 @@ void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool 
 // --- Missing-deadline queue ------------------------------------------------------------------------------------------
 
 void FleetIndex::RebuildDeadlines() {
-  deadlines_.Clear();
   std::shared_ptr<const rules::CompiledPolicy> policy = policy_->get();
+  std::vector<DeadlineQueue::Entry> entries;
+  entries.reserve(tracked_.size());
   for (std::uint32_t id = 0; id < tracked_.size(); ++id) {
     Tracked& device = tracked_[id];
     device.queued = !device.missing;
-    if (device.queued) deadlines_.Push(DeadlineOf(device, *policy), id);
+    if (device.queued) entries.emplace_back(DeadlineOf(device, *policy), id);
   }
+  deadlines_.Assign(std::move(entries));
 }
 
 std::vector<std::string> FleetIndex::TakeExpired(absl::Time now, std::size_t limit) {
@@ -187,7 +187,7 @@ std::vector<std::string> FleetIndex::TakeExpired(absl::Time now, std::size_t lim
       deadlines_.Push(current, id);  // heard from since it was queued
     } else {
       device.queued = false;
-      expired.push_back(tags_[id]);
+      expired.push_back(ids_.tag(id));
     }
   }
   return expired;
@@ -217,12 +217,12 @@ std::vector<RiskGroupSummary> FleetIndex::Risk(v1::GetRiskRequest::GroupBy group
     // Runs inside std::sort, called with mu_ held.
     std::sort(ids.begin(), ids.end(), [this](std::uint32_t a, std::uint32_t b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (tracked_[a].risk != tracked_[b].risk) return tracked_[a].risk > tracked_[b].risk;
-      return tags_[a] < tags_[b];
+      return ids_.tag(a) < ids_.tag(b);
     });
     if (static_cast<int>(ids.size()) > limit) ids.resize(limit);
     for (std::uint32_t id : ids) {
       const Tracked& device = tracked_[id];
-      groups.push_back({tags_[id], 1, 1, device.risk, static_cast<double>(device.risk), device.open});
+      groups.push_back({ids_.tag(id), 1, 1, device.risk, static_cast<double>(device.risk), device.open});
     }
     return groups;
   }
@@ -253,9 +253,9 @@ std::vector<RiskGroupSummary> FleetIndex::Risk(v1::GetRiskRequest::GroupBy group
 
 std::pair<std::uint32_t, std::uint32_t> FleetIndex::RiskOf(absl::string_view asset_tag) const {
   absl::MutexLock lock(&mu_);
-  auto it = ids_.find(asset_tag);
-  if (it == ids_.end()) return {0, 0};
-  return {tracked_[*it].risk, tracked_[*it].open};
+  std::optional<std::uint32_t> id = ids_.Find(asset_tag);
+  if (!id) return {0, 0};
+  return {tracked_[*id].risk, tracked_[*id].open};
 }
 
 // --- Availability search ---------------------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
   const auto nearer = [this](const Candidate& a, const Candidate& b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (a.proximity != b.proximity) return a.proximity < b.proximity;
     if (a.heard_ms != b.heard_ms) return a.heard_ms > b.heard_ms;
-    return tags_[a.id] < tags_[b.id];
+    return ids_.tag(a.id) < ids_.tag(b.id);
   };
   const std::size_t keep = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(std::max(count, 0)));
   std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), nearer);
@@ -295,7 +295,7 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
   for (std::size_t i = 0; i < keep; ++i) {
     const Candidate& c = candidates[i];
     const Place& place = places_[tracked_[c.id].place];
-    pumps.push_back({tags_[c.id], place.facility, place.unit, c.proximity, absl::FromUnixMillis(c.heard_ms)});
+    pumps.push_back({ids_.tag(c.id), place.facility, place.unit, c.proximity, absl::FromUnixMillis(c.heard_ms)});
   }
   return pumps;
 }
@@ -314,7 +314,7 @@ std::vector<std::string> FleetIndex::DevicesWithTargets(const std::vector<std::s
   }
   std::vector<std::string> out;
   for (std::uint32_t profile : profiles) {
-    for (std::uint32_t id : profiles_[profile].devices) out.push_back(tags_[id]);
+    for (std::uint32_t id : profiles_[profile].devices) out.push_back(ids_.tag(id));
   }
   return out;
 }
@@ -338,11 +338,8 @@ std::vector<std::pair<rules::AdvisoryProfile, std::size_t>> FleetIndex::Profiles
 
 std::size_t FleetIndex::index_bytes() const {
   absl::MutexLock lock(&mu_);
-  std::size_t bytes = tags_.capacity() * sizeof(std::string) + tracked_.capacity() * sizeof(Tracked) +
-                      ids_.capacity() * (sizeof(std::uint32_t) + 1) + deadlines_.size() * sizeof(DeadlineQueue::Entry);
-  for (const std::string& tag : tags_) {
-    if (tag.capacity() > 15) bytes += tag.capacity() + 1;  // beyond the small-string buffer
-  }
+  std::size_t bytes =
+      ids_.bytes() + tracked_.capacity() * sizeof(Tracked) + deadlines_.size() * sizeof(DeadlineQueue::Entry);
   for (const Profile& profile : profiles_) {
     bytes += sizeof(Profile) + profile.profile.Key().size() + profile.devices.capacity() * (sizeof(std::uint32_t) + 1);
   }

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/tag_ids.h"
 #include "pumptrack/v1/custody.pb.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
@@ -70,14 +71,16 @@ class DeadlineQueue {
   static absl::Time FromMillis(std::int64_t deadline_ms) { return absl::FromUnixMillis(deadline_ms); }
 
   void Push(std::int64_t deadline_ms, std::uint32_t id) { queue_.emplace(deadline_ms, id); }
+  // Replaces the queue's entries with `entries` (in any order) in linear time.
+  void Assign(std::vector<Entry> entries) { queue_ = Queue(std::greater<>(), std::move(entries)); }
   bool empty() const { return queue_.empty(); }
   const Entry& earliest() const { return queue_.top(); }
   void Pop() { queue_.pop(); }
-  void Clear() { queue_ = {}; }
   std::size_t size() const { return queue_.size(); }
 
  private:
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue_;
+  using Queue = std::priority_queue<Entry, std::vector<Entry>, std::greater<>>;
+  Queue queue_;
 };
 
 // A compact in-memory index of the whole fleet: per device its place, operating state, risk, open finding count,
@@ -94,9 +97,11 @@ class FleetIndex {
   Place PlaceOf(const std::string& facility, const std::string& unit) const;
   Place PlaceOf(const v1::Location& location) const { return PlaceOf(location.facility(), location.unit()); }
 
-  // Indexes a device read at start-up, without publishing per device; PublishLoaded adds them all up afterwards.
+  // Start-up: Reserve room for about `devices`, Load each device read, then FinishLoad, which queues the missing
+  // deadlines and publishes the fleet gauges once for all devices rather than per device.
+  void Reserve(std::size_t devices);
   void Load(const std::string& tag, const DeviceUpdate& update);
-  void PublishLoaded();
+  void FinishLoad();
   // Applies committed updates (metrics follow).
   void Apply(const absl::flat_hash_map<std::string, DeviceUpdate>& updates);
 
@@ -165,28 +170,12 @@ class FleetIndex {
   };
   // Available to hand out: custody AVAILABLE, not missing, not blocked, idle or off.
   static bool IsAvailable(const Tracked& device);
-  // Tag -> index into tags_/tracked_, hashing the tag through tags_ so each tag is stored once.
-  struct TagHash {
-    using is_transparent = void;
-    const std::vector<std::string>* tags;
-    std::size_t operator()(std::uint32_t id) const { return absl::Hash<absl::string_view>()((*tags)[id]); }
-    std::size_t operator()(absl::string_view tag) const { return absl::Hash<absl::string_view>()(tag); }
-  };
-  struct TagEq {
-    using is_transparent = void;
-    const std::vector<std::string>* tags;
-    absl::string_view View(std::uint32_t id) const { return (*tags)[id]; }
-    absl::string_view View(absl::string_view tag) const { return tag; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return View(a) == View(b);
-    }
-  };
-
   std::uint32_t InternPlace(const Place& place) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::int64_t DeadlineOf(const Tracked& device, const rules::CompiledPolicy& policy) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Track(const std::string& tag, const DeviceUpdate& update, bool publish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Updates the device's entry. `loading`: a device read at start-up, neither published nor queued (FinishLoad does
+  // both for all devices at once).
+  void Track(const std::string& tag, const DeviceUpdate& update, bool loading) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RebuildDeadlines() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ActivePolicy* const policy_;
@@ -194,12 +183,12 @@ class FleetIndex {
   const absl::Duration missing_after_override_;
 
   mutable absl::Mutex mu_;
-  std::vector<std::string> tags_ ABSL_GUARDED_BY(mu_);
-  std::vector<Tracked> tracked_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<std::uint32_t, TagHash, TagEq> ids_ ABSL_GUARDED_BY(mu_);
+  TagIds ids_ ABSL_GUARDED_BY(mu_);
+  std::vector<Tracked> tracked_ ABSL_GUARDED_BY(mu_);  // by id
   std::vector<Place> places_ ABSL_GUARDED_BY(mu_);
   std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(mu_);  // per place
   absl::flat_hash_map<std::string, std::uint32_t> place_ids_ ABSL_GUARDED_BY(mu_);
+  std::string key_buffer_ ABSL_GUARDED_BY(mu_);  // for place and profile keys, reused
   DeadlineQueue deadlines_ ABSL_GUARDED_BY(mu_);
   // profiles_[0] is the empty profile (no model, no components): no advisory can concern its devices.
   std::vector<Profile> profiles_ ABSL_GUARDED_BY(mu_) = std::vector<Profile>(1);

@@ -3,12 +3,9 @@
 namespace pumptrack::engine {
 
 std::uint32_t MaintenanceDeadlines::IdOf(const std::string& tag) {
-  auto [it, inserted] = ids_.try_emplace(tag, static_cast<std::uint32_t>(tags_.size()));
-  if (inserted) {
-    tags_.push_back(tag);
-    current_.push_back(kNone);
-  }
-  return it->second;
+  const auto [id, is_new] = ids_.Intern(tag);
+  if (is_new) current_.push_back(kNone);
+  return id;
 }
 
 void MaintenanceDeadlines::Schedule(std::uint32_t id, std::int64_t deadline_ms) {
@@ -23,15 +20,17 @@ void MaintenanceDeadlines::Schedule(std::uint32_t id, std::int64_t deadline_ms) 
 
 void MaintenanceDeadlines::CompactIfNeeded() {
   if (queue_.size() <= 2 * scheduled_ + 1024) return;
-  queue_.Clear();
+  std::vector<DeadlineQueue::Entry> entries;
+  entries.reserve(scheduled_);
   for (std::uint32_t id = 0; id < current_.size(); ++id) {
-    if (current_[id] != kNone) queue_.Push(current_[id], id);
+    if (current_[id] != kNone) entries.emplace_back(current_[id], id);
   }
+  queue_.Assign(std::move(entries));
 }
 
 void MaintenanceDeadlines::Set(const std::string& tag, std::optional<absl::Time> next) {
   absl::MutexLock lock(&mu_);
-  if (!next && !ids_.contains(tag)) return;
+  if (!next && !ids_.Find(tag)) return;
   Schedule(IdOf(tag), next ? DeadlineQueue::ToMillis(*next) : kNone);
 }
 
@@ -52,7 +51,7 @@ std::vector<std::string> MaintenanceDeadlines::TakeExpired(absl::Time now, std::
     if (current_[id] != deadline_ms) continue;  // superseded by a later Set
     current_[id] = kNone;
     --scheduled_;
-    expired.push_back(tags_[id]);
+    expired.push_back(ids_.tag(id));
   }
   return expired;
 }

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/fleet_index.h"
+#include "engine/tag_ids.h"
 
 namespace pumptrack::engine {
 
@@ -48,8 +48,7 @@ class MaintenanceDeadlines {
 
   mutable absl::Mutex mu_;
   DeadlineQueue queue_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, std::uint32_t> ids_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> tags_ ABSL_GUARDED_BY(mu_);
+  TagIds ids_ ABSL_GUARDED_BY(mu_);
   // Per id: the valid deadline (kNone: none scheduled).
   std::vector<std::int64_t> current_ ABSL_GUARDED_BY(mu_);
   std::size_t scheduled_ ABSL_GUARDED_BY(mu_) = 0;

@@ -57,17 +57,20 @@ UtilizationRollup::UtilizationRollup(storage::UtilizationStore* store, PolicyGet
   }
 }
 
-absl::Status UtilizationRollup::Load() {
+absl::Status UtilizationRollup::Load(std::size_t expected_devices) {
+  device_ids_.clear();
   cursors_.clear();
+  device_ids_.reserve(expected_devices);
+  cursors_.reserve(expected_devices);
   units_.clear();
   constexpr std::int64_t kEnd = std::numeric_limits<std::int64_t>::max();
   RETURN_IF_ERROR(store_->ForEachDeviceWindow(
       kEnd, kEnd, "", [&](const storage::UtilizationStore::DeviceWindow& device, bool*) -> absl::Status {
-        cursors_.emplace(device.asset_tag, Compact(device.end));
+        SetCursor(device.asset_tag, Compact(device.end));
         return absl::OkStatus();
       }));
   // Each unit's pumps infusing now, from its pumps' latest checkpoints.
-  for (const auto& [tag, cursor] : cursors_) {
+  for (const Cursor& cursor : cursors_) {
     if (cursor.unit == 0 || !Infusing(cursor.state)) continue;
     const std::string& facility = names_[cursor.facility];
     const std::string& unit = names_[cursor.unit];
@@ -90,6 +93,15 @@ absl::Status UtilizationRollup::Load() {
   RETURN_IF_ERROR(store_->ForEachGroupLatestInfusingHour(storage::UtilizationGroupKind::kUnit, newest_hour));
   for (const auto& [key, level] : units_) PublishPeak(level);
   return absl::OkStatus();
+}
+
+void UtilizationRollup::SetCursor(const std::string& tag, const Cursor& cursor) {
+  const auto [id, is_new] = device_ids_.Intern(tag);
+  if (is_new) {
+    cursors_.push_back(cursor);
+  } else {
+    cursors_[id] = cursor;
+  }
 }
 
 std::uint32_t UtilizationRollup::Intern(const std::string& name) {
@@ -160,8 +172,8 @@ absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBat
   std::optional<storage::UtilizationCheckpoint> committed;
   if (auto staged = staged_cursors_.find(tag); staged != staged_cursors_.end()) {
     cursor = &staged->second;
-  } else if (auto found = cursors_.find(tag); found != cursors_.end()) {
-    const Cursor& c = found->second;
+  } else if (std::optional<std::uint32_t> id = device_ids_.Find(tag)) {
+    const Cursor& c = cursors_[*id];
     if (c.state == state && names_[c.unit] == unit && names_[c.facility] == facility && names_[c.model] == model) {
       return absl::OkStatus();  // nothing the roll-up counts changed: the common case
     }
@@ -193,7 +205,7 @@ absl::Status UtilizationRollup::Stage(const v1::Device& after, rocksdb::WriteBat
 }
 
 void UtilizationRollup::Commit() {
-  for (const auto& [tag, checkpoint] : staged_cursors_) cursors_[tag] = Compact(checkpoint);
+  for (const auto& [tag, checkpoint] : staged_cursors_) SetCursor(tag, Compact(checkpoint));
   for (auto& [key, level] : staged_units_) {
     PublishPeak(level);
     units_[key] = std::move(level);

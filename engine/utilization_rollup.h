@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/tag_ids.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -47,8 +48,8 @@ class UtilizationRollup {
 
   // Reads each device's latest checkpoint and, for the gauge, each unit's newest hour with a pump starting or
   // stopping infusing (from the unit's group buckets). Call once before the writer starts; it does not call `policy`
-  // (the server loads it beside the fleet index).
-  absl::Status Load();
+  // (the server loads it beside the fleet index). `expected_devices` sizes the table (0 if unknown).
+  absl::Status Load(std::size_t expected_devices = 0);
 
   // Writer: stages what the change from the device's previous state to `after` adds to the roll-up.
   absl::Status Stage(const v1::Device& after, rocksdb::WriteBatch& batch);
@@ -87,6 +88,7 @@ class UtilizationRollup {
   };
 
   Cursor Compact(const storage::UtilizationCheckpoint& checkpoint);
+  void SetCursor(const std::string& tag, const Cursor& cursor);
   storage::UtilizationCheckpoint Expand(const Cursor& cursor) const;
   std::uint32_t Intern(const std::string& name);
   UnitLevel& StagedUnit(const std::string& facility, const std::string& unit);
@@ -102,7 +104,8 @@ class UtilizationRollup {
   prometheus::Family<prometheus::Gauge>* peak_family_ = nullptr;
 
   // Writer-only: each device's latest checkpoint and each unit's level, committed and staged in the current write.
-  absl::flat_hash_map<std::string, Cursor> cursors_;
+  TagIds device_ids_;
+  std::vector<Cursor> cursors_;  // by device id
   absl::flat_hash_map<std::string, storage::UtilizationCheckpoint> staged_cursors_;
   // Every facility, unit and model name a cursor holds, once; names_[0] is "".
   std::vector<std::string> names_{""};

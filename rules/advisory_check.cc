@@ -72,8 +72,13 @@ std::vector<std::string> AdvisoryProfile::Targets() const {
 }
 
 std::string AdvisoryProfile::Key() const {
-  // Length-prefixed parts: no separator a reported string could contain can make two profiles collide.
   std::string key;
+  AppendKey(key);
+  return key;
+}
+
+void AdvisoryProfile::AppendKey(std::string& key) const {
+  // Length-prefixed parts: no separator a reported string could contain can make two profiles collide.
   auto append = [&key](absl::string_view part) { absl::StrAppend(&key, part.size(), ":", part); };
   append(model);
   append(firmware_version);
@@ -81,7 +86,6 @@ std::string AdvisoryProfile::Key() const {
     append(component.model);
     append(component.version);
   }
-  return key;
 }
 
 v1::Device AdvisoryProfile::AsDevice() const {

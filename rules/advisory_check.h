@@ -47,6 +47,8 @@ struct AdvisoryProfile {
   std::vector<std::string> Targets() const;
   // A string equal for equal profiles only.
   std::string Key() const;
+  // Key() appended to `key` (to reuse one buffer).
+  void AppendKey(std::string& key) const;
   // A device with only the profile's fields set: CompiledAdvisories matches it as it matches every device it stands
   // for.
   v1::Device AsDevice() const;

@@ -242,11 +242,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
       state->utilization_store.get(), [engine = &state->finding_engine] { return (*engine)->policy(); },
       state->registry.get());
   absl::Status utilization_loaded;
-  std::thread utilization_loader([&utilization = *state->utilization, &utilization_loaded] {
-    const absl::Time started = absl::Now();
-    utilization_loaded = utilization.Load();
-    spdlog::info("utilization roll-up loaded in {:.2f} s", absl::ToDoubleSeconds(absl::Now() - started));
-  });
+  std::thread utilization_loader(
+      [&utilization = *state->utilization, &utilization_loaded, expected_devices = state->devices->EstimatedDevices()] {
+        const absl::Time started = absl::Now();
+        utilization_loaded = utilization.Load(expected_devices);
+        spdlog::info("utilization roll-up loaded in {:.2f} s", absl::ToDoubleSeconds(absl::Now() - started));
+      });
   const absl::Time index_started = absl::Now();
   absl::StatusOr<std::unique_ptr<engine::FindingEngine>> created = engine::FindingEngine::Create(
       state->devices.get(), state->findings.get(), state->fleet_metrics.get(), engine_options);

@@ -1,8 +1,10 @@
 #include <fstream>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/backup.h"
@@ -157,6 +159,47 @@ TEST_F(FindingsEngineTest, RestartGivesTheFleetAFullThresholdBeforeFlagging) {
   Advance(absl::Minutes(31));
   ASSERT_TRUE(runtime_->SweepMissing().ok());
   EXPECT_THAT(OpenRules(), ElementsAre("missing.not_seen"));
+}
+
+// The start-up load reads devices on one thread and indexes them on another, in batches of 512: every stored device,
+// with its open findings, is indexed and given a missing deadline, across full batches and a partial last one.
+TEST_F(FindingsEngineTest, RestartIndexesEveryStoredDeviceWithItsFindingsAndDeadline) {
+  SetPolicy(rules::testing::kPolicyText);
+  constexpr int kDevices = 1100;
+  std::vector<v1::Observation> observations;
+  for (int i = 0; i < kDevices; ++i) {
+    v1::Device device = rules::testing::CompliantDevice();
+    if (i % 100 == 0) device = WithTelnet(device);
+    const std::string tag = absl::StrCat("PT-", 10000 + i);
+    device.mutable_identity()->set_asset_tag(tag);
+    device.mutable_identity()->set_serial_number("SN-" + tag);
+    v1::Observation& observation = observations.emplace_back(device.last_observation());
+    *observation.mutable_identity() = device.identity();
+    observation.set_sequence(1);
+    *observation.mutable_observed_at() = testing_support::ToTimestamp(Now());
+  }
+  v1::AgentInfo agent;
+  agent.set_agent_id("gw-1");
+  std::promise<absl::StatusOr<std::vector<storage::ApplyResult>>> done;
+  IngestRequest request;
+  for (const v1::Observation& observation : observations) request.observations.push_back({&observation, &agent});
+  request.done = [&done](absl::StatusOr<std::vector<storage::ApplyResult>> r) { done.set_value(std::move(r)); };
+  ASSERT_TRUE(ingest_->Submit(std::move(request)).ok());
+  ASSERT_TRUE(done.get_future().get().ok());
+  ASSERT_EQ(engine_->tracked_devices(), static_cast<std::size_t>(kDevices));
+
+  Reopen();
+  runtime_->WaitForReevaluation();
+  EXPECT_EQ(engine_->tracked_devices(), static_cast<std::size_t>(kDevices));
+  EXPECT_EQ(engine_->RiskOf("PT-11000").first, 25u);  // telnet open before the restart
+  EXPECT_EQ(engine_->RiskOf("PT-11001").first, 0u);
+  EXPECT_EQ(engine_->RiskOf("PT-11099"), engine_->RiskOf("PT-10001"));
+  Advance(absl::Minutes(29));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_EQ(List().size(), static_cast<std::size_t>(kDevices / 100));  // the telnet findings only
+  Advance(absl::Minutes(2));
+  ASSERT_TRUE(runtime_->SweepMissing().ok());
+  EXPECT_EQ(Gauge("pumptrack_devices_missing", {{"facility", "general"}, {"unit", "5-west"}}), kDevices);
 }
 
 TEST_F(FindingsEngineTest, PolicyChangeReevaluatesStoredDevicesAndAnInvalidPolicyChangesNothing) {
