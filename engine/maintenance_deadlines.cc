@@ -30,8 +30,11 @@ void MaintenanceDeadlines::CompactIfNeeded() {
 
 void MaintenanceDeadlines::Set(const std::string& tag, std::optional<absl::Time> next) {
   absl::MutexLock lock(&mu_);
-  if (!next && !ids_.Find(tag)) return;
-  Schedule(IdOf(tag), next ? DeadlineQueue::ToMillis(*next) : kNone);
+  if (next) {
+    Schedule(IdOf(tag), DeadlineQueue::ToMillis(*next));
+  } else if (std::optional<std::uint32_t> id = ids_.Find(tag)) {
+    Schedule(*id, kNone);  // a pump never scheduled needs no entry
+  }
 }
 
 void MaintenanceDeadlines::Offer(const std::string& tag, absl::Time next) {
