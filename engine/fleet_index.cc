@@ -36,7 +36,7 @@ Place FleetIndex::PlaceOf(const std::string& facility, const std::string& unit) 
 
 void FleetIndex::Reserve(std::size_t devices) {
   absl::MutexLock lock(&mu_);
-  ids_.reserve(devices);
+  tags_.reserve(devices);
   tracked_.reserve(devices);
 }
 
@@ -106,7 +106,7 @@ std::int64_t FleetIndex::DeadlineOf(const Tracked& device, const rules::Compiled
 
 void FleetIndex::Track(const std::string& tag, const DeviceUpdate& update, bool loading) {
   const bool publish = !loading && metrics_ != nullptr;
-  const auto [id, is_new] = ids_.Intern(tag);
+  const auto [id, is_new] = tags_.Intern(tag);
   if (is_new) tracked_.emplace_back();
   Tracked& device = tracked_[id];
   const std::uint32_t place = InternPlace(update.place);
@@ -187,7 +187,7 @@ std::vector<std::string> FleetIndex::TakeExpired(absl::Time now, std::size_t lim
       deadlines_.Push(current, id);  // heard from since it was queued
     } else {
       device.queued = false;
-      expired.push_back(ids_.tag(id));
+      expired.push_back(tags_[id]);
     }
   }
   return expired;
@@ -217,12 +217,12 @@ std::vector<RiskGroupSummary> FleetIndex::Risk(v1::GetRiskRequest::GroupBy group
     // Runs inside std::sort, called with mu_ held.
     std::sort(ids.begin(), ids.end(), [this](std::uint32_t a, std::uint32_t b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (tracked_[a].risk != tracked_[b].risk) return tracked_[a].risk > tracked_[b].risk;
-      return ids_.tag(a) < ids_.tag(b);
+      return tags_[a] < tags_[b];
     });
     if (static_cast<int>(ids.size()) > limit) ids.resize(limit);
     for (std::uint32_t id : ids) {
       const Tracked& device = tracked_[id];
-      groups.push_back({ids_.tag(id), 1, 1, device.risk, static_cast<double>(device.risk), device.open});
+      groups.push_back({tags_[id], 1, 1, device.risk, static_cast<double>(device.risk), device.open});
     }
     return groups;
   }
@@ -253,7 +253,7 @@ std::vector<RiskGroupSummary> FleetIndex::Risk(v1::GetRiskRequest::GroupBy group
 
 std::pair<std::uint32_t, std::uint32_t> FleetIndex::RiskOf(absl::string_view asset_tag) const {
   absl::MutexLock lock(&mu_);
-  std::optional<std::uint32_t> id = ids_.Find(asset_tag);
+  std::optional<std::uint32_t> id = tags_.Find(asset_tag);
   if (!id) return {0, 0};
   return {tracked_[*id].risk, tracked_[*id].open};
 }
@@ -287,7 +287,7 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
   const auto nearer = [this](const Candidate& a, const Candidate& b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (a.proximity != b.proximity) return a.proximity < b.proximity;
     if (a.heard_ms != b.heard_ms) return a.heard_ms > b.heard_ms;
-    return ids_.tag(a.id) < ids_.tag(b.id);
+    return tags_[a.id] < tags_[b.id];
   };
   const std::size_t keep = std::min<std::size_t>(candidates.size(), static_cast<std::size_t>(std::max(count, 0)));
   std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), nearer);
@@ -295,7 +295,7 @@ std::vector<FleetIndex::AvailablePump> FleetIndex::FindAvailable(const v1::Unit&
   for (std::size_t i = 0; i < keep; ++i) {
     const Candidate& c = candidates[i];
     const Place& place = places_[tracked_[c.id].place];
-    pumps.push_back({ids_.tag(c.id), place.facility, place.unit, c.proximity, absl::FromUnixMillis(c.heard_ms)});
+    pumps.push_back({tags_[c.id], place.facility, place.unit, c.proximity, absl::FromUnixMillis(c.heard_ms)});
   }
   return pumps;
 }
@@ -314,7 +314,7 @@ std::vector<std::string> FleetIndex::DevicesWithTargets(const std::vector<std::s
   }
   std::vector<std::string> out;
   for (std::uint32_t profile : profiles) {
-    for (std::uint32_t id : profiles_[profile].devices) out.push_back(ids_.tag(id));
+    for (std::uint32_t id : profiles_[profile].devices) out.push_back(tags_[id]);
   }
   return out;
 }
@@ -339,7 +339,7 @@ std::vector<std::pair<rules::AdvisoryProfile, std::size_t>> FleetIndex::Profiles
 std::size_t FleetIndex::index_bytes() const {
   absl::MutexLock lock(&mu_);
   std::size_t bytes =
-      ids_.bytes() + tracked_.capacity() * sizeof(Tracked) + deadlines_.size() * sizeof(DeadlineQueue::Entry);
+      tags_.bytes() + tracked_.capacity() * sizeof(Tracked) + deadlines_.size() * sizeof(DeadlineQueue::Entry);
   for (const Profile& profile : profiles_) {
     bytes += sizeof(Profile) + profile.profile.Key().size() + profile.devices.capacity() * (sizeof(std::uint32_t) + 1);
   }

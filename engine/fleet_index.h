@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "engine/tag_ids.h"
+#include "engine/string_ids.h"
 #include "pumptrack/v1/custody.pb.h"
 #include "pumptrack/v1/device.pb.h"
 #include "pumptrack/v1/finding.pb.h"
@@ -183,7 +183,7 @@ class FleetIndex {
   const absl::Duration missing_after_override_;
 
   mutable absl::Mutex mu_;
-  TagIds ids_ ABSL_GUARDED_BY(mu_);
+  StringIds tags_ ABSL_GUARDED_BY(mu_);
   std::vector<Tracked> tracked_ ABSL_GUARDED_BY(mu_);  // by id
   std::vector<Place> places_ ABSL_GUARDED_BY(mu_);
   std::vector<std::uint32_t> available_ ABSL_GUARDED_BY(mu_);  // per place

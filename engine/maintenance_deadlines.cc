@@ -3,7 +3,7 @@
 namespace pumptrack::engine {
 
 std::uint32_t MaintenanceDeadlines::IdOf(const std::string& tag) {
-  const auto [id, is_new] = ids_.Intern(tag);
+  const auto [id, is_new] = tags_.Intern(tag);
   if (is_new) current_.push_back(kNone);
   return id;
 }
@@ -32,7 +32,7 @@ void MaintenanceDeadlines::Set(const std::string& tag, std::optional<absl::Time>
   absl::MutexLock lock(&mu_);
   if (next) {
     Schedule(IdOf(tag), DeadlineQueue::ToMillis(*next));
-  } else if (std::optional<std::uint32_t> id = ids_.Find(tag)) {
+  } else if (std::optional<std::uint32_t> id = tags_.Find(tag)) {
     Schedule(*id, kNone);  // a pump never scheduled needs no entry
   }
 }
@@ -54,7 +54,7 @@ std::vector<std::string> MaintenanceDeadlines::TakeExpired(absl::Time now, std::
     if (current_[id] != deadline_ms) continue;  // superseded by a later Set
     current_[id] = kNone;
     --scheduled_;
-    expired.push_back(ids_.tag(id));
+    expired.push_back(tags_[id]);
   }
   return expired;
 }

@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/fleet_index.h"
-#include "engine/tag_ids.h"
+#include "engine/string_ids.h"
 
 namespace pumptrack::engine {
 
@@ -48,7 +48,7 @@ class MaintenanceDeadlines {
 
   mutable absl::Mutex mu_;
   DeadlineQueue queue_ ABSL_GUARDED_BY(mu_);
-  TagIds ids_ ABSL_GUARDED_BY(mu_);
+  StringIds tags_ ABSL_GUARDED_BY(mu_);
   // Per id: the valid deadline (kNone: none scheduled).
   std::vector<std::int64_t> current_ ABSL_GUARDED_BY(mu_);
   std::size_t scheduled_ ABSL_GUARDED_BY(mu_) = 0;

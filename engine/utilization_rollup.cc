@@ -47,6 +47,7 @@ void SetShare(v1::UtilizationRow& row) {
 UtilizationRollup::UtilizationRollup(storage::UtilizationStore* store, PolicyGetter policy,
                                      prometheus::Registry* registry)
     : store_(store), policy_(std::move(policy)) {
+  names_.Intern("");  // id 0: no facility, unit or model
   if (registry != nullptr) {
     peak_family_ = &prometheus::BuildGauge()
                         .Name("pumptrack_unit_infusing_peak")
@@ -104,18 +105,12 @@ void UtilizationRollup::SetCursor(const std::string& tag, const Cursor& cursor) 
   }
 }
 
-std::uint32_t UtilizationRollup::Intern(const std::string& name) {
-  auto [it, inserted] = name_ids_.try_emplace(name, static_cast<std::uint32_t>(names_.size()));
-  if (inserted) names_.push_back(name);
-  return it->second;
-}
-
 UtilizationRollup::Cursor UtilizationRollup::Compact(const storage::UtilizationCheckpoint& checkpoint) {
   return Cursor{.at_millis = checkpoint.at_millis,
                 .cumulative = checkpoint.cumulative,
-                .facility = Intern(checkpoint.facility),
-                .unit = Intern(checkpoint.unit),
-                .model = Intern(checkpoint.model),
+                .facility = names_.Intern(checkpoint.facility).first,
+                .unit = names_.Intern(checkpoint.unit).first,
+                .model = names_.Intern(checkpoint.model).first,
                 .state = checkpoint.state};
 }
 

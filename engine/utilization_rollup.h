@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "engine/tag_ids.h"
+#include "engine/string_ids.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -90,7 +90,6 @@ class UtilizationRollup {
   Cursor Compact(const storage::UtilizationCheckpoint& checkpoint);
   void SetCursor(const std::string& tag, const Cursor& cursor);
   storage::UtilizationCheckpoint Expand(const Cursor& cursor) const;
-  std::uint32_t Intern(const std::string& name);
   UnitLevel& StagedUnit(const std::string& facility, const std::string& unit);
   void AdjustUnit(const std::string& facility, const std::string& unit, int delta, std::int64_t at_millis);
   void PublishPeak(const UnitLevel& level);
@@ -104,12 +103,11 @@ class UtilizationRollup {
   prometheus::Family<prometheus::Gauge>* peak_family_ = nullptr;
 
   // Writer-only: each device's latest checkpoint and each unit's level, committed and staged in the current write.
-  TagIds device_ids_;
+  StringIds device_ids_;
   std::vector<Cursor> cursors_;  // by device id
   absl::flat_hash_map<std::string, storage::UtilizationCheckpoint> staged_cursors_;
-  // Every facility, unit and model name a cursor holds, once; names_[0] is "".
-  std::vector<std::string> names_{""};
-  absl::flat_hash_map<std::string, std::uint32_t> name_ids_{{"", 0}};
+  // Every facility, unit and model name a cursor holds, once; id 0 is "" (see the constructor).
+  StringIds names_;
   absl::flat_hash_map<std::string, UnitLevel> units_;
   absl::flat_hash_map<std::string, UnitLevel> staged_units_;
   absl::flat_hash_map<std::string, prometheus::Gauge*> peak_series_;

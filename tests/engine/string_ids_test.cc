@@ -1,4 +1,4 @@
-#include "engine/tag_ids.h"
+#include "engine/string_ids.h"
 
 #include <string>
 
@@ -8,8 +8,8 @@
 namespace pumptrack::engine {
 namespace {
 
-TEST(TagIdsTest, DenseIdsInFirstSeenOrderEachTagOnce) {
-  TagIds ids;
+TEST(StringIdsTest, DenseIdsInFirstSeenOrderEachTagOnce) {
+  StringIds ids;
   EXPECT_EQ(ids.Find("PT-1"), std::nullopt);
   EXPECT_EQ(ids.Intern("PT-1"), std::make_pair(0u, true));
   EXPECT_EQ(ids.Intern("PT-2"), std::make_pair(1u, true));
@@ -17,7 +17,7 @@ TEST(TagIdsTest, DenseIdsInFirstSeenOrderEachTagOnce) {
   EXPECT_EQ(ids.Find("PT-2"), 1u);
   EXPECT_EQ(ids.Find("PT-3"), std::nullopt);
   EXPECT_EQ(ids.size(), 2u);
-  EXPECT_EQ(ids.tag(1), "PT-2");
+  EXPECT_EQ(ids[1], "PT-2");
   ids.clear();
   EXPECT_EQ(ids.size(), 0u);
   EXPECT_EQ(ids.Find("PT-1"), std::nullopt);
@@ -26,9 +26,9 @@ TEST(TagIdsTest, DenseIdsInFirstSeenOrderEachTagOnce) {
 
 // The index hashes ids through the tags: it must find every tag after growing many times, with or without a reserve,
 // for tags in and beyond std::string's small buffer.
-TEST(TagIdsTest, FindsEveryTagAfterTheIndexGrows) {
+TEST(StringIdsTest, FindsEveryTagAfterTheIndexGrows) {
   for (std::size_t reserved : {0, 50'000}) {
-    TagIds ids;
+    StringIds ids;
     ids.reserve(reserved);
     constexpr std::uint32_t kTags = 50'000;
     auto tag_of = [](std::uint32_t i) {
@@ -37,7 +37,7 @@ TEST(TagIdsTest, FindsEveryTagAfterTheIndexGrows) {
     for (std::uint32_t i = 0; i < kTags; ++i) ASSERT_EQ(ids.Intern(tag_of(i)), std::make_pair(i, true));
     for (std::uint32_t i = 0; i < kTags; ++i) {
       ASSERT_EQ(ids.Find(tag_of(i)), i);
-      ASSERT_EQ(ids.tag(i), tag_of(i));
+      ASSERT_EQ(ids[i], tag_of(i));
       ASSERT_EQ(ids.Intern(tag_of(i)), std::make_pair(i, false));
     }
     EXPECT_EQ(ids.Find(tag_of(kTags)), std::nullopt);
